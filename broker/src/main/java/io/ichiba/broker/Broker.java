@@ -1,0 +1,237 @@
+package io.ichiba.broker;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import io.ichiba.api.Wire;
+import io.ichiba.broker.admission.AdmissionLoop;
+import io.ichiba.broker.admission.ClaimWatch;
+import io.ichiba.broker.http.Api;
+import io.ichiba.broker.http.ApiContext;
+import io.ichiba.broker.http.ApiRouter;
+import io.ichiba.broker.http.Authenticator;
+import io.ichiba.broker.http.Idempotency;
+import io.ichiba.ledger.Auditor;
+import io.ichiba.ledger.LeaseReaper;
+import io.ichiba.ledger.Ledger;
+import io.ichiba.ledger.hazelcast.HazelcastStore;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+import io.vertx.micrometer.VertxPrometheusOptions;
+import io.vertx.openapi.contract.OpenAPIContract;
+import io.vertx.spi.cluster.hazelcast.ConfigUtil;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One broker process: an embedded Hazelcast member, clustered Vert.x over it, the ledger on the replicated
+ * store, the admission loop, the lease reaper, the auditor, the metrics, and the HTTP API.
+ *
+ * <pre>
+ *   HTTP ─► Vert.x router (openapi.yaml) ─► worker pool ─► Ledger ─► HazelcastStore (IMaps, sync backup)
+ *                                                                        ▲
+ *   AdmissionLoop (owner of one partition) ── passes ────────────────────┤
+ *   LeaseReaper (every member, its own keys) ── expiries, returns ───────┘
+ * </pre>
+ */
+public final class Broker {
+    private static final Logger LOG = LoggerFactory.getLogger(Broker.class);
+
+    private final BrokerConfig config;
+    private final HazelcastInstance hz;
+    private final Vertx vertx;
+    private final Ledger ledger;
+    private final AdmissionLoop loop;
+    private final ScheduledExecutorService background;
+    private final HttpServer server;
+    private final WorkerExecutor worker;
+
+    private Broker(BrokerConfig config, HazelcastInstance hz, Vertx vertx, Ledger ledger, AdmissionLoop loop,
+                   ScheduledExecutorService background, HttpServer server, WorkerExecutor worker) {
+        this.config = config;
+        this.hz = hz;
+        this.vertx = vertx;
+        this.ledger = ledger;
+        this.loop = loop;
+        this.background = background;
+        this.server = server;
+        this.worker = worker;
+    }
+
+    /** Builds the Hazelcast configuration: TCP join on the given members, never multicast, no phoning home. */
+    public static Config hazelcastConfig(BrokerConfig c) {
+        Config hc = ConfigUtil.loadConfig();
+        hc.setClusterName(c.clusterName());
+        hc.setInstanceName("ichiba-" + c.hzPort() + "-" + UUID.randomUUID().toString().substring(0, 8));
+        hc.setProperty("hazelcast.phone.home.enabled", "false");
+        hc.setProperty("hazelcast.logging.type", "slf4j");
+        hc.setProperty("hazelcast.shutdownhook.enabled", "false");
+        hc.setProperty("hazelcast.socket.bind.any", "false");
+        hc.setProperty("hazelcast.wait.seconds.before.join", "0");
+        hc.setProperty("hazelcast.max.no.heartbeat.seconds", "15");
+        NetworkConfig net = hc.getNetworkConfig();
+        net.setPort(c.hzPort()).setPortAutoIncrement(false);
+        net.getInterfaces().setEnabled(true).addInterface(c.hzHost());
+        JoinConfig join = net.getJoin();
+        join.getMulticastConfig().setEnabled(false);
+        join.getAutoDetectionConfig().setEnabled(false);
+        join.getTcpIpConfig().setEnabled(true).setMembers(c.hzMembers());
+        hc.getMemberAttributeConfig().setAttribute("__vertx.nodeId", UUID.randomUUID().toString());
+        return HazelcastStore.configure(hc);
+    }
+
+    /** Starts a broker and returns once it serves HTTP. */
+    public static Broker start(BrokerConfig config) throws Exception {
+        HazelcastInstance hz = Hazelcast.newHazelcastInstance(hazelcastConfig(config));
+        try {
+            return start(config, hz);
+        } catch (Exception e) {
+            hz.getLifecycleService().terminate();
+            throw e;
+        }
+    }
+
+    private static Broker start(BrokerConfig config, HazelcastInstance hz) throws Exception {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
+                .setEnabled(true).setJvmMetricsEnabled(true)
+                .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
+        options.getEventBusOptions().setHost(config.hzHost()).setClusterPublicHost(config.hzHost());
+        Vertx vertx = Vertx.builder().with(options).withClusterManager(new HazelcastClusterManager(hz))
+                .withMetrics(new MicrometerMetricsFactory(registry)).buildClustered()
+                .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+
+        Clock clock = Clock.systemUTC();
+        HazelcastStore store = new HazelcastStore(hz);
+        Ledger ledger = new Ledger(store, clock, config.ledger());
+        BrokerMetrics metrics = new BrokerMetrics(registry, ledger);
+        AdmissionLoop loop = new AdmissionLoop(hz, ledger, metrics, 250);
+        WorkerExecutor worker = vertx.createSharedWorkerExecutor("ichiba-ledger", config.workerThreads());
+        ClaimWatch watch = new ClaimWatch(vertx);
+        store.claims().listen(watch::changed);
+        loop.start();
+
+        ScheduledExecutorService background = Executors.newScheduledThreadPool(2, r -> {
+            Thread t = new Thread(r, "ichiba-background");
+            t.setDaemon(true);
+            return t;
+        });
+        LeaseReaper reaper = new LeaseReaper(ledger);
+        background.scheduleWithFixedDelay(() -> guard("lease reaper", () -> {
+            LeaseReaper.Sweep s = reaper.sweep();
+            metrics.swept(s.expired(), s.orphans());
+        }), config.reaperIntervalMillis(), config.reaperIntervalMillis(), TimeUnit.MILLISECONDS);
+        background.scheduleWithFixedDelay(() -> guard("metrics", metrics::refresh), 0, 2, TimeUnit.SECONDS);
+        if (config.auditIntervalSeconds() > 0) {
+            Auditor auditor = new Auditor(ledger);
+            background.scheduleWithFixedDelay(() -> guard("auditor", () -> {
+                if (loop.owner()) {
+                    Auditor.Report r = auditor.audit();
+                    metrics.audited(r);
+                    r.drift().forEach(d -> LOG.warn("audit drift subject={} recorded={} live={} detail={}",
+                            d.subject(), d.recorded(), d.live(), d.detail()));
+                }
+            }), config.auditIntervalSeconds(), config.auditIntervalSeconds(), TimeUnit.SECONDS);
+        }
+
+        OpenAPIContract contract = io.ichiba.broker.http.Contract.load(vertx)
+                .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        ApiContext ctx = new ApiContext(vertx, ledger, worker, watch, loop::nudge, config.grantWaitMillis());
+        Authenticator auth = new Authenticator(ApiRouter.publicPaths(contract), config.operatorToken(), store, worker);
+        Router router = ApiRouter.create(vertx, contract,
+                Api.operations(ctx, metrics, () -> hz.getLifecycleService().isRunning(),
+                        () -> hz.getCluster().getLocalMember().getAddress().toString(),
+                        () -> hz.getCluster().getMembers().size()),
+                Map.of("metrics", PrometheusScrapingHandler.create(registry)),
+                auth, new Idempotency(store, worker, clock));
+        HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(config.httpHost())
+                        .setPort(config.httpPort()).setCompressionSupported(true))
+                .requestHandler(router).listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        LOG.info("broker serving http={}:{} member={} cluster={} members={}", config.httpHost(), server.actualPort(),
+                hz.getCluster().getLocalMember().getAddress(), config.clusterName(), hz.getCluster().getMembers().size());
+        return new Broker(config, hz, vertx, ledger, loop, background, server, worker);
+    }
+
+    private static void guard(String what, Runnable task) {
+        try {
+            task.run();
+        } catch (com.hazelcast.core.HazelcastInstanceNotActiveException e) {
+            // shutting down
+        } catch (RuntimeException e) {
+            LOG.warn("{} failed, will retry: {}", what, e.toString());
+        }
+    }
+
+    /** Returns the HTTP port actually bound. */
+    public int httpPort() {
+        return server.actualPort();
+    }
+
+    /** Returns the embedded Hazelcast member. */
+    public HazelcastInstance hazelcast() {
+        return hz;
+    }
+
+    /** Returns the ledger. */
+    public Ledger ledger() {
+        return ledger;
+    }
+
+    /** Returns the Vert.x instance. */
+    public Vertx vertx() {
+        return vertx;
+    }
+
+    /** Returns whether the admission loop runs on this broker's member now. */
+    public boolean runsAdmission() {
+        return loop.owner();
+    }
+
+    /** Returns the configuration. */
+    public BrokerConfig config() {
+        return config;
+    }
+
+    /** Stops serving, leaves the cluster gracefully (its partitions migrate to the others) and shuts down. */
+    public void stop() {
+        loop.close();
+        background.shutdownNow();
+        try {
+            server.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            worker.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+            vertx.close().onComplete(ar -> closed.countDown());
+            closed.await(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.warn("stopping Vert.x: {}", e.toString());
+        }
+        hz.shutdown();
+    }
+
+    /** Simulates a crash for tests: the member vanishes without migrating anything, as with kill -9. */
+    public void crash() {
+        loop.close();
+        background.shutdownNow();
+        hz.getLifecycleService().terminate();
+        vertx.close();
+    }
+}

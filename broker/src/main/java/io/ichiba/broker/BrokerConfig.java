@@ -1,0 +1,124 @@
+package io.ichiba.broker;
+
+import io.ichiba.ledger.LedgerSettings;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * The broker's configuration: defaults, overridden by a properties file, overridden by environment variables.
+ *
+ * <p>Each key {@code a.b.c} has the environment variable {@code ICHIBA_A_B_C}. The file is named by
+ * {@code --config FILE} or {@code ICHIBA_CONFIG}. With nothing set, the broker is one embedded member
+ * serving HTTP on port 8080.
+ *
+ * @param httpHost             interface the HTTP server binds ({@code http.host})
+ * @param httpPort             HTTP port ({@code http.port})
+ * @param hzHost               interface the Hazelcast member binds and announces ({@code hz.host})
+ * @param hzPort               Hazelcast port ({@code hz.port})
+ * @param hzMembers            {@code host:port} of members to join over TCP, empty for alone ({@code hz.members})
+ * @param clusterName          Hazelcast cluster name; members join only their own ({@code hz.cluster})
+ * @param operatorToken        the operator's bearer token, generated when unset ({@code operator.token})
+ * @param operatorTokenGiven   whether the token came from the configuration
+ * @param grantWaitMillis      how long {@code POST /v1/claims} waits for the admission loop's first look
+ * @param reaperIntervalMillis how often each member sweeps its claims for expired leases
+ * @param auditIntervalSeconds how often the auditor runs (0 = only on demand)
+ * @param workerThreads        threads that run ledger calls off the event loop
+ * @param ledger               the ledger's rules: aging, starvation bound, stale grants, retention, max lease
+ */
+public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzPort, List<String> hzMembers,
+                           String clusterName, String operatorToken, boolean operatorTokenGiven,
+                           long grantWaitMillis, long reaperIntervalMillis, long auditIntervalSeconds,
+                           int workerThreads, LedgerSettings ledger) {
+
+    /** Loads the configuration from the command line, the environment and the file they name. */
+    public static BrokerConfig load(String[] args, Map<String, String> env) throws IOException {
+        Properties p = new Properties();
+        String file = env.get("ICHIBA_CONFIG");
+        List<String> a = new ArrayList<>(Arrays.asList(args));
+        int i = a.indexOf("--config");
+        if (i >= 0 && i + 1 < a.size()) {
+            file = a.get(i + 1);
+        }
+        if (file != null && !file.isBlank()) {
+            try (Reader r = Files.newBufferedReader(Path.of(file))) {
+                p.load(r);
+            }
+        }
+        return from(key -> {
+            String fromEnv = env.get("ICHIBA_" + key.toUpperCase(Locale.ROOT).replace('.', '_'));
+            return fromEnv != null ? fromEnv : p.getProperty(key);
+        });
+    }
+
+    /** Builds the configuration from a lookup of keys ({@code null} for unset). */
+    public static BrokerConfig from(java.util.function.Function<String, String> lookup) {
+        Values v = new Values(lookup);
+        String token = v.str("operator.token", "");
+        boolean given = !token.isBlank();
+        if (!given) {
+            token = Tokens.newToken();
+        }
+        LedgerSettings d = LedgerSettings.defaults();
+        LedgerSettings ledger = new LedgerSettings(
+                v.num("admission.aging.millis", d.agingMillisPerPriority()),
+                v.num("admission.starvation.millis", d.starvationMillis()),
+                v.num("admission.stale.millis", d.staleGrantingMillis()),
+                v.num("claims.retention.millis", d.retentionMillis()),
+                v.num("lease.max.seconds", d.maxLeaseSeconds()));
+        String members = v.str("hz.members", "");
+        List<String> memberList = members.isBlank() ? List.of()
+                : Arrays.stream(members.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+        return new BrokerConfig(v.str("http.host", "0.0.0.0"), (int) v.num("http.port", 8080),
+                v.str("hz.host", "127.0.0.1"), (int) v.num("hz.port", 5701), memberList,
+                v.str("hz.cluster", "ichiba"), token, given,
+                v.num("admission.grant.wait.millis", 2000), v.num("reaper.interval.millis", 250),
+                v.num("audit.interval.seconds", 30), (int) v.num("worker.threads", 32), ledger);
+    }
+
+    /** Returns a copy with other ports and members (for tests and tools that start several brokers). */
+    public BrokerConfig withPorts(int http, int hz, List<String> members) {
+        return new BrokerConfig(httpHost, http, hzHost, hz, members, clusterName, operatorToken, operatorTokenGiven,
+                grantWaitMillis, reaperIntervalMillis, auditIntervalSeconds, workerThreads, ledger);
+    }
+
+    /** Returns a copy with another cluster name and operator token. */
+    public BrokerConfig withCluster(String name, String token) {
+        return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, name, token, true, grantWaitMillis,
+                reaperIntervalMillis, auditIntervalSeconds, workerThreads, ledger);
+    }
+
+    /** Returns a copy with other ledger rules. */
+    public BrokerConfig withLedger(LedgerSettings settings) {
+        return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, clusterName, operatorToken,
+                operatorTokenGiven, grantWaitMillis, reaperIntervalMillis, auditIntervalSeconds, workerThreads,
+                settings);
+    }
+
+    private record Values(java.util.function.Function<String, String> lookup) {
+        String str(String key, String dflt) {
+            String s = lookup.apply(key);
+            return s == null ? dflt : s.trim();
+        }
+
+        long num(String key, long dflt) {
+            String s = lookup.apply(key);
+            if (s == null || s.isBlank()) {
+                return dflt;
+            }
+            try {
+                return Long.parseLong(s.trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("configuration " + key + " must be a whole number, was '" + s + "'");
+            }
+        }
+    }
+}

@@ -1,0 +1,129 @@
+package io.ichiba.broker.admission;
+
+import com.hazelcast.cluster.Member;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.HazelcastInstanceNotActiveException;
+import io.ichiba.broker.BrokerMetrics;
+import io.ichiba.ledger.Admission;
+import io.ichiba.ledger.Claim;
+import io.ichiba.ledger.ClaimState;
+import io.ichiba.ledger.Ledger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The single writer of grants: runs {@link Admission} passes on the member that owns the partition of a fixed
+ * key, and moves with that partition when members come and go.
+ *
+ * <p>Every member runs this loop, but only the owner of {@link #KEY}'s partition makes passes. A pass runs on
+ * a nudge (a new claim, an ended claim, a report, a new lock: every member hears those changes) and on a
+ * periodic tick (aging, ownership changes). When the loop arrives on a member it first undoes every grant
+ * attempt the previous owner left half done.
+ */
+public final class AdmissionLoop implements AutoCloseable {
+    /** The key whose partition owner runs the loop. */
+    public static final String KEY = "ichiba.admission";
+    private static final Logger LOG = LoggerFactory.getLogger(AdmissionLoop.class);
+
+    private final HazelcastInstance hz;
+    private final Ledger ledger;
+    private final Admission admission;
+    private final BrokerMetrics metrics;
+    private final long tickMillis;
+    private final ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "ichiba-admission");
+        t.setDaemon(true);
+        return t;
+    });
+    private final AtomicBoolean pending = new AtomicBoolean();
+    private volatile boolean owner;
+
+    /** Creates the loop; {@link #start} begins it. */
+    public AdmissionLoop(HazelcastInstance hz, Ledger ledger, BrokerMetrics metrics, long tickMillis) {
+        this.hz = hz;
+        this.ledger = ledger;
+        this.admission = new Admission(ledger);
+        this.metrics = metrics;
+        this.tickMillis = tickMillis;
+    }
+
+    /** Starts ticking and listening for changes that may let a queued claim in. */
+    public void start() {
+        ledger.store().claims().listen(c -> {
+            if ((c.state() == ClaimState.QUEUED && !c.considered()) || (c.state().isFinal() && c.returned())) {
+                nudge();
+            }
+        });
+        ledger.store().nodes().listen(n -> nudge());
+        ledger.store().locks().listen(l -> nudge());
+        ledger.store().tenants().listen(t -> nudge());
+        executor.scheduleWithFixedDelay(this::tick, 0, tickMillis, TimeUnit.MILLISECONDS);
+    }
+
+    /** Asks for a pass soon; many nudges before the pass starts make one pass. */
+    public void nudge() {
+        if (pending.compareAndSet(false, true)) {
+            try {
+                executor.execute(this::tick);
+            } catch (java.util.concurrent.RejectedExecutionException closed) {
+                pending.set(false);
+            }
+        }
+    }
+
+    /** Whether the loop runs on this member now. */
+    public boolean owner() {
+        return owner;
+    }
+
+    private boolean ownsKey() {
+        Member m = hz.getPartitionService().getPartition(KEY).getOwner();
+        return m != null && m.localMember();
+    }
+
+    private void tick() {
+        pending.set(false);
+        try {
+            if (!hz.getLifecycleService().isRunning() || !ownsKey()) {
+                if (owner) {
+                    LOG.info("admission loop left this member");
+                }
+                owner = false;
+                return;
+            }
+            if (!owner) {
+                owner = true;
+                int undone = admission.recover(true);
+                LOG.info("admission loop runs on this member now; undid {} abandoned grant attempt(s)", undone);
+            }
+            long t0 = System.nanoTime();
+            Admission.Pass pass = admission.pass();
+            long now = ledger.clock().millis();
+            for (Claim c : pass.granted()) {
+                metrics.granted(c, now - c.createdAt());
+            }
+            if (pass.considered() > 0) {
+                metrics.pass(System.nanoTime() - t0);
+            }
+        } catch (HazelcastInstanceNotActiveException e) {
+            owner = false;
+        } catch (RuntimeException e) {
+            LOG.warn("admission pass failed, will retry: {}", e.toString());
+        }
+    }
+
+    @Override
+    public void close() {
+        executor.shutdownNow();
+        try {
+            executor.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,60 @@
+package io.ichiba.broker.admission;
+
+import io.ichiba.ledger.Claim;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * Wakes requests that wait for a claim to change (long-poll), without holding any thread while they wait.
+ *
+ * <p>Every member hears every change of the claims table (a Hazelcast entry listener), so a claim granted
+ * by the admission loop on another member wakes the waiters here within a network hop.
+ */
+public final class ClaimWatch {
+    private final Vertx vertx;
+    private final Map<String, List<Runnable>> waiters = new ConcurrentHashMap<>();
+
+    /** Creates the watch. */
+    public ClaimWatch(Vertx vertx) {
+        this.vertx = vertx;
+    }
+
+    /** Called on every change of a claim, on any thread. */
+    public void changed(Claim c) {
+        List<Runnable> fire = waiters.remove(c.id());
+        if (fire != null) {
+            fire.forEach(Runnable::run);
+        }
+    }
+
+    /** Returns the number of claims waited on (for tests and metrics). */
+    public int watched() {
+        return waiters.size();
+    }
+
+    /**
+     * Returns a future that completes on the next change of claim {@code id}, or after {@code timeoutMillis}.
+     * Register before reading the claim, so that no change between the read and the wait is missed.
+     */
+    public Future<Void> next(String id, long timeoutMillis) {
+        Promise<Void> p = Promise.promise();
+        Context ctx = vertx.getOrCreateContext();
+        Runnable fire = () -> ctx.runOnContext(v -> p.tryComplete());
+        waiters.computeIfAbsent(id, k -> new CopyOnWriteArrayList<>()).add(fire);
+        long timer = vertx.setTimer(Math.max(1, timeoutMillis), t -> {
+            waiters.computeIfPresent(id, (k, l) -> {
+                l.remove(fire);
+                return l.isEmpty() ? null : l;
+            });
+            p.tryComplete();
+        });
+        return p.future().onComplete(x -> vertx.cancelTimer(timer));
+    }
+}

@@ -1,0 +1,26 @@
+package io.ichiba.broker.http;
+
+import io.ichiba.broker.BrokerMetrics;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
+import java.util.function.Supplier;
+
+/** Every operation of the contract, by operation id (the Prometheus scrape is bound apart, as a raw handler). */
+public final class Api {
+    private Api() {
+    }
+
+    /** Returns the handlers of every operation but {@code metrics}. */
+    public static Map<String, ApiRouter.Op> operations(ApiContext ctx, BrokerMetrics metrics, BooleanSupplier ready,
+                                                       Supplier<String> member, IntSupplier clusterSize) {
+        Map<String, ApiRouter.Op> ops = new HashMap<>();
+        ops.putAll(new IdentityApi(ctx).ops());
+        ops.putAll(new PoolsApi(ctx).ops());
+        ops.putAll(new ClaimsApi(ctx).ops());
+        ops.putAll(new OpsApi(ctx, metrics, ready, member, clusterSize).ops());
+        return ops;
+    }
+}

@@ -1,0 +1,45 @@
+package io.ichiba.broker.http;
+
+import io.ichiba.broker.admission.ClaimWatch;
+import io.ichiba.ledger.Claim;
+import io.ichiba.ledger.Ledger;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+
+import java.util.concurrent.Callable;
+import java.util.function.Predicate;
+
+/**
+ * What the operations work with: the ledger, a worker pool for its blocking calls, the claim watch.
+ *
+ * @param vertx           the Vert.x instance
+ * @param ledger          the ledger
+ * @param worker          runs ledger calls off the event loop
+ * @param watch           wakes long-polls
+ * @param nudge           asks the admission loop for a pass
+ * @param grantWaitMillis how long a new claim's answer waits for the admission loop's first look
+ */
+public record ApiContext(Vertx vertx, Ledger ledger, WorkerExecutor worker, ClaimWatch watch, Runnable nudge,
+                         long grantWaitMillis) {
+
+    /** Runs {@code work} on the worker pool, unordered. */
+    public <T> Future<T> blocking(Callable<T> work) {
+        return worker.executeBlocking(work, false);
+    }
+
+    /**
+     * Answers claim {@code id} once {@code waiting} no longer holds for it, or at {@code deadline} (epoch
+     * millis) at the latest, without holding a thread meanwhile.
+     */
+    public Future<Claim> await(String id, long deadline, Predicate<Claim> waiting) {
+        long left = deadline - System.currentTimeMillis();
+        Future<Void> signal = left > 0 ? watch.next(id, left) : Future.succeededFuture();
+        return blocking(() -> ledger.claim(id)).compose(c -> {
+            if (c == null || !waiting.test(c) || left <= 0) {
+                return Future.succeededFuture(c);
+            }
+            return signal.compose(v -> await(id, deadline, waiting));
+        });
+    }
+}

@@ -1,0 +1,141 @@
+package io.ichiba.broker.http;
+
+import io.ichiba.api.Wire;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.openapi.router.OpenAPIRoute;
+import io.vertx.ext.web.openapi.router.RequestExtractor;
+import io.vertx.ext.web.openapi.router.RouterBuilder;
+import io.vertx.openapi.contract.OpenAPIContract;
+import io.vertx.openapi.contract.Operation;
+import io.vertx.openapi.contract.SecurityRequirement;
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+
+/**
+ * Builds the HTTP router from the contract ({@code openapi.yaml}): every operation is bound by its
+ * {@code operationId} to a handler, requests are validated against the contract before any handler runs,
+ * and every error leaves as {@code application/problem+json}. An operation without a handler is a start-up
+ * error, so the contract and the code cannot drift.
+ *
+ * <pre>
+ *   request ─► BodyHandler (64 KiB) ─► Authenticator ─► contract validation ─► [Idempotency] ─► Operation
+ *                                          │ 401              │ 400 + field errors          │ Reply ─► JSON
+ * </pre>
+ */
+public final class ApiRouter {
+    private static final Logger LOG = LoggerFactory.getLogger(ApiRouter.class);
+    /** The largest request body accepted. */
+    public static final long BODY_LIMIT = 64 * 1024;
+
+    /** One operation of the contract. */
+    @FunctionalInterface
+    public interface Op {
+        /** Handles a validated, authenticated call. */
+        Future<Reply> handle(Call call);
+    }
+
+    private ApiRouter() {
+    }
+
+    /** Returns the operation ids of the contract. */
+    public static Set<String> operationIds(OpenAPIContract contract) {
+        return contract.operations().stream().map(Operation::getOperationId).collect(Collectors.toCollection(TreeSet::new));
+    }
+
+    /** Returns the paths whose operations need no token ({@code security: []}). */
+    public static Set<String> publicPaths(OpenAPIContract contract) {
+        return contract.operations().stream()
+                .filter(o -> o.getSecurityRequirements().isEmpty()
+                        || o.getSecurityRequirements().stream().anyMatch(SecurityRequirement::isEmpty))
+                .map(Operation::getOpenAPIPath)
+                .collect(Collectors.toCollection(TreeSet::new));
+    }
+
+    /**
+     * Builds the router.
+     *
+     * @param ops      handlers of operations, by operation id
+     * @param raw      handlers that write their own answer (e.g. the Prometheus scrape), by operation id
+     * @throws IllegalStateException if an operation of the contract has no handler, or a handler no operation
+     */
+    public static Router create(Vertx vertx, OpenAPIContract contract, Map<String, Op> ops,
+                                Map<String, Handler<RoutingContext>> raw, Authenticator auth, Idempotency idempotency) {
+        Set<String> bound = new TreeSet<>(ops.keySet());
+        bound.addAll(raw.keySet());
+        Set<String> ids = operationIds(contract);
+        if (!bound.equals(ids)) {
+            Set<String> missing = new TreeSet<>(ids);
+            missing.removeAll(bound);
+            Set<String> extra = new TreeSet<>(bound);
+            extra.removeAll(ids);
+            throw new IllegalStateException("contract and handlers differ: no handler for " + missing
+                    + ", no operation for " + extra);
+        }
+        RouterBuilder builder = RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
+        builder.rootHandler(BodyHandler.create().setBodyLimit(BODY_LIMIT).setHandleFileUploads(false));
+        builder.rootHandler(auth);
+        for (OpenAPIRoute route : builder.getRoutes()) {
+            String id = route.getOperation().getOperationId();
+            route.setDoSecurity(false);
+            Handler<RoutingContext> h = raw.containsKey(id) ? raw.get(id)
+                    : adapt(ops.get(id), route.getOperation().getHttpMethod() != HttpMethod.GET, idempotency);
+            route.addHandler(h);
+        }
+        Router router = builder.createRouter();
+        router.route().order(-1).failureHandler(ApiRouter::fail);
+        router.errorHandler(404, rc -> send(rc, Problems.notFound("no such path: " + rc.request().path())));
+        router.errorHandler(405, rc -> send(rc, Problems.of(405, "METHOD_NOT_ALLOWED",
+                rc.request().method() + " is not allowed on " + rc.request().path())));
+        return router;
+    }
+
+    private static Handler<RoutingContext> adapt(Op op, boolean mutating, Idempotency idempotency) {
+        return rc -> {
+            Call call = new Call(rc, rc.get(Authenticator.CALLER));
+            Future<Reply> reply;
+            try {
+                reply = mutating ? idempotency.run(call, () -> op.handle(call)) : op.handle(call);
+            } catch (RuntimeException e) {
+                rc.fail(e);
+                return;
+            }
+            reply.onSuccess(r -> send(rc, r)).onFailure(rc::fail);
+        };
+    }
+
+    private static void fail(RoutingContext rc) {
+        Reply r = Problems.fromFailure(rc.statusCode(), rc.failure());
+        if (r.status() >= 500) {
+            LOG.error("request failed: {} {}", rc.request().method(), rc.request().path(), rc.failure());
+        }
+        send(rc, r);
+    }
+
+    /** Writes {@code reply} as JSON (problems as {@code application/problem+json}). */
+    public static void send(RoutingContext rc, Reply reply) {
+        if (rc.response().ended() || rc.response().closed()) {
+            return;
+        }
+        String json;
+        try {
+            json = reply.body() instanceof String s ? s : Wire.JSON.writeValueAsString(reply.body());
+        } catch (Exception e) {
+            rc.response().setStatusCode(500).end();
+            return;
+        }
+        rc.response().setStatusCode(reply.status())
+                .putHeader("Content-Type", reply.isError() ? "application/problem+json" : "application/json")
+                .end(json);
+    }
+}

@@ -1,0 +1,75 @@
+package io.ichiba.broker.http;
+
+import io.ichiba.broker.Tokens;
+import io.ichiba.ledger.Principal;
+import io.ichiba.ledger.store.Store;
+import io.vertx.core.Handler;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.ext.web.RoutingContext;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Resolves the bearer token of every request that the contract does not mark public ({@code security: []}).
+ *
+ * <p>Tokens are looked up by their SHA-256 hash; the operator's is compared in constant time. Known tokens
+ * are cached per member (tokens are never revoked in this version). A missing or unknown token is a 401.
+ */
+public final class Authenticator implements Handler<RoutingContext> {
+    /** The routing-context key of the {@link Caller}. */
+    public static final String CALLER = "ichiba.caller";
+
+    private final Set<String> publicPaths;
+    private final byte[] operatorHash;
+    private final Store store;
+    private final WorkerExecutor worker;
+    private final Map<String, Principal> cache = new ConcurrentHashMap<>();
+
+    /** Creates the authenticator. */
+    public Authenticator(Set<String> publicPaths, String operatorToken, Store store, WorkerExecutor worker) {
+        this.publicPaths = publicPaths;
+        this.operatorHash = Tokens.hash(operatorToken).getBytes(StandardCharsets.US_ASCII);
+        this.store = store;
+        this.worker = worker;
+    }
+
+    @Override
+    public void handle(RoutingContext rc) {
+        if (publicPaths.contains(rc.normalizedPath())) {
+            rc.next();
+            return;
+        }
+        String header = rc.request().getHeader("Authorization");
+        if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7) || header.length() <= 7) {
+            ApiRouter.send(rc, Problems.unauthorized("send Authorization: Bearer <token>"));
+            return;
+        }
+        String hash = Tokens.hash(header.substring(7).trim());
+        if (MessageDigest.isEqual(operatorHash, hash.getBytes(StandardCharsets.US_ASCII))) {
+            rc.put(CALLER, new Caller(new Principal(Principal.Role.OPERATOR, "operator", 0)));
+            rc.next();
+            return;
+        }
+        Principal cached = cache.get(hash);
+        if (cached != null) {
+            rc.put(CALLER, new Caller(cached));
+            rc.next();
+            return;
+        }
+        worker.executeBlocking(() -> store.principals().get(hash), false).onComplete(ar -> {
+            if (ar.failed()) {
+                rc.fail(ar.cause());
+            } else if (ar.result() == null) {
+                ApiRouter.send(rc, Problems.unauthorized("unknown token"));
+            } else {
+                cache.put(hash, ar.result());
+                rc.put(CALLER, new Caller(ar.result()));
+                rc.next();
+            }
+        });
+    }
+}

@@ -1,0 +1,162 @@
+package io.ichiba.broker.http;
+
+import io.ichiba.api.Model;
+import io.ichiba.ledger.Bundle;
+import io.ichiba.ledger.Claim;
+import io.ichiba.ledger.ClaimState;
+import io.ichiba.ledger.Result;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.function.Function;
+
+/** Claims: submit, read (with long-poll), list, renew, release, cancel. */
+final class ClaimsApi {
+    private static final Logger LOG = LoggerFactory.getLogger(ClaimsApi.class);
+    private static final long CANCEL_WAIT_MILLIS = 5_000;
+    private final ApiContext ctx;
+
+    ClaimsApi(ApiContext ctx) {
+        this.ctx = ctx;
+    }
+
+    Map<String, ApiRouter.Op> ops() {
+        return Map.of("createClaim", this::create, "listClaims", this::list, "getClaim", this::get,
+                "renewClaim", this::renew, "releaseClaim", this::release, "cancelClaim", this::cancel);
+    }
+
+    /** Parses a bundle body; the contract has checked its shape and ranges already. */
+    static Bundle bundle(JsonObject o) {
+        Map<String, Long> amounts = new TreeMap<>();
+        List<String> locks = new ArrayList<>();
+        o.forEach(e -> {
+            if ("locks".equals(e.getKey())) {
+                ((JsonArray) e.getValue()).forEach(l -> locks.add((String) l));
+            } else {
+                amounts.put(e.getKey(), ((Number) e.getValue()).longValue());
+            }
+        });
+        return Bundle.of(amounts, locks);
+    }
+
+    private Future<Reply> create(Call call) {
+        if (!call.caller().tenant()) {
+            return Future.succeededFuture(Problems.forbidden("only a tenant claims tokens"));
+        }
+        String tenant = call.caller().subject();
+        JsonObject body = call.body();
+        Bundle bundle;
+        try {
+            bundle = bundle(body.getJsonObject("bundle"));
+        } catch (IllegalArgumentException e) {
+            return Future.succeededFuture(Problems.of(400, "INVALID_BUNDLE", e.getMessage()));
+        }
+        String key = call.header(Idempotency.HEADER);
+        String id = key == null ? UUID.randomUUID().toString()
+                : UUID.nameUUIDFromBytes((tenant + "\n" + key).getBytes(StandardCharsets.UTF_8)).toString();
+        int priority = body.getInteger("priority", 0);
+        long lease = body.getLong("leaseSeconds", 60L);
+        String node = body.getString("node");
+        return ctx.blocking(() -> ctx.ledger().submit(id, tenant, bundle, priority, lease, node)).compose(r -> {
+            if (!r.ok()) {
+                return Future.succeededFuture(Problems.of(r.rejection()));
+            }
+            LOG.info("claim queued claim={} tenant={} bundle={} priority={}", id, tenant, bundle.amounts(), priority);
+            ctx.nudge().run();
+            return ctx.await(id, System.currentTimeMillis() + ctx.grantWaitMillis(),
+                    c -> (c.state() == ClaimState.QUEUED && !c.considered()) || c.state() == ClaimState.GRANTING)
+                    .map(c -> Reply.created(Views.claim(c == null ? r.value() : c)));
+        });
+    }
+
+    private Future<Reply> list(Call call) {
+        String tenant;
+        if (call.caller().operator()) {
+            tenant = call.query("tenant");
+        } else if (call.caller().tenant()) {
+            tenant = call.caller().subject();
+            String asked = call.query("tenant");
+            if (asked != null && !asked.equals(tenant)) {
+                return Future.succeededFuture(Problems.forbidden("a tenant lists only its own claims"));
+            }
+        } else {
+            return Future.succeededFuture(Problems.forbidden("agents do not list claims"));
+        }
+        String state = call.query("state");
+        ClaimState s = state == null ? null : ClaimState.valueOf(state);
+        return ctx.blocking(() -> Reply.ok(new Model.Items<>(
+                ctx.ledger().claims(tenant, s).stream().map(Views::claim).toList())));
+    }
+
+    /** Reads the claim and checks that the caller may see it: its tenant or the operator; else 404. */
+    private Future<Claim> visible(Call call, String id) {
+        return ctx.blocking(() -> {
+            Claim c = ctx.ledger().claim(id);
+            if (c == null || !(call.caller().operator()
+                    || (call.caller().tenant() && call.caller().subject().equals(c.tenant())))) {
+                return null;
+            }
+            return c;
+        });
+    }
+
+    private Future<Reply> withClaim(Call call, Function<Claim, Future<Reply>> then) {
+        String id = call.path("id");
+        return visible(call, id).compose(c -> c == null
+                ? Future.succeededFuture(Problems.notFound("no claim " + id)) : then.apply(c));
+    }
+
+    private Future<Reply> get(Call call) {
+        long wait = call.queryLong("waitSeconds", 0);
+        return withClaim(call, c -> {
+            if (wait <= 0 || c.state().visible() != ClaimState.QUEUED) {
+                return Future.succeededFuture(Reply.ok(Views.claim(c)));
+            }
+            return ctx.await(c.id(), System.currentTimeMillis() + wait * 1000,
+                    x -> x.state().visible() == ClaimState.QUEUED).map(x -> Reply.ok(Views.claim(x == null ? c : x)));
+        });
+    }
+
+    private Future<Reply> renew(Call call) {
+        long seconds = call.body().getLong("leaseSeconds", 0L);
+        return withClaim(call, c -> ctx.blocking(() -> answer(ctx.ledger().renew(c.id(), seconds))));
+    }
+
+    private Future<Reply> release(Call call) {
+        return withClaim(call, c -> ctx.blocking(() -> {
+            Result<Claim> r = ctx.ledger().release(c.id());
+            if (r.ok()) {
+                LOG.info("claim released claim={} tenant={} node={}", c.id(), c.tenant(), r.value().node());
+            }
+            return answer(r);
+        }));
+    }
+
+    private Future<Reply> cancel(Call call) {
+        return withClaim(call, c -> ctx.blocking(() -> ctx.ledger().cancel(c.id())).compose(r -> {
+            if (!r.ok()) {
+                return Future.succeededFuture(answer(r));
+            }
+            LOG.info("claim cancelled claim={} tenant={}", c.id(), c.tenant());
+            if (r.value().state() != ClaimState.GRANTING) {
+                return Future.succeededFuture(answer(r));
+            }
+            // a grant was under way: it ends as CANCELLED; answer once it has
+            return ctx.await(c.id(), System.currentTimeMillis() + CANCEL_WAIT_MILLIS,
+                    x -> x.state() == ClaimState.GRANTING).map(x -> Reply.ok(Views.claim(x)));
+        }));
+    }
+
+    private static Reply answer(Result<Claim> r) {
+        return r.ok() ? Reply.ok(Views.claim(r.value())) : Problems.of(r.rejection());
+    }
+}

@@ -1,0 +1,61 @@
+package io.ichiba.broker.http;
+
+import io.ichiba.api.Wire;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonObject;
+import io.vertx.openapi.contract.OpenAPIContract;
+import org.yaml.snakeyaml.Yaml;
+
+import java.io.InputStream;
+import java.util.Map;
+
+/**
+ * Loads the API contract ({@code openapi.yaml} from {@code api-spec}) for the router.
+ *
+ * <p>Notes: vertx-openapi 5.0 refuses a contract whose responses use {@code application/problem+json}
+ * (RFC 9457), though the router never validates responses. The contract keeps the true media type for
+ * clients; the router's copy names it {@code application/json}. The answers themselves still carry
+ * {@code Content-Type: application/problem+json}.
+ */
+public final class Contract {
+    static final String PROBLEM_JSON = "application/problem+json";
+
+    private Contract() {
+    }
+
+    /** Reads the contract as JSON, with problem responses relabelled for the router. */
+    public static JsonObject forRouter() {
+        try (InputStream in = Wire.contract()) {
+            Map<String, Object> yaml = new Yaml().load(in);
+            JsonObject spec = new JsonObject(Json.encode(yaml));
+            relabel(spec.getJsonObject("components", new JsonObject()).getJsonObject("responses", new JsonObject()));
+            spec.getJsonObject("paths").forEach(path -> ((JsonObject) path.getValue()).forEach(op -> {
+                if (op.getValue() instanceof JsonObject o && o.containsKey("responses")) {
+                    relabel(o.getJsonObject("responses"));
+                }
+            }));
+            return spec;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static void relabel(JsonObject responses) {
+        responses.forEach(r -> {
+            if (r.getValue() instanceof JsonObject resp && resp.getJsonObject("content") != null) {
+                JsonObject content = resp.getJsonObject("content");
+                Object problem = content.remove(PROBLEM_JSON);
+                if (problem != null && !content.containsKey("application/json")) {
+                    content.put("application/json", problem);
+                }
+            }
+        });
+    }
+
+    /** Loads and resolves the contract. */
+    public static Future<OpenAPIContract> load(Vertx vertx) {
+        return OpenAPIContract.from(vertx, forRouter());
+    }
+}

@@ -1,0 +1,78 @@
+package io.ichiba.broker.http;
+
+import io.ichiba.api.Wire;
+import io.ichiba.broker.Tokens;
+import io.ichiba.ledger.IdempotencyRecord;
+import io.ichiba.ledger.store.Store;
+import io.vertx.core.Future;
+import io.vertx.core.WorkerExecutor;
+
+import java.time.Clock;
+import java.util.function.Supplier;
+
+/**
+ * Exactly-once effects for mutating requests (law 5): the first answer to a request with an
+ * {@code Idempotency-Key} is stored under the caller and key, and a retry gets it again without running.
+ *
+ * <p>A retry while the first run is under way is a 409; the same key with a different request (method, path
+ * or body) is a 422. If the first run failed on the server's side, the key is freed so that a retry runs
+ * again; if its member died mid-run, the key is taken over after {@link #STALE_MILLIS}. Operations that
+ * create things also derive their ids from the key, so even a run taken over creates nothing twice.
+ */
+public final class Idempotency {
+    /** Header that carries the key. */
+    public static final String HEADER = "Idempotency-Key";
+    /** A run older than this whose answer was never stored is presumed dead. */
+    public static final long STALE_MILLIS = 30_000;
+
+    private final Store store;
+    private final WorkerExecutor worker;
+    private final Clock clock;
+
+    /** Creates the guard over the store's idempotency table. */
+    public Idempotency(Store store, WorkerExecutor worker, Clock clock) {
+        this.store = store;
+        this.worker = worker;
+        this.clock = clock;
+    }
+
+    /** Runs {@code op} once per key: a retry with the key answers the first answer. */
+    public Future<Reply> run(Call call, Supplier<Future<Reply>> op) {
+        String key = call.header(HEADER);
+        if (key == null) {
+            return op.get();
+        }
+        String id = call.caller().key() + ":" + key;
+        String body = call.rc().body() == null ? "" : String.valueOf(call.rc().body().asString());
+        String fingerprint = Tokens.hash(call.rc().request().method().name() + " " + call.rc().normalizedPath()
+                + "\n" + body);
+        return worker.executeBlocking(() -> {
+            long now = clock.millis();
+            return store.idempotency().execute(id, new IdempotencyRecord.Begin(fingerprint, now, now - STALE_MILLIS));
+        }, false).compose(d -> switch (d.verdict()) {
+            case REPLAY -> {
+                call.rc().response().putHeader("Idempotent-Replayed", "true");
+                yield Future.succeededFuture(new Reply(d.record().status(), d.record().body()));
+            }
+            case IN_PROGRESS -> Future.succeededFuture(Problems.of(409, "IDEMPOTENCY_IN_PROGRESS",
+                    "a request with this Idempotency-Key is still running; retry later"));
+            case MISMATCH -> Future.succeededFuture(Problems.of(422, "IDEMPOTENCY_KEY_REUSED",
+                    "this Idempotency-Key was used with a different request"));
+            case PROCEED -> op.get().compose(reply -> store(id, fingerprint, reply),
+                    err -> worker.executeBlocking(() -> store.idempotency().execute(id,
+                            new IdempotencyRecord.Abandon(fingerprint)), false).transform(x -> Future.failedFuture(err)));
+        });
+    }
+
+    private Future<Reply> store(String id, String fingerprint, Reply reply) {
+        if (reply.status() >= 500) {
+            return worker.executeBlocking(() -> store.idempotency().execute(id, new IdempotencyRecord.Abandon(fingerprint)),
+                    false).map(x -> reply);
+        }
+        return worker.executeBlocking(() -> {
+            String json = reply.body() instanceof String s ? s : Wire.JSON.writeValueAsString(reply.body());
+            store.idempotency().execute(id, new IdempotencyRecord.Complete(fingerprint, reply.status(), json));
+            return new Reply(reply.status(), json);
+        }, false);
+    }
+}

@@ -1,0 +1,122 @@
+package io.ichiba.broker.http;
+
+import io.ichiba.api.Model;
+import io.ichiba.broker.Tokens;
+import io.ichiba.ledger.KindDef;
+import io.ichiba.ledger.Ledger;
+import io.ichiba.ledger.PlaceCommands;
+import io.ichiba.ledger.Principal;
+import io.ichiba.ledger.Result;
+import io.ichiba.ledger.TenantState;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** Tenants, agents and kinds: what the operator defines. */
+final class IdentityApi {
+    private static final Logger LOG = LoggerFactory.getLogger(IdentityApi.class);
+    private final ApiContext ctx;
+
+    IdentityApi(ApiContext ctx) {
+        this.ctx = ctx;
+    }
+
+    Map<String, ApiRouter.Op> ops() {
+        return Map.of("createTenant", this::createTenant, "listTenants", this::listTenants,
+                "getTenant", this::getTenant, "createAgent", this::createAgent,
+                "defineKind", this::defineKind, "listKinds", this::listKinds);
+    }
+
+    static Map<String, Long> amounts(JsonObject o) {
+        Map<String, Long> out = new TreeMap<>();
+        if (o != null) {
+            o.forEach(e -> out.put(e.getKey(), ((Number) e.getValue()).longValue()));
+        }
+        return out;
+    }
+
+    private Future<Reply> createTenant(Call call) {
+        if (!call.caller().operator()) {
+            return Future.succeededFuture(Problems.forbidden("only the operator creates tenants"));
+        }
+        JsonObject body = call.body();
+        String id = body.getString("id");
+        Map<String, Long> quota = amounts(body.getJsonObject("quota"));
+        return ctx.blocking(() -> {
+            Ledger ledger = ctx.ledger();
+            Result<TenantState> r = ledger.createTenant(id, quota);
+            if (!r.ok()) {
+                return Problems.of(r.rejection());
+            }
+            String token = Tokens.newToken();
+            ledger.store().principals().execute(Tokens.hash(token), new PlaceCommands.CreateIfAbsent<>(
+                    new Principal(Principal.Role.TENANT, id, ledger.clock().millis())));
+            LOG.info("tenant created tenant={} quota={}", id, r.value().quota());
+            return Reply.created(new Model.TenantCreated(id, token, r.value().quota()));
+        });
+    }
+
+    private Future<Reply> listTenants(Call call) {
+        if (!call.caller().operator()) {
+            return Future.succeededFuture(Problems.forbidden("only the operator lists tenants"));
+        }
+        return ctx.blocking(() -> {
+            List<Model.Tenant> out = new ArrayList<>();
+            ctx.ledger().store().tenants().entries().values().forEach(t -> out.add(Views.tenant(t)));
+            return Reply.ok(new Model.Items<>(out));
+        });
+    }
+
+    private Future<Reply> getTenant(Call call) {
+        String id = call.path("id");
+        if (!call.caller().operator() && !(call.caller().tenant() && call.caller().subject().equals(id))) {
+            return Future.succeededFuture(Problems.notFound("no tenant " + id));
+        }
+        return ctx.blocking(() -> {
+            TenantState t = ctx.ledger().store().tenants().get(id);
+            return t == null ? Problems.notFound("no tenant " + id) : Reply.ok(Views.tenant(t));
+        });
+    }
+
+    private Future<Reply> createAgent(Call call) {
+        if (!call.caller().operator()) {
+            return Future.succeededFuture(Problems.forbidden("only the operator creates agents"));
+        }
+        String node = call.body().getString("node");
+        return ctx.blocking(() -> {
+            String token = Tokens.newToken();
+            ctx.ledger().store().principals().execute(Tokens.hash(token), new PlaceCommands.CreateIfAbsent<>(
+                    new Principal(Principal.Role.AGENT, node, ctx.ledger().clock().millis())));
+            LOG.info("agent token issued node={}", node);
+            return Reply.created(new Model.AgentCreated(node, token));
+        });
+    }
+
+    private Future<Reply> defineKind(Call call) {
+        if (!call.caller().operator()) {
+            return Future.succeededFuture(Problems.forbidden("only the operator defines kinds"));
+        }
+        JsonObject body = call.body();
+        return ctx.blocking(() -> {
+            Result<KindDef> r = ctx.ledger().defineKind(body.getString("name"), body.getString("unit"));
+            return r.ok() ? Reply.created(new Model.Kind(r.value().name(), r.value().unit(), false))
+                    : Problems.of(r.rejection());
+        });
+    }
+
+    private Future<Reply> listKinds(Call call) {
+        return ctx.blocking(() -> {
+            List<Model.Kind> out = new ArrayList<>();
+            KindDef.BUILT_IN.forEach(k -> out.add(new Model.Kind(k, "MiB", true)));
+            ctx.ledger().store().kinds().entries().values()
+                    .forEach(k -> out.add(new Model.Kind(k.name(), k.unit(), false)));
+            return Reply.ok(new Model.Items<>(out));
+        });
+    }
+}

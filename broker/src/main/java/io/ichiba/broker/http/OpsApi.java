@@ -1,0 +1,63 @@
+package io.ichiba.broker.http;
+
+import io.ichiba.api.Model;
+import io.ichiba.broker.BrokerMetrics;
+import io.ichiba.ledger.Auditor;
+import io.vertx.core.Future;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
+import java.util.function.Supplier;
+
+/** Health, readiness and the audit. */
+final class OpsApi {
+    private static final Logger LOG = LoggerFactory.getLogger(OpsApi.class);
+    private final ApiContext ctx;
+    private final Auditor auditor;
+    private final BrokerMetrics metrics;
+    private final BooleanSupplier ready;
+    private final Supplier<String> member;
+    private final IntSupplier clusterSize;
+
+    OpsApi(ApiContext ctx, BrokerMetrics metrics, BooleanSupplier ready, Supplier<String> member,
+           IntSupplier clusterSize) {
+        this.ctx = ctx;
+        this.auditor = new Auditor(ctx.ledger());
+        this.metrics = metrics;
+        this.ready = ready;
+        this.member = member;
+        this.clusterSize = clusterSize;
+    }
+
+    Map<String, ApiRouter.Op> ops() {
+        return Map.of("health", c -> Future.succeededFuture(Reply.ok(new Model.Status("UP", member.get(), null))),
+                "ready", this::ready, "audit", this::audit);
+    }
+
+    private Future<Reply> ready(Call call) {
+        if (!ready.getAsBoolean()) {
+            return Future.succeededFuture(Problems.of(503, "NOT_READY", "the member is still joining its cluster"));
+        }
+        return Future.succeededFuture(Reply.ok(new Model.Status("READY", member.get(), clusterSize.getAsInt())));
+    }
+
+    private Future<Reply> audit(Call call) {
+        if (!call.caller().operator()) {
+            return Future.succeededFuture(Problems.forbidden("only the operator audits"));
+        }
+        return ctx.blocking(() -> {
+            Auditor.Report r = auditor.audit();
+            metrics.audited(r);
+            if (!r.ok()) {
+                r.drift().forEach(d -> LOG.warn("audit drift subject={} recorded={} live={} detail={}",
+                        d.subject(), d.recorded(), d.live(), d.detail()));
+            }
+            return Reply.ok(new Model.Audit(r.ok(), r.drift().stream()
+                    .map(d -> new Model.Drift(d.subject(), d.recorded(), d.live(), d.detail())).toList(),
+                    Views.time(r.checkedAt())));
+        });
+    }
+}

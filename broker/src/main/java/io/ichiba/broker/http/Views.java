@@ -1,0 +1,38 @@
+package io.ichiba.broker.http;
+
+import io.ichiba.api.Model;
+import io.ichiba.ledger.Claim;
+import io.ichiba.ledger.ClaimState;
+import io.ichiba.ledger.PoolView;
+import io.ichiba.ledger.TenantState;
+
+import java.time.Instant;
+
+/** Maps ledger records to wire records. */
+final class Views {
+    private Views() {
+    }
+
+    static Model.Claim claim(Claim c) {
+        ClaimState visible = c.state().visible();
+        String reason = visible == ClaimState.GRANTED ? null : c.reason();
+        return new Model.Claim(c.id(), c.tenant(), Model.ClaimState.valueOf(visible.name()), reason,
+                visible == ClaimState.QUEUED ? null : c.node(),
+                Model.Bundle.of(c.bundle().amounts(), c.bundle().locks()), c.priority(), c.leaseSeconds(),
+                time(c.createdAt()), visible == ClaimState.QUEUED ? null : time(c.grantedAt()),
+                visible == ClaimState.QUEUED ? null : time(c.leaseExpiresAt()), time(c.endedAt()));
+    }
+
+    static Model.Pool pool(PoolView p) {
+        return new Model.Pool(p.id(), p.kind(), p.node(), p.name(), p.capacity(), p.granted(), p.free(),
+                p.overcommitted(), p.measuredFree(), p.holders());
+    }
+
+    static Model.Tenant tenant(TenantState t) {
+        return new Model.Tenant(t.id(), t.quota(), t.holdings().totals(), time(t.createdAt()));
+    }
+
+    static Instant time(long epochMillis) {
+        return epochMillis == 0 ? null : Instant.ofEpochMilli(epochMillis);
+    }
+}

@@ -1,0 +1,214 @@
+package io.ichiba.broker;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** The claim life cycle over real HTTP on one real broker: grants, queueing, leases, over-commit, metrics. */
+class ClaimsIT {
+    private static TestBrokers cluster;
+    private static Http op;
+    private static World world;
+
+    @BeforeAll
+    static void start() throws Exception {
+        cluster = new TestBrokers();
+        op = TestBrokers.operator(cluster.start());
+        world = new World(op);
+    }
+
+    @AfterAll
+    static void stop() {
+        cluster.close();
+    }
+
+    @Test
+    void claimThatFitsIsGrantedAtOnceAndHoldsEveryToken() {
+        String node = World.name("n");
+        String lock = World.name("l");
+        world.node(node, 16384, 500000);
+        world.lock(lock, 1);
+        Http t = world.tenant(World.name("t"), 65536, 1048576);
+
+        Http.Answer a = t.post("/v1/claims", World.claim(4096, 1024, List.of(lock), 5, 60, node));
+        assertThat(a.status()).isEqualTo(201);
+        assertThat(a.text("state")).isEqualTo("GRANTED");
+        assertThat(a.text("node")).isEqualTo(node);
+        assertThat(a.text("leaseExpiresAt")).isNotNull();
+        assertThat(world.pool("memory@" + node).get("granted").asLong()).isEqualTo(4096);
+        assertThat(world.pool("disk@" + node).get("granted").asLong()).isEqualTo(1024);
+        assertThat(world.pool("lock:" + lock).get("granted").asLong()).isEqualTo(1);
+
+        Http.Answer r = t.post("/v1/claims/" + a.text("id") + "/release", null);
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.text("state")).isEqualTo("RELEASED");
+        assertThat(world.pool("memory@" + node).get("granted").asLong()).isZero();
+        assertThat(world.pool("lock:" + lock).get("granted").asLong()).isZero();
+        world.assertAuditClean();
+    }
+
+    @Test
+    void queuedClaimIsGrantedOnReleaseAndLongPollAnswersThen() throws Exception {
+        String node = World.name("n");
+        String lock = World.name("l");
+        world.node(node, 16384, 500000);
+        world.lock(lock, 1);
+        Http t = world.tenant(World.name("t"), 65536, 1048576);
+        Http.Answer first = t.post("/v1/claims", World.claim(1024, 0, List.of(lock), 1, 60, node));
+        Http.Answer second = t.post("/v1/claims", World.claim(1024, 0, List.of(lock), 1, 60, node));
+        assertThat(second.text("state")).isEqualTo("QUEUED");
+        assertThat(second.text("reason")).isEqualTo("LOCK_HELD");
+        // all or nothing: the queued claim holds no memory while it waits for the lock
+        assertThat(world.pool("memory@" + node).get("granted").asLong()).isEqualTo(1024);
+
+        var poll = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> t.get("/v1/claims/" + second.text("id") + "?waitSeconds=30"));
+        // the long-poll is parked on the broker, not answered, while the claim is queued
+        assertThat(poll).isNotCompleted();
+        t.post("/v1/claims/" + first.text("id") + "/release", null);
+        Http.Answer granted = poll.get(20, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(granted.text("state")).isEqualTo("GRANTED");
+
+        long t0 = System.nanoTime();
+        Http.Answer third = t.post("/v1/claims", World.claim(1024, 0, List.of(lock), 1, 60, node));
+        Http.Answer timedOut = t.get("/v1/claims/" + third.text("id") + "?waitSeconds=1");
+        assertThat(timedOut.text("state")).isEqualTo("QUEUED");
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isGreaterThanOrEqualTo(Duration.ofMillis(900));
+        t.delete("/v1/claims/" + third.text("id"));
+        t.post("/v1/claims/" + second.text("id") + "/release", null);
+        world.assertAuditClean();
+    }
+
+    @Test
+    void releaseTwiceIsHarmlessAndCancelEndsQueuedAndGrantedClaims() {
+        String node = World.name("n");
+        world.node(node, 8192, 8192);
+        Http t = world.tenant(World.name("t"), 65536, 65536);
+        Http.Answer a = t.post("/v1/claims", World.claim(6000, 0, List.of(), 1, 60, node));
+        Http.Answer b = t.post("/v1/claims", World.claim(6000, 0, List.of(), 1, 60, node));
+        assertThat(a.text("state")).isEqualTo("GRANTED");
+        assertThat(b.text("state")).isEqualTo("QUEUED");
+        assertThat(b.text("reason")).isEqualTo("INSUFFICIENT_CAPACITY");
+
+        Http.Answer cancelled = t.delete("/v1/claims/" + b.text("id"));
+        assertThat(cancelled.text("state")).isEqualTo("CANCELLED");
+        Http.Answer r1 = t.post("/v1/claims/" + a.text("id") + "/release", null);
+        Http.Answer r2 = t.post("/v1/claims/" + a.text("id") + "/release", null);
+        assertThat(r1.text("state")).isEqualTo("RELEASED");
+        assertThat(r2.status()).isEqualTo(200);
+        assertThat(r2.body()).isEqualTo(r1.body());
+        assertThat(world.pool("memory@" + node).get("granted").asLong()).isZero();
+
+        Http.Answer c = t.post("/v1/claims", World.claim(6000, 0, List.of(), 1, 60, node));
+        assertThat(c.text("state")).isEqualTo("GRANTED");
+        assertThat(t.delete("/v1/claims/" + c.text("id")).text("state")).isEqualTo("CANCELLED");
+        assertThat(world.pool("memory@" + node).get("granted").asLong()).isZero();
+        assertThat(t.post("/v1/claims/" + c.text("id") + "/renew", null).status()).isEqualTo(409);
+        world.assertAuditClean();
+    }
+
+    @Test
+    void leaseThatIsNotRenewedExpiresAndItsTokensReturn() {
+        String node = World.name("n");
+        world.node(node, 4096, 4096);
+        Http t = world.tenant(World.name("t"), 65536, 65536);
+        Http.Answer renewed = t.post("/v1/claims", World.claim(1000, 0, List.of(), 1, 2, node));
+        Http.Answer lapsing = t.post("/v1/claims", World.claim(1000, 0, List.of(), 1, 1, node));
+        assertThat(lapsing.text("state")).isEqualTo("GRANTED");
+        String renewedId = renewed.text("id");
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+            Http.Answer r = t.post("/v1/claims/" + renewedId + "/renew", Map.of("leaseSeconds", 2));
+            assertThat(r.text("state")).isEqualTo("GRANTED");
+            assertThat(t.get("/v1/claims/" + lapsing.text("id")).text("state")).isEqualTo("EXPIRED");
+        });
+        assertThat(world.pool("memory@" + node).get("granted").asLong()).isEqualTo(1000);
+        assertThat(t.get("/v1/claims/" + renewedId).text("state")).isEqualTo("GRANTED");
+        t.post("/v1/claims/" + renewedId + "/release", null);
+        world.assertAuditClean();
+    }
+
+    @Test
+    void reportBelowGrantedKeepsGrantsAndGrantsNothingUntilRecovered() {
+        String node = World.name("n");
+        Http agent = world.node(node, 8192, 8192);
+        Http t = world.tenant(World.name("t"), 65536, 65536);
+        Http.Answer a = t.post("/v1/claims", World.claim(6000, 0, List.of(), 1, 60, node));
+        World.report(agent, node, 4000, 8192);
+        JsonNode pool = world.pool("memory@" + node);
+        assertThat(pool.get("overcommitted").asBoolean()).isTrue();
+        assertThat(pool.get("granted").asLong()).isEqualTo(6000);
+        assertThat(t.get("/v1/claims/" + a.text("id")).text("state")).isEqualTo("GRANTED");
+
+        Http.Answer b = t.post("/v1/claims", World.claim(100, 0, List.of(), 1, 60, node));
+        assertThat(b.text("state")).isEqualTo("QUEUED");
+        assertThat(b.text("reason")).isEqualTo("OVERCOMMITTED");
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(new Http(op.base(), null)
+                .get("/metrics").raw()).contains("ichiba_pool_overcommitted{kind=\"memory\",pool=\"memory@" + node
+                + "\"} 1.0"));
+
+        t.post("/v1/claims/" + a.text("id") + "/release", null);
+        assertThat(t.get("/v1/claims/" + b.text("id") + "?waitSeconds=10").text("state")).isEqualTo("GRANTED");
+        assertThat(world.pool("memory@" + node).get("overcommitted").asBoolean()).isFalse();
+        t.post("/v1/claims/" + b.text("id") + "/release", null);
+        world.assertAuditClean();
+    }
+
+    @Test
+    void quotaLimitsWhatATenantHoldsAndNeverFitsIsRefused() {
+        String node = World.name("n");
+        world.node(node, 65536, 65536);
+        Http t = world.tenant(World.name("t"), 4096, 4096);
+        Http.Answer a = t.post("/v1/claims", World.claim(3000, 0, List.of(), 1, 60, null));
+        Http.Answer b = t.post("/v1/claims", World.claim(3000, 0, List.of(), 1, 60, null));
+        assertThat(a.text("state")).isEqualTo("GRANTED");
+        assertThat(b.text("state")).isEqualTo("QUEUED");
+        assertThat(b.text("reason")).isEqualTo("QUOTA_EXCEEDED");
+        Http.Answer tooBig = t.post("/v1/claims", World.claim(5000, 0, List.of(), 1, 60, null));
+        assertThat(tooBig.status()).isEqualTo(422);
+        assertThat(tooBig.text("code")).isEqualTo("NEVER_FITS");
+        t.post("/v1/claims/" + a.text("id") + "/release", null);
+        assertThat(t.get("/v1/claims/" + b.text("id") + "?waitSeconds=10").text("state")).isEqualTo("GRANTED");
+        t.post("/v1/claims/" + b.text("id") + "/release", null);
+        world.assertAuditClean();
+    }
+
+    @Test
+    void operatorDefinedKindsWorkLikeMemory() {
+        String kind = World.name("gpu");
+        assertThat(op.post("/v1/kinds", Map.of("name", kind, "unit", "devices")).status()).isEqualTo(201);
+        String node = World.name("n");
+        Http agent = world.node(node, 1024, 1024);
+        Http.Answer r = agent.put("/v1/nodes/" + node + "/report",
+                Map.of("allocatable", Map.of("memory", 1024, "disk", 1024, kind, 2)));
+        assertThat(r.status()).isEqualTo(200);
+        Http.Answer created = op.post("/v1/tenants", Map.of("id", World.name("t"), "quota", Map.of(kind, 2)));
+        Http t = op.as(created.text("token"));
+        Http.Answer a = t.post("/v1/claims", Map.of("bundle", Map.of(kind, 2), "leaseSeconds", 60));
+        assertThat(a.text("state")).isEqualTo("GRANTED");
+        assertThat(world.pool(kind + "@" + node).get("granted").asLong()).isEqualTo(2);
+        t.post("/v1/claims/" + a.text("id") + "/release", null);
+    }
+
+    @Test
+    void healthReadyAndMetricsAreServedWithoutToken() {
+        world.node(World.name("n"), 1024, 1024);
+        Http anonymous = new Http(op.base(), null);
+        assertThat(anonymous.get("/health").status()).isEqualTo(200);
+        assertThat(anonymous.get("/ready").status()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            Http.Answer m = anonymous.get("/metrics");
+            assertThat(m.status()).isEqualTo(200);
+            assertThat(m.raw()).contains("ichiba_pool_capacity", "ichiba_queue_depth", "ichiba_claims{",
+                "ichiba_grant_latency_seconds_bucket", "ichiba_lease_expiries_total", "vertx_http_server_requests",
+                "jvm_memory_used_bytes");
+        });
+    }
+}

@@ -1,0 +1,120 @@
+package io.ichiba.broker;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.NullNode;
+import io.ichiba.api.Wire;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+
+/** A plain HTTP client for the tests: real requests to a real broker, answers as JSON trees. */
+public final class Http {
+    private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private final String base;
+    private final String token;
+
+    /** A client of {@code base} that sends {@code token} (none if {@code null}). */
+    public Http(String base, String token) {
+        this.base = base;
+        this.token = token;
+    }
+
+    /** The same broker as another caller. */
+    public Http as(String otherToken) {
+        return new Http(base, otherToken);
+    }
+
+    /** The broker's base URL. */
+    public String base() {
+        return base;
+    }
+
+    /**
+     * An answer.
+     *
+     * @param status  HTTP status
+     * @param body    the JSON body ({@link NullNode} if none or not JSON)
+     * @param raw     the body as text
+     * @param headers the response headers
+     */
+    public record Answer(int status, JsonNode body, String raw, java.net.http.HttpHeaders headers) {
+        /** A field of the body as text. */
+        public String text(String field) {
+            JsonNode n = body.get(field);
+            return n == null || n.isNull() ? null : n.asText();
+        }
+
+        /** Whether this is an RFC 9457 problem answer with a status in the 4xx range. */
+        public boolean isClientProblem() {
+            return status >= 400 && status < 500
+                    && headers.firstValue("content-type").orElse("").startsWith("application/problem+json")
+                    && body.hasNonNull("type") && body.hasNonNull("title") && body.hasNonNull("detail");
+        }
+
+        @Override
+        public String toString() {
+            return status + " " + raw;
+        }
+    }
+
+    /** GET. */
+    public Answer get(String path) {
+        return send("GET", path, null, Map.of());
+    }
+
+    /** POST a JSON body (may be {@code null}). */
+    public Answer post(String path, Object body) {
+        return send("POST", path, body, Map.of());
+    }
+
+    /** POST with headers. */
+    public Answer post(String path, Object body, Map<String, String> headers) {
+        return send("POST", path, body, headers);
+    }
+
+    /** PUT a JSON body. */
+    public Answer put(String path, Object body) {
+        return send("PUT", path, body, Map.of());
+    }
+
+    /** DELETE. */
+    public Answer delete(String path) {
+        return send("DELETE", path, null, Map.of());
+    }
+
+    /** Sends a request; {@code body} may be a String (sent raw) or an object (sent as JSON). */
+    public Answer send(String method, String path, Object body, Map<String, String> headers) {
+        try {
+            String text = body == null ? null : body instanceof String s ? s : Wire.JSON.writeValueAsString(body);
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(90))
+                    .method(method, text == null ? HttpRequest.BodyPublishers.noBody()
+                            : HttpRequest.BodyPublishers.ofString(text));
+            if (text != null && !headers.containsKey("Content-Type")) {
+                b.header("Content-Type", "application/json");
+            }
+            if (token != null) {
+                b.header("Authorization", "Bearer " + token);
+            }
+            headers.forEach(b::header);
+            HttpResponse<String> r = CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            JsonNode json;
+            try {
+                json = r.body() == null || r.body().isEmpty() ? NullNode.getInstance() : Wire.JSON.readTree(r.body());
+            } catch (IOException notJson) {
+                json = NullNode.getInstance();
+            }
+            return new Answer(r.statusCode(), json == null ? NullNode.getInstance() : json, r.body(), r.headers());
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,76 @@
+package io.ichiba.broker;
+
+import io.ichiba.ledger.LedgerSettings;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/** Starts real brokers in this JVM: each its own Hazelcast member and Vert.x, on free loopback ports. */
+public final class TestBrokers implements AutoCloseable {
+    /** The operator token of every test cluster. */
+    public static final String OPERATOR = "test-operator-token";
+
+    private final String cluster = "ichiba-test-" + UUID.randomUUID();
+    private final List<Broker> brokers = new ArrayList<>();
+    private final List<String> members = new ArrayList<>();
+    private final LedgerSettings settings;
+
+    /** A cluster with the default ledger rules. */
+    public TestBrokers() {
+        this(LedgerSettings.defaults());
+    }
+
+    /** A cluster with the given ledger rules. */
+    public TestBrokers(LedgerSettings settings) {
+        this.settings = settings;
+    }
+
+    /** Starts one more broker that joins the ones already started. */
+    public Broker start() throws Exception {
+        int hzPort = freePort();
+        List<String> join = new ArrayList<>(members);
+        join.add("127.0.0.1:" + hzPort);
+        BrokerConfig config = BrokerConfig.from(Map.of("http.host", "127.0.0.1", "audit.interval.seconds", "0",
+                        "reaper.interval.millis", "100")::get)
+                .withPorts(0, hzPort, join).withCluster(cluster, OPERATOR).withLedger(settings);
+        Broker b = Broker.start(config);
+        brokers.add(b);
+        members.add("127.0.0.1:" + hzPort);
+        return b;
+    }
+
+    /** Returns an operator client of broker {@code b}. */
+    public static Http operator(Broker b) {
+        return new Http("http://127.0.0.1:" + b.httpPort(), OPERATOR);
+    }
+
+    /** Returns the brokers started, in order. */
+    public List<Broker> brokers() {
+        return brokers;
+    }
+
+    /** Returns a free TCP port on loopback. */
+    public static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            s.setReuseAddress(true);
+            return s.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() {
+        for (Broker b : brokers) {
+            try {
+                if (b.hazelcast().getLifecycleService().isRunning()) {
+                    b.stop();
+                }
+            } catch (RuntimeException e) {
+                // already gone
+            }
+        }
+    }
+}

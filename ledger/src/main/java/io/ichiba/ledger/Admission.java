@@ -1,0 +1,236 @@
+package io.ichiba.ledger;
+
+import io.ichiba.ledger.PlaceCommands.HoldFor;
+import io.ichiba.ledger.PlaceCommands.ReturnFor;
+import io.ichiba.ledger.store.Store;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The admission loop's work: grants queued claims, all or nothing, in queue order. One instance runs at a
+ * time in the cluster (the broker runs it on the owner of a fixed partition), like an exchange's matching
+ * thread; correctness does not depend on that, only fairness does: every hold checks capacity atomically.
+ *
+ * <h2>Queue order</h2>
+ * Effective priority = priority + (waiting time / aging step); higher first, then older first, then id.
+ * A claim that does not fit is skipped and smaller ones behind it may be granted (backfill) — until it has
+ * waited longer than the starvation bound: from then on no claim behind it may take tokens of a kind or lock
+ * it waits for, so releases accumulate until it fits. A large claim is therefore granted after at most
+ * the starvation bound plus the longest lease among the holders it waits for.
+ *
+ * <h2>Grant of one claim (spans keys)</h2>
+ * <pre>
+ *   claim: QUEUED -> GRANTING(attempt n, node)          BeginGrant
+ *   tenant: hold quota (claim, n)                        HoldFor   -- refused? undo + AbortGrant
+ *   node:   hold every node-local kind (claim, n)        HoldFor   -- refused? undo + AbortGrant
+ *   locks:  hold one permit each (claim, n)              HoldFor   -- refused? undo + AbortGrant
+ *   claim: GRANTING(n) -> GRANTED                        FinishGrant
+ * </pre>
+ * Holds carry the attempt number, so undoing attempt n never removes the hold of attempt n+1. A loop that
+ * dies mid-grant leaves a {@code GRANTING} claim; the next loop undoes it ({@link #recover}).
+ */
+public final class Admission {
+    private static final Logger LOG = LoggerFactory.getLogger(Admission.class);
+
+    private final Ledger ledger;
+    private final Store store;
+    private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+
+    /** Creates the admission work over the ledger's store. */
+    public Admission(Ledger ledger) {
+        this.ledger = ledger;
+        this.store = ledger.store();
+    }
+
+    /** The outcome of one pass: the claims granted, and how many were looked at. */
+    public record Pass(List<Claim> granted, int considered) {
+    }
+
+    /**
+     * Undoes grant attempts that no live loop is making: all of them not made by this instance when
+     * {@code takeover} (call it when the loop moves to this member), else those older than the stale bound.
+     * Returns how many were undone.
+     */
+    public int recover(boolean takeover) {
+        long now = ledger.clock().millis();
+        long staleBefore = now - ledger.settings().staleGrantingMillis();
+        int undone = 0;
+        for (Claim c : store.claims().values(new Filters.ClaimIn(Set.of(ClaimState.GRANTING)))) {
+            if (inFlight.contains(c.id()) || (!takeover && c.grantingSince() >= staleBefore)) {
+                continue;
+            }
+            LOG.info("undoing an abandoned grant attempt claim={} attempt={} node={}", c.id(), c.attempt(), c.node());
+            undo(c, c.attempt(), c.node(), "RECOVERED");
+            undone++;
+        }
+        return undone;
+    }
+
+    /** Returns the queue in admission order at {@code now}. */
+    public List<Claim> queue(long now) {
+        List<Claim> queued = new ArrayList<>(store.claims().values(new Filters.ClaimIn(Set.of(ClaimState.QUEUED))));
+        long step = ledger.settings().agingMillisPerPriority();
+        queued.sort(Comparator.<Claim>comparingLong(c -> -effectivePriority(c, now, step))
+                .thenComparingLong(Claim::createdAt).thenComparing(Claim::id));
+        return queued;
+    }
+
+    /** Returns the priority of {@code c} after aging. */
+    public static long effectivePriority(Claim c, long now, long agingStep) {
+        return c.priority() + Math.max(0, now - c.createdAt()) / agingStep;
+    }
+
+    /** Runs one pass over the queue: grants every claim that fits, in order, and records why the others wait. */
+    public Pass pass() {
+        recover(false);
+        long now = ledger.clock().millis();
+        List<Claim> queue = queue(now);
+        if (queue.isEmpty()) {
+            return new Pass(List.of(), 0);
+        }
+        Map<String, NodeState> nodes = new HashMap<>(store.nodes().entries());
+        Map<String, LockState> locks = new HashMap<>(store.locks().entries());
+        Map<String, TenantState> tenants = new HashMap<>();
+        Set<String> reservedKinds = new HashSet<>();
+        Set<String> reservedLocks = new HashSet<>();
+        List<Claim> granted = new ArrayList<>();
+        for (Claim c : queue) {
+            if (c.cancelRequested()) {
+                continue;
+            }
+            TenantState tenant = tenants.computeIfAbsent(c.tenant(), store.tenants()::get);
+            Rejection wait;
+            if (blocked(c, reservedKinds, reservedLocks)) {
+                wait = Rejection.of(Rejection.Code.BACKFILL_BLOCKED, "an older claim waits for these pools");
+            } else {
+                Placement.Choice choice = Placement.choose(c, tenant, nodes, locks);
+                wait = choice.fits() ? grant(c, choice.node(), nodes, locks, tenants) : choice.why();
+                if (wait == null) {
+                    granted.add(c);
+                    continue;
+                }
+            }
+            store.claims().execute(c.id(), new ClaimCommands.MarkWaiting(wait.code().name()));
+            if (now - c.createdAt() >= ledger.settings().starvationMillis() && waitsForCapacity(wait)) {
+                reservedKinds.addAll(c.bundle().amounts().keySet());
+                reservedLocks.addAll(c.bundle().locks());
+            }
+        }
+        return new Pass(granted, queue.size());
+    }
+
+    private static boolean waitsForCapacity(Rejection wait) {
+        return switch (wait.code()) {
+            case INSUFFICIENT_CAPACITY, OVERCOMMITTED, LOCK_HELD -> true;
+            default -> false;
+        };
+    }
+
+    private static boolean blocked(Claim c, Set<String> kinds, Set<String> locks) {
+        for (String k : c.bundle().amounts().keySet()) {
+            if (kinds.contains(k)) {
+                return true;
+            }
+        }
+        for (String l : c.bundle().locks()) {
+            if (locks.contains(l)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Grants {@code c} on {@code node}; returns {@code null} when granted, else why it waits. Updates the snapshot. */
+    private Rejection grant(Claim c, String node, Map<String, NodeState> nodes, Map<String, LockState> locks,
+                            Map<String, TenantState> tenants) {
+        long attempt = c.attempt() + 1;
+        ClaimCommands.Transition begun = store.claims().execute(c.id(),
+                new ClaimCommands.BeginGrant(attempt, node, ledger.clock().millis()));
+        if (!begun.ok()) {
+            return begun.rejection();
+        }
+        inFlight.add(c.id());
+        try {
+            Rejection refused = holdAll(c, attempt, node);
+            if (refused != null) {
+                undo(c, attempt, node, refused.code().name());
+                return refused;
+            }
+            ClaimCommands.Transition done = store.claims().execute(c.id(),
+                    new ClaimCommands.FinishGrant(attempt, ledger.clock().millis()));
+            if (!done.ok()) {
+                undo(c, attempt, node, "RECOVERED");
+                return done.rejection();
+            }
+            if (done.claim().state() == ClaimState.CANCELLED) {
+                ledger.returnTokens(done.claim());
+                return Rejection.of(Rejection.Code.WRONG_STATE, "cancelled while being granted");
+            }
+            applyToSnapshot(c, attempt, node, nodes, locks, tenants);
+            LOG.info("granted claim={} tenant={} node={} locks={}", c.id(), c.tenant(), node, c.bundle().locks());
+            return null;
+        } finally {
+            inFlight.remove(c.id());
+        }
+    }
+
+    private Rejection holdAll(Claim c, long attempt, String node) {
+        Bundle b = c.bundle();
+        if (b.nodeLocal()) {
+            Rejection r = store.tenants().execute(c.tenant(),
+                    new HoldFor<TenantState>(c.id(), attempt, b.amounts(), "no tenant " + c.tenant()));
+            if (r != null) {
+                return r;
+            }
+            r = store.nodes().execute(node, new HoldFor<NodeState>(c.id(), attempt, b.amounts(), "no node " + node));
+            if (r != null) {
+                return r;
+            }
+        }
+        for (String lock : b.locks()) {
+            Rejection r = store.locks().execute(lock,
+                    new HoldFor<LockState>(c.id(), attempt, LockState.onePermit(), "no lock " + lock));
+            if (r != null) {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    private void undo(Claim c, long attempt, String node, String why) {
+        Bundle b = c.bundle();
+        if (b.nodeLocal()) {
+            store.tenants().execute(c.tenant(), new ReturnFor<TenantState>(c.id(), attempt));
+            if (node != null) {
+                store.nodes().execute(node, new ReturnFor<NodeState>(c.id(), attempt));
+            }
+        }
+        for (String lock : b.locks()) {
+            store.locks().execute(lock, new ReturnFor<LockState>(c.id(), attempt));
+        }
+        store.claims().execute(c.id(), new ClaimCommands.AbortGrant(attempt, why, ledger.clock().millis()));
+    }
+
+    private static void applyToSnapshot(Claim c, long attempt, String node, Map<String, NodeState> nodes,
+                                        Map<String, LockState> locks, Map<String, TenantState> tenants) {
+        Bundle b = c.bundle();
+        if (b.nodeLocal()) {
+            Hold h = new Hold(attempt, b.amounts());
+            tenants.computeIfPresent(c.tenant(), (k, t) -> t.withHoldings(t.holdings().with(c.id(), h)));
+            nodes.computeIfPresent(node, (k, n) -> n.withHoldings(n.holdings().with(c.id(), h)));
+        }
+        Hold permit = new Hold(attempt, LockState.onePermit());
+        for (String lock : b.locks()) {
+            locks.computeIfPresent(lock, (k, l) -> l.withHoldings(l.holdings().with(c.id(), permit)));
+        }
+    }
+}

@@ -1,0 +1,136 @@
+package io.ichiba.ledger;
+
+import io.ichiba.ledger.store.Store;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * Recomputes every pool's granted amount, and every tenant's usage, from the live grants and compares them
+ * with what the pools and tenants record: leaked or missing holdings are drift.
+ *
+ * <p>The live grants are the claims {@code GRANTED} (and, for holds already placed, {@code GRANTING}).
+ * Claims that ended and are still returning their tokens are not drift. A candidate drift is read again
+ * before it is reported, so that a grant or release racing the audit is not mistaken for drift.
+ */
+public final class Auditor {
+    private final Ledger ledger;
+    private final Store store;
+
+    /** Creates an auditor over the ledger's store. */
+    public Auditor(Ledger ledger) {
+        this.ledger = ledger;
+        this.store = ledger.store();
+    }
+
+    /**
+     * One discrepancy.
+     *
+     * @param subject  the pool id ({@code memory@node-1}, {@code lock:db}) or {@code tenant:id}
+     * @param recorded what the pool or tenant records as held
+     * @param live     what the live grants add up to
+     * @param detail   what differs
+     */
+    public record Drift(String subject, long recorded, long live, String detail) {
+    }
+
+    /**
+     * The audit's answer.
+     *
+     * @param ok        whether no drift was found
+     * @param drift     every discrepancy
+     * @param checkedAt epoch millis
+     */
+    public record Report(boolean ok, List<Drift> drift, long checkedAt) {
+    }
+
+    /** Audits the whole store once. */
+    public Report audit() {
+        List<Drift> drift = new ArrayList<>();
+        for (String node : store.nodes().entries().keySet()) {
+            auditPlace(drift, node, () -> store.nodes().get(node), c -> node.equals(c.node()),
+                    c -> c.bundle().amounts(), k -> NodeState.poolId(k, node));
+        }
+        for (String lock : store.locks().entries().keySet()) {
+            auditPlace(drift, lock, () -> store.locks().get(lock), c -> c.bundle().locks().contains(lock),
+                    c -> LockState.onePermit(), k -> LockState.poolId(lock));
+        }
+        for (String tenant : store.tenants().entries().keySet()) {
+            auditPlace(drift, tenant, () -> store.tenants().get(tenant),
+                    c -> tenant.equals(c.tenant()) && c.bundle().nodeLocal(),
+                    c -> c.bundle().amounts(), k -> "tenant:" + tenant);
+            TenantState t = store.tenants().get(tenant);
+            if (t != null) {
+                t.holdings().totals().forEach((kind, used) -> {
+                    if (used > t.quota(kind)) {
+                        drift.add(new Drift("tenant:" + tenant, used, t.quota(kind),
+                                kind + " usage exceeds quota"));
+                    }
+                });
+            }
+        }
+        return new Report(drift.isEmpty(), drift, ledger.clock().millis());
+    }
+
+    private <S extends Place<S>> void auditPlace(List<Drift> drift, String key, java.util.function.Supplier<S> read,
+                                                 java.util.function.Predicate<Claim> onPlace,
+                                                 java.util.function.Function<Claim, Map<String, Long>> amountsOf,
+                                                 java.util.function.Function<String, String> subject) {
+        List<Drift> found = compare(read.get(), onPlace, amountsOf, subject);
+        if (!found.isEmpty()) {
+            // read again: a grant or release may have raced the first read
+            found = compare(read.get(), onPlace, amountsOf, subject);
+        }
+        drift.addAll(found);
+    }
+
+    private <S extends Place<S>> List<Drift> compare(S place, java.util.function.Predicate<Claim> onPlace,
+                                                     java.util.function.Function<Claim, Map<String, Long>> amountsOf,
+                                                     java.util.function.Function<String, String> subject) {
+        List<Drift> out = new ArrayList<>();
+        if (place == null) {
+            return out;
+        }
+        Map<String, Long> live = new TreeMap<>();
+        Map<String, String> problems = new HashMap<>();
+        java.util.Set<String> involved = new java.util.TreeSet<>(); // the kinds the problems concern
+        for (Map.Entry<String, Hold> e : place.holdings().holders().entrySet()) {
+            Claim c = store.claims().get(e.getKey());
+            boolean returning = c != null && c.state().isFinal() && !c.returned();
+            if (c != null && (c.owns(e.getValue().attempt()) || returning)) {
+                e.getValue().amounts().forEach((k, v) -> live.merge(k, v, Long::sum));
+                if (c.state() == ClaimState.GRANTED && !Objects.equals(e.getValue().amounts(), amountsOf.apply(c))) {
+                    problems.put(e.getKey(), "holds " + e.getValue().amounts() + " but claims " + amountsOf.apply(c));
+                    involved.addAll(e.getValue().amounts().keySet());
+                    involved.addAll(amountsOf.apply(c).keySet());
+                }
+            } else {
+                problems.put(e.getKey(), "leaked hold of claim " + e.getKey() + " ("
+                        + (c == null ? "gone" : c.state() + ", attempt " + c.attempt()) + ")");
+                involved.addAll(e.getValue().amounts().keySet());
+            }
+        }
+        for (Claim c : store.claims().values(new Filters.ClaimIn(java.util.Set.of(ClaimState.GRANTED)))) {
+            if (onPlace.test(c) && !place.holdings().holds(c.id())) {
+                Claim now = store.claims().get(c.id());
+                if (now != null && now.state() == ClaimState.GRANTED) {
+                    problems.put(c.id(), "granted claim " + c.id() + " holds nothing here");
+                    amountsOf.apply(c).forEach((k, v) -> live.merge(k, v, Long::sum));
+                    involved.addAll(amountsOf.apply(c).keySet());
+                }
+            }
+        }
+        if (!problems.isEmpty()) {
+            Map<String, Long> recorded = place.holdings().totals();
+            for (String k : involved) {
+                out.add(new Drift(subject.apply(k), Amounts.get(recorded, k), Amounts.get(live, k),
+                        String.join("; ", new TreeMap<>(problems).values())));
+            }
+        }
+        return out;
+    }
+}

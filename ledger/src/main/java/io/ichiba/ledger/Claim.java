@@ -1,0 +1,89 @@
+package io.ichiba.ledger;
+
+import java.io.Serializable;
+
+/**
+ * A request for a bundle of tokens, and the record that drives its grant across keys.
+ *
+ * <p>The grant of a bundle spans the tenant's key, the node's key and each lock's key. The claim says
+ * which step is under way ({@code GRANTING} with an {@code attempt} number), so that any member can
+ * finish or undo a grant whose loop died, and which returns are done ({@code returned}).
+ *
+ * @param id              claim id
+ * @param tenant          the tenant that owns it
+ * @param bundle          what it asks for
+ * @param priority        higher first
+ * @param leaseSeconds    lease length on grant and on each renewal
+ * @param requestedNode   the node asked for, or {@code null} to let the broker choose
+ * @param state           where it is in its life
+ * @param node            the node its node-local tokens are (or are being) held on
+ * @param attempt         the number of grant attempts begun
+ * @param createdAt       epoch millis
+ * @param grantingSince   epoch millis the current attempt began
+ * @param grantedAt       epoch millis of the grant, 0 before
+ * @param leaseExpiresAt  epoch millis the lease ends, 0 before grant
+ * @param endedAt         epoch millis it reached a final state, 0 before
+ * @param reason          why it waits (a {@link Rejection.Code} name) or why it ended
+ * @param considered      whether the admission loop has looked at it
+ * @param cancelRequested whether a cancel arrived while a grant was under way
+ * @param returned        whether, in a final state, every hold has been returned
+ */
+public record Claim(String id, String tenant, Bundle bundle, int priority, long leaseSeconds, String requestedNode,
+                    ClaimState state, String node, long attempt, long createdAt, long grantingSince, long grantedAt,
+                    long leaseExpiresAt, long endedAt, String reason, boolean considered, boolean cancelRequested,
+                    boolean returned) implements Serializable {
+
+    /** Returns a new queued claim. */
+    public static Claim queued(String id, String tenant, Bundle bundle, int priority, long leaseSeconds,
+                               String requestedNode, long now) {
+        return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, ClaimState.QUEUED, null, 0, now,
+                0, 0, 0, 0, null, false, false, false);
+    }
+
+    Claim granting(long newAttempt, String onNode, long now) {
+        return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, ClaimState.GRANTING, onNode,
+                newAttempt, createdAt, now, 0, 0, 0, null, considered, cancelRequested, false);
+    }
+
+    Claim granted(long now) {
+        return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, ClaimState.GRANTED, node, attempt,
+                createdAt, grantingSince, now, Math.addExact(now, leaseSeconds * 1000), 0, null, true, false, false);
+    }
+
+    Claim requeued(String why) {
+        return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, ClaimState.QUEUED, null, attempt,
+                createdAt, 0, 0, 0, 0, why, true, cancelRequested, false);
+    }
+
+    Claim waiting(String why) {
+        return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, state, node, attempt, createdAt,
+                grantingSince, grantedAt, leaseExpiresAt, endedAt, why, true, cancelRequested, returned);
+    }
+
+    Claim ended(ClaimState finalState, long now, boolean nothingHeld) {
+        return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, finalState, node, attempt,
+                createdAt, grantingSince, grantedAt, leaseExpiresAt, now, finalState.name(), considered,
+                cancelRequested, nothingHeld);
+    }
+
+    Claim renewed(long now, long seconds) {
+        return new Claim(id, tenant, bundle, priority, seconds, requestedNode, state, node, attempt, createdAt,
+                grantingSince, grantedAt, Math.addExact(now, seconds * 1000), endedAt, reason, considered,
+                cancelRequested, returned);
+    }
+
+    Claim withCancelRequested() {
+        return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, state, node, attempt, createdAt,
+                grantingSince, grantedAt, leaseExpiresAt, endedAt, reason, considered, true, returned);
+    }
+
+    Claim withReturned() {
+        return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, state, node, attempt, createdAt,
+                grantingSince, grantedAt, leaseExpiresAt, endedAt, reason, considered, cancelRequested, true);
+    }
+
+    /** Whether a hold placed by {@code holdAttempt} belongs to this claim's live grant. */
+    public boolean owns(long holdAttempt) {
+        return state.isLive() && attempt == holdAttempt;
+    }
+}

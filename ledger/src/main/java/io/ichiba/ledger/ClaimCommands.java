@@ -1,0 +1,188 @@
+package io.ichiba.ledger;
+
+/**
+ * The transitions of a claim, each atomic on the claim's key.
+ *
+ * <pre>
+ *   QUEUED --BeginGrant--> GRANTING --FinishGrant--> GRANTED --Release/Expire/Cancel--> final, then returned
+ *      ^                      |                                                          (RELEASED,
+ *      +------AbortGrant------+  (a hold was refused, or a stale attempt is undone)        EXPIRED,
+ *   QUEUED --Cancel--> CANCELLED (nothing held)                                            CANCELLED)
+ * </pre>
+ */
+public final class ClaimCommands {
+    private ClaimCommands() {
+    }
+
+    /** The answer of a claim transition: the claim afterwards, and a rejection if nothing happened. */
+    public record Transition(Claim claim, Rejection rejection) implements java.io.Serializable {
+        /** Whether the transition happened. */
+        public boolean ok() {
+            return rejection == null;
+        }
+    }
+
+    private static Command.Outcome<Claim, Transition> missing() {
+        return Command.Outcome.keep(new Transition(null, Rejection.of(Rejection.Code.NOT_FOUND, "no such claim")));
+    }
+
+    private static Command.Outcome<Claim, Transition> refuse(Claim c, Rejection.Code code, String detail) {
+        return Command.Outcome.keep(new Transition(c, Rejection.of(code, detail)));
+    }
+
+    private static Command.Outcome<Claim, Transition> to(Claim next) {
+        return Command.Outcome.write(next, new Transition(next, null));
+    }
+
+    /** Marks a queued claim {@code GRANTING} on {@code node} as attempt {@code attempt}. */
+    public record BeginGrant(long attempt, String node, long now) implements Command<Claim, Transition> {
+        @Override
+        public Outcome<Claim, Transition> apply(Claim c) {
+            if (c == null) {
+                return missing();
+            }
+            if (c.state() != ClaimState.QUEUED || c.cancelRequested() || c.attempt() + 1 != attempt) {
+                return refuse(c, Rejection.Code.WRONG_STATE, "claim is " + c.state() + " at attempt " + c.attempt());
+            }
+            return to(c.granting(attempt, node, now));
+        }
+    }
+
+    /** Marks a {@code GRANTING} claim whose holds are all placed as {@code GRANTED} (or {@code CANCELLED}). */
+    public record FinishGrant(long attempt, long now) implements Command<Claim, Transition> {
+        @Override
+        public Outcome<Claim, Transition> apply(Claim c) {
+            if (c == null) {
+                return missing();
+            }
+            if (c.state() != ClaimState.GRANTING || c.attempt() != attempt) {
+                return refuse(c, Rejection.Code.WRONG_STATE, "attempt " + attempt + " is no longer current");
+            }
+            return to(c.cancelRequested() ? c.ended(ClaimState.CANCELLED, now, false) : c.granted(now));
+        }
+    }
+
+    /** Puts a {@code GRANTING} claim back in the queue after its holds were undone (or cancels it). */
+    public record AbortGrant(long attempt, String why, long now) implements Command<Claim, Transition> {
+        @Override
+        public Outcome<Claim, Transition> apply(Claim c) {
+            if (c == null) {
+                return missing();
+            }
+            if (c.state() != ClaimState.GRANTING || c.attempt() != attempt) {
+                return refuse(c, Rejection.Code.WRONG_STATE, "attempt " + attempt + " is no longer current");
+            }
+            return to(c.cancelRequested() ? c.ended(ClaimState.CANCELLED, now, true) : c.requeued(why));
+        }
+    }
+
+    /** Records why a queued claim waits; writes only when the reason changes or on the first look. */
+    public record MarkWaiting(String why) implements Command<Claim, Transition> {
+        @Override
+        public Outcome<Claim, Transition> apply(Claim c) {
+            if (c == null) {
+                return missing();
+            }
+            if (c.state() != ClaimState.QUEUED || (c.considered() && java.util.Objects.equals(c.reason(), why))) {
+                return Outcome.keep(new Transition(c, null));
+            }
+            return to(c.waiting(why));
+        }
+    }
+
+    /** Extends a granted claim's lease to {@code now + seconds}; a lease already past its deadline expires. */
+    public record Renew(long seconds, long now) implements Command<Claim, Transition> {
+        @Override
+        public Outcome<Claim, Transition> apply(Claim c) {
+            if (c == null) {
+                return missing();
+            }
+            if (c.state() != ClaimState.GRANTED) {
+                return refuse(c, Rejection.Code.WRONG_STATE, "only a GRANTED claim can be renewed; it is "
+                        + c.state().visible());
+            }
+            if (now >= c.leaseExpiresAt()) {
+                Claim expired = c.ended(ClaimState.EXPIRED, now, false);
+                return Outcome.write(expired, new Transition(expired,
+                        Rejection.of(Rejection.Code.LEASE_EXPIRED, "the lease had ended before the renewal")));
+            }
+            return to(c.renewed(now, seconds));
+        }
+    }
+
+    /** Releases a granted claim; a claim already ended answers its final state unchanged. */
+    public record Release(long now) implements Command<Claim, Transition> {
+        @Override
+        public Outcome<Claim, Transition> apply(Claim c) {
+            if (c == null) {
+                return missing();
+            }
+            if (c.state().isFinal()) {
+                return Outcome.keep(new Transition(c, null));
+            }
+            if (c.state() != ClaimState.GRANTED) {
+                return refuse(c, Rejection.Code.WRONG_STATE, "the claim is " + c.state().visible()
+                        + ": nothing to release (cancel a queued claim with DELETE)");
+            }
+            return to(c.ended(ClaimState.RELEASED, now, false));
+        }
+    }
+
+    /**
+     * Cancels a claim: a queued one ends at once (it holds nothing), a granted one ends and its holds return,
+     * one being granted is marked so that the grant ends as {@code CANCELLED}. An ended claim is unchanged.
+     */
+    public record Cancel(long now) implements Command<Claim, Transition> {
+        @Override
+        public Outcome<Claim, Transition> apply(Claim c) {
+            if (c == null) {
+                return missing();
+            }
+            return switch (c.state()) {
+                case QUEUED -> to(c.ended(ClaimState.CANCELLED, now, true));
+                case GRANTED -> to(c.ended(ClaimState.CANCELLED, now, false));
+                case GRANTING -> c.cancelRequested() ? Outcome.keep(new Transition(c, null)) : to(c.withCancelRequested());
+                default -> Outcome.keep(new Transition(c, null));
+            };
+        }
+    }
+
+    /** Expires a granted claim whose lease deadline has passed. */
+    public record Expire(long now) implements Command<Claim, Transition> {
+        @Override
+        public Outcome<Claim, Transition> apply(Claim c) {
+            if (c == null) {
+                return missing();
+            }
+            if (c.state() != ClaimState.GRANTED || now < c.leaseExpiresAt()) {
+                return refuse(c, Rejection.Code.WRONG_STATE, "not due");
+            }
+            return to(c.ended(ClaimState.EXPIRED, now, false));
+        }
+    }
+
+    /** Records that every hold of an ended claim has been returned. */
+    public record MarkReturned() implements Command<Claim, Transition> {
+        @Override
+        public Outcome<Claim, Transition> apply(Claim c) {
+            if (c == null) {
+                return missing();
+            }
+            if (!c.state().isFinal() || c.returned()) {
+                return Outcome.keep(new Transition(c, null));
+            }
+            return to(c.withReturned());
+        }
+    }
+
+    /** Removes an ended, fully returned claim that ended before {@code cutoff}. */
+    public record Purge(long cutoff) implements Command<Claim, Boolean> {
+        @Override
+        public Outcome<Claim, Boolean> apply(Claim c) {
+            if (c != null && c.state().isFinal() && c.returned() && c.endedAt() < cutoff) {
+                return Outcome.write(null, true);
+            }
+            return Outcome.keep(false);
+        }
+    }
+}

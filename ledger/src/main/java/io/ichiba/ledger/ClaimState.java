@@ -1,0 +1,35 @@
+package io.ichiba.ledger;
+
+/** The life of a claim: queued, granted, then one of the final states. */
+public enum ClaimState {
+    /** Waiting for its whole bundle. */
+    QUEUED,
+    /**
+     * Internal: the admission loop is placing the holds. Clients see {@code QUEUED}; no one observes a
+     * half-granted claim as granted (law 2).
+     */
+    GRANTING,
+    /** Holds every token of its bundle until its lease ends. */
+    GRANTED,
+    /** Released by its holder. */
+    RELEASED,
+    /** Cancelled while queued or granted. */
+    CANCELLED,
+    /** Its lease passed its deadline without renewal. */
+    EXPIRED;
+
+    /** Whether the claim has ended. */
+    public boolean isFinal() {
+        return this == RELEASED || this == CANCELLED || this == EXPIRED;
+    }
+
+    /** Whether the claim holds, or may be placing, tokens. */
+    public boolean isLive() {
+        return this == GRANTING || this == GRANTED;
+    }
+
+    /** The state a client sees: {@code GRANTING} shows as {@code QUEUED}. */
+    public ClaimState visible() {
+        return this == GRANTING ? QUEUED : this;
+    }
+}

@@ -1,0 +1,97 @@
+package io.ichiba.ledger;
+
+import io.ichiba.ledger.PlaceCommands.ReturnFor;
+import io.ichiba.ledger.store.Store;
+import io.ichiba.ledger.store.Table;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Map;
+
+/**
+ * Ends what must end, on the member that owns each key: leases past their deadline (law 6), returns left
+ * unfinished by a member that died (law 3), holds no live grant owns (orphans), and old ended claims.
+ *
+ * <p>Every member runs a sweep over its own keys, so when a member dies its partitions move to the
+ * survivors and their sweeps take its claims over; nothing depends on the member that granted a claim.
+ */
+public final class LeaseReaper {
+    private static final Logger LOG = LoggerFactory.getLogger(LeaseReaper.class);
+
+    private final Ledger ledger;
+    private final Store store;
+
+    /** Creates the reaper over the ledger's store. */
+    public LeaseReaper(Ledger ledger) {
+        this.ledger = ledger;
+        this.store = ledger.store();
+    }
+
+    /**
+     * What one sweep did.
+     *
+     * @param expired  leases ended
+     * @param returned ended claims whose returns were finished
+     * @param orphans  holds returned because no live grant owned them
+     * @param purged   ended claims removed after the retention time
+     */
+    public record Sweep(int expired, int returned, int orphans, int purged) {
+    }
+
+    /** Sweeps this member's keys once. */
+    public Sweep sweep() {
+        long now = ledger.clock().millis();
+        int expired = 0;
+        for (String id : store.claims().localKeys(new Filters.LeaseDue(now))) {
+            ClaimCommands.Transition t = store.claims().execute(id, new ClaimCommands.Expire(now));
+            if (t.ok()) {
+                expired++;
+                LOG.info("lease expired claim={} tenant={} node={}", id, t.claim().tenant(), t.claim().node());
+                ledger.returnTokens(t.claim());
+            }
+        }
+        int returned = 0;
+        for (String id : store.claims().localKeys(new Filters.ReturnsPending())) {
+            Claim c = store.claims().get(id);
+            if (c != null && c.state().isFinal() && !c.returned()) {
+                ledger.returnTokens(c);
+                returned++;
+            }
+        }
+        int orphans = returnOrphans(store.nodes()) + returnOrphans(store.locks()) + returnOrphans(store.tenants());
+        int purged = 0;
+        long cutoff = now - ledger.settings().retentionMillis();
+        for (String id : store.claims().localKeys(new Filters.Purgeable(cutoff))) {
+            if (store.claims().execute(id, new ClaimCommands.Purge(cutoff))) {
+                purged++;
+            }
+        }
+        return new Sweep(expired, returned, orphans, purged);
+    }
+
+    /**
+     * Returns holds whose claim does not own them: the claim is gone, ended, or on another attempt. A hold
+     * exists only after its claim began that attempt, and the claim is read after the hold, so a live
+     * grant's hold is never taken for an orphan.
+     */
+    private <S extends Place<S>> int returnOrphans(Table<S> table) {
+        int n = 0;
+        for (String key : table.localKeys(new Filters.Held<S>())) {
+            S place = table.get(key);
+            if (place == null) {
+                continue;
+            }
+            for (Map.Entry<String, Hold> e : place.holdings().holders().entrySet()) {
+                Claim c = store.claims().get(e.getKey());
+                if (c == null || !c.owns(e.getValue().attempt())) {
+                    if (table.execute(key, new ReturnFor<S>(e.getKey(), e.getValue().attempt()))) {
+                        LOG.warn("returned an orphan hold claim={} place={} attempt={}", e.getKey(), key,
+                                e.getValue().attempt());
+                        n++;
+                    }
+                }
+            }
+        }
+        return n;
+    }
+}

@@ -1,0 +1,306 @@
+package io.ichiba.ledger;
+
+import io.ichiba.ledger.PlaceCommands.CreateIfAbsent;
+import io.ichiba.ledger.PlaceCommands.CreateNew;
+import io.ichiba.ledger.PlaceCommands.ReturnFor;
+import io.ichiba.ledger.store.Store;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+
+/**
+ * The ledger's operations on a {@link Store}: define tenants, kinds, locks and nodes; submit, renew, release
+ * and cancel claims; read pools and claims.
+ *
+ * <p>Grants are not made here but by the single {@link Admission} loop. Every return of tokens goes
+ * through {@link #returnTokens}, which is idempotent by claim id and may run on any member.
+ */
+public final class Ledger {
+    /** Names of tenants, nodes, locks and kinds: no {@code /}, {@code @} or {@code :}, so pool ids stay parseable. */
+    public static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
+
+    private final Store store;
+    private final Clock clock;
+    private final LedgerSettings settings;
+
+    /** Creates the ledger over {@code store}, reading time from {@code clock}. */
+    public Ledger(Store store, Clock clock, LedgerSettings settings) {
+        this.store = store;
+        this.clock = clock;
+        this.settings = settings;
+    }
+
+    /** Returns the store. */
+    public Store store() {
+        return store;
+    }
+
+    /** Returns the clock. */
+    public Clock clock() {
+        return clock;
+    }
+
+    /** Returns the settings. */
+    public LedgerSettings settings() {
+        return settings;
+    }
+
+    // ---------------------------------------------------------------- definitions
+
+    /** Returns every node-local kind: the built-in ones and those the operator defined. */
+    public Set<String> kinds() {
+        TreeSet<String> all = new TreeSet<>(KindDef.BUILT_IN);
+        all.addAll(store.kinds().entries().keySet());
+        return all;
+    }
+
+    /** Defines a node-local kind; a kind that exists is a conflict. */
+    public Result<KindDef> defineKind(String name, String unit) {
+        Rejection bad = checkName("kind", name);
+        if (bad != null) {
+            return Result.rejected(bad);
+        }
+        if (KindDef.BUILT_IN.contains(name) || LockState.KIND.equals(name)) {
+            return Result.rejected(Rejection.Code.ALREADY_EXISTS, "kind " + name + " is built in");
+        }
+        KindDef def = new KindDef(name, unit == null ? "units" : unit, clock.millis());
+        boolean created = store.kinds().execute(name, new CreateNew<>(def));
+        return created ? Result.ok(def)
+                : Result.rejected(Rejection.Code.ALREADY_EXISTS, "kind " + name + " already exists");
+    }
+
+    /** Creates a tenant with its quota; an existing id is a conflict. */
+    public Result<TenantState> createTenant(String id, Map<String, Long> quota) {
+        Rejection bad = checkName("tenant", id);
+        if (bad == null) {
+            bad = checkKinds(quota.keySet(), "quota");
+        }
+        if (bad != null) {
+            return Result.rejected(bad);
+        }
+        TenantState t = new TenantState(id, Amounts.of(quota), Holdings.empty(), clock.millis());
+        boolean created = store.tenants().execute(id, new CreateNew<>(t));
+        return created ? Result.ok(t)
+                : Result.rejected(Rejection.Code.ALREADY_EXISTS, "tenant " + id + " already exists");
+    }
+
+    /** Creates a cluster-wide lock with {@code permits} permits; an existing name is a conflict. */
+    public Result<LockState> createLock(String name, long permits) {
+        Rejection bad = checkName("lock", name);
+        if (bad != null) {
+            return Result.rejected(bad);
+        }
+        LockState l = new LockState(name, permits, Holdings.empty());
+        boolean created = store.locks().execute(name, new CreateNew<>(l));
+        return created ? Result.ok(l)
+                : Result.rejected(Rejection.Code.ALREADY_EXISTS, "lock " + name + " already exists");
+    }
+
+    /**
+     * Applies an agent's report: the capacity of each reported kind becomes its allocatable amount. A capacity
+     * below what is granted leaves every grant in place and marks the pool over-committed.
+     */
+    public Result<NodeState> report(String node, Map<String, Long> allocatable, Map<String, Long> free) {
+        Rejection bad = checkName("node", node);
+        if (bad == null) {
+            bad = checkKinds(allocatable.keySet(), "allocatable");
+        }
+        if (bad == null) {
+            bad = checkKinds(free.keySet(), "free");
+        }
+        if (bad != null) {
+            return Result.rejected(bad);
+        }
+        SortedMap<String, Long> alloc = new java.util.TreeMap<>(allocatable);
+        return Result.ok(store.nodes().execute(node,
+                new PlaceCommands.Report(node, alloc, Amounts.of(free), clock.millis())));
+    }
+
+    // ---------------------------------------------------------------- claims
+
+    /**
+     * Validates and queues a claim. A claim that can never fit — larger than any node's capacity, or than
+     * the tenant's whole quota — is refused with {@code NEVER_FITS}. Submitting the same id again answers
+     * the claim as stored (the id is derived from the idempotency key when there is one).
+     */
+    public Result<Claim> submit(String id, String tenant, Bundle bundle, int priority, long leaseSeconds,
+                                String requestedNode) {
+        Claim existing = store.claims().get(id);
+        if (existing != null) {
+            return Result.ok(existing);
+        }
+        if (leaseSeconds < 1 || leaseSeconds > settings.maxLeaseSeconds()) {
+            return Result.rejected(Rejection.Code.INVALID, "leaseSeconds must be between 1 and "
+                    + settings.maxLeaseSeconds());
+        }
+        TenantState t = store.tenants().get(tenant);
+        if (t == null) {
+            return Result.rejected(Rejection.Code.NOT_FOUND, "no tenant " + tenant);
+        }
+        Rejection bad = checkKinds(bundle.amounts().keySet(), "bundle");
+        if (bad == null) {
+            bad = checkFits(t, bundle, requestedNode);
+        }
+        if (bad != null) {
+            return Result.rejected(bad);
+        }
+        Claim c = Claim.queued(id, tenant, bundle, priority, leaseSeconds, requestedNode, clock.millis());
+        return Result.ok(store.claims().execute(id, new CreateIfAbsent<>(c)));
+    }
+
+    private Rejection checkFits(TenantState t, Bundle bundle, String requestedNode) {
+        for (String lock : bundle.locks()) {
+            if (store.locks().get(lock) == null) {
+                return Rejection.of(Rejection.Code.NO_SUCH_LOCK, "no lock named " + lock);
+            }
+        }
+        for (var e : bundle.amounts().entrySet()) {
+            if (e.getValue() > t.quota(e.getKey())) {
+                return Rejection.of(Rejection.Code.NEVER_FITS, "bundle." + e.getKey() + " = " + e.getValue()
+                        + " exceeds tenant " + t.id() + "'s whole quota of " + t.quota(e.getKey()));
+            }
+        }
+        if (!bundle.nodeLocal()) {
+            return null;
+        }
+        if (requestedNode != null) {
+            NodeState n = store.nodes().get(requestedNode);
+            if (n == null) {
+                return Rejection.of(Rejection.Code.NO_SUCH_NODE, "no node " + requestedNode + " has reported");
+            }
+            return fitsCapacity(n, bundle) ? null : Rejection.of(Rejection.Code.NEVER_FITS,
+                    "the bundle is larger than node " + requestedNode + "'s capacity " + n.capacity());
+        }
+        for (NodeState n : store.nodes().entries().values()) {
+            if (fitsCapacity(n, bundle)) {
+                return null;
+            }
+        }
+        return Rejection.of(Rejection.Code.NEVER_FITS, "the bundle is larger than every node's capacity");
+    }
+
+    private static boolean fitsCapacity(NodeState n, Bundle bundle) {
+        return bundle.amounts().entrySet().stream().allMatch(e -> e.getValue() <= n.capacity(e.getKey()));
+    }
+
+    /** Extends a granted claim's lease by {@code seconds} from now (its own lease length if 0). */
+    public Result<Claim> renew(String id, long seconds) {
+        Claim c = store.claims().get(id);
+        if (c == null) {
+            return Result.rejected(Rejection.Code.NOT_FOUND, "no claim " + id);
+        }
+        long s = seconds > 0 ? seconds : c.leaseSeconds();
+        if (s > settings.maxLeaseSeconds()) {
+            return Result.rejected(Rejection.Code.INVALID, "leaseSeconds must be at most " + settings.maxLeaseSeconds());
+        }
+        ClaimCommands.Transition t = store.claims().execute(id, new ClaimCommands.Renew(s, clock.millis()));
+        if (t.claim() != null && t.claim().state() == ClaimState.EXPIRED && !t.claim().returned()) {
+            returnTokens(t.claim());
+        }
+        return new Result<>(t.claim(), t.rejection());
+    }
+
+    /** Releases a granted claim and returns its tokens; releasing an ended claim answers it unchanged. */
+    public Result<Claim> release(String id) {
+        return end(id, new ClaimCommands.Release(clock.millis()));
+    }
+
+    /** Cancels a queued or granted claim (and returns its tokens); cancelling an ended claim answers it unchanged. */
+    public Result<Claim> cancel(String id) {
+        return end(id, new ClaimCommands.Cancel(clock.millis()));
+    }
+
+    private Result<Claim> end(String id, io.ichiba.ledger.Command<Claim, ClaimCommands.Transition> command) {
+        ClaimCommands.Transition t = store.claims().execute(id, command);
+        if (t.claim() != null && t.claim().state().isFinal() && !t.claim().returned()) {
+            return Result.ok(returnTokens(t.claim()));
+        }
+        return new Result<>(t.claim(), t.rejection());
+    }
+
+    /**
+     * Returns every hold of an ended claim — tenant quota, node pools, locks — and marks it returned.
+     * Idempotent: holds are removed by claim id, so a second run returns nothing again.
+     */
+    public Claim returnTokens(Claim c) {
+        if (c.bundle().nodeLocal()) {
+            store.tenants().execute(c.tenant(), new ReturnFor<TenantState>(c.id(), Holdings.ANY_ATTEMPT));
+            if (c.node() != null) {
+                store.nodes().execute(c.node(), new ReturnFor<NodeState>(c.id(), Holdings.ANY_ATTEMPT));
+            }
+        }
+        for (String lock : c.bundle().locks()) {
+            store.locks().execute(lock, new ReturnFor<LockState>(c.id(), Holdings.ANY_ATTEMPT));
+        }
+        ClaimCommands.Transition t = store.claims().execute(c.id(), new ClaimCommands.MarkReturned());
+        return t.claim() != null ? t.claim() : c;
+    }
+
+    /** Returns the claim, or {@code null}. */
+    public Claim claim(String id) {
+        return store.claims().get(id);
+    }
+
+    /** Returns the claims of {@code tenant} (every tenant's if {@code null}) in a visible state, oldest first. */
+    public List<Claim> claims(String tenant, ClaimState state) {
+        List<Claim> out = new ArrayList<>(store.claims().values(new Filters.ClaimsOf(tenant, state)));
+        out.sort(Comparator.comparingLong(Claim::createdAt).thenComparing(Claim::id));
+        return out;
+    }
+
+    // ---------------------------------------------------------------- pools
+
+    /** Returns every pool: each node's kinds, then each lock, sorted by id. */
+    public List<PoolView> pools() {
+        List<PoolView> out = new ArrayList<>();
+        store.nodes().entries().values().forEach(n -> out.addAll(PoolView.of(n)));
+        store.locks().entries().values().forEach(l -> out.add(PoolView.of(l)));
+        out.sort(Comparator.comparing(PoolView::id));
+        return out;
+    }
+
+    /** Returns one pool by id ({@code kind@node} or {@code lock:name}), or {@code null}. */
+    public PoolView pool(String id) {
+        if (id.startsWith("lock:")) {
+            LockState l = store.locks().get(id.substring(5));
+            return l == null ? null : PoolView.of(l);
+        }
+        int at = id.indexOf('@');
+        if (at <= 0) {
+            return null;
+        }
+        NodeState n = store.nodes().get(id.substring(at + 1));
+        if (n == null) {
+            return null;
+        }
+        return PoolView.of(n).stream().filter(p -> p.id().equals(id)).findFirst().orElse(null);
+    }
+
+    // ---------------------------------------------------------------- checks
+
+    private static Rejection checkName(String what, String name) {
+        if (name == null || !NAME.matcher(name).matches()) {
+            return Rejection.of(Rejection.Code.INVALID, what + " name '" + name
+                    + "' must be 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit");
+        }
+        return null;
+    }
+
+    private Rejection checkKinds(Set<String> named, String where) {
+        Set<String> known = kinds();
+        for (String k : named) {
+            if (!known.contains(k)) {
+                return Rejection.of(Rejection.Code.UNKNOWN_KIND, where + " names unknown kind '" + k
+                        + "'; known kinds: " + known);
+            }
+        }
+        return null;
+    }
+}

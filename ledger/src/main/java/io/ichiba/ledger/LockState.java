@@ -1,0 +1,53 @@
+package io.ichiba.ledger;
+
+import java.util.SortedMap;
+
+/**
+ * A cluster-wide lock with a number of permits (a mutex has one), under its own key.
+ *
+ * @param name     lock name; its pool id is {@code lock:name}
+ * @param permits  number of permits
+ * @param holdings holders, each holding {@code {"lock": 1}}
+ */
+public record LockState(String name, long permits, Holdings holdings) implements Place<LockState> {
+
+    /** The kind a lock's holds are counted in. */
+    public static final String KIND = "lock";
+
+    /** Validates the lock. */
+    public LockState {
+        if (permits < 1) {
+            throw new IllegalArgumentException("permits must be at least 1");
+        }
+        holdings = holdings == null ? Holdings.empty() : holdings;
+    }
+
+    /** Returns the pool id of lock {@code name}. */
+    public static String poolId(String name) {
+        return "lock:" + name;
+    }
+
+    /** Returns the amounts one claim holds of a lock. */
+    public static SortedMap<String, Long> onePermit() {
+        return Amounts.of(java.util.Map.of(KIND, 1L));
+    }
+
+    /** Returns the number of permits held. */
+    public long granted() {
+        return holdings.granted(KIND);
+    }
+
+    @Override
+    public LockState withHoldings(Holdings h) {
+        return new LockState(name, permits, h);
+    }
+
+    @Override
+    public Rejection checkHold(String claimId, SortedMap<String, Long> amounts) {
+        long others = holdings.without(claimId, Holdings.ANY_ATTEMPT).granted(KIND);
+        if (others + Amounts.get(amounts, KIND) > permits) {
+            return Rejection.of(Rejection.Code.LOCK_HELD, poolId(name) + " has all " + permits + " permit(s) held");
+        }
+        return null;
+    }
+}

@@ -1,0 +1,87 @@
+package io.ichiba.ledger;
+
+import java.util.Map;
+
+/**
+ * Where a queued claim could be granted now, decided on a snapshot of the state: a pure function.
+ *
+ * <p>The tenant's remaining quota is checked first, then every lock, then the nodes. Among the nodes
+ * where the whole node-local part fits, the best fit wins: the one left with the least free capacity of
+ * the bundle's kinds (so large holes stay open for large claims); ties go to the smaller node id.
+ */
+public final class Placement {
+    private Placement() {
+    }
+
+    /**
+     * The decision for one claim.
+     *
+     * @param node the node to grant on ({@code null} for a bundle of locks only), when it fits
+     * @param why  why it cannot be granted now, or {@code null} when it fits
+     */
+    public record Choice(String node, Rejection why) {
+        /** Whether the claim fits now. */
+        public boolean fits() {
+            return why == null;
+        }
+    }
+
+    /** Decides where {@code c} fits on the given snapshot. */
+    public static Choice choose(Claim c, TenantState tenant, Map<String, NodeState> nodes, Map<String, LockState> locks) {
+        Bundle b = c.bundle();
+        if (b.nodeLocal()) {
+            if (tenant == null) {
+                return new Choice(null, Rejection.of(Rejection.Code.NOT_FOUND, "tenant " + c.tenant() + " is gone"));
+            }
+            Rejection q = tenant.checkHold(c.id(), b.amounts());
+            if (q != null) {
+                return new Choice(null, q);
+            }
+        }
+        for (String name : b.locks()) {
+            LockState l = locks.get(name);
+            if (l == null) {
+                return new Choice(null, Rejection.of(Rejection.Code.NO_SUCH_LOCK, "no lock named " + name));
+            }
+            Rejection r = l.checkHold(c.id(), LockState.onePermit());
+            if (r != null) {
+                return new Choice(null, r);
+            }
+        }
+        if (!b.nodeLocal()) {
+            return new Choice(null, null);
+        }
+        if (c.requestedNode() != null) {
+            NodeState n = nodes.get(c.requestedNode());
+            if (n == null) {
+                return new Choice(null, Rejection.of(Rejection.Code.NO_SUCH_NODE, "node " + c.requestedNode()
+                        + " is gone"));
+            }
+            Rejection r = n.checkHold(c.id(), b.amounts());
+            return r == null ? new Choice(n.node(), null) : new Choice(null, r);
+        }
+        String best = null;
+        long bestLeft = Long.MAX_VALUE;
+        Rejection first = null;
+        for (NodeState n : new java.util.TreeMap<>(nodes).values()) {
+            Rejection r = n.checkHold(c.id(), b.amounts());
+            if (r != null) {
+                first = first == null ? r : first;
+                continue;
+            }
+            long left = 0;
+            for (var e : b.amounts().entrySet()) {
+                left += n.free(e.getKey()) - e.getValue();
+            }
+            if (left < bestLeft) {
+                best = n.node();
+                bestLeft = left;
+            }
+        }
+        if (best != null) {
+            return new Choice(best, null);
+        }
+        return new Choice(null, first != null ? first
+                : Rejection.of(Rejection.Code.INSUFFICIENT_CAPACITY, "no node has reported yet"));
+    }
+}

@@ -1,0 +1,49 @@
+package io.ichiba.ledger;
+
+import java.io.Serializable;
+
+/**
+ * A business rejection: a stable code the HTTP layer maps to a problem response, and a detail for people.
+ *
+ * @param code   what went wrong
+ * @param detail a sentence naming the pool, claim or field concerned
+ */
+public record Rejection(Code code, String detail) implements Serializable {
+
+    /** The stable rejection codes. */
+    public enum Code {
+        /** A pool has less free capacity than asked (the claim waits). */
+        INSUFFICIENT_CAPACITY,
+        /** A pool holds more than its capacity after a report lowered it (the claim waits). */
+        OVERCOMMITTED,
+        /** Every permit of a lock is held (the claim waits). */
+        LOCK_HELD,
+        /** The tenant's remaining quota is too small (the claim waits). */
+        QUOTA_EXCEEDED,
+        /** The claim can never fit: larger than any node, or than the tenant's whole quota. */
+        NEVER_FITS,
+        /** The request names a kind no one defined. */
+        UNKNOWN_KIND,
+        /** The request names a lock no one created. */
+        NO_SUCH_LOCK,
+        /** The request names a node no agent reported. */
+        NO_SUCH_NODE,
+        /** The request names something that does not exist (or that the caller may not see). */
+        NOT_FOUND,
+        /** The thing already exists. */
+        ALREADY_EXISTS,
+        /** The claim is not in a state that allows the request. */
+        WRONG_STATE,
+        /** The claim's lease had already ended. */
+        LEASE_EXPIRED,
+        /** A claim that has waited past the aging bound needs these pools first: no backfill on them. */
+        BACKFILL_BLOCKED,
+        /** The request is invalid. */
+        INVALID
+    }
+
+    /** Creates a rejection. */
+    public static Rejection of(Code code, String detail) {
+        return new Rejection(code, detail);
+    }
+}

@@ -1,0 +1,195 @@
+package io.ichiba.ledger.hazelcast;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.InMemoryFormat;
+import com.hazelcast.config.MapConfig;
+import com.hazelcast.core.EntryEvent;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.EntryProcessor;
+import com.hazelcast.map.IMap;
+import com.hazelcast.map.listener.EntryAddedListener;
+import com.hazelcast.map.listener.EntryUpdatedListener;
+import com.hazelcast.query.Predicate;
+import io.ichiba.ledger.Claim;
+import io.ichiba.ledger.Command;
+import io.ichiba.ledger.IdempotencyRecord;
+import io.ichiba.ledger.KindDef;
+import io.ichiba.ledger.LockState;
+import io.ichiba.ledger.NodeState;
+import io.ichiba.ledger.Principal;
+import io.ichiba.ledger.TenantState;
+import io.ichiba.ledger.store.Store;
+import io.ichiba.ledger.store.Table;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+
+/**
+ * The replicated store: one Hazelcast {@link IMap} per table, with one synchronous backup, and every change an
+ * {@link EntryProcessor} that runs the ledger's pure {@link Command} on the key's owner (and again on its
+ * backup). Values are immutable records kept in OBJECT format, so a processor reads them without copying.
+ */
+public final class HazelcastStore implements Store {
+    /** Prefix of every map this store uses. */
+    public static final String PREFIX = "ichiba.";
+    /** How long a request's first answer is kept for retries with the same idempotency key. */
+    public static final int IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
+
+    private final Table<NodeState> nodes;
+    private final Table<LockState> locks;
+    private final Table<TenantState> tenants;
+    private final Table<Claim> claims;
+    private final Table<Principal> principals;
+    private final Table<KindDef> kinds;
+    private final Table<IdempotencyRecord> idempotency;
+
+    /** Creates the store over a member whose {@link Config} went through {@link #configure}. */
+    public HazelcastStore(HazelcastInstance hz) {
+        this.nodes = new MapTable<>(hz.getMap(PREFIX + "nodes"));
+        this.locks = new MapTable<>(hz.getMap(PREFIX + "locks"));
+        this.tenants = new MapTable<>(hz.getMap(PREFIX + "tenants"));
+        this.claims = new MapTable<>(hz.getMap(PREFIX + "claims"));
+        this.principals = new MapTable<>(hz.getMap(PREFIX + "principals"));
+        this.kinds = new MapTable<>(hz.getMap(PREFIX + "kinds"));
+        this.idempotency = new MapTable<>(hz.getMap(PREFIX + "idempotency"));
+    }
+
+    /** Adds the maps' configuration to {@code config}: one synchronous backup, OBJECT format, TTLs. */
+    public static Config configure(Config config) {
+        MapConfig all = new MapConfig(PREFIX + "*")
+                .setBackupCount(1)
+                .setAsyncBackupCount(0)
+                .setReadBackupData(false)
+                .setInMemoryFormat(InMemoryFormat.OBJECT);
+        config.addMapConfig(all);
+        config.addMapConfig(new MapConfig(all).setName(PREFIX + "idempotency")
+                .setTimeToLiveSeconds(IDEMPOTENCY_TTL_SECONDS));
+        return config;
+    }
+
+    @Override
+    public Table<NodeState> nodes() {
+        return nodes;
+    }
+
+    @Override
+    public Table<LockState> locks() {
+        return locks;
+    }
+
+    @Override
+    public Table<TenantState> tenants() {
+        return tenants;
+    }
+
+    @Override
+    public Table<Claim> claims() {
+        return claims;
+    }
+
+    @Override
+    public Table<Principal> principals() {
+        return principals;
+    }
+
+    @Override
+    public Table<KindDef> kinds() {
+        return kinds;
+    }
+
+    @Override
+    public Table<IdempotencyRecord> idempotency() {
+        return idempotency;
+    }
+
+    @Override
+    public void close() {
+        // the member belongs to whoever created it
+    }
+
+    /**
+     * Runs a {@link Command} as an entry processor: load, apply, store. The same instance runs on the backup,
+     * where it gives the same result because commands carry their time and are pure.
+     */
+    static final class CommandProcessor<V, R> implements EntryProcessor<String, V, R> {
+        private static final long serialVersionUID = 1L;
+        private final Command<V, R> command;
+
+        CommandProcessor(Command<V, R> command) {
+            this.command = command;
+        }
+
+        @Override
+        public R process(Map.Entry<String, V> entry) {
+            Command.Outcome<V, R> o = command.apply(entry.getValue());
+            if (o.write()) {
+                entry.setValue(o.next());
+            }
+            return o.result();
+        }
+    }
+
+    /** A {@link Table.Filter} as a Hazelcast predicate. */
+    record FilterPredicate<V>(Table.Filter<V> filter) implements Predicate<String, V> {
+        @Override
+        public boolean apply(Map.Entry<String, V> entry) {
+            return filter.test(entry.getValue());
+        }
+    }
+
+    private static final class MapTable<V> implements Table<V> {
+        private final IMap<String, V> map;
+
+        MapTable(IMap<String, V> map) {
+            this.map = map;
+        }
+
+        @Override
+        public V get(String key) {
+            return map.get(key);
+        }
+
+        @Override
+        public <R> R execute(String key, Command<V, R> command) {
+            return map.executeOnKey(key, new CommandProcessor<>(command));
+        }
+
+        @Override
+        public Map<String, V> entries() {
+            Map<String, V> out = new TreeMap<>();
+            map.entrySet().forEach(e -> out.put(e.getKey(), e.getValue()));
+            return out;
+        }
+
+        @Override
+        public Collection<V> values(Filter<V> filter) {
+            return new ArrayList<>(map.values(new FilterPredicate<>(filter)));
+        }
+
+        @Override
+        public Collection<String> localKeys(Filter<V> filter) {
+            return new ArrayList<>(map.localKeySet(new FilterPredicate<>(filter)));
+        }
+
+        @Override
+        public void listen(Consumer<V> listener) {
+            map.addEntryListener(new Listener<>(listener), true);
+        }
+    }
+
+    private record Listener<V>(Consumer<V> listener)
+            implements EntryAddedListener<String, V>, EntryUpdatedListener<String, V> {
+        @Override
+        public void entryAdded(EntryEvent<String, V> event) {
+            listener.accept(event.getValue());
+        }
+
+        @Override
+        public void entryUpdated(EntryEvent<String, V> event) {
+            listener.accept(event.getValue());
+        }
+    }
+}

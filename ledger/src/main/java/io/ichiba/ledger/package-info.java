@@ -1,0 +1,18 @@
+/**
+ * The ledger: pools, claims, quotas and their laws, as pure state transitions over immutable records.
+ *
+ * <pre>
+ *   agent report ──► NodeState (all pools of a node, one key)      LockState (one key per lock)
+ *                         ▲ hold / return by claim id                  ▲
+ *   POST claim ──► Claim QUEUED ──► Admission (single loop) ──► TenantState (quota holds, one key)
+ *                         │          BeginGrant → holds → FinishGrant
+ *                         ▼
+ *                 GRANTED ──► release / cancel / LeaseReaper expiry ──► returnTokens (idempotent)
+ *                                                                   ──► Auditor recomputes holdings
+ * </pre>
+ *
+ * <p>Every change of shared state is a {@link io.ichiba.ledger.Command} on the key that owns it; a grant that
+ * spans keys is driven by its {@link io.ichiba.ledger.Claim}, which records the attempt under way, so any
+ * member can finish or undo it. Nothing here knows Vert.x or HTTP; time comes from an injected clock.
+ */
+package io.ichiba.ledger;

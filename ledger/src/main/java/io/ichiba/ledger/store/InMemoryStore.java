@@ -1,0 +1,128 @@
+package io.ichiba.ledger.store;
+
+import io.ichiba.ledger.Claim;
+import io.ichiba.ledger.Command;
+import io.ichiba.ledger.IdempotencyRecord;
+import io.ichiba.ledger.KindDef;
+import io.ichiba.ledger.LockState;
+import io.ichiba.ledger.NodeState;
+import io.ichiba.ledger.Principal;
+import io.ichiba.ledger.TenantState;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+
+/** The reference store: {@link ConcurrentHashMap}s whose {@code compute} applies each command atomically. */
+public final class InMemoryStore implements Store {
+    private final Table<NodeState> nodes = new MapTable<>();
+    private final Table<LockState> locks = new MapTable<>();
+    private final Table<TenantState> tenants = new MapTable<>();
+    private final Table<Claim> claims = new MapTable<>();
+    private final Table<Principal> principals = new MapTable<>();
+    private final Table<KindDef> kinds = new MapTable<>();
+    private final Table<IdempotencyRecord> idempotency = new MapTable<>();
+
+    @Override
+    public Table<NodeState> nodes() {
+        return nodes;
+    }
+
+    @Override
+    public Table<LockState> locks() {
+        return locks;
+    }
+
+    @Override
+    public Table<TenantState> tenants() {
+        return tenants;
+    }
+
+    @Override
+    public Table<Claim> claims() {
+        return claims;
+    }
+
+    @Override
+    public Table<Principal> principals() {
+        return principals;
+    }
+
+    @Override
+    public Table<KindDef> kinds() {
+        return kinds;
+    }
+
+    @Override
+    public Table<IdempotencyRecord> idempotency() {
+        return idempotency;
+    }
+
+    @Override
+    public void close() {
+    }
+
+    private static final class MapTable<V> implements Table<V> {
+        private final ConcurrentHashMap<String, V> map = new ConcurrentHashMap<>();
+        private final List<Consumer<V>> listeners = new CopyOnWriteArrayList<>();
+
+        @Override
+        public V get(String key) {
+            return map.get(key);
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public <R> R execute(String key, Command<V, R> command) {
+            Object[] result = new Object[1];
+            boolean[] written = new boolean[1];
+            V after = map.compute(key, (k, current) -> {
+                Command.Outcome<V, R> o = command.apply(current);
+                result[0] = o.result();
+                written[0] = o.write();
+                return o.write() ? o.next() : current;
+            });
+            if (written[0] && after != null) {
+                listeners.forEach(l -> l.accept(after));
+            }
+            return (R) result[0];
+        }
+
+        @Override
+        public Map<String, V> entries() {
+            return new TreeMap<>(map);
+        }
+
+        @Override
+        public Collection<V> values(Filter<V> filter) {
+            List<V> out = new ArrayList<>();
+            map.values().forEach(v -> {
+                if (filter.test(v)) {
+                    out.add(v);
+                }
+            });
+            return out;
+        }
+
+        @Override
+        public Collection<String> localKeys(Filter<V> filter) {
+            List<String> out = new ArrayList<>();
+            map.forEach((k, v) -> {
+                if (filter.test(v)) {
+                    out.add(k);
+                }
+            });
+            return out;
+        }
+
+        @Override
+        public void listen(Consumer<V> listener) {
+            listeners.add(listener);
+        }
+    }
+}

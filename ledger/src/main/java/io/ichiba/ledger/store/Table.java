@@ -1,0 +1,48 @@
+package io.ichiba.ledger.store;
+
+import io.ichiba.ledger.Command;
+
+import java.io.Serializable;
+import java.util.Collection;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * One keyed table of state. Every change is a {@link Command} applied atomically to one key.
+ *
+ * @param <V> the value type
+ */
+public interface Table<V> {
+
+    /** Returns the value of {@code key}, or {@code null}. */
+    V get(String key);
+
+    /** Applies {@code command} to {@code key} atomically and returns its result. */
+    <R> R execute(String key, Command<V, R> command);
+
+    /** Returns every entry. */
+    Map<String, V> entries();
+
+    /** Returns the values that pass {@code filter}. */
+    Collection<V> values(Filter<V> filter);
+
+    /**
+     * Returns the keys owned by this member that pass {@code filter}: each key is swept by exactly one
+     * member, and by another when its owner dies. In memory, every key.
+     */
+    Collection<String> localKeys(Filter<V> filter);
+
+    /** Calls {@code listener} with the new value after each change of any key (added or updated). */
+    void listen(Consumer<V> listener);
+
+    /**
+     * A serialisable test of a value, evaluated where the data lives.
+     *
+     * @param <V> the value type
+     */
+    @FunctionalInterface
+    interface Filter<V> extends Serializable {
+        /** Whether {@code value} passes. */
+        boolean test(V value);
+    }
+}
