@@ -30,6 +30,11 @@ public final class Http {
         return new Http(base, otherToken);
     }
 
+    /** The same caller on another broker. */
+    public Http at(String otherBase) {
+        return new Http(otherBase, token);
+    }
+
     /** The broker's base URL. */
     public String base() {
         return base;

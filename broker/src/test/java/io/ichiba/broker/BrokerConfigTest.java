@@ -1,0 +1,46 @@
+package io.ichiba.broker;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class BrokerConfigTest {
+
+    @Test
+    void defaultsMakeOneEmbeddedMemberOnPort8080WithAGeneratedOperatorToken() throws Exception {
+        BrokerConfig c = BrokerConfig.load(new String[0], Map.of());
+        assertThat(c.httpPort()).isEqualTo(8080);
+        assertThat(c.hzPort()).isEqualTo(5701);
+        assertThat(c.hzMembers()).isEmpty();
+        assertThat(c.operatorTokenGiven()).isFalse();
+        assertThat(c.operatorToken()).startsWith("ich_").hasSizeGreaterThan(40);
+        assertThat(BrokerConfig.load(new String[0], Map.of()).operatorToken()).isNotEqualTo(c.operatorToken());
+    }
+
+    @Test
+    void environmentOverridesTheFileWhichOverridesTheDefaults(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("ichiba.properties");
+        Files.writeString(file, "http.port=9000\nhz.port=6000\nadmission.aging.millis=5000\n");
+        BrokerConfig c = BrokerConfig.load(new String[] {"--config", file.toString()},
+                Map.of("ICHIBA_HTTP_PORT", "9100", "ICHIBA_HZ_MEMBERS", "10.0.0.1:5701, 10.0.0.2:5701",
+                        "ICHIBA_OPERATOR_TOKEN", "secret"));
+        assertThat(c.httpPort()).isEqualTo(9100);
+        assertThat(c.hzPort()).isEqualTo(6000);
+        assertThat(c.hzMembers()).isEqualTo(List.of("10.0.0.1:5701", "10.0.0.2:5701"));
+        assertThat(c.operatorToken()).isEqualTo("secret");
+        assertThat(c.ledger().agingMillisPerPriority()).isEqualTo(5000);
+    }
+
+    @Test
+    void aMalformedNumberIsAClearError() {
+        assertThatThrownBy(() -> BrokerConfig.load(new String[0], Map.of("ICHIBA_HTTP_PORT", "eighty")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("http.port");
+    }
+}

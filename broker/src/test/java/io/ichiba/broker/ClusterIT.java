@@ -1,0 +1,153 @@
+package io.ichiba.broker;
+
+import com.hazelcast.cluster.Member;
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Laws 6 and 7 with a member killed: three members; claims granted through one member; the member that owns
+ * both the node's pools and the admission loop is terminated (as by kill -9) while clients keep working; on
+ * the survivors the grants, the queue and the leases are intact and the queue keeps moving.
+ */
+class ClusterIT {
+    private TestBrokers cluster;
+
+    @AfterEach
+    void stop() {
+        cluster.close();
+    }
+
+    @Test
+    void killingTheMemberThatOwnsTheDataAndTheLoopLosesNothing() throws Exception {
+        cluster = new TestBrokers();
+        for (int i = 0; i < 3; i++) {
+            cluster.start();
+        }
+        List<Broker> brokers = cluster.brokers();
+        await().atMost(Duration.ofSeconds(30)).until(() -> brokers.stream()
+                .allMatch(b -> b.hazelcast().getCluster().getMembers().size() == 3));
+        await().atMost(Duration.ofSeconds(30)).until(() -> brokers.stream().filter(Broker::runsAdmission).count() == 1);
+        Broker victim = brokers.stream().filter(Broker::runsAdmission).findFirst().orElseThrow();
+        List<Broker> survivors = new ArrayList<>(brokers);
+        survivors.remove(victim);
+        Broker entry = survivors.get(0);
+
+        // a node whose pools live on the victim's member, like the admission loop
+        Member victimMember = victim.hazelcast().getCluster().getLocalMember();
+        String candidate = World.name("n");
+        while (!victimMember.equals(victim.hazelcast().getPartitionService().getPartition(candidate).getOwner())) {
+            candidate = World.name("n");
+        }
+        String node = candidate;
+        String spare = World.name("spare");
+        World world = new World(TestBrokers.operator(entry));
+        world.node(node, 8192, 8192);
+        world.node(spare, 8192, 8192);
+        String lock = World.name("l");
+        world.lock(lock, 1);
+        Http tenant = world.tenant(World.name("t"), 65536, 65536);
+
+        Http.Answer held = tenant.post("/v1/claims", World.claim(2048, 1024, List.of(lock), 5, 60, node));
+        Http.Answer queued = tenant.post("/v1/claims", World.claim(2048, 1024, List.of(lock), 5, 60, node));
+        Http.Answer lapsing = tenant.post("/v1/claims", World.claim(1024, 0, List.of(), 5, 2, node));
+        assertThat(held.text("state")).isEqualTo("GRANTED");
+        assertThat(queued.text("state")).isEqualTo("QUEUED");
+        assertThat(lapsing.text("state")).isEqualTo("GRANTED");
+
+        // clients keep claiming on the spare node through the survivors while the member dies
+        AtomicBoolean running = new AtomicBoolean(true);
+        List<String> violations = new CopyOnWriteArrayList<>();
+        AtomicInteger cycles = new AtomicInteger();
+        ExecutorService load = Executors.newFixedThreadPool(4);
+        List<Future<?>> workers = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            Http client = tenant.at(TestBrokers.operator(survivors.get(i % 2)).base());
+            workers.add(load.submit(() -> churn(client, spare, running, cycles, violations)));
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> cycles.get() >= 8);
+
+        victim.crash();
+
+        for (Broker b : survivors) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> b.hazelcast().getCluster().getMembers().size() == 2);
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> survivors.stream().filter(Broker::runsAdmission).count() == 1);
+        int before = cycles.get();
+        await().atMost(Duration.ofSeconds(30)).until(() -> cycles.get() >= before + 8);
+        running.set(false);
+        for (Future<?> w : workers) {
+            w.get(60, TimeUnit.SECONDS);
+        }
+        load.shutdown();
+        assertThat(violations).isEmpty();
+
+        for (Broker b : survivors) {
+            Http t = tenant.at(TestBrokers.operator(b).base());
+            World w = new World(TestBrokers.operator(b));
+            // the grant and the queue are intact on every survivor
+            assertThat(t.get("/v1/claims/" + held.text("id")).text("state")).isEqualTo("GRANTED");
+            assertThat(t.get("/v1/claims/" + queued.text("id")).text("state")).isEqualTo("QUEUED");
+            assertThat(w.pool("lock:" + lock).get("granted").asLong()).isEqualTo(1);
+        }
+        // the lease granted before the crash ends at its deadline on the survivors
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+                assertThat(tenant.get("/v1/claims/" + lapsing.text("id")).text("state")).isEqualTo("EXPIRED"));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(world.pool("memory@" + node).get("granted").asLong()).isEqualTo(2048));
+
+        // the queue keeps moving: a release on a survivor lets the queued claim in
+        assertThat(tenant.post("/v1/claims/" + held.text("id") + "/release", null).text("state")).isEqualTo("RELEASED");
+        Http other = tenant.at(TestBrokers.operator(survivors.get(1)).base());
+        assertThat(other.get("/v1/claims/" + queued.text("id") + "?waitSeconds=20").text("state")).isEqualTo("GRANTED");
+        assertThat(other.post("/v1/claims/" + queued.text("id") + "/release", null).text("state")).isEqualTo("RELEASED");
+
+        for (JsonNode p : world.pools()) {
+            assertThat(p.get("granted").asLong()).as(p.toString()).isZero();
+        }
+        world.assertAuditClean();
+        new World(TestBrokers.operator(survivors.get(1))).assertAuditClean();
+        assertThat(victim.hazelcast().getLifecycleService().isRunning()).isFalse();
+    }
+
+    /** Claims and releases on {@code node} until stopped; records any over-grant it sees. */
+    private static Void churn(Http client, String node, AtomicBoolean running, AtomicInteger cycles,
+                              List<String> violations) {
+        while (running.get()) {
+            Http.Answer a = client.post("/v1/claims", World.claim(3000, 1000, List.of(), 1, 30, node));
+            if (a.status() != 201) {
+                continue; // a request in flight when the member died may fail; the laws below must still hold
+            }
+            String id = a.text("id");
+            String state = a.text("state");
+            long deadline = System.currentTimeMillis() + 30_000;
+            while ("QUEUED".equals(state) && System.currentTimeMillis() < deadline) {
+                state = client.get("/v1/claims/" + id + "?waitSeconds=5").text("state");
+            }
+            Http.Answer pool = client.get("/v1/pools/memory@" + node);
+            if (pool.status() == 200 && pool.body().get("granted").asLong() > pool.body().get("capacity").asLong()) {
+                violations.add("over-grant " + pool);
+            }
+            Http.Answer end = client.delete("/v1/claims/" + id);
+            while (end.status() >= 500) {
+                end = client.delete("/v1/claims/" + id);
+            }
+            cycles.incrementAndGet();
+        }
+        return null;
+    }
+}
