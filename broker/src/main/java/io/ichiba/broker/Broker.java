@@ -112,6 +112,7 @@ public final class Broker {
 
     private static Broker start(BrokerConfig config, HazelcastInstance hz) throws Exception {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        BrokerMetrics.configureForPrometheus(registry);
         VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
                 .setEnabled(true).setJvmMetricsEnabled(true)
                 .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));

@@ -8,10 +8,12 @@ import io.ichiba.ledger.Ledger;
 import io.ichiba.ledger.PoolView;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.config.MeterFilter;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,6 +30,23 @@ import java.util.concurrent.atomic.AtomicLong;
  * so that a scrape costs no cluster-wide read. Tags stay bounded: one series per pool, per state.
  */
 public final class BrokerMetrics {
+    /**
+     * Makes the registry's output pass {@code promtool check metrics}: the gauge {@code system.cpu.count} is renamed
+     * (a gauge may not end in {@code _count}), and the two JVM counters kept in milliseconds or nanoseconds
+     * ({@code jvm.compilation.time}, {@code process.cpu.time}) are dropped, since Prometheus wants seconds and
+     * a filter cannot rescale them ({@code process_cpu_usage} remains).
+     */
+    public static void configureForPrometheus(MeterRegistry registry) {
+        registry.config().meterFilter(MeterFilter.deny(id -> "ms".equals(id.getBaseUnit())
+                || "ns".equals(id.getBaseUnit())));
+        registry.config().meterFilter(new MeterFilter() {
+            @Override
+            public Meter.Id map(Meter.Id id) {
+                return id.getName().equals("system.cpu.count") ? id.withName("system.cpu.logical") : id;
+            }
+        });
+    }
+
     private final Ledger ledger;
     private final MultiGauge poolCapacity;
     private final MultiGauge poolGranted;
