@@ -156,14 +156,16 @@ public final class Broker {
 
         OpenAPIContract contract = io.ichiba.broker.http.Contract.load(vertx)
                 .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        ApiContext ctx = new ApiContext(vertx, ledger, worker, watch, loop::nudge, config.grantWaitMillis());
+        Idempotency idempotency = new Idempotency(store, worker, clock, config.operatorToken());
+        ApiContext ctx = new ApiContext(vertx, ledger, worker, watch, loop::nudge, config.grantWaitMillis(),
+                idempotency);
         Authenticator auth = new Authenticator(ApiRouter.publicPaths(contract), config.operatorToken(), store, worker);
         Router router = ApiRouter.create(vertx, contract,
                 Api.operations(ctx, metrics, () -> hz.getLifecycleService().isRunning(),
                         () -> hz.getCluster().getLocalMember().getAddress().toString(),
                         () -> hz.getCluster().getMembers().size()),
                 Map.of("metrics", PrometheusScrapingHandler.create(registry)),
-                auth, new Idempotency(store, worker, clock));
+                auth, idempotency);
         HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(config.httpHost())
                         .setPort(config.httpPort()).setCompressionSupported(true))
                 .requestHandler(router).listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);

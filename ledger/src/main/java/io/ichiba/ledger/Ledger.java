@@ -91,6 +91,34 @@ public final class Ledger {
                 : Result.rejected(Rejection.Code.ALREADY_EXISTS, "tenant " + id + " already exists");
     }
 
+    /**
+     * Registers the agent of {@code node} under the hash of its token and makes the token valid; a node that
+     * has an agent already is a conflict. The agent record is written first, so a second registration for
+     * the node never creates a second valid token.
+     */
+    public Result<AgentRecord> registerAgent(String node, String tokenHash) {
+        Rejection bad = checkName("node", node);
+        if (bad != null) {
+            return Result.rejected(bad);
+        }
+        AgentRecord a = new AgentRecord(node, tokenHash, clock.millis());
+        AgentRecord stored = store.agents().execute(node, new CreateIfAbsent<>(a));
+        if (!stored.tokenHash().equals(tokenHash)) {
+            return Result.rejected(Rejection.Code.ALREADY_EXISTS, "node " + node + " has an agent already");
+        }
+        store.principals().execute(tokenHash, new CreateIfAbsent<>(
+                new Principal(Principal.Role.AGENT, node, a.createdAt())));
+        return Result.ok(stored);
+    }
+
+    /**
+     * Creates a tenant's token: makes {@code tokenHash} stand for tenant {@code id}. Idempotent for the same hash.
+     */
+    public void issueTenantToken(String id, String tokenHash) {
+        store.principals().execute(tokenHash, new CreateIfAbsent<>(
+                new Principal(Principal.Role.TENANT, id, clock.millis())));
+    }
+
     /** Creates a cluster-wide lock with {@code permits} permits; an existing name is a conflict. */
     public Result<LockState> createLock(String name, long permits) {
         Rejection bad = checkName("lock", name);
@@ -114,6 +142,12 @@ public final class Ledger {
         }
         if (bad == null) {
             bad = checkKinds(free.keySet(), "free");
+        }
+        if (bad == null) {
+            bad = checkAmounts(allocatable, "allocatable");
+        }
+        if (bad == null) {
+            bad = checkAmounts(free, "free");
         }
         if (bad != null) {
             return Result.rejected(bad);
@@ -289,6 +323,18 @@ public final class Ledger {
         if (name == null || !NAME.matcher(name).matches()) {
             return Rejection.of(Rejection.Code.INVALID, what + " name '" + name
                     + "' must be 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit");
+        }
+        return null;
+    }
+
+    /** A reported amount must be in {@code [0, MAX_AMOUNT]}: a negative capacity would be stored as it is. */
+    private static Rejection checkAmounts(Map<String, Long> amounts, String where) {
+        for (var e : amounts.entrySet()) {
+            Long v = e.getValue();
+            if (v == null || v < 0 || v > Amounts.MAX_AMOUNT) {
+                return Rejection.of(Rejection.Code.INVALID, where + "." + e.getKey() + " must be between 0 and "
+                        + Amounts.MAX_AMOUNT + ", was " + v);
+            }
         }
         return null;
     }

@@ -19,9 +19,10 @@ import java.util.function.Predicate;
  * @param watch           wakes long-polls
  * @param nudge           asks the admission loop for a pass
  * @param grantWaitMillis how long a new claim's answer waits for the admission loop's first look
+ * @param idempotency     the idempotency guard (it also issues tokens that a retry can be answered again)
  */
 public record ApiContext(Vertx vertx, Ledger ledger, WorkerExecutor worker, ClaimWatch watch, Runnable nudge,
-                         long grantWaitMillis) {
+                         long grantWaitMillis, Idempotency idempotency) {
 
     /** Runs {@code work} on the worker pool, unordered. */
     public <T> Future<T> blocking(Callable<T> work) {

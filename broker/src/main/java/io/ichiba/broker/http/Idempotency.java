@@ -1,5 +1,7 @@
 package io.ichiba.broker.http;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ichiba.api.Wire;
 import io.ichiba.broker.Tokens;
 import io.ichiba.ledger.IdempotencyRecord;
@@ -18,6 +20,9 @@ import java.util.function.Supplier;
  * or body) is a 422. If the first run failed on the server's side, the key is freed so that a retry runs
  * again; if its member died mid-run, the key is taken over after {@link #STALE_MILLIS}. Operations that
  * create things also derive their ids from the key, so even a run taken over creates nothing twice.
+ *
+ * <p>Secrets are never stored: an answer's {@code token} is kept as a placeholder, and a replay derives the
+ * token again ({@link #issueToken}: an HMAC of the caller, path and key under the operator's token).
  */
 public final class Idempotency {
     /** Header that carries the key. */
@@ -25,15 +30,30 @@ public final class Idempotency {
     /** A run older than this whose answer was never stored is presumed dead. */
     public static final long STALE_MILLIS = 30_000;
 
+    private static final String TOKEN = "token";
+    private static final String DERIVED = "(derived again on replay)";
+
     private final Store store;
     private final WorkerExecutor worker;
     private final Clock clock;
+    private final String secret;
 
-    /** Creates the guard over the store's idempotency table. */
-    public Idempotency(Store store, WorkerExecutor worker, Clock clock) {
+    /** Creates the guard over the store's idempotency table; {@code secret} keys derived tokens. */
+    public Idempotency(Store store, WorkerExecutor worker, Clock clock, String secret) {
         this.store = store;
         this.worker = worker;
         this.clock = clock;
+        this.secret = secret;
+    }
+
+    /**
+     * Returns a new bearer token for an operation that issues one: random without an idempotency key; with
+     * one, derived from the caller, the path and the key, so that a retry is answered the same token.
+     */
+    public String issueToken(Call call) {
+        String key = call.header(HEADER);
+        return key == null ? Tokens.newToken()
+                : Tokens.derive(secret, call.caller().key() + "\n" + call.rc().normalizedPath() + "\n" + key);
     }
 
     /** Runs {@code op} once per key: a retry with the key answers the first answer. */
@@ -52,7 +72,7 @@ public final class Idempotency {
         }, false).compose(d -> switch (d.verdict()) {
             case REPLAY -> {
                 call.rc().response().putHeader("Idempotent-Replayed", "true");
-                yield Future.succeededFuture(new Reply(d.record().status(), d.record().body()));
+                yield Future.succeededFuture(new Reply(d.record().status(), restore(call, d.record().body())));
             }
             case IN_PROGRESS -> Future.succeededFuture(Problems.of(409, "IDEMPOTENCY_IN_PROGRESS",
                     "a request with this Idempotency-Key is still running; retry later"));
@@ -64,6 +84,28 @@ public final class Idempotency {
         });
     }
 
+    private static String redact(String json) throws java.io.IOException {
+        JsonNode tree = Wire.JSON.readTree(json);
+        if (tree instanceof ObjectNode o && o.hasNonNull(TOKEN)) {
+            o.put(TOKEN, DERIVED);
+            return Wire.JSON.writeValueAsString(o);
+        }
+        return json;
+    }
+
+    private String restore(Call call, String json) {
+        try {
+            JsonNode tree = Wire.JSON.readTree(json);
+            if (tree instanceof ObjectNode o && DERIVED.equals(o.path(TOKEN).asText())) {
+                o.put(TOKEN, issueToken(call));
+                return Wire.JSON.writeValueAsString(o);
+            }
+            return json;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     private Future<Reply> store(String id, String fingerprint, Reply reply) {
         if (reply.status() >= 500) {
             return worker.executeBlocking(() -> store.idempotency().execute(id, new IdempotencyRecord.Abandon(fingerprint)),
@@ -71,7 +113,7 @@ public final class Idempotency {
         }
         return worker.executeBlocking(() -> {
             String json = reply.body() instanceof String s ? s : Wire.JSON.writeValueAsString(reply.body());
-            store.idempotency().execute(id, new IdempotencyRecord.Complete(fingerprint, reply.status(), json));
+            store.idempotency().execute(id, new IdempotencyRecord.Complete(fingerprint, reply.status(), redact(json)));
             return new Reply(reply.status(), json);
         }, false);
     }

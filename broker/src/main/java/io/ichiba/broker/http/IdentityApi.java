@@ -4,8 +4,6 @@ import io.ichiba.api.Model;
 import io.ichiba.broker.Tokens;
 import io.ichiba.ledger.KindDef;
 import io.ichiba.ledger.Ledger;
-import io.ichiba.ledger.PlaceCommands;
-import io.ichiba.ledger.Principal;
 import io.ichiba.ledger.Result;
 import io.ichiba.ledger.TenantState;
 import io.vertx.core.Future;
@@ -54,9 +52,8 @@ final class IdentityApi {
             if (!r.ok()) {
                 return Problems.of(r.rejection());
             }
-            String token = Tokens.newToken();
-            ledger.store().principals().execute(Tokens.hash(token), new PlaceCommands.CreateIfAbsent<>(
-                    new Principal(Principal.Role.TENANT, id, ledger.clock().millis())));
+            String token = ctx.idempotency().issueToken(call);
+            ledger.issueTenantToken(id, Tokens.hash(token));
             LOG.info("tenant created tenant={} quota={}", id, r.value().quota());
             return Reply.created(new Model.TenantCreated(id, token, r.value().quota()));
         });
@@ -90,10 +87,12 @@ final class IdentityApi {
         }
         String node = call.body().getString("node");
         return ctx.blocking(() -> {
-            String token = Tokens.newToken();
-            ctx.ledger().store().principals().execute(Tokens.hash(token), new PlaceCommands.CreateIfAbsent<>(
-                    new Principal(Principal.Role.AGENT, node, ctx.ledger().clock().millis())));
-            LOG.info("agent token issued node={}", node);
+            String token = ctx.idempotency().issueToken(call);
+            var r = ctx.ledger().registerAgent(node, Tokens.hash(token));
+            if (!r.ok()) {
+                return Problems.of(r.rejection());
+            }
+            LOG.info("agent registered node={}", node);
             return Reply.created(new Model.AgentCreated(node, token));
         });
     }

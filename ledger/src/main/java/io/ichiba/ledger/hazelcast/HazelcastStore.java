@@ -10,6 +10,7 @@ import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.EntryAddedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
 import com.hazelcast.query.Predicate;
+import io.ichiba.ledger.AgentRecord;
 import io.ichiba.ledger.Claim;
 import io.ichiba.ledger.Command;
 import io.ichiba.ledger.IdempotencyRecord;
@@ -43,6 +44,7 @@ public final class HazelcastStore implements Store {
     private final Table<TenantState> tenants;
     private final Table<Claim> claims;
     private final Table<Principal> principals;
+    private final Table<AgentRecord> agents;
     private final Table<KindDef> kinds;
     private final Table<IdempotencyRecord> idempotency;
 
@@ -53,6 +55,7 @@ public final class HazelcastStore implements Store {
         this.tenants = new MapTable<>(hz.getMap(PREFIX + "tenants"));
         this.claims = new MapTable<>(hz.getMap(PREFIX + "claims"));
         this.principals = new MapTable<>(hz.getMap(PREFIX + "principals"));
+        this.agents = new MapTable<>(hz.getMap(PREFIX + "agents"));
         this.kinds = new MapTable<>(hz.getMap(PREFIX + "kinds"));
         this.idempotency = new MapTable<>(hz.getMap(PREFIX + "idempotency"));
     }
@@ -93,6 +96,11 @@ public final class HazelcastStore implements Store {
     @Override
     public Table<Principal> principals() {
         return principals;
+    }
+
+    @Override
+    public Table<AgentRecord> agents() {
+        return agents;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.ichiba.ledger.store;
 
+import io.ichiba.ledger.AgentRecord;
 import io.ichiba.ledger.Claim;
 import io.ichiba.ledger.Command;
 import io.ichiba.ledger.IdempotencyRecord;
@@ -25,6 +26,7 @@ public final class InMemoryStore implements Store {
     private final Table<TenantState> tenants = new MapTable<>();
     private final Table<Claim> claims = new MapTable<>();
     private final Table<Principal> principals = new MapTable<>();
+    private final Table<AgentRecord> agents = new MapTable<>();
     private final Table<KindDef> kinds = new MapTable<>();
     private final Table<IdempotencyRecord> idempotency = new MapTable<>();
 
@@ -51,6 +53,11 @@ public final class InMemoryStore implements Store {
     @Override
     public Table<Principal> principals() {
         return principals;
+    }
+
+    @Override
+    public Table<AgentRecord> agents() {
+        return agents;
     }
 
     @Override

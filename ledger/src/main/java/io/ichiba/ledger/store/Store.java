@@ -1,5 +1,6 @@
 package io.ichiba.ledger.store;
 
+import io.ichiba.ledger.AgentRecord;
 import io.ichiba.ledger.Claim;
 import io.ichiba.ledger.IdempotencyRecord;
 import io.ichiba.ledger.KindDef;
@@ -30,6 +31,9 @@ public interface Store extends AutoCloseable {
 
     /** Principals, by the SHA-256 hash of their token. */
     Table<Principal> principals();
+
+    /** Agents, by node id. */
+    Table<AgentRecord> agents();
 
     /** Operator-defined kinds, by name. */
     Table<KindDef> kinds();

@@ -1,0 +1,334 @@
+package io.ichiba.broker;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.hazelcast.map.IMap;
+import io.ichiba.ledger.Principal;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Law 9 and the roles over real HTTP on one real broker: who may call at all (401), what each role may do
+ * (403), and that a tenant neither sees nor changes another tenant's claims (404, as if they did not exist)
+ * — checked by comparing what the broker holds before and after every refused attempt. Also that bearer
+ * tokens are stored only as hashes.
+ */
+class SecurityIT {
+    private static TestBrokers cluster;
+    private static Broker broker;
+    private static Http op;
+    private static Http anonymous;
+    private static World world;
+
+    @BeforeAll
+    static void start() throws Exception {
+        cluster = new TestBrokers();
+        broker = cluster.start();
+        op = TestBrokers.operator(broker);
+        anonymous = new Http(op.base(), null);
+        world = new World(op);
+    }
+
+    @AfterAll
+    static void stop() {
+        cluster.close();
+    }
+
+    // ------------------------------------------------------------------ 401
+
+    @Test
+    void protectedPathsNeedAKnownBearerToken() {
+        String node = World.name("n");
+        world.node(node, 4096, 4096);
+        Http t = world.tenant(World.name("t"), 4096, 4096);
+        StateSnapshot before = StateSnapshot.take(op, broker.hazelcast());
+        Map<String, Object> claim = World.claim(100, 0, List.of(), 1, 60, node);
+
+        List<Http.Answer> refused = new ArrayList<>();
+        refused.add(anonymous.get("/v1/pools"));
+        refused.add(anonymous.post("/v1/claims", claim));
+        refused.add(anonymous.post("/v1/tenants", Map.of("id", World.name("x"))));
+        refused.add(anonymous.get("/v1/audit"));
+        for (String header : List.of("Basic dXNlcjpwYXNz", "Bearer", "Bearer ", "Bearer    ", "Token " + TestBrokers.OPERATOR,
+                TestBrokers.OPERATOR, "Bearer" + TestBrokers.OPERATOR)) {
+            refused.add(anonymous.send("GET", "/v1/pools", null, Map.of("Authorization", header)));
+            refused.add(anonymous.send("POST", "/v1/claims", claim, Map.of("Authorization", header)));
+        }
+        refused.add(op.as("ich_not-a-token-anyone-was-given").get("/v1/pools"));
+        refused.add(op.as("ich_not-a-token-anyone-was-given").post("/v1/claims", claim));
+        refused.add(op.as(TestBrokers.OPERATOR + "x").post("/v1/locks", Map.of("name", World.name("l"))));
+        refused.add(op.as(TestBrokers.OPERATOR + "x").get("/v1/tenants"));
+
+        for (Http.Answer a : refused) {
+            assertThat(a.status()).as(a.toString()).isEqualTo(401);
+            assertThat(a.isClientProblem()).as(a.toString()).isTrue();
+        }
+        assertThat(StateSnapshot.take(op, broker.hazelcast())).isEqualTo(before);
+        // the same requests with good tokens work, so the 401s were about the tokens
+        assertThat(t.get("/v1/pools").status()).isEqualTo(200);
+        Http.Answer ok = t.post("/v1/claims", claim);
+        assertThat(ok.status()).as(ok.toString()).isEqualTo(201);
+        t.post("/v1/claims/" + ok.text("id") + "/release", null);
+    }
+
+    @Test
+    void healthReadyAndMetricsNeedNoToken() {
+        assertThat(anonymous.get("/health").status()).isEqualTo(200);
+        assertThat(anonymous.get("/ready").status()).isEqualTo(200);
+        Http.Answer m = anonymous.get("/metrics");
+        assertThat(m.status()).isEqualTo(200);
+        assertThat(m.raw()).contains("jvm_");
+        // and a bad token does not spoil them either
+        assertThat(anonymous.send("GET", "/health", null, Map.of("Authorization", "Bearer nonsense")).status())
+                .isEqualTo(200);
+    }
+
+    // ------------------------------------------------------------------ 403: roles
+
+    @Test
+    void aTenantCannotDoTheOperatorsWork() {
+        Http t = world.tenant(World.name("t"), 4096, 4096);
+        String node = World.name("n");
+        world.node(node, 4096, 4096);
+        String newTenant = World.name("t");
+        String newNode = World.name("n");
+        String newLock = World.name("l");
+        String newKind = World.name("k");
+        StateSnapshot before = StateSnapshot.take(op, broker.hazelcast());
+
+        List<Http.Answer> refused = List.of(
+                t.post("/v1/tenants", Map.of("id", newTenant, "quota", Map.of("memory", 1_000_000))),
+                t.post("/v1/agents", Map.of("node", newNode)),
+                t.post("/v1/locks", Map.of("name", newLock, "permits", 1)),
+                t.post("/v1/kinds", Map.of("name", newKind)),
+                t.get("/v1/audit"),
+                t.get("/v1/tenants"),
+                t.put("/v1/nodes/" + node + "/report", Map.of("allocatable", Map.of("memory", 1))),
+                t.put("/v1/nodes/" + newNode + "/report", Map.of("allocatable", Map.of("memory", 1_000_000))));
+        for (Http.Answer a : refused) {
+            assertThat(a.status()).as(a.toString()).isEqualTo(403);
+            assertThat(a.isClientProblem()).as(a.toString()).isTrue();
+        }
+
+        assertThat(StateSnapshot.take(op, broker.hazelcast())).isEqualTo(before);
+        assertThat(op.get("/v1/tenants/" + newTenant).status()).isEqualTo(404);
+        assertThat(op.get("/v1/pools/lock:" + newLock).status()).isEqualTo(404);
+        assertThat(op.get("/v1/pools/memory@" + newNode).status()).isEqualTo(404);
+        assertThat(op.get("/v1/kinds").raw()).doesNotContain(newKind);
+        assertThat(subjects(Principal.Role.AGENT)).doesNotContain(newNode);
+    }
+
+    @Test
+    void anAgentReportsOnlyForItsOwnNodeAndClaimsNothing() {
+        String mine = World.name("n");
+        String theirs = World.name("n");
+        Http agent = world.node(mine, 4096, 4096);
+        world.node(theirs, 8192, 8192);
+        world.tenant(World.name("t"), 4096, 4096);
+        StateSnapshot before = StateSnapshot.take(op, broker.hazelcast());
+
+        List<Http.Answer> refused = List.of(
+                agent.put("/v1/nodes/" + theirs + "/report", Map.of("allocatable", Map.of("memory", 1, "disk", 1))),
+                agent.put("/v1/nodes/" + World.name("n") + "/report", Map.of("allocatable", Map.of("memory", 1))),
+                agent.post("/v1/claims", World.claim(100, 0, List.of(), 1, 60, mine)),
+                agent.post("/v1/tenants", Map.of("id", World.name("t"))),
+                agent.post("/v1/agents", Map.of("node", theirs)),
+                agent.post("/v1/locks", Map.of("name", World.name("l"))),
+                agent.get("/v1/audit"));
+        for (Http.Answer a : refused) {
+            assertThat(a.status()).as(a.toString()).isEqualTo(403);
+            assertThat(a.isClientProblem()).as(a.toString()).isTrue();
+        }
+        assertThat(StateSnapshot.take(op, broker.hazelcast())).isEqualTo(before);
+        assertThat(world.pool("memory@" + theirs).get("capacity").asLong()).isEqualTo(8192);
+        // its own node it may report for
+        World.report(agent, mine, 2048, 2048);
+        assertThat(world.pool("memory@" + mine).get("capacity").asLong()).isEqualTo(2048);
+    }
+
+    @Test
+    void theOperatorNeitherClaimsNorReports() {
+        String node = World.name("n");
+        world.node(node, 4096, 4096);
+        StateSnapshot before = StateSnapshot.take(op, broker.hazelcast());
+
+        List<Http.Answer> refused = List.of(
+                op.post("/v1/claims", World.claim(100, 0, List.of(), 1, 60, node)),
+                op.put("/v1/nodes/" + node + "/report", Map.of("allocatable", Map.of("memory", 1, "disk", 1))),
+                op.put("/v1/nodes/" + World.name("n") + "/report", Map.of("allocatable", Map.of("memory", 1))));
+        for (Http.Answer a : refused) {
+            assertThat(a.status()).as(a.toString()).isEqualTo(403);
+            assertThat(a.isClientProblem()).as(a.toString()).isTrue();
+        }
+        assertThat(StateSnapshot.take(op, broker.hazelcast())).isEqualTo(before);
+    }
+
+    // ------------------------------------------------------------------ tenants are isolated
+
+    @Test
+    void aTenantNeitherSeesNorChangesAnothersClaims() {
+        String node = World.name("n");
+        Http agent = world.node(node, 16384, 16384);
+        String idA = World.name("a");
+        String idB = World.name("b");
+        Http a = world.tenant(idA, 8192, 8192);
+        Http b = world.tenant(idB, 8192, 8192);
+        Http.Answer claimA = a.post("/v1/claims", World.claim(2048, 512, List.of(), 3, 600, node));
+        assertThat(claimA.text("state")).as(claimA.toString()).isEqualTo("GRANTED");
+        String id = claimA.text("id");
+        Http.Answer claimB = b.post("/v1/claims", World.claim(1024, 0, List.of(), 1, 600, node));
+        assertThat(claimB.text("state")).as(claimB.toString()).isEqualTo("GRANTED");
+
+        JsonNode aSees = a.get("/v1/claims/" + id).body();
+        StateSnapshot before = StateSnapshot.take(op, broker.hazelcast());
+
+        Http.Answer seen = b.get("/v1/claims/" + id);
+        Http.Answer polled = b.get("/v1/claims/" + id + "?waitSeconds=1");
+        Http.Answer renewed = b.post("/v1/claims/" + id + "/renew", Map.of("leaseSeconds", 86400));
+        Http.Answer renewedBare = b.post("/v1/claims/" + id + "/renew", null);
+        Http.Answer released = b.post("/v1/claims/" + id + "/release", null);
+        Http.Answer cancelled = b.delete("/v1/claims/" + id);
+        Http.Answer unknown = b.get("/v1/claims/" + World.name("nope"));
+        Http.Answer seenByAgent = agent.get("/v1/claims/" + id);
+        Http.Answer releasedByAgent = agent.post("/v1/claims/" + id + "/release", null);
+        for (Http.Answer x : List.of(seen, polled, renewed, renewedBare, released, cancelled, seenByAgent,
+                releasedByAgent)) {
+            assertThat(x.status()).as(x.toString()).isEqualTo(404);
+            assertThat(x.isClientProblem()).as(x.toString()).isTrue();
+            assertThat(x.raw()).as("a 404 for another's claim leaks nothing of it").doesNotContain(idA);
+        }
+        // indistinguishable from a claim that does not exist, but for the id itself
+        assertThat(seen.text("code")).isEqualTo(unknown.text("code"));
+        assertThat(seen.text("title")).isEqualTo(unknown.text("title"));
+
+        Http.Answer listB = b.get("/v1/claims");
+        assertThat(listB.status()).isEqualTo(200);
+        assertThat(ids(listB)).containsExactly(claimB.text("id"));
+        Http.Answer grantedB = b.get("/v1/claims?state=GRANTED");
+        assertThat(ids(grantedB)).containsExactly(claimB.text("id"));
+        Http.Answer listOfA = b.get("/v1/claims?tenant=" + idA);
+        assertThat(listOfA.status()).as(listOfA.toString()).isEqualTo(403);
+        assertThat(listOfA.isClientProblem()).isTrue();
+        assertThat(listOfA.raw()).doesNotContain(id);
+        assertThat(ids(b.get("/v1/claims?tenant=" + idB))).containsExactly(claimB.text("id"));
+        assertThat(agent.get("/v1/claims").status()).isEqualTo(403);
+
+        // nothing changed: A's claim as A sees it, and everything the operator sees
+        assertThat(a.get("/v1/claims/" + id).body()).isEqualTo(aSees);
+        assertThat(StateSnapshot.take(op, broker.hazelcast())).isEqualTo(before);
+        assertThat(ids(a.get("/v1/claims"))).containsExactly(id);
+        assertThat(ids(op.get("/v1/claims?tenant=" + idA))).containsExactly(id);
+        assertThat(world.pool("memory@" + node).get("granted").asLong()).isEqualTo(2048 + 1024);
+
+        a.post("/v1/claims/" + id + "/release", null);
+        b.post("/v1/claims/" + claimB.text("id") + "/release", null);
+        world.assertAuditClean();
+    }
+
+    @Test
+    void aTenantReadsOnlyItsOwnAccount() {
+        String node = World.name("n");
+        world.node(node, 16384, 16384);
+        String idA = World.name("a");
+        String idB = World.name("b");
+        Http a = world.tenant(idA, 8192, 4096);
+        Http b = world.tenant(idB, 1024, 1024);
+        Http.Answer claim = a.post("/v1/claims", World.claim(3000, 100, List.of(), 1, 600, node));
+        assertThat(claim.text("state")).isEqualTo("GRANTED");
+
+        Http.Answer byB = b.get("/v1/tenants/" + idA);
+        assertThat(byB.status()).as(byB.toString()).isEqualTo(404);
+        assertThat(byB.isClientProblem()).isTrue();
+        assertThat(byB.raw()).doesNotContain("8192");
+        Http.Answer byAgent = world.node(World.name("n"), 1024, 1024).get("/v1/tenants/" + idA);
+        assertThat(byAgent.status()).as(byAgent.toString()).isEqualTo(404);
+
+        Http.Answer byA = a.get("/v1/tenants/" + idA);
+        assertThat(byA.status()).as(byA.toString()).isEqualTo(200);
+        assertThat(byA.text("id")).isEqualTo(idA);
+        assertThat(byA.body().path("quota").path("memory").asLong()).isEqualTo(8192);
+        assertThat(byA.body().path("quota").path("disk").asLong()).isEqualTo(4096);
+        assertThat(byA.body().path("used").path("memory").asLong()).isEqualTo(3000);
+        assertThat(byA.body().path("used").path("disk").asLong()).isEqualTo(100);
+        assertThat(byA.raw()).doesNotContain(idB);
+        assertThat(op.get("/v1/tenants/" + idA).body()).isEqualTo(byA.body());
+        a.post("/v1/claims/" + claim.text("id") + "/release", null);
+    }
+
+    // ------------------------------------------------------------------ tokens at rest
+
+    @Test
+    void tokensAreStoredOnlyAsHashes() {
+        String tenantId = World.name("t");
+        // with idempotency keys, so that the answers (which carry the tokens) are kept for retries
+        Map<String, String> key = Map.of("Idempotency-Key", World.name("k"));
+        Http.Answer created = op.post("/v1/tenants", Map.of("id", tenantId, "quota", Map.of("memory", 1024)), key);
+        assertThat(created.status()).isEqualTo(201);
+        String token = created.text("token");
+        assertThat(token).isNotBlank();
+        String node = World.name("n");
+        Http.Answer agent = op.post("/v1/agents", Map.of("node", node), Map.of("Idempotency-Key", World.name("k")));
+        assertThat(agent.status()).isEqualTo(201);
+        String agentToken = agent.text("token");
+        // a retry is answered the same token, derived again rather than read back
+        assertThat(op.post("/v1/tenants", Map.of("id", tenantId, "quota", Map.of("memory", 1024)), key)
+                .text("token")).isEqualTo(token);
+        // the tokens work
+        assertThat(op.as(token).get("/v1/tenants/" + tenantId).status()).isEqualTo(200);
+        World.report(op.as(agentToken), node, 1024, 1024);
+
+        assertThat(subjects(Principal.Role.TENANT)).as("the map holds the tenant's principal").contains(tenantId);
+        assertThat(subjects(Principal.Role.AGENT)).as("the map holds the agent's principal").contains(node);
+        assertThat(broker.hazelcast().getMap("ichiba.idempotency").size()).as("the answers were kept").isPositive();
+        for (String map : List.of("ichiba.principals", "ichiba.agents", "ichiba.idempotency", "ichiba.tenants")) {
+            IMap<Object, Object> m = broker.hazelcast().getMap(map);
+            for (Map.Entry<Object, Object> e : m.entrySet()) {
+                for (String secret : List.of(token, agentToken, TestBrokers.OPERATOR)) {
+                    assertThat(String.valueOf(e.getKey())).as(map).doesNotContain(secret);
+                    assertThat(String.valueOf(e.getValue())).as(map).doesNotContain(secret);
+                    assertThat(fields(e.getValue())).as(map).noneMatch(f -> f.contains(secret));
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private static List<String> ids(Http.Answer list) {
+        assertThat(list.status()).as(list.toString()).isEqualTo(200);
+        List<String> out = new ArrayList<>();
+        list.body().get("items").forEach(c -> out.add(c.get("id").asText()));
+        return out;
+    }
+
+    private static List<String> subjects(Principal.Role role) {
+        List<String> out = new ArrayList<>();
+        broker.hazelcast().getMap("ichiba.principals").values().forEach(v -> {
+            if (v instanceof Principal p && p.role() == role) {
+                out.add(p.subject());
+            }
+        });
+        return out;
+    }
+
+    /** The string forms of a stored value's record components (a value may hide a field from toString). */
+    private static List<String> fields(Object value) {
+        List<String> out = new ArrayList<>();
+        if (value instanceof Record r) {
+            for (var c : r.getClass().getRecordComponents()) {
+                try {
+                    out.add(String.valueOf(c.getAccessor().invoke(r)));
+                } catch (ReflectiveOperationException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
+        return out;
+    }
+}
