@@ -119,7 +119,9 @@ public final class Admission {
                     continue;
                 }
             }
-            store.claims().execute(c.id(), new ClaimCommands.MarkWaiting(wait.code().name()));
+            if (!c.considered() || !wait.code().name().equals(c.reason())) {
+                store.claims().execute(c.id(), new ClaimCommands.MarkWaiting(wait.code().name()));
+            }
             if (now - c.createdAt() >= ledger.settings().starvationMillis() && waitsForCapacity(wait)) {
                 reservedKinds.addAll(c.bundle().amounts().keySet());
                 reservedLocks.addAll(c.bundle().locks());

@@ -168,7 +168,8 @@ public final class Ledger {
                                 String requestedNode) {
         Claim existing = store.claims().get(id);
         if (existing != null) {
-            return Result.ok(existing);
+            return existing.tenant().equals(tenant) ? Result.ok(existing)
+                    : Result.rejected(Rejection.Code.ALREADY_EXISTS, "claim id " + id + " is taken");
         }
         if (leaseSeconds < 1 || leaseSeconds > settings.maxLeaseSeconds()) {
             return Result.rejected(Rejection.Code.INVALID, "leaseSeconds must be between 1 and "

@@ -10,16 +10,8 @@ import com.hazelcast.map.IMap;
 import com.hazelcast.map.listener.EntryAddedListener;
 import com.hazelcast.map.listener.EntryUpdatedListener;
 import com.hazelcast.query.Predicate;
-import io.ichiba.ledger.AgentRecord;
-import io.ichiba.ledger.Claim;
 import io.ichiba.ledger.Command;
-import io.ichiba.ledger.IdempotencyRecord;
-import io.ichiba.ledger.KindDef;
-import io.ichiba.ledger.LockState;
-import io.ichiba.ledger.NodeState;
-import io.ichiba.ledger.Principal;
-import io.ichiba.ledger.TenantState;
-import io.ichiba.ledger.store.Store;
+import io.ichiba.ledger.store.TableStore;
 import io.ichiba.ledger.store.Table;
 
 import java.util.ArrayList;
@@ -33,31 +25,20 @@ import java.util.function.Consumer;
  * {@link EntryProcessor} that runs the ledger's pure {@link Command} on the key's owner (and again on its
  * backup). Values are immutable records kept in OBJECT format, so a processor reads them without copying.
  */
-public final class HazelcastStore implements Store {
+public final class HazelcastStore extends TableStore {
     /** Prefix of every map this store uses. */
     public static final String PREFIX = "ichiba.";
     /** How long a request's first answer is kept for retries with the same idempotency key. */
     public static final int IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 
-    private final Table<NodeState> nodes;
-    private final Table<LockState> locks;
-    private final Table<TenantState> tenants;
-    private final Table<Claim> claims;
-    private final Table<Principal> principals;
-    private final Table<AgentRecord> agents;
-    private final Table<KindDef> kinds;
-    private final Table<IdempotencyRecord> idempotency;
-
     /** Creates the store over a member whose {@link Config} went through {@link #configure}. */
     public HazelcastStore(HazelcastInstance hz) {
-        this.nodes = new MapTable<>(hz.getMap(PREFIX + "nodes"));
-        this.locks = new MapTable<>(hz.getMap(PREFIX + "locks"));
-        this.tenants = new MapTable<>(hz.getMap(PREFIX + "tenants"));
-        this.claims = new MapTable<>(hz.getMap(PREFIX + "claims"));
-        this.principals = new MapTable<>(hz.getMap(PREFIX + "principals"));
-        this.agents = new MapTable<>(hz.getMap(PREFIX + "agents"));
-        this.kinds = new MapTable<>(hz.getMap(PREFIX + "kinds"));
-        this.idempotency = new MapTable<>(hz.getMap(PREFIX + "idempotency"));
+        super(new Tables() {
+            @Override
+            public <V> Table<V> table(String name) {
+                return new MapTable<>(hz.<String, V>getMap(PREFIX + name));
+            }
+        });
     }
 
     /** Adds the maps' configuration to {@code config}: one synchronous backup, OBJECT format, TTLs. */
@@ -71,51 +52,6 @@ public final class HazelcastStore implements Store {
         config.addMapConfig(new MapConfig(all).setName(PREFIX + "idempotency")
                 .setTimeToLiveSeconds(IDEMPOTENCY_TTL_SECONDS));
         return config;
-    }
-
-    @Override
-    public Table<NodeState> nodes() {
-        return nodes;
-    }
-
-    @Override
-    public Table<LockState> locks() {
-        return locks;
-    }
-
-    @Override
-    public Table<TenantState> tenants() {
-        return tenants;
-    }
-
-    @Override
-    public Table<Claim> claims() {
-        return claims;
-    }
-
-    @Override
-    public Table<Principal> principals() {
-        return principals;
-    }
-
-    @Override
-    public Table<AgentRecord> agents() {
-        return agents;
-    }
-
-    @Override
-    public Table<KindDef> kinds() {
-        return kinds;
-    }
-
-    @Override
-    public Table<IdempotencyRecord> idempotency() {
-        return idempotency;
-    }
-
-    @Override
-    public void close() {
-        // the member belongs to whoever created it
     }
 
     /**

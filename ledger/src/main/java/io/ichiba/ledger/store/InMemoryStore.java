@@ -1,14 +1,6 @@
 package io.ichiba.ledger.store;
 
-import io.ichiba.ledger.AgentRecord;
-import io.ichiba.ledger.Claim;
 import io.ichiba.ledger.Command;
-import io.ichiba.ledger.IdempotencyRecord;
-import io.ichiba.ledger.KindDef;
-import io.ichiba.ledger.LockState;
-import io.ichiba.ledger.NodeState;
-import io.ichiba.ledger.Principal;
-import io.ichiba.ledger.TenantState;
 
 import java.util.ArrayList;
 import java.util.Collection;
@@ -20,58 +12,15 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
 /** The reference store: {@link ConcurrentHashMap}s whose {@code compute} applies each command atomically. */
-public final class InMemoryStore implements Store {
-    private final Table<NodeState> nodes = new MapTable<>();
-    private final Table<LockState> locks = new MapTable<>();
-    private final Table<TenantState> tenants = new MapTable<>();
-    private final Table<Claim> claims = new MapTable<>();
-    private final Table<Principal> principals = new MapTable<>();
-    private final Table<AgentRecord> agents = new MapTable<>();
-    private final Table<KindDef> kinds = new MapTable<>();
-    private final Table<IdempotencyRecord> idempotency = new MapTable<>();
+public final class InMemoryStore extends TableStore {
 
-    @Override
-    public Table<NodeState> nodes() {
-        return nodes;
+    /** Creates an empty store. */
+    public InMemoryStore() {
+        super(InMemoryStore::newTable);
     }
 
-    @Override
-    public Table<LockState> locks() {
-        return locks;
-    }
-
-    @Override
-    public Table<TenantState> tenants() {
-        return tenants;
-    }
-
-    @Override
-    public Table<Claim> claims() {
-        return claims;
-    }
-
-    @Override
-    public Table<Principal> principals() {
-        return principals;
-    }
-
-    @Override
-    public Table<AgentRecord> agents() {
-        return agents;
-    }
-
-    @Override
-    public Table<KindDef> kinds() {
-        return kinds;
-    }
-
-    @Override
-    public Table<IdempotencyRecord> idempotency() {
-        return idempotency;
-    }
-
-    @Override
-    public void close() {
+    private static <V> Table<V> newTable(String name) {
+        return new MapTable<>();
     }
 
     private static final class MapTable<V> implements Table<V> {

@@ -1,0 +1,85 @@
+package io.ichiba.ledger.store;
+
+import io.ichiba.ledger.AgentRecord;
+import io.ichiba.ledger.Claim;
+import io.ichiba.ledger.IdempotencyRecord;
+import io.ichiba.ledger.KindDef;
+import io.ichiba.ledger.LockState;
+import io.ichiba.ledger.NodeState;
+import io.ichiba.ledger.Principal;
+import io.ichiba.ledger.TenantState;
+
+/** A {@link Store} whose tables all come from one factory, by name: what the concrete stores share. */
+public abstract class TableStore implements Store {
+
+    /** Makes the table of a name. */
+    protected interface Tables {
+        /** Returns the table called {@code name}. */
+        <V> Table<V> table(String name);
+    }
+
+    private final Table<NodeState> nodes;
+    private final Table<LockState> locks;
+    private final Table<TenantState> tenants;
+    private final Table<Claim> claims;
+    private final Table<Principal> principals;
+    private final Table<AgentRecord> agents;
+    private final Table<KindDef> kinds;
+    private final Table<IdempotencyRecord> idempotency;
+
+    /** Creates every table through {@code tables}. */
+    protected TableStore(Tables tables) {
+        this.nodes = tables.table("nodes");
+        this.locks = tables.table("locks");
+        this.tenants = tables.table("tenants");
+        this.claims = tables.table("claims");
+        this.principals = tables.table("principals");
+        this.agents = tables.table("agents");
+        this.kinds = tables.table("kinds");
+        this.idempotency = tables.table("idempotency");
+    }
+
+    @Override
+    public Table<NodeState> nodes() {
+        return nodes;
+    }
+
+    @Override
+    public Table<LockState> locks() {
+        return locks;
+    }
+
+    @Override
+    public Table<TenantState> tenants() {
+        return tenants;
+    }
+
+    @Override
+    public Table<Claim> claims() {
+        return claims;
+    }
+
+    @Override
+    public Table<Principal> principals() {
+        return principals;
+    }
+
+    @Override
+    public Table<AgentRecord> agents() {
+        return agents;
+    }
+
+    @Override
+    public Table<KindDef> kinds() {
+        return kinds;
+    }
+
+    @Override
+    public Table<IdempotencyRecord> idempotency() {
+        return idempotency;
+    }
+
+    @Override
+    public void close() {
+    }
+}

@@ -1,0 +1,50 @@
+package io.ichiba.ledger;
+
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.junit.AnalyzeClasses;
+import com.tngtech.archunit.junit.ArchTest;
+import com.tngtech.archunit.lang.ArchRule;
+
+import java.time.Clock;
+import java.time.Instant;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+/**
+ * The ledger's layering (CONVENTIONS.md, "Layout"): plain Java that knows neither Vert.x nor the broker, with
+ * Hazelcast confined to its adapter package, and time only from the injected clock.
+ */
+@AnalyzeClasses(packages = "io.ichiba.ledger", importOptions = ImportOption.DoNotIncludeTests.class)
+class LedgerArchitectureTest {
+
+    @ArchTest
+    static final ArchRule noVertx = noClasses().that().resideInAPackage("io.ichiba.ledger..")
+            .should().dependOnClassesThat().resideInAPackage("io.vertx..")
+            .because("the ledger is plain Java that a unit test drives with a fake clock");
+
+    @ArchTest
+    static final ArchRule hazelcastOnlyInItsAdapter = noClasses().that().resideInAPackage("io.ichiba.ledger..")
+            .and().resideOutsideOfPackage("io.ichiba.ledger.hazelcast..")
+            .should().dependOnClassesThat().resideInAPackage("com.hazelcast..")
+            .because("only io.ichiba.ledger.hazelcast knows Hazelcast");
+
+    @ArchTest
+    static final ArchRule nothingPointsBackAtTheBroker = noClasses().that().resideInAPackage("io.ichiba.ledger..")
+            .should().dependOnClassesThat().resideInAPackage("io.ichiba.broker..")
+            .because("dependencies point one way: broker -> ledger");
+
+    @ArchTest
+    static final ArchRule coreDoesNotKnowItsAdapters = noClasses().that()
+            .resideInAnyPackage("io.ichiba.ledger", "io.ichiba.ledger.store")
+            .should().dependOnClassesThat().resideInAPackage("io.ichiba.ledger.hazelcast..")
+            .because("the domain and the Store interface do not depend on one implementation");
+
+    @ArchTest
+    static final ArchRule timeComesFromTheInjectedClock = noClasses().that().resideInAPackage("io.ichiba.ledger..")
+            .should().callMethod(System.class, "currentTimeMillis")
+            .orShould().callMethod(System.class, "nanoTime")
+            .orShould().callMethod(Instant.class, "now")
+            .orShould().callMethod(Clock.class, "systemUTC")
+            .orShould().callMethod(Clock.class, "systemDefaultZone")
+            .because("ledger takes a Clock; tests advance a fake one (CONVENTIONS.md habit 6)");
+}

@@ -1,0 +1,254 @@
+package io.ichiba.ledger;
+
+import io.ichiba.ledger.ClaimCommands.Transition;
+import io.ichiba.ledger.Rejection.Code;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The pure parts of the ledger on their own: records that validate themselves, holdings keyed by claim and
+ * attempt, and each claim transition, with the time passed in (no store, no clock).
+ */
+class LedgerRecordsTest {
+    private static final long T0 = 1_000_000;
+
+    private static Bundle memory(long mib, String... locks) {
+        return Bundle.of(Map.of("memory", mib), List.of(locks));
+    }
+
+    private static Claim queued() {
+        return Claim.queued("c1", "acme", memory(100, "db"), 0, 60, null, T0);
+    }
+
+    private static <R> R run(Command<Claim, R> cmd, Claim c) {
+        return cmd.apply(c).result();
+    }
+
+    private static Claim after(Command<Claim, Transition> cmd, Claim c) {
+        Command.Outcome<Claim, Transition> o = cmd.apply(c);
+        return o.write() ? o.next() : c;
+    }
+
+    private static Claim granted() {
+        Claim c = after(new ClaimCommands.BeginGrant(1, "n1", T0), queued());
+        return after(new ClaimCommands.FinishGrant(1, T0), c);
+    }
+
+    @Nested
+    class Records {
+        @Test
+        void bundleRejectsEmptyDuplicatedOrOutOfRangeRequests() {
+            assertThatThrownBy(() -> Bundle.of(Map.of(), List.of())).isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> Bundle.of(Map.of("memory", 1L), List.of("db", "db")))
+                    .isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> Bundle.of(Map.of("memory", -1L), List.of()))
+                    .isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> Bundle.of(Map.of("memory", Amounts.MAX_AMOUNT + 1), List.of()))
+                    .isInstanceOf(IllegalArgumentException.class);
+            Bundle b = Bundle.of(Map.of("memory", 5L, "disk", 0L), List.of("z", "a"));
+            assertThat(b.amounts()).containsExactly(Map.entry("memory", 5L));
+            assertThat(b.locks()).containsExactly("a", "z");
+            assertThat(Bundle.of(Map.of(), List.of("a")).nodeLocal()).isFalse();
+        }
+
+        @Test
+        void settingsAndLocksAndQuotasValidateThemselves() {
+            assertThatThrownBy(() -> new LedgerSettings(0, 1, 1, 1, 1)).isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> new LedgerSettings(1, -1, 1, 1, 1)).isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> new LockState("db", 0, null)).isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> new TenantState("t", new TreeMap<>(Map.of("memory", -1L)), null, 0))
+                    .isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+
+    @Nested
+    class HoldingsByClaimAndAttempt {
+        @Test
+        void holdingTwiceReplacesAndReturningTwiceReturnsNothing() {
+            Holdings h = Holdings.empty().with("a", new Hold(1, Amounts.of(Map.of("memory", 100L))))
+                    .with("b", new Hold(1, Amounts.of(Map.of("memory", 50L, "disk", 10L))));
+            assertThat(h.granted("memory")).isEqualTo(150);
+            assertThat(h.totals()).containsExactly(Map.entry("disk", 10L), Map.entry("memory", 150L));
+            Holdings again = h.with("a", new Hold(1, Amounts.of(Map.of("memory", 100L))));
+            assertThat(again.granted("memory")).as("holding again replaces").isEqualTo(150);
+
+            Holdings once = h.without("a", Holdings.ANY_ATTEMPT);
+            assertThat(once.granted("memory")).isEqualTo(50);
+            assertThat(once.without("a", Holdings.ANY_ATTEMPT)).isSameAs(once);
+        }
+
+        @Test
+        void returningAnOldAttemptLeavesTheNewerHold() {
+            Holdings h = Holdings.empty().with("a", new Hold(2, Amounts.of(Map.of("memory", 100L))));
+            assertThat(h.without("a", 1)).isSameAs(h);
+            assertThat(h.without("a", 2).holds("a")).isFalse();
+            assertThat(h.without("a", Holdings.ANY_ATTEMPT).holds("a")).isFalse();
+        }
+
+        @Test
+        void returnForOfAnOldAttemptIsANoOp() {
+            LockState l = new LockState("db", 1, Holdings.empty().with("a", new Hold(2, LockState.onePermit())));
+            Command.Outcome<LockState, Boolean> o = new PlaceCommands.ReturnFor<LockState>("a", 1).apply(l);
+            assertThat(o.write()).isFalse();
+            assertThat(o.result()).isFalse();
+            assertThat(new PlaceCommands.ReturnFor<LockState>("a", 2).apply(l).result()).isTrue();
+        }
+
+        @Test
+        void placesRefuseWhatDoesNotFit() {
+            NodeState n = new NodeState("n1", Amounts.of(Map.of("memory", 100L)), null, 0,
+                    Holdings.empty().with("a", new Hold(1, Amounts.of(Map.of("memory", 80L)))));
+            assertThat(n.checkHold("b", Amounts.of(Map.of("memory", 20L)))).isNull();
+            assertThat(n.checkHold("b", Amounts.of(Map.of("memory", 21L))).code()).isEqualTo(Code.INSUFFICIENT_CAPACITY);
+            assertThat(n.checkHold("a", Amounts.of(Map.of("memory", 100L)))).as("a's own hold is replaced").isNull();
+            NodeState lowered = n.report(Amounts.of(Map.of("memory", 50L)), Amounts.none(), 5);
+            assertThat(lowered.overcommitted("memory")).isTrue();
+            assertThat(lowered.free("memory")).isZero();
+            assertThat(lowered.checkHold("b", Amounts.of(Map.of("memory", 1L))).code()).isEqualTo(Code.OVERCOMMITTED);
+
+            LockState l = new LockState("db", 1, Holdings.empty().with("a", new Hold(1, LockState.onePermit())));
+            assertThat(l.checkHold("b", LockState.onePermit()).code()).isEqualTo(Code.LOCK_HELD);
+            TenantState t = new TenantState("acme", Amounts.of(Map.of("memory", 100L)),
+                    Holdings.empty().with("a", new Hold(1, Amounts.of(Map.of("memory", 60L)))), 0);
+            assertThat(t.checkHold("b", Amounts.of(Map.of("memory", 41L))).code()).isEqualTo(Code.QUOTA_EXCEEDED);
+            assertThat(t.checkHold("b", Amounts.of(Map.of("disk", 1L))).code()).as("no quota is quota zero")
+                    .isEqualTo(Code.QUOTA_EXCEEDED);
+        }
+    }
+
+    @Nested
+    class ClaimTransitions {
+        @Test
+        void grantGoesThroughGrantingWithItsAttempt() {
+            Claim c = queued();
+            assertThat(run(new ClaimCommands.BeginGrant(2, "n1", T0), c).rejection().code()).isEqualTo(Code.WRONG_STATE);
+            Claim granting = after(new ClaimCommands.BeginGrant(1, "n1", T0 + 5), c);
+            assertThat(granting.state()).isEqualTo(ClaimState.GRANTING);
+            assertThat(granting.state().visible()).isEqualTo(ClaimState.QUEUED);
+            assertThat(granting.grantingSince()).isEqualTo(T0 + 5);
+            assertThat(granting.owns(1)).isTrue();
+            assertThat(granting.owns(0)).isFalse();
+            assertThat(run(new ClaimCommands.FinishGrant(2, T0), granting).ok()).as("a stale attempt").isFalse();
+            Claim g = after(new ClaimCommands.FinishGrant(1, T0 + 7), granting);
+            assertThat(g.state()).isEqualTo(ClaimState.GRANTED);
+            assertThat(g.leaseExpiresAt()).isEqualTo(T0 + 7 + 60_000);
+            assertThat(run(new ClaimCommands.AbortGrant(1, "X", T0), g).ok()).as("abort after finish").isFalse();
+        }
+
+        @Test
+        void abortRequeuesOrCancels() {
+            Claim granting = after(new ClaimCommands.BeginGrant(1, "n1", T0), queued());
+            Claim requeued = after(new ClaimCommands.AbortGrant(1, "LOCK_HELD", T0), granting);
+            assertThat(requeued.state()).isEqualTo(ClaimState.QUEUED);
+            assertThat(requeued.node()).isNull();
+            assertThat(requeued.attempt()).isEqualTo(1);
+            assertThat(requeued.reason()).isEqualTo("LOCK_HELD");
+            Claim cancelling = after(new ClaimCommands.Cancel(T0), granting);
+            assertThat(cancelling.cancelRequested()).isTrue();
+            Claim cancelled = after(new ClaimCommands.AbortGrant(1, "X", T0 + 1), cancelling);
+            assertThat(cancelled.state()).isEqualTo(ClaimState.CANCELLED);
+            assertThat(cancelled.returned()).isTrue();
+            assertThat(run(new ClaimCommands.BeginGrant(2, "n1", T0), cancelling).ok()).isFalse();
+        }
+
+        @Test
+        void expiryHappensAtTheDeadlineAndNotBefore() {
+            Claim g = granted();
+            long deadline = g.leaseExpiresAt();
+            assertThat(new Filters.LeaseDue(deadline - 1).test(g)).isFalse();
+            assertThat(new Filters.LeaseDue(deadline).test(g)).isTrue();
+            assertThat(run(new ClaimCommands.Expire(deadline - 1), g).ok()).isFalse();
+            Claim e = after(new ClaimCommands.Expire(deadline), g);
+            assertThat(e.state()).isEqualTo(ClaimState.EXPIRED);
+            assertThat(e.endedAt()).isEqualTo(deadline);
+            assertThat(e.returned()).isFalse();
+            assertThat(run(new ClaimCommands.Expire(deadline + 1), e).ok()).as("expires once").isFalse();
+        }
+
+        @Test
+        void renewBeforeTheDeadlineExtendsAndAtTheDeadlineExpires() {
+            Claim g = granted();
+            long deadline = g.leaseExpiresAt();
+            Claim r = after(new ClaimCommands.Renew(30, deadline - 1), g);
+            assertThat(r.leaseExpiresAt()).isEqualTo(deadline - 1 + 30_000);
+            assertThat(r.leaseSeconds()).isEqualTo(30);
+            Transition late = run(new ClaimCommands.Renew(30, deadline), g);
+            assertThat(late.rejection().code()).isEqualTo(Code.LEASE_EXPIRED);
+            assertThat(late.claim().state()).isEqualTo(ClaimState.EXPIRED);
+            assertThat(run(new ClaimCommands.Renew(30, T0), queued()).rejection().code()).isEqualTo(Code.WRONG_STATE);
+        }
+
+        @Test
+        void endingsHappenOnceAndFinalStatesStay() {
+            Claim g = granted();
+            Claim released = after(new ClaimCommands.Release(T0 + 9), g);
+            assertThat(released.state()).isEqualTo(ClaimState.RELEASED);
+            assertThat(released.returned()).isFalse();
+            assertThat(new ClaimCommands.Release(T0 + 10).apply(released).write()).isFalse();
+            assertThat(new ClaimCommands.Cancel(T0 + 10).apply(released).write()).isFalse();
+            Claim returned = after(new ClaimCommands.MarkReturned(), released);
+            assertThat(returned.returned()).isTrue();
+            assertThat(new ClaimCommands.MarkReturned().apply(returned).write()).isFalse();
+            assertThat(run(new ClaimCommands.Release(T0), queued()).rejection().code()).isEqualTo(Code.WRONG_STATE);
+            Claim cancelledQueued = after(new ClaimCommands.Cancel(T0), queued());
+            assertThat(cancelledQueued.state()).isEqualTo(ClaimState.CANCELLED);
+            assertThat(cancelledQueued.returned()).isTrue();
+        }
+
+        @Test
+        void markWaitingWritesOnlyWhenTheReasonChanges() {
+            Claim c = queued();
+            Command.Outcome<Claim, Transition> first = new ClaimCommands.MarkWaiting("LOCK_HELD").apply(c);
+            assertThat(first.write()).isTrue();
+            assertThat(first.next().considered()).isTrue();
+            assertThat(new ClaimCommands.MarkWaiting("LOCK_HELD").apply(first.next()).write()).isFalse();
+            assertThat(new ClaimCommands.MarkWaiting("QUOTA_EXCEEDED").apply(first.next()).write()).isTrue();
+            assertThat(new ClaimCommands.MarkWaiting("X").apply(granted()).write()).isFalse();
+        }
+
+        @Test
+        void purgeRemovesOnlyReturnedClaimsThatEndedBeforeTheCutoff() {
+            Claim released = after(new ClaimCommands.Release(T0 + 9), granted());
+            assertThat(run(new ClaimCommands.Purge(T0 + 100), released)).as("not returned yet").isFalse();
+            Claim returned = after(new ClaimCommands.MarkReturned(), released);
+            assertThat(run(new ClaimCommands.Purge(T0 + 9), returned)).isFalse();
+            Command.Outcome<Claim, Boolean> o = new ClaimCommands.Purge(T0 + 10).apply(returned);
+            assertThat(o.result()).isTrue();
+            assertThat(o.write()).isTrue();
+            assertThat(o.next()).isNull();
+            assertThat(run(new ClaimCommands.Purge(Long.MAX_VALUE), queued())).isFalse();
+        }
+    }
+
+    @Nested
+    class PlacementOnASnapshot {
+        @Test
+        void checksQuotaThenLocksThenNodesAndPicksTheBestFit() {
+            Claim c = queued();
+            TenantState t = new TenantState("acme", Amounts.of(Map.of("memory", 1000L)), null, 0);
+            Map<String, NodeState> nodes = Map.of(
+                    "n1", new NodeState("n1", Amounts.of(Map.of("memory", 500L)), null, 0, null),
+                    "n2", new NodeState("n2", Amounts.of(Map.of("memory", 150L)), null, 0, null),
+                    "n3", new NodeState("n3", Amounts.of(Map.of("memory", 50L)), null, 0, null));
+            LockState free = new LockState("db", 1, null);
+            LockState held = new LockState("db", 1, Holdings.empty().with("x", new Hold(1, LockState.onePermit())));
+
+            assertThat(Placement.choose(c, t, nodes, Map.of("db", free)).node()).isEqualTo("n2");
+            assertThat(Placement.choose(c, t, nodes, Map.of("db", held)).why().code()).isEqualTo(Code.LOCK_HELD);
+            assertThat(Placement.choose(c, t, nodes, Map.of()).why().code()).isEqualTo(Code.NO_SUCH_LOCK);
+            TenantState poor = new TenantState("acme", Amounts.of(Map.of("memory", 99L)), null, 0);
+            assertThat(Placement.choose(c, poor, nodes, Map.of("db", held)).why().code())
+                    .as("quota is checked first").isEqualTo(Code.QUOTA_EXCEEDED);
+            assertThat(Placement.choose(c, t, Map.of(), Map.of("db", free)).why().code())
+                    .isEqualTo(Code.INSUFFICIENT_CAPACITY);
+            assertThat(Placement.choose(c, null, nodes, Map.of("db", free)).why().code()).isEqualTo(Code.NOT_FOUND);
+        }
+    }
+}
