@@ -131,16 +131,21 @@ public final class Broker {
         store.claims().listen(watch::changed);
         loop.start();
 
-        ScheduledExecutorService background = Executors.newScheduledThreadPool(2, r -> {
+        ScheduledExecutorService background = Executors.newScheduledThreadPool(3, r -> {
             Thread t = new Thread(r, "ichiba-background");
             t.setDaemon(true);
             return t;
         });
         LeaseReaper reaper = new LeaseReaper(ledger);
         background.scheduleWithFixedDelay(() -> guard("lease reaper", () -> {
-            LeaseReaper.Sweep s = reaper.sweep();
-            metrics.swept(s.expired(), s.orphans());
+            LeaseReaper.Sweep s = reaper.sweepLeases();
+            metrics.swept(s.expired(), 0);
         }), config.reaperIntervalMillis(), config.reaperIntervalMillis(), TimeUnit.MILLISECONDS);
+        long orphanMillis = 20 * config.reaperIntervalMillis();
+        background.scheduleWithFixedDelay(() -> guard("orphan sweep", () -> {
+            LeaseReaper.Sweep s = reaper.sweepOrphans();
+            metrics.swept(0, s.orphans());
+        }), orphanMillis, orphanMillis, TimeUnit.MILLISECONDS);
         background.scheduleWithFixedDelay(() -> guard("metrics", metrics::refresh), 0, 2, TimeUnit.SECONDS);
         if (config.auditIntervalSeconds() > 0) {
             Auditor auditor = new Auditor(ledger);

@@ -38,8 +38,15 @@ public final class LeaseReaper {
     public record Sweep(int expired, int returned, int orphans, int purged) {
     }
 
-    /** Sweeps this member's keys once. */
+    /** Sweeps this member's keys once: {@link #sweepLeases} then {@link #sweepOrphans}. */
     public Sweep sweep() {
+        Sweep leases = sweepLeases();
+        Sweep rest = sweepOrphans();
+        return new Sweep(leases.expired(), leases.returned(), rest.orphans(), rest.purged());
+    }
+
+    /** Ends this member's leases past their deadline and finishes returns left unfinished: cheap, run often. */
+    public Sweep sweepLeases() {
         long now = ledger.clock().millis();
         int expired = 0;
         for (String id : store.claims().localKeys(new Filters.LeaseDue(now))) {
@@ -58,15 +65,23 @@ public final class LeaseReaper {
                 returned++;
             }
         }
+        return new Sweep(expired, returned, 0, 0);
+    }
+
+    /**
+     * Returns orphan holds in this member's places and purges old ended claims: reads every holder's claim,
+     * so it runs less often than {@link #sweepLeases}.
+     */
+    public Sweep sweepOrphans() {
         int orphans = returnOrphans(store.nodes()) + returnOrphans(store.locks()) + returnOrphans(store.tenants());
         int purged = 0;
-        long cutoff = now - ledger.settings().retentionMillis();
+        long cutoff = ledger.clock().millis() - ledger.settings().retentionMillis();
         for (String id : store.claims().localKeys(new Filters.Purgeable(cutoff))) {
             if (store.claims().execute(id, new ClaimCommands.Purge(cutoff))) {
                 purged++;
             }
         }
-        return new Sweep(expired, returned, orphans, purged);
+        return new Sweep(0, 0, orphans, purged);
     }
 
     /**
