@@ -170,7 +170,7 @@ class ClaimsIT {
         Http.Answer b = t.post("/v1/claims", World.claim(3000, 0, List.of(), 1, 60, null));
         assertThat(a.text("state")).isEqualTo("GRANTED");
         assertThat(b.text("state")).isEqualTo("QUEUED");
-        assertThat(b.text("reason")).isEqualTo("QUOTA_EXCEEDED");
+        assertThat(b.text("reason")).isEqualTo("QUOTA");
         Http.Answer tooBig = t.post("/v1/claims", World.claim(5000, 0, List.of(), 1, 60, null));
         assertThat(tooBig.status()).isEqualTo(422);
         assertThat(tooBig.text("code")).isEqualTo("NEVER_FITS");

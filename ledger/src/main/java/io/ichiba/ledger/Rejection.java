@@ -19,7 +19,7 @@ public record Rejection(Code code, String detail) implements Serializable {
         /** Every permit of a lock is held (the claim waits). */
         LOCK_HELD,
         /** The tenant's remaining quota is too small (the claim waits). */
-        QUOTA_EXCEEDED,
+        QUOTA,
         /** The claim can never fit: larger than any node, or than the tenant's whole quota. */
         NEVER_FITS,
         /** The request names a kind no one defined. */

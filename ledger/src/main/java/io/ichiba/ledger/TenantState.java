@@ -44,7 +44,7 @@ public record TenantState(String id, SortedMap<String, Long> quota, Holdings hol
         for (var e : amounts.entrySet()) {
             long used = others.granted(e.getKey());
             if (Math.addExact(used, e.getValue()) > quota(e.getKey())) {
-                return Rejection.of(Rejection.Code.QUOTA_EXCEEDED, "tenant " + id + " uses " + used + " of its "
+                return Rejection.of(Rejection.Code.QUOTA, "tenant " + id + " uses " + used + " of its "
                         + quota(e.getKey()) + " " + e.getKey() + " quota, " + e.getValue() + " asked");
             }
         }

@@ -153,7 +153,7 @@ class AdmissionFairnessTest {
             assertThat(ledger.submit("p2", "poor", Bundle.of(Map.of("memory", 400L), List.of()), 0, 600, null).ok())
                     .isTrue();
             assertThat(pass()).isEmpty();
-            assertThat(ledger.claim("p2").reason()).isEqualTo(Code.QUOTA_EXCEEDED.name());
+            assertThat(ledger.claim("p2").reason()).isEqualTo(Code.QUOTA.name());
 
             clock.advanceMillis(ledger.settings().starvationMillis() + 1);
             submit("other", 300, 0);

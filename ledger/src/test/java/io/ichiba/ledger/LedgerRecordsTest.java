@@ -117,9 +117,9 @@ class LedgerRecordsTest {
             assertThat(l.checkHold("b", LockState.onePermit()).code()).isEqualTo(Code.LOCK_HELD);
             TenantState t = new TenantState("acme", Amounts.of(Map.of("memory", 100L)),
                     Holdings.empty().with("a", new Hold(1, Amounts.of(Map.of("memory", 60L)))), 0);
-            assertThat(t.checkHold("b", Amounts.of(Map.of("memory", 41L))).code()).isEqualTo(Code.QUOTA_EXCEEDED);
+            assertThat(t.checkHold("b", Amounts.of(Map.of("memory", 41L))).code()).isEqualTo(Code.QUOTA);
             assertThat(t.checkHold("b", Amounts.of(Map.of("disk", 1L))).code()).as("no quota is quota zero")
-                    .isEqualTo(Code.QUOTA_EXCEEDED);
+                    .isEqualTo(Code.QUOTA);
         }
     }
 
@@ -209,7 +209,7 @@ class LedgerRecordsTest {
             assertThat(first.write()).isTrue();
             assertThat(first.next().considered()).isTrue();
             assertThat(new ClaimCommands.MarkWaiting("LOCK_HELD").apply(first.next()).write()).isFalse();
-            assertThat(new ClaimCommands.MarkWaiting("QUOTA_EXCEEDED").apply(first.next()).write()).isTrue();
+            assertThat(new ClaimCommands.MarkWaiting("QUOTA").apply(first.next()).write()).isTrue();
             assertThat(new ClaimCommands.MarkWaiting("X").apply(granted()).write()).isFalse();
         }
 
@@ -245,7 +245,7 @@ class LedgerRecordsTest {
             assertThat(Placement.choose(c, t, nodes, Map.of()).why().code()).isEqualTo(Code.NO_SUCH_LOCK);
             TenantState poor = new TenantState("acme", Amounts.of(Map.of("memory", 99L)), null, 0);
             assertThat(Placement.choose(c, poor, nodes, Map.of("db", held)).why().code())
-                    .as("quota is checked first").isEqualTo(Code.QUOTA_EXCEEDED);
+                    .as("quota is checked first").isEqualTo(Code.QUOTA);
             assertThat(Placement.choose(c, t, Map.of(), Map.of("db", free)).why().code())
                     .isEqualTo(Code.INSUFFICIENT_CAPACITY);
             assertThat(Placement.choose(c, null, nodes, Map.of("db", free)).why().code()).isEqualTo(Code.NOT_FOUND);

@@ -598,7 +598,7 @@ public abstract class StoreContractTest {
             assertThat(pass()).containsExactly("a");
             Claim b = claim("b");
             assertThat(b.state()).isEqualTo(ClaimState.QUEUED);
-            assertThat(b.reason()).isEqualTo(Code.QUOTA_EXCEEDED.name());
+            assertThat(b.reason()).isEqualTo(Code.QUOTA.name());
             assertThat(b.considered()).isTrue();
             assertThat(pool("memory@n1").granted()).as("no node hold for a claim over quota").isEqualTo(300);
             assertThat(store.tenants().get("small").used("memory")).isEqualTo(300);
