@@ -77,7 +77,7 @@ public final class Model {
     }
 
     /** A claim's state as clients see it. */
-    public enum ClaimState { QUEUED, GRANTED, RELEASED, CANCELLED, EXPIRED }
+    public enum ClaimState { QUEUED, GRANTED, RELEASED, CANCELLED, EXPIRED, LOST }
 
     /** {@code POST /v1/claims}. */
     public record ClaimCreate(Bundle bundle, Integer priority, Long leaseSeconds, String node) {
@@ -91,7 +91,12 @@ public final class Model {
 
     /** A pool: the capacity of one kind at one place. */
     public record Pool(String id, String kind, String node, String name, long capacity, long granted, long free,
-                       boolean overcommitted, Long measuredFree, int holders) {
+                       boolean overcommitted, Long measuredFree, long withheld, int holders) {
+    }
+
+    /** A node as its agent's reports describe it. */
+    public record Node(String node, String state, Instant lastReportAt, Instant lostAt, Map<String, Long> allocatable,
+                       Map<String, Long> free, Map<String, Long> granted, Map<String, Long> withheld, int grants) {
     }
 
     /** A list answer. */

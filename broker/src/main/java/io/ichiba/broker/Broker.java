@@ -138,8 +138,10 @@ public final class Broker {
         });
         LeaseReaper reaper = new LeaseReaper(ledger);
         background.scheduleWithFixedDelay(() -> guard("lease reaper", () -> {
+            LeaseReaper.NodeSweep n = reaper.sweepNodes();
             LeaseReaper.Sweep s = reaper.sweepLeases();
             metrics.swept(s.expired(), 0);
+            metrics.nodesLost(n.nodesLost(), n.grantsLost());
         }), config.reaperIntervalMillis(), config.reaperIntervalMillis(), TimeUnit.MILLISECONDS);
         long orphanMillis = 20 * config.reaperIntervalMillis();
         background.scheduleWithFixedDelay(() -> guard("orphan sweep", () -> {

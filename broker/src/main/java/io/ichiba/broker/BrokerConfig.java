@@ -73,7 +73,8 @@ public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzP
                 v.num("admission.starvation.millis", d.starvationMillis()),
                 v.num("admission.stale.millis", d.staleGrantingMillis()),
                 v.num("claims.retention.millis", d.retentionMillis()),
-                v.num("lease.max.seconds", d.maxLeaseSeconds()));
+                v.num("lease.max.seconds", d.maxLeaseSeconds()),
+                v.num("node.grace.millis", d.nodeGraceMillis()));
         String members = v.str("hz.members", "");
         List<String> memberList = members.isBlank() ? List.of()
                 : Arrays.stream(members.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();

@@ -5,6 +5,7 @@ import io.ichiba.ledger.Claim;
 import io.ichiba.ledger.ClaimState;
 import io.ichiba.ledger.Filters;
 import io.ichiba.ledger.Ledger;
+import io.ichiba.ledger.NodeState;
 import io.ichiba.ledger.PoolView;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -51,6 +52,10 @@ public final class BrokerMetrics {
     private final MultiGauge poolCapacity;
     private final MultiGauge poolGranted;
     private final MultiGauge poolOvercommitted;
+    private final MultiGauge poolWithheld;
+    private final MultiGauge nodes;
+    private final Counter nodesLost;
+    private final Counter grantsLost;
     private final MultiGauge claims;
     private final AtomicLong queueDepth = new AtomicLong();
     private final AtomicLong oldestWaitMillis = new AtomicLong();
@@ -72,6 +77,14 @@ public final class BrokerMetrics {
                 .description("Amount of a pool held by granted claims").register(registry);
         this.poolOvercommitted = MultiGauge.builder("ichiba.pool.overcommitted")
                 .description("1 when a pool holds more than its reported capacity").register(registry);
+        this.poolWithheld = MultiGauge.builder("ichiba.pool.withheld")
+                .description("Capacity not granted because the agent measured less free than capacity - granted")
+                .register(registry);
+        this.nodes = MultiGauge.builder("ichiba.nodes").description("Nodes by state (READY, LOST)").register(registry);
+        this.nodesLost = Counter.builder("ichiba.nodes.lost")
+                .description("Nodes found lost: no report for the grace period").register(registry);
+        this.grantsLost = Counter.builder("ichiba.grants.lost")
+                .description("Grants ended because their node was lost (reason NODE_LOST)").register(registry);
         this.claims = MultiGauge.builder("ichiba.claims").description("Claims by state").register(registry);
         Gauge.builder("ichiba.queue.depth", queueDepth, AtomicLong::get)
                 .description("Claims waiting in the admission queue").register(registry);
@@ -113,6 +126,12 @@ public final class BrokerMetrics {
         orphansReturned.increment(orphans);
     }
 
+    /** Records nodes found lost and the grants that ended with them. */
+    public void nodesLost(int lostNodes, int lostGrants) {
+        nodesLost.increment(lostNodes);
+        grantsLost.increment(lostGrants);
+    }
+
     /** Records an audit. */
     public void audited(Auditor.Report report) {
         auditDrift.increment(report.drift().size());
@@ -124,15 +143,24 @@ public final class BrokerMetrics {
         List<MultiGauge.Row<?>> cap = new ArrayList<>();
         List<MultiGauge.Row<?>> granted = new ArrayList<>();
         List<MultiGauge.Row<?>> over = new ArrayList<>();
+        List<MultiGauge.Row<?>> withheld = new ArrayList<>();
         for (PoolView p : ledger.pools()) {
             Tags tags = Tags.of("pool", p.id(), "kind", p.kind());
             cap.add(MultiGauge.Row.of(tags, p.capacity()));
             granted.add(MultiGauge.Row.of(tags, p.granted()));
             over.add(MultiGauge.Row.of(tags, p.overcommitted() ? 1 : 0));
+            if (p.node() != null) {
+                withheld.add(MultiGauge.Row.of(tags, p.withheld()));
+            }
         }
         poolCapacity.register(cap, true);
         poolGranted.register(granted, true);
         poolOvercommitted.register(over, true);
+        poolWithheld.register(withheld, true);
+        java.util.Collection<NodeState> all = ledger.store().nodes().entries().values();
+        long lost = all.stream().filter(NodeState::lost).count();
+        nodes.register(List.of(MultiGauge.Row.of(Tags.of("state", "READY"), all.size() - lost),
+                MultiGauge.Row.of(Tags.of("state", "LOST"), lost)), true);
         Map<ClaimState, Long> byState = new EnumMap<>(ClaimState.class);
         for (ClaimState s : ClaimState.values()) {
             if (s != ClaimState.GRANTING) {

@@ -19,9 +19,9 @@ public final class TestBrokers implements AutoCloseable {
     private final List<String> members = new ArrayList<>();
     private final LedgerSettings settings;
 
-    /** A cluster with the default ledger rules. */
+    /** A cluster with the default ledger rules, but nodes that stay up without reports (tests report once). */
     public TestBrokers() {
-        this(LedgerSettings.defaults());
+        this(LedgerSettings.defaults().withNodeGraceMillis(0));
     }
 
     /** A cluster with the given ledger rules. */

@@ -30,6 +30,19 @@ public final class Amounts {
         return Collections.unmodifiableSortedMap(copy);
     }
 
+    /** Returns an immutable sorted copy of {@code amounts} that keeps zero entries (a pool of capacity 0 exists). */
+    public static SortedMap<String, Long> copyOf(Map<String, Long> amounts) {
+        TreeMap<String, Long> copy = new TreeMap<>();
+        if (amounts != null) {
+            amounts.forEach((k, v) -> {
+                if (v != null) {
+                    copy.put(k, v);
+                }
+            });
+        }
+        return Collections.unmodifiableSortedMap(copy);
+    }
+
     /** Returns the sorted empty map. */
     public static SortedMap<String, Long> none() {
         return Collections.unmodifiableSortedMap(new TreeMap<>());

@@ -61,9 +61,13 @@ public record Claim(String id, String tenant, Bundle bundle, int priority, long 
     }
 
     Claim ended(ClaimState finalState, long now, boolean nothingHeld) {
+        return ended(finalState, finalState.name(), now, nothingHeld);
+    }
+
+    Claim ended(ClaimState finalState, String why, long now, boolean nothingHeld) {
         return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, finalState, node, attempt,
-                createdAt, grantingSince, grantedAt, leaseExpiresAt, now, finalState.name(), considered,
-                cancelRequested, nothingHeld);
+                createdAt, grantingSince, grantedAt, leaseExpiresAt, now, why, considered, cancelRequested,
+                nothingHeld);
     }
 
     Claim renewed(long now, long seconds) {

@@ -161,6 +161,23 @@ public final class ClaimCommands {
         }
     }
 
+    /** Ends a granted claim whose node was lost: state {@code LOST}, reason {@code NODE_LOST}. */
+    public record LoseNode(String node, long now) implements Command<Claim, Transition> {
+        /** The reason a claim ended by node loss carries. */
+        public static final String REASON = "NODE_LOST";
+
+        @Override
+        public Outcome<Claim, Transition> apply(Claim c) {
+            if (c == null) {
+                return missing();
+            }
+            if (c.state() != ClaimState.GRANTED || !node.equals(c.node())) {
+                return refuse(c, Rejection.Code.WRONG_STATE, "not granted on " + node);
+            }
+            return to(c.ended(ClaimState.LOST, REASON, now, false));
+        }
+    }
+
     /** Records that every hold of an ended claim has been returned. */
     public record MarkReturned() implements Command<Claim, Transition> {
         @Override

@@ -16,11 +16,13 @@ public enum ClaimState {
     /** Cancelled while queued or granted. */
     CANCELLED,
     /** Its lease passed its deadline without renewal. */
-    EXPIRED;
+    EXPIRED,
+    /** Its node was lost (reason {@code NODE_LOST}): the tokens returned to a pool that no longer has them. */
+    LOST;
 
     /** Whether the claim has ended. */
     public boolean isFinal() {
-        return this == RELEASED || this == CANCELLED || this == EXPIRED;
+        return this == RELEASED || this == CANCELLED || this == EXPIRED || this == LOST;
     }
 
     /** Whether the claim holds, or may be placing, tokens. */

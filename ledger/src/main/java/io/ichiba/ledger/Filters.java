@@ -57,6 +57,22 @@ public final class Filters {
         }
     }
 
+    /** Nodes still counted as reporting whose last report is older than {@code staleBefore}. */
+    public record StaleNode(long staleBefore) implements Filter<NodeState> {
+        @Override
+        public boolean test(NodeState n) {
+            return !n.lost() && n.lastReportAt() < staleBefore;
+        }
+    }
+
+    /** Lost nodes that still have holders. */
+    public record LostWithHolders() implements Filter<NodeState> {
+        @Override
+        public boolean test(NodeState n) {
+            return n.lost() && !n.holdings().holders().isEmpty();
+        }
+    }
+
     /** Every value. */
     public record All<V>() implements Filter<V> {
         @Override

@@ -85,6 +85,53 @@ public final class LeaseReaper {
     }
 
     /**
+     * What one node sweep did.
+     *
+     * @param nodesLost  nodes found lost (no report for the grace period)
+     * @param grantsLost grants ended with reason {@code NODE_LOST}
+     */
+    public record NodeSweep(int nodesLost, int grantsLost) {
+    }
+
+    /**
+     * Finds this member's nodes whose reports stopped for the grace period: each is marked lost (its capacity
+     * drops to zero) and every grant on it ends as {@code LOST} with its tokens returned. Does nothing when the
+     * grace period is 0.
+     */
+    public NodeSweep sweepNodes() {
+        long grace = ledger.settings().nodeGraceMillis();
+        if (grace == 0) {
+            return new NodeSweep(0, 0);
+        }
+        long now = ledger.clock().millis();
+        int nodesLost = 0;
+        for (String node : store.nodes().localKeys(new Filters.StaleNode(now - grace))) {
+            NodeState lost = store.nodes().execute(node, new PlaceCommands.MarkLost(now - grace, now));
+            if (lost != null) {
+                nodesLost++;
+                LOG.warn("node lost node={} lastReport={}ms ago grants={}", node, now - lost.lastReportAt(),
+                        lost.holdings().holders().size());
+            }
+        }
+        int grantsLost = 0;
+        for (String node : store.nodes().localKeys(new Filters.LostWithHolders())) {
+            NodeState n = store.nodes().get(node);
+            if (n == null || !n.lost()) {
+                continue;
+            }
+            for (String claimId : n.holdings().holders().keySet()) {
+                ClaimCommands.Transition t = store.claims().execute(claimId, new ClaimCommands.LoseNode(node, now));
+                if (t.ok()) {
+                    grantsLost++;
+                    LOG.info("grant ended claim={} tenant={} node={} reason=NODE_LOST", claimId, t.claim().tenant(), node);
+                    ledger.returnTokens(t.claim());
+                }
+            }
+        }
+        return new NodeSweep(nodesLost, grantsLost);
+    }
+
+    /**
      * Returns holds whose claim does not own them: the claim is gone, ended, or on another attempt. A hold
      * exists only after its claim began that attempt, and the claim is read after the hold, so a live
      * grant's hold is never taken for an orphan.
@@ -98,6 +145,9 @@ public final class LeaseReaper {
             }
             for (Map.Entry<String, Hold> e : place.holdings().holders().entrySet()) {
                 Claim c = store.claims().get(e.getKey());
+                if (c != null && c.state().isFinal() && !c.returned()) {
+                    continue; // an ended claim returning its tokens: the returns sweep finishes it
+                }
                 if (c == null || !c.owns(e.getValue().attempt())) {
                     if (table.execute(key, new ReturnFor<S>(e.getKey(), e.getValue().attempt()))) {
                         LOG.warn("returned an orphan hold claim={} place={} attempt={}", e.getKey(), key,

@@ -221,8 +221,9 @@ public final class Ledger {
         return Rejection.of(Rejection.Code.NEVER_FITS, "the bundle is larger than every node's capacity");
     }
 
+    /** Whether the bundle fits the node's capacity; a lost node's capacity is unknown until it reports again. */
     private static boolean fitsCapacity(NodeState n, Bundle bundle) {
-        return bundle.amounts().entrySet().stream().allMatch(e -> e.getValue() <= n.capacity(e.getKey()));
+        return n.lost() || bundle.amounts().entrySet().stream().allMatch(e -> e.getValue() <= n.capacity(e.getKey()));
     }
 
     /** Extends a granted claim's lease by {@code seconds} from now (its own lease length if 0). */

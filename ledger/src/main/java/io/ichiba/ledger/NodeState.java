@@ -11,20 +11,46 @@ import java.util.TreeMap;
  * <em>over-committed</em>: no grant is forgotten, and the pool grants nothing until releases bring it
  * back under capacity (law 1).
  *
+ * <p>Notes: <em>withheld</em> is capacity the machine does not have although no token holds it — the agent
+ * measured less free than capacity minus granted at its last report (something uses the node outside of
+ * tokens). The pool grants that much less until a report shows the deficit gone. A node whose reports stop
+ * for the grace period is <em>lost</em>: its capacity drops to zero and its grants end; its next report
+ * brings it back, empty.
+ *
  * @param node         node id
  * @param capacity     kind to allocatable amount (MiB)
  * @param measuredFree kind to the free amount the agent measured
+ * @param withheld     kind to the deficit found at the last report
  * @param lastReportAt epoch millis of the last report (the heartbeat)
+ * @param lostAt       epoch millis the node was found lost, 0 while it reports
  * @param holdings     the holders of this node's pools
  */
 public record NodeState(String node, SortedMap<String, Long> capacity, SortedMap<String, Long> measuredFree,
-                        long lastReportAt, Holdings holdings) implements Place<NodeState> {
+                        SortedMap<String, Long> withheld, long lastReportAt, long lostAt, Holdings holdings)
+        implements Place<NodeState> {
 
     /** Normalises the maps. */
     public NodeState {
-        capacity = Amounts.of(capacity);
-        measuredFree = Amounts.of(measuredFree);
+        capacity = Amounts.copyOf(capacity);
+        measuredFree = Amounts.copyOf(measuredFree);
+        withheld = Amounts.of(withheld);
         holdings = holdings == null ? Holdings.empty() : holdings;
+    }
+
+    /** A reporting node with nothing withheld. */
+    public NodeState(String node, SortedMap<String, Long> capacity, SortedMap<String, Long> measuredFree,
+                     long lastReportAt, Holdings holdings) {
+        this(node, capacity, measuredFree, Amounts.none(), lastReportAt, 0, holdings);
+    }
+
+    /** Whether the node was lost (its reports stopped for the grace period). */
+    public boolean lost() {
+        return lostAt != 0;
+    }
+
+    /** Returns the amount of {@code kind} withheld because the machine measured less free than expected. */
+    public long withheld(String kind) {
+        return Amounts.get(withheld, kind);
     }
 
     /** Returns the pool id of {@code kind} on {@code node}, e.g. {@code memory@node-1}. */
@@ -42,9 +68,9 @@ public record NodeState(String node, SortedMap<String, Long> capacity, SortedMap
         return holdings.granted(kind);
     }
 
-    /** Returns the capacity of {@code kind} not held, never negative. */
+    /** Returns the capacity of {@code kind} that can still be granted: not held, not withheld, never negative. */
     public long free(String kind) {
-        return Math.max(0, capacity(kind) - granted(kind));
+        return Math.max(0, capacity(kind) - granted(kind) - withheld(kind));
     }
 
     /** Whether {@code kind} holds more than its capacity. */
@@ -59,22 +85,42 @@ public record NodeState(String node, SortedMap<String, Long> capacity, SortedMap
         return all;
     }
 
-    /** Returns this node after a report: capacity of each reported kind replaced, others kept. */
+    /**
+     * Returns this node after a report: capacity of each reported kind replaced, others kept (a lost node comes
+     * back with only what it reports); withheld recomputed for every kind with a measured free amount.
+     */
     public NodeState report(SortedMap<String, Long> allocatable, SortedMap<String, Long> free, long now) {
-        TreeMap<String, Long> cap = new TreeMap<>(capacity);
-        allocatable.forEach((k, v) -> cap.put(k, v));
-        TreeMap<String, Long> measured = new TreeMap<>(measuredFree);
+        TreeMap<String, Long> cap = new TreeMap<>(lost() ? Amounts.none() : capacity);
+        cap.putAll(allocatable);
+        TreeMap<String, Long> measured = new TreeMap<>(lost() ? Amounts.none() : measuredFree);
         measured.putAll(free);
-        return new NodeState(node, cap, measured, now, holdings);
+        TreeMap<String, Long> deficit = new TreeMap<>();
+        measured.forEach((kind, m) -> {
+            long expected = Amounts.get(cap, kind) - granted(kind);
+            if (m < expected) {
+                deficit.put(kind, expected - m);
+            }
+        });
+        return new NodeState(node, cap, measured, deficit, now, 0, holdings);
+    }
+
+    /** Returns this node lost at {@code now}: every capacity zero, nothing measured or withheld. */
+    public NodeState markLost(long now) {
+        TreeMap<String, Long> zero = new TreeMap<>();
+        capacity.keySet().forEach(k -> zero.put(k, 0L));
+        return new NodeState(node, zero, Amounts.none(), Amounts.none(), lastReportAt, now, holdings);
     }
 
     @Override
     public NodeState withHoldings(Holdings h) {
-        return new NodeState(node, capacity, measuredFree, lastReportAt, h);
+        return new NodeState(node, capacity, measuredFree, withheld, lastReportAt, lostAt, h);
     }
 
     @Override
     public Rejection checkHold(String claimId, SortedMap<String, Long> amounts) {
+        if (lost()) {
+            return Rejection.of(Rejection.Code.INSUFFICIENT_CAPACITY, "node " + node + " is lost");
+        }
         Holdings others = holdings.without(claimId, Holdings.ANY_ATTEMPT);
         for (var e : amounts.entrySet()) {
             String kind = e.getKey();
@@ -84,9 +130,11 @@ public record NodeState(String node, SortedMap<String, Long> capacity, SortedMap
                 return Rejection.of(Rejection.Code.OVERCOMMITTED, poolId(kind, node) + " is over-committed: "
                         + granted + " granted, capacity " + cap);
             }
-            if (Math.addExact(granted, e.getValue()) > cap) {
+            long withheldNow = withheld(kind);
+            if (Math.addExact(Math.addExact(granted, withheldNow), e.getValue()) > cap) {
                 return Rejection.of(Rejection.Code.INSUFFICIENT_CAPACITY, poolId(kind, node) + " has "
-                        + (cap - granted) + " free, " + e.getValue() + " asked");
+                        + Math.max(0, cap - granted - withheldNow) + " free"
+                        + (withheldNow > 0 ? " (" + withheldNow + " withheld)" : "") + ", " + e.getValue() + " asked");
             }
         }
         return null;

@@ -67,6 +67,18 @@ public final class PlaceCommands {
         }
     }
 
+    /** Marks a node lost if its last report is older than {@code staleBefore}; answers the node if it was marked. */
+    public record MarkLost(long staleBefore, long now) implements Command<NodeState, NodeState> {
+        @Override
+        public Outcome<NodeState, NodeState> apply(NodeState n) {
+            if (n == null || n.lost() || n.lastReportAt() >= staleBefore) {
+                return Outcome.keep(null);
+            }
+            NodeState lost = n.markLost(now);
+            return Outcome.write(lost, lost);
+        }
+    }
+
     /** Applies an agent's report to its node, creating the node on its first report; answers the node. */
     public record Report(String node, SortedMap<String, Long> allocatable, SortedMap<String, Long> free, long now)
             implements Command<NodeState, NodeState> {

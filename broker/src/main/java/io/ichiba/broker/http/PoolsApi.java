@@ -24,7 +24,8 @@ final class PoolsApi {
 
     Map<String, ApiRouter.Op> ops() {
         return Map.of("reportNode", this::reportNode, "createLock", this::createLock,
-                "listPools", this::listPools, "getPool", this::getPool);
+                "listPools", this::listPools, "getPool", this::getPool,
+                "listNodes", this::listNodes, "getNode", this::getNode);
     }
 
     private Future<Reply> reportNode(Call call) {
@@ -41,7 +42,11 @@ final class PoolsApi {
             if (!r.ok()) {
                 return Problems.of(r.rejection());
             }
+            if (before != null && before.lost()) {
+                LOG.info("node back node={} allocatable={}", node, r.value().capacity());
+            }
             logOvercommit(before, r.value());
+            logWithheld(before, r.value());
             List<Model.Pool> pools = PoolView.of(r.value()).stream().map(Views::pool).toList();
             return Reply.ok(new Model.Items<>(pools));
         });
@@ -56,6 +61,29 @@ final class PoolsApi {
                         after.capacity(kind));
             } else if (was && !after.overcommitted(kind)) {
                 LOG.info("pool no longer over-committed pool={}", NodeState.poolId(kind, after.node()));
+            }
+        }
+    }
+
+    private Future<Reply> listNodes(Call call) {
+        return ctx.blocking(() -> Reply.ok(new Model.Items<>(ctx.ledger().store().nodes().entries().values().stream()
+                .map(Views::node).toList())));
+    }
+
+    private Future<Reply> getNode(Call call) {
+        String node = call.path("node");
+        return ctx.blocking(() -> {
+            NodeState n = ctx.ledger().store().nodes().get(node);
+            return n == null ? Problems.notFound("no node " + node + " has reported") : Reply.ok(Views.node(n));
+        });
+    }
+
+    private static void logWithheld(NodeState before, NodeState after) {
+        for (String kind : after.kinds().keySet()) {
+            long was = before == null ? 0 : before.withheld(kind);
+            if (after.withheld(kind) != was) {
+                LOG.info("pool withheld pool={} withheld={} measuredFree={}: capacity the machine does not have",
+                        NodeState.poolId(kind, after.node()), after.withheld(kind), after.measuredFree().get(kind));
             }
         }
     }

@@ -3,6 +3,7 @@ package io.ichiba.broker.http;
 import io.ichiba.api.Model;
 import io.ichiba.ledger.Claim;
 import io.ichiba.ledger.ClaimState;
+import io.ichiba.ledger.NodeState;
 import io.ichiba.ledger.PoolView;
 import io.ichiba.ledger.TenantState;
 
@@ -25,7 +26,12 @@ final class Views {
 
     static Model.Pool pool(PoolView p) {
         return new Model.Pool(p.id(), p.kind(), p.node(), p.name(), p.capacity(), p.granted(), p.free(),
-                p.overcommitted(), p.measuredFree(), p.holders());
+                p.overcommitted(), p.measuredFree(), p.withheld(), p.holders());
+    }
+
+    static Model.Node node(NodeState n) {
+        return new Model.Node(n.node(), n.lost() ? "LOST" : "READY", time(n.lastReportAt()), time(n.lostAt()),
+                n.capacity(), n.measuredFree(), n.holdings().totals(), n.withheld(), n.holdings().holders().size());
     }
 
     static Model.Tenant tenant(TenantState t) {

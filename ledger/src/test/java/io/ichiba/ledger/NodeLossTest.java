@@ -1,0 +1,145 @@
+package io.ichiba.ledger;
+
+import io.ichiba.ledger.store.InMemoryStore;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Node loss after the grace period, the node's return, and capacity withheld by measured free amounts. */
+class NodeLossTest {
+    private static final long GRACE = 15_000;
+
+    private MutableClock clock;
+    private InMemoryStore store;
+    private Ledger ledger;
+    private Admission admission;
+    private LeaseReaper reaper;
+
+    @BeforeEach
+    void setUp() {
+        clock = new MutableClock();
+        store = new InMemoryStore();
+        ledger = new Ledger(store, clock, LedgerSettings.defaults().withNodeGraceMillis(GRACE));
+        admission = new Admission(ledger);
+        reaper = new LeaseReaper(ledger);
+        assertThat(ledger.createTenant("acme", Map.of("memory", 100_000L, "disk", 100_000L)).ok()).isTrue();
+        assertThat(ledger.createLock("db", 1).ok()).isTrue();
+    }
+
+    private void report(String node, long memory, long freeMemory) {
+        assertThat(ledger.report(node, Map.of("memory", memory, "disk", 10_000L),
+                Map.of("memory", freeMemory, "disk", 10_000L)).ok()).isTrue();
+    }
+
+    private Claim claim(long memory, String node, List<String> locks) {
+        Result<Claim> r = ledger.submit(java.util.UUID.randomUUID().toString(), "acme",
+                Bundle.of(Map.of("memory", memory), locks), 1, 600, node);
+        assertThat(r.ok()).as(String.valueOf(r.rejection())).isTrue();
+        admission.pass();
+        return ledger.claim(r.value().id());
+    }
+
+    @Test
+    void aNodeSilentForTheGracePeriodIsLostItsGrantsEndAndItsTokensReturn() {
+        report("n1", 8192, 8192);
+        report("n2", 8192, 8192);
+        Claim onN1 = claim(4096, "n1", List.of("db"));
+        Claim onN2 = claim(1024, "n2", List.of());
+        assertThat(onN1.state()).isEqualTo(ClaimState.GRANTED);
+
+        clock.advanceMillis(GRACE - 1);
+        report("n2", 8192, 8192 - 1024);
+        assertThat(reaper.sweepNodes()).isEqualTo(new LeaseReaper.NodeSweep(0, 0));
+
+        clock.advanceMillis(2);
+        assertThat(reaper.sweepNodes()).isEqualTo(new LeaseReaper.NodeSweep(1, 1));
+        NodeState n1 = store.nodes().get("n1");
+        assertThat(n1.lost()).isTrue();
+        assertThat(n1.capacity("memory")).isZero();
+        assertThat(n1.holdings().holders()).isEmpty();
+        Claim lost = ledger.claim(onN1.id());
+        assertThat(lost.state()).isEqualTo(ClaimState.LOST);
+        assertThat(lost.reason()).isEqualTo("NODE_LOST");
+        assertThat(lost.returned()).isTrue();
+        // its lock and quota came back with it; the grant on the live node is untouched
+        assertThat(store.locks().get("db").granted()).isZero();
+        assertThat(store.tenants().get("acme").used("memory")).isEqualTo(1024);
+        assertThat(ledger.claim(onN2.id()).state()).isEqualTo(ClaimState.GRANTED);
+        assertThat(reaper.sweepNodes()).as("a second sweep has nothing to do").isEqualTo(new LeaseReaper.NodeSweep(0, 0));
+        LedgerInvariants.check(store);
+        assertThat(new Auditor(ledger).audit().ok()).isTrue();
+    }
+
+    @Test
+    void aLostNodeGrantsNothingAndComesBackEmptyOnItsNextReport() {
+        report("n1", 8192, 8192);
+        clock.advanceMillis(GRACE + 1);
+        reaper.sweepNodes();
+        Claim waiting = claim(1024, "n1", List.of());
+        assertThat(waiting.state()).isEqualTo(ClaimState.QUEUED);
+
+        assertThat(ledger.report("n1", Map.of("memory", 2048L), Map.of()).ok()).isTrue();
+        NodeState back = store.nodes().get("n1");
+        assertThat(back.lost()).isFalse();
+        assertThat(back.capacity("memory")).isEqualTo(2048);
+        assertThat(back.capacity("disk")).as("a lost node comes back with only what it reports").isZero();
+        admission.pass();
+        assertThat(ledger.claim(waiting.id()).state()).isEqualTo(ClaimState.GRANTED);
+        LedgerInvariants.check(store);
+    }
+
+    @Test
+    void aClaimGrantedWhileItsNodeWasBeingLostEndsOnTheNextSweep() {
+        report("n1", 8192, 8192);
+        Claim c = claim(1024, "n1", List.of());
+        clock.advanceMillis(GRACE + 1);
+        // the node is marked lost by one member while the grant is still being finished elsewhere
+        store.nodes().execute("n1", new PlaceCommands.MarkLost(clock.millis() - GRACE, clock.millis()));
+        assertThat(ledger.claim(c.id()).state()).isEqualTo(ClaimState.GRANTED);
+        assertThat(reaper.sweepNodes()).isEqualTo(new LeaseReaper.NodeSweep(0, 1));
+        assertThat(ledger.claim(c.id()).state()).isEqualTo(ClaimState.LOST);
+        LedgerInvariants.checkAllReturned(store);
+    }
+
+    @Test
+    void noNodeIsLostWhenTheGracePeriodIsZero() {
+        Ledger never = new Ledger(store, clock, LedgerSettings.defaults().withNodeGraceMillis(0));
+        report("n1", 8192, 8192);
+        clock.advance(Duration.ofDays(1));
+        assertThat(new LeaseReaper(never).sweepNodes()).isEqualTo(new LeaseReaper.NodeSweep(0, 0));
+        assertThat(store.nodes().get("n1").lost()).isFalse();
+    }
+
+    @Test
+    void capacityTheMachineDoesNotHaveIsWithheldUntilTheDeficitDisappears() {
+        report("n1", 8192, 6192); // something outside Ichiba uses 2000
+        NodeState n = store.nodes().get("n1");
+        assertThat(n.withheld("memory")).isEqualTo(2000);
+        assertThat(n.free("memory")).isEqualTo(6192);
+        assertThat(PoolView.of(n).stream().filter(p -> p.kind().equals("memory")).findFirst().orElseThrow().withheld())
+                .isEqualTo(2000);
+
+        Claim tooBig = claim(7000, "n1", List.of());
+        assertThat(tooBig.state()).as("tokens are never issued against capacity the machine does not have")
+                .isEqualTo(ClaimState.QUEUED);
+        assertThat(tooBig.reason()).isEqualTo("INSUFFICIENT_CAPACITY");
+        Claim fits = claim(6000, "n1", List.of());
+        assertThat(fits.state()).isEqualTo(ClaimState.GRANTED);
+
+        // the granted job uses its memory: measured free is capacity - granted - outside use
+        report("n1", 8192, 8192 - 6000 - 2000);
+        assertThat(store.nodes().get("n1").withheld("memory")).isEqualTo(2000);
+        // the outside use ends: nothing is withheld any more
+        report("n1", 8192, 8192 - 6000);
+        assertThat(store.nodes().get("n1").withheld("memory")).isZero();
+        // granted jobs that use less than they hold do not create a deficit
+        report("n1", 8192, 8000);
+        assertThat(store.nodes().get("n1").withheld("memory")).isZero();
+        LedgerInvariants.check(store);
+    }
+}
