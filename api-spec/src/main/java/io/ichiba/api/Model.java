@@ -89,6 +89,21 @@ public final class Model {
                         Instant leaseExpiresAt, Instant endedAt) {
     }
 
+    /** {@code POST /v1/jobs}. */
+    public record JobCreate(List<String> command, Map<String, String> env, Bundle bundle, Integer priority,
+                            Long leaseSeconds, String node) {
+    }
+
+    /** A job: a command run on the node where its claim (same id) is granted. */
+    public record Job(String id, String tenant, String state, String reason, String node, List<String> command,
+                      Map<String, String> env, Bundle bundle, int priority, long leaseSeconds, boolean cancelRequested,
+                      Integer exitCode, Instant createdAt, Instant startedAt, Instant endedAt) {
+    }
+
+    /** {@code POST /v1/jobs/{id}/finish}: how the job's process ended. */
+    public record JobFinish(Integer exitCode, String error) {
+    }
+
     /** A pool: the capacity of one kind at one place. */
     public record Pool(String id, String kind, String node, String name, long capacity, long granted, long free,
                        boolean overcommitted, Long measuredFree, long withheld, int holders) {

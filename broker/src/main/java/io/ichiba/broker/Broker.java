@@ -14,6 +14,7 @@ import io.ichiba.broker.http.ApiRouter;
 import io.ichiba.broker.http.Authenticator;
 import io.ichiba.broker.http.Idempotency;
 import io.ichiba.ledger.Auditor;
+import io.ichiba.ledger.Jobs;
 import io.ichiba.ledger.LeaseReaper;
 import io.ichiba.ledger.Ledger;
 import io.ichiba.ledger.hazelcast.HazelcastStore;
@@ -38,6 +39,7 @@ import org.slf4j.LoggerFactory;
 import java.time.Clock;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -64,9 +66,11 @@ public final class Broker {
     private final ScheduledExecutorService background;
     private final HttpServer server;
     private final WorkerExecutor worker;
+    private final ExecutorService jobFollower;
 
     private Broker(BrokerConfig config, HazelcastInstance hz, Vertx vertx, Ledger ledger, AdmissionLoop loop,
-                   ScheduledExecutorService background, HttpServer server, WorkerExecutor worker) {
+                   ScheduledExecutorService background, HttpServer server, WorkerExecutor worker,
+                   ExecutorService jobFollower) {
         this.config = config;
         this.hz = hz;
         this.vertx = vertx;
@@ -75,6 +79,7 @@ public final class Broker {
         this.background = background;
         this.server = server;
         this.worker = worker;
+        this.jobFollower = jobFollower;
     }
 
     /** Builds the Hazelcast configuration: TCP join on the given members, never multicast, no phoning home. */
@@ -129,6 +134,20 @@ public final class Broker {
         WorkerExecutor worker = vertx.createSharedWorkerExecutor("ichiba-ledger", config.workerThreads());
         ClaimWatch watch = new ClaimWatch(vertx);
         store.claims().listen(watch::changed);
+        Jobs jobs = new Jobs(ledger);
+        store.jobs().listen(j -> {
+            watch.changed("job:" + j.id());
+            if (j.node() != null) {
+                watch.changed("node-jobs:" + j.node());
+            }
+        });
+        ExecutorService jobFollower = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "ichiba-jobs");
+            t.setDaemon(true);
+            return t;
+        });
+        // each claim change is followed by its job on the member that owns both (they share a key)
+        store.claims().listenLocal(c -> jobFollower.execute(() -> guard("job follower", () -> jobs.follow(c))));
         loop.start();
 
         ScheduledExecutorService background = Executors.newScheduledThreadPool(3, r -> {
@@ -147,6 +166,7 @@ public final class Broker {
         background.scheduleWithFixedDelay(() -> guard("orphan sweep", () -> {
             LeaseReaper.Sweep s = reaper.sweepOrphans();
             metrics.swept(0, s.orphans());
+            jobs.reconcile();
         }), orphanMillis, orphanMillis, TimeUnit.MILLISECONDS);
         background.scheduleWithFixedDelay(() -> guard("metrics", metrics::refresh), 0, 2, TimeUnit.SECONDS);
         if (config.auditIntervalSeconds() > 0) {
@@ -165,7 +185,7 @@ public final class Broker {
                 .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         Idempotency idempotency = new Idempotency(store, worker, clock, config.operatorToken());
         ApiContext ctx = new ApiContext(vertx, ledger, worker, watch, loop::nudge, config.grantWaitMillis(),
-                idempotency);
+                idempotency, jobs);
         Authenticator auth = new Authenticator(ApiRouter.publicPaths(contract), config.operatorToken(), store, worker);
         Router router = ApiRouter.create(vertx, contract,
                 Api.operations(ctx, metrics, () -> hz.getLifecycleService().isRunning(),
@@ -178,7 +198,7 @@ public final class Broker {
                 .requestHandler(router).listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         LOG.info("broker serving http={}:{} member={} cluster={} members={}", config.httpHost(), server.actualPort(),
                 hz.getCluster().getLocalMember().getAddress(), config.clusterName(), hz.getCluster().getMembers().size());
-        return new Broker(config, hz, vertx, ledger, loop, background, server, worker);
+        return new Broker(config, hz, vertx, ledger, loop, background, server, worker, jobFollower);
     }
 
     private static void guard(String what, Runnable task) {
@@ -225,6 +245,7 @@ public final class Broker {
     public void stop() {
         loop.close();
         background.shutdownNow();
+        jobFollower.shutdownNow();
         try {
             server.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
             worker.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -241,6 +262,7 @@ public final class Broker {
     public void crash() {
         loop.close();
         background.shutdownNow();
+        jobFollower.shutdownNow();
         hz.getLifecycleService().terminate();
         vertx.close();
     }

@@ -73,6 +73,30 @@ public final class Filters {
         }
     }
 
+    /** Jobs of {@code tenant} (any if {@code null}) in {@code state} (any if {@code null}). */
+    public record JobsOf(String tenant, JobState state) implements Filter<Job> {
+        @Override
+        public boolean test(Job j) {
+            return (tenant == null || tenant.equals(j.tenant())) && (state == null || state == j.state());
+        }
+    }
+
+    /** Jobs a node's runner must start, watch or stop: STARTING or RUNNING there. */
+    public record RunnerJobs(String node) implements Filter<Job> {
+        @Override
+        public boolean test(Job j) {
+            return node.equals(j.node()) && (j.state() == JobState.STARTING || j.state() == JobState.RUNNING);
+        }
+    }
+
+    /** Jobs that have not ended. */
+    public record OpenJobs() implements Filter<Job> {
+        @Override
+        public boolean test(Job j) {
+            return !j.state().isFinal();
+        }
+    }
+
     /** Every value. */
     public record All<V>() implements Filter<V> {
         @Override

@@ -171,23 +171,29 @@ public final class Ledger {
             return existing.tenant().equals(tenant) ? Result.ok(existing)
                     : Result.rejected(Rejection.Code.ALREADY_EXISTS, "claim id " + id + " is taken");
         }
-        if (leaseSeconds < 1 || leaseSeconds > settings.maxLeaseSeconds()) {
-            return Result.rejected(Rejection.Code.INVALID, "leaseSeconds must be between 1 and "
-                    + settings.maxLeaseSeconds());
-        }
-        TenantState t = store.tenants().get(tenant);
-        if (t == null) {
-            return Result.rejected(Rejection.Code.NOT_FOUND, "no tenant " + tenant);
-        }
-        Rejection bad = checkKinds(bundle.amounts().keySet(), "bundle");
-        if (bad == null) {
-            bad = checkFits(t, bundle, requestedNode);
-        }
+        Rejection bad = validate(tenant, bundle, leaseSeconds, requestedNode);
         if (bad != null) {
             return Result.rejected(bad);
         }
         Claim c = Claim.queued(id, tenant, bundle, priority, leaseSeconds, requestedNode, clock.millis());
         return Result.ok(store.claims().execute(id, new CreateIfAbsent<>(c)));
+    }
+
+    /**
+     * Checks a claim before it is queued: lease in range, tenant, kinds, locks and node known, and a bundle that
+     * could ever fit. Returns {@code null} when it may be queued.
+     */
+    public Rejection validate(String tenant, Bundle bundle, long leaseSeconds, String requestedNode) {
+        if (leaseSeconds < 1 || leaseSeconds > settings.maxLeaseSeconds()) {
+            return Rejection.of(Rejection.Code.INVALID, "leaseSeconds must be between 1 and "
+                    + settings.maxLeaseSeconds());
+        }
+        TenantState t = store.tenants().get(tenant);
+        if (t == null) {
+            return Rejection.of(Rejection.Code.NOT_FOUND, "no tenant " + tenant);
+        }
+        Rejection bad = checkKinds(bundle.amounts().keySet(), "bundle");
+        return bad != null ? bad : checkFits(t, bundle, requestedNode);
     }
 
     private Rejection checkFits(TenantState t, Bundle bundle, String requestedNode) {

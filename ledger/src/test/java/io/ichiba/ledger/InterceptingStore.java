@@ -87,6 +87,11 @@ public final class InterceptingStore implements Store {
     }
 
     @Override
+    public Table<Job> jobs() {
+        return inner.jobs();
+    }
+
+    @Override
     public Table<KindDef> kinds() {
         return inner.kinds();
     }
@@ -141,6 +146,11 @@ public final class InterceptingStore implements Store {
         @Override
         public void listen(Consumer<V> listener) {
             table.listen(listener);
+        }
+
+        @Override
+        public void listenLocal(Consumer<V> listener) {
+            table.listenLocal(listener);
         }
     }
 }

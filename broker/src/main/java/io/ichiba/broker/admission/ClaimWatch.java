@@ -12,10 +12,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * Wakes requests that wait for a claim to change (long-poll), without holding any thread while they wait.
+ * Wakes requests that wait for something to change (long-poll), without holding any thread while they wait.
+ * Keys name what changed: a claim's id, {@code job:<id>}, {@code node-jobs:<node>}.
  *
- * <p>Every member hears every change of the claims table (a Hazelcast entry listener), so a claim granted
- * by the admission loop on another member wakes the waiters here within a network hop.
+ * <p>Every member hears every change of the claims and jobs tables (Hazelcast entry listeners), so a claim
+ * granted by the admission loop on another member wakes the waiters here within a network hop.
  */
 public final class ClaimWatch {
     private final Vertx vertx;
@@ -28,7 +29,12 @@ public final class ClaimWatch {
 
     /** Called on every change of a claim, on any thread. */
     public void changed(Claim c) {
-        List<Runnable> fire = waiters.remove(c.id());
+        changed(c.id());
+    }
+
+    /** Called on every change of what {@code key} names, on any thread. */
+    public void changed(String key) {
+        List<Runnable> fire = waiters.remove(key);
         if (fire != null) {
             fire.forEach(Runnable::run);
         }

@@ -2,6 +2,7 @@ package io.ichiba.broker.http;
 
 import io.ichiba.broker.admission.ClaimWatch;
 import io.ichiba.ledger.Claim;
+import io.ichiba.ledger.Jobs;
 import io.ichiba.ledger.Ledger;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -20,9 +21,10 @@ import java.util.function.Predicate;
  * @param nudge           asks the admission loop for a pass
  * @param grantWaitMillis how long a new claim's answer waits for the admission loop's first look
  * @param idempotency     the idempotency guard (it also issues tokens that a retry can be answered again)
+ * @param jobs            the jobs
  */
 public record ApiContext(Vertx vertx, Ledger ledger, WorkerExecutor worker, ClaimWatch watch, Runnable nudge,
-                         long grantWaitMillis, Idempotency idempotency) {
+                         long grantWaitMillis, Idempotency idempotency, Jobs jobs) {
 
     /** Runs {@code work} on the worker pool, unordered. */
     public <T> Future<T> blocking(Callable<T> work) {
@@ -34,13 +36,21 @@ public record ApiContext(Vertx vertx, Ledger ledger, WorkerExecutor worker, Clai
      * millis) at the latest, without holding a thread meanwhile.
      */
     public Future<Claim> await(String id, long deadline, Predicate<Claim> waiting) {
+        return await(id, () -> ledger.claim(id), deadline, waiting);
+    }
+
+    /**
+     * Answers {@code read()} once {@code waiting} no longer holds for it (or it is {@code null}), or at
+     * {@code deadline} at the latest; {@code key} names the changes that may end the wait.
+     */
+    public <T> Future<T> await(String key, Callable<T> read, long deadline, Predicate<T> waiting) {
         long left = deadline - System.currentTimeMillis();
-        Future<Void> signal = left > 0 ? watch.next(id, left) : Future.succeededFuture();
-        return blocking(() -> ledger.claim(id)).compose(c -> {
-            if (c == null || !waiting.test(c) || left <= 0) {
-                return Future.succeededFuture(c);
+        Future<Void> signal = left > 0 ? watch.next(key, left) : Future.succeededFuture();
+        return blocking(read).compose(x -> {
+            if (x == null || !waiting.test(x) || left <= 0) {
+                return Future.succeededFuture(x);
             }
-            return signal.compose(v -> await(id, deadline, waiting));
+            return signal.compose(v -> await(key, read, deadline, waiting));
         });
     }
 }

@@ -3,6 +3,7 @@ package io.ichiba.broker.http;
 import io.ichiba.api.Model;
 import io.ichiba.ledger.Claim;
 import io.ichiba.ledger.ClaimState;
+import io.ichiba.ledger.Job;
 import io.ichiba.ledger.NodeState;
 import io.ichiba.ledger.PoolView;
 import io.ichiba.ledger.TenantState;
@@ -22,6 +23,12 @@ final class Views {
                 Model.Bundle.of(c.bundle().amounts(), c.bundle().locks()), c.priority(), c.leaseSeconds(),
                 time(c.createdAt()), visible == ClaimState.QUEUED ? null : time(c.grantedAt()),
                 visible == ClaimState.QUEUED ? null : time(c.leaseExpiresAt()), time(c.endedAt()));
+    }
+
+    static Model.Job job(Job j) {
+        return new Model.Job(j.id(), j.tenant(), j.state().name(), j.reason(), j.node(), j.command(), j.env(),
+                Model.Bundle.of(j.bundle().amounts(), j.bundle().locks()), j.priority(), j.leaseSeconds(),
+                j.cancelRequested(), j.exitCode(), time(j.createdAt()), time(j.startedAt()), time(j.endedAt()));
     }
 
     static Model.Pool pool(PoolView p) {

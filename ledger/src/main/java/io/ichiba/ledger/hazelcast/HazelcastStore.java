@@ -122,6 +122,11 @@ public final class HazelcastStore extends TableStore {
         public void listen(Consumer<V> listener) {
             map.addEntryListener(new Listener<>(listener), true);
         }
+
+        @Override
+        public void listenLocal(Consumer<V> listener) {
+            map.addLocalEntryListener(new Listener<>(listener));
+        }
     }
 
     private record Listener<V>(Consumer<V> listener)

@@ -80,5 +80,10 @@ public final class InMemoryStore extends TableStore {
         public void listen(Consumer<V> listener) {
             listeners.add(listener);
         }
+
+        @Override
+        public void listenLocal(Consumer<V> listener) {
+            listeners.add(listener);
+        }
     }
 }

@@ -3,6 +3,7 @@ package io.ichiba.ledger.store;
 import io.ichiba.ledger.AgentRecord;
 import io.ichiba.ledger.Claim;
 import io.ichiba.ledger.IdempotencyRecord;
+import io.ichiba.ledger.Job;
 import io.ichiba.ledger.KindDef;
 import io.ichiba.ledger.LockState;
 import io.ichiba.ledger.NodeState;
@@ -28,6 +29,9 @@ public interface Store extends AutoCloseable {
 
     /** Claims, by claim id. */
     Table<Claim> claims();
+
+    /** Jobs, by job id (which is also their claim's id). */
+    Table<Job> jobs();
 
     /** Principals, by the SHA-256 hash of their token. */
     Table<Principal> principals();

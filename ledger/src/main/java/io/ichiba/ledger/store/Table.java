@@ -36,6 +36,12 @@ public interface Table<V> {
     void listen(Consumer<V> listener);
 
     /**
+     * Calls {@code listener} after each change of a key this member owns: each change is handled by one member.
+     * Changes made while a member dies may be missed; periodic sweeps make up for them. In memory, every key.
+     */
+    void listenLocal(Consumer<V> listener);
+
+    /**
      * A serialisable test of a value, evaluated where the data lives.
      *
      * @param <V> the value type

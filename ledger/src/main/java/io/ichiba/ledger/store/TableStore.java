@@ -3,6 +3,7 @@ package io.ichiba.ledger.store;
 import io.ichiba.ledger.AgentRecord;
 import io.ichiba.ledger.Claim;
 import io.ichiba.ledger.IdempotencyRecord;
+import io.ichiba.ledger.Job;
 import io.ichiba.ledger.KindDef;
 import io.ichiba.ledger.LockState;
 import io.ichiba.ledger.NodeState;
@@ -22,6 +23,7 @@ public abstract class TableStore implements Store {
     private final Table<LockState> locks;
     private final Table<TenantState> tenants;
     private final Table<Claim> claims;
+    private final Table<Job> jobs;
     private final Table<Principal> principals;
     private final Table<AgentRecord> agents;
     private final Table<KindDef> kinds;
@@ -33,6 +35,7 @@ public abstract class TableStore implements Store {
         this.locks = tables.table("locks");
         this.tenants = tables.table("tenants");
         this.claims = tables.table("claims");
+        this.jobs = tables.table("jobs");
         this.principals = tables.table("principals");
         this.agents = tables.table("agents");
         this.kinds = tables.table("kinds");
@@ -57,6 +60,11 @@ public abstract class TableStore implements Store {
     @Override
     public Table<Claim> claims() {
         return claims;
+    }
+
+    @Override
+    public Table<Job> jobs() {
+        return jobs;
     }
 
     @Override

@@ -1,0 +1,163 @@
+package io.ichiba.ledger;
+
+import io.ichiba.ledger.PlaceCommands.CreateIfAbsent;
+import io.ichiba.ledger.store.Store;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Jobs: a command, run by the runner of the node where its claim is granted, never before.
+ *
+ * <p>A job and its claim share an id. The job follows its claim: when the claim is granted the job is handed
+ * to the node's runner ({@code STARTING}); when the claim ends without the job (lease expired, node lost,
+ * cancelled) the job ends with it. When the job's process ends, the runner reports it and the claim is
+ * released, so the tokens return exactly once however the job ends. {@link #follow} runs on every change of a
+ * claim, on the member that owns it; {@link #reconcile} makes up for changes missed while a member died.
+ */
+public final class Jobs {
+    private static final Logger LOG = LoggerFactory.getLogger(Jobs.class);
+
+    private final Ledger ledger;
+    private final Store store;
+
+    /** Creates the jobs over the ledger. */
+    public Jobs(Ledger ledger) {
+        this.ledger = ledger;
+        this.store = ledger.store();
+    }
+
+    /**
+     * Validates and submits a job and its claim. Submitting the same id again answers the job as stored. The job
+     * is written before its claim, so a claim never exists without its job.
+     */
+    public Result<Job> submit(String id, String tenant, List<String> command, Map<String, String> env, Bundle bundle,
+                              int priority, long leaseSeconds, String requestedNode) {
+        Job existing = store.jobs().get(id);
+        if (existing != null) {
+            return existing.tenant().equals(tenant) ? Result.ok(existing)
+                    : Result.rejected(Rejection.Code.ALREADY_EXISTS, "job id " + id + " is taken");
+        }
+        Rejection bad = ledger.validate(tenant, bundle, leaseSeconds, requestedNode);
+        if (bad != null) {
+            return Result.rejected(bad);
+        }
+        Job job = Job.queued(id, tenant, command, env, bundle, priority, leaseSeconds, requestedNode,
+                ledger.clock().millis());
+        Job stored = store.jobs().execute(id, new CreateIfAbsent<>(job));
+        Result<Claim> claim = ledger.submit(id, tenant, bundle, priority, leaseSeconds, requestedNode);
+        if (!claim.ok()) {
+            // the world changed between the check and the claim (e.g. a lock is gone): the job cannot run
+            store.jobs().execute(id, new JobCommands.ClaimEnded(ClaimState.CANCELLED, "CANCELLED",
+                    ledger.clock().millis()));
+            return Result.rejected(claim.rejection());
+        }
+        follow(claim.value());
+        return Result.ok(store.jobs().get(id) != null ? store.jobs().get(id) : stored);
+    }
+
+    /** Makes the job of claim {@code c}, if it has one, follow the claim. Idempotent. */
+    public void follow(Claim c) {
+        if (c.state() == ClaimState.GRANTED) {
+            JobCommands.Step s = store.jobs().execute(c.id(), new JobCommands.Assign(c.node()));
+            if (s.ok()) {
+                LOG.info("job assigned job={} tenant={} node={}", c.id(), c.tenant(), c.node());
+            }
+        } else if (c.state().isFinal()) {
+            Job j = store.jobs().get(c.id());
+            if (j != null && !j.state().isFinal()) {
+                JobCommands.Step s = store.jobs().execute(c.id(),
+                        new JobCommands.ClaimEnded(c.state(), c.reason(), ledger.clock().millis()));
+                if (s.ok()) {
+                    LOG.info("job ended with its claim job={} state={} reason={}", c.id(), s.job().state(),
+                            s.job().reason());
+                }
+            }
+        }
+    }
+
+    /** The runner of {@code node} starts the job: refused (with the job) if it was cancelled or is not its. */
+    public Result<Job> start(String id, String node) {
+        JobCommands.Step s = store.jobs().execute(id, new JobCommands.Start(node, ledger.clock().millis()));
+        if (s.ok()) {
+            LOG.info("job started job={} node={}", id, node);
+        }
+        return new Result<>(s.job(), s.rejection());
+    }
+
+    /** The runner of {@code node} reports the end of the job's process; the job's claim is released. */
+    public Result<Job> finish(String id, String node, Integer exitCode, String error) {
+        JobCommands.Step s = store.jobs().execute(id, new JobCommands.Finish(node, exitCode, error,
+                ledger.clock().millis()));
+        if (s.ok()) {
+            ledger.release(id);
+            LOG.info("job finished job={} node={} state={} exit={}", id, node, s.job().state(), exitCode);
+        }
+        return new Result<>(s.job(), s.rejection());
+    }
+
+    /** Renews the lease of a running job's claim for the runner of {@code node}. */
+    public Result<Job> renew(String id, String node) {
+        Job j = store.jobs().get(id);
+        if (j == null || !node.equals(j.node())) {
+            return Result.rejected(Rejection.Code.NOT_FOUND, "no job " + id + " on node " + node);
+        }
+        Result<Claim> r = ledger.renew(id, 0);
+        return r.ok() ? Result.ok(store.jobs().get(id)) : new Result<>(j, r.rejection());
+    }
+
+    /** Cancels a job: one not running ends now with its claim; a running one is stopped by its runner first. */
+    public Result<Job> cancel(String id) {
+        JobCommands.Step s = store.jobs().execute(id, new JobCommands.Cancel(ledger.clock().millis()));
+        if (s.ok() && s.job().state() == JobState.CANCELLED) {
+            ledger.cancel(id);
+        }
+        return new Result<>(s.job(), s.rejection());
+    }
+
+    /** Returns the job, or {@code null}. */
+    public Job job(String id) {
+        return store.jobs().get(id);
+    }
+
+    /** Returns the jobs of {@code tenant} (every tenant's if {@code null}), oldest first. */
+    public List<Job> jobs(String tenant, JobState state) {
+        List<Job> out = new ArrayList<>(store.jobs().values(new Filters.JobsOf(tenant, state)));
+        out.sort(Comparator.comparingLong(Job::createdAt).thenComparing(Job::id));
+        return out;
+    }
+
+    /** Returns the jobs the runner of {@code node} must start, watch or stop. */
+    public List<Job> forNode(String node) {
+        List<Job> out = new ArrayList<>(store.jobs().values(new Filters.RunnerJobs(node)));
+        out.sort(Comparator.comparingLong(Job::createdAt).thenComparing(Job::id));
+        return out;
+    }
+
+    /**
+     * Brings this member's open jobs in line with their claims (changes missed while a member died), and gives
+     * a claim to a job whose claim was never written. Returns how many jobs changed.
+     */
+    public int reconcile() {
+        int changed = 0;
+        for (String id : store.jobs().localKeys(new Filters.OpenJobs())) {
+            Job j = store.jobs().get(id);
+            if (j == null || j.state().isFinal()) {
+                continue;
+            }
+            Claim c = store.claims().get(id);
+            if (c == null) {
+                ledger.submit(id, j.tenant(), j.bundle(), j.priority(), j.leaseSeconds(), j.requestedNode());
+                changed++;
+            } else if ((c.state() == ClaimState.GRANTED && j.state() == JobState.QUEUED) || c.state().isFinal()) {
+                follow(c);
+                changed++;
+            }
+        }
+        return changed;
+    }
+}

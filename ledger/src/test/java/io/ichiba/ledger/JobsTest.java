@@ -1,0 +1,139 @@
+package io.ichiba.ledger;
+
+import io.ichiba.ledger.store.InMemoryStore;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Jobs follow their claims: assigned on grant, ended with the claim, tokens returned once however they end. */
+class JobsTest {
+    private MutableClock clock;
+    private InMemoryStore store;
+    private Ledger ledger;
+    private Jobs jobs;
+    private Admission admission;
+    private LeaseReaper reaper;
+
+    @BeforeEach
+    void setUp() {
+        clock = new MutableClock();
+        store = new InMemoryStore();
+        ledger = new Ledger(store, clock, LedgerSettings.defaults().withNodeGraceMillis(15_000));
+        jobs = new Jobs(ledger);
+        store.claims().listenLocal(jobs::follow);
+        admission = new Admission(ledger);
+        reaper = new LeaseReaper(ledger);
+        ledger.createTenant("acme", Map.of("memory", 100_000L));
+        ledger.report("n1", Map.of("memory", 4096L), Map.of());
+    }
+
+    private Job submit(String id, long memory, long lease) {
+        Result<Job> r = jobs.submit(id, "acme", List.of("sh", "-c", "true"), Map.of("A", "1"),
+                Bundle.of(Map.of("memory", memory), List.of()), 1, lease, null);
+        assertThat(r.ok()).as(String.valueOf(r.rejection())).isTrue();
+        admission.pass();
+        return jobs.job(id);
+    }
+
+    @Test
+    void aJobIsHandedToItsRunnerOnlyOnceItsClaimIsGranted() {
+        Job a = submit("a", 3000, 60);
+        Job b = submit("b", 3000, 60);
+        assertThat(a.state()).isEqualTo(JobState.STARTING);
+        assertThat(a.node()).isEqualTo("n1");
+        assertThat(b.state()).isEqualTo(JobState.QUEUED);
+        assertThat(jobs.forNode("n1")).extracting(Job::id).containsExactly("a");
+        assertThat(jobs.start("b", "n1").ok()).isFalse();
+        assertThat(jobs.start("a", "n2").ok()).as("only the job's node runs it").isFalse();
+        assertThat(jobs.start("a", "n1").value().state()).isEqualTo(JobState.RUNNING);
+
+        Result<Job> done = jobs.finish("a", "n1", 0, null);
+        assertThat(done.value().state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(ledger.claim("a").state()).isEqualTo(ClaimState.RELEASED);
+        assertThat(jobs.finish("a", "n1", 1, null).value().state()).as("finishing twice changes nothing")
+                .isEqualTo(JobState.SUCCEEDED);
+        admission.pass();
+        assertThat(jobs.job("b").state()).isEqualTo(JobState.STARTING);
+        LedgerInvariants.check(store);
+    }
+
+    @Test
+    void aJobThatCannotStartOrExitsNonZeroFailsAndReturnsItsTokens() {
+        submit("a", 1000, 60);
+        Result<Job> r = jobs.finish("a", "n1", null, "no such file: nope");
+        assertThat(r.value().state()).isEqualTo(JobState.FAILED);
+        assertThat(r.value().reason()).startsWith("START_FAILED");
+        submit("b", 1000, 60);
+        jobs.start("b", "n1");
+        assertThat(jobs.finish("b", "n1", 7, null).value().reason()).isEqualTo("EXIT_7");
+        LedgerInvariants.checkAllReturned(store);
+    }
+
+    @Test
+    void cancelEndsAJobNotRunningAtOnceAndARunningOneThroughItsRunner() {
+        submit("a", 1000, 60);
+        submit("b", 1000, 60);
+        assertThat(jobs.cancel("a").value().state()).isEqualTo(JobState.CANCELLED);
+        assertThat(ledger.claim("a").state()).isEqualTo(ClaimState.CANCELLED);
+        assertThat(jobs.start("a", "n1").ok()).as("a cancelled job never starts").isFalse();
+        jobs.start("b", "n1");
+        Job asked = jobs.cancel("b").value();
+        assertThat(asked.state()).isEqualTo(JobState.RUNNING);
+        assertThat(asked.cancelRequested()).isTrue();
+        assertThat(store.nodes().get("n1").granted("memory")).as("held until the process is stopped").isEqualTo(1000);
+        assertThat(jobs.finish("b", "n1", 143, null).value().state()).isEqualTo(JobState.CANCELLED);
+        LedgerInvariants.checkAllReturned(store);
+    }
+
+    @Test
+    void aJobEndsWithItsClaimWhenTheLeaseLapsesOrTheNodeIsLost() {
+        submit("lapsing", 1000, 1);
+        submit("lost", 1000, 600);
+        jobs.start("lapsing", "n1");
+        jobs.start("lost", "n1");
+        clock.advanceMillis(1_000);
+        reaper.sweepLeases();
+        assertThat(jobs.job("lapsing").state()).isEqualTo(JobState.FAILED);
+        assertThat(jobs.job("lapsing").reason()).isEqualTo("LEASE_EXPIRED");
+        clock.advanceMillis(15_001);
+        reaper.sweepNodes();
+        assertThat(jobs.job("lost").state()).isEqualTo(JobState.LOST);
+        assertThat(jobs.job("lost").reason()).isEqualTo("NODE_LOST");
+        LedgerInvariants.checkAllReturned(store);
+    }
+
+    @Test
+    void reconcileMakesUpForAChangeThatWasMissed() {
+        // a store whose claim changes nobody follows, as when the member owning a job died mid-way
+        InMemoryStore quiet = new InMemoryStore();
+        Ledger l = new Ledger(quiet, clock, LedgerSettings.defaults());
+        Jobs j = new Jobs(l);
+        l.createTenant("acme", Map.of("memory", 100_000L));
+        l.report("n1", Map.of("memory", 4096L), Map.of());
+        j.submit("a", "acme", List.of("true"), Map.of(), Bundle.of(Map.of("memory", 10L), List.of()), 1, 60, null);
+        new Admission(l).pass();
+        assertThat(j.job("a").state()).isEqualTo(JobState.QUEUED);
+        assertThat(j.reconcile()).isEqualTo(1);
+        assertThat(j.job("a").state()).isEqualTo(JobState.STARTING);
+        assertThat(j.reconcile()).as("nothing left to do").isZero();
+
+        // a job whose claim was never written gets one
+        quiet.jobs().execute("b", new PlaceCommands.CreateIfAbsent<>(Job.queued("b", "acme", List.of("true"), Map.of(),
+                Bundle.of(Map.of("memory", 10L), List.of()), 1, 60, null, clock.millis())));
+        j.reconcile();
+        assertThat(l.claim("b")).isNotNull();
+    }
+
+    @Test
+    void anInvalidJobIsRefusedAndNothingIsWritten() {
+        Result<Job> r = jobs.submit("x", "acme", List.of("true"), Map.of(),
+                Bundle.of(Map.of("memory", 999_999L), List.of()), 1, 60, null);
+        assertThat(r.rejection().code()).isEqualTo(Rejection.Code.NEVER_FITS);
+        assertThat(jobs.job("x")).isNull();
+        assertThat(ledger.claim("x")).isNull();
+    }
+}
