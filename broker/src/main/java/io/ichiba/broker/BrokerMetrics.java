@@ -4,6 +4,7 @@ import io.ichiba.ledger.Auditor;
 import io.ichiba.ledger.Claim;
 import io.ichiba.ledger.ClaimState;
 import io.ichiba.ledger.Filters;
+import io.ichiba.ledger.JobState;
 import io.ichiba.ledger.Ledger;
 import io.ichiba.ledger.NodeState;
 import io.ichiba.ledger.PoolView;
@@ -57,6 +58,7 @@ public final class BrokerMetrics {
     private final Counter nodesLost;
     private final Counter grantsLost;
     private final MultiGauge claims;
+    private final MultiGauge jobs;
     private final AtomicLong queueDepth = new AtomicLong();
     private final AtomicLong oldestWaitMillis = new AtomicLong();
     private final AtomicLong auditDriftNow = new AtomicLong();
@@ -86,6 +88,7 @@ public final class BrokerMetrics {
         this.grantsLost = Counter.builder("ichiba.grants.lost")
                 .description("Grants ended because their node was lost (reason NODE_LOST)").register(registry);
         this.claims = MultiGauge.builder("ichiba.claims").description("Claims by state").register(registry);
+        this.jobs = MultiGauge.builder("ichiba.jobs").description("Jobs by state").register(registry);
         Gauge.builder("ichiba.queue.depth", queueDepth, AtomicLong::get)
                 .description("Claims waiting in the admission queue").register(registry);
         Gauge.builder("ichiba.queue.oldest.wait.seconds", oldestWaitMillis, a -> a.get() / 1000.0)
@@ -178,6 +181,14 @@ public final class BrokerMetrics {
         List<MultiGauge.Row<?>> rows = new ArrayList<>();
         byState.forEach((s, n) -> rows.add(MultiGauge.Row.of(Tags.of("state", s.name()), n)));
         claims.register(rows, true);
+        Map<JobState, Long> jobsByState = new EnumMap<>(JobState.class);
+        for (JobState s : JobState.values()) {
+            jobsByState.put(s, 0L);
+        }
+        ledger.store().jobs().values(new Filters.All<>()).forEach(j -> jobsByState.merge(j.state(), 1L, Long::sum));
+        List<MultiGauge.Row<?>> jobRows = new ArrayList<>();
+        jobsByState.forEach((s, n) -> jobRows.add(MultiGauge.Row.of(Tags.of("state", s.name()), n)));
+        jobs.register(jobRows, true);
         queueDepth.set(byState.getOrDefault(ClaimState.QUEUED, 0L));
         oldestWaitMillis.set(oldest);
     }

@@ -84,6 +84,9 @@ class JobsIT {
             assertThat(failed.body().get("exitCode").asInt()).isEqualTo(3);
             assertThat(world.pool("memory@" + node).get("granted").asLong()).isZero();
             world.assertAuditClean();
+            Http anonymous = new Http(op.base(), null);
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(anonymous.get("/metrics").raw())
+                    .contains("ichiba_jobs{state=\"SUCCEEDED\"}", "ichiba_jobs{state=\"FAILED\"}"));
         } finally {
             beat.shutdownNow();
         }
