@@ -136,6 +136,7 @@ public final class Broker {
         store.claims().listen(watch::changed);
         Jobs jobs = new Jobs(ledger);
         store.jobs().listen(j -> {
+            watch.changed(j.id()); // a job's claim has its id: waits on either wake on both
             watch.changed("job:" + j.id());
             if (j.node() != null) {
                 watch.changed("node-jobs:" + j.node());

@@ -2,6 +2,8 @@ package io.ichiba.broker.http;
 
 import io.ichiba.api.Model;
 import io.ichiba.ledger.Bundle;
+import io.ichiba.ledger.Claim;
+import io.ichiba.ledger.ClaimState;
 import io.ichiba.ledger.Job;
 import io.ichiba.ledger.JobState;
 import io.ichiba.ledger.Result;
@@ -61,16 +63,21 @@ final class JobsApi {
                         return Future.succeededFuture(Problems.of(r.rejection()));
                     }
                     ctx.nudge().run();
-                    return ctx.await("job:" + id, () -> ctx.jobs().job(id),
-                            System.currentTimeMillis() + ctx.grantWaitMillis(), j -> j.state() == JobState.QUEUED
-                                    && !claimConsidered(id))
-                            .map(j -> Reply.created(Views.job(j == null ? r.value() : j)));
+                    // answer once the admission loop has looked at the job's claim (as POST /v1/claims does)
+                    return ctx.await(id, () -> new JobAndClaim(ctx.jobs().job(id), ctx.ledger().claim(id)),
+                            System.currentTimeMillis() + ctx.grantWaitMillis(), JobAndClaim::waitingForFirstLook)
+                            .map(jc -> Reply.created(Views.job(jc == null || jc.job() == null ? r.value() : jc.job())));
                 });
     }
 
-    private boolean claimConsidered(String id) {
-        var c = ctx.ledger().claim(id);
-        return c == null || c.considered() || c.state().isFinal();
+    /** A job and its claim, read together off the event loop. */
+    private record JobAndClaim(Job job, Claim claim) {
+        /** The claim is not yet looked at, or granted but its job not yet handed to the runner. */
+        boolean waitingForFirstLook() {
+            return job != null && job.state() == JobState.QUEUED && claim != null
+                    && ((claim.state().visible() == ClaimState.QUEUED && !claim.considered())
+                    || claim.state() == ClaimState.GRANTED);
+        }
     }
 
     private Future<Reply> list(Call call) {
