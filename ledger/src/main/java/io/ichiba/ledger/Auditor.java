@@ -3,6 +3,7 @@ package io.ichiba.ledger;
 import io.ichiba.ledger.store.Store;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,16 +52,18 @@ public final class Auditor {
     /** Audits the whole store once. */
     public Report audit() {
         List<Drift> drift = new ArrayList<>();
+        // read once: a claim granted since then has a hold that the per-holder check reads fresh
+        Collection<Claim> granted = store.claims().values(new Filters.ClaimIn(java.util.Set.of(ClaimState.GRANTED)));
         for (String node : store.nodes().entries().keySet()) {
-            auditPlace(drift, node, () -> store.nodes().get(node), c -> node.equals(c.node()),
+            auditPlace(drift, granted, () -> store.nodes().get(node), c -> node.equals(c.node()),
                     c -> c.bundle().amounts(), k -> NodeState.poolId(k, node));
         }
         for (String lock : store.locks().entries().keySet()) {
-            auditPlace(drift, lock, () -> store.locks().get(lock), c -> c.bundle().locks().contains(lock),
+            auditPlace(drift, granted, () -> store.locks().get(lock), c -> c.bundle().locks().contains(lock),
                     c -> LockState.onePermit(), k -> LockState.poolId(lock));
         }
         for (String tenant : store.tenants().entries().keySet()) {
-            auditPlace(drift, tenant, () -> store.tenants().get(tenant),
+            auditPlace(drift, granted, () -> store.tenants().get(tenant),
                     c -> tenant.equals(c.tenant()) && c.bundle().nodeLocal(),
                     c -> c.bundle().amounts(), k -> "tenant:" + tenant);
             TenantState t = store.tenants().get(tenant);
@@ -76,19 +79,21 @@ public final class Auditor {
         return new Report(drift.isEmpty(), drift, ledger.clock().millis());
     }
 
-    private <S extends Place<S>> void auditPlace(List<Drift> drift, String key, java.util.function.Supplier<S> read,
+    private <S extends Place<S>> void auditPlace(List<Drift> drift, Collection<Claim> granted,
+                                                 java.util.function.Supplier<S> read,
                                                  java.util.function.Predicate<Claim> onPlace,
                                                  java.util.function.Function<Claim, Map<String, Long>> amountsOf,
                                                  java.util.function.Function<String, String> subject) {
-        List<Drift> found = compare(read.get(), onPlace, amountsOf, subject);
+        List<Drift> found = compare(read.get(), granted, onPlace, amountsOf, subject);
         if (!found.isEmpty()) {
             // read again: a grant or release may have raced the first read
-            found = compare(read.get(), onPlace, amountsOf, subject);
+            found = compare(read.get(), granted, onPlace, amountsOf, subject);
         }
         drift.addAll(found);
     }
 
-    private <S extends Place<S>> List<Drift> compare(S place, java.util.function.Predicate<Claim> onPlace,
+    private <S extends Place<S>> List<Drift> compare(S place, Collection<Claim> granted,
+                                                     java.util.function.Predicate<Claim> onPlace,
                                                      java.util.function.Function<Claim, Map<String, Long>> amountsOf,
                                                      java.util.function.Function<String, String> subject) {
         List<Drift> out = new ArrayList<>();
@@ -114,7 +119,7 @@ public final class Auditor {
                 involved.addAll(e.getValue().amounts().keySet());
             }
         }
-        for (Claim c : store.claims().values(new Filters.ClaimIn(java.util.Set.of(ClaimState.GRANTED)))) {
+        for (Claim c : granted) {
             if (onPlace.test(c) && !place.holdings().holds(c.id())) {
                 Claim now = store.claims().get(c.id());
                 if (now != null && now.state() == ClaimState.GRANTED) {
