@@ -82,7 +82,8 @@ public final class JobCommands {
                 why = null;
             } else {
                 end = JobState.FAILED;
-                why = exitCode != null ? "EXIT_" + exitCode : "START_FAILED" + (error == null ? "" : ": " + error);
+                // no exit code: the process could not start, or its runner restarted and lost it
+                why = exitCode != null ? "EXIT_" + exitCode : "ERROR: " + (error == null ? "no exit code" : error);
             }
             return to(j.to(end, j.node(), why, j.cancelRequested(), exitCode, j.startedAt(), now));
         }

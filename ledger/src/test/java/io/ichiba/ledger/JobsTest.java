@@ -66,7 +66,7 @@ class JobsTest {
         submit("a", 1000, 60);
         Result<Job> r = jobs.finish("a", "n1", null, "no such file: nope");
         assertThat(r.value().state()).isEqualTo(JobState.FAILED);
-        assertThat(r.value().reason()).startsWith("START_FAILED");
+        assertThat(r.value().reason()).startsWith("ERROR: no such file");
         submit("b", 1000, 60);
         jobs.start("b", "n1");
         assertThat(jobs.finish("b", "n1", 7, null).value().reason()).isEqualTo("EXIT_7");

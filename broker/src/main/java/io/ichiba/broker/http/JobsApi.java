@@ -131,10 +131,18 @@ final class JobsApi {
         if (!call.caller().agentOf(node)) {
             return Future.succeededFuture(Problems.forbidden("only the agent of node " + node + " takes its jobs"));
         }
-        long wait = call.queryLong("waitSeconds", 0);
-        return ctx.await("node-jobs:" + node, () -> ctx.jobs().forNode(node), System.currentTimeMillis() + wait * 1000,
-                        jobs -> jobs.stream().noneMatch(j -> j.state() == JobState.STARTING || j.cancelRequested()))
-                .map(jobs -> Reply.ok(new Model.Items<>(jobs.stream().map(Views::job).toList())));
+        long deadline = System.currentTimeMillis() + call.queryLong("waitSeconds", 0) * 1000;
+        // answer at once if a job waits to be started, else when the node's set of jobs changes (a job is
+        // assigned, asked to stop or ends) or at the deadline
+        return ctx.blocking(() -> ctx.jobs().forNode(node)).compose(first -> {
+            List<String> seen = signature(first);
+            return ctx.await("node-jobs:" + node, () -> ctx.jobs().forNode(node), deadline,
+                    jobs -> jobs.stream().noneMatch(j -> j.state() == JobState.STARTING) && signature(jobs).equals(seen));
+        }).map(jobs -> Reply.ok(new Model.Items<>(jobs.stream().map(Views::job).toList())));
+    }
+
+    private static List<String> signature(List<Job> jobs) {
+        return jobs.stream().map(j -> j.id() + ":" + j.state() + ":" + j.cancelRequested()).toList();
     }
 
     /** Runs {@code op} for the agent of the job's node only. */

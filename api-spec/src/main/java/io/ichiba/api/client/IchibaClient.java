@@ -1,0 +1,458 @@
+package io.ichiba.api.client;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JavaType;
+import io.ichiba.api.Model;
+import io.ichiba.api.Wire;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A client of the broker's REST API: node reports, pools, claims and jobs, one HTTP request per call.
+ *
+ * <p>Build one per broker address and share it: it is immutable and thread-safe, and its
+ * {@link HttpClient} keeps connections open between calls.
+ *
+ * <pre>{@code
+ * IchibaClient broker = IchibaClient.builder("http://broker:8080").token(token).build();
+ * Model.Claim c = broker.submitClaim(new Model.ClaimCreate(bundle, 5, 60L, null), "job-42");
+ * while (c.state() == Model.ClaimState.QUEUED) {
+ *     c = broker.claim(c.id(), 30);
+ * }
+ * }</pre>
+ *
+ * <p>Every call either returns the broker's answer or throws an {@link IchibaException}: for an error status
+ * with its problem body, or as {@link IchibaIoException} when no answer came. The client never retries.
+ *
+ * <p>Notes: requests are HTTP/1.1 (no h2c upgrade dance with plain-HTTP brokers); redirects are not followed;
+ * a long-poll's timeout is the request timeout plus the seconds it asks the broker to wait.
+ */
+public final class IchibaClient {
+    private static final String JSON = "application/json";
+    private static final JavaType POOLS = Wire.JSON.getTypeFactory()
+            .constructType(new TypeReference<Model.Items<Model.Pool>>() { });
+    private static final JavaType CLAIM = Wire.JSON.getTypeFactory().constructType(Model.Claim.class);
+    private static final JavaType JOB = Wire.JSON.getTypeFactory().constructType(Model.Job.class);
+    private static final JavaType JOBS = Wire.JSON.getTypeFactory()
+            .constructType(new TypeReference<Model.Items<Model.Job>>() { });
+    private static final int MAX_DETAIL = 300;
+
+    private final URI base;
+    private final String token;
+    private final Duration requestTimeout;
+    private final HttpClient http;
+
+    private IchibaClient(Builder b) {
+        this.base = b.base;
+        this.token = b.token;
+        this.requestTimeout = b.requestTimeout;
+        this.http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(b.connectTimeout)
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .build();
+    }
+
+    /**
+     * Starts a client for the broker at {@code baseUrl}, e.g. {@code http://broker:8080}; a path prefix
+     * ({@code https://gw/ichiba}) is kept in front of every request's path.
+     *
+     * @throws IllegalArgumentException when the address is not an absolute http or https URL with a host
+     */
+    public static Builder builder(String baseUrl) {
+        Objects.requireNonNull(baseUrl, "baseUrl");
+        URI uri;
+        try {
+            uri = URI.create(baseUrl.trim());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("broker URL '" + baseUrl + "' is not a URL: " + e.getMessage(), e);
+        }
+        return builder(uri);
+    }
+
+    /** Starts a client for the broker at {@code baseUrl}; see {@link #builder(String)}. */
+    public static Builder builder(URI baseUrl) {
+        return new Builder(baseUrl);
+    }
+
+    /** The broker's base address, without a trailing slash. */
+    public URI baseUrl() {
+        return base;
+    }
+
+    /**
+     * Reports this node's capacity; the report is also the node's heartbeat ({@code PUT /v1/nodes/{node}/report}).
+     *
+     * @param node        the node, as the agent's token names it
+     * @param allocatable kind to the amount the broker may grant (MiB for memory and disk)
+     * @param free        kind to the amount measured free now
+     * @return the node's pools after the report
+     */
+    public List<Model.Pool> report(String node, Map<String, Long> allocatable, Map<String, Long> free) {
+        return report(node, new Model.NodeReport(allocatable, free));
+    }
+
+    /** Reports this node's capacity with a ready report; see {@link #report(String, Map, Map)}. */
+    public List<Model.Pool> report(String node, Model.NodeReport report) {
+        Objects.requireNonNull(report, "report");
+        Model.Items<Model.Pool> items = send("PUT", "/v1/nodes/" + segment(node, "node") + "/report", report,
+                null, requestTimeout, POOLS);
+        return items.items();
+    }
+
+    /** Every pool with its capacity, granted and free amounts, sorted by id ({@code GET /v1/pools}). */
+    public List<Model.Pool> pools() {
+        Model.Items<Model.Pool> items = send("GET", "/v1/pools", null, null, requestTimeout, POOLS);
+        return items.items();
+    }
+
+    /**
+     * Claims a bundle of tokens ({@code POST /v1/claims}): the answer is {@code GRANTED} when it fitted at once,
+     * else {@code QUEUED} with a reason.
+     *
+     * @param claim          what to claim
+     * @param idempotencyKey makes a retry of this call return the first answer and create no second claim;
+     *                       {@code null} for none (then a retry after an {@link IchibaIoException} may claim twice)
+     */
+    public Model.Claim submitClaim(Model.ClaimCreate claim, String idempotencyKey) {
+        Objects.requireNonNull(claim, "claim");
+        return send("POST", "/v1/claims", claim, idempotencyKey, requestTimeout, CLAIM);
+    }
+
+    /** One claim, as it is now ({@code GET /v1/claims/{id}}). */
+    public Model.Claim claim(String id) {
+        return send("GET", "/v1/claims/" + segment(id, "id"), null, null, requestTimeout, CLAIM);
+    }
+
+    /**
+     * One claim, long-polled: a queued claim is answered when it leaves {@code QUEUED} or after
+     * {@code waitSeconds}, whichever comes first ({@code GET /v1/claims/{id}?waitSeconds=…}).
+     *
+     * @param waitSeconds 0 to 60
+     */
+    public Model.Claim claim(String id, int waitSeconds) {
+        checkWait(waitSeconds);
+        return send("GET", "/v1/claims/" + segment(id, "id") + "?waitSeconds=" + waitSeconds, null, null,
+                requestTimeout.plusSeconds(waitSeconds), CLAIM);
+    }
+
+    /** Extends a granted claim's lease from now by its lease length ({@code POST /v1/claims/{id}/renew}). */
+    public Model.Claim renew(String id) {
+        return send("POST", "/v1/claims/" + segment(id, "id") + "/renew", null, null, requestTimeout, CLAIM);
+    }
+
+    /** Extends a granted claim's lease from now by {@code leaseSeconds} (1 to 86400). */
+    public Model.Claim renew(String id, long leaseSeconds) {
+        return send("POST", "/v1/claims/" + segment(id, "id") + "/renew", new Model.Renew(leaseSeconds), null,
+                requestTimeout, CLAIM);
+    }
+
+    /** Releases a granted claim; its tokens return. Releasing again answers the same final state. */
+    public Model.Claim release(String id) {
+        return send("POST", "/v1/claims/" + segment(id, "id") + "/release", null, null, requestTimeout, CLAIM);
+    }
+
+    /** Cancels a queued or granted claim ({@code DELETE /v1/claims/{id}}); an ended claim is answered unchanged. */
+    public Model.Claim cancel(String id) {
+        return send("DELETE", "/v1/claims/" + segment(id, "id"), null, null, requestTimeout, CLAIM);
+    }
+
+    // ---------------------------------------------------------------- jobs
+
+    /**
+     * Submits a job ({@code POST /v1/jobs}): the broker claims its bundle, and the runner of the node where the
+     * claim is granted starts the command. The answer is {@code QUEUED}, or {@code STARTING} when it fitted at once.
+     *
+     * @param job            the command, its environment and its bundle
+     * @param idempotencyKey makes a retry of this call return the first job and submit no second one; {@code null}
+     *                       for none
+     */
+    public Model.Job submitJob(Model.JobCreate job, String idempotencyKey) {
+        Objects.requireNonNull(job, "job");
+        return send("POST", "/v1/jobs", job, idempotencyKey, requestTimeout, JOB);
+    }
+
+    /** One job, as it is now ({@code GET /v1/jobs/{id}}). */
+    public Model.Job job(String id) {
+        return send("GET", "/v1/jobs/" + segment(id, "id"), null, null, requestTimeout, JOB);
+    }
+
+    /**
+     * One job, long-polled: a job that has not ended is answered when its state changes or after
+     * {@code waitSeconds}, whichever comes first ({@code GET /v1/jobs/{id}?waitSeconds=…}).
+     *
+     * @param waitSeconds 0 to 60
+     */
+    public Model.Job job(String id, int waitSeconds) {
+        checkWait(waitSeconds);
+        return send("GET", "/v1/jobs/" + segment(id, "id") + "?waitSeconds=" + waitSeconds, null, null,
+                requestTimeout.plusSeconds(waitSeconds), JOB);
+    }
+
+    /** The caller's jobs, oldest first; the operator's token sees every tenant's ({@code GET /v1/jobs}). */
+    public List<Model.Job> jobs() {
+        Model.Items<Model.Job> items = send("GET", "/v1/jobs", null, null, requestTimeout, JOBS);
+        return items.items();
+    }
+
+    /**
+     * The caller's jobs in one state, oldest first ({@code GET /v1/jobs?state=…}).
+     *
+     * @param state {@code QUEUED}, {@code STARTING}, {@code RUNNING}, {@code SUCCEEDED}, {@code FAILED},
+     *              {@code CANCELLED} or {@code LOST}; {@code null} for every state
+     */
+    public List<Model.Job> jobs(String state) {
+        if (state == null) {
+            return jobs();
+        }
+        Model.Items<Model.Job> items = send("GET", "/v1/jobs?state=" + segment(state, "state"), null, null,
+                requestTimeout, JOBS);
+        return items.items();
+    }
+
+    /**
+     * Cancels a job ({@code DELETE /v1/jobs/{id}}): one not started ends at once ({@code CANCELLED}); a running one
+     * is answered with {@code cancelRequested} while its runner stops the process. An ended job is answered unchanged.
+     */
+    public Model.Job cancelJob(String id) {
+        return send("DELETE", "/v1/jobs/" + segment(id, "id"), null, null, requestTimeout, JOB);
+    }
+
+    /**
+     * The node's {@code STARTING} and {@code RUNNING} jobs, for its runner ({@code GET /v1/nodes/{node}/jobs}; the
+     * agent of that node only). The broker answers at once when a job is {@code STARTING} or has a cancel request,
+     * else when one does, or after {@code waitSeconds}.
+     *
+     * @param waitSeconds 0 to 60
+     */
+    public List<Model.Job> nodeJobs(String node, int waitSeconds) {
+        checkWait(waitSeconds);
+        Model.Items<Model.Job> items = send("GET", "/v1/nodes/" + segment(node, "node") + "/jobs?waitSeconds="
+                + waitSeconds, null, null, requestTimeout.plusSeconds(waitSeconds), JOBS);
+        return items.items();
+    }
+
+    /**
+     * Tells the broker the runner is about to start the job's process ({@code POST /v1/jobs/{id}/start}):
+     * {@code STARTING} becomes {@code RUNNING}. The runner starts the process only after this answers; an
+     * {@link IchibaException} with status 409 means the job must not start (cancelled, ended, not on this node).
+     * Starting a job that already runs on this node answers it again.
+     */
+    public Model.Job startJob(String id) {
+        return send("POST", "/v1/jobs/" + segment(id, "id") + "/start", null, null, requestTimeout, JOB);
+    }
+
+    /**
+     * Renews the lease of a running job's claim by its lease length ({@code POST /v1/jobs/{id}/renew}); status 409
+     * means the claim is no longer granted (the lease ran out, the node was lost, the job was cancelled).
+     */
+    public Model.Job renewJob(String id) {
+        return send("POST", "/v1/jobs/" + segment(id, "id") + "/renew", null, null, requestTimeout, JOB);
+    }
+
+    /**
+     * Reports that the job's process ended, or could not start ({@code POST /v1/jobs/{id}/finish}): the job ends
+     * ({@code SUCCEEDED} on exit 0, {@code CANCELLED} if a cancel was asked for, else {@code FAILED}) and its tokens
+     * return. Finishing an ended job answers it unchanged, so a retry is safe.
+     */
+    public Model.Job finishJob(String id, Model.JobFinish finish) {
+        Objects.requireNonNull(finish, "finish");
+        return send("POST", "/v1/jobs/" + segment(id, "id") + "/finish", finish, null, requestTimeout, JOB);
+    }
+
+    @Override
+    public String toString() {
+        return "IchibaClient[" + base + "]";
+    }
+
+    // ---------------------------------------------------------------- transport
+
+    private <T> T send(String method, String pathAndQuery, Object body, String idempotencyKey, Duration timeout,
+                       JavaType answer) {
+        String what = method + " " + base + pathAndQuery;
+        HttpRequest request = request(method, pathAndQuery, body, idempotencyKey, timeout, what);
+        HttpResponse<byte[]> response;
+        try {
+            response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+        } catch (IOException e) {
+            throw new IchibaIoException(what + ": no answer: " + describe(e), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IchibaIoException(what + ": interrupted", e);
+        }
+        int status = response.statusCode();
+        byte[] bytes = response.body() == null ? new byte[0] : response.body();
+        if (status < 200 || status > 299) {
+            throw failure(what, status, bytes);
+        }
+        try {
+            return Wire.JSON.readValue(bytes, answer);
+        } catch (IOException e) {
+            throw new IchibaException(what + ": " + status + " with a body that is not the expected "
+                    + answer.getRawClass().getSimpleName() + ": " + snippet(bytes), status, null, e);
+        }
+    }
+
+    private HttpRequest request(String method, String pathAndQuery, Object body, String idempotencyKey,
+                                Duration timeout, String what) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + pathAndQuery))
+                .timeout(timeout)
+                .header("Accept", JSON + ", application/problem+json");
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        if (idempotencyKey != null) {
+            b.header("Idempotency-Key", idempotencyKey);
+        }
+        if (body == null) {
+            return b.method(method, HttpRequest.BodyPublishers.noBody()).build();
+        }
+        byte[] json;
+        try {
+            json = Wire.JSON.writeValueAsBytes(body);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(what + ": the request body cannot be written as JSON", e);
+        }
+        return b.header("Content-Type", JSON).method(method, HttpRequest.BodyPublishers.ofByteArray(json)).build();
+    }
+
+    private static IchibaException failure(String what, int status, byte[] bytes) {
+        Model.Problem problem = null;
+        if (bytes.length > 0) {
+            try {
+                problem = Wire.JSON.readValue(bytes, Model.Problem.class);
+            } catch (IOException | RuntimeException e) {
+                problem = null;
+            }
+        }
+        if (problem != null && problem.title() == null && problem.code() == null && problem.detail() == null) {
+            problem = null;
+        }
+        StringBuilder m = new StringBuilder(what).append(": ").append(status);
+        if (problem != null) {
+            if (problem.code() != null) {
+                m.append(' ').append(problem.code());
+            }
+            String says = problem.detail() != null ? problem.detail() : problem.title();
+            if (says != null) {
+                m.append(": ").append(says);
+            }
+        } else if (bytes.length > 0) {
+            m.append(": ").append(snippet(bytes));
+        }
+        return new IchibaException(m.toString(), status, problem, null);
+    }
+
+    /** The first message along the cause chain: a refused connection's is often one level down. */
+    private static String describe(IOException e) {
+        Throwable t = e;
+        for (int depth = 0; t != null && depth < 8; depth++, t = t.getCause()) {
+            if (t.getMessage() != null && !t.getMessage().isBlank()) {
+                return t.getClass().getSimpleName() + ": " + t.getMessage();
+            }
+        }
+        if (e instanceof java.net.ConnectException) {
+            return "ConnectException: connection refused or address unreachable";
+        }
+        return e.getClass().getSimpleName();
+    }
+
+    private static String snippet(byte[] bytes) {
+        String s = new String(bytes, StandardCharsets.UTF_8).strip().replaceAll("\\s+", " ");
+        return s.length() <= MAX_DETAIL ? s : s.substring(0, MAX_DETAIL) + "…";
+    }
+
+    private static void checkWait(int waitSeconds) {
+        if (waitSeconds < 0 || waitSeconds > 60) {
+            throw new IllegalArgumentException("waitSeconds must be 0 to 60, was " + waitSeconds);
+        }
+    }
+
+    /** Percent-encodes one path segment (RFC 3986 unreserved characters stay as they are). */
+    static String segment(String value, String name) {
+        if (value == null || value.isEmpty()) {
+            throw new IllegalArgumentException(name + " must not be empty");
+        }
+        StringBuilder out = new StringBuilder(value.length());
+        for (byte c : value.getBytes(StandardCharsets.UTF_8)) {
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || c == '-' || c == '.' || c == '_' || c == '~') {
+                out.append((char) c);
+            } else {
+                out.append('%').append(Character.toUpperCase(Character.forDigit((c >> 4) & 0xF, 16)))
+                        .append(Character.toUpperCase(Character.forDigit(c & 0xF, 16)));
+            }
+        }
+        return out.toString();
+    }
+
+    /** The settings of an {@link IchibaClient}: the broker's address, the bearer token and the timeouts. */
+    public static final class Builder {
+        private final URI base;
+        private String token;
+        private Duration connectTimeout = Duration.ofSeconds(5);
+        private Duration requestTimeout = Duration.ofSeconds(10);
+
+        private Builder(URI baseUrl) {
+            Objects.requireNonNull(baseUrl, "baseUrl");
+            String scheme = baseUrl.getScheme();
+            if (!baseUrl.isAbsolute() || baseUrl.getHost() == null
+                    || !("http".equalsIgnoreCase(scheme) || "https".equalsIgnoreCase(scheme))) {
+                throw new IllegalArgumentException("broker URL '" + baseUrl
+                        + "' must be an absolute http:// or https:// URL with a host, e.g. http://broker:8080");
+            }
+            if (baseUrl.getRawQuery() != null || baseUrl.getRawFragment() != null) {
+                throw new IllegalArgumentException("broker URL '" + baseUrl + "' must have no query or fragment");
+            }
+            String s = baseUrl.toString();
+            while (s.endsWith("/")) {
+                s = s.substring(0, s.length() - 1);
+            }
+            this.base = URI.create(s);
+        }
+
+        /** The bearer token sent with every request; {@code null} (the default) sends none. */
+        public Builder token(String token) {
+            if (token != null && (token.isBlank() || token.chars().anyMatch(c -> c < 0x21 || c > 0x7E))) {
+                throw new IllegalArgumentException("the token must be printable ASCII without spaces");
+            }
+            this.token = token;
+            return this;
+        }
+
+        /** How long to wait for a connection to open (default 5 s). */
+        public Builder connectTimeout(Duration timeout) {
+            this.connectTimeout = positive(timeout, "connectTimeout");
+            return this;
+        }
+
+        /** How long to wait for an answer once the request is sent (default 10 s; long-polls add their wait). */
+        public Builder requestTimeout(Duration timeout) {
+            this.requestTimeout = positive(timeout, "requestTimeout");
+            return this;
+        }
+
+        /** Builds the client. */
+        public IchibaClient build() {
+            return new IchibaClient(this);
+        }
+
+        private static Duration positive(Duration d, String name) {
+            Objects.requireNonNull(d, name);
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(name + " must be positive, was " + d);
+            }
+            return d;
+        }
+    }
+}
