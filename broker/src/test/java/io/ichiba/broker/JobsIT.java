@@ -37,19 +37,11 @@ class JobsIT {
         return body;
     }
 
-    /** Reports the node every 300 ms so that it stays up during the test. */
-    private static java.util.concurrent.ScheduledExecutorService heartbeat(Http agent, String node, long memory) {
-        var s = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
-        s.scheduleAtFixedRate(() -> World.report(agent, node, memory, memory), 0, 300,
-                java.util.concurrent.TimeUnit.MILLISECONDS);
-        return s;
-    }
-
     @Test
     void aJobStartsOnlyWhenItsClaimIsGrantedAndItsTokensReturnWhenItEnds() {
         String node = World.name("n");
         Http agent = world.node(node, 4096, 4096);
-        var beat = heartbeat(agent, node, 4096);
+        var beat = World.heartbeat(agent, node, 4096);
         try {
             Http t = world.tenant(World.name("t"), 65536, 65536);
             Http.Answer first = t.post("/v1/jobs", job(3000, node, 60));
@@ -96,7 +88,7 @@ class JobsIT {
     void cancellingAQueuedJobEndsItAndARunningOneWaitsForItsRunner() {
         String node = World.name("n");
         Http agent = world.node(node, 4096, 4096);
-        var beat = heartbeat(agent, node, 4096);
+        var beat = World.heartbeat(agent, node, 4096);
         try {
             Http t = world.tenant(World.name("t"), 65536, 65536);
             Http.Answer running = t.post("/v1/jobs", job(3000, node, 60));
@@ -128,8 +120,8 @@ class JobsIT {
         String other = World.name("n");
         Http agent = world.node(node, 4096, 4096);
         Http otherAgent = world.node(other, 4096, 4096);
-        var beat = heartbeat(agent, node, 4096);
-        var beat2 = heartbeat(otherAgent, other, 4096);
+        var beat = World.heartbeat(agent, node, 4096);
+        var beat2 = World.heartbeat(otherAgent, other, 4096);
         try {
             Http a = world.tenant(World.name("t"), 65536, 65536);
             Http b = world.tenant(World.name("t"), 65536, 65536);
@@ -155,7 +147,7 @@ class JobsIT {
     void aJobWhoseLeaseLapsesFailsAndOneOnALostNodeIsLost() {
         String node = World.name("n");
         Http agent = world.node(node, 4096, 4096);
-        var beat = heartbeat(agent, node, 4096);
+        var beat = World.heartbeat(agent, node, 4096);
         Http t = world.tenant(World.name("t"), 65536, 65536);
         Http.Answer lapsing = t.post("/v1/jobs", job(1000, node, 1));
         Http.Answer lost = t.post("/v1/jobs", job(1000, node, 600));

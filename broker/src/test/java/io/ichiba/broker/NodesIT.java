@@ -9,9 +9,7 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -41,8 +39,7 @@ class NodesIT {
         String alive = World.name("n");
         Http silentAgent = world.node(silent, 8192, 8192);
         Http aliveAgent = world.node(alive, 8192, 8192);
-        ScheduledExecutorService heartbeat = Executors.newSingleThreadScheduledExecutor();
-        heartbeat.scheduleAtFixedRate(() -> World.report(aliveAgent, alive, 8192, 8192), 0, 300, TimeUnit.MILLISECONDS);
+        ScheduledExecutorService heartbeat = World.heartbeat(aliveAgent, alive, 8192);
         try {
             String lock = World.name("l");
             world.lock(lock, 1);

@@ -47,6 +47,16 @@ public final class World {
         assertThat(r.status()).as(r.toString()).isEqualTo(200);
     }
 
+    /**
+     * Reports a node every 300 ms, as a live agent does, so that it is not lost; shut the answer down to stop.
+     */
+    public static java.util.concurrent.ScheduledExecutorService heartbeat(Http agent, String node, long memory) {
+        var s = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        s.scheduleAtFixedRate(() -> report(agent, node, memory, memory), 0, 300,
+                java.util.concurrent.TimeUnit.MILLISECONDS);
+        return s;
+    }
+
     /** Creates a lock. */
     public void lock(String name, int permits) {
         Http.Answer a = operator.post("/v1/locks", Map.of("name", name, "permits", permits));
