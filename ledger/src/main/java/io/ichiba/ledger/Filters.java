@@ -97,6 +97,14 @@ public final class Filters {
         }
     }
 
+    /** Ended jobs that ended before {@code cutoff}. */
+    public record PurgeableJobs(long cutoff) implements Filter<Job> {
+        @Override
+        public boolean test(Job j) {
+            return j.state().isFinal() && j.endedAt() < cutoff;
+        }
+    }
+
     /** Every value. */
     public record All<V>() implements Filter<V> {
         @Override

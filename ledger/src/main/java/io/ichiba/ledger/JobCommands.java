@@ -105,6 +105,17 @@ public final class JobCommands {
         }
     }
 
+    /** Removes an ended job that ended before {@code cutoff}. */
+    public record Purge(long cutoff) implements Command<Job, Boolean> {
+        @Override
+        public Outcome<Job, Boolean> apply(Job j) {
+            if (j != null && j.state().isFinal() && j.endedAt() < cutoff) {
+                return Outcome.write(null, true);
+            }
+            return Outcome.keep(false);
+        }
+    }
+
     /** Its claim ended without the job ending: the job ends with it (lease lost, node lost, cancelled). */
     public record ClaimEnded(ClaimState claim, String claimReason, long now) implements Command<Job, Step> {
         @Override

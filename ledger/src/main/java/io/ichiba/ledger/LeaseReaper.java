@@ -69,7 +69,7 @@ public final class LeaseReaper {
     }
 
     /**
-     * Returns orphan holds in this member's places and purges old ended claims: reads every holder's claim,
+     * Returns orphan holds in this member's places and purges old ended claims and jobs: reads every holder's claim,
      * so it runs less often than {@link #sweepLeases}.
      */
     public Sweep sweepOrphans() {
@@ -80,6 +80,10 @@ public final class LeaseReaper {
             if (store.claims().execute(id, new ClaimCommands.Purge(cutoff))) {
                 purged++;
             }
+        }
+        // ended jobs go after the same retention (their claims, ended no later, go with them)
+        for (String id : store.jobs().localKeys(new Filters.PurgeableJobs(cutoff))) {
+            store.jobs().execute(id, new JobCommands.Purge(cutoff));
         }
         return new Sweep(0, 0, orphans, purged);
     }

@@ -129,6 +129,24 @@ class JobsTest {
     }
 
     @Test
+    void endedJobsArePurgedAfterTheRetentionTimeAndOpenOnesAreKept() {
+        submit("done", 1000, 60);
+        jobs.start("done", "n1");
+        jobs.finish("done", "n1", 0, null);
+        submit("open", 1000, 60);
+        clock.advanceMillis(ledger.settings().retentionMillis() - 1);
+        reaper.sweepOrphans();
+        assertThat(jobs.job("done")).as("kept until the retention time has passed").isNotNull();
+        clock.advanceMillis(2);
+        reaper.sweepLeases(); // the open job's lease lapsed long ago: it ends now, and is kept for a while
+        reaper.sweepOrphans();
+        assertThat(jobs.job("done")).isNull();
+        assertThat(ledger.claim("done")).isNull();
+        assertThat(jobs.job("open")).isNotNull();
+        assertThat(jobs.job("open").state()).isEqualTo(JobState.FAILED);
+    }
+
+    @Test
     void anInvalidJobIsRefusedAndNothingIsWritten() {
         Result<Job> r = jobs.submit("x", "acme", List.of("true"), Map.of(),
                 Bundle.of(Map.of("memory", 999_999L), List.of()), 1, 60, null);
