@@ -135,6 +135,35 @@ public final class Broker {
         ClaimWatch watch = new ClaimWatch(vertx);
         store.claims().listen(watch::changed);
         Jobs jobs = new Jobs(ledger);
+        ExecutorService jobFollower = followJobs(store, jobs, watch);
+        loop.start();
+        ScheduledExecutorService background = scheduleBackground(config, ledger, metrics, loop, jobs);
+
+        OpenAPIContract contract = io.ichiba.broker.http.Contract.load(vertx)
+                .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        Idempotency idempotency = new Idempotency(store, worker, clock, config.operatorToken());
+        ApiContext ctx = new ApiContext(vertx, ledger, worker, watch, loop::nudge, config.grantWaitMillis(),
+                idempotency, jobs);
+        Authenticator auth = new Authenticator(ApiRouter.publicPaths(contract), config.operatorToken(), store, worker);
+        Router router = ApiRouter.create(vertx, contract,
+                Api.operations(ctx, metrics, () -> hz.getLifecycleService().isRunning(),
+                        () -> hz.getCluster().getLocalMember().getAddress().toString(),
+                        () -> hz.getCluster().getMembers().size()),
+                Map.of("metrics", PrometheusScrapingHandler.create(registry)),
+                auth, idempotency);
+        HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(config.httpHost())
+                        .setPort(config.httpPort()).setCompressionSupported(true))
+                .requestHandler(router).listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        LOG.info("broker serving http={}:{} member={} cluster={} members={}", config.httpHost(), server.actualPort(),
+                hz.getCluster().getLocalMember().getAddress(), config.clusterName(), hz.getCluster().getMembers().size());
+        return new Broker(config, hz, vertx, ledger, loop, background, server, worker, jobFollower);
+    }
+
+    /**
+     * Wakes long-polls on job changes, and makes each job follow its claim's changes on the member that owns
+     * both (they share a key), off the Hazelcast event thread.
+     */
+    private static ExecutorService followJobs(HazelcastStore store, Jobs jobs, ClaimWatch watch) {
         store.jobs().listen(j -> {
             watch.changed(j.id()); // a job's claim has its id: waits on either wake on both
             watch.changed("job:" + j.id());
@@ -142,15 +171,22 @@ public final class Broker {
                 watch.changed("node-jobs:" + j.node());
             }
         });
-        ExecutorService jobFollower = Executors.newSingleThreadExecutor(r -> {
+        ExecutorService follower = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "ichiba-jobs");
             t.setDaemon(true);
             return t;
         });
-        // each claim change is followed by its job on the member that owns both (they share a key)
-        store.claims().listenLocal(c -> jobFollower.execute(() -> guard("job follower", () -> jobs.follow(c))));
-        loop.start();
+        store.claims().listenLocal(c -> follower.execute(() -> guard("job follower", () -> jobs.follow(c))));
+        return follower;
+    }
 
+    /**
+     * Schedules what every member does in the background over its own keys: node loss and lease expiry (often),
+     * orphan holds, purges and job reconciliation (20 times less often), metrics, and the audit (on the member
+     * that runs the admission loop).
+     */
+    private static ScheduledExecutorService scheduleBackground(BrokerConfig config, Ledger ledger,
+                                                               BrokerMetrics metrics, AdmissionLoop loop, Jobs jobs) {
         ScheduledExecutorService background = Executors.newScheduledThreadPool(3, r -> {
             Thread t = new Thread(r, "ichiba-background");
             t.setDaemon(true);
@@ -181,25 +217,7 @@ public final class Broker {
                 }
             }), config.auditIntervalSeconds(), config.auditIntervalSeconds(), TimeUnit.SECONDS);
         }
-
-        OpenAPIContract contract = io.ichiba.broker.http.Contract.load(vertx)
-                .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        Idempotency idempotency = new Idempotency(store, worker, clock, config.operatorToken());
-        ApiContext ctx = new ApiContext(vertx, ledger, worker, watch, loop::nudge, config.grantWaitMillis(),
-                idempotency, jobs);
-        Authenticator auth = new Authenticator(ApiRouter.publicPaths(contract), config.operatorToken(), store, worker);
-        Router router = ApiRouter.create(vertx, contract,
-                Api.operations(ctx, metrics, () -> hz.getLifecycleService().isRunning(),
-                        () -> hz.getCluster().getLocalMember().getAddress().toString(),
-                        () -> hz.getCluster().getMembers().size()),
-                Map.of("metrics", PrometheusScrapingHandler.create(registry)),
-                auth, idempotency);
-        HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(config.httpHost())
-                        .setPort(config.httpPort()).setCompressionSupported(true))
-                .requestHandler(router).listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        LOG.info("broker serving http={}:{} member={} cluster={} members={}", config.httpHost(), server.actualPort(),
-                hz.getCluster().getLocalMember().getAddress(), config.clusterName(), hz.getCluster().getMembers().size());
-        return new Broker(config, hz, vertx, ledger, loop, background, server, worker, jobFollower);
+        return background;
     }
 
     private static void guard(String what, Runnable task) {
