@@ -7,7 +7,7 @@ import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import io.ichiba.api.Wire;
 import io.ichiba.broker.admission.AdmissionLoop;
-import io.ichiba.broker.admission.ClaimWatch;
+import io.ichiba.broker.admission.ChangeWatch;
 import io.ichiba.broker.http.Api;
 import io.ichiba.broker.http.ApiContext;
 import io.ichiba.broker.http.ApiRouter;
@@ -132,7 +132,7 @@ public final class Broker {
         BrokerMetrics metrics = new BrokerMetrics(registry, ledger);
         AdmissionLoop loop = new AdmissionLoop(hz, ledger, metrics, 250);
         WorkerExecutor worker = vertx.createSharedWorkerExecutor("ichiba-ledger", config.workerThreads());
-        ClaimWatch watch = new ClaimWatch(vertx);
+        ChangeWatch watch = new ChangeWatch(vertx);
         store.claims().listen(watch::changed);
         Jobs jobs = new Jobs(ledger);
         ExecutorService jobFollower = followJobs(store, jobs, watch);
@@ -163,7 +163,7 @@ public final class Broker {
      * Wakes long-polls on job changes, and makes each job follow its claim's changes on the member that owns
      * both (they share a key), off the Hazelcast event thread.
      */
-    private static ExecutorService followJobs(HazelcastStore store, Jobs jobs, ClaimWatch watch) {
+    private static ExecutorService followJobs(HazelcastStore store, Jobs jobs, ChangeWatch watch) {
         store.jobs().listen(j -> {
             watch.changed(j.id()); // a job's claim has its id: waits on either wake on both
             watch.changed("job:" + j.id());

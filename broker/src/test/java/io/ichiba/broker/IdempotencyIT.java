@@ -66,7 +66,7 @@ class IdempotencyIT {
         assertThat(retry.text("id")).isEqualTo(first.text("id"));
         assertThat(retry.headers().firstValue(REPLAYED)).contains("true");
 
-        assertThat(ids(t.get("/v1/claims"))).containsExactly(first.text("id"));
+        assertThat(World.ids(t.get("/v1/claims"))).containsExactly(first.text("id"));
         assertThat(world.pool("memory@" + node).get("granted").asLong()).isEqualTo(1024);
         assertThat(world.pool("disk@" + node).get("granted").asLong()).isEqualTo(256);
 
@@ -76,7 +76,7 @@ class IdempotencyIT {
         assertThat(late.status()).isEqualTo(201);
         assertThat(late.raw()).isEqualTo(first.raw());
         assertThat(late.headers().firstValue(REPLAYED)).contains("true");
-        assertThat(ids(t.get("/v1/claims"))).containsExactly(first.text("id"));
+        assertThat(World.ids(t.get("/v1/claims"))).containsExactly(first.text("id"));
         assertThat(t.get("/v1/claims/" + first.text("id")).text("state")).isEqualTo("RELEASED");
         assertThat(world.pool("memory@" + node).get("granted").asLong()).isZero();
         world.assertAuditClean();
@@ -101,7 +101,7 @@ class IdempotencyIT {
             assertThat(reused.headers().firstValue(REPLAYED)).isEmpty();
         }
         assertThat(StateSnapshot.take(op, broker.hazelcast())).isEqualTo(before);
-        assertThat(ids(t.get("/v1/claims"))).containsExactly(first.text("id"));
+        assertThat(World.ids(t.get("/v1/claims"))).containsExactly(first.text("id"));
         assertThat(world.pool("memory@" + node).get("granted").asLong()).isEqualTo(1024);
         // and the key still answers its first request
         Http.Answer retry = t.post("/v1/claims", World.claim(1024, 0, List.of(), 1, 600, node), Map.of(KEY, key));
@@ -158,8 +158,8 @@ class IdempotencyIT {
                 .as("exactly one answer is not a replay").isEqualTo(1);
 
         String id = created.get(0).text("id");
-        assertThat(ids(t.get("/v1/claims"))).containsExactly(id);
-        assertThat(ids(op.get("/v1/claims?tenant=" + tenantId))).containsExactly(id);
+        assertThat(World.ids(t.get("/v1/claims"))).containsExactly(id);
+        assertThat(World.ids(op.get("/v1/claims?tenant=" + tenantId))).containsExactly(id);
         assertThat(world.pool("memory@" + node).get("granted").asLong()).isEqualTo(4000);
         assertThat(world.pool("disk@" + node).get("granted").asLong()).isEqualTo(1000);
         assertThat(world.pool("memory@" + node).get("holders").asInt()).isEqualTo(1);
@@ -245,8 +245,8 @@ class IdempotencyIT {
         assertThat(ofB.text("id")).isNotEqualTo(ofA.text("id"));
         assertThat(ofB.text("tenant")).isEqualTo(idB);
         assertThat(ofA.text("tenant")).isEqualTo(idA);
-        assertThat(ids(a.get("/v1/claims"))).containsExactly(ofA.text("id"));
-        assertThat(ids(b.get("/v1/claims"))).containsExactly(ofB.text("id"));
+        assertThat(World.ids(a.get("/v1/claims"))).containsExactly(ofA.text("id"));
+        assertThat(World.ids(b.get("/v1/claims"))).containsExactly(ofB.text("id"));
         assertThat(world.pool("memory@" + node).get("granted").asLong()).isEqualTo(2000);
 
         // each caller's retry answers its own first answer
@@ -255,8 +255,8 @@ class IdempotencyIT {
         // and the operator's use of the key is its own too: not B's claim, a 403 for the operator
         Http.Answer ofOperator = op.post("/v1/claims", body, Map.of(KEY, key));
         assertThat(ofOperator.status()).as(ofOperator.toString()).isEqualTo(403);
-        assertThat(ids(op.get("/v1/claims?tenant=" + idA))).hasSize(1);
-        assertThat(ids(op.get("/v1/claims?tenant=" + idB))).hasSize(1);
+        assertThat(World.ids(op.get("/v1/claims?tenant=" + idA))).hasSize(1);
+        assertThat(World.ids(op.get("/v1/claims?tenant=" + idB))).hasSize(1);
         a.post("/v1/claims/" + ofA.text("id") + "/release", null);
         b.post("/v1/claims/" + ofB.text("id") + "/release", null);
         world.assertAuditClean();
@@ -326,15 +326,6 @@ class IdempotencyIT {
     }
 
     // ------------------------------------------------------------------ helpers
-
-    private static List<String> ids(Http.Answer list) {
-        assertThat(list.status()).as(list.toString()).isEqualTo(200);
-        List<String> out = new ArrayList<>();
-        for (JsonNode c : list.body().get("items")) {
-            out.add(c.get("id").asText());
-        }
-        return out;
-    }
 
     private static long principals(Principal.Role role, String subject) {
         return broker.hazelcast().getMap("ichiba.principals").values().stream()

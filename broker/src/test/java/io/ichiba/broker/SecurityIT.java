@@ -209,21 +209,21 @@ class SecurityIT {
 
         Http.Answer listB = b.get("/v1/claims");
         assertThat(listB.status()).isEqualTo(200);
-        assertThat(ids(listB)).containsExactly(claimB.text("id"));
+        assertThat(World.ids(listB)).containsExactly(claimB.text("id"));
         Http.Answer grantedB = b.get("/v1/claims?state=GRANTED");
-        assertThat(ids(grantedB)).containsExactly(claimB.text("id"));
+        assertThat(World.ids(grantedB)).containsExactly(claimB.text("id"));
         Http.Answer listOfA = b.get("/v1/claims?tenant=" + idA);
         assertThat(listOfA.status()).as(listOfA.toString()).isEqualTo(403);
         assertThat(listOfA.isClientProblem()).isTrue();
         assertThat(listOfA.raw()).doesNotContain(id);
-        assertThat(ids(b.get("/v1/claims?tenant=" + idB))).containsExactly(claimB.text("id"));
+        assertThat(World.ids(b.get("/v1/claims?tenant=" + idB))).containsExactly(claimB.text("id"));
         assertThat(agent.get("/v1/claims").status()).isEqualTo(403);
 
         // nothing changed: A's claim as A sees it, and everything the operator sees
         assertThat(a.get("/v1/claims/" + id).body()).isEqualTo(aSees);
         assertThat(StateSnapshot.take(op, broker.hazelcast())).isEqualTo(before);
-        assertThat(ids(a.get("/v1/claims"))).containsExactly(id);
-        assertThat(ids(op.get("/v1/claims?tenant=" + idA))).containsExactly(id);
+        assertThat(World.ids(a.get("/v1/claims"))).containsExactly(id);
+        assertThat(World.ids(op.get("/v1/claims?tenant=" + idA))).containsExactly(id);
         assertThat(world.pool("memory@" + node).get("granted").asLong()).isEqualTo(2048 + 1024);
 
         a.post("/v1/claims/" + id + "/release", null);
@@ -299,13 +299,6 @@ class SecurityIT {
     }
 
     // ------------------------------------------------------------------ helpers
-
-    private static List<String> ids(Http.Answer list) {
-        assertThat(list.status()).as(list.toString()).isEqualTo(200);
-        List<String> out = new ArrayList<>();
-        list.body().get("items").forEach(c -> out.add(c.get("id").asText()));
-        return out;
-    }
 
     private static List<String> subjects(Principal.Role role) {
         List<String> out = new ArrayList<>();

@@ -83,6 +83,14 @@ public final class World {
         return body;
     }
 
+    /** Returns the ids of a list answer's items, asserting the answer is a 200. */
+    public static List<String> ids(Http.Answer list) {
+        assertThat(list.status()).as(list.toString()).isEqualTo(200);
+        List<String> out = new ArrayList<>();
+        list.body().get("items").forEach(c -> out.add(c.get("id").asText()));
+        return out;
+    }
+
     /** Returns a pool's JSON. */
     public JsonNode pool(String id) {
         Http.Answer a = operator.get("/v1/pools/" + id);

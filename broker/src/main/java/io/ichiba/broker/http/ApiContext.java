@@ -1,6 +1,6 @@
 package io.ichiba.broker.http;
 
-import io.ichiba.broker.admission.ClaimWatch;
+import io.ichiba.broker.admission.ChangeWatch;
 import io.ichiba.ledger.Claim;
 import io.ichiba.ledger.Jobs;
 import io.ichiba.ledger.Ledger;
@@ -12,7 +12,7 @@ import java.util.concurrent.Callable;
 import java.util.function.Predicate;
 
 /**
- * What the operations work with: the ledger, a worker pool for its blocking calls, the claim watch.
+ * What the operations work with: the ledger, a worker pool for its blocking calls, the change watch, the jobs.
  *
  * @param vertx           the Vert.x instance
  * @param ledger          the ledger
@@ -23,7 +23,7 @@ import java.util.function.Predicate;
  * @param idempotency     the idempotency guard (it also issues tokens that a retry can be answered again)
  * @param jobs            the jobs
  */
-public record ApiContext(Vertx vertx, Ledger ledger, WorkerExecutor worker, ClaimWatch watch, Runnable nudge,
+public record ApiContext(Vertx vertx, Ledger ledger, WorkerExecutor worker, ChangeWatch watch, Runnable nudge,
                          long grantWaitMillis, Idempotency idempotency, Jobs jobs) {
 
     /** Runs {@code work} on the worker pool, unordered. */

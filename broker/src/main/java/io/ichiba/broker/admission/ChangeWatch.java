@@ -18,12 +18,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * <p>Every member hears every change of the claims and jobs tables (Hazelcast entry listeners), so a claim
  * granted by the admission loop on another member wakes the waiters here within a network hop.
  */
-public final class ClaimWatch {
+public final class ChangeWatch {
     private final Vertx vertx;
     private final Map<String, List<Runnable>> waiters = new ConcurrentHashMap<>();
 
     /** Creates the watch. */
-    public ClaimWatch(Vertx vertx) {
+    public ChangeWatch(Vertx vertx) {
         this.vertx = vertx;
     }
 
