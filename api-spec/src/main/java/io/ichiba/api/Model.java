@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonAnyGetter;
 import com.fasterxml.jackson.annotation.JsonAnySetter;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
 import java.time.Instant;
@@ -77,16 +78,26 @@ public final class Model {
     }
 
     /** A claim's state as clients see it. */
-    public enum ClaimState { QUEUED, GRANTED, RELEASED, CANCELLED, EXPIRED, LOST }
+    public enum ClaimState { QUEUED, GRANTED, RELEASED, CANCELLED, EXPIRED, LOST, PREEMPTED }
 
     /** {@code POST /v1/claims}. */
-    public record ClaimCreate(Bundle bundle, Integer priority, Long leaseSeconds, String node) {
+    public record ClaimCreate(Bundle bundle, Integer priority, Long leaseSeconds, String node, Funding funding) {
+        /** A claim funded by own and borrowed quota. */
+        public ClaimCreate(Bundle bundle, Integer priority, Long leaseSeconds, String node) {
+            this(bundle, priority, leaseSeconds, node, null);
+        }
+    }
+
+    /**
+     * How a claim may be paid for: {@code mode} QUOTA, BORROW or BUY; {@code maxPrice} per unit-hour; {@code urgent}.
+     */
+    public record Funding(String mode, Long maxPrice, Boolean urgent) {
     }
 
     /** A claim. */
     public record Claim(String id, String tenant, ClaimState state, String reason, String node, Bundle bundle,
                         int priority, long leaseSeconds, Instant createdAt, Instant grantedAt,
-                        Instant leaseExpiresAt, Instant endedAt) {
+                        Instant leaseExpiresAt, Instant endedAt, Instant preemptAt, Funding funding) {
     }
 
     /** {@code POST /v1/jobs}. */
@@ -162,8 +173,183 @@ public final class Model {
     public record Drift(String subject, long recorded, long live, String detail) {
     }
 
-    /** The answer of {@code GET /v1/audit}. */
-    public record Audit(boolean ok, List<Drift> drift, Instant checkedAt) {
+    /**
+     * The answer of {@code GET /v1/audit}.
+     *
+     * @param ok        whether no drift was found
+     * @param drift     every discrepancy, of holdings and of credits
+     * @param credits   what the credit audit compared
+     * @param checkedAt when
+     */
+    public record Audit(boolean ok, List<Drift> drift, CreditAudit credits, Instant checkedAt) {
+    }
+
+    /**
+     * What the credit audit compared (law 4).
+     *
+     * @param minted   credits minted, summed from the journal
+     * @param total    the settled balances of every account but the issue account
+     * @param inFlight legs of postings under way; {@code total == minted} when there are none
+     */
+    public record CreditAudit(long minted, long total, int inFlight) {
+    }
+
+    // ---------------------------------------------------------------- credits
+
+    /**
+     * {@code POST /v1/tenants/{id}/credits}.
+     *
+     * @param amount credits to mint, minor units (1 to 10^15)
+     * @param memo   what they are for, or {@code null}
+     */
+    public record CreditMint(long amount, String memo) {
+    }
+
+    /**
+     * A journal entry as one account sees it.
+     *
+     * @param id     the entry id
+     * @param time   when it was posted
+     * @param reason why credits moved ({@code MINT}, {@code PURCHASE}, …)
+     * @param memo   what for
+     * @param ref    the claim, order or loan it concerns, or {@code null}
+     * @param amount credit (positive) or debit (negative) to the account
+     */
+    public record Entry(String id, Instant time, String reason, String memo, String ref, long amount) {
+    }
+
+    /**
+     * The answer to {@code POST /v1/tenants/{id}/credits}.
+     *
+     * @param entry   the entry, as the tenant's account sees it
+     * @param balance the tenant's balance once it was posted
+     */
+    public record Minted(Entry entry, long balance) {
+    }
+
+    /**
+     * {@code PATCH /v1/tenants/{id}}: the settings to change; {@code null} fields keep their value.
+     *
+     * @param creditLimit how far below zero the tenant's balance may go
+     */
+    public record TenantUpdate(Long creditLimit, Map<String, Long> lendingLimit) {
+        /** Changes the credit limit only. */
+        public TenantUpdate(Long creditLimit) {
+            this(creditLimit, null);
+        }
+    }
+
+    /**
+     * A tenant's credit account and quota ({@code GET /v1/tenants/{id}/account}).
+     *
+     * @param tenant      the tenant
+     * @param balance     settled balance, minor units
+     * @param available   what may still be spent: the balance less pending debits
+     * @param creditLimit how far below zero the balance may go
+     * @param quota       kind to the quota the tenant owns
+     */
+    public record TenantAccount(String tenant, long balance, long available, long creditLimit,
+                                Map<String, Long> quota, Map<String, Long> borrowed, Map<String, Long> lent,
+                                Map<String, Long> offered, Map<String, Long> lendingLimit, List<OrderSummary> offers,
+                                List<OrderSummary> bids) {
+    }
+
+    /** An open order as the account lists it. */
+    public record OrderSummary(String id, String side, String kind, long amount, long filled, long price,
+                               String state) {
+    }
+
+    /** {@code POST /v1/market/offers}. */
+    public record OfferCreate(String kind, long amount, long durationSeconds, long minPrice, Instant goodUntil) {
+    }
+
+    /** {@code POST /v1/market/bids}. */
+    public record BidCreate(String kind, long amount, long durationSeconds, long maxPrice, Instant goodUntil) {
+    }
+
+    /** One fill of an order: the trade and the loan it became. */
+    public record Fill(String loan, long amount, long price, long cost, Instant at) {
+    }
+
+    /** An offer or a bid. */
+    public record Order(String id, String side, String tenant, String kind, long amount, long filled,
+                        long durationSeconds, long price, Instant goodUntil, String state, String reason, Long hold,
+                        Long spent, String claim, Instant createdAt, Instant endedAt, List<Fill> fills) {
+    }
+
+    /** Resting amount at one price. */
+    public record PriceLevel(long price, long amount, int orders) {
+    }
+
+    /** {@code GET /v1/market/{kind}}. */
+    public record Market(String kind, long spotPrice, long urgentPrice, Long lastTradePrice, Instant lastTradeAt,
+                         List<PriceLevel> bids, List<PriceLevel> offers, int resting) {
+    }
+
+    /** One bucket of a kind's price history. */
+    public record HistoryBucket(Instant start, Instant end, int spotSamples, Long open, Long high, Long low,
+                                Long close, int trades, long volume, Long lastTradePrice) {
+    }
+
+    /** {@code GET /v1/market/{kind}/history}. */
+    public record MarketHistory(String kind, Instant from, Instant to, long stepSeconds, List<HistoryBucket> buckets) {
+    }
+
+    /** A loan of quota made by a trade (or a purchase from the house). */
+    public record Loan(String id, String kind, String lender, String borrower, long amount, long price, long cost,
+                       String state, Instant startedAt, Instant endsAt, Instant recallDeadline, Instant endedAt,
+                       String endReason, List<String> preempted) {
+    }
+
+    /** {@code POST /v1/loans/{id}/recall}. */
+    public record Recall(Long noticeSeconds) {
+    }
+
+    /**
+     * One line of a statement.
+     *
+     * @param entryId the journal entry
+     * @param time    when it was posted
+     * @param reason  why credits moved
+     * @param memo    what for
+     * @param ref     the claim, order or loan concerned, or {@code null}
+     * @param amount  credit (positive) or debit (negative)
+     * @param balance the balance after this line
+     */
+    public record StatementLine(String entryId, Instant time, String reason, String memo, String ref, long amount,
+                                long balance) {
+    }
+
+    /**
+     * A page of a statement ({@code GET /v1/tenants/{id}/statement}).
+     *
+     * @param lines the lines, oldest first
+     * @param next  the cursor of the next page; {@code null} (written as such) on the last page
+     */
+    public record Statement(List<StatementLine> lines,
+                            @JsonInclude(JsonInclude.Include.ALWAYS) String next) {
+    }
+
+    /**
+     * One credit account, as the operator lists them ({@code GET /v1/accounts}).
+     *
+     * @param id          {@code tenant:<id>}, {@code house}, {@code escrow} or {@code issue}
+     * @param type        {@code TENANT}, {@code HOUSE}, {@code ESCROW} or {@code ISSUE}
+     * @param tenant      the tenant of a tenant's account, else {@code null}
+     * @param balance     settled balance
+     * @param available   the balance less pending debits
+     * @param creditLimit how far below zero the balance may go
+     */
+    public record Account(String id, String type, String tenant, long balance, long available, long creditLimit) {
+    }
+
+    /**
+     * The answer of {@code GET /v1/accounts}.
+     *
+     * @param items  every account, by id
+     * @param minted credits minted so far
+     */
+    public record AccountList(List<Account> items, long minted) {
     }
 
     /** A field the contract refused. */

@@ -128,7 +128,8 @@ public final class Broker {
 
         Clock clock = Clock.systemUTC();
         HazelcastStore store = new HazelcastStore(hz);
-        Ledger ledger = new Ledger(store, clock, config.ledger());
+        Ledger ledger = new Ledger(store, clock, config.ledger(), config.market());
+        ledger.accounts().openSystemAccounts();
         BrokerMetrics metrics = new BrokerMetrics(registry, ledger);
         AdmissionLoop loop = new AdmissionLoop(hz, ledger, metrics, 250);
         WorkerExecutor worker = vertx.createSharedWorkerExecutor("ichiba-ledger", config.workerThreads());
@@ -182,8 +183,9 @@ public final class Broker {
 
     /**
      * Schedules what every member does in the background over its own keys: node loss and lease expiry (often),
-     * orphan holds, purges and job reconciliation (20 times less often), metrics, and the audit (on the member
-     * that runs the admission loop).
+     * loans due to end (4 times less often), orphan holds, purges, postings and job reconciliation (20 times less
+     * often), metrics; and on the member that runs the admission loop, the books' sweep (expiry, trades into
+     * loans, releases), the spot prices (every 5 s) and the audit.
      */
     private static ScheduledExecutorService scheduleBackground(BrokerConfig config, Ledger ledger,
                                                                BrokerMetrics metrics, AdmissionLoop loop, Jobs jobs) {
@@ -205,6 +207,18 @@ public final class Broker {
             metrics.swept(0, s.orphans());
             jobs.reconcile();
         }), orphanMillis, orphanMillis, TimeUnit.MILLISECONDS);
+        long marketMillis = 4 * config.reaperIntervalMillis();
+        background.scheduleWithFixedDelay(() -> guard("market", () -> {
+            ledger.exchange().sweepLoans();
+            if (loop.owner()) {
+                ledger.exchange().sweepBooks();
+            }
+        }), marketMillis, marketMillis, TimeUnit.MILLISECONDS);
+        background.scheduleWithFixedDelay(() -> guard("spot prices", () -> {
+            if (loop.owner()) {
+                ledger.exchange().updateSpot();
+            }
+        }), 0, 5, TimeUnit.SECONDS);
         background.scheduleWithFixedDelay(() -> guard("metrics", metrics::refresh), 0, 2, TimeUnit.SECONDS);
         if (config.auditIntervalSeconds() > 0) {
             Auditor auditor = new Auditor(ledger);

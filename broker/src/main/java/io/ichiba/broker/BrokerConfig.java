@@ -1,6 +1,8 @@
 package io.ichiba.broker;
 
 import io.ichiba.ledger.LedgerSettings;
+import io.ichiba.ledger.MarketSettings;
+import io.ichiba.pricing.SpotPriceCurve;
 
 import java.io.IOException;
 import java.io.Reader;
@@ -33,11 +35,12 @@ import java.util.Properties;
  * @param auditIntervalSeconds how often the auditor runs (0 = only on demand)
  * @param workerThreads        threads that run ledger calls off the event loop
  * @param ledger               the ledger's rules: aging, starvation bound, stale grants, retention, max lease
+ * @param market               the market's rules: terms, prices, notice, compensation, premium, spot curve
  */
 public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzPort, List<String> hzMembers,
                            String clusterName, String operatorToken, boolean operatorTokenGiven,
                            long grantWaitMillis, long reaperIntervalMillis, long auditIntervalSeconds,
-                           int workerThreads, LedgerSettings ledger) {
+                           int workerThreads, LedgerSettings ledger, MarketSettings market) {
 
     /** Loads the configuration from the command line, the environment and the file they name. */
     public static BrokerConfig load(String[] args, Map<String, String> env) throws IOException {
@@ -75,6 +78,17 @@ public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzP
                 v.num("claims.retention.millis", d.retentionMillis()),
                 v.num("lease.max.seconds", d.maxLeaseSeconds()),
                 v.num("node.grace.millis", d.nodeGraceMillis()));
+        MarketSettings m = MarketSettings.defaults();
+        SpotPriceCurve c = m.curve();
+        MarketSettings market = new MarketSettings(
+                v.num("market.term.max.seconds", m.maxTermSeconds()),
+                v.num("market.price.max", m.maxPrice()),
+                v.num("market.recall.notice.seconds", m.defaultNoticeSeconds()),
+                v.num("market.compensation", m.compensation()),
+                v.num("market.urgent.premium.percent", m.urgentPremiumPercent()),
+                v.num("market.spot.window.millis", m.spotWindowMillis()),
+                new SpotPriceCurve(v.num("market.spot.floor", c.floor()), v.num("market.spot.ceiling", c.ceiling()),
+                        v.dbl("market.spot.knee", c.knee()), v.dbl("market.spot.exponent", c.exponent())));
         String members = v.str("hz.members", "");
         List<String> memberList = members.isBlank() ? List.of()
                 : Arrays.stream(members.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
@@ -82,26 +96,33 @@ public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzP
                 v.str("hz.host", "127.0.0.1"), (int) v.num("hz.port", 5701), memberList,
                 v.str("hz.cluster", "ichiba"), token, given,
                 v.num("admission.grant.wait.millis", 2000), v.num("reaper.interval.millis", 250),
-                v.num("audit.interval.seconds", 30), (int) v.num("worker.threads", 32), ledger);
+                v.num("audit.interval.seconds", 30), (int) v.num("worker.threads", 32), ledger, market);
     }
 
     /** Returns a copy with other ports and members (for tests and tools that start several brokers). */
     public BrokerConfig withPorts(int http, int hz, List<String> members) {
         return new BrokerConfig(httpHost, http, hzHost, hz, members, clusterName, operatorToken, operatorTokenGiven,
-                grantWaitMillis, reaperIntervalMillis, auditIntervalSeconds, workerThreads, ledger);
+                grantWaitMillis, reaperIntervalMillis, auditIntervalSeconds, workerThreads, ledger, market);
     }
 
     /** Returns a copy with another cluster name and operator token. */
     public BrokerConfig withCluster(String name, String token) {
         return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, name, token, true, grantWaitMillis,
-                reaperIntervalMillis, auditIntervalSeconds, workerThreads, ledger);
+                reaperIntervalMillis, auditIntervalSeconds, workerThreads, ledger, market);
     }
 
     /** Returns a copy with other ledger rules. */
     public BrokerConfig withLedger(LedgerSettings settings) {
         return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, clusterName, operatorToken,
                 operatorTokenGiven, grantWaitMillis, reaperIntervalMillis, auditIntervalSeconds, workerThreads,
-                settings);
+                settings, market);
+    }
+
+    /** Returns a copy with other market rules. */
+    public BrokerConfig withMarket(MarketSettings settings) {
+        return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, clusterName, operatorToken,
+                operatorTokenGiven, grantWaitMillis, reaperIntervalMillis, auditIntervalSeconds, workerThreads,
+                ledger, settings);
     }
 
     private record Values(java.util.function.Function<String, String> lookup) {
@@ -119,6 +140,18 @@ public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzP
                 return Long.parseLong(s.trim());
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException("configuration " + key + " must be a whole number, was '" + s + "'");
+            }
+        }
+
+        double dbl(String key, double dflt) {
+            String s = lookup.apply(key);
+            if (s == null || s.isBlank()) {
+                return dflt;
+            }
+            try {
+                return Double.parseDouble(s.trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("configuration " + key + " must be a number, was '" + s + "'");
             }
         }
     }

@@ -1,13 +1,20 @@
 package io.ichiba.broker;
 
+import io.ichiba.ledger.Account;
 import io.ichiba.ledger.Auditor;
 import io.ichiba.ledger.Claim;
 import io.ichiba.ledger.ClaimState;
 import io.ichiba.ledger.Filters;
 import io.ichiba.ledger.JobState;
+import io.ichiba.ledger.JournalEntry;
+import io.ichiba.ledger.KindDef;
 import io.ichiba.ledger.Ledger;
+import io.ichiba.ledger.Loan;
+import io.ichiba.ledger.MarketCommands;
+import io.ichiba.ledger.MarketOrder;
 import io.ichiba.ledger.NodeState;
 import io.ichiba.ledger.PoolView;
+import io.ichiba.pricing.Side;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -20,16 +27,28 @@ import io.micrometer.core.instrument.config.MeterFilter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Ichiba's own meters, all prefixed {@code ichiba_}: pools (capacity, granted, over-commit) tagged by pool and
- * kind; claims by state; queue depth and the oldest wait; grant latency; lease expiries; audit drift.
+ * kind; claims by state; queue depth and the oldest wait; grant latency; lease expiries; audit drift; credits
+ * minted, journal entries by reason, and the balances of the house and escrow (never one series per tenant); the
+ * market: trades and the amount traded, spot prices, resting orders and live loans per kind, preemptions by reason.
  *
- * <p>Pool and claim gauges are refreshed from the store every few seconds ({@link #refresh}), not per scrape,
- * so that a scrape costs no cluster-wide read. Tags stay bounded: one series per pool, per state.
+ * <p>Pool, claim and market gauges are refreshed from the store every few seconds ({@link #refresh}), not per
+ * scrape, so that a scrape costs no cluster-wide read. Tags stay bounded: one series per pool, per state, per kind
+ * (kinds are few: the built-in ones and those the operator defines), per side, per preemption reason.
+ *
+ * <p>Counters of things that happen to one record (a journal entry, a trade's loan, a claim's preemption) are
+ * counted by a local entry listener, on the member that owns the record's key, so each is counted once in the
+ * cluster: sum them over members. The listener sees only the new value, so each counts a record in the one state
+ * it has once (a loan ACTIVE and never recalled is a new trade; a claim PREEMPTED with its tokens not yet returned
+ * is a new preemption).
  */
 public final class BrokerMetrics {
     /**
@@ -68,10 +87,24 @@ public final class BrokerMetrics {
     private final Counter leaseExpiries;
     private final Counter auditDrift;
     private final Counter orphansReturned;
+    private final Counter creditsMinted;
+    private final Map<JournalEntry.Reason, Counter> journalEntries = new EnumMap<>(JournalEntry.Reason.class);
+    private final Map<String, AtomicLong> creditBalances = new LinkedHashMap<>();
+    private final MeterRegistry registry;
+    private final Map<String, Counter> trades = new ConcurrentHashMap<>();
+    private final Map<String, Counter> tradedAmount = new ConcurrentHashMap<>();
+    private final Map<String, Counter> preemptions = new ConcurrentHashMap<>();
+    private final MultiGauge spotPrice;
+    private final MultiGauge ordersResting;
+    private final MultiGauge loansActive;
+
+    /** Why a grant is preempted: the reasons counted by name; any other counts as {@code OTHER}. */
+    private static final Set<String> PREEMPT_REASONS = Set.of("RECALL", "TERM", "URGENT");
 
     /** Registers the meters in {@code registry}. */
     public BrokerMetrics(MeterRegistry registry, Ledger ledger) {
         this.ledger = ledger;
+        this.registry = registry;
         this.poolCapacity = MultiGauge.builder("ichiba.pool.capacity")
                 .description("Capacity of a pool: allocatable MiB (or units) of a node-local kind, permits of a lock")
                 .register(registry);
@@ -110,6 +143,91 @@ public final class BrokerMetrics {
                 .register(registry);
         this.orphansReturned = Counter.builder("ichiba.orphan.holds.returned")
                 .description("Holds returned because no live grant owned them").register(registry);
+        this.creditsMinted = Counter.builder("ichiba.credits.minted")
+                .description("Credits minted (minor units), counted by the member that owns each entry: sum over members")
+                .register(registry);
+        for (JournalEntry.Reason r : JournalEntry.Reason.values()) {
+            journalEntries.put(r, Counter.builder("ichiba.journal.entries").tag("reason", r.name())
+                    .description("Journal entries written, by reason, counted by the member that owns each entry: "
+                            + "sum over members").register(registry));
+        }
+        for (String account : List.of(Account.HOUSE, Account.ESCROW)) {
+            AtomicLong balance = new AtomicLong();
+            creditBalances.put(account, balance);
+            Gauge.builder("ichiba.credit.balance", balance, AtomicLong::get).tag("account", account)
+                    .description("Settled balance of the house's and escrow's accounts (minor units)")
+                    .register(registry);
+        }
+        // each entry is added to the journal once, on the member that owns its key: count it there
+        ledger.store().journal().listenLocal(this::journaled);
+
+        this.spotPrice = MultiGauge.builder("ichiba.spot.price")
+                .description("Posted spot price of a kind: what the house sells a unit-hour for now (minor units)")
+                .register(registry);
+        this.ordersResting = MultiGauge.builder("ichiba.orders.resting")
+                .description("Offers and bids resting in a kind's book").register(registry);
+        this.loansActive = MultiGauge.builder("ichiba.loans.active")
+                .description("Loans not yet ended (active, recalled, ending) by kind: trades and purchases from "
+                        + "the house").register(registry);
+        KindDef.BUILT_IN.forEach(k -> {
+            trades(k);
+            tradedAmount(k);
+        });
+        PREEMPT_REASONS.forEach(this::preemptions);
+        // a trade's loan and a claim's preemption are written on the member that owns their keys: count them there
+        ledger.store().loans().listenLocal(this::loanChanged);
+        ledger.store().claims().listenLocal(this::claimChanged);
+    }
+
+    private Counter trades(String kind) {
+        return trades.computeIfAbsent(kind, k -> Counter.builder("ichiba.trades").tag("kind", k)
+                .description("Trades on a kind's book (each became a loan), counted by the member that owns the "
+                        + "loan: sum over members").register(registry));
+    }
+
+    private Counter tradedAmount(String kind) {
+        return tradedAmount.computeIfAbsent(kind, k -> Counter.builder("ichiba.traded.amount").tag("kind", k)
+                .description("Amount traded on a kind's book (MiB for memory and disk, units otherwise), counted "
+                        + "by the member that owns the loan: sum over members").register(registry));
+    }
+
+    private Counter preemptions(String reason) {
+        return preemptions.computeIfAbsent(reason, r -> Counter.builder("ichiba.preemptions").tag("reason", r)
+                .description("Grants preempted, by reason (RECALL, TERM, URGENT), counted by the member that owns "
+                        + "the claim: sum over members").register(registry));
+    }
+
+    /**
+     * Counts a trade when its loan is written for the first time: a loan is written ACTIVE, unrecalled, only when
+     * it is created (a recall or its end moves it on). Purchases from the house are loans too, but no trade.
+     */
+    void loanChanged(Loan l) {
+        if (l.state() == Loan.State.ACTIVE && l.recallDeadline() == 0 && l.endedAt() == 0
+                && !Loan.HOUSE.equals(l.lender())) {
+            trades(l.kind()).increment();
+            tradedAmount(l.kind()).increment(l.amount());
+        }
+    }
+
+    /**
+     * Counts a preemption when the claim becomes PREEMPTED; the claim is written once more when its tokens have
+     * been returned, which is not counted again.
+     */
+    void claimChanged(Claim c) {
+        if (c.state() == ClaimState.PREEMPTED && !c.returned()) {
+            preemptions(PREEMPT_REASONS.contains(c.reason()) ? c.reason() : "OTHER").increment();
+        }
+    }
+
+    /** Counts a journal entry just written (and the credits it mints). */
+    void journaled(JournalEntry e) {
+        Counter c = journalEntries.get(e.reason());
+        if (c != null) {
+            c.increment();
+        }
+        if (e.reason() == JournalEntry.Reason.MINT) {
+            creditsMinted.increment(-e.amountFor(Account.ISSUE));
+        }
     }
 
     /** Records a grant and its latency from submission. */
@@ -191,5 +309,42 @@ public final class BrokerMetrics {
         jobs.register(jobRows, true);
         queueDepth.set(byState.getOrDefault(ClaimState.QUEUED, 0L));
         oldestWaitMillis.set(oldest);
+        creditBalances.forEach((id, gauge) -> {
+            Account a = ledger.accounts().account(id);
+            gauge.set(a == null ? 0 : a.balance());
+        });
+        refreshMarket();
+    }
+
+    /** Reads each kind's book (spot price, resting orders) and the live loans, and updates the market gauges. */
+    private void refreshMarket() {
+        List<MultiGauge.Row<?>> spot = new ArrayList<>();
+        List<MultiGauge.Row<?>> resting = new ArrayList<>();
+        Map<String, Long> live = new java.util.TreeMap<>();
+        for (String kind : ledger.kinds()) {
+            spot.add(MultiGauge.Row.of(Tags.of("kind", kind), ledger.exchange().spot(kind)));
+            long offers = 0;
+            long bids = 0;
+            for (MarketOrder o : ledger.store().books().execute(kind, new MarketCommands.OrdersOf(null, true))) {
+                if (o.state().isResting()) {
+                    if (o.side() == Side.OFFER) {
+                        offers++;
+                    } else {
+                        bids++;
+                    }
+                }
+            }
+            resting.add(MultiGauge.Row.of(Tags.of("kind", kind, "side", "OFFER"), offers));
+            resting.add(MultiGauge.Row.of(Tags.of("kind", kind, "side", "BID"), bids));
+            live.put(kind, 0L);
+        }
+        for (Loan l : ledger.exchange().loans(null, true)) {
+            live.merge(l.kind(), 1L, Long::sum);
+        }
+        List<MultiGauge.Row<?>> loans = new ArrayList<>();
+        live.forEach((kind, n) -> loans.add(MultiGauge.Row.of(Tags.of("kind", kind), n)));
+        spotPrice.register(spot, true);
+        ordersResting.register(resting, true);
+        loansActive.register(loans, true);
     }
 }

@@ -1,6 +1,8 @@
 package io.ichiba.broker;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.ichiba.ledger.Account;
+import io.ichiba.ledger.JournalEntry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -29,7 +31,9 @@ import static org.awaitility.Awaitility.await;
  * tenant {@code s} (quota 1024 each); claim {@code g} of {@code t} GRANTED (memory + lock, a day's lease),
  * claim {@code q} QUEUED behind it on the lock, claim {@code r} RELEASED. A bad request that slipped through
  * would show in the snapshot: a renewal moves {@code g}'s lease, a release or a grant moves a pool, a
- * creation adds a tenant, lock, kind, principal or claim.
+ * creation adds a tenant, lock, kind, principal or claim. Tenant {@code t} also has a credit account (10000
+ * minted, a credit limit of 5000, a debt of 2000 after a purchase): a mint or limit that slipped through would
+ * show in {@code GET /v1/accounts} and in the sizes of the journal and the postings.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class BadInputIT {
@@ -118,6 +122,14 @@ class BadInputIT {
         assertThat(r.text("state")).as(r.toString()).isEqualTo("GRANTED");
         released = r.text("id");
         assertThat(tenant.post("/v1/claims/" + released + "/release", null).text("state")).isEqualTo("RELEASED");
+
+        // credits: t was minted 10000, may owe 5000, and owes 2000 after a purchase (as the market will post it)
+        assertThat(op.post("/v1/tenants/" + tenantId + "/credits", Map.of("amount", 10_000)).status()).isEqualTo(201);
+        assertThat(op.patch("/v1/tenants/" + tenantId, Map.of("creditLimit", 5000)).status()).isEqualTo(200);
+        var bought = broker.ledger().accounts().post(JournalEntry.transfer(World.name("purchase"),
+                System.currentTimeMillis(), JournalEntry.Reason.PURCHASE, "capacity bought (test)", null, null,
+                Account.ofTenant(tenantId), Account.HOUSE, 12_000));
+        assertThat(bought.ok()).as(String.valueOf(bought.rejection())).isTrue();
     }
 
     @AfterAll
@@ -342,6 +354,104 @@ class BadInputIT {
         all.add(bad("renew a RELEASED claim", Who.TENANT, "POST", "/v1/claims/" + released + "/renew",
                 Map.of("leaseSeconds", 60), 409).code("WRONG_STATE"));
 
+        // credits: mint, credit limit, statement
+        String credits = "/v1/tenants/" + tenantId + "/credits";
+        String statement = "/v1/tenants/" + tenantId + "/statement";
+        all.add(bad("mint a negative amount", Who.OPERATOR, "POST", credits, Map.of("amount", -1), 400)
+                .pointer("/amount"));
+        all.add(bad("mint zero", Who.OPERATOR, "POST", credits, Map.of("amount", 0), 400).pointer("/amount"));
+        all.add(bad("mint 10^15 + 1", Who.OPERATOR, "POST", credits, Map.of("amount", 1_000_000_000_000_001L), 400)
+                .pointer("/amount"));
+        all.add(bad("mint 2^63 (beyond a long)", Who.OPERATOR, "POST", credits, "{\"amount\":9223372036854775808}", 400)
+                .pointer("/amount"));
+        all.add(bad("mint an amount as a string", Who.OPERATOR, "POST", credits, Map.of("amount", "100"), 400)
+                .pointer("/amount"));
+        all.add(bad("mint 1.5", Who.OPERATOR, "POST", credits, Map.of("amount", 1.5), 400).pointer("/amount"));
+        all.add(bad("unknown field in a mint", Who.OPERATOR, "POST", credits, Map.of("amount", 1, "colour", "red"), 400)
+                .pointer("/colour"));
+        all.add(bad("mint memo of 501 characters", Who.OPERATOR, "POST", credits,
+                Map.of("amount", 1, "memo", "m".repeat(501)), 400).pointer("/memo"));
+        all.add(bad("mint for an unknown tenant", Who.OPERATOR, "POST", "/v1/tenants/" + World.name("nobody") + "/credits",
+                Map.of("amount", 1), 404).code("NOT_FOUND"));
+        all.add(bad("negative credit limit", Who.OPERATOR, "PATCH", "/v1/tenants/" + tenantId, Map.of("creditLimit", -1),
+                400).pointer("/creditLimit"));
+        all.add(bad("credit limit as a string", Who.OPERATOR, "PATCH", "/v1/tenants/" + tenantId,
+                Map.of("creditLimit", "5"), 400).pointer("/creditLimit"));
+        all.add(bad("empty tenant patch", Who.OPERATOR, "PATCH", "/v1/tenants/" + tenantId, Map.of(), 400));
+        all.add(bad("unknown field in a tenant patch", Who.OPERATOR, "PATCH", "/v1/tenants/" + tenantId,
+                Map.of("creditLimit", 1, "admin", true), 400).pointer("/admin"));
+        all.add(bad("credit limit of an unknown tenant", Who.OPERATOR, "PATCH", "/v1/tenants/" + World.name("nobody"),
+                Map.of("creditLimit", 1), 404).code("NOT_FOUND"));
+        all.add(bad("credit limit below the debt", Who.OPERATOR, "PATCH", "/v1/tenants/" + tenantId,
+                Map.of("creditLimit", 1000), 409).code("INSUFFICIENT_CREDIT"));
+        all.add(bad("statement from=yesterday", Who.TENANT, "GET", statement + "?from=yesterday", null, 400));
+        all.add(bad("statement to without an offset", Who.TENANT, "GET", statement + "?to=2025-01-01T00:00:00", null, 400));
+        all.add(bad("statement from after to", Who.TENANT, "GET",
+                statement + "?from=2025-02-01T00:00:00Z&to=2025-01-01T00:00:00Z", null, 400));
+        all.add(bad("statement limit=0", Who.TENANT, "GET", statement + "?limit=0", null, 400));
+        all.add(bad("statement limit=1001", Who.TENANT, "GET", statement + "?limit=1001", null, 400));
+        all.add(bad("statement cursor no broker gave", Who.TENANT, "GET", statement + "?cursor=aGVsbG8", null, 400));
+        all.add(bad("account of an unknown tenant", Who.OPERATOR, "GET", "/v1/tenants/" + World.name("nobody")
+                + "/account", null, 404).code("NOT_FOUND"));
+
+        // the market: offers, bids, cancels, recalls, views, lending limits, claims' funding (MarketBadInputIT has
+        // the full table, and checks the books, the loans and the tenants' market views too)
+        String offers = "/v1/market/offers";
+        String bids = "/v1/market/bids";
+        all.add(bad("offer of -1", Who.TENANT, "POST", offers, World.offer("memory", -1, 3600, 5), 400)
+                .pointer("/amount"));
+        all.add(bad("offer at price 0", Who.TENANT, "POST", offers, World.offer("memory", 1, 3600, 0), 400)
+                .pointer("/minPrice"));
+        all.add(bad("offer for 0 s", Who.TENANT, "POST", offers, World.offer("memory", 1, 0, 5), 400)
+                .pointer("/durationSeconds"));
+        all.add(bad("offer for 30 days + 1 s", Who.TENANT, "POST", offers, World.offer("memory", 1, 2_592_001, 5), 400)
+                .pointer("/durationSeconds"));
+        all.add(bad("offer of an unknown kind", Who.TENANT, "POST", offers, World.offer("warp-drive", 1, 3600, 5), 422)
+                .code("UNKNOWN_KIND"));
+        all.add(bad("offer good until a minute ago", Who.TENANT, "POST", offers,
+                with(World.offer("memory", 1, 3600, 5), "goodUntil", java.time.Instant.now().minusSeconds(60)
+                        .truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString()), 400).code("INVALID"));
+        all.add(bad("offer good until 'soon'", Who.TENANT, "POST", offers,
+                with(World.offer("memory", 1, 3600, 5), "goodUntil", "soon"), 400).pointer("/goodUntil"));
+        all.add(bad("unknown field in an offer", Who.TENANT, "POST", offers,
+                with(World.offer("memory", 1, 3600, 5), "colour", "red"), 400).pointer("/colour"));
+        all.add(bad("offer of more than the quota", Who.SMALL_TENANT, "POST", offers,
+                World.offer("memory", 2048, 3600, 5), 409).code("NOT_LENDABLE"));
+        all.add(bad("offer by the operator", Who.OPERATOR, "POST", offers, World.offer("memory", 1, 3600, 5), 403));
+        all.add(bad("bid by an agent", Who.AGENT, "POST", bids, World.bid("memory", 1, 3600, 5), 403));
+        all.add(bad("bid at 10^9 + 1", Who.TENANT, "POST", bids, World.bid("memory", 1, 3600, 1_000_000_001), 400)
+                .pointer("/maxPrice"));
+        all.add(bad("bid amount as a string", Who.TENANT, "POST", bids, with(World.bid("memory", 1, 3600, 5), "amount",
+                "1"), 400).pointer("/amount"));
+        all.add(bad("bid whose hold is past any balance", Who.TENANT, "POST", bids,
+                World.bid("memory", MAX_AMOUNT, 2_592_000, 1_000_000_000), 400).code("INVALID"));
+        all.add(bad("bid beyond the credit", Who.TENANT, "POST", bids, World.bid("memory", 1000, 3600, 10), 409)
+                .code("INSUFFICIENT_CREDIT"));
+        all.add(bad("cancel an unknown offer", Who.TENANT, "DELETE", offers + "/" + World.name("nope"), null, 404)
+                .code("NOT_FOUND"));
+        all.add(bad("read an unknown bid", Who.TENANT, "GET", bids + "/" + World.name("nope"), null, 404)
+                .code("NOT_FOUND"));
+        all.add(bad("recall an unknown loan", Who.TENANT, "POST", "/v1/loans/memory:999999/recall", Map.of(), 404));
+        all.add(bad("recall with notice -1", Who.TENANT, "POST", "/v1/loans/memory:1/recall",
+                Map.of("noticeSeconds", -1), 400).pointer("/noticeSeconds"));
+        all.add(bad("loans of an agent", Who.AGENT, "GET", "/v1/loans", null, 403));
+        all.add(bad("market of an unknown kind", Who.TENANT, "GET", "/v1/market/" + World.name("nokind"), null, 404));
+        all.add(bad("history step=0", Who.TENANT, "GET", "/v1/market/memory/history?step=0", null, 400));
+        all.add(bad("history from after to", Who.TENANT, "GET",
+                "/v1/market/memory/history?from=2025-02-01T00:00:00Z&to=2025-01-01T00:00:00Z", null, 400));
+        all.add(bad("negative lending limit", Who.OPERATOR, "PATCH", "/v1/tenants/" + tenantId,
+                Map.of("lendingLimit", Map.of("memory", -1)), 400).pointer("/lendingLimit/memory"));
+        all.add(bad("lending limit of an unknown kind", Who.OPERATOR, "PATCH", "/v1/tenants/" + tenantId,
+                Map.of("lendingLimit", Map.of("warp-drive", 1)), 422).code("UNKNOWN_KIND"));
+        all.add(bad("funding urgent with mode QUOTA", Who.TENANT, "POST", claims,
+                World.fundedClaim(1, 0, 60, null, "QUOTA", 0, true), 400).code("INVALID_FUNDING"));
+        all.add(bad("funding BORROW without maxPrice", Who.TENANT, "POST", claims,
+                World.fundedClaim(1, 0, 60, null, "BORROW", 0, false), 400).code("INVALID_FUNDING"));
+        all.add(bad("funding mode STEAL", Who.TENANT, "POST", claims,
+                World.fundedClaim(1, 0, 60, null, "STEAL", 0, false), 400).pointer("/funding/mode"));
+        all.add(bad("urgent claim beyond the credit", Who.TENANT, "POST", claims,
+                World.fundedClaim(1024, 0, 86_400, node, "BUY", 0, true), 409).code("INSUFFICIENT_CREDIT"));
+
         // too large (413)
         Map<String, Object> huge = with(claim(Map.of("memory", 1)), "padding", "x".repeat(70 * 1024));
         all.add(bad("body over 64 KiB", Who.TENANT, "POST", claims, huge, 413));
@@ -366,6 +476,9 @@ class BadInputIT {
     @MethodSource("badRequests")
     void badRequestGetsAClearProblemAndChangesNothing(Bad bad) {
         StateSnapshot before = StateSnapshot.take(op, broker.hazelcast());
+        JsonNode accountsBefore = op.get("/v1/accounts").body();
+        int journalBefore = broker.hazelcast().getMap("ichiba.journal").size();
+        int postingsBefore = broker.hazelcast().getMap("ichiba.postings").size();
 
         Http.Answer a = caller(bad.who()).send(bad.method(), bad.path(), bad.body(), bad.headers());
         String what = bad.name() + ": " + bad.method() + " " + bad.path() + " -> " + a;
@@ -387,6 +500,9 @@ class BadInputIT {
 
         StateSnapshot after = StateSnapshot.take(op, broker.hazelcast());
         assertThat(after).as("the state after %s", what).isEqualTo(before);
+        assertThat(op.get("/v1/accounts").body()).as("the accounts after %s", what).isEqualTo(accountsBefore);
+        assertThat(broker.hazelcast().getMap("ichiba.journal").size()).as(what).isEqualTo(journalBefore);
+        assertThat(broker.hazelcast().getMap("ichiba.postings").size()).as(what).isEqualTo(postingsBefore);
         assertThat(tenant.get("/v1/claims/" + granted).text("state")).isEqualTo("GRANTED");
     }
 

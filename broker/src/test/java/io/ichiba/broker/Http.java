@@ -35,6 +35,11 @@ public final class Http {
         return new Http(otherBase, token);
     }
 
+    /** The bearer token this client sends, or {@code null}. */
+    public String token() {
+        return token;
+    }
+
     /** The broker's base URL. */
     public String base() {
         return base;
@@ -88,9 +93,19 @@ public final class Http {
         return send("PUT", path, body, Map.of());
     }
 
+    /** PATCH a JSON body. */
+    public Answer patch(String path, Object body) {
+        return send("PATCH", path, body, Map.of());
+    }
+
     /** DELETE. */
     public Answer delete(String path) {
         return send("DELETE", path, null, Map.of());
+    }
+
+    /** DELETE with headers. */
+    public Answer delete(String path, Map<String, String> headers) {
+        return send("DELETE", path, null, headers);
     }
 
     /** Sends a request; {@code body} may be a String (sent raw) or an object (sent as JSON). */

@@ -45,6 +45,21 @@ class MetricsIT {
                 .contains("ichiba_pool_granted{kind=\"memory\",pool=\"memory@" + node + "\"} 1024.0"));
         t.post("/v1/claims/" + id + "/release", null);
 
+        // a trade: counted once in the cluster, and its loan, the spot price and a resting order show
+        String buyer = World.name("b");
+        Http b = world.tenant(buyer, 4096, 4096);
+        world.mint(buyer, 10_000, null);
+        assertThat(t.post("/v1/market/offers", World.offer("memory", 1500, 3600, 2)).status()).isEqualTo(201);
+        assertThat(b.post("/v1/market/bids", World.bid("memory", 1000, 60, 2)).text("state")).isEqualTo("FILLED");
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(anonymous.get("/metrics").raw())
+                .contains("ichiba_trades_total{kind=\"memory\"} 1.0")
+                .contains("ichiba_traded_amount_total{kind=\"memory\"} 1000.0")
+                .contains("ichiba_loans_active{kind=\"memory\"} 1.0")
+                .contains("ichiba_orders_resting{kind=\"memory\",side=\"OFFER\"} 1.0")
+                .contains("ichiba_orders_resting{kind=\"memory\",side=\"BID\"} 0.0")
+                .containsPattern("ichiba_spot_price\\{kind=\"memory\"} [1-9][0-9]*\\.0")
+                .contains("ichiba_preemptions_total{reason=\"URGENT\"} 0.0"));
+
         Path scrape = Files.createTempFile("ichiba-metrics", ".txt");
         Files.writeString(scrape, anonymous.get("/metrics").raw());
         Process p = new ProcessBuilder(promtool, "check", "metrics").redirectInput(scrape.toFile())

@@ -105,12 +105,109 @@ public final class World {
         return out;
     }
 
+    /** Mints {@code amount} credits for {@code tenant} as the operator (with {@code key} if not null); asserts a 201. */
+    public Http.Answer mint(String tenant, long amount, String key) {
+        Map<String, String> headers = key == null ? Map.of() : Map.of("Idempotency-Key", key);
+        Http.Answer a = operator.post("/v1/tenants/" + tenant + "/credits", Map.of("amount", amount), headers);
+        assertThat(a.status()).as(a.toString()).isEqualTo(201);
+        return a;
+    }
+
+    /** Returns {@code GET /v1/accounts} as the operator sees it (every account, and what was minted). */
+    public JsonNode accounts() {
+        Http.Answer a = operator.get("/v1/accounts");
+        assertThat(a.status()).as(a.toString()).isEqualTo(200);
+        return a.body();
+    }
+
+    /** Returns a tenant's account as the operator sees it. */
+    public JsonNode account(String tenant) {
+        Http.Answer a = operator.get("/v1/tenants/" + tenant + "/account");
+        assertThat(a.status()).as(a.toString()).isEqualTo(200);
+        return a.body();
+    }
+
+    /** Returns the credit part of a clean audit ({@code minted}, {@code total}, {@code inFlight}). */
+    public JsonNode assertCreditsClean() {
+        Http.Answer a = operator.get("/v1/audit");
+        assertThat(a.status()).isEqualTo(200);
+        assertThat(a.body().get("ok").asBoolean()).as(a.toString()).isTrue();
+        JsonNode credits = a.body().get("credits");
+        assertThat(credits.get("inFlight").asInt()).as(a.toString()).isZero();
+        assertThat(credits.get("total").asLong()).as(a.toString()).isEqualTo(credits.get("minted").asLong());
+        return credits;
+    }
+
     /** Asserts the audit finds no drift. */
     public void assertAuditClean() {
         Http.Answer a = operator.get("/v1/audit");
         assertThat(a.status()).isEqualTo(200);
         assertThat(a.body().get("ok").asBoolean()).as(a.toString()).isTrue();
         assertThat(a.body().get("drift")).isEmpty();
+    }
+
+    // ------------------------------------------------------------------ the market
+
+    /** An offer body: lend {@code amount} of {@code kind} for up to {@code durationSeconds} at {@code >= minPrice}. */
+    public static Map<String, Object> offer(String kind, long amount, long durationSeconds, long minPrice) {
+        return new HashMap<>(Map.of("kind", kind, "amount", amount, "durationSeconds", durationSeconds,
+                "minPrice", minPrice));
+    }
+
+    /** A bid body: borrow {@code amount} of {@code kind} for {@code durationSeconds} at {@code <= maxPrice}. */
+    public static Map<String, Object> bid(String kind, long amount, long durationSeconds, long maxPrice) {
+        return new HashMap<>(Map.of("kind", kind, "amount", amount, "durationSeconds", durationSeconds,
+                "maxPrice", maxPrice));
+    }
+
+    /** A claim body (see {@link #claim}) with a funding: {@code mode}, {@code maxPrice} (0: none), {@code urgent}. */
+    public static Map<String, Object> fundedClaim(long memory, int priority, int lease, String node, String mode,
+                                                  long maxPrice, boolean urgent) {
+        Map<String, Object> body = claim(memory, 0, List.of(), priority, lease, node);
+        Map<String, Object> funding = new HashMap<>(Map.of("mode", mode));
+        if (maxPrice > 0) {
+            funding.put("maxPrice", maxPrice);
+        }
+        if (urgent) {
+            funding.put("urgent", true);
+        }
+        body.put("funding", funding);
+        return body;
+    }
+
+    /** Returns a tenant's whole statement (oldest first) as the operator reads it, every page. */
+    public List<JsonNode> statement(String tenant) {
+        List<JsonNode> lines = new ArrayList<>();
+        String cursor = null;
+        do {
+            Http.Answer a = operator.get("/v1/tenants/" + tenant + "/statement?limit=1000"
+                    + (cursor == null ? "" : "&cursor=" + cursor));
+            assertThat(a.status()).as(a.toString()).isEqualTo(200);
+            a.body().get("lines").forEach(lines::add);
+            cursor = a.body().path("next").isNull() ? null : a.text("next");
+        } while (cursor != null);
+        return lines;
+    }
+
+    /** Returns {@code GET /v1/market/{kind}} (depth, spot and urgent price, last trade). */
+    public JsonNode market(String kind) {
+        Http.Answer a = operator.get("/v1/market/" + kind);
+        assertThat(a.status()).as(a.toString()).isEqualTo(200);
+        return a.body();
+    }
+
+    /** Returns every loan, ended ones included, as the operator sees them. */
+    public List<JsonNode> loans() {
+        Http.Answer a = operator.get("/v1/loans?all=true");
+        assertThat(a.status()).as(a.toString()).isEqualTo(200);
+        List<JsonNode> out = new ArrayList<>();
+        a.body().get("items").forEach(out::add);
+        return out;
+    }
+
+    /** Returns one kind of a tenant account's map ({@code borrowed}, {@code lent}, {@code offered}…), 0 if absent. */
+    public static long amountOf(JsonNode account, String map, String kind) {
+        return account.path(map).path(kind).asLong(0);
     }
 
     /** Asserts no pool holds more than its capacity. */

@@ -13,6 +13,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -79,7 +80,8 @@ public final class Admission {
     public List<Claim> queue(long now) {
         List<Claim> queued = new ArrayList<>(store.claims().values(new Filters.ClaimIn(Set.of(ClaimState.QUEUED))));
         long step = ledger.settings().agingMillisPerPriority();
-        queued.sort(Comparator.<Claim>comparingLong(c -> -effectivePriority(c, now, step))
+        queued.sort(Comparator.<Claim, Boolean>comparing(c -> !c.urgent())
+                .thenComparingLong(c -> -effectivePriority(c, now, step))
                 .thenComparingLong(Claim::createdAt).thenComparing(Claim::id));
         return queued;
     }
@@ -109,10 +111,11 @@ public final class Admission {
             }
             TenantState tenant = tenants.computeIfAbsent(c.tenant(), store.tenants()::get);
             Rejection wait;
-            if (blocked(c, reservedKinds, reservedLocks)) {
+            if (!c.urgent() && blocked(c, reservedKinds, reservedLocks)) {
                 wait = Rejection.of(Rejection.Code.BACKFILL_BLOCKED, "an older claim waits for these pools");
             } else {
-                Placement.Choice choice = Placement.choose(c, tenant, nodes, locks);
+                Placement.Choice choice = c.funding().buys() ? fund(c, tenant, nodes, locks, tenants)
+                        : Placement.choose(c, tenant, nodes, locks);
                 wait = choice.fits() ? grant(c, choice.node(), nodes, locks, tenants) : choice.why();
                 if (wait == null) {
                     granted.add(c);
@@ -128,6 +131,47 @@ public final class Admission {
             }
         }
         return new Pass(granted, queue.size());
+    }
+
+    /**
+     * Places a claim that buys: decides where it would fit once it has bought what it lacks, buys it (from the
+     * house, at the spot price), then decides again on the tenant's new quota. An urgent claim that does not fit
+     * makes room by preemption. Refreshes the snapshot where it changed it.
+     */
+    private Placement.Choice fund(Claim c, TenantState tenant, Map<String, NodeState> nodes,
+                                  Map<String, LockState> locks, Map<String, TenantState> tenants) {
+        if (tenant == null) {
+            return Placement.choose(c, null, nodes, locks);
+        }
+        Exchange exchange = ledger.exchange();
+        SortedMap<String, Long> missing = exchange.toBuy(c, tenant);
+        TenantState bought = tenant;
+        if (!missing.isEmpty()) {
+            java.util.TreeMap<String, TenantState.LoanShare> shares = new java.util.TreeMap<>(tenant.loans());
+            missing.forEach((kind, amount) -> shares.put(c.id() + ":would-buy:" + kind,
+                    new TenantState.LoanShare(kind, amount, false, false)));
+            bought = tenant.withLoans(shares);
+        }
+        Placement.Choice would = Placement.choose(c, bought, nodes, locks);
+        if (!would.fits() && c.urgent() && waitsForCapacity(would.why())) {
+            String node = exchange.preemptFor(c, nodes);
+            if (node != null) {
+                nodes.putAll(store.nodes().entries());
+                tenants.clear();
+                tenants.put(c.tenant(), tenant);
+                would = Placement.choose(c, bought, nodes, locks);
+            }
+        }
+        if (!would.fits() || missing.isEmpty()) {
+            return would;
+        }
+        Rejection unpaid = exchange.buyFor(c, tenant);
+        if (unpaid != null) {
+            return new Placement.Choice(null, unpaid);
+        }
+        TenantState now = store.tenants().get(c.tenant());
+        tenants.put(c.tenant(), now);
+        return Placement.choose(c, now, nodes, locks);
     }
 
     private static boolean waitsForCapacity(Rejection wait) {

@@ -12,7 +12,8 @@ import java.util.TreeMap;
 
 /**
  * Recomputes every pool's granted amount, and every tenant's usage, from the live grants and compares them
- * with what the pools and tenants record: leaked or missing holdings are drift.
+ * with what the pools and tenants record: leaked or missing holdings are drift. Also audits the credits
+ * ({@link Accounts#audit}: law 4).
  *
  * <p>The live grants are the claims {@code GRANTED} (and, for holds already placed, {@code GRANTING}).
  * Claims that ended and are still returning their tokens are not drift. A candidate drift is read again
@@ -44,9 +45,10 @@ public final class Auditor {
      *
      * @param ok        whether no drift was found
      * @param drift     every discrepancy
+     * @param credits   the credit audit (law 4): minted, total of the balances, legs in flight
      * @param checkedAt epoch millis
      */
-    public record Report(boolean ok, List<Drift> drift, long checkedAt) {
+    public record Report(boolean ok, List<Drift> drift, Accounts.Audit credits, long checkedAt) {
     }
 
     /** Audits the whole store once. */
@@ -69,14 +71,16 @@ public final class Auditor {
             TenantState t = store.tenants().get(tenant);
             if (t != null) {
                 t.holdings().totals().forEach((kind, used) -> {
-                    if (used > t.quota(kind)) {
-                        drift.add(new Drift("tenant:" + tenant, used, t.quota(kind),
-                                kind + " usage exceeds quota"));
+                    if (used > t.entitlement(kind, true)) {
+                        drift.add(new Drift("tenant:" + tenant, used, t.entitlement(kind, true),
+                                kind + " usage exceeds quota (own + borrowed - lent - offered)"));
                     }
                 });
             }
         }
-        return new Report(drift.isEmpty(), drift, ledger.clock().millis());
+        Accounts.Audit credits = ledger.accounts().audit();
+        drift.addAll(credits.drift());
+        return new Report(drift.isEmpty(), drift, credits, ledger.clock().millis());
     }
 
     private <S extends Place<S>> void auditPlace(List<Drift> drift, Collection<Claim> granted,

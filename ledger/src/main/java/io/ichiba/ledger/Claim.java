@@ -27,37 +27,45 @@ import java.io.Serializable;
  * @param considered      whether the admission loop has looked at it
  * @param cancelRequested whether a cancel arrived while a grant was under way
  * @param returned        whether, in a final state, every hold has been returned
+ * @param preemptAt       epoch millis a granted claim will be preempted at (a recall's notice), 0 if none
+ * @param funding         how it may be paid for
  */
 public record Claim(String id, String tenant, Bundle bundle, int priority, long leaseSeconds, String requestedNode,
                     ClaimState state, String node, long attempt, long createdAt, long grantingSince, long grantedAt,
                     long leaseExpiresAt, long endedAt, String reason, boolean considered, boolean cancelRequested,
-                    boolean returned) implements Serializable {
+                    boolean returned, long preemptAt, Funding funding) implements Serializable {
+
+    /** Defaults the funding to own quota. */
+    public Claim {
+        funding = funding == null ? Funding.QUOTA_ONLY : funding;
+    }
 
     /** Returns a new queued claim. */
     public static Claim queued(String id, String tenant, Bundle bundle, int priority, long leaseSeconds,
-                               String requestedNode, long now) {
+                               String requestedNode, long now, Funding funding) {
         return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, ClaimState.QUEUED, null, 0, now,
-                0, 0, 0, 0, null, false, false, false);
+                0, 0, 0, 0, null, false, false, false, 0, funding);
     }
 
     Claim granting(long newAttempt, String onNode, long now) {
         return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, ClaimState.GRANTING, onNode,
-                newAttempt, createdAt, now, 0, 0, 0, null, considered, cancelRequested, false);
+                newAttempt, createdAt, now, 0, 0, 0, null, considered, cancelRequested, false, 0, funding);
     }
 
     Claim granted(long now) {
         return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, ClaimState.GRANTED, node, attempt,
-                createdAt, grantingSince, now, Math.addExact(now, leaseSeconds * 1000), 0, null, true, false, false);
+                createdAt, grantingSince, now, Math.addExact(now, leaseSeconds * 1000), 0, null, true, false, false, 0,
+                funding);
     }
 
     Claim requeued(String why) {
         return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, ClaimState.QUEUED, null, attempt,
-                createdAt, 0, 0, 0, 0, why, true, cancelRequested, false);
+                createdAt, 0, 0, 0, 0, why, true, cancelRequested, false, 0, funding);
     }
 
     Claim waiting(String why) {
         return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, state, node, attempt, createdAt,
-                grantingSince, grantedAt, leaseExpiresAt, endedAt, why, true, cancelRequested, returned);
+                grantingSince, grantedAt, leaseExpiresAt, endedAt, why, true, cancelRequested, returned, preemptAt, funding);
     }
 
     Claim ended(ClaimState finalState, long now, boolean nothingHeld) {
@@ -67,23 +75,34 @@ public record Claim(String id, String tenant, Bundle bundle, int priority, long 
     Claim ended(ClaimState finalState, String why, long now, boolean nothingHeld) {
         return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, finalState, node, attempt,
                 createdAt, grantingSince, grantedAt, leaseExpiresAt, now, why, considered, cancelRequested,
-                nothingHeld);
+                nothingHeld, preemptAt, funding);
     }
 
     Claim renewed(long now, long seconds) {
         return new Claim(id, tenant, bundle, priority, seconds, requestedNode, state, node, attempt, createdAt,
                 grantingSince, grantedAt, Math.addExact(now, seconds * 1000), endedAt, reason, considered,
-                cancelRequested, returned);
+                cancelRequested, returned, preemptAt, funding);
     }
 
     Claim withCancelRequested() {
         return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, state, node, attempt, createdAt,
-                grantingSince, grantedAt, leaseExpiresAt, endedAt, reason, considered, true, returned);
+                grantingSince, grantedAt, leaseExpiresAt, endedAt, reason, considered, true, returned, preemptAt, funding);
     }
 
     Claim withReturned() {
         return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, state, node, attempt, createdAt,
-                grantingSince, grantedAt, leaseExpiresAt, endedAt, reason, considered, cancelRequested, true);
+                grantingSince, grantedAt, leaseExpiresAt, endedAt, reason, considered, cancelRequested, true, preemptAt,
+                funding);
+    }
+
+    Claim noticed(long at, String why) {
+        return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, state, node, attempt, createdAt,
+                grantingSince, grantedAt, leaseExpiresAt, endedAt, why, considered, cancelRequested, returned, at, funding);
+    }
+
+    /** Whether it is an urgent purchase (admitted ahead of every other claim). */
+    public boolean urgent() {
+        return funding.urgent();
     }
 
     /** Whether a hold placed by {@code holdAttempt} belongs to this claim's live grant. */

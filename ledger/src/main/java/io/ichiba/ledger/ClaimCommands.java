@@ -178,6 +178,43 @@ public final class ClaimCommands {
         }
     }
 
+    /**
+     * Tells a granted claim it will be preempted at {@code at} (a recall's notice): reason {@code PREEMPT_NOTICE},
+     * still granted. An earlier notice stands.
+     */
+    public record NoticePreempt(long at) implements Command<Claim, Transition> {
+        /** The reason a noticed claim carries while it still holds its tokens. */
+        public static final String REASON = "PREEMPT_NOTICE";
+
+        @Override
+        public Outcome<Claim, Transition> apply(Claim c) {
+            if (c == null) {
+                return missing();
+            }
+            if (c.state() != ClaimState.GRANTED) {
+                return refuse(c, Rejection.Code.WRONG_STATE, "not granted");
+            }
+            if (c.preemptAt() != 0 && c.preemptAt() <= at) {
+                return Outcome.keep(new Transition(c, null));
+            }
+            return to(c.noticed(at, REASON));
+        }
+    }
+
+    /** Preempts a granted claim: state {@code PREEMPTED} with {@code why}; its tokens are returned next. */
+    public record Preempt(String why, long now) implements Command<Claim, Transition> {
+        @Override
+        public Outcome<Claim, Transition> apply(Claim c) {
+            if (c == null) {
+                return missing();
+            }
+            if (c.state() != ClaimState.GRANTED) {
+                return refuse(c, Rejection.Code.WRONG_STATE, "not granted");
+            }
+            return to(c.ended(ClaimState.PREEMPTED, why, now, false));
+        }
+    }
+
     /** Records that every hold of an ended claim has been returned. */
     public record MarkReturned() implements Command<Claim, Transition> {
         @Override

@@ -112,4 +112,74 @@ public final class Filters {
             return true;
         }
     }
+    /** Postings not yet final whose last move is older than {@code staleBefore}. */
+    public record PostingsInFlight(long staleBefore) implements Filter<Posting> {
+        @Override
+        public boolean test(Posting p) {
+            return !p.state().isFinal() && p.updatedAt() < staleBefore;
+        }
+    }
+
+    /** Final postings whose last move is older than {@code cutoff}. */
+    public record PurgeablePostings(long cutoff) implements Filter<Posting> {
+        @Override
+        public boolean test(Posting p) {
+            return p.state().isFinal() && p.updatedAt() < cutoff;
+        }
+    }
+
+    /** Accounts with legs applied but not settled. */
+    public record WithPendingLegs() implements Filter<Account> {
+        @Override
+        public boolean test(Account a) {
+            return !a.pending().isEmpty();
+        }
+    }
+
+    /** Journal entries with a leg on {@code account}. */
+    public record Touching(String account) implements Filter<JournalEntry> {
+        @Override
+        public boolean test(JournalEntry e) {
+            return e.touches(account);
+        }
+    }
+    /** Loans due to end at {@code now}, or ending. */
+    public record LoansDue(long now) implements Filter<Loan> {
+        @Override
+        public boolean test(Loan l) {
+            return l.state() == Loan.State.ENDING
+                    || ((l.state() == Loan.State.ACTIVE || l.state() == Loan.State.RECALLING) && l.dueAt() <= now);
+        }
+    }
+
+    /** Loans a tenant lends or borrows; only live ones if {@code liveOnly}. */
+    public record LoansOf(String tenant, boolean liveOnly) implements Filter<Loan> {
+        @Override
+        public boolean test(Loan l) {
+            return (tenant == null || tenant.equals(l.lender()) || tenant.equals(l.borrower()))
+                    && (!liveOnly || l.state() != Loan.State.ENDED);
+        }
+    }
+
+    /** Granted claims of {@code tenant} that hold {@code kind}. */
+    public record GrantedHolding(String tenant, String kind) implements Filter<Claim> {
+        @Override
+        public boolean test(Claim c) {
+            return c.state() == ClaimState.GRANTED && c.tenant().equals(tenant) && c.bundle().amounts().containsKey(kind);
+        }
+    }
+    /** Loans made by fills of order {@code orderId} (as bid or offer). */
+    public record LoansOfOrder(String orderId) implements Filter<Loan> {
+        @Override
+        public boolean test(Loan l) {
+            return orderId.equals(l.bidId()) || orderId.equals(l.offerId());
+        }
+    }
+    /** Loans that ended before {@code cutoff}. */
+    public record PurgeableLoans(long cutoff) implements Filter<Loan> {
+        @Override
+        public boolean test(Loan l) {
+            return l.state() == Loan.State.ENDED && l.endedAt() < cutoff;
+        }
+    }
 }

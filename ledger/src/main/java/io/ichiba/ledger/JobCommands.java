@@ -130,6 +130,8 @@ public final class JobCommands {
                         j.startedAt(), now));
                 case RELEASED -> to(j.to(JobState.FAILED, j.node(), "CLAIM_RELEASED", j.cancelRequested(), null,
                         j.startedAt(), now));
+                case PREEMPTED -> to(j.to(JobState.FAILED, j.node(), "PREEMPTED", j.cancelRequested(), null,
+                        j.startedAt(), now));
                 default -> refuse(j, "claim has not ended");
             };
         }

@@ -69,8 +69,9 @@ public final class LeaseReaper {
     }
 
     /**
-     * Returns orphan holds in this member's places and purges old ended claims and jobs: reads every holder's claim,
-     * so it runs less often than {@link #sweepLeases}.
+     * Returns orphan holds in this member's places, purges old ended claims and jobs, and finishes postings whose
+     * poster died ({@link Accounts#recover}): reads every holder's claim, so it runs less often than
+     * {@link #sweepLeases}.
      */
     public Sweep sweepOrphans() {
         int orphans = returnOrphans(store.nodes()) + returnOrphans(store.locks()) + returnOrphans(store.tenants());
@@ -85,6 +86,7 @@ public final class LeaseReaper {
         for (String id : store.jobs().localKeys(new Filters.PurgeableJobs(cutoff))) {
             store.jobs().execute(id, new JobCommands.Purge(cutoff));
         }
+        ledger.accounts().recover();
         return new Sweep(0, 0, orphans, purged);
     }
 

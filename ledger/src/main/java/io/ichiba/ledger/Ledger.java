@@ -29,12 +29,31 @@ public final class Ledger {
     private final Store store;
     private final Clock clock;
     private final LedgerSettings settings;
+    private final Accounts accounts;
+    private final Exchange exchange;
+
+    /** Creates the ledger over {@code store}, reading time from {@code clock}, with the default market settings. */
+    public Ledger(Store store, Clock clock, LedgerSettings settings) {
+        this(store, clock, settings, MarketSettings.defaults());
+    }
 
     /** Creates the ledger over {@code store}, reading time from {@code clock}. */
-    public Ledger(Store store, Clock clock, LedgerSettings settings) {
+    public Ledger(Store store, Clock clock, LedgerSettings settings, MarketSettings market) {
         this.store = store;
         this.clock = clock;
         this.settings = settings;
+        this.accounts = new Accounts(store, clock, settings);
+        this.exchange = new Exchange(this, market);
+    }
+
+    /** Returns the market. */
+    public Exchange exchange() {
+        return exchange;
+    }
+
+    /** Returns the credit accounts and their journal. */
+    public Accounts accounts() {
+        return accounts;
     }
 
     /** Returns the store. */
@@ -76,9 +95,12 @@ public final class Ledger {
                 : Result.rejected(Rejection.Code.ALREADY_EXISTS, "kind " + name + " already exists");
     }
 
-    /** Creates a tenant with its quota; an existing id is a conflict. */
+    /** Creates a tenant with its quota and its credit account (balance 0, no credit); an existing id is a conflict. */
     public Result<TenantState> createTenant(String id, Map<String, Long> quota) {
         Rejection bad = checkName("tenant", id);
+        if (bad == null && Loan.HOUSE.equals(id)) {
+            bad = Rejection.of(Rejection.Code.INVALID, "tenant name '" + id + "' is reserved for the house");
+        }
         if (bad == null) {
             bad = checkKinds(quota.keySet(), "quota");
         }
@@ -87,8 +109,11 @@ public final class Ledger {
         }
         TenantState t = new TenantState(id, Amounts.of(quota), Holdings.empty(), clock.millis());
         boolean created = store.tenants().execute(id, new CreateNew<>(t));
-        return created ? Result.ok(t)
-                : Result.rejected(Rejection.Code.ALREADY_EXISTS, "tenant " + id + " already exists");
+        if (!created) {
+            return Result.rejected(Rejection.Code.ALREADY_EXISTS, "tenant " + id + " already exists");
+        }
+        accounts.open(id);
+        return Result.ok(t);
     }
 
     /**
@@ -117,6 +142,22 @@ public final class Ledger {
     public void issueTenantToken(String id, String tokenHash) {
         store.principals().execute(tokenHash, new CreateIfAbsent<>(
                 new Principal(Principal.Role.TENANT, id, clock.millis())));
+    }
+
+    /**
+     * Sets the most {@code tenant} may lend and offer of each kind at once (the whole map is replaced; a kind
+     * absent has no limit beyond the tenant's quota). What is lent already stays lent.
+     */
+    public Result<TenantState> setLendingLimit(String tenant, Map<String, Long> limit) {
+        Rejection bad = checkKinds(limit.keySet(), "lendingLimit");
+        if (bad == null) {
+            bad = checkAmounts(limit, "lendingLimit");
+        }
+        if (bad != null) {
+            return Result.rejected(bad);
+        }
+        TenantState t = store.tenants().execute(tenant, new MarketCommands.SetLendingLimit(Amounts.copyOf(limit)));
+        return t == null ? Result.rejected(Rejection.Code.NOT_FOUND, "no tenant " + tenant) : Result.ok(t);
     }
 
     /** Creates a cluster-wide lock with {@code permits} permits; an existing name is a conflict. */
@@ -159,23 +200,33 @@ public final class Ledger {
 
     // ---------------------------------------------------------------- claims
 
-    /**
-     * Validates and queues a claim. A claim that can never fit — larger than any node's capacity, or than
-     * the tenant's whole quota — is refused with {@code NEVER_FITS}. Submitting the same id again answers
-     * the claim as stored (the id is derived from the idempotency key when there is one).
-     */
+    /** Validates and queues a claim funded by its tenant's own and borrowed quota. */
     public Result<Claim> submit(String id, String tenant, Bundle bundle, int priority, long leaseSeconds,
                                 String requestedNode) {
+        return submit(id, tenant, bundle, priority, leaseSeconds, requestedNode, Funding.QUOTA_ONLY);
+    }
+
+    /**
+     * Validates, funds and queues a claim. A claim that can never fit — larger than any node's capacity, or (funded
+     * by quota alone) than the tenant's whole quota — is refused with {@code NEVER_FITS}; one whose purchase the
+     * tenant cannot pay for now, or whose bids it cannot put up, with {@code INSUFFICIENT_CREDIT}. Submitting the
+     * same id again answers the claim as stored (the id is derived from the idempotency key when there is one).
+     */
+    public Result<Claim> submit(String id, String tenant, Bundle bundle, int priority, long leaseSeconds,
+                                String requestedNode, Funding funding) {
         Claim existing = store.claims().get(id);
         if (existing != null) {
             return existing.tenant().equals(tenant) ? Result.ok(existing)
                     : Result.rejected(Rejection.Code.ALREADY_EXISTS, "claim id " + id + " is taken");
         }
-        Rejection bad = validate(tenant, bundle, leaseSeconds, requestedNode);
+        Rejection bad = validate(tenant, bundle, leaseSeconds, requestedNode, funding);
+        if (bad == null) {
+            bad = exchange.fund(id, tenant, bundle, leaseSeconds, funding);
+        }
         if (bad != null) {
             return Result.rejected(bad);
         }
-        Claim c = Claim.queued(id, tenant, bundle, priority, leaseSeconds, requestedNode, clock.millis());
+        Claim c = Claim.queued(id, tenant, bundle, priority, leaseSeconds, requestedNode, clock.millis(), funding);
         return Result.ok(store.claims().execute(id, new CreateIfAbsent<>(c)));
     }
 
@@ -184,6 +235,11 @@ public final class Ledger {
      * could ever fit. Returns {@code null} when it may be queued.
      */
     public Rejection validate(String tenant, Bundle bundle, long leaseSeconds, String requestedNode) {
+        return validate(tenant, bundle, leaseSeconds, requestedNode, Funding.QUOTA_ONLY);
+    }
+
+    /** As {@link #validate(String, Bundle, long, String)}; a claim that may buy or borrow may exceed its quota. */
+    public Rejection validate(String tenant, Bundle bundle, long leaseSeconds, String requestedNode, Funding funding) {
         if (leaseSeconds < 1 || leaseSeconds > settings.maxLeaseSeconds()) {
             return Rejection.of(Rejection.Code.INVALID, "leaseSeconds must be between 1 and "
                     + settings.maxLeaseSeconds());
@@ -193,19 +249,21 @@ public final class Ledger {
             return Rejection.of(Rejection.Code.NOT_FOUND, "no tenant " + tenant);
         }
         Rejection bad = checkKinds(bundle.amounts().keySet(), "bundle");
-        return bad != null ? bad : checkFits(t, bundle, requestedNode);
+        return bad != null ? bad : checkFits(t, bundle, requestedNode, funding.mode() == Funding.Mode.QUOTA);
     }
 
-    private Rejection checkFits(TenantState t, Bundle bundle, String requestedNode) {
+    private Rejection checkFits(TenantState t, Bundle bundle, String requestedNode, boolean quotaOnly) {
         for (String lock : bundle.locks()) {
             if (store.locks().get(lock) == null) {
                 return Rejection.of(Rejection.Code.NO_SUCH_LOCK, "no lock named " + lock);
             }
         }
         for (var e : bundle.amounts().entrySet()) {
-            if (e.getValue() > t.quota(e.getKey())) {
+            long whole = Math.addExact(t.quota(e.getKey()), t.borrowed(e.getKey()));
+            if (quotaOnly && e.getValue() > whole) {
                 return Rejection.of(Rejection.Code.NEVER_FITS, "bundle." + e.getKey() + " = " + e.getValue()
-                        + " exceeds tenant " + t.id() + "'s whole quota of " + t.quota(e.getKey()));
+                        + " exceeds tenant " + t.id() + "'s whole quota of " + whole + " (own "
+                        + t.quota(e.getKey()) + ", borrowed " + t.borrowed(e.getKey()) + ")");
             }
         }
         if (!bundle.nodeLocal()) {

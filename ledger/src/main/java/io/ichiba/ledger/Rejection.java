@@ -38,6 +38,14 @@ public record Rejection(Code code, String detail) implements Serializable {
         LEASE_EXPIRED,
         /** A claim that has waited past the aging bound needs these pools first: no backfill on them. */
         BACKFILL_BLOCKED,
+        /** An offer lends more than its owner may lend: quota it uses, lends or offers already, or past its limit. */
+        NOT_LENDABLE,
+        /** The price to pay is above the most the claim pays (the claim waits). */
+        PRICE,
+        /** An account would go below its credit limit (nothing moved). */
+        INSUFFICIENT_CREDIT,
+        /** Another request is doing the same thing right now (ask again in a moment). */
+        IN_PROGRESS,
         /** The request is invalid. */
         INVALID
     }

@@ -7,7 +7,7 @@ package io.ichiba.ledger;
  * @param rejection why not, or {@code null}
  * @param <T>       the value type
  */
-public record Result<T>(T value, Rejection rejection) {
+public record Result<T>(T value, Rejection rejection) implements java.io.Serializable {
 
     /** An accepted result. */
     public static <T> Result<T> ok(T value) {

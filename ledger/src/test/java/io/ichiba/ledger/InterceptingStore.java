@@ -77,6 +77,36 @@ public final class InterceptingStore implements Store {
     }
 
     @Override
+    public Table<Account> accounts() {
+        return new Intercepted<>("accounts", inner.accounts());
+    }
+
+    @Override
+    public Table<Posting> postings() {
+        return new Intercepted<>("postings", inner.postings());
+    }
+
+    @Override
+    public Table<JournalEntry> journal() {
+        return new Intercepted<>("journal", inner.journal());
+    }
+
+    @Override
+    public Table<Book> books() {
+        return new Intercepted<>("books", inner.books());
+    }
+
+    @Override
+    public Table<OrderRef> orders() {
+        return new Intercepted<>("orders", inner.orders());
+    }
+
+    @Override
+    public Table<Loan> loans() {
+        return new Intercepted<>("loans", inner.loans());
+    }
+
+    @Override
     public Table<Principal> principals() {
         return inner.principals();
     }

@@ -24,7 +24,7 @@ class LedgerRecordsTest {
     }
 
     private static Claim queued() {
-        return Claim.queued("c1", "acme", memory(100, "db"), 0, 60, null, T0);
+        return Claim.queued("c1", "acme", memory(100, "db"), 0, 60, null, T0, null);
     }
 
     private static <R> R run(Command<Claim, R> cmd, Claim c) {

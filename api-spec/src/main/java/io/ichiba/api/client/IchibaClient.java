@@ -18,7 +18,8 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * A client of the broker's REST API: node reports, pools, claims and jobs, one HTTP request per call.
+ * A client of the broker's REST API: node reports, pools, claims, jobs, credits and the market, one HTTP request
+ * per call.
  *
  * <p>Build one per broker address and share it: it is immutable and thread-safe, and its
  * {@link HttpClient} keeps connections open between calls.
@@ -45,6 +46,16 @@ public final class IchibaClient {
     private static final JavaType JOB = Wire.JSON.getTypeFactory().constructType(Model.Job.class);
     private static final JavaType JOBS = Wire.JSON.getTypeFactory()
             .constructType(new TypeReference<Model.Items<Model.Job>>() { });
+    private static final JavaType MINTED = Wire.JSON.getTypeFactory().constructType(Model.Minted.class);
+    private static final JavaType TENANT_ACCOUNT = Wire.JSON.getTypeFactory().constructType(Model.TenantAccount.class);
+    private static final JavaType STATEMENT = Wire.JSON.getTypeFactory().constructType(Model.Statement.class);
+    private static final JavaType ACCOUNTS = Wire.JSON.getTypeFactory().constructType(Model.AccountList.class);
+    private static final JavaType ORDER = Wire.JSON.getTypeFactory().constructType(Model.Order.class);
+    private static final JavaType MARKET = Wire.JSON.getTypeFactory().constructType(Model.Market.class);
+    private static final JavaType HISTORY = Wire.JSON.getTypeFactory().constructType(Model.MarketHistory.class);
+    private static final JavaType LOAN = Wire.JSON.getTypeFactory().constructType(Model.Loan.class);
+    private static final JavaType LOANS = Wire.JSON.getTypeFactory()
+            .constructType(new TypeReference<Model.Items<Model.Loan>>() { });
     private static final int MAX_DETAIL = 300;
 
     private final URI base;
@@ -127,6 +138,24 @@ public final class IchibaClient {
     public Model.Claim submitClaim(Model.ClaimCreate claim, String idempotencyKey) {
         Objects.requireNonNull(claim, "claim");
         return send("POST", "/v1/claims", claim, idempotencyKey, requestTimeout, CLAIM);
+    }
+
+    /**
+     * Claims a bundle of tokens paid for as {@code funding} says: {@code QUOTA} (own and borrowed quota),
+     * {@code BORROW} (also bids on the book for what the quota lacks, at most {@code maxPrice}), {@code BUY} (also
+     * buys what it lacks from the house at the spot price when its turn comes), {@code urgent} (with {@code BUY}:
+     * buys the whole bundle at the urgent price and goes ahead of the queue). A purchase or bid the tenant cannot
+     * pay for is refused (status 409, {@code INSUFFICIENT_CREDIT}); see {@link #submitClaim(Model.ClaimCreate,
+     * String)}.
+     *
+     * @param claim          what to claim; its own {@code funding} is replaced
+     * @param funding        how it is paid for, or {@code null} for own and borrowed quota
+     * @param idempotencyKey as for {@link #submitClaim(Model.ClaimCreate, String)}: with it, a retry buys or bids once
+     */
+    public Model.Claim submitClaim(Model.ClaimCreate claim, Model.Funding funding, String idempotencyKey) {
+        Objects.requireNonNull(claim, "claim");
+        return submitClaim(new Model.ClaimCreate(claim.bundle(), claim.priority(), claim.leaseSeconds(), claim.node(),
+                funding), idempotencyKey);
     }
 
     /** One claim, as it is now ({@code GET /v1/claims/{id}}). */
@@ -268,6 +297,232 @@ public final class IchibaClient {
     public Model.Job finishJob(String id, Model.JobFinish finish) {
         Objects.requireNonNull(finish, "finish");
         return send("POST", "/v1/jobs/" + segment(id, "id") + "/finish", finish, null, requestTimeout, JOB);
+    }
+
+    // ---------------------------------------------------------------- credits
+
+    /**
+     * Mints credits for a tenant ({@code POST /v1/tenants/{id}/credits}; the operator only): one journal entry
+     * from the issue account to the tenant's.
+     *
+     * @param tenant         the tenant
+     * @param amount         credits, minor units (1 to 10^15)
+     * @param memo           what they are for (shown on the statement), or {@code null}
+     * @param idempotencyKey makes a retry of this call return the first answer and mint nothing again; the entry's
+     *                       id is derived from it. {@code null} for none (then a retry after an
+     *                       {@link IchibaIoException} may mint twice)
+     * @return the entry and the tenant's balance after it
+     */
+    public Model.Minted mint(String tenant, long amount, String memo, String idempotencyKey) {
+        return send("POST", "/v1/tenants/" + segment(tenant, "tenant") + "/credits",
+                new Model.CreditMint(amount, memo), idempotencyKey, requestTimeout, MINTED);
+    }
+
+    /**
+     * Sets a tenant's credit limit ({@code PATCH /v1/tenants/{id}}; the operator only): how far below zero its
+     * balance may go. A limit the tenant is already past is refused (status 409, {@code INSUFFICIENT_CREDIT}).
+     *
+     * @return the tenant's account with the new limit
+     */
+    public Model.TenantAccount setCreditLimit(String tenant, long creditLimit) {
+        return send("PATCH", "/v1/tenants/" + segment(tenant, "tenant"), new Model.TenantUpdate(creditLimit), null,
+                requestTimeout, TENANT_ACCOUNT);
+    }
+
+    /** A tenant's credit account and quota ({@code GET /v1/tenants/{id}/account}; that tenant or the operator). */
+    public Model.TenantAccount account(String tenant) {
+        return send("GET", "/v1/tenants/" + segment(tenant, "tenant") + "/account", null, null, requestTimeout,
+                TENANT_ACCOUNT);
+    }
+
+    /**
+     * One page of a tenant's statement, oldest line first ({@code GET /v1/tenants/{id}/statement}; that tenant or
+     * the operator).
+     *
+     * @param from   the earliest time (inclusive), or {@code null}
+     * @param to     the latest time (exclusive), or {@code null}
+     * @param cursor a previous page's {@link Model.Statement#next()}, or {@code null} for the first page
+     * @param limit  lines per page, 1 to 1000; {@code null} for the broker's default (100)
+     */
+    public Model.Statement statement(String tenant, java.time.Instant from, java.time.Instant to, String cursor,
+                                     Integer limit) {
+        if (limit != null && (limit < 1 || limit > 1000)) {
+            throw new IllegalArgumentException("limit must be 1 to 1000, was " + limit);
+        }
+        StringBuilder q = new StringBuilder();
+        if (from != null) {
+            q.append("&from=").append(segment(from.toString(), "from"));
+        }
+        if (to != null) {
+            q.append("&to=").append(segment(to.toString(), "to"));
+        }
+        if (cursor != null) {
+            q.append("&cursor=").append(segment(cursor, "cursor"));
+        }
+        if (limit != null) {
+            q.append("&limit=").append(limit);
+        }
+        String query = q.length() == 0 ? "" : "?" + q.substring(1);
+        return send("GET", "/v1/tenants/" + segment(tenant, "tenant") + "/statement" + query, null, null,
+                requestTimeout, STATEMENT);
+    }
+
+    /** Every credit account and what was minted ({@code GET /v1/accounts}; the operator only). */
+    public Model.AccountList accounts() {
+        return send("GET", "/v1/accounts", null, null, requestTimeout, ACCOUNTS);
+    }
+
+    /**
+     * Sets the most a tenant may lend and offer of each kind at once ({@code PATCH /v1/tenants/{id}}; the operator
+     * only). The map replaces the whole limit; a kind absent has no limit beyond the tenant's quota.
+     *
+     * @return the tenant's account with the new limit
+     */
+    public Model.TenantAccount setLendingLimit(String tenant, Map<String, Long> lendingLimit) {
+        Objects.requireNonNull(lendingLimit, "lendingLimit");
+        return send("PATCH", "/v1/tenants/" + segment(tenant, "tenant"), new Model.TenantUpdate(null, lendingLimit),
+                null, requestTimeout, TENANT_ACCOUNT);
+    }
+
+    // ---------------------------------------------------------------- market
+
+    /**
+     * Offers to lend quota ({@code POST /v1/market/offers}; a tenant): {@code amount} of {@code kind} for up to
+     * {@code durationSeconds} at {@code minPrice} or more per unit-hour. The amount is set aside at once; the offer
+     * matches resting bids (at their price) and the rest rests until it fills, is cancelled or expires. Quota the
+     * tenant may not lend is refused (status 409, {@code NOT_LENDABLE}).
+     *
+     * @param idempotencyKey makes a retry return the first answer and place nothing again (the order's id is
+     *                       derived from it); {@code null} for none
+     * @return the offer, with the fills it made
+     */
+    public Model.Order placeOffer(Model.OfferCreate offer, String idempotencyKey) {
+        Objects.requireNonNull(offer, "offer");
+        return send("POST", "/v1/market/offers", offer, idempotencyKey, requestTimeout, ORDER);
+    }
+
+    /**
+     * Bids to borrow quota ({@code POST /v1/market/bids}; a tenant): {@code amount} of {@code kind} for
+     * {@code durationSeconds} at {@code maxPrice} or less per unit-hour. The most it can cost
+     * ({@code maxPrice × amount × durationSeconds / 3600}, rounded up) goes into escrow at once; one the tenant
+     * cannot pay for is refused (status 409, {@code INSUFFICIENT_CREDIT}). Fills pay the resting offer's price; the
+     * unspent part of the hold returns when the bid ends.
+     *
+     * @param idempotencyKey makes a retry return the first answer and hold nothing again; {@code null} for none
+     * @return the bid, with the fills it made
+     */
+    public Model.Order placeBid(Model.BidCreate bid, String idempotencyKey) {
+        Objects.requireNonNull(bid, "bid");
+        return send("POST", "/v1/market/bids", bid, idempotencyKey, requestTimeout, ORDER);
+    }
+
+    /** One of the caller's offers, with its fills ({@code GET /v1/market/offers/{id}}). */
+    public Model.Order offer(String id) {
+        return send("GET", "/v1/market/offers/" + segment(id, "id"), null, null, requestTimeout, ORDER);
+    }
+
+    /** One of the caller's bids, with its fills ({@code GET /v1/market/bids/{id}}). */
+    public Model.Order bid(String id) {
+        return send("GET", "/v1/market/bids/" + segment(id, "id"), null, null, requestTimeout, ORDER);
+    }
+
+    /**
+     * Cancels an offer's unfilled part ({@code DELETE /v1/market/offers/{id}}; its owner): the rest of its earmark
+     * returns, what is lent stays lent. An offer already final is answered as it is.
+     *
+     * @param idempotencyKey makes a retry return the first answer; {@code null} for none
+     */
+    public Model.Order cancelOffer(String id, String idempotencyKey) {
+        return send("DELETE", "/v1/market/offers/" + segment(id, "id"), null, idempotencyKey, requestTimeout, ORDER);
+    }
+
+    /**
+     * Cancels a bid's unfilled part ({@code DELETE /v1/market/bids/{id}}; its owner): the unspent part of its hold
+     * returns from escrow. A bid already final is answered as it is.
+     *
+     * @param idempotencyKey makes a retry return the first answer; {@code null} for none
+     */
+    public Model.Order cancelBid(String id, String idempotencyKey) {
+        return send("DELETE", "/v1/market/bids/" + segment(id, "id"), null, idempotencyKey, requestTimeout, ORDER);
+    }
+
+    /**
+     * A kind's market: ten price levels a side, the spot and urgent prices, the last trade
+     * ({@code GET /v1/market/{kind}}; any caller).
+     */
+    public Model.Market market(String kind) {
+        return send("GET", "/v1/market/" + segment(kind, "kind"), null, null, requestTimeout, MARKET);
+    }
+
+    /**
+     * A kind's market with {@code levels} price levels a side ({@code GET /v1/market/{kind}?levels=…}).
+     *
+     * @param levels 0 to 100
+     */
+    public Model.Market market(String kind, int levels) {
+        if (levels < 0 || levels > 100) {
+            throw new IllegalArgumentException("levels must be 0 to 100, was " + levels);
+        }
+        return send("GET", "/v1/market/" + segment(kind, "kind") + "?levels=" + levels, null, null, requestTimeout,
+                MARKET);
+    }
+
+    /**
+     * A kind's spot prices and trades over {@code [from, to)} in buckets of {@code stepSeconds}
+     * ({@code GET /v1/market/{kind}/history}).
+     *
+     * @param from        the start (inclusive), or {@code null} for an hour before {@code to}
+     * @param to          the end (exclusive), or {@code null} for now
+     * @param stepSeconds the bucket width, 1 to 31536000 (at most 10 000 buckets)
+     */
+    public Model.MarketHistory marketHistory(String kind, java.time.Instant from, java.time.Instant to,
+                                             long stepSeconds) {
+        if (stepSeconds < 1 || stepSeconds > 31_536_000) {
+            throw new IllegalArgumentException("stepSeconds must be 1 to 31536000, was " + stepSeconds);
+        }
+        StringBuilder q = new StringBuilder("?step=").append(stepSeconds);
+        if (from != null) {
+            q.append("&from=").append(segment(from.toString(), "from"));
+        }
+        if (to != null) {
+            q.append("&to=").append(segment(to.toString(), "to"));
+        }
+        return send("GET", "/v1/market/" + segment(kind, "kind") + "/history" + q, null, null, requestTimeout,
+                HISTORY);
+    }
+
+    /**
+     * The loans the caller lends or borrows, oldest first; the operator's token sees every loan
+     * ({@code GET /v1/loans}). Loans bought from the house have the lender {@code house}.
+     *
+     * @param all also the loans that have ended (kept for the retention time)
+     */
+    public List<Model.Loan> loans(boolean all) {
+        Model.Items<Model.Loan> items = send("GET", all ? "/v1/loans?all=true" : "/v1/loans", null, null,
+                requestTimeout, LOANS);
+        return items.items();
+    }
+
+    /** One loan: its lender, its borrower or the operator ({@code GET /v1/loans/{id}}). */
+    public Model.Loan loan(String id) {
+        return send("GET", "/v1/loans/" + segment(id, "id"), null, null, requestTimeout, LOAN);
+    }
+
+    /**
+     * Recalls a loan before its term ({@code POST /v1/loans/{id}/recall}; the lender only). The borrower's grants
+     * that would not fit without it are told at once ({@code PREEMPT_NOTICE}) and preempted at the deadline; escrow
+     * pays the lender for the time served, less the compensation for each grant preempted.
+     *
+     * @param noticeSeconds seconds until the loan ends (0: at once), or {@code null} for the broker's default
+     * @param idempotencyKey makes a retry return the first answer; {@code null} for none
+     * @return the loan, {@code RECALLING} (or {@code ENDED} after a notice of 0)
+     */
+    public Model.Loan recall(String id, Long noticeSeconds, String idempotencyKey) {
+        if (noticeSeconds != null && noticeSeconds < 0) {
+            throw new IllegalArgumentException("noticeSeconds must not be negative, was " + noticeSeconds);
+        }
+        return send("POST", "/v1/loans/" + segment(id, "id") + "/recall", new Model.Recall(noticeSeconds),
+                idempotencyKey, requestTimeout, LOAN);
     }
 
     @Override

@@ -21,6 +21,8 @@ public final class Api {
         ops.putAll(new PoolsApi(ctx).ops());
         ops.putAll(new ClaimsApi(ctx).ops());
         ops.putAll(new JobsApi(ctx).ops());
+        ops.putAll(new AccountsApi(ctx).ops());
+        ops.putAll(new MarketApi(ctx).ops());
         ops.putAll(new OpsApi(ctx, metrics, ready, member, clusterSize).ops());
         return ops;
     }

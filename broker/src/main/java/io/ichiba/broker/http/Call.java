@@ -30,6 +30,15 @@ public record Call(RoutingContext rc, Caller caller) {
         return p == null || p.isNull() ? null : String.valueOf(p.get());
     }
 
+    /**
+     * Returns a query parameter as the client sent it (URL-decoded once), or {@code null}. The validated value
+     * ({@link #query}) is decoded twice by vertx-openapi 5.0, which turns a {@code %2B} into a space; read values
+     * that may hold a {@code +} (times with an offset) here.
+     */
+    public String queryAsSent(String name) {
+        return rc.request().getParam(name);
+    }
+
     /** Returns a whole-number query parameter, or {@code dflt}. */
     public long queryLong(String name, long dflt) {
         RequestParameter p = validated().getQuery().get(name);

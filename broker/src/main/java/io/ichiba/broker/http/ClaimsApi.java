@@ -4,6 +4,7 @@ import io.ichiba.api.Model;
 import io.ichiba.ledger.Bundle;
 import io.ichiba.ledger.Claim;
 import io.ichiba.ledger.ClaimState;
+import io.ichiba.ledger.Funding;
 import io.ichiba.ledger.Result;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -48,6 +49,15 @@ final class ClaimsApi {
         return Bundle.of(amounts, locks);
     }
 
+    /** Parses a funding body (absent: own quota); the contract has checked its shape and ranges already. */
+    static Funding funding(JsonObject o) {
+        if (o == null) {
+            return Funding.QUOTA_ONLY;
+        }
+        return new Funding(Funding.Mode.valueOf(o.getString("mode", "QUOTA")), o.getLong("maxPrice", 0L),
+                o.getBoolean("urgent", false));
+    }
+
     private Future<Reply> create(Call call) {
         if (!call.caller().tenant()) {
             return Future.succeededFuture(Problems.forbidden("only a tenant claims tokens"));
@@ -60,13 +70,19 @@ final class ClaimsApi {
         } catch (IllegalArgumentException e) {
             return Future.succeededFuture(Problems.of(400, "INVALID_BUNDLE", e.getMessage()));
         }
+        Funding funding;
+        try {
+            funding = funding(body.getJsonObject("funding"));
+        } catch (IllegalArgumentException e) {
+            return Future.succeededFuture(Problems.of(400, "INVALID_FUNDING", e.getMessage()));
+        }
         String key = call.header(Idempotency.HEADER);
         String id = key == null ? UUID.randomUUID().toString()
                 : UUID.nameUUIDFromBytes((tenant + "\n" + key).getBytes(StandardCharsets.UTF_8)).toString();
         int priority = body.getInteger("priority", 0);
         long lease = body.getLong("leaseSeconds", 60L);
         String node = body.getString("node");
-        return ctx.blocking(() -> ctx.ledger().submit(id, tenant, bundle, priority, lease, node)).compose(r -> {
+        return ctx.blocking(() -> ctx.ledger().submit(id, tenant, bundle, priority, lease, node, funding)).compose(r -> {
             if (!r.ok()) {
                 return Future.succeededFuture(Problems.of(r.rejection()));
             }

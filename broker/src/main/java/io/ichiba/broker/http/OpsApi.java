@@ -12,7 +12,7 @@ import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 
-/** Health, readiness and the audit. */
+/** Health, readiness and the audit (holdings and credits). */
 final class OpsApi {
     private static final Logger LOG = LoggerFactory.getLogger(OpsApi.class);
     private final ApiContext ctx;
@@ -55,9 +55,11 @@ final class OpsApi {
                 r.drift().forEach(d -> LOG.warn("audit drift subject={} recorded={} live={} detail={}",
                         d.subject(), d.recorded(), d.live(), d.detail()));
             }
+            Model.CreditAudit credits = r.credits() == null ? null
+                    : new Model.CreditAudit(r.credits().minted(), r.credits().total(), r.credits().inFlight());
             return Reply.ok(new Model.Audit(r.ok(), r.drift().stream()
                     .map(d -> new Model.Drift(d.subject(), d.recorded(), d.live(), d.detail())).toList(),
-                    Views.time(r.checkedAt())));
+                    credits, Views.time(r.checkedAt())));
         });
     }
 }

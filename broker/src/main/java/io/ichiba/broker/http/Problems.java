@@ -10,9 +10,14 @@ import io.vertx.openapi.validation.ValidatorException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** RFC 9457 problem answers: every client error says what was wrong, and which field. */
 public final class Problems {
+    /** How vertx-openapi words a parameter that does not match its schema. */
+    private static final Pattern PARAMETER = Pattern.compile("The value of (\\w+) parameter (\\S+) is invalid");
+
     private Problems() {
     }
 
@@ -32,7 +37,9 @@ public final class Problems {
     public static Reply of(Rejection r) {
         int status = switch (r.code()) {
             case NOT_FOUND -> 404;
-            case ALREADY_EXISTS, WRONG_STATE, LEASE_EXPIRED -> 409;
+            // INSUFFICIENT_CREDIT: the request conflicts with the account's state (its balance and limit), and a
+            // later request may succeed once that changes; 402 is reserved by RFC 9110 and clients do not expect it
+            case ALREADY_EXISTS, WRONG_STATE, LEASE_EXPIRED, INSUFFICIENT_CREDIT, NOT_LENDABLE, PRICE, IN_PROGRESS -> 409;
             case INVALID -> 400;
             default -> 422;
         };
@@ -60,6 +67,12 @@ public final class Problems {
         if (cause instanceof SchemaValidationException sve) {
             List<Model.FieldError> errors = new ArrayList<>();
             collect(sve.getOutputUnit(), errors);
+            Matcher parameter = sve.getMessage() == null ? null : PARAMETER.matcher(sve.getMessage());
+            if (parameter != null && parameter.lookingAt()) {
+                // a path, query or header parameter: no body field to point at, so the detail names it
+                String why = errors.isEmpty() ? sve.getMessage() : errors.get(errors.size() - 1).message();
+                return of(400, "INVALID_REQUEST", parameter.group(1) + " parameter " + parameter.group(2) + ": " + why);
+            }
             String detail = errors.isEmpty() ? sve.getMessage() : mostSpecific(errors);
             return of(400, "INVALID_REQUEST", detail, errors);
         }

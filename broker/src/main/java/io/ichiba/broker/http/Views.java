@@ -1,14 +1,25 @@
 package io.ichiba.broker.http;
 
 import io.ichiba.api.Model;
+import io.ichiba.ledger.Account;
+import io.ichiba.ledger.Accounts;
 import io.ichiba.ledger.Claim;
 import io.ichiba.ledger.ClaimState;
 import io.ichiba.ledger.Job;
+import io.ichiba.ledger.JournalEntry;
 import io.ichiba.ledger.NodeState;
 import io.ichiba.ledger.PoolView;
 import io.ichiba.ledger.TenantState;
+import io.ichiba.ledger.Book;
+import io.ichiba.ledger.Funding;
+import io.ichiba.ledger.Loan;
+import io.ichiba.ledger.MarketOrder;
+import io.ichiba.pricing.PriceHistory;
+import io.ichiba.pricing.PriceLevel;
+import io.ichiba.pricing.Side;
 
 import java.time.Instant;
+import java.util.List;
 
 /** Maps ledger records to wire records. */
 final class Views {
@@ -17,12 +28,16 @@ final class Views {
 
     static Model.Claim claim(Claim c) {
         ClaimState visible = c.state().visible();
-        String reason = visible == ClaimState.GRANTED ? null : c.reason();
+        boolean noticed = visible == ClaimState.GRANTED && c.preemptAt() != 0;
+        String reason = visible == ClaimState.GRANTED && !noticed ? null : c.reason();
+        Funding f = c.funding();
         return new Model.Claim(c.id(), c.tenant(), Model.ClaimState.valueOf(visible.name()), reason,
                 visible == ClaimState.QUEUED ? null : c.node(),
                 Model.Bundle.of(c.bundle().amounts(), c.bundle().locks()), c.priority(), c.leaseSeconds(),
                 time(c.createdAt()), visible == ClaimState.QUEUED ? null : time(c.grantedAt()),
-                visible == ClaimState.QUEUED ? null : time(c.leaseExpiresAt()), time(c.endedAt()));
+                visible == ClaimState.QUEUED ? null : time(c.leaseExpiresAt()), time(c.endedAt()),
+                time(c.preemptAt()), new Model.Funding(f.mode().name(), f.maxPrice() == 0 ? null : f.maxPrice(),
+                f.urgent()));
     }
 
     static Model.Job job(Job j) {
@@ -43,6 +58,69 @@ final class Views {
 
     static Model.Tenant tenant(TenantState t) {
         return new Model.Tenant(t.id(), t.quota(), t.holdings().totals(), time(t.createdAt()));
+    }
+
+    /** The tenant's account view; a tenant without an account yet (none was opened) shows an empty one. */
+    static Model.TenantAccount tenantAccount(TenantState t, Account a, List<MarketOrder> open) {
+        Account acc = a != null ? a : Account.open(Account.ofTenant(t.id()), Account.Type.TENANT, 0);
+        java.util.TreeMap<String, Long> offered = new java.util.TreeMap<>();
+        t.earmarks().values().forEach(e -> offered.merge(e.kind(), e.amount(), Long::sum));
+        return new Model.TenantAccount(t.id(), acc.balance(), acc.available(), acc.creditLimit(), t.quota(),
+                t.borrowed(), t.lent(), offered, t.lendingLimit(),
+                open.stream().filter(o -> o.side() == Side.OFFER).map(Views::summary).toList(),
+                open.stream().filter(o -> o.side() == Side.BID).map(Views::summary).toList());
+    }
+
+    static Model.OrderSummary summary(MarketOrder o) {
+        return new Model.OrderSummary(o.id(), o.side().name(), o.kind(), o.amount(), o.filled(), o.limitPrice(),
+                o.state().name());
+    }
+
+    static Model.Order order(MarketOrder o, List<Loan> fills) {
+        boolean bid = o.side() == Side.BID;
+        return new Model.Order(o.id(), o.side().name(), o.owner(), o.kind(), o.amount(), o.filled(),
+                o.durationSeconds(), o.limitPrice(), o.goodUntil() == Long.MAX_VALUE ? null : time(o.goodUntil()),
+                o.state().name(), o.rejection() == null ? null : o.rejection().detail(), bid ? o.hold() : null,
+                bid ? o.spent() : null, o.forClaim(), time(o.createdAt()), time(o.endedAt()),
+                fills.stream().map(l -> new Model.Fill(l.id(), l.amount(), l.price(), l.cost(), time(l.startedAt())))
+                        .toList());
+    }
+
+    static Model.Loan loan(Loan l) {
+        return new Model.Loan(l.id(), l.kind(), l.lender(), l.borrower(), l.amount(), l.price(), l.cost(),
+                l.state().name(), time(l.startedAt()), time(l.endsAt()), time(l.recallDeadline()), time(l.endedAt()),
+                l.endReason(), List.copyOf(l.preempted()));
+    }
+
+    static Model.Market market(Book.View v, long urgentPrice, long spot) {
+        return new Model.Market(v.kind(), spot, urgentPrice, v.lastTradeAt() == 0 ? null : v.lastTradePrice(),
+                time(v.lastTradeAt()), levels(v.depth().bids()), levels(v.depth().offers()), v.resting());
+    }
+
+    private static List<Model.PriceLevel> levels(List<PriceLevel> levels) {
+        return levels.stream().map(l -> new Model.PriceLevel(l.price(), l.amount(), l.orders())).toList();
+    }
+
+    static Model.HistoryBucket bucket(PriceHistory.Bucket b) {
+        boolean spot = b.spotSamples() > 0;
+        return new Model.HistoryBucket(time(b.start()), time(b.end()), b.spotSamples(), spot ? b.open() : null,
+                spot ? b.high() : null, spot ? b.low() : null, spot ? b.close() : null, b.trades(), b.tradeVolume(),
+                b.trades() > 0 ? b.lastTradePrice() : null);
+    }
+
+    static Model.Account account(Account a) {
+        String tenant = a.type() == Account.Type.TENANT ? a.id().substring(a.id().indexOf(':') + 1) : null;
+        return new Model.Account(a.id(), a.type().name(), tenant, a.balance(), a.available(), a.creditLimit());
+    }
+
+    /** An entry as {@code account} sees it: its leg there is the amount. */
+    static Model.Entry entry(JournalEntry e, String account) {
+        return new Model.Entry(e.id(), time(e.time()), e.reason().name(), e.memo(), e.ref(), e.amountFor(account));
+    }
+
+    static Model.StatementLine line(Accounts.Line l) {
+        return new Model.StatementLine(l.entryId(), time(l.time()), l.reason().name(), l.memo(), l.ref(), l.amount(),
+                l.balance());
     }
 
     static Instant time(long epochMillis) {

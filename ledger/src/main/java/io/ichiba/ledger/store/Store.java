@@ -1,12 +1,18 @@
 package io.ichiba.ledger.store;
 
+import io.ichiba.ledger.Account;
 import io.ichiba.ledger.AgentRecord;
+import io.ichiba.ledger.Book;
 import io.ichiba.ledger.Claim;
 import io.ichiba.ledger.IdempotencyRecord;
 import io.ichiba.ledger.Job;
+import io.ichiba.ledger.JournalEntry;
 import io.ichiba.ledger.KindDef;
+import io.ichiba.ledger.Loan;
 import io.ichiba.ledger.LockState;
 import io.ichiba.ledger.NodeState;
+import io.ichiba.ledger.OrderRef;
+import io.ichiba.ledger.Posting;
 import io.ichiba.ledger.Principal;
 import io.ichiba.ledger.TenantState;
 
@@ -41,6 +47,24 @@ public interface Store extends AutoCloseable {
 
     /** Operator-defined kinds, by name. */
     Table<KindDef> kinds();
+
+    /** Credit accounts, by account id ({@code tenant:<id>}, {@code house}, {@code escrow}, {@code issue}). */
+    Table<Account> accounts();
+
+    /** The postings that drive journal entries across accounts, by entry id. */
+    Table<Posting> postings();
+
+    /** The journal: entries written once, by entry id. */
+    Table<JournalEntry> journal();
+
+    /** The market of each kind (mutable: changed and read only through commands), by kind. */
+    Table<Book> books();
+
+    /** Where each order lives, by order id. */
+    Table<OrderRef> orders();
+
+    /** Loans made by trades, by loan id. */
+    Table<Loan> loans();
 
     /** First answers to requests with an idempotency key, by caller and key. */
     Table<IdempotencyRecord> idempotency();

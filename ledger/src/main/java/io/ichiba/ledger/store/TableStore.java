@@ -1,12 +1,18 @@
 package io.ichiba.ledger.store;
 
+import io.ichiba.ledger.Account;
 import io.ichiba.ledger.AgentRecord;
+import io.ichiba.ledger.Book;
 import io.ichiba.ledger.Claim;
 import io.ichiba.ledger.IdempotencyRecord;
 import io.ichiba.ledger.Job;
+import io.ichiba.ledger.JournalEntry;
 import io.ichiba.ledger.KindDef;
+import io.ichiba.ledger.Loan;
 import io.ichiba.ledger.LockState;
 import io.ichiba.ledger.NodeState;
+import io.ichiba.ledger.OrderRef;
+import io.ichiba.ledger.Posting;
 import io.ichiba.ledger.Principal;
 import io.ichiba.ledger.TenantState;
 
@@ -28,6 +34,12 @@ public abstract class TableStore implements Store {
     private final Table<AgentRecord> agents;
     private final Table<KindDef> kinds;
     private final Table<IdempotencyRecord> idempotency;
+    private final Table<Account> accounts;
+    private final Table<Posting> postings;
+    private final Table<JournalEntry> journal;
+    private final Table<Book> books;
+    private final Table<OrderRef> orders;
+    private final Table<Loan> loans;
 
     /** Creates every table through {@code tables}. */
     protected TableStore(Tables tables) {
@@ -40,6 +52,12 @@ public abstract class TableStore implements Store {
         this.agents = tables.table("agents");
         this.kinds = tables.table("kinds");
         this.idempotency = tables.table("idempotency");
+        this.accounts = tables.table("accounts");
+        this.postings = tables.table("postings");
+        this.journal = tables.table("journal");
+        this.books = tables.table("books");
+        this.orders = tables.table("orders");
+        this.loans = tables.table("loans");
     }
 
     @Override
@@ -85,6 +103,36 @@ public abstract class TableStore implements Store {
     @Override
     public Table<IdempotencyRecord> idempotency() {
         return idempotency;
+    }
+
+    @Override
+    public Table<Account> accounts() {
+        return accounts;
+    }
+
+    @Override
+    public Table<Posting> postings() {
+        return postings;
+    }
+
+    @Override
+    public Table<JournalEntry> journal() {
+        return journal;
+    }
+
+    @Override
+    public Table<Book> books() {
+        return books;
+    }
+
+    @Override
+    public Table<OrderRef> orders() {
+        return orders;
+    }
+
+    @Override
+    public Table<Loan> loans() {
+        return loans;
     }
 
     @Override

@@ -20,17 +20,17 @@ import static org.awaitility.Awaitility.await;
  * cluster name of their own (so that no other test run on the machine joins them), and the ledger's maps
  * configured by {@link HazelcastStore#configure}.
  */
-final class EmbeddedHazelcast {
+public final class EmbeddedHazelcast {
     private EmbeddedHazelcast() {
     }
 
     /** A cluster name unique to {@code owner} and to this run. */
-    static String clusterName(Class<?> owner) {
+    public static String clusterName(Class<?> owner) {
         return "ichiba-" + owner.getSimpleName() + "-" + UUID.randomUUID();
     }
 
     /** The configuration of a member of {@code cluster} that starts at {@code port} and joins {@code members}. */
-    static Config config(String cluster, int port, String... members) {
+    public static Config config(String cluster, int port, String... members) {
         Config config = new Config();
         config.setClusterName(cluster);
         config.setProperty("hazelcast.phone.home.enabled", "false");
@@ -52,12 +52,12 @@ final class EmbeddedHazelcast {
     }
 
     /** Starts one member of a new cluster named for {@code owner}. */
-    static HazelcastInstance startOne(Class<?> owner, int port) {
+    public static HazelcastInstance startOne(Class<?> owner, int port) {
         return Hazelcast.newHazelcastInstance(config(clusterName(owner), port));
     }
 
     /** Starts {@code n} members of one new cluster in this JVM and waits (bounded) until they all see each other. */
-    static List<HazelcastInstance> startCluster(Class<?> owner, int port, int n) {
+    public static List<HazelcastInstance> startCluster(Class<?> owner, int port, int n) {
         String cluster = clusterName(owner);
         List<HazelcastInstance> members = new ArrayList<>();
         HazelcastInstance first = Hazelcast.newHazelcastInstance(config(cluster, port));
@@ -74,7 +74,7 @@ final class EmbeddedHazelcast {
     }
 
     /** Destroys every map of the ledger, listeners included, so that the next test starts empty. */
-    static void destroyLedgerMaps(HazelcastInstance hz) {
+    public static void destroyLedgerMaps(HazelcastInstance hz) {
         for (DistributedObject o : hz.getDistributedObjects()) {
             if (o instanceof IMap<?, ?> && o.getName().startsWith(HazelcastStore.PREFIX)) {
                 o.destroy();
@@ -83,7 +83,7 @@ final class EmbeddedHazelcast {
     }
 
     /** Stops the members (without waiting for migrations: the data is thrown away). */
-    static void stop(List<HazelcastInstance> members) {
+    public static void stop(List<HazelcastInstance> members) {
         for (HazelcastInstance m : members) {
             m.getLifecycleService().terminate();
         }

@@ -1,0 +1,830 @@
+package io.ichiba.ledger;
+
+import io.ichiba.ledger.MarketCommands.AddShare;
+import io.ichiba.ledger.PlaceCommands.CreateIfAbsent;
+import io.ichiba.ledger.store.Store;
+import io.ichiba.pricing.PriceHistory;
+import io.ichiba.pricing.Side;
+import io.ichiba.pricing.SpotPriceCurve;
+import io.ichiba.pricing.Trade;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The market: offers and bids per kind, the trades they make, the loans those become, recalls and the end of
+ * terms.
+ *
+ * <h2>An order's life (spans keys)</h2>
+ * <pre>
+ *   orders[id]:   where it lives (kind, owner), written once
+ *   books[kind]:  register NEW                                         Register
+ *   funding:      bid  -> post its hold, buyer -> escrow (max cost)     refused? Reject (409, nothing moved)
+ *                 offer-> earmark the quota on the lender               not lendable? Reject
+ *   books[kind]:  NEW -> match, rest the remainder, record trades      Place
+ *   per trade:    loans[id] ACTIVE; lender's share (out of the earmark), borrower's share; book: Settled
+ *   once final:   a bid's unspent hold escrow -> buyer; an offer's unused earmark dropped; book: Released
+ * </pre>
+ * Each step is idempotent by order id, trade sequence or loan id, so whoever finds the work unfinished (the
+ * next request on the book, or {@link #sweep}) finishes it.
+ *
+ * <h2>A loan's end</h2>
+ * At the end of its term, or at a recall's deadline: the borrower's share stops covering new holds; the
+ * borrower's grants of the kind that no longer fit are preempted, lowest priority first (youngest first among
+ * equals), their tokens returned; the shares are removed; escrow pays the lender for the time served and
+ * refunds the borrower the rest; after a recall, the lender compensates each preempted grant out of what it
+ * earned.
+ */
+public final class Exchange {
+    private static final Logger LOG = LoggerFactory.getLogger(Exchange.class);
+
+    private final Ledger ledger;
+    private final Store store;
+    private final Clock clock;
+    private final MarketSettings settings;
+
+    /** Creates the market over the ledger. */
+    public Exchange(Ledger ledger, MarketSettings settings) {
+        this.ledger = ledger;
+        this.store = ledger.store();
+        this.clock = ledger.clock();
+        this.settings = settings;
+    }
+
+    /** Returns the settings. */
+    public MarketSettings settings() {
+        return settings;
+    }
+
+    // ---------------------------------------------------------------- orders
+
+    /**
+     * Places an offer ({@link Side#OFFER}: lend {@code amount} for up to {@code durationSeconds} at
+     * {@code >= price}) or a bid ({@link Side#BID}: borrow for {@code durationSeconds} at {@code <= price}).
+     * A bid puts its most it can cost in escrow; one that cannot be paid for is refused
+     * ({@code INSUFFICIENT_CREDIT}), as is an offer of quota its owner may not lend ({@code NOT_LENDABLE}): a
+     * refused order leaves nothing behind. Placing the same id again answers the order as it is.
+     */
+    public Result<MarketOrder> place(String id, String tenant, String kind, Side side, long amount,
+                                     long durationSeconds, long price, long goodUntil, String key) {
+        return place(id, tenant, kind, side, amount, durationSeconds, price, goodUntil, key, null);
+    }
+
+    private Result<MarketOrder> place(String id, String tenant, String kind, Side side, long amount,
+                                      long durationSeconds, long price, long goodUntil, String key, String forClaim) {
+        OrderRef ref = store.orders().get(id);
+        if (ref != null) {
+            return ref.owner().equals(tenant) ? again(id, ref) : Result.rejected(Rejection.Code.ALREADY_EXISTS,
+                    "order id " + id + " is taken");
+        }
+        long now = clock.millis();
+        Rejection bad = validate(tenant, kind, amount, durationSeconds, price, goodUntil, now);
+        if (bad != null) {
+            return Result.rejected(bad);
+        }
+        MarketOrder order;
+        try {
+            order = MarketOrder.create(id, tenant, kind, side, amount, durationSeconds, price, goodUntil, now, key,
+                    forClaim);
+        } catch (ArithmeticException e) {
+            return Result.rejected(Rejection.Code.INVALID, "maxPrice × amount × durationSeconds is too large");
+        }
+        if (order.hold() > Accounts.MAX_AMOUNT) {
+            return Result.rejected(Rejection.Code.INVALID, "the bid could cost " + order.hold()
+                    + ", more than the largest amount of credits, " + Accounts.MAX_AMOUNT);
+        }
+        Rejection cannot = side == Side.BID ? canPay(tenant, order.hold()) : canLend(tenant, kind, amount);
+        if (cannot != null) {
+            return Result.rejected(cannot);
+        }
+        ref = store.orders().execute(id, new CreateIfAbsent<>(new OrderRef(kind, tenant)));
+        if (!ref.owner().equals(tenant) || !ref.kind().equals(kind)) {
+            return Result.rejected(Rejection.Code.ALREADY_EXISTS, "order id " + id + " is taken");
+        }
+        MarketOrder registered = store.books().execute(kind, new MarketCommands.Register(order));
+        return drive(registered);
+    }
+
+    private Result<MarketOrder> again(String id, OrderRef ref) {
+        MarketOrder o = store.books().execute(ref.kind(), new MarketCommands.GetOrder(id));
+        if (o == null) {
+            return Result.rejected(Rejection.Code.NOT_FOUND, "order " + id + " is no longer kept");
+        }
+        if (o.state() == MarketOrder.State.NEW) {
+            return drive(o);
+        }
+        return new Result<>(o, o.state() == MarketOrder.State.REJECTED ? o.rejection() : null);
+    }
+
+    private Rejection validate(String tenant, String kind, long amount, long duration, long price, long goodUntil,
+                               long now) {
+        if (store.tenants().get(tenant) == null) {
+            return Rejection.of(Rejection.Code.NOT_FOUND, "no tenant " + tenant);
+        }
+        Set<String> kinds = ledger.kinds();
+        if (!kinds.contains(kind)) {
+            return Rejection.of(Rejection.Code.UNKNOWN_KIND, "kind '" + kind + "' is not traded; known kinds: " + kinds);
+        }
+        if (amount < 1 || amount > Amounts.MAX_AMOUNT) {
+            return Rejection.of(Rejection.Code.INVALID, "amount must be between 1 and " + Amounts.MAX_AMOUNT
+                    + ", was " + amount);
+        }
+        if (duration < 1 || duration > settings.maxTermSeconds()) {
+            return Rejection.of(Rejection.Code.INVALID, "durationSeconds must be between 1 and "
+                    + settings.maxTermSeconds() + ", was " + duration);
+        }
+        if (price < 1 || price > settings.maxPrice()) {
+            return Rejection.of(Rejection.Code.INVALID, "the price must be between 1 and " + settings.maxPrice()
+                    + ", was " + price);
+        }
+        if (goodUntil <= now) {
+            return Rejection.of(Rejection.Code.INVALID, "goodUntil must be in the future");
+        }
+        return null;
+    }
+
+    private Rejection canPay(String tenant, long hold) {
+        Account a = store.accounts().get(Account.ofTenant(tenant));
+        long available = a == null ? 0 : a.available();
+        long floor = a == null ? 0 : a.floor();
+        if (available - hold < floor) {
+            return Rejection.of(Rejection.Code.INSUFFICIENT_CREDIT, "the bid could cost " + hold + " and tenant "
+                    + tenant + " has " + available + " available (credit limit " + (a == null ? 0 : a.creditLimit())
+                    + "): lower the amount, the duration or maxPrice");
+        }
+        return null;
+    }
+
+    private Rejection canLend(String tenant, String kind, long amount) {
+        return MarketCommands.notLendable(store.tenants().get(tenant), kind, amount);
+    }
+
+    /** Takes a NEW order through funding and matching, then finishes the book's pending work. */
+    private Result<MarketOrder> drive(MarketOrder o) {
+        String kind = o.kind();
+        if (o.state() == MarketOrder.State.NEW) {
+            Rejection refused = fund(o);
+            if (refused != null) {
+                MarketOrder rejected = store.books().execute(kind,
+                        new MarketCommands.Reject(o.id(), refused, clock.millis()));
+                finishBook(kind);
+                return new Result<>(rejected, refused);
+            }
+            MarketCommands.Placed placed = store.books().execute(kind, new MarketCommands.Place(o.id(), clock.millis()));
+            if (placed.order() != null && placed.order().state() == MarketOrder.State.REJECTED) {
+                // a sweep found the placement abandoned and rejected it while it was being funded: give back
+                // what this call's funding set aside (release() may have run before the funding landed)
+                giveBack(placed.order());
+            }
+            if (!placed.trades().isEmpty()) {
+                LOG.info("order={} tenant={} kind={} made {} trade(s)", o.id(), o.owner(), kind, placed.trades().size());
+            }
+        }
+        finishBook(kind);
+        MarketOrder now = store.books().execute(kind, new MarketCommands.GetOrder(o.id()));
+        return new Result<>(now, now.state() == MarketOrder.State.REJECTED ? now.rejection() : null);
+    }
+
+    private Rejection fund(MarketOrder o) {
+        if (o.side() == Side.BID) {
+            Result<JournalEntry> r = ledger.accounts().post(JournalEntry.transfer(o.id() + ":hold", o.createdAt(),
+                    JournalEntry.Reason.BID_HOLD, "bid " + o.id() + ": " + o.amount() + " " + o.kind() + " for "
+                            + o.durationSeconds() + " s at <= " + o.limitPrice() + " put up in escrow",
+                    o.idempotencyKey(), o.id(), Account.ofTenant(o.owner()), Account.ESCROW, o.hold()));
+            return r.rejection();
+        }
+        return store.tenants().execute(o.owner(), new MarketCommands.Earmark(o.id(), o.kind(), o.amount()));
+    }
+
+    /** Turns the book's trades into loans, then gives back what its final orders set aside and did not use. */
+    private void finishBook(String kind) {
+        for (Book.Fill f : store.books().execute(kind, new MarketCommands.Unsettled())) {
+            settle(kind, f.trade(), f.cost());
+        }
+        long staleBefore = clock.millis() - ledger.settings().staleGrantingMillis();
+        List<MarketOrder> work = store.books().execute(kind, new MarketCommands.NeedingWork(staleBefore));
+        // read after the orders: a trade that ended one of them is recorded with it, so it shows here
+        Set<String> trading = new java.util.HashSet<>();
+        for (Book.Fill f : store.books().execute(kind, new MarketCommands.Unsettled())) {
+            trading.add(f.trade().buyOrderId());
+            trading.add(f.trade().sellOrderId());
+        }
+        for (MarketOrder o : work) {
+            if (trading.contains(o.id())) {
+                continue; // its trades become loans first (an offer's earmark turns into the lent share)
+            }
+            if (o.state() == MarketOrder.State.NEW) {
+                // its placement was abandoned: reject it; whatever funding it got is given back below
+                store.books().execute(kind, new MarketCommands.Reject(o.id(), Rejection.of(Rejection.Code.WRONG_STATE,
+                        "the order's placement was abandoned"), clock.millis()));
+                o = store.books().execute(kind, new MarketCommands.GetOrder(o.id()));
+            }
+            release(o);
+        }
+    }
+
+    private void settle(String kind, Trade t, long cost) {
+        String loanId = kind + ":" + t.seq();
+        Loan loan = store.loans().execute(loanId, new CreateIfAbsent<>(Loan.start(loanId, kind, t.seller(), t.buyer(),
+                t.amount(), t.price(), cost, t.buyOrderId(), t.sellOrderId(), clock.millis(), t.durationSeconds())));
+        store.tenants().execute(loan.lender(), new AddShare(loanId, loan.offerId(), kind, loan.amount(), true));
+        store.tenants().execute(loan.borrower(), new AddShare(loanId, null, kind, loan.amount(), false));
+        store.books().execute(kind, new MarketCommands.Settled(t.seq()));
+        LOG.info("trade loan={} kind={} lender={} borrower={} amount={} price={} cost={} until={}", loanId, kind,
+                loan.lender(), loan.borrower(), loan.amount(), loan.price(), loan.cost(), loan.endsAt());
+    }
+
+    /** Gives back all that a rejected order's funding set aside: the whole hold, or the whole earmark. */
+    private void giveBack(MarketOrder o) {
+        if (o.side() == Side.BID) {
+            if (store.journal().get(o.id() + ":hold") != null) {
+                post(JournalEntry.transfer(o.id() + ":release", o.endedAt(), JournalEntry.Reason.BID_RELEASE,
+                        "bid " + o.id() + " REJECTED: its hold returned", null, o.id(), Account.ESCROW,
+                        Account.ofTenant(o.owner()), o.hold()));
+            }
+        } else {
+            store.tenants().execute(o.owner(), new MarketCommands.Unearmark(o.id()));
+        }
+    }
+
+    /** Gives back what a final order set aside and did not use; idempotent by order id. */
+    private void release(MarketOrder o) {
+        if (!o.state().isFinal() || o.released()) {
+            return;
+        }
+        if (o.side() == Side.BID) {
+            long unspent = o.unspent();
+            if (o.state() == MarketOrder.State.REJECTED) {
+                Posting hold = store.postings().get(o.id() + ":hold");
+                boolean held = store.journal().get(o.id() + ":hold") != null;
+                if (hold != null && !hold.state().isFinal()) {
+                    return; // still being posted: the next sweep decides
+                }
+                unspent = held ? o.hold() : 0;
+            }
+            if (unspent > 0) {
+                Result<JournalEntry> r = ledger.accounts().post(JournalEntry.transfer(o.id() + ":release",
+                        o.endedAt(), JournalEntry.Reason.BID_RELEASE, "bid " + o.id() + " " + o.state()
+                                + ": the part of its hold not spent returned", null, o.id(), Account.ESCROW,
+                        Account.ofTenant(o.owner()), unspent));
+                if (!r.ok()) {
+                    LOG.warn("could not release bid={} unspent={}: {}", o.id(), unspent, r.rejection().detail());
+                    return;
+                }
+            }
+        } else {
+            store.tenants().execute(o.owner(), new MarketCommands.Unearmark(o.id()));
+        }
+        store.books().execute(o.kind(), new MarketCommands.Released(o.id()));
+    }
+
+    /** Cancels a resting order of {@code tenant}: its unfilled part leaves the book and what it set aside returns. */
+    public Result<MarketOrder> cancel(String id, String tenant) {
+        OrderRef ref = store.orders().get(id);
+        if (ref == null || !ref.owner().equals(tenant)) {
+            return Result.rejected(Rejection.Code.NOT_FOUND, "no order " + id);
+        }
+        Result<MarketOrder> r = store.books().execute(ref.kind(), new MarketCommands.Cancel(id, tenant, clock.millis()));
+        finishBook(ref.kind());
+        if (r.ok()) {
+            return Result.ok(store.books().execute(ref.kind(), new MarketCommands.GetOrder(id)));
+        }
+        return r;
+    }
+
+    /** Returns an order of {@code tenant} (of anyone's if {@code null}), or {@code null}. */
+    public MarketOrder order(String id, String tenant) {
+        OrderRef ref = store.orders().get(id);
+        if (ref == null || (tenant != null && !ref.owner().equals(tenant))) {
+            return null;
+        }
+        return store.books().execute(ref.kind(), new MarketCommands.GetOrder(id));
+    }
+
+    /** Returns the live orders of {@code tenant} across every kind. */
+    public List<MarketOrder> openOrders(String tenant) {
+        List<MarketOrder> out = new ArrayList<>();
+        for (String kind : ledger.kinds()) {
+            out.addAll(store.books().execute(kind, new MarketCommands.OrdersOf(tenant, true)));
+        }
+        out.sort(Comparator.comparingLong(MarketOrder::createdAt).thenComparing(MarketOrder::id));
+        return out;
+    }
+
+    /** Returns a snapshot of {@code kind}'s market, or {@code null} for an unknown kind. */
+    public Book.View view(String kind, int levels) {
+        if (!ledger.kinds().contains(kind)) {
+            return null;
+        }
+        Book.View v = store.books().execute(kind, new MarketCommands.ViewOf(levels));
+        return v != null ? v : new Book(kind).view(levels);
+    }
+
+    /** Returns {@code kind}'s price history in buckets of {@code step} millis over {@code [from, to)}. */
+    public List<PriceHistory.Bucket> history(String kind, long from, long to, long step) {
+        return store.books().execute(kind, new MarketCommands.History(from, to, step));
+    }
+
+    // ---------------------------------------------------------------- claim funding
+
+    /** The spot price of {@code kind} per unit-hour: the posted one, or the curve's floor before the first. */
+    public long spot(String kind) {
+        Book.View v = store.books().execute(kind, new MarketCommands.ViewOf(0));
+        long posted = v == null ? 0 : v.spotPrice();
+        return posted > 0 ? posted : settings.curve().floor();
+    }
+
+    /** What one unit-hour of {@code kind} costs a purchase: the spot price, plus the premium if urgent. */
+    public long unitPrice(String kind, boolean urgent) {
+        long spot = spot(kind);
+        if (!urgent) {
+            return spot;
+        }
+        long withPremium = Math.multiplyExact(spot, 100 + settings.urgentPremiumPercent());
+        return -Math.floorDiv(-withPremium, 100);
+    }
+
+    /**
+     * What a claim would buy from the house: for an urgent claim its whole node-local bundle, else what its
+     * tenant's quota lacks for it (nothing for a claim that does not buy).
+     */
+    public java.util.SortedMap<String, Long> toBuy(Claim c, TenantState t) {
+        return toBuy(c.id(), c.bundle(), c.funding(), t);
+    }
+
+    private java.util.SortedMap<String, Long> toBuy(String claimId, Bundle bundle, Funding f, TenantState t) {
+        java.util.TreeMap<String, Long> out = new java.util.TreeMap<>();
+        if (f.urgent()) {
+            out.putAll(bundle.amounts());
+        } else if (f.mode() != Funding.Mode.QUOTA && t != null) {
+            Holdings others = t.holdings().without(claimId, Holdings.ANY_ATTEMPT);
+            bundle.amounts().forEach((kind, amount) -> {
+                long missing = others.granted(kind) + amount - t.entitlement(kind, false);
+                if (missing > 0) {
+                    out.put(kind, missing);
+                }
+            });
+        }
+        return out;
+    }
+
+    /** What buying {@code amounts} for {@code seconds} costs now; a unit price above {@code cap} is a rejection. */
+    private long purchaseCost(java.util.SortedMap<String, Long> amounts, long seconds, boolean urgent, long cap,
+                              Rejection[] why) {
+        long total = 0;
+        for (var e : amounts.entrySet()) {
+            long unit = unitPrice(e.getKey(), urgent);
+            if (cap > 0 && unit > cap) {
+                why[0] = Rejection.of(Rejection.Code.PRICE, "the " + (urgent ? "urgent " : "") + "price of "
+                        + e.getKey() + " is " + unit + " per unit-hour, above funding.maxPrice " + cap);
+                return -1;
+            }
+            total = Math.addExact(total, MarketOrder.cost(unit, e.getValue(), seconds));
+        }
+        return total;
+    }
+
+    /**
+     * Funds a claim as it is submitted: a claim that buys must be able to pay for what it would buy now (else
+     * {@code INSUFFICIENT_CREDIT}; an urgent one above its price cap, {@code PRICE}); a claim that borrows bids for
+     * what its quota lacks, one bid per kind (refused as a whole if a bid cannot be put up). Answers null if the
+     * claim may be queued.
+     */
+    public Rejection fund(String claimId, String tenant, Bundle bundle, long leaseSeconds, Funding f) {
+        if (f.mode() == Funding.Mode.QUOTA) {
+            return null;
+        }
+        TenantState t = store.tenants().get(tenant);
+        java.util.SortedMap<String, Long> missing = toBuy(claimId, bundle, f, t);
+        if (f.buys()) {
+            Rejection[] why = new Rejection[1];
+            long cost;
+            try {
+                cost = purchaseCost(missing, leaseSeconds, f.urgent(), f.maxPrice(), why);
+            } catch (ArithmeticException e) {
+                return Rejection.of(Rejection.Code.INVALID, "the purchase would cost more than any balance holds");
+            }
+            if (cost < 0) {
+                return f.urgent() ? why[0] : null;
+            }
+            Rejection poor = canPay(tenant, cost);
+            return poor == null ? null : Rejection.of(Rejection.Code.INSUFFICIENT_CREDIT, "buying " + missing
+                    + " for " + leaseSeconds + " s costs " + cost + " now: " + poor.detail());
+        }
+        if (f.maxPrice() > settings.maxPrice()) {
+            return Rejection.of(Rejection.Code.INVALID, "funding.maxPrice must be between 1 and " + settings.maxPrice()
+                    + ", was " + f.maxPrice());
+        }
+        long holds = 0;
+        for (var e : missing.entrySet()) {
+            try {
+                holds = Math.addExact(holds, MarketOrder.cost(f.maxPrice(), e.getValue(), leaseSeconds));
+            } catch (ArithmeticException x) {
+                return Rejection.of(Rejection.Code.INVALID, "the bids would hold more than any balance holds");
+            }
+        }
+        Rejection poor = canPay(tenant, holds); // all the bids, or none
+        if (poor != null) {
+            return Rejection.of(Rejection.Code.INSUFFICIENT_CREDIT, "bidding for " + missing + " at up to "
+                    + f.maxPrice() + " for " + leaseSeconds + " s puts up " + holds + ": " + poor.detail());
+        }
+        List<String> placed = new ArrayList<>();
+        for (var e : missing.entrySet()) {
+            String bidId = borrowBidId(claimId, e.getKey());
+            Result<MarketOrder> r = place(bidId, tenant, e.getKey(), Side.BID, e.getValue(), leaseSeconds,
+                    f.maxPrice(), io.ichiba.pricing.NewOrder.NO_EXPIRY, null, claimId);
+            if (!r.ok()) {
+                placed.forEach(id -> cancel(id, tenant));
+                return r.rejection();
+            }
+            placed.add(bidId);
+        }
+        return null;
+    }
+
+    /** The id of the bid a {@code BORROW} claim places for a kind: a name-based UUID, like other order ids. */
+    public static String borrowBidId(String claimId, String kind) {
+        return java.util.UUID.nameUUIDFromBytes(("borrow\n" + claimId + "\n" + kind)
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8)).toString();
+    }
+
+    /**
+     * Buys from the house, when a buying claim's turn comes, what it lacks (an urgent claim: its whole bundle, once):
+     * posts the purchase and gives the tenant a loan from the house for the lease. Answers null when the claim
+     * has (or needs) nothing more to buy, else why it waits ({@code PRICE}, {@code INSUFFICIENT_CREDIT}).
+     */
+    public Rejection buyFor(Claim c, TenantState t) {
+        if (!c.funding().buys()) {
+            return null;
+        }
+        String entryId = c.id() + ":buy";
+        if (store.journal().get(entryId) != null) {
+            return null;
+        }
+        java.util.SortedMap<String, Long> amounts = toBuy(c, t);
+        if (amounts.isEmpty()) {
+            return null;
+        }
+        Rejection[] why = new Rejection[1];
+        long cost = purchaseCost(amounts, c.leaseSeconds(), c.urgent(), c.funding().maxPrice(), why);
+        if (cost < 0) {
+            return why[0];
+        }
+        long now = clock.millis();
+        Result<JournalEntry> paid = ledger.accounts().post(JournalEntry.transfer(entryId, now,
+                JournalEntry.Reason.PURCHASE, (c.urgent() ? "urgent purchase" : "purchase") + " of " + amounts
+                        + " for " + c.leaseSeconds() + " s for claim " + c.id(), null, c.id(),
+                Account.ofTenant(c.tenant()), Account.HOUSE, cost));
+        if (!paid.ok()) {
+            return paid.rejection();
+        }
+        for (var e : amounts.entrySet()) {
+            String loanId = entryId + ":" + e.getKey();
+            long unit = unitPrice(e.getKey(), c.urgent());
+            Loan l = store.loans().execute(loanId, new CreateIfAbsent<>(Loan.start(loanId, e.getKey(), Loan.HOUSE,
+                    c.tenant(), e.getValue(), unit, MarketOrder.cost(unit, e.getValue(), c.leaseSeconds()), null, null,
+                    now, c.leaseSeconds())));
+            store.tenants().execute(c.tenant(), new AddShare(l.id(), null, e.getKey(), e.getValue(), false));
+        }
+        LOG.info("purchase claim={} tenant={} amounts={} cost={} urgent={}", c.id(), c.tenant(), amounts, cost,
+                c.urgent());
+        return null;
+    }
+
+    /**
+     * Makes room for an urgent claim: on the node where the fewest non-urgent grants of other tenants must go for
+     * its bundle to fit (lowest priority first, youngest first among equals), preempts them (reason
+     * {@code URGENT}), refunds the unused part of what they bought, and
+     * has the urgent tenant compensate each. Answers the node, or {@code null} if no node can make room, or the
+     * urgent tenant could not pay for both its purchase and the compensation (then nothing is preempted).
+     */
+    public String preemptFor(Claim c, Map<String, NodeState> nodes) {
+        Map<String, List<Claim>> byNode = new java.util.HashMap<>();
+        for (Claim g : store.claims().values(new Filters.ClaimIn(Set.of(ClaimState.GRANTED)))) {
+            if (g.node() != null && !g.urgent() && !g.tenant().equals(c.tenant())) {
+                byNode.computeIfAbsent(g.node(), k -> new ArrayList<>()).add(g);
+            }
+        }
+        String best = null;
+        List<Claim> bestVictims = null;
+        for (NodeState n : new java.util.TreeMap<>(nodes).values()) {
+            if (n.lost() || (c.requestedNode() != null && !c.requestedNode().equals(n.node()))) {
+                continue;
+            }
+            List<Claim> candidates = new ArrayList<>(byNode.getOrDefault(n.node(), List.of()));
+            candidates.sort(Comparator.comparingInt(Claim::priority)
+                    .thenComparing(Comparator.comparingLong(Claim::grantedAt).reversed()).thenComparing(Claim::id));
+            List<Claim> victims = new ArrayList<>();
+            Map<String, Long> freed = new java.util.HashMap<>();
+            for (Claim g : candidates) {
+                if (fits(c.bundle(), n, freed)) {
+                    break;
+                }
+                victims.add(g);
+                g.bundle().amounts().forEach((k, v) -> freed.merge(k, v, Long::sum));
+            }
+            if (fits(c.bundle(), n, freed) && (bestVictims == null || victims.size() < bestVictims.size())) {
+                best = n.node();
+                bestVictims = victims;
+            }
+        }
+        if (best == null) {
+            return null;
+        }
+        // preempt only if the urgent claim can then pay for its purchase and every compensation
+        long owed = Math.multiplyExact(settings.compensation(), (long) bestVictims.size());
+        if (store.journal().get(c.id() + ":buy") == null) {
+            Rejection[] why = new Rejection[1];
+            long cost = purchaseCost(toBuy(c, store.tenants().get(c.tenant())), c.leaseSeconds(), true,
+                    c.funding().maxPrice(), why);
+            if (cost < 0) {
+                return null;
+            }
+            owed = Math.addExact(owed, cost);
+        }
+        if (owed > 0 && canPay(c.tenant(), owed) != null) {
+            return null;
+        }
+        long now = clock.millis();
+        for (Claim v : bestVictims) {
+            ClaimCommands.Transition t = store.claims().execute(v.id(), new ClaimCommands.Preempt("URGENT", now));
+            if (!t.ok()) {
+                continue;
+            }
+            ledger.returnTokens(t.claim());
+            LOG.info("claim preempted claim={} tenant={} node={} reason=URGENT by={}", v.id(), v.tenant(), best, c.id());
+            for (String kind : v.bundle().amounts().keySet()) {
+                refundPurchase(v.id() + ":buy:" + kind, now);
+            }
+            if (settings.compensation() > 0) {
+                post(JournalEntry.transfer(v.id() + ":compensation", now, JournalEntry.Reason.COMPENSATION,
+                        "claim " + v.id() + " preempted by " + c.tenant() + "'s urgent claim " + c.id(), null, v.id(),
+                        Account.ofTenant(c.tenant()), Account.ofTenant(v.tenant()), settings.compensation()));
+            }
+        }
+        return best;
+    }
+
+    private static boolean fits(Bundle b, NodeState n, Map<String, Long> freed) {
+        for (var e : b.amounts().entrySet()) {
+            long capacity = n.capacity(e.getKey());
+            long granted = n.holdings().granted(e.getKey()) - freed.getOrDefault(e.getKey(), 0L);
+            if (granted + e.getValue() > capacity) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Ends a live purchase from the house early: the buyer is refunded the unused part. */
+    private void refundPurchase(String loanId, long now) {
+        Loan l = store.loans().get(loanId);
+        if (l == null || (l.state() != Loan.State.ACTIVE && l.state() != Loan.State.RECALLING)) {
+            return;
+        }
+        store.loans().execute(loanId, new MarketCommands.Recall(Loan.HOUSE, now));
+        endLoan(loanId);
+    }
+
+    // ---------------------------------------------------------------- loans
+
+    /** Returns the loans {@code tenant} lends or borrows (everyone's if {@code null}), live ones if {@code liveOnly}. */
+    public List<Loan> loans(String tenant, boolean liveOnly) {
+        List<Loan> out = new ArrayList<>(store.loans().values(new Filters.LoansOf(tenant, liveOnly)));
+        out.sort(Comparator.comparingLong(Loan::startedAt).thenComparing(Loan::id));
+        return out;
+    }
+
+    /** Returns the loans that fills of order {@code orderId} became, oldest first. */
+    public List<Loan> fills(String orderId) {
+        List<Loan> out = new ArrayList<>(store.loans().values(new Filters.LoansOfOrder(orderId)));
+        out.sort(Comparator.comparingLong(Loan::startedAt).thenComparing(Loan::id));
+        return out;
+    }
+
+    /** Returns a loan, or {@code null}. */
+    public Loan loan(String id) {
+        return store.loans().get(id);
+    }
+
+    /**
+     * Recalls a loan of {@code lender} with {@code noticeSeconds} of notice: the borrower's grants that would no
+     * longer fit without it are told at once ({@code PREEMPT_NOTICE} and the deadline on the claim), and at the
+     * deadline the loan ends.
+     */
+    public Result<Loan> recall(String loanId, String lender, long noticeSeconds) {
+        if (noticeSeconds < 0 || noticeSeconds > settings.maxTermSeconds()) {
+            return Result.rejected(Rejection.Code.INVALID, "noticeSeconds must be between 0 and "
+                    + settings.maxTermSeconds() + ", was " + noticeSeconds);
+        }
+        long now = clock.millis();
+        Result<Loan> r = store.loans().execute(loanId, new MarketCommands.Recall(lender, now + noticeSeconds * 1000));
+        if (!r.ok()) {
+            return r;
+        }
+        Loan l = r.value();
+        TenantState b = store.tenants().get(l.borrower());
+        long excess = b == null ? 0 : b.used(l.kind()) - (b.entitlement(l.kind(), true) - l.amount());
+        for (Claim c : victims(l, excess)) {
+            store.claims().execute(c.id(), new ClaimCommands.NoticePreempt(l.dueAt()));
+            LOG.info("preempt notice claim={} tenant={} loan={} at={}", c.id(), c.tenant(), l.id(), l.dueAt());
+        }
+        LOG.info("loan recalled loan={} lender={} borrower={} deadline={}", l.id(), l.lender(), l.borrower(), l.dueAt());
+        if (noticeSeconds == 0) {
+            endLoan(loanId);
+        }
+        return Result.ok(store.loans().get(loanId));
+    }
+
+    /** The borrower's grants to preempt so that {@code excess} of the loan's kind is freed, in preemption order. */
+    private List<Claim> victims(Loan l, long excess) {
+        List<Claim> out = new ArrayList<>();
+        if (excess <= 0) {
+            return out;
+        }
+        List<Claim> held = new ArrayList<>(store.claims().values(new Filters.GrantedHolding(l.borrower(), l.kind())));
+        held.sort(Comparator.comparingInt(Claim::priority).thenComparing(Comparator.comparingLong(Claim::grantedAt)
+                .reversed()).thenComparing(Claim::id));
+        long freed = 0;
+        for (Claim c : held) {
+            if (freed >= excess) {
+                break;
+            }
+            out.add(c);
+            freed += Amounts.get(c.bundle().amounts(), l.kind());
+        }
+        return out;
+    }
+
+    /** Ends a loan that is due (or ending): preempts what no longer fits, removes the shares, pays out escrow. */
+    public Loan endLoan(String loanId) {
+        long now = clock.millis();
+        Loan l = store.loans().execute(loanId, new MarketCommands.BeginEnd(now));
+        if (l == null || l.state() != Loan.State.ENDING) {
+            return l;
+        }
+        store.tenants().execute(l.borrower(), new MarketCommands.MarkEnding(loanId));
+        for (int round = 0; round < 10; round++) {
+            long excess = store.tenants().execute(l.borrower(), new MarketCommands.RemoveShare(loanId));
+            if (excess <= 0) {
+                break;
+            }
+            for (Claim c : victims(l, excess)) {
+                ClaimCommands.Transition t = store.claims().execute(c.id(), new ClaimCommands.Preempt(l.endReason(), now));
+                if (t.ok()) {
+                    l = store.loans().execute(loanId, new MarketCommands.RecordPreempted(c.id()));
+                    ledger.returnTokens(t.claim());
+                    LOG.info("claim preempted claim={} tenant={} loan={} reason={}", c.id(), c.tenant(), loanId,
+                            l.endReason());
+                }
+            }
+        }
+        TenantState b = store.tenants().get(l.borrower());
+        if (b != null && b.loans().containsKey(loanId)) {
+            LOG.warn("loan={} still covers grants of {}; the next sweep goes on", loanId, l.borrower());
+            return l;
+        }
+        store.tenants().execute(l.lender(), new MarketCommands.RemoveShare(loanId));
+        l = store.loans().get(loanId); // with every preemption recorded, whoever recorded it
+        if (!payOut(l)) {
+            return l; // ENDING still: the next sweep pays out what is not yet paid
+        }
+        Loan ended = store.loans().execute(loanId, new MarketCommands.FinishEnd());
+        LOG.info("loan ended loan={} reason={} earned={} refunded={} preempted={}", loanId, l.endReason(), l.earned(),
+                l.cost() - l.earned(), l.preempted().size());
+        return ended;
+    }
+
+    /** Pays out escrow (or the house) at a loan's end; answers whether every entry is posted. */
+    private boolean payOut(Loan l) {
+        long earned = l.earned();
+        long refund = l.cost() - earned;
+        if (Loan.HOUSE.equals(l.lender())) {
+            // paid to the house at the purchase: only an early end gives the unused part back
+            if (refund > 0) {
+                return post(JournalEntry.transfer(l.id() + ":refund", l.endedAt(), JournalEntry.Reason.PURCHASE_REFUND,
+                        "purchase " + l.id() + " of " + l.amount() + " " + l.kind() + " ended early ("
+                                + l.endReason() + "): unused part refunded", null, l.id(), Account.HOUSE,
+                        Account.ofTenant(l.borrower()), refund));
+            }
+            return true;
+        }
+        boolean all = true;
+        long compensation = "RECALL".equals(l.endReason())
+                ? Math.min(earned, Math.multiplyExact(settings.compensation(), (long) l.preempted().size())) : 0;
+        long toLender = earned - compensation;
+        String lender = Account.ofTenant(l.lender());
+        String borrower = Account.ofTenant(l.borrower());
+        if (toLender > 0) {
+            all &= post(JournalEntry.transfer(l.id() + ":settle", l.endedAt(), JournalEntry.Reason.LOAN_SETTLEMENT,
+                    "loan " + l.id() + " of " + l.amount() + " " + l.kind() + " to " + l.borrower() + ": paid for "
+                            + (Math.min(l.endedAt(), l.endsAt()) - l.startedAt()) / 1000 + " s served"
+                            + (compensation > 0 ? ", less " + compensation + " compensation" : ""),
+                    null, l.id(), Account.ESCROW, lender, toLender));
+        }
+        if (refund > 0) {
+            all &= post(JournalEntry.transfer(l.id() + ":refund", l.endedAt(), JournalEntry.Reason.LOAN_REFUND,
+                    "loan " + l.id() + " from " + l.lender() + " ended by " + l.endReason()
+                            + " before its term: unused part refunded", null, l.id(), Account.ESCROW, borrower, refund));
+        }
+        if (compensation > 0) {
+            all &= post(JournalEntry.transfer(l.id() + ":compensation", l.endedAt(), JournalEntry.Reason.COMPENSATION,
+                    "loan " + l.id() + " recalled by " + l.lender() + ": " + l.preempted().size()
+                            + " grant(s) preempted " + l.preempted(), null, l.id(), Account.ESCROW, borrower,
+                    compensation));
+        }
+        return all;
+    }
+
+    /** Posts a system entry; answers whether it is posted (an entry another request is posting is not, yet). */
+    private boolean post(JournalEntry e) {
+        Result<JournalEntry> r = ledger.accounts().post(e);
+        if (!r.ok() && r.rejection().code() != Rejection.Code.IN_PROGRESS) {
+            LOG.warn("could not post entry={}: {}", e.id(), r.rejection().detail());
+        }
+        return r.ok();
+    }
+
+    // ---------------------------------------------------------------- sweeps
+
+    /** One sweep of the whole market: {@link #sweepBooks} then {@link #sweepLoans}; returns how many loans ended. */
+    public int sweep() {
+        sweepBooks();
+        return sweepLoans();
+    }
+
+    /**
+     * Expires orders, cancels the bids of claims that ended, finishes every book's pending work (trades into loans,
+     * releases), and forgets old orders. Books are kind-wide, so one member runs this (the admission loop's).
+     */
+    public void sweepBooks() {
+        long now = clock.millis();
+        for (String kind : ledger.kinds()) {
+            store.books().execute(kind, new MarketCommands.Expire(now));
+            for (MarketOrder o : store.books().execute(kind, new MarketCommands.OrdersOf(null, true))) {
+                Claim c = o.forClaim() == null ? null : store.claims().get(o.forClaim());
+                if (o.forClaim() != null && (c == null || c.state().isFinal()) && o.state().isResting()) {
+                    store.books().execute(kind, new MarketCommands.Cancel(o.id(), o.owner(), now));
+                }
+            }
+            finishBook(kind);
+            long cutoff = now - ledger.settings().retentionMillis();
+            for (String id : store.books().execute(kind, new MarketCommands.Purge(cutoff))) {
+                store.orders().execute(id, new MarketCommands.ForgetRef());
+            }
+        }
+    }
+
+    /**
+     * Ends the loans on this member's keys that are due (term over, or recall deadline passed), and forgets those
+     * that ended more than the retention time ago; returns how many ended.
+     */
+    public int sweepLoans() {
+        long cutoff = clock.millis() - ledger.settings().retentionMillis();
+        for (String id : store.loans().localKeys(new Filters.PurgeableLoans(cutoff))) {
+            store.loans().execute(id, new MarketCommands.PurgeLoan(cutoff));
+        }
+        int ended = 0;
+        for (String id : store.loans().localKeys(new Filters.LoansDue(clock.millis()))) {
+            Loan l = endLoan(id);
+            if (l != null && l.state() == Loan.State.ENDED) {
+                ended++;
+            }
+        }
+        return ended;
+    }
+
+    /**
+     * Moves each kind's posted spot price towards the curve's value at the kind's utilisation (granted over
+     * capacity, summed over every node; a kind with no capacity yet is left alone); answers the posted prices.
+     */
+    public Map<String, Long> updateSpot() {
+        SpotPriceCurve curve = settings.curve();
+        long now = clock.millis();
+        Map<String, long[]> use = new java.util.TreeMap<>();
+        for (String kind : ledger.kinds()) {
+            use.put(kind, new long[2]);
+        }
+        for (NodeState n : store.nodes().entries().values()) {
+            for (String kind : use.keySet()) {
+                long[] u = use.get(kind);
+                u[0] = Math.addExact(u[0], n.holdings().granted(kind));
+                u[1] = Math.addExact(u[1], n.capacity(kind));
+            }
+        }
+        Map<String, Long> out = new java.util.TreeMap<>();
+        use.forEach((kind, u) -> {
+            if (u[1] > 0) { // no capacity reported yet: nothing to price (spot() answers the floor meanwhile)
+                out.put(kind, store.books().execute(kind,
+                        new MarketCommands.Spot(kind, curve.priceAt(u[0], u[1]), settings.spotWindowMillis(), now)));
+            }
+        });
+        return out;
+    }
+}
