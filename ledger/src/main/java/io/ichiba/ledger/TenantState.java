@@ -93,6 +93,13 @@ public record TenantState(String id, SortedMap<String, Long> quota, Holdings hol
         return sumLoans(false);
     }
 
+    /** Amounts resting offers set aside, per kind. */
+    public SortedMap<String, Long> offered() {
+        TreeMap<String, Long> out = new TreeMap<>();
+        earmarks.values().forEach(e -> out.merge(e.kind(), e.amount(), Math::addExact));
+        return Collections.unmodifiableSortedMap(out);
+    }
+
     /** Lent amounts per kind. */
     public SortedMap<String, Long> lent() {
         return sumLoans(true);

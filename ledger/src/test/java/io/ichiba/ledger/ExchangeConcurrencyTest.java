@@ -1,9 +1,7 @@
 package io.ichiba.ledger;
 
-import com.hazelcast.config.Config;
-import com.hazelcast.config.JoinConfig;
-import com.hazelcast.config.NetworkConfig;
-import com.hazelcast.core.Hazelcast;
+import io.ichiba.ledger.hazelcast.EmbeddedHazelcast;
+
 import com.hazelcast.core.HazelcastInstance;
 import io.ichiba.ledger.Rejection.Code;
 import io.ichiba.ledger.hazelcast.HazelcastStore;
@@ -15,7 +13,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -23,7 +20,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -33,7 +29,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 /**
  * Hammers the market from many threads on a cluster of two Hazelcast members in this JVM, with each member's ledger
@@ -84,7 +79,7 @@ class ExchangeConcurrencyTest {
 
     @BeforeAll
     static void startCluster() {
-        members = io.ichiba.ledger.hazelcast.EmbeddedHazelcast.startCluster(ExchangeConcurrencyTest.class, 5971, 2);
+        members = EmbeddedHazelcast.startCluster(ExchangeConcurrencyTest.class, 5971, 2);
     }
 
     @AfterAll
@@ -135,7 +130,7 @@ class ExchangeConcurrencyTest {
         } finally {
             pool.shutdownNow();
             assertThat(pool.awaitTermination(BOUND_SECONDS, TimeUnit.SECONDS)).isTrue();
-            members.forEach(io.ichiba.ledger.hazelcast.EmbeddedHazelcast::destroyLedgerMaps);
+            members.forEach(EmbeddedHazelcast::destroyLedgerMaps);
         }
     }
 
@@ -626,52 +621,4 @@ class ExchangeConcurrencyTest {
     }
 
     // ------------------------------------------------------------------------------------------------ members
-
-    /**
-     * Starts {@code n} members of a new cluster in this JVM (loopback only, no multicast, no phone-home, a cluster
-     * name of their own) and waits, bounded, until they all see each other and the partitions are safe.
-     */
-    static List<HazelcastInstance> startCluster(int port, int n) {
-        String cluster = "ichiba-" + ExchangeConcurrencyTest.class.getSimpleName() + "-" + UUID.randomUUID();
-        List<HazelcastInstance> started = new ArrayList<>();
-        HazelcastInstance first = Hazelcast.newHazelcastInstance(config(cluster, port));
-        started.add(first);
-        String firstAddress = "127.0.0.1:" + first.getCluster().getLocalMember().getAddress().getPort();
-        for (int i = 1; i < n; i++) {
-            started.add(Hazelcast.newHazelcastInstance(config(cluster, port + i, firstAddress)));
-        }
-        await().atMost(Duration.ofSeconds(60))
-                .until(() -> started.stream().allMatch(m -> m.getCluster().getMembers().size() == n));
-        await().atMost(Duration.ofSeconds(60))
-                .until(() -> started.stream().allMatch(m -> m.getPartitionService().isClusterSafe()));
-        return started;
-    }
-
-    static Config config(String cluster, int port, String... peers) {
-        Config config = new Config();
-        config.setClusterName(cluster);
-        config.setProperty("hazelcast.phone.home.enabled", "false");
-        config.setProperty("hazelcast.logging.type", "slf4j");
-        config.setProperty("hazelcast.wait.seconds.before.join", "0");
-        config.setProperty("hazelcast.tcp.join.port.try.count", "5");
-        config.setProperty("hazelcast.graceful.shutdown.max.wait", "10");
-        NetworkConfig net = config.getNetworkConfig();
-        net.setPort(port).setPortAutoIncrement(true).setPortCount(100);
-        net.getInterfaces().setEnabled(true).addInterface("127.0.0.1");
-        JoinConfig join = net.getJoin();
-        join.getMulticastConfig().setEnabled(false);
-        join.getAutoDetectionConfig().setEnabled(false);
-        join.getTcpIpConfig().setEnabled(true).addMember("127.0.0.1");
-        for (String p : peers) {
-            join.getTcpIpConfig().addMember(p);
-        }
-        return HazelcastStore.configure(config);
-    }
-
-    /** Destroys the ledger's maps, so that the next test starts empty. */
-    static void destroyLedgerMaps(HazelcastInstance hz) {
-        hz.getDistributedObjects().stream()
-                .filter(o -> o instanceof com.hazelcast.map.IMap<?, ?> && o.getName().startsWith(HazelcastStore.PREFIX))
-                .forEach(com.hazelcast.core.DistributedObject::destroy);
-    }
 }

@@ -63,10 +63,8 @@ final class Views {
     /** The tenant's account view; a tenant without an account yet (none was opened) shows an empty one. */
     static Model.TenantAccount tenantAccount(TenantState t, Account a, List<MarketOrder> open) {
         Account acc = a != null ? a : Account.open(Account.ofTenant(t.id()), Account.Type.TENANT, 0);
-        java.util.TreeMap<String, Long> offered = new java.util.TreeMap<>();
-        t.earmarks().values().forEach(e -> offered.merge(e.kind(), e.amount(), Long::sum));
         return new Model.TenantAccount(t.id(), acc.balance(), acc.available(), acc.creditLimit(), t.quota(),
-                t.borrowed(), t.lent(), offered, t.lendingLimit(),
+                t.borrowed(), t.lent(), t.offered(), t.lendingLimit(),
                 open.stream().filter(o -> o.side() == Side.OFFER).map(Views::summary).toList(),
                 open.stream().filter(o -> o.side() == Side.BID).map(Views::summary).toList());
     }
