@@ -211,6 +211,11 @@ class PostingRaceTest {
         }
 
         @Override
+        public Table<io.ichiba.ledger.Reservation> reservations() {
+            return inner.reservations();
+        }
+
+        @Override
         public Table<IdempotencyRecord> idempotency() {
             return inner.idempotency();
         }

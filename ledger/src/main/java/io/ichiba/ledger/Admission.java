@@ -66,6 +66,9 @@ public final class Admission {
         long staleBefore = now - ledger.settings().staleGrantingMillis();
         int undone = 0;
         for (Claim c : store.claims().values(new Filters.ClaimIn(Set.of(ClaimState.GRANTING)))) {
+            if (c.reserved()) {
+                continue; // a reservation's copy is finished, never undone, by the reservations sweep
+            }
             if (inFlight.contains(c.id()) || (!takeover && c.grantingSince() >= staleBefore)) {
                 continue;
             }
@@ -93,6 +96,7 @@ public final class Admission {
 
     /** Runs one pass over the queue: grants every claim that fits, in order, and records why the others wait. */
     public Pass pass() {
+        ledger.reservations().sweep();
         recover(false);
         long now = ledger.clock().millis();
         List<Claim> queue = queue(now);
@@ -114,8 +118,8 @@ public final class Admission {
             if (!c.urgent() && blocked(c, reservedKinds, reservedLocks)) {
                 wait = Rejection.of(Rejection.Code.BACKFILL_BLOCKED, "an older claim waits for these pools");
             } else {
-                Placement.Choice choice = c.funding().buys() ? fund(c, tenant, nodes, locks, tenants)
-                        : Placement.choose(c, tenant, nodes, locks);
+                Placement.Choice choice = c.funding().buys() ? fund(c, tenant, nodes, locks, tenants, now)
+                        : Placement.choose(c, tenant, nodes, locks, now);
                 wait = choice.fits() ? grant(c, choice.node(), nodes, locks, tenants) : choice.why();
                 if (wait == null) {
                     granted.add(c);
@@ -139,9 +143,9 @@ public final class Admission {
      * makes room by preemption. Refreshes the snapshot where it changed it.
      */
     private Placement.Choice fund(Claim c, TenantState tenant, Map<String, NodeState> nodes,
-                                  Map<String, LockState> locks, Map<String, TenantState> tenants) {
+                                  Map<String, LockState> locks, Map<String, TenantState> tenants, long now) {
         if (tenant == null) {
-            return Placement.choose(c, null, nodes, locks);
+            return Placement.choose(c, null, nodes, locks, now);
         }
         Exchange exchange = ledger.exchange();
         SortedMap<String, Long> missing = exchange.toBuy(c, tenant);
@@ -152,14 +156,14 @@ public final class Admission {
                     new TenantState.LoanShare(kind, amount, false, false)));
             bought = tenant.withLoans(shares);
         }
-        Placement.Choice would = Placement.choose(c, bought, nodes, locks);
+        Placement.Choice would = Placement.choose(c, bought, nodes, locks, now);
         if (!would.fits() && c.urgent() && waitsForCapacity(would.why())) {
             String node = exchange.preemptFor(c, nodes);
             if (node != null) {
                 nodes.putAll(store.nodes().entries());
                 tenants.clear();
                 tenants.put(c.tenant(), tenant);
-                would = Placement.choose(c, bought, nodes, locks);
+                would = Placement.choose(c, bought, nodes, locks, now);
             }
         }
         if (!would.fits() || missing.isEmpty()) {
@@ -169,14 +173,14 @@ public final class Admission {
         if (unpaid != null) {
             return new Placement.Choice(null, unpaid);
         }
-        TenantState now = store.tenants().get(c.tenant());
-        tenants.put(c.tenant(), now);
-        return Placement.choose(c, now, nodes, locks);
+        TenantState current = store.tenants().get(c.tenant());
+        tenants.put(c.tenant(), current);
+        return Placement.choose(c, current, nodes, locks, now);
     }
 
     private static boolean waitsForCapacity(Rejection wait) {
         return switch (wait.code()) {
-            case INSUFFICIENT_CAPACITY, OVERCOMMITTED, LOCK_HELD -> true;
+            case INSUFFICIENT_CAPACITY, OVERCOMMITTED, LOCK_HELD, RESERVED -> true;
             default -> false;
         };
     }
@@ -206,7 +210,7 @@ public final class Admission {
         }
         inFlight.add(c.id());
         try {
-            Rejection refused = holdAll(c, attempt, node);
+            Rejection refused = holdAll(c, attempt, node, ledger.clock().millis());
             if (refused != null) {
                 undo(c, attempt, node, refused.code().name());
                 return refused;
@@ -229,22 +233,24 @@ public final class Admission {
         }
     }
 
-    private Rejection holdAll(Claim c, long attempt, String node) {
+    private Rejection holdAll(Claim c, long attempt, String node, long now) {
         Bundle b = c.bundle();
+        long until = Math.addExact(now, c.leaseSeconds() * 1000);
         if (b.nodeLocal()) {
             Rejection r = store.tenants().execute(c.tenant(),
-                    new HoldFor<TenantState>(c.id(), attempt, b.amounts(), "no tenant " + c.tenant()));
+                    new HoldFor<TenantState>(c.id(), attempt, b.amounts(), "no tenant " + c.tenant(), now, until));
             if (r != null) {
                 return r;
             }
-            r = store.nodes().execute(node, new HoldFor<NodeState>(c.id(), attempt, b.amounts(), "no node " + node));
+            r = store.nodes().execute(node, new HoldFor<NodeState>(c.id(), attempt, b.amounts(), "no node " + node, now,
+                    until));
             if (r != null) {
                 return r;
             }
         }
         for (String lock : b.locks()) {
             Rejection r = store.locks().execute(lock,
-                    new HoldFor<LockState>(c.id(), attempt, LockState.onePermit(), "no lock " + lock));
+                    new HoldFor<LockState>(c.id(), attempt, LockState.onePermit(), "no lock " + lock, now, until));
             if (r != null) {
                 return r;
             }

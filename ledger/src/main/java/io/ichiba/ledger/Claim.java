@@ -29,11 +29,14 @@ import java.io.Serializable;
  * @param returned        whether, in a final state, every hold has been returned
  * @param preemptAt       epoch millis a granted claim will be preempted at (a recall's notice), 0 if none
  * @param funding         how it may be paid for
+ * @param reservation     the reservation it is a copy of, or {@code null}
+ * @param notAfter        epoch millis its lease may not run past (its reservation's end), 0 if unbounded
  */
 public record Claim(String id, String tenant, Bundle bundle, int priority, long leaseSeconds, String requestedNode,
                     ClaimState state, String node, long attempt, long createdAt, long grantingSince, long grantedAt,
                     long leaseExpiresAt, long endedAt, String reason, boolean considered, boolean cancelRequested,
-                    boolean returned, long preemptAt, Funding funding) implements Serializable {
+                    boolean returned, long preemptAt, Funding funding, String reservation, long notAfter)
+        implements Serializable {
 
     /** Defaults the funding to own quota. */
     public Claim {
@@ -44,28 +47,49 @@ public record Claim(String id, String tenant, Bundle bundle, int priority, long 
     public static Claim queued(String id, String tenant, Bundle bundle, int priority, long leaseSeconds,
                                String requestedNode, long now, Funding funding) {
         return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, ClaimState.QUEUED, null, 0, now,
-                0, 0, 0, 0, null, false, false, false, 0, funding);
+                0, 0, 0, 0, null, false, false, false, 0, funding, null, 0);
+    }
+
+    /**
+     * Returns the claim that copy {@code id} of a reservation becomes at its start, being granted on {@code onNode}
+     * (attempt 1); its lease runs {@code leaseSeconds} but never past {@code notAfter}.
+     */
+    public static Claim fromReservation(String id, String tenant, Bundle bundle, int priority, long leaseSeconds,
+                                        String onNode, long now, Funding funding, String reservation, long notAfter) {
+        return new Claim(id, tenant, bundle, priority, leaseSeconds, onNode, ClaimState.GRANTING, onNode, 1, now, now,
+                0, 0, 0, null, true, false, false, 0, funding, reservation, notAfter);
+    }
+
+    /** Whether it is a copy of a reservation. */
+    public boolean reserved() {
+        return reservation != null;
+    }
+
+    /** The lease deadline of a grant or renewal at {@code from} for {@code seconds}: never past {@code notAfter}. */
+    private long deadline(long from, long seconds) {
+        long d = Math.addExact(from, seconds * 1000);
+        return notAfter > 0 ? Math.min(d, notAfter) : d;
     }
 
     Claim granting(long newAttempt, String onNode, long now) {
         return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, ClaimState.GRANTING, onNode,
-                newAttempt, createdAt, now, 0, 0, 0, null, considered, cancelRequested, false, 0, funding);
+                newAttempt, createdAt, now, 0, 0, 0, null, considered, cancelRequested, false, 0, funding, reservation, notAfter);
     }
 
     Claim granted(long now) {
         return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, ClaimState.GRANTED, node, attempt,
-                createdAt, grantingSince, now, Math.addExact(now, leaseSeconds * 1000), 0, null, true, false, false, 0,
-                funding);
+                createdAt, grantingSince, now, deadline(now, leaseSeconds), 0, null, true, false, false, 0,
+                funding, reservation, notAfter);
     }
 
     Claim requeued(String why) {
         return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, ClaimState.QUEUED, null, attempt,
-                createdAt, 0, 0, 0, 0, why, true, cancelRequested, false, 0, funding);
+                createdAt, 0, 0, 0, 0, why, true, cancelRequested, false, 0, funding, reservation, notAfter);
     }
 
     Claim waiting(String why) {
         return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, state, node, attempt, createdAt,
-                grantingSince, grantedAt, leaseExpiresAt, endedAt, why, true, cancelRequested, returned, preemptAt, funding);
+                grantingSince, grantedAt, leaseExpiresAt, endedAt, why, true, cancelRequested, returned, preemptAt, funding, reservation, notAfter);
     }
 
     Claim ended(ClaimState finalState, long now, boolean nothingHeld) {
@@ -75,29 +99,29 @@ public record Claim(String id, String tenant, Bundle bundle, int priority, long 
     Claim ended(ClaimState finalState, String why, long now, boolean nothingHeld) {
         return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, finalState, node, attempt,
                 createdAt, grantingSince, grantedAt, leaseExpiresAt, now, why, considered, cancelRequested,
-                nothingHeld, preemptAt, funding);
+                nothingHeld, preemptAt, funding, reservation, notAfter);
     }
 
     Claim renewed(long now, long seconds) {
         return new Claim(id, tenant, bundle, priority, seconds, requestedNode, state, node, attempt, createdAt,
-                grantingSince, grantedAt, Math.addExact(now, seconds * 1000), endedAt, reason, considered,
-                cancelRequested, returned, preemptAt, funding);
+                grantingSince, grantedAt, deadline(now, seconds), endedAt, reason, considered,
+                cancelRequested, returned, preemptAt, funding, reservation, notAfter);
     }
 
     Claim withCancelRequested() {
         return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, state, node, attempt, createdAt,
-                grantingSince, grantedAt, leaseExpiresAt, endedAt, reason, considered, true, returned, preemptAt, funding);
+                grantingSince, grantedAt, leaseExpiresAt, endedAt, reason, considered, true, returned, preemptAt, funding, reservation, notAfter);
     }
 
     Claim withReturned() {
         return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, state, node, attempt, createdAt,
                 grantingSince, grantedAt, leaseExpiresAt, endedAt, reason, considered, cancelRequested, true, preemptAt,
-                funding);
+                funding, reservation, notAfter);
     }
 
     Claim noticed(long at, String why) {
         return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, state, node, attempt, createdAt,
-                grantingSince, grantedAt, leaseExpiresAt, endedAt, why, considered, cancelRequested, returned, at, funding);
+                grantingSince, grantedAt, leaseExpiresAt, endedAt, why, considered, cancelRequested, returned, at, funding, reservation, notAfter);
     }
 
     /** Whether it is an urgent purchase (admitted ahead of every other claim). */

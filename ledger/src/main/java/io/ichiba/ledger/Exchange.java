@@ -149,7 +149,7 @@ public final class Exchange {
         return null;
     }
 
-    private Rejection canPay(String tenant, long hold) {
+    Rejection canPay(String tenant, long hold) {
         Account a = store.accounts().get(Account.ofTenant(tenant));
         long available = a == null ? 0 : a.available();
         long floor = a == null ? 0 : a.floor();

@@ -49,6 +49,30 @@ public final class Filters {
         }
     }
 
+    /** Reservations of {@code tenant} (every tenant's if {@code null}). */
+    public record ReservationsOf(String tenant) implements Filter<Reservation> {
+        @Override
+        public boolean test(Reservation r) {
+            return tenant == null || tenant.equals(r.tenant());
+        }
+    }
+
+    /** Reservations in one of {@code states}. */
+    public record ReservationIn(Set<Reservation.State> states) implements Filter<Reservation> {
+        @Override
+        public boolean test(Reservation r) {
+            return states.contains(r.state());
+        }
+    }
+
+    /** Ended reservations last changed before {@code cutoff}. */
+    public record PurgeableReservations(long cutoff) implements Filter<Reservation> {
+        @Override
+        public boolean test(Reservation r) {
+            return r.state().isFinal() && r.updatedAt() < cutoff;
+        }
+    }
+
     /** Places that have at least one holder. */
     public record Held<S extends Place<S>>() implements Filter<S> {
         @Override

@@ -13,9 +13,14 @@ import java.util.TreeMap;
  * and releasing twice removes nothing the second time: every token returns exactly once (law 3).
  * Granted totals are derived from the holders, never kept as a separate counter.
  *
- * @param holders claim id to its hold
+ * <p>A place also keeps the {@linkplain Booking bookings} of reservations promised to it, by the id of the claim each
+ * copy will become: capacity promised for a future window, which grants may use only if their leases end before
+ * it opens ({@link #bookedPeak}).
+ *
+ * @param holders  claim id to its hold
+ * @param bookings copy (future claim) id to the capacity promised to it
  */
-public record Holdings(SortedMap<String, Hold> holders) implements Serializable {
+public record Holdings(SortedMap<String, Hold> holders, SortedMap<String, Booking> bookings) implements Serializable {
 
     /** Sentinel attempt for {@link #without}: remove the claim's hold whatever attempt placed it. */
     public static final long ANY_ATTEMPT = -1;
@@ -23,6 +28,12 @@ public record Holdings(SortedMap<String, Hold> holders) implements Serializable 
     /** Copies the holders into an immutable sorted map. */
     public Holdings {
         holders = Collections.unmodifiableSortedMap(new TreeMap<>(holders == null ? Map.of() : holders));
+        bookings = Collections.unmodifiableSortedMap(new TreeMap<>(bookings == null ? Map.of() : bookings));
+    }
+
+    /** Holders and no bookings. */
+    public Holdings(SortedMap<String, Hold> holders) {
+        this(holders, null);
     }
 
     /** Returns the empty holdings. */
@@ -52,7 +63,7 @@ public record Holdings(SortedMap<String, Hold> holders) implements Serializable 
     public Holdings with(String claimId, Hold hold) {
         TreeMap<String, Hold> copy = new TreeMap<>(holders);
         copy.put(claimId, hold);
-        return new Holdings(copy);
+        return new Holdings(copy, bookings);
     }
 
     /**
@@ -66,7 +77,51 @@ public record Holdings(SortedMap<String, Hold> holders) implements Serializable 
         }
         TreeMap<String, Hold> copy = new TreeMap<>(holders);
         copy.remove(claimId);
-        return new Holdings(copy);
+        return new Holdings(copy, bookings);
+    }
+
+    /** Returns these holdings with {@code booking} promised to copy {@code copyId} (replacing one it had). */
+    public Holdings withBooking(String copyId, Booking booking) {
+        TreeMap<String, Booking> copy = new TreeMap<>(bookings);
+        copy.put(copyId, booking);
+        return new Holdings(holders, copy);
+    }
+
+    /** Returns these holdings without copy {@code copyId}'s booking. */
+    public Holdings withoutBooking(String copyId) {
+        if (!bookings.containsKey(copyId)) {
+            return this;
+        }
+        TreeMap<String, Booking> copy = new TreeMap<>(bookings);
+        copy.remove(copyId);
+        return new Holdings(holders, copy);
+    }
+
+    /** Returns these holdings without any booking of {@code reservation}. */
+    public Holdings withoutReservation(String reservation) {
+        TreeMap<String, Booking> copy = new TreeMap<>(bookings);
+        if (!copy.values().removeIf(b -> b.reservation().equals(reservation))) {
+            return this;
+        }
+        return new Holdings(holders, copy);
+    }
+
+    /**
+     * Returns the most of {@code kind} that bookings promise at any moment of {@code [from, to)}, leaving out
+     * {@code exceptCopy}'s booking (a copy taking up its own promise); 0 for an empty window.
+     */
+    public long bookedPeak(String kind, long from, long to, String exceptCopy) {
+        if (bookings.isEmpty() || to <= from) {
+            return 0;
+        }
+        java.util.List<Timeline.Use> uses = new java.util.ArrayList<>();
+        bookings.forEach((id, b) -> {
+            long amount = Amounts.get(b.amounts(), kind);
+            if (amount > 0 && !id.equals(exceptCopy) && b.overlaps(from, to)) {
+                uses.add(new Timeline.Use(b.start(), b.end(), amount));
+            }
+        });
+        return Timeline.peak(uses, from, to);
     }
 
     /** Whether {@code claimId} holds anything here. */

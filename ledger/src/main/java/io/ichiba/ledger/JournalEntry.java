@@ -37,7 +37,11 @@ public record JournalEntry(String id, long time, Reason reason, String memo, Str
         /** The house refunded the unused part of a purchase that was preempted. */
         PURCHASE_REFUND,
         /** Whoever caused a preemption compensated the tenant whose grant was preempted. */
-        COMPENSATION
+        COMPENSATION,
+        /** A tenant bought a reservation's window from the house at the spot price of the time of booking. */
+        RESERVATION,
+        /** The house refunded a cancelled reservation (less the cancellation fee). */
+        RESERVATION_REFUND
     }
 
     /**

@@ -31,6 +31,7 @@ public final class Ledger {
     private final LedgerSettings settings;
     private final Accounts accounts;
     private final Exchange exchange;
+    private final Reservations reservations;
 
     /** Creates the ledger over {@code store}, reading time from {@code clock}, with the default market settings. */
     public Ledger(Store store, Clock clock, LedgerSettings settings) {
@@ -39,11 +40,23 @@ public final class Ledger {
 
     /** Creates the ledger over {@code store}, reading time from {@code clock}. */
     public Ledger(Store store, Clock clock, LedgerSettings settings, MarketSettings market) {
+        this(store, clock, settings, market, ReservationSettings.defaults());
+    }
+
+    /** Creates the ledger over {@code store}, reading time from {@code clock}. */
+    public Ledger(Store store, Clock clock, LedgerSettings settings, MarketSettings market,
+                  ReservationSettings reservationSettings) {
         this.store = store;
         this.clock = clock;
         this.settings = settings;
         this.accounts = new Accounts(store, clock, settings);
         this.exchange = new Exchange(this, market);
+        this.reservations = new Reservations(this, reservationSettings);
+    }
+
+    /** Returns the advance reservations. */
+    public Reservations reservations() {
+        return reservations;
     }
 
     /** Returns the market. */

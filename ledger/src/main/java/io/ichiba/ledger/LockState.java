@@ -43,6 +43,26 @@ public record LockState(String name, long permits, Holdings holdings) implements
     }
 
     @Override
+    public Rejection checkHold(String claimId, SortedMap<String, Long> amounts, long now, long until) {
+        Rejection r = checkHold(claimId, amounts);
+        if (r != null || until <= now) {
+            return r;
+        }
+        long others = holdings.without(claimId, Holdings.ANY_ATTEMPT).granted(KIND);
+        long booked = holdings.bookedPeak(KIND, now, until, claimId);
+        if (booked > 0 && others + booked + Amounts.get(amounts, KIND) > permits) {
+            return Rejection.of(Rejection.Code.RESERVED, poolId(name) + " has " + booked
+                    + " permit(s) reserved before this lease would end");
+        }
+        return null;
+    }
+
+    @Override
+    public long bookable(String kind) {
+        return KIND.equals(kind) ? permits : 0;
+    }
+
+    @Override
     public Rejection checkHold(String claimId, SortedMap<String, Long> amounts) {
         long others = holdings.without(claimId, Holdings.ANY_ATTEMPT).granted(KIND);
         if (others + Amounts.get(amounts, KIND) > permits) {

@@ -117,6 +117,31 @@ public record NodeState(String node, SortedMap<String, Long> capacity, SortedMap
     }
 
     @Override
+    public Rejection checkHold(String claimId, SortedMap<String, Long> amounts, long now, long until) {
+        Rejection r = checkHold(claimId, amounts);
+        if (r != null || until <= now) {
+            return r;
+        }
+        Holdings others = holdings.without(claimId, Holdings.ANY_ATTEMPT);
+        for (var e : amounts.entrySet()) {
+            String kind = e.getKey();
+            long booked = holdings.bookedPeak(kind, now, until, claimId);
+            long used = Math.addExact(Math.addExact(others.granted(kind), withheld(kind)), booked);
+            if (booked > 0 && Math.addExact(used, e.getValue()) > capacity(kind)) {
+                return Rejection.of(Rejection.Code.RESERVED, poolId(kind, node) + " has " + booked
+                        + " reserved before this lease would end; " + Math.max(0, capacity(kind) - used)
+                        + " free for it, " + e.getValue() + " asked");
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public long bookable(String kind) {
+        return lost() ? 0 : capacity(kind);
+    }
+
+    @Override
     public Rejection checkHold(String claimId, SortedMap<String, Long> amounts) {
         if (lost()) {
             return Rejection.of(Rejection.Code.INSUFFICIENT_CAPACITY, "node " + node + " is lost");

@@ -12,7 +12,12 @@ public final class PlaceCommands {
      * Holding again for the same claim replaces its hold (idempotent).
      */
     public record HoldFor<S extends Place<S>>(String claimId, long attempt, SortedMap<String, Long> amounts,
-                                               String missing) implements Command<S, Rejection> {
+                                               String missing, long now, long until) implements Command<S, Rejection> {
+        /** A hold checked against the holds only (bookings not looked at). */
+        public HoldFor(String claimId, long attempt, SortedMap<String, Long> amounts, String missing) {
+            this(claimId, attempt, amounts, missing, 0, 0);
+        }
+
         @Override
         public Outcome<S, Rejection> apply(S place) {
             if (place == null) {
@@ -22,11 +27,87 @@ public final class PlaceCommands {
             if (existing != null && existing.attempt() == attempt && existing.amounts().equals(amounts)) {
                 return Outcome.keep(null);
             }
-            Rejection r = place.checkHold(claimId, amounts);
+            Rejection r = place.checkHold(claimId, amounts, now, until);
             if (r != null) {
                 return Outcome.keep(r);
             }
             return Outcome.write(place.withHoldings(place.holdings().with(claimId, new Hold(attempt, amounts))), null);
+        }
+    }
+
+    /**
+     * Promises capacity to copies of a reservation, if it is there over their windows: for each kind and each new
+     * booking, the holds (each until its deadline in {@code deadlines}; a holder missing there, for ever) and the
+     * bookings already here, plus the new ones, never exceed {@link Place#bookable}. All or none; answers
+     * {@code null} when booked. Booking the same copies again answers {@code null} and changes nothing.
+     */
+    public record Book<S extends Place<S>>(SortedMap<String, Booking> bookings, java.util.Map<String, Long> deadlines,
+                                            String missing) implements Command<S, Rejection> {
+        @Override
+        public Outcome<S, Rejection> apply(S place) {
+            if (place == null) {
+                return Outcome.keep(Rejection.of(Rejection.Code.NOT_FOUND, missing));
+            }
+            Holdings h = place.holdings();
+            if (bookings.entrySet().stream().allMatch(e -> e.getValue().equals(h.bookings().get(e.getKey())))) {
+                return Outcome.keep(null);
+            }
+            Holdings next = h;
+            for (var e : bookings.entrySet()) {
+                next = next.withBooking(e.getKey(), e.getValue());
+            }
+            java.util.TreeSet<String> kinds = new java.util.TreeSet<>();
+            bookings.values().forEach(b -> kinds.addAll(b.amounts().keySet()));
+            for (String kind : kinds) {
+                java.util.List<Timeline.Use> uses = Timeline.uses(next, kind, deadlines);
+                for (Booking b : bookings.values()) {
+                    long peak = Timeline.peak(uses, b.start(), b.end());
+                    if (Amounts.get(b.amounts(), kind) > 0 && peak > place.bookable(kind)) {
+                        return Outcome.keep(Rejection.of(Rejection.Code.WINDOW_FULL, missing.replaceFirst("^no ", "")
+                                + ": " + kind + " would be promised " + peak + " of " + place.bookable(kind)
+                                + " in the window"));
+                    }
+                }
+            }
+            return Outcome.write(place.withHoldings(next), null);
+        }
+    }
+
+    /** Withdraws every booking of a reservation from a place; answers how many were withdrawn. */
+    public record Unbook<S extends Place<S>>(String reservation) implements Command<S, Integer> {
+        @Override
+        public Outcome<S, Integer> apply(S place) {
+            if (place == null) {
+                return Outcome.keep(0);
+            }
+            Holdings after = place.holdings().withoutReservation(reservation);
+            if (after == place.holdings()) {
+                return Outcome.keep(0);
+            }
+            return Outcome.write(place.withHoldings(after),
+                    place.holdings().bookings().size() - after.bookings().size());
+        }
+    }
+
+    /**
+     * Turns a copy's booking into its claim's hold (attempt {@code attempt}): capacity promised is taken up
+     * without a check, since it was kept free for it. Answers whether the copy holds here afterwards (false if it
+     * had neither a booking nor a hold: the reservation was withdrawn).
+     */
+    public record Activate<S extends Place<S>>(String copyId, long attempt) implements Command<S, Boolean> {
+        @Override
+        public Outcome<S, Boolean> apply(S place) {
+            if (place == null) {
+                return Outcome.keep(false);
+            }
+            Holdings h = place.holdings();
+            Booking b = h.bookings().get(copyId);
+            if (b == null) {
+                Hold held = h.holders().get(copyId);
+                return Outcome.keep(held != null && held.attempt() == attempt);
+            }
+            Holdings next = h.withoutBooking(copyId).with(copyId, new Hold(attempt, b.amounts()));
+            return Outcome.write(place.withHoldings(next), true);
         }
     }
 

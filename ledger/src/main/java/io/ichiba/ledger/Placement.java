@@ -26,14 +26,28 @@ public final class Placement {
         }
     }
 
-    /** Decides where {@code c} fits on the given snapshot. */
+    /** Decides where {@code c} fits on the given snapshot, bookings left out. */
     public static Choice choose(Claim c, TenantState tenant, Map<String, NodeState> nodes, Map<String, LockState> locks) {
+        return choose(c, tenant, nodes, locks, 0, 0);
+    }
+
+    /**
+     * Decides where {@code c} fits on the given snapshot at {@code now}: capacity booked for a reservation whose
+     * window opens before the claim's lease would end is not free for it.
+     */
+    public static Choice choose(Claim c, TenantState tenant, Map<String, NodeState> nodes, Map<String, LockState> locks,
+                                long now) {
+        return choose(c, tenant, nodes, locks, now, Math.addExact(now, c.leaseSeconds() * 1000));
+    }
+
+    private static Choice choose(Claim c, TenantState tenant, Map<String, NodeState> nodes,
+                                 Map<String, LockState> locks, long now, long until) {
         Bundle b = c.bundle();
         if (b.nodeLocal()) {
             if (tenant == null) {
                 return new Choice(null, Rejection.of(Rejection.Code.NOT_FOUND, "tenant " + c.tenant() + " is gone"));
             }
-            Rejection q = tenant.checkHold(c.id(), b.amounts());
+            Rejection q = tenant.checkHold(c.id(), b.amounts(), now, until);
             if (q != null) {
                 return new Choice(null, q);
             }
@@ -43,7 +57,7 @@ public final class Placement {
             if (l == null) {
                 return new Choice(null, Rejection.of(Rejection.Code.NO_SUCH_LOCK, "no lock named " + name));
             }
-            Rejection r = l.checkHold(c.id(), LockState.onePermit());
+            Rejection r = l.checkHold(c.id(), LockState.onePermit(), now, until);
             if (r != null) {
                 return new Choice(null, r);
             }
@@ -57,14 +71,14 @@ public final class Placement {
                 return new Choice(null, Rejection.of(Rejection.Code.NO_SUCH_NODE, "node " + c.requestedNode()
                         + " is gone"));
             }
-            Rejection r = n.checkHold(c.id(), b.amounts());
+            Rejection r = n.checkHold(c.id(), b.amounts(), now, until);
             return r == null ? new Choice(n.node(), null) : new Choice(null, r);
         }
         String best = null;
         long bestLeft = Long.MAX_VALUE;
         Rejection first = null;
         for (NodeState n : new java.util.TreeMap<>(nodes).values()) {
-            Rejection r = n.checkHold(c.id(), b.amounts());
+            Rejection r = n.checkHold(c.id(), b.amounts(), now, until);
             if (r != null) {
                 first = first == null ? r : first;
                 continue;

@@ -46,6 +46,13 @@ public record Rejection(Code code, String detail) implements Serializable {
         INSUFFICIENT_CREDIT,
         /** Another request is doing the same thing right now (ask again in a moment). */
         IN_PROGRESS,
+        /**
+         * The capacity is promised to a reservation before the claim's lease would end (the claim waits, or asks
+         * for a shorter lease).
+         */
+        RESERVED,
+        /** A reservation's window does not fit the capacity left over it (the answer names the earliest that does). */
+        WINDOW_FULL,
         /** The request is invalid. */
         INVALID
     }

@@ -161,6 +161,32 @@ public record TenantState(String id, SortedMap<String, Long> quota, Holdings hol
     }
 
     @Override
+    public Rejection checkHold(String claimId, SortedMap<String, Long> amounts, long now, long until) {
+        Rejection r = checkHold(claimId, amounts);
+        if (r != null || until <= now) {
+            return r;
+        }
+        Holdings others = holdings.without(claimId, Holdings.ANY_ATTEMPT);
+        for (var e : amounts.entrySet()) {
+            long booked = holdings.bookedPeak(e.getKey(), now, until, claimId);
+            long used = Math.addExact(others.granted(e.getKey()), booked);
+            if (booked > 0 && Math.addExact(used, e.getValue()) > entitlement(e.getKey(), false)) {
+                return Rejection.of(Rejection.Code.RESERVED, "tenant " + id + " has " + booked + " "
+                        + e.getKey() + " of its quota reserved before this lease would end; "
+                        + Math.max(0, entitlement(e.getKey(), false) - used) + " free for it, " + e.getValue()
+                        + " asked");
+            }
+        }
+        return null;
+    }
+
+    /** Reservations funded by quota are promised the tenant's own quota, less what it lends and offers. */
+    @Override
+    public long bookable(String kind) {
+        return Math.max(0, quota(kind) - lent(kind) - offered(kind));
+    }
+
+    @Override
     public Rejection checkHold(String claimId, SortedMap<String, Long> amounts) {
         Holdings others = holdings.without(claimId, Holdings.ANY_ATTEMPT);
         for (var e : amounts.entrySet()) {

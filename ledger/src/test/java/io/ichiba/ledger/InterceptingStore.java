@@ -107,6 +107,11 @@ public final class InterceptingStore implements Store {
     }
 
     @Override
+    public Table<Reservation> reservations() {
+        return new Intercepted<>("reservations", inner.reservations());
+    }
+
+    @Override
     public Table<Principal> principals() {
         return inner.principals();
     }

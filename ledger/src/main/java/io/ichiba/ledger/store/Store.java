@@ -14,6 +14,7 @@ import io.ichiba.ledger.NodeState;
 import io.ichiba.ledger.OrderRef;
 import io.ichiba.ledger.Posting;
 import io.ichiba.ledger.Principal;
+import io.ichiba.ledger.Reservation;
 import io.ichiba.ledger.TenantState;
 
 /**
@@ -65,6 +66,9 @@ public interface Store extends AutoCloseable {
 
     /** Loans made by trades, by loan id. */
     Table<Loan> loans();
+
+    /** Advance reservations, by reservation id. */
+    Table<Reservation> reservations();
 
     /** First answers to requests with an idempotency key, by caller and key. */
     Table<IdempotencyRecord> idempotency();

@@ -14,6 +14,7 @@ import io.ichiba.ledger.NodeState;
 import io.ichiba.ledger.OrderRef;
 import io.ichiba.ledger.Posting;
 import io.ichiba.ledger.Principal;
+import io.ichiba.ledger.Reservation;
 import io.ichiba.ledger.TenantState;
 
 /** A {@link Store} whose tables all come from one factory, by name: what the concrete stores share. */
@@ -40,6 +41,7 @@ public abstract class TableStore implements Store {
     private final Table<Book> books;
     private final Table<OrderRef> orders;
     private final Table<Loan> loans;
+    private final Table<Reservation> reservations;
 
     /** Creates every table through {@code tables}. */
     protected TableStore(Tables tables) {
@@ -58,6 +60,7 @@ public abstract class TableStore implements Store {
         this.books = tables.table("books");
         this.orders = tables.table("orders");
         this.loans = tables.table("loans");
+        this.reservations = tables.table("reservations");
     }
 
     @Override
@@ -133,6 +136,11 @@ public abstract class TableStore implements Store {
     @Override
     public Table<Loan> loans() {
         return loans;
+    }
+
+    @Override
+    public Table<Reservation> reservations() {
+        return reservations;
     }
 
     @Override
