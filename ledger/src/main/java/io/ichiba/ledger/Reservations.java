@@ -506,7 +506,8 @@ public final class Reservations {
                                 EnumSet.of(Reservation.State.BOOKED), Reservation.State.ENDED, now, "WINDOW_MISSED"));
                         ended++;
                     } else if (now >= r.start()) {
-                        preempted += preemptRecalled(r, now);
+                        noticed += recall(r, now); // a renewal since the last sweep may still run into the window
+                        preempted += preemptRecalled(store.reservations().get(r.id()), now);
                         activate(r, now);
                         activated++;
                     } else if (now >= r.start() - settings.leadSeconds() * 1000) {

@@ -1,0 +1,230 @@
+package io.ichiba.ledger;
+
+import io.ichiba.ledger.Rejection.Code;
+import io.ichiba.ledger.store.InMemoryStore;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Advance reservations on a controllable clock: booking, the earliest window, the start, the end, refunds. */
+class ReservationsTest {
+    private static final long MINUTE = 60_000;
+    private MutableClock clock;
+    private InMemoryStore store;
+    private Ledger ledger;
+    private Admission admission;
+    private LeaseReaper reaper;
+    private Reservations reservations;
+
+    @BeforeEach
+    void setUp() {
+        clock = new MutableClock();
+        store = new InMemoryStore();
+        ledger = new Ledger(store, clock, LedgerSettings.defaults(), MarketSettings.defaults(),
+                ReservationSettings.defaults().withLeadSeconds(600));
+        ledger.accounts().openSystemAccounts();
+        admission = new Admission(ledger);
+        reaper = new LeaseReaper(ledger);
+        reservations = ledger.reservations();
+        ledger.createTenant("team-a", Map.of("memory", 16_384L));
+        ledger.createTenant("team-b", Map.of("memory", 16_384L));
+        ledger.createLock("db", 2);
+        ledger.report("n1", Map.of("memory", 10_000L), Map.of());
+        ledger.accounts().mint("m-a", "team-a", 10_000_000, null, null);
+    }
+
+    private static Bundle mem(long mib) {
+        return Bundle.of(Map.of("memory", mib), List.of());
+    }
+
+    private Reservations.Request request(Bundle b, int count, long startIn, long endIn, Funding f) {
+        long now = clock.millis();
+        return new Reservations.Request(b, count, now + startIn, now + endIn, null, f, 0, 5);
+    }
+
+    private Claim grant(String id, String tenant, long mib, long leaseSeconds) {
+        assertThat(ledger.submit(id, tenant, mem(mib), 1, leaseSeconds, null).ok()).isTrue();
+        admission.pass();
+        Claim c = ledger.claim(id);
+        assertThat(c.state()).as(id).isEqualTo(ClaimState.GRANTED);
+        return c;
+    }
+
+    private void tick(long millis) {
+        clock.advanceMillis(millis);
+        reaper.sweepLeases();
+        admission.pass();
+    }
+
+    @Test
+    void aWindowThatGrantsStillHoldIsRefusedWithTheEarliestThatFits() {
+        grant("c1", "team-b", 4000, 3600); // holds until +60 min
+        long now = clock.millis();
+        Reservations.Booked refused = reservations.book("r1", "team-a",
+                request(mem(8000), 1, 30 * MINUTE, 90 * MINUTE, Funding.QUOTA_ONLY));
+        assertThat(refused.rejection().code()).isEqualTo(Code.WINDOW_FULL);
+        assertThat(refused.earliest()).as("when c1's lease ends").isEqualTo(now + 60 * MINUTE);
+        assertThat(store.reservations().get("r1")).as("nothing is kept of a refused booking").isNull();
+        assertThat(store.nodes().get("n1").holdings().bookings()).isEmpty();
+
+        Reservations.Booked booked = reservations.book("r1", "team-a",
+                request(mem(8000), 1, 60 * MINUTE, 120 * MINUTE, Funding.QUOTA_ONLY));
+        assertThat(booked.ok()).isTrue();
+        assertThat(booked.reservation().state()).isEqualTo(Reservation.State.BOOKED);
+        assertThat(booked.reservation().copies()).containsExactly(Map.entry("r1-1", "n1"));
+        assertThat(reservations.book("r1", "team-a", request(mem(1), 1, 0, MINUTE, Funding.QUOTA_ONLY)).reservation())
+                .as("the same id again answers the reservation as stored").isEqualTo(booked.reservation());
+    }
+
+    @Test
+    void idleReservedCapacityServesClaimsWhoseLeasesEndBeforeTheStart() {
+        assertThat(reservations.book("r1", "team-a", request(mem(8000), 1, 60 * MINUTE, 120 * MINUTE,
+                Funding.QUOTA_ONLY)).ok()).isTrue();
+        Claim shortLease = grant("short", "team-b", 9000, 1800); // ends at +30 min: may use the idle capacity
+        assertThat(shortLease.node()).isEqualTo("n1");
+        ledger.release("short");
+
+        assertThat(ledger.submit("long", "team-b", mem(9000), 1, 7200, null).ok()).isTrue();
+        admission.pass();
+        Claim waiting = ledger.claim("long");
+        assertThat(waiting.state()).isEqualTo(ClaimState.QUEUED);
+        assertThat(waiting.reason()).isEqualTo(Code.RESERVED.name());
+        ledger.cancel("long");
+        Claim small = grant("small", "team-b", 2000, 7200); // 2000 + 8000 booked fits the 10 000
+        assertThat(small.node()).isEqualTo("n1");
+    }
+
+    @Test
+    void aReservationIsGrantedExactlyAtItsStartOnABusyClusterAndEndsAtItsEnd() {
+        long start = clock.millis() + 60 * MINUTE;
+        long end = start + 30 * MINUTE;
+        assertThat(reservations.book("r1", "team-a", new Reservations.Request(mem(3000), 2, start, end, null,
+                Funding.QUOTA_ONLY, 600, 5)).ok()).isTrue();
+        // the cluster stays busy: a grant renewed past the start holds the capacity the reservation needs
+        grant("busy", "team-b", 5000, 1800);
+        tick(20 * MINUTE);
+        assertThat(ledger.renew("busy", 3600).ok()).isTrue(); // now runs to +80 min, into the window
+        tick(29 * MINUTE); // +49 min: 11 minutes before the start, outside the lead time
+        assertThat(ledger.claim("busy").preemptAt()).isZero();
+        tick(2 * MINUTE); // +51 min: within the 10-minute lead
+        Claim noticed = ledger.claim("busy");
+        assertThat(noticed.state()).isEqualTo(ClaimState.GRANTED);
+        assertThat(noticed.reason()).isEqualTo("PREEMPT_NOTICE");
+        assertThat(noticed.preemptAt()).isEqualTo(start);
+
+        tick(start - 1 - clock.millis());
+        assertThat(ledger.claim("r1-1")).as("not a moment early").isNull();
+        assertThat(ledger.claim("busy").state()).isEqualTo(ClaimState.GRANTED);
+
+        tick(1);
+        assertThat(clock.millis()).isEqualTo(start);
+        assertThat(ledger.claim("busy").state()).isEqualTo(ClaimState.PREEMPTED);
+        assertThat(ledger.claim("busy").reason()).isEqualTo(Reservations.PREEMPT_REASON);
+        for (String copy : List.of("r1-1", "r1-2")) {
+            Claim c = ledger.claim(copy);
+            assertThat(c.state()).as(copy).isEqualTo(ClaimState.GRANTED);
+            assertThat(c.grantedAt()).isEqualTo(start);
+            assertThat(c.reservation()).isEqualTo("r1");
+            assertThat(c.leaseExpiresAt()).isEqualTo(start + 600_000);
+        }
+        assertThat(reservations.get("r1").state()).isEqualTo(Reservation.State.ACTIVE);
+        assertThat(ledger.claims("team-a", null)).extracting(Claim::id).contains("r1-1", "r1-2");
+        NodeState n1 = store.nodes().get("n1");
+        assertThat(n1.holdings().bookings()).isEmpty();
+        assertThat(n1.granted("memory")).isEqualTo(6000);
+        assertThat(store.tenants().get("team-a").used("memory")).isEqualTo(6000);
+
+        // renewable up to the end and no further
+        tick(5 * MINUTE);
+        assertThat(ledger.renew("r1-1", 3600).value().leaseExpiresAt()).isEqualTo(end);
+        assertThat(ledger.renew("r1-2", 3600).value().leaseExpiresAt()).isEqualTo(end);
+        tick(end - 1 - clock.millis());
+        assertThat(ledger.claim("r1-1").state()).isEqualTo(ClaimState.GRANTED);
+        tick(1);
+        assertThat(ledger.claim("r1-1").state()).isEqualTo(ClaimState.EXPIRED);
+        assertThat(ledger.claim("r1-2").state()).isEqualTo(ClaimState.EXPIRED);
+        assertThat(reservations.get("r1").state()).isEqualTo(Reservation.State.ENDED);
+        assertThat(store.nodes().get("n1").granted("memory")).isZero();
+        assertThat(store.tenants().get("team-a").used("memory")).isZero();
+    }
+
+    @Test
+    void locksAreReservedToo() {
+        assertThat(reservations.book("r1", "team-a", request(Bundle.of(Map.of(), List.of("db")), 2, 10 * MINUTE,
+                20 * MINUTE, Funding.QUOTA_ONLY)).ok()).isTrue();
+        Reservations.Booked third = reservations.book("r2", "team-b", request(Bundle.of(Map.of(), List.of("db")), 1,
+                15 * MINUTE, 25 * MINUTE, Funding.QUOTA_ONLY));
+        assertThat(third.rejection().code()).isEqualTo(Code.WINDOW_FULL);
+        assertThat(third.earliest()).isEqualTo(clock.millis() + 20 * MINUTE);
+        tick(10 * MINUTE);
+        assertThat(ledger.claim("r1-1").state()).isEqualTo(ClaimState.GRANTED);
+        assertThat(store.locks().get("db").granted()).isEqualTo(2);
+    }
+
+    @Test
+    void aBoughtReservationPaysTheSpotPriceAndACancellationRefundsByTheRule() {
+        long spot = ledger.exchange().spot("memory");
+        Reservations.Booked b = reservations.book("r1", "team-a", request(mem(1000), 2, 60 * MINUTE, 120 * MINUTE,
+                new Funding(Funding.Mode.BUY, 0, false)));
+        assertThat(b.ok()).isTrue();
+        long price = MarketOrder.cost(spot, 2000, 3600);
+        assertThat(b.reservation().price()).isEqualTo(price);
+        long balance = ledger.accounts().account(Account.ofTenant("team-a")).balance();
+        assertThat(balance).isEqualTo(10_000_000 - price);
+        assertThat(store.tenants().get("team-a").holdings().bookings()).as("a bought window takes no quota").isEmpty();
+
+        Reservation cancelled = reservations.cancel("r1", "team-a").value();
+        assertThat(cancelled.state()).isEqualTo(Reservation.State.CANCELLED);
+        long refund = price - (price * 10 + 99) / 100;
+        assertThat(cancelled.refunded()).isEqualTo(refund);
+        assertThat(ledger.accounts().account(Account.ofTenant("team-a")).balance()).isEqualTo(balance + refund);
+        assertThat(store.nodes().get("n1").holdings().bookings()).isEmpty();
+        assertThat(reservations.cancel("r1", "team-a").value()).as("cancelling twice refunds once").isEqualTo(cancelled);
+        assertThat(new Auditor(ledger).audit().drift()).isEmpty();
+    }
+
+    @Test
+    void cancellingAnOpenReservationEndsItsClaimsAndRefundsTheRestOfTheWindow() {
+        assertThat(reservations.book("r1", "team-a", request(mem(1000), 1, 10 * MINUTE, 70 * MINUTE,
+                new Funding(Funding.Mode.BUY, 0, false))).ok()).isTrue();
+        long price = reservations.get("r1").price();
+        tick(40 * MINUTE); // half the window served
+        assertThat(ledger.claim("r1-1").state()).isEqualTo(ClaimState.GRANTED);
+        Reservation cancelled = reservations.cancel("r1", "team-a").value();
+        assertThat(ledger.claim("r1-1").state()).isEqualTo(ClaimState.CANCELLED);
+        assertThat(store.nodes().get("n1").granted("memory")).isZero();
+        long half = price / 2;
+        assertThat(cancelled.refunded()).isEqualTo(half - (half * 10 + 99) / 100);
+    }
+
+    @Test
+    void badRequestsAreRefusedAndChangeNothing() {
+        long now = clock.millis();
+        record Case(Reservations.Request r, Code code) {
+        }
+        List<Case> cases = List.of(
+                new Case(new Reservations.Request(mem(1), 1, now + 2 * MINUTE, now + MINUTE, null, Funding.QUOTA_ONLY, 0, 0), Code.INVALID),
+                new Case(new Reservations.Request(mem(1), 1, now - 20 * MINUTE, now - 10 * MINUTE, null, Funding.QUOTA_ONLY, 0, 0), Code.INVALID),
+                new Case(new Reservations.Request(mem(1), 1, now - 20 * MINUTE, now + 10 * MINUTE, null, Funding.QUOTA_ONLY, 0, 0), Code.INVALID),
+                new Case(new Reservations.Request(mem(1), 0, now, now + MINUTE, null, Funding.QUOTA_ONLY, 0, 0), Code.INVALID),
+                new Case(new Reservations.Request(mem(1), 1_000_000, now, now + MINUTE, null, Funding.QUOTA_ONLY, 0, 0), Code.INVALID),
+                new Case(new Reservations.Request(mem(1), 1, now, now + MINUTE, "nowhere", Funding.QUOTA_ONLY, 0, 0), Code.NO_SUCH_NODE),
+                new Case(new Reservations.Request(Bundle.of(Map.of("gpu", 1L), List.of()), 1, now, now + MINUTE, null, Funding.QUOTA_ONLY, 0, 0), Code.UNKNOWN_KIND),
+                new Case(new Reservations.Request(mem(20_000), 1, now, now + MINUTE, null, new Funding(Funding.Mode.BUY, 0, false), 0, 0), Code.NEVER_FITS),
+                new Case(new Reservations.Request(mem(9000), 2, now, now + MINUTE, null, Funding.QUOTA_ONLY, 0, 0), Code.NEVER_FITS),
+                new Case(new Reservations.Request(mem(1), 1, now + 100L * 86_400_000, now + 101L * 86_400_000, null, Funding.QUOTA_ONLY, 0, 0), Code.INVALID),
+                new Case(new Reservations.Request(mem(1), 1, now, now + MINUTE, null, new Funding(Funding.Mode.BORROW, 5, false), 0, 0), Code.INVALID));
+        for (Case c : cases) {
+            Reservations.Booked b = reservations.book("bad", "team-a", c.r());
+            assertThat(b.rejection()).as(c.toString()).isNotNull();
+            assertThat(b.rejection().code()).as(c.r().toString()).isEqualTo(c.code());
+        }
+        assertThat(store.reservations().entries()).isEmpty();
+        assertThat(store.nodes().get("n1").holdings().bookings()).isEmpty();
+        assertThat(ledger.accounts().account(Account.ofTenant("team-a")).balance()).isEqualTo(10_000_000);
+    }
+}
