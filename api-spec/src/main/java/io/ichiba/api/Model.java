@@ -97,7 +97,15 @@ public final class Model {
     /** A claim. */
     public record Claim(String id, String tenant, ClaimState state, String reason, String node, Bundle bundle,
                         int priority, long leaseSeconds, Instant createdAt, Instant grantedAt,
-                        Instant leaseExpiresAt, Instant endedAt, Instant preemptAt, Funding funding) {
+                        Instant leaseExpiresAt, Instant endedAt, Instant preemptAt, Funding funding,
+                        String reservation) {
+        /** A claim that is no reservation's copy. */
+        public Claim(String id, String tenant, ClaimState state, String reason, String node, Bundle bundle,
+                     int priority, long leaseSeconds, Instant createdAt, Instant grantedAt,
+                     Instant leaseExpiresAt, Instant endedAt, Instant preemptAt, Funding funding) {
+            this(id, tenant, state, reason, node, bundle, priority, leaseSeconds, createdAt, grantedAt, leaseExpiresAt,
+                    endedAt, preemptAt, funding, null);
+        }
     }
 
     /** {@code POST /v1/jobs}. */
@@ -358,10 +366,38 @@ public final class Model {
 
     /** An RFC 9457 problem. */
     public record Problem(String type, String title, int status, String detail, String code,
-                          List<FieldError> errors) {
+                          List<FieldError> errors, Instant earliestStart, Instant earliestEnd) {
+        /** A problem with no suggested window. */
+        public Problem(String type, String title, int status, String detail, String code, List<FieldError> errors) {
+            this(type, title, status, detail, code, errors, null, null);
+        }
     }
 
     /** {@code /health} and {@code /ready}. */
     public record Status(String status, String member, Integer clusterSize) {
+    }
+
+    /** {@code POST /v1/reservations}. */
+    public record ReservationCreate(Bundle bundle, Integer count, Instant start, Instant end, String node,
+                                    Funding funding, Long leaseSeconds, Integer priority) {
+    }
+
+    /** One copy of a reservation: the claim it is (or will be) and the node it is booked on. */
+    public record ReservationCopy(String claim, String node) {
+    }
+
+    /** A reservation. */
+    public record Reservation(String id, String tenant, String state, String reason, Bundle bundle, int count,
+                              Instant start, Instant end, String node, List<ReservationCopy> copies,
+                              List<String> claims, Funding funding, long leaseSeconds, int priority, long price,
+                              long refunded, List<String> recalled, Instant createdAt, Instant updatedAt) {
+    }
+
+    /** One step of a pool's timeline. */
+    public record TimelineStep(Instant at, long capacity, long granted, long reserved, long used, long free) {
+    }
+
+    /** {@code GET /v1/pools/{id}/timeline}. */
+    public record PoolTimeline(String pool, Instant from, Instant to, long stepSeconds, List<TimelineStep> steps) {
     }
 }

@@ -128,7 +128,7 @@ public final class Broker {
 
         Clock clock = Clock.systemUTC();
         HazelcastStore store = new HazelcastStore(hz);
-        Ledger ledger = new Ledger(store, clock, config.ledger(), config.market());
+        Ledger ledger = new Ledger(store, clock, config.ledger(), config.market(), config.reservations());
         ledger.accounts().openSystemAccounts();
         BrokerMetrics metrics = new BrokerMetrics(registry, ledger);
         AdmissionLoop loop = new AdmissionLoop(hz, ledger, metrics, 250);

@@ -2,6 +2,7 @@ package io.ichiba.broker;
 
 import io.ichiba.ledger.LedgerSettings;
 import io.ichiba.ledger.MarketSettings;
+import io.ichiba.ledger.ReservationSettings;
 import io.ichiba.pricing.SpotPriceCurve;
 
 import java.io.IOException;
@@ -36,11 +37,13 @@ import java.util.Properties;
  * @param workerThreads        threads that run ledger calls off the event loop
  * @param ledger               the ledger's rules: aging, starvation bound, stale grants, retention, max lease
  * @param market               the market's rules: terms, prices, notice, compensation, premium, spot curve
+ * @param reservations         the reservations' rules: lead time of the recall, largest count, horizon, fee
  */
 public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzPort, List<String> hzMembers,
                            String clusterName, String operatorToken, boolean operatorTokenGiven,
                            long grantWaitMillis, long reaperIntervalMillis, long auditIntervalSeconds,
-                           int workerThreads, LedgerSettings ledger, MarketSettings market) {
+                           int workerThreads, LedgerSettings ledger, MarketSettings market,
+                           ReservationSettings reservations) {
 
     /** Loads the configuration from the command line, the environment and the file they name. */
     public static BrokerConfig load(String[] args, Map<String, String> env) throws IOException {
@@ -89,6 +92,7 @@ public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzP
                 v.num("market.spot.window.millis", m.spotWindowMillis()),
                 new SpotPriceCurve(v.num("market.spot.floor", c.floor()), v.num("market.spot.ceiling", c.ceiling()),
                         v.dbl("market.spot.knee", c.knee()), v.dbl("market.spot.exponent", c.exponent())));
+        ReservationSettings r = ReservationSettings.defaults();
         String members = v.str("hz.members", "");
         List<String> memberList = members.isBlank() ? List.of()
                 : Arrays.stream(members.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
@@ -96,33 +100,47 @@ public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzP
                 v.str("hz.host", "127.0.0.1"), (int) v.num("hz.port", 5701), memberList,
                 v.str("hz.cluster", "ichiba"), token, given,
                 v.num("admission.grant.wait.millis", 2000), v.num("reaper.interval.millis", 250),
-                v.num("audit.interval.seconds", 30), (int) v.num("worker.threads", 32), ledger, market);
+                v.num("audit.interval.seconds", 30), (int) v.num("worker.threads", 32), ledger, market,
+                new ReservationSettings(v.num("reservations.lead.seconds", r.leadSeconds()),
+                        (int) v.num("reservations.max.count", r.maxCount()),
+                        v.num("reservations.advance.max.seconds", r.maxAdvanceSeconds()),
+                        v.num("reservations.window.max.seconds", r.maxWindowSeconds()),
+                        v.num("reservations.cancel.fee.percent", r.cancelFeePercent()), r.searchLimit()));
     }
 
     /** Returns a copy with other ports and members (for tests and tools that start several brokers). */
     public BrokerConfig withPorts(int http, int hz, List<String> members) {
         return new BrokerConfig(httpHost, http, hzHost, hz, members, clusterName, operatorToken, operatorTokenGiven,
-                grantWaitMillis, reaperIntervalMillis, auditIntervalSeconds, workerThreads, ledger, market);
+                grantWaitMillis, reaperIntervalMillis, auditIntervalSeconds, workerThreads, ledger, market,
+                reservations);
     }
 
     /** Returns a copy with another cluster name and operator token. */
     public BrokerConfig withCluster(String name, String token) {
         return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, name, token, true, grantWaitMillis,
-                reaperIntervalMillis, auditIntervalSeconds, workerThreads, ledger, market);
+                reaperIntervalMillis, auditIntervalSeconds, workerThreads, ledger, market,
+                reservations);
     }
 
     /** Returns a copy with other ledger rules. */
     public BrokerConfig withLedger(LedgerSettings settings) {
         return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, clusterName, operatorToken,
                 operatorTokenGiven, grantWaitMillis, reaperIntervalMillis, auditIntervalSeconds, workerThreads,
-                settings, market);
+                settings, market, reservations);
     }
 
     /** Returns a copy with other market rules. */
     public BrokerConfig withMarket(MarketSettings settings) {
         return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, clusterName, operatorToken,
                 operatorTokenGiven, grantWaitMillis, reaperIntervalMillis, auditIntervalSeconds, workerThreads,
-                ledger, settings);
+                ledger, settings, reservations);
+    }
+
+    /** Returns a copy with other reservation rules. */
+    public BrokerConfig withReservations(ReservationSettings settings) {
+        return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, clusterName, operatorToken,
+                operatorTokenGiven, grantWaitMillis, reaperIntervalMillis, auditIntervalSeconds, workerThreads,
+                ledger, market, settings);
     }
 
     private record Values(java.util.function.Function<String, String> lookup) {

@@ -12,7 +12,9 @@ import io.ichiba.ledger.Ledger;
 import io.ichiba.ledger.Loan;
 import io.ichiba.ledger.MarketCommands;
 import io.ichiba.ledger.MarketOrder;
+import io.ichiba.ledger.LockState;
 import io.ichiba.ledger.NodeState;
+import io.ichiba.ledger.Reservation;
 import io.ichiba.ledger.PoolView;
 import io.ichiba.pricing.Side;
 import io.micrometer.core.instrument.Counter;
@@ -97,9 +99,12 @@ public final class BrokerMetrics {
     private final MultiGauge spotPrice;
     private final MultiGauge ordersResting;
     private final MultiGauge loansActive;
+    private final MultiGauge reservations;
+    private final MultiGauge poolReserved;
+    private final Map<String, Counter> bookings = new ConcurrentHashMap<>();
 
     /** Why a grant is preempted: the reasons counted by name; any other counts as {@code OTHER}. */
-    private static final Set<String> PREEMPT_REASONS = Set.of("RECALL", "TERM", "URGENT");
+    private static final Set<String> PREEMPT_REASONS = Set.of("RECALL", "TERM", "URGENT", "RESERVATION");
 
     /** Registers the meters in {@code registry}. */
     public BrokerMetrics(MeterRegistry registry, Ledger ledger) {
@@ -175,6 +180,14 @@ public final class BrokerMetrics {
         });
         PREEMPT_REASONS.forEach(this::preemptions);
         // a trade's loan and a claim's preemption are written on the member that owns their keys: count them there
+        this.reservations = MultiGauge.builder("ichiba.reservations")
+                .description("Reservations by state (BOOKED, ACTIVE, ENDED, CANCELLED, FAILED)").register(registry);
+        this.poolReserved = MultiGauge.builder("ichiba.pool.reserved")
+                .description("The most promised to reservations not yet open at any moment of the next 24 hours")
+                .register(registry);
+        for (String outcome : List.of("booked", "WINDOW_FULL")) {
+            reservationBooking(outcome);
+        }
         ledger.store().loans().listenLocal(this::loanChanged);
         ledger.store().claims().listenLocal(this::claimChanged);
     }
@@ -228,6 +241,16 @@ public final class BrokerMetrics {
         if (e.reason() == JournalEntry.Reason.MINT) {
             creditsMinted.increment(-e.amountFor(Account.ISSUE));
         }
+    }
+
+    /**
+     * Counts a booking asked over HTTP by outcome: {@code booked}, or the rejection code ({@code WINDOW_FULL},
+     * {@code NEVER_FITS}, ...), counted by the member that answered: sum over members.
+     */
+    public void reservationBooking(String outcome) {
+        bookings.computeIfAbsent(outcome, o -> Counter.builder("ichiba.reservation.bookings").tag("outcome", o)
+                .description("Reservation bookings asked, by outcome (booked or the rejection code)")
+                .register(registry)).increment();
     }
 
     /** Records a grant and its latency from submission. */
@@ -314,6 +337,36 @@ public final class BrokerMetrics {
             gauge.set(a == null ? 0 : a.balance());
         });
         refreshMarket();
+        refreshReservations(now);
+    }
+
+    /** Counts reservations by state and the reserved peak of each pool over the next day. */
+    private void refreshReservations(long now) {
+        Map<Reservation.State, Long> byState = new EnumMap<>(Reservation.State.class);
+        for (Reservation.State s : Reservation.State.values()) {
+            if (s != Reservation.State.BOOKING) {
+                byState.put(s, 0L);
+            }
+        }
+        for (Reservation r : ledger.store().reservations().values(new Filters.All<>())) {
+            byState.merge(r.state() == Reservation.State.BOOKING ? Reservation.State.BOOKED : r.state(), 1L, Long::sum);
+        }
+        List<MultiGauge.Row<?>> rows = new ArrayList<>();
+        byState.forEach((s, n) -> rows.add(MultiGauge.Row.of(Tags.of("state", s.name()), n)));
+        reservations.register(rows, true);
+        List<MultiGauge.Row<?>> reserved = new ArrayList<>();
+        long day = now + 86_400_000;
+        for (NodeState n : ledger.store().nodes().entries().values()) {
+            for (String kind : n.kinds().keySet()) {
+                reserved.add(MultiGauge.Row.of(Tags.of("pool", NodeState.poolId(kind, n.node()), "kind", kind),
+                        n.holdings().bookedPeak(kind, now, day, null)));
+            }
+        }
+        for (LockState l : ledger.store().locks().entries().values()) {
+            reserved.add(MultiGauge.Row.of(Tags.of("pool", LockState.poolId(l.name()), "kind", LockState.KIND),
+                    l.holdings().bookedPeak(LockState.KIND, now, day, null)));
+        }
+        poolReserved.register(reserved, true);
     }
 
     /** Reads each kind's book (spot price, resting orders) and the live loans, and updates the market gauges. */

@@ -56,6 +56,10 @@ public final class IchibaClient {
     private static final JavaType LOAN = Wire.JSON.getTypeFactory().constructType(Model.Loan.class);
     private static final JavaType LOANS = Wire.JSON.getTypeFactory()
             .constructType(new TypeReference<Model.Items<Model.Loan>>() { });
+    private static final JavaType RESERVATION = Wire.JSON.getTypeFactory().constructType(Model.Reservation.class);
+    private static final JavaType RESERVATIONS = Wire.JSON.getTypeFactory()
+            .constructType(new TypeReference<Model.Items<Model.Reservation>>() { });
+    private static final JavaType TIMELINE = Wire.JSON.getTypeFactory().constructType(Model.PoolTimeline.class);
     private static final int MAX_DETAIL = 300;
 
     private final URI base;
@@ -523,6 +527,60 @@ public final class IchibaClient {
         }
         return send("POST", "/v1/loans/" + segment(id, "id") + "/recall", new Model.Recall(noticeSeconds),
                 idempotencyKey, requestTimeout, LOAN);
+    }
+
+    // ---------------------------------------------------------------- reservations
+
+    /**
+     * Reserves copies of a bundle for a window ({@code POST /v1/reservations}; tenant). A window that does not fit
+     * is refused with 409 {@code WINDOW_FULL}; the problem's {@code earliestStart} is the earliest that fits now.
+     *
+     * @param idempotencyKey makes a retry return the first answer; {@code null} for none
+     */
+    public Model.Reservation reserve(Model.ReservationCreate reservation, String idempotencyKey) {
+        return send("POST", "/v1/reservations", reservation, idempotencyKey, requestTimeout, RESERVATION);
+    }
+
+    /** One reservation: its tenant or the operator ({@code GET /v1/reservations/{id}}). */
+    public Model.Reservation reservation(String id) {
+        return send("GET", "/v1/reservations/" + segment(id, "id"), null, null, requestTimeout, RESERVATION);
+    }
+
+    /** The caller's reservations by start (every tenant's for the operator) ({@code GET /v1/reservations}). */
+    public List<Model.Reservation> reservations() {
+        Model.Items<Model.Reservation> items = send("GET", "/v1/reservations", null, null, requestTimeout,
+                RESERVATIONS);
+        return items.items();
+    }
+
+    /**
+     * Cancels a reservation ({@code DELETE /v1/reservations/{id}}): its bookings are withdrawn, its claims end, a
+     * bought one is refunded by the broker's rule. An ended reservation is answered as it is.
+     *
+     * @param idempotencyKey makes a retry return the first answer; {@code null} for none
+     */
+    public Model.Reservation cancelReservation(String id, String idempotencyKey) {
+        return send("DELETE", "/v1/reservations/" + segment(id, "id"), null, idempotencyKey, requestTimeout,
+                RESERVATION);
+    }
+
+    /**
+     * A pool's capacity, granted and reserved amounts over {@code [from, to)} in steps
+     * ({@code GET /v1/pools/{id}/timeline}); {@code null} arguments take the broker's defaults.
+     */
+    public Model.PoolTimeline timeline(String pool, java.time.Instant from, java.time.Instant to, Long stepSeconds) {
+        StringBuilder q = new StringBuilder();
+        if (from != null) {
+            q.append(q.length() == 0 ? '?' : '&').append("from=").append(segment(from.toString(), "from"));
+        }
+        if (to != null) {
+            q.append(q.length() == 0 ? '?' : '&').append("to=").append(segment(to.toString(), "to"));
+        }
+        if (stepSeconds != null) {
+            q.append(q.length() == 0 ? '?' : '&').append("stepSeconds=").append(stepSeconds);
+        }
+        return send("GET", "/v1/pools/" + segment(pool, "pool") + "/timeline" + q, null, null, requestTimeout,
+                TIMELINE);
     }
 
     @Override

@@ -23,6 +23,7 @@ public final class Api {
         ops.putAll(new JobsApi(ctx).ops());
         ops.putAll(new AccountsApi(ctx).ops());
         ops.putAll(new MarketApi(ctx).ops());
+        ops.putAll(new ReservationsApi(ctx, metrics).ops());
         ops.putAll(new OpsApi(ctx, metrics, ready, member, clusterSize).ops());
         return ops;
     }

@@ -9,6 +9,8 @@ import io.ichiba.ledger.Job;
 import io.ichiba.ledger.JournalEntry;
 import io.ichiba.ledger.NodeState;
 import io.ichiba.ledger.PoolView;
+import io.ichiba.ledger.Reservation;
+import io.ichiba.ledger.Timeline;
 import io.ichiba.ledger.TenantState;
 import io.ichiba.ledger.Book;
 import io.ichiba.ledger.Funding;
@@ -36,8 +38,28 @@ final class Views {
                 Model.Bundle.of(c.bundle().amounts(), c.bundle().locks()), c.priority(), c.leaseSeconds(),
                 time(c.createdAt()), visible == ClaimState.QUEUED ? null : time(c.grantedAt()),
                 visible == ClaimState.QUEUED ? null : time(c.leaseExpiresAt()), time(c.endedAt()),
-                time(c.preemptAt()), new Model.Funding(f.mode().name(), f.maxPrice() == 0 ? null : f.maxPrice(),
-                f.urgent()));
+                time(c.preemptAt()), funding(f), c.reservation());
+    }
+
+    static Model.Funding funding(Funding f) {
+        return new Model.Funding(f.mode().name(), f.maxPrice() == 0 ? null : f.maxPrice(), f.urgent());
+    }
+
+    static Model.Reservation reservation(Reservation r) {
+        Reservation.State visible = r.state() == Reservation.State.BOOKING ? Reservation.State.BOOKED : r.state();
+        List<Model.ReservationCopy> copies = r.copies().entrySet().stream()
+                .map(e -> new Model.ReservationCopy(e.getKey(), e.getValue().isEmpty() ? null : e.getValue())).toList();
+        boolean opened = r.state() == Reservation.State.ACTIVE || (r.state().isFinal() && r.updatedAt() >= r.start()
+                && !"WINDOW_MISSED".equals(r.reason()) && !"ABANDONED".equals(r.reason()));
+        return new Model.Reservation(r.id(), r.tenant(), visible.name(), r.reason(),
+                Model.Bundle.of(r.bundle().amounts(), r.bundle().locks()), r.count(), time(r.start()), time(r.end()),
+                r.requestedNode(), copies, opened ? r.claims() : List.of(), funding(r.funding()), r.leaseSeconds(),
+                r.priority(), r.price(), r.refunded(), r.recalled().isEmpty() ? null : r.recalled(),
+                time(r.createdAt()), time(r.updatedAt()));
+    }
+
+    static Model.TimelineStep step(Timeline.Step s) {
+        return new Model.TimelineStep(time(s.at()), s.capacity(), s.granted(), s.reserved(), s.used(), s.free());
     }
 
     static Model.Job job(Job j) {
