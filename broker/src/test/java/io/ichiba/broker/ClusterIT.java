@@ -130,6 +130,67 @@ class ClusterIT {
         assertThat(victim.hazelcast().getLifecycleService().isRunning()).isFalse();
     }
 
+    /**
+     * A reservation booked on a node whose pools, like the admission loop, live on the member that is then killed:
+     * its window still opens on the survivors (its copies granted), never over-promising the pool, and closes.
+     */
+    @Test
+    void aReservationOpensAndClosesAfterTheMemberThatOwnedItDied() throws Exception {
+        cluster = new TestBrokers();
+        for (int i = 0; i < 3; i++) {
+            cluster.start();
+        }
+        List<Broker> brokers = cluster.brokers();
+        await().atMost(Duration.ofSeconds(30)).until(() -> brokers.stream()
+                .allMatch(b -> b.hazelcast().getCluster().getMembers().size() == 3));
+        await().atMost(Duration.ofSeconds(30)).until(() -> brokers.stream().filter(Broker::runsAdmission).count() == 1);
+        Broker victim = brokers.stream().filter(Broker::runsAdmission).findFirst().orElseThrow();
+        List<Broker> survivors = new ArrayList<>(brokers);
+        survivors.remove(victim);
+        Member victimMember = victim.hazelcast().getCluster().getLocalMember();
+        String candidate = World.name("n");
+        while (!victimMember.equals(victim.hazelcast().getPartitionService().getPartition(candidate).getOwner())) {
+            candidate = World.name("n");
+        }
+        String node = candidate;
+        World world = new World(TestBrokers.operator(survivors.get(0)));
+        world.node(node, 8192, 8192);
+        Http tenant = world.tenant(World.name("t"), 65536, 65536);
+        java.time.Instant start = java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS)
+                .plusSeconds(15);
+        java.time.Instant end = start.plusSeconds(6);
+        Http.Answer booked = tenant.post("/v1/reservations", java.util.Map.of("bundle", java.util.Map.of("memory", 3000),
+                "count", 2, "start", start.toString(), "end", end.toString(), "node", node, "leaseSeconds", 6));
+        assertThat(booked.status()).as(booked.toString()).isEqualTo(201);
+        String id = booked.text("id");
+        Http.Answer full = tenant.post("/v1/reservations", java.util.Map.of("bundle", java.util.Map.of("memory", 3000),
+                "start", start.toString(), "end", end.toString(), "node", node));
+        assertThat(full.status()).as("the node has room for two copies only").isEqualTo(409);
+
+        await().atMost(Duration.ofSeconds(60)).until(() -> brokers.stream()
+                .allMatch(b -> b.hazelcast().getPartitionService().isClusterSafe()));
+        victim.crash();
+        for (Broker b : survivors) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> b.hazelcast().getCluster().getMembers().size() == 2);
+        }
+        Http other = tenant.at(TestBrokers.operator(survivors.get(1)).base());
+        await().atMost(Duration.ofSeconds(40)).untilAsserted(() ->
+                assertThat(other.get("/v1/reservations/" + id).text("state")).isEqualTo("ACTIVE"));
+        JsonNode active = other.get("/v1/reservations/" + id).body();
+        assertThat(active.get("claims")).hasSize(2);
+        for (JsonNode c : active.get("claims")) {
+            JsonNode claim = other.get("/v1/claims/" + c.asText()).body();
+            assertThat(claim.get("state").asText()).isIn("GRANTED", "EXPIRED");
+            assertThat(java.time.Instant.parse(claim.get("grantedAt").asText())).isAfterOrEqualTo(start);
+        }
+        assertThat(world.pool("memory@" + node).get("granted").asLong()).isLessThanOrEqualTo(8192);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(other.get("/v1/reservations/" + id).text("state")).isEqualTo("ENDED"));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(world.pool("memory@" + node).get("granted").asLong()).isZero());
+        world.assertAuditClean();
+    }
+
     /** Claims and releases on {@code node} until stopped; records any over-grant it sees. */
     private static Void churn(Http client, String node, AtomicBoolean running, AtomicInteger cycles,
                               List<String> violations) {
