@@ -523,7 +523,7 @@ public final class Reservations {
                     }
                 }
                 case CANCELLED -> {
-                    if (now - r.updatedAt() < ledger.settings().staleGrantingMillis() * 10) {
+                    if (unfinished(r)) {
                         finish(r, now); // idempotent: finishes a cancellation whose member died midway
                     }
                 }
@@ -532,10 +532,32 @@ public final class Reservations {
             }
         }
         long cutoff = now - ledger.settings().retentionMillis();
-        for (String id : store.reservations().localKeys(new Filters.PurgeableReservations(cutoff))) {
-            store.reservations().execute(id, new ReservationCommands.Purge(cutoff));
+        for (Reservation r : store.reservations().values(new Filters.PurgeableReservations(cutoff))) {
+            store.reservations().execute(r.id(), new ReservationCommands.Purge(cutoff));
         }
         return new Sweep(noticed, preempted, activated, ended, recovered);
+    }
+
+    /** Whether a cancelled reservation still has a booking, a live claim or a refund owed (reads only). */
+    private boolean unfinished(Reservation r) {
+        List<Place<?>> places = new ArrayList<>();
+        if (r.bundle().nodeLocal()) {
+            places.add(store.tenants().get(r.tenant()));
+        }
+        r.nodes().forEach(n -> places.add(store.nodes().get(n)));
+        r.bundle().locks().forEach(l -> places.add(store.locks().get(l)));
+        for (Place<?> p : places) {
+            if (p != null && p.holdings().bookings().values().stream().anyMatch(b -> b.reservation().equals(r.id()))) {
+                return true;
+            }
+        }
+        for (String copy : r.copies().keySet()) {
+            Claim c = store.claims().get(copy);
+            if (c != null && !c.state().isFinal()) {
+                return true;
+            }
+        }
+        return refund(r, r.updatedAt()) > 0 && store.journal().get(r.id() + ":refund") == null;
     }
 
     private void recover(Reservation r, long now) {
