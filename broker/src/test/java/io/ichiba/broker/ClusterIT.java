@@ -34,14 +34,7 @@ class ClusterIT {
 
     @Test
     void killingTheMemberThatOwnsTheDataAndTheLoopLosesNothing() throws Exception {
-        cluster = new TestBrokers();
-        for (int i = 0; i < 3; i++) {
-            cluster.start();
-        }
-        List<Broker> brokers = cluster.brokers();
-        await().atMost(Duration.ofSeconds(30)).until(() -> brokers.stream()
-                .allMatch(b -> b.hazelcast().getCluster().getMembers().size() == 3));
-        await().atMost(Duration.ofSeconds(30)).until(() -> brokers.stream().filter(Broker::runsAdmission).count() == 1);
+        List<Broker> brokers = startThree();
         // one backup survives one member's death only once every partition has its backup: wait for the
         // migrations that the third member's join started (a kill in the middle of one can lose its data)
         await().atMost(Duration.ofSeconds(60)).until(() -> brokers.stream()
@@ -52,12 +45,7 @@ class ClusterIT {
         Broker entry = survivors.get(0);
 
         // a node whose pools live on the victim's member, like the admission loop
-        Member victimMember = victim.hazelcast().getCluster().getLocalMember();
-        String candidate = World.name("n");
-        while (!victimMember.equals(victim.hazelcast().getPartitionService().getPartition(candidate).getOwner())) {
-            candidate = World.name("n");
-        }
-        String node = candidate;
+        String node = ownedBy(victim);
         String spare = World.name("spare");
         World world = new World(TestBrokers.operator(entry));
         world.node(node, 8192, 8192);
@@ -136,23 +124,11 @@ class ClusterIT {
      */
     @Test
     void aReservationOpensAndClosesAfterTheMemberThatOwnedItDied() throws Exception {
-        cluster = new TestBrokers();
-        for (int i = 0; i < 3; i++) {
-            cluster.start();
-        }
-        List<Broker> brokers = cluster.brokers();
-        await().atMost(Duration.ofSeconds(30)).until(() -> brokers.stream()
-                .allMatch(b -> b.hazelcast().getCluster().getMembers().size() == 3));
-        await().atMost(Duration.ofSeconds(30)).until(() -> brokers.stream().filter(Broker::runsAdmission).count() == 1);
+        List<Broker> brokers = startThree();
         Broker victim = brokers.stream().filter(Broker::runsAdmission).findFirst().orElseThrow();
         List<Broker> survivors = new ArrayList<>(brokers);
         survivors.remove(victim);
-        Member victimMember = victim.hazelcast().getCluster().getLocalMember();
-        String candidate = World.name("n");
-        while (!victimMember.equals(victim.hazelcast().getPartitionService().getPartition(candidate).getOwner())) {
-            candidate = World.name("n");
-        }
-        String node = candidate;
+        String node = ownedBy(victim);
         World world = new World(TestBrokers.operator(survivors.get(0)));
         world.node(node, 8192, 8192);
         Http tenant = world.tenant(World.name("t"), 65536, 65536);
@@ -189,6 +165,29 @@ class ClusterIT {
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
                 assertThat(world.pool("memory@" + node).get("granted").asLong()).isZero());
         world.assertAuditClean();
+    }
+
+    /** Starts three brokers and waits until they form one cluster with one admission loop. */
+    private List<Broker> startThree() throws Exception {
+        cluster = new TestBrokers();
+        for (int i = 0; i < 3; i++) {
+            cluster.start();
+        }
+        List<Broker> brokers = cluster.brokers();
+        await().atMost(Duration.ofSeconds(30)).until(() -> brokers.stream()
+                .allMatch(b -> b.hazelcast().getCluster().getMembers().size() == 3));
+        await().atMost(Duration.ofSeconds(30)).until(() -> brokers.stream().filter(Broker::runsAdmission).count() == 1);
+        return brokers;
+    }
+
+    /** Returns a fresh node name whose key (its pools) the member of {@code b} owns. */
+    private static String ownedBy(Broker b) {
+        Member member = b.hazelcast().getCluster().getLocalMember();
+        String candidate = World.name("n");
+        while (!member.equals(b.hazelcast().getPartitionService().getPartition(candidate).getOwner())) {
+            candidate = World.name("n");
+        }
+        return candidate;
     }
 
     /** Claims and releases on {@code node} until stopped; records any over-grant it sees. */

@@ -68,13 +68,7 @@ public final class Timeline {
      * a holder missing there holds for ever) and each booking over its window.
      */
     public static List<Use> uses(Holdings h, String kind, Map<String, Long> deadlines) {
-        List<Use> out = new ArrayList<>();
-        h.holders().forEach((id, hold) -> {
-            long amount = Amounts.get(hold.amounts(), kind);
-            if (amount > 0) {
-                out.add(new Use(Long.MIN_VALUE, deadlines.getOrDefault(id, FOREVER), amount));
-            }
-        });
+        List<Use> out = held(h, kind, deadlines);
         out.addAll(booked(h, kind));
         return out;
     }

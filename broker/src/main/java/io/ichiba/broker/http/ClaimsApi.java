@@ -95,18 +95,11 @@ final class ClaimsApi {
     }
 
     private Future<Reply> list(Call call) {
-        String tenant;
-        if (call.caller().operator()) {
-            tenant = call.query("tenant");
-        } else if (call.caller().tenant()) {
-            tenant = call.caller().subject();
-            String asked = call.query("tenant");
-            if (asked != null && !asked.equals(tenant)) {
-                return Future.succeededFuture(Problems.forbidden("a tenant lists only its own claims"));
-            }
-        } else {
-            return Future.succeededFuture(Problems.forbidden("agents do not list claims"));
+        ListScope scope = ListScope.of(call, "claims");
+        if (scope.refused() != null) {
+            return Future.succeededFuture(scope.refused());
         }
+        String tenant = scope.tenant();
         String state = call.query("state");
         ClaimState s = state == null ? null : ClaimState.valueOf(state);
         return ctx.blocking(() -> Reply.ok(new Model.Items<>(

@@ -110,18 +110,11 @@ final class ReservationsApi {
     }
 
     private Future<Reply> list(Call call) {
-        String tenant;
-        if (call.caller().operator()) {
-            tenant = call.query("tenant");
-        } else if (call.caller().tenant()) {
-            tenant = call.caller().subject();
-            String asked = call.query("tenant");
-            if (asked != null && !asked.equals(tenant)) {
-                return Future.succeededFuture(Problems.forbidden("a tenant lists only its own reservations"));
-            }
-        } else {
-            return Future.succeededFuture(Problems.forbidden("agents have no reservations"));
+        ListScope scope = ListScope.of(call, "reservations");
+        if (scope.refused() != null) {
+            return Future.succeededFuture(scope.refused());
         }
+        String tenant = scope.tenant();
         String state = call.query("state");
         return ctx.blocking(() -> Reply.ok(new Model.Items<>(reservations().list(tenant).stream()
                 .map(Views::reservation).filter(r -> state == null || state.equals(r.state())).toList())));
