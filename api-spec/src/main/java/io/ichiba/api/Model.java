@@ -108,6 +108,95 @@ public final class Model {
         }
     }
 
+    /** The caller's own claims by id, and other tenants' as a count. */
+    public record Counted(List<String> own, int others) {
+    }
+
+    /** {@code GET /v1/claims/{id}/explain}: only {@code claim} unless the claim waits. */
+    public record ClaimExplanation(Claim claim, QueuePlace queue, List<QuotaGap> quota, List<NodeGap> nodes,
+                                   List<LockGap> locks, Purchase purchase) {
+    }
+
+    /** A queued claim's place: 1 for the next one considered; the claims ahead, and those ahead although younger. */
+    public record QueuePlace(Integer position, int length, Counted ahead, Counted overtaking) {
+    }
+
+    /** The tenant's quota of one kind as it stands for a waiting claim. */
+    public record QuotaGap(String kind, long asked, long entitled, long used, long booked, long missing) {
+    }
+
+    /** One node as it stands for a waiting claim. */
+    public record NodeGap(String node, boolean lost, List<KindGap> kinds, Holders holders, List<Release> releases,
+                          List<BookingWindow> bookings, Instant fitsAt) {
+    }
+
+    /** One kind on one node: asked, capacity, free, booked before the lease would end, missing. */
+    public record KindGap(String kind, long asked, long capacity, long free, long booked, long missing,
+                          boolean overcommitted) {
+    }
+
+    /** Who holds a node's kinds: the caller's own holds, and other tenants' as a count and a total. */
+    public record Holders(List<OwnHold> own, int others, Map<String, Long> otherAmounts) {
+    }
+
+    /** One of the caller's own holds, with when it is expected to end. */
+    public record OwnHold(String claim, Map<String, Long> amounts, Instant until) {
+    }
+
+    /** Amounts expected to free up at a moment. */
+    public record Release(Instant at, Map<String, Long> amounts) {
+    }
+
+    /** A reservation's booking in a claim's way. */
+    public record BookingWindow(Instant from, Instant to, Map<String, Long> amounts) {
+    }
+
+    /** One lock of a waiting claim's bundle. */
+    public record LockGap(String lock, long permits, long held, Counted holders, Instant freesAt) {
+    }
+
+    /** What buying now would cost for the lease: the missing quota at the spot price, the bundle at the urgent one. */
+    public record Purchase(long leaseSeconds, Map<String, Long> missing, long spotCost, long urgentCost) {
+    }
+
+    /** The data-local nodes of a stage, best first. */
+    public record HintPrefer(List<String> nodes) {
+    }
+
+    /** A stage of {@code tasks} × {@code bundle} (node-local kinds only) for {@code POST /v1/placement/hints}. */
+    public record HintStage(String name, long tasks, Map<String, Long> bundle, Long leaseSeconds, HintPrefer prefer,
+                            List<String> after) {
+    }
+
+    /**
+     * {@code POST /v1/placement/hints}: exactly one of {@code stage} and {@code stages}; {@code funding} QUOTA
+     * (default) or BUY.
+     */
+    public record HintsRequest(HintStage stage, List<HintStage> stages, HintPrefer prefer, Instant deadline,
+                               String funding) {
+    }
+
+    /** One node ranked for a stage. */
+    public record NodeHint(String node, int rank, boolean preferred, boolean lost, long fitsNow, Long fitsByDeadline,
+                           Instant earliestAt, Long waitSeconds, long pricePerTaskHour, String reason) {
+    }
+
+    /** The hints for one stage: the nodes ranked, what starts now and where. */
+    public record StageHint(long tasks, long pricePerTaskHour, Long quotaTasks, long startNow,
+                            Map<String, Long> placement, Instant earliestAt, List<NodeHint> nodes) {
+    }
+
+    /** One stage of a plan. */
+    public record PlannedStage(String name, long tasks, List<String> after, boolean startNow, Instant startsAt,
+                               Map<String, Long> placement, Instant allStartedAt, Instant endsAt, Long byDeadline,
+                               Long waitSeconds, long pricePerTaskHour, String reason) {
+    }
+
+    /** The answer to {@code POST /v1/placement/hints}: {@code stage} in mode "stage", {@code plan} in mode "plan". */
+    public record PlacementHints(Instant at, String mode, String funding, Instant deadline, StageHint stage,
+                                 List<PlannedStage> plan) {
+    }
+
     /** {@code POST /v1/jobs}. */
     public record JobCreate(List<String> command, Map<String, String> env, Bundle bundle, Integer priority,
                             Long leaseSeconds, String node) {

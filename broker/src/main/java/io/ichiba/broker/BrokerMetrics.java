@@ -40,7 +40,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * Ichiba's own meters, all prefixed {@code ichiba_}: pools (capacity, granted, over-commit) tagged by pool and
  * kind; claims by state; queue depth and the oldest wait; grant latency; lease expiries; audit drift; credits
  * minted, journal entries by reason, and the balances of the house and escrow (never one series per tenant); the
- * market: trades and the amount traded, spot prices, resting orders and live loans per kind, preemptions by reason.
+ * market: trades and the amount traded, spot prices, resting orders and live loans per kind, preemptions by reason;
+ * placement hints by mode and claim explanations answered.
  *
  * <p>Pool, claim and market gauges are refreshed from the store every few seconds ({@link #refresh}), not per
  * scrape, so that a scrape costs no cluster-wide read. Tags stay bounded: one series per pool, per state, per kind
@@ -96,12 +97,17 @@ public final class BrokerMetrics {
     private final Map<String, Counter> trades = new ConcurrentHashMap<>();
     private final Map<String, Counter> tradedAmount = new ConcurrentHashMap<>();
     private final Map<String, Counter> preemptions = new ConcurrentHashMap<>();
+    private final Map<String, Counter> hints = new ConcurrentHashMap<>();
+    private final Counter explains;
     private final MultiGauge spotPrice;
     private final MultiGauge ordersResting;
     private final MultiGauge loansActive;
     private final MultiGauge reservations;
     private final MultiGauge poolReserved;
     private final Map<String, Counter> bookings = new ConcurrentHashMap<>();
+
+    /** The modes of a placement hint: one stage, or a plan of several. */
+    private static final List<String> HINT_MODES = List.of("stage", "plan");
 
     /** Why a grant is preempted: the reasons counted by name; any other counts as {@code OTHER}. */
     private static final Set<String> PREEMPT_REASONS = Set.of("RECALL", "TERM", "URGENT", "RESERVATION");
@@ -179,6 +185,10 @@ public final class BrokerMetrics {
             tradedAmount(k);
         });
         PREEMPT_REASONS.forEach(this::preemptions);
+        HINT_MODES.forEach(this::hintsCounter);
+        this.explains = Counter.builder("ichiba.claim.explains")
+                .description("Explanations of claims asked (GET /v1/claims/{id}/explain), counted by the member that "
+                        + "answered: sum over members").register(registry);
         // a trade's loan and a claim's preemption are written on the member that owns their keys: count them there
         this.reservations = MultiGauge.builder("ichiba.reservations")
                 .description("Reservations by state (BOOKED, ACTIVE, ENDED, CANCELLED, FAILED)").register(registry);
@@ -208,6 +218,22 @@ public final class BrokerMetrics {
         return preemptions.computeIfAbsent(reason, r -> Counter.builder("ichiba.preemptions").tag("reason", r)
                 .description("Grants preempted, by reason (RECALL, TERM, URGENT), counted by the member that owns "
                         + "the claim: sum over members").register(registry));
+    }
+
+    private Counter hintsCounter(String mode) {
+        return hints.computeIfAbsent(mode, m -> Counter.builder("ichiba.placement.hints").tag("mode", m)
+                .description("Placement hints answered, by mode (stage, plan), counted by the member that answered: "
+                        + "sum over members").register(registry));
+    }
+
+    /** Counts a placement hint answered in {@code mode} ({@code stage} or {@code plan}). */
+    public void hinted(String mode) {
+        hintsCounter(HINT_MODES.contains(mode) ? mode : "stage").increment();
+    }
+
+    /** Counts an explanation of a claim answered. */
+    public void explained() {
+        explains.increment();
     }
 
     /**

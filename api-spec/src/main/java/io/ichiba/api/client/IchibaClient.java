@@ -43,6 +43,8 @@ public final class IchibaClient {
     private static final JavaType POOLS = Wire.JSON.getTypeFactory()
             .constructType(new TypeReference<Model.Items<Model.Pool>>() { });
     private static final JavaType CLAIM = Wire.JSON.getTypeFactory().constructType(Model.Claim.class);
+    private static final JavaType EXPLANATION = Wire.JSON.getTypeFactory().constructType(Model.ClaimExplanation.class);
+    private static final JavaType HINTS = Wire.JSON.getTypeFactory().constructType(Model.PlacementHints.class);
     private static final JavaType JOB = Wire.JSON.getTypeFactory().constructType(Model.Job.class);
     private static final JavaType JOBS = Wire.JSON.getTypeFactory()
             .constructType(new TypeReference<Model.Items<Model.Job>>() { });
@@ -198,6 +200,24 @@ public final class IchibaClient {
     /** Cancels a queued or granted claim ({@code DELETE /v1/claims/{id}}); an ended claim is answered unchanged. */
     public Model.Claim cancel(String id) {
         return send("DELETE", "/v1/claims/" + segment(id, "id"), null, null, requestTimeout, CLAIM);
+    }
+
+    /**
+     * Why one of the caller's claims waits ({@code GET /v1/claims/{id}/explain}): what is missing on which node, who
+     * holds it, when it frees, its place in the queue and what buying would cost; for a granted or ended claim, only
+     * the claim.
+     */
+    public Model.ClaimExplanation explain(String id) {
+        return send("GET", "/v1/claims/" + segment(id, "id") + "/explain", null, null, requestTimeout, EXPLANATION);
+    }
+
+    /**
+     * Placement hints ({@code POST /v1/placement/hints}): every node ranked for one stage, or a plan for several
+     * stages. Reserves and changes nothing.
+     */
+    public Model.PlacementHints placementHints(Model.HintsRequest request) {
+        Objects.requireNonNull(request, "request");
+        return send("POST", "/v1/placement/hints", request, null, requestTimeout, HINTS);
     }
 
     // ---------------------------------------------------------------- jobs

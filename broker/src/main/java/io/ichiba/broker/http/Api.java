@@ -20,6 +20,7 @@ public final class Api {
         ops.putAll(new IdentityApi(ctx).ops());
         ops.putAll(new PoolsApi(ctx).ops());
         ops.putAll(new ClaimsApi(ctx).ops());
+        ops.putAll(new PlacementApi(ctx, metrics).ops());
         ops.putAll(new JobsApi(ctx).ops());
         ops.putAll(new AccountsApi(ctx).ops());
         ops.putAll(new MarketApi(ctx).ops());
