@@ -39,8 +39,10 @@ import java.util.TreeMap;
  * Grants may use booked capacity while it is idle only if their lease ends before the window opens; a lease
  * renewed past it is the exception, so {@code leadSeconds} before the start the sweep tells the fewest grants
  * needed (lowest priority first, youngest first) that they will be preempted at the start ({@code PREEMPT_NOTICE},
- * then {@code PREEMPTED} with reason {@code RESERVATION}). At the start each copy's booking becomes its claim's
- * hold, the claim granted; renewals never run past the end, so every copy's lease ends by then.
+ * then {@code PREEMPTED} with reason {@code RESERVATION}); quota booked on the tenant may be lent meanwhile, and the
+ * loans that would still take it at the start are recalled with notice until the start. At the start each copy's
+ * booking becomes its claim's hold, the claim granted; renewals never run past the end, so every copy's lease ends by
+ * then.
  *
  * <h2>Refunds</h2>
  * A bought reservation cancelled before its start is refunded its price less the cancellation fee; cancelled
@@ -611,6 +613,47 @@ public final class Reservations {
         }
         if (!told.isEmpty()) {
             store.reservations().execute(r.id(), new ReservationCommands.Recalled(told));
+        }
+        return n + (r.onQuota() ? recallLoans(r, now) : 0);
+    }
+
+    /**
+     * Recalls, with notice until the start, what the tenant lends of the quota its reservations need at the start:
+     * loans still running then, youngest first, until its own quota at the start (less what it offers and what
+     * stays lent) covers its bookings then. Answers how many loans were recalled.
+     */
+    private int recallLoans(Reservation r, long now) {
+        TenantState t = store.tenants().get(r.tenant());
+        if (t == null) {
+            return 0;
+        }
+        int n = 0;
+        for (String kind : r.bundle().amounts().keySet()) {
+            List<Loan> lent = new ArrayList<>();
+            long stillLent = 0;
+            for (Loan l : ledger.exchange().loans(r.tenant(), true)) {
+                boolean lentAtStart = l.kind().equals(kind) && l.lender().equals(r.tenant()) && l.endsAt() > r.start()
+                        && (l.recallDeadline() == 0 || l.recallDeadline() > r.start());
+                if (lentAtStart) {
+                    lent.add(l);
+                    stillLent += l.amount();
+                }
+            }
+            long shortfall = Timeline.at(Timeline.booked(t.holdings(), kind), r.start())
+                    - (t.quota(kind) - t.offered(kind) - stillLent);
+            lent.sort(Comparator.comparingLong(Loan::startedAt).reversed().thenComparing(Loan::id));
+            for (Loan l : lent) {
+                if (shortfall <= 0) {
+                    break;
+                }
+                Result<Loan> recalled = ledger.exchange().recall(l.id(), r.tenant(), Math.max(0, (r.start() - now) / 1000));
+                if (recalled.ok()) {
+                    shortfall -= l.amount();
+                    n++;
+                    LOG.info("loan recalled loan={} lender={} for reservation={} at={}", l.id(), r.tenant(), r.id(),
+                            r.start());
+                }
+            }
         }
         return n;
     }

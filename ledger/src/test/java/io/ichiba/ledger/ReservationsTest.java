@@ -153,6 +153,38 @@ class ReservationsTest {
     }
 
     @Test
+    void quotaLentBeforeTheStartIsRecalledSoTheReservationIsWholeAtItsStart() {
+        long start = clock.millis() + 60 * MINUTE;
+        assertThat(reservations.book("r1", "team-a", new Reservations.Request(mem(8000), 1, start, start + 60 * MINUTE,
+                null, Funding.QUOTA_ONLY, 0, 5)).ok()).isTrue();
+        ledger.accounts().mint("m-b", "team-b", 10_000_000, null, null);
+        Exchange exchange = ledger.exchange();
+        // booked quota may still be lent before the window: team-a lends 12 000 of its 16 384 for two hours
+        assertThat(exchange.place("o1", "team-a", "memory", io.ichiba.pricing.Side.OFFER, 12_000, 7200, 1,
+                Long.MAX_VALUE, null).ok()).isTrue();
+        assertThat(exchange.place("b1", "team-b", "memory", io.ichiba.pricing.Side.BID, 12_000, 7200, 2,
+                Long.MAX_VALUE, null).value().state()).isEqualTo(MarketOrder.State.FILLED);
+        Loan loan = exchange.loans("team-a", true).get(0);
+        assertThat(loan.endsAt()).isGreaterThan(start);
+
+        tick(49 * MINUTE);
+        assertThat(exchange.loan(loan.id()).state()).as("outside the lead time").isEqualTo(Loan.State.ACTIVE);
+        tick(2 * MINUTE);
+        Loan recalled = exchange.loan(loan.id());
+        assertThat(recalled.state()).isEqualTo(Loan.State.RECALLING);
+        assertThat(recalled.dueAt()).isEqualTo(start);
+
+        clock.advanceMillis(start - clock.millis());
+        exchange.sweepLoans();
+        tick(0);
+        assertThat(exchange.loan(loan.id()).state()).isEqualTo(Loan.State.ENDED);
+        assertThat(ledger.claim("r1-1").state()).isEqualTo(ClaimState.GRANTED);
+        TenantState a = store.tenants().get("team-a");
+        assertThat(a.used("memory")).isLessThanOrEqualTo(a.entitlement("memory", false));
+        assertThat(new Auditor(ledger).audit().drift()).isEmpty();
+    }
+
+    @Test
     void locksAreReservedToo() {
         assertThat(reservations.book("r1", "team-a", request(Bundle.of(Map.of(), List.of("db")), 2, 10 * MINUTE,
                 20 * MINUTE, Funding.QUOTA_ONLY)).ok()).isTrue();
