@@ -489,4 +489,13 @@ public final class Model {
     /** {@code GET /v1/pools/{id}/timeline}. */
     public record PoolTimeline(String pool, Instant from, Instant to, long stepSeconds, List<TimelineStep> steps) {
     }
+
+    /** An event. */
+    public record Event(String id, long seq, String type, Instant time, String tenant, String subject,
+                        Map<String, String> payload) {
+    }
+
+    /** {@code GET /v1/events} as a page. */
+    public record EventPage(List<Event> items, long next, long oldest) {
+    }
 }

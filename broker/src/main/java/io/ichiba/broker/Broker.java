@@ -15,6 +15,7 @@ import io.ichiba.broker.http.Authenticator;
 import io.ichiba.broker.http.Idempotency;
 import io.ichiba.ledger.Auditor;
 import io.ichiba.ledger.Jobs;
+import io.ichiba.ledger.EventRelay;
 import io.ichiba.ledger.LeaseReaper;
 import io.ichiba.ledger.Ledger;
 import io.ichiba.ledger.hazelcast.HazelcastStore;
@@ -67,10 +68,11 @@ public final class Broker {
     private final HttpServer server;
     private final WorkerExecutor worker;
     private final ExecutorService jobFollower;
+    private final ExecutorService relay;
 
     private Broker(BrokerConfig config, HazelcastInstance hz, Vertx vertx, Ledger ledger, AdmissionLoop loop,
                    ScheduledExecutorService background, HttpServer server, WorkerExecutor worker,
-                   ExecutorService jobFollower) {
+                   ExecutorService jobFollower, ExecutorService relay) {
         this.config = config;
         this.hz = hz;
         this.vertx = vertx;
@@ -80,6 +82,7 @@ public final class Broker {
         this.server = server;
         this.worker = worker;
         this.jobFollower = jobFollower;
+        this.relay = relay;
     }
 
     /** Builds the Hazelcast configuration: TCP join on the given members, never multicast, no phoning home. */
@@ -137,6 +140,7 @@ public final class Broker {
         store.claims().listen(watch::changed);
         Jobs jobs = new Jobs(ledger);
         ExecutorService jobFollower = followJobs(store, jobs, watch);
+        ExecutorService relay = relayEvents(store, metrics, config.reaperIntervalMillis());
         loop.start();
         ScheduledExecutorService background = scheduleBackground(config, ledger, metrics, loop, jobs);
 
@@ -157,7 +161,7 @@ public final class Broker {
                 .requestHandler(router).listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         LOG.info("broker serving http={}:{} member={} cluster={} members={}", config.httpHost(), server.actualPort(),
                 hz.getCluster().getLocalMember().getAddress(), config.clusterName(), hz.getCluster().getMembers().size());
-        return new Broker(config, hz, vertx, ledger, loop, background, server, worker, jobFollower);
+        return new Broker(config, hz, vertx, ledger, loop, background, server, worker, jobFollower, relay);
     }
 
     /**
@@ -179,6 +183,35 @@ public final class Broker {
         });
         store.claims().listenLocal(c -> follower.execute(() -> guard("job follower", () -> jobs.follow(c))));
         return follower;
+    }
+
+    /**
+     * Relays the events of the claims and nodes this member owns from their outboxes to the event log, on one
+     * thread (so each record's events go in order): at once after each change, and in a sweep every
+     * {@code intervalMillis} for what a change's relay missed (a member that died, a failed append).
+     */
+    private static ScheduledExecutorService relayEvents(HazelcastStore store, BrokerMetrics metrics,
+                                                        long intervalMillis) {
+        EventRelay relay = new EventRelay(store, metrics::eventAppended);
+        ScheduledExecutorService relayer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "ichiba-events");
+            t.setDaemon(true);
+            return t;
+        });
+        store.claims().listenLocal(c -> {
+            if (c.outbox().hasPending()) {
+                relayer.execute(() -> guard("event relay", () -> metrics.eventsRelayed(relay.claim(c.id()))));
+            }
+        });
+        store.nodes().listenLocal(n -> {
+            if (n.outbox().hasPending()) {
+                relayer.execute(() -> guard("event relay", () -> metrics.eventsRelayed(relay.node(n.node()))));
+            }
+        });
+        relayer.scheduleWithFixedDelay(() -> guard("event relay sweep", () -> metrics.eventsRelayed(relay.sweep())),
+                intervalMillis,
+                4 * intervalMillis, TimeUnit.MILLISECONDS);
+        return relayer;
     }
 
     /**
@@ -279,6 +312,7 @@ public final class Broker {
         loop.close();
         background.shutdownNow();
         jobFollower.shutdownNow();
+        relay.shutdownNow();
         try {
             server.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
             worker.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -296,6 +330,7 @@ public final class Broker {
         loop.close();
         background.shutdownNow();
         jobFollower.shutdownNow();
+        relay.shutdownNow();
         hz.getLifecycleService().terminate();
         vertx.close();
     }

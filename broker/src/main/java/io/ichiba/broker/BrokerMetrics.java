@@ -3,6 +3,7 @@ package io.ichiba.broker;
 import io.ichiba.ledger.Account;
 import io.ichiba.ledger.Auditor;
 import io.ichiba.ledger.Claim;
+import io.ichiba.ledger.Event;
 import io.ichiba.ledger.ClaimState;
 import io.ichiba.ledger.Filters;
 import io.ichiba.ledger.JobState;
@@ -105,6 +106,8 @@ public final class BrokerMetrics {
     private final MultiGauge reservations;
     private final MultiGauge poolReserved;
     private final Map<String, Counter> bookings = new ConcurrentHashMap<>();
+    private final Counter eventsRelayed;
+    private final java.util.concurrent.atomic.AtomicInteger eventStreams = new java.util.concurrent.atomic.AtomicInteger();
 
     /** The modes of a placement hint: one stage, or a plan of several. */
     private static final List<String> HINT_MODES = List.of("stage", "plan");
@@ -189,7 +192,6 @@ public final class BrokerMetrics {
         this.explains = Counter.builder("ichiba.claim.explains")
                 .description("Explanations of claims asked (GET /v1/claims/{id}/explain), counted by the member that "
                         + "answered: sum over members").register(registry);
-        // a trade's loan and a claim's preemption are written on the member that owns their keys: count them there
         this.reservations = MultiGauge.builder("ichiba.reservations")
                 .description("Reservations by state (BOOKED, ACTIVE, ENDED, CANCELLED, FAILED)").register(registry);
         this.poolReserved = MultiGauge.builder("ichiba.pool.reserved")
@@ -198,8 +200,15 @@ public final class BrokerMetrics {
         for (String outcome : List.of("booked", "WINDOW_FULL")) {
             reservationBooking(outcome);
         }
+        this.eventsRelayed = Counter.builder("ichiba.events.relayed")
+                .description("Events appended to the event log by this member's relay (sum over members; a relay "
+                        + "that died before acknowledging appends again)").register(registry);
+        Gauge.builder("ichiba.event.streams", eventStreams, java.util.concurrent.atomic.AtomicInteger::get)
+                .description("Server-sent event streams open on this member").register(registry);
+        Gauge.builder("ichiba.events.log.newest", ledger.store().events(), l -> l.newest())
+                .description("The sequence number of the newest event in the log").register(registry);
+        // a trade's loan is written on the member that owns its key: count it there (preemptions: eventAppended)
         ledger.store().loans().listenLocal(this::loanChanged);
-        ledger.store().claims().listenLocal(this::claimChanged);
     }
 
     private Counter trades(String kind) {
@@ -249,12 +258,13 @@ public final class BrokerMetrics {
     }
 
     /**
-     * Counts a preemption when the claim becomes PREEMPTED; the claim is written once more when its tokens have
-     * been returned, which is not counted again.
+     * Counts what an event appended to the log tells: a preemption, by reason. Events are relayed by the member
+     * that owns their record, once (again only if a relay died before acknowledging them).
      */
-    void claimChanged(Claim c) {
-        if (c.state() == ClaimState.PREEMPTED && !c.returned()) {
-            preemptions(PREEMPT_REASONS.contains(c.reason()) ? c.reason() : "OTHER").increment();
+    public void eventAppended(Event e) {
+        if ("claim.preempted".equals(e.type())) {
+            String reason = e.payload().get("reason");
+            preemptions(PREEMPT_REASONS.contains(reason) ? reason : "OTHER").increment();
         }
     }
 
@@ -277,6 +287,16 @@ public final class BrokerMetrics {
         bookings.computeIfAbsent(outcome, o -> Counter.builder("ichiba.reservation.bookings").tag("outcome", o)
                 .description("Reservation bookings asked, by outcome (booked or the rejection code)")
                 .register(registry)).increment();
+    }
+
+    /** Counts events the relay appended to the log. */
+    public void eventsRelayed(int n) {
+        eventsRelayed.increment(n);
+    }
+
+    /** Counts an event stream opened ({@code +1}) or closed ({@code -1}). */
+    public void eventStream(int delta) {
+        eventStreams.addAndGet(delta);
     }
 
     /** Records a grant and its latency from submission. */

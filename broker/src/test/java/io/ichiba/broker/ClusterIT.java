@@ -167,6 +167,67 @@ class ClusterIT {
         world.assertAuditClean();
     }
 
+    /**
+     * Events survive a member's death: claims whose records live on the member that is killed at once after their
+     * last change still have every event of their lives in the log on the survivors, in order once duplicates are
+     * dropped by id (at least once, law 7); and the log itself (a ring buffer with a backup) loses nothing.
+     */
+    @Test
+    void everyEventIsLoggedAtLeastOnceWhenTheMemberOwningItsClaimDies() throws Exception {
+        List<Broker> brokers = startThree();
+        await().atMost(Duration.ofSeconds(60)).until(() -> brokers.stream()
+                .allMatch(b -> b.hazelcast().getPartitionService().isClusterSafe()));
+        Broker victim = brokers.stream().filter(b -> !b.runsAdmission()).findFirst().orElseThrow();
+        List<Broker> survivors = new ArrayList<>(brokers);
+        survivors.remove(victim);
+        World world = new World(TestBrokers.operator(survivors.get(0)));
+        String node = World.name("n");
+        world.node(node, 1_000_000, 1_000_000);
+        String tenantId = World.name("t");
+        Http tenant = world.tenant(tenantId, 1_000_000, 1_000_000);
+        Member victimMember = victim.hazelcast().getCluster().getLocalMember();
+        List<String> claims = new ArrayList<>();
+        for (int i = 0; claims.size() < 12; i++) {
+            String key = "k" + i;
+            String id = java.util.UUID.nameUUIDFromBytes((tenantId + "\n" + key)
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8)).toString();
+            if (!victimMember.equals(victim.hazelcast().getPartitionService().getPartition(id).getOwner())) {
+                continue;
+            }
+            Http.Answer a = tenant.post("/v1/claims", World.claim(100, 0, List.of(), 1, 60, node),
+                    java.util.Map.of("Idempotency-Key", key));
+            assertThat(a.text("id")).isEqualTo(id);
+            claims.add(id);
+        }
+        for (String id : claims) {
+            tenant.post("/v1/claims/" + id + "/release", null);
+        }
+        victim.crash();
+        Http other = tenant.at(TestBrokers.operator(survivors.get(1)).base());
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            java.util.Map<String, List<String>> lives = new java.util.HashMap<>();
+            java.util.Set<String> seen = new java.util.HashSet<>();
+            long after = -1;
+            while (true) {
+                Http.Answer page = other.get("/v1/events?limit=1000&after=" + after);
+                assertThat(page.status()).isEqualTo(200);
+                for (JsonNode e : page.body().get("items")) {
+                    if (seen.add(e.get("id").asText())) {
+                        lives.computeIfAbsent(e.get("subject").asText(), k -> new ArrayList<>()).add(e.get("type").asText());
+                    }
+                }
+                long next = page.body().get("next").asLong();
+                if (next == after) {
+                    break;
+                }
+                after = next;
+            }
+            for (String id : claims) {
+                assertThat(lives.get(id)).as(id).containsExactly("claim.queued", "claim.granted", "claim.released");
+            }
+        });
+    }
+
     /** Starts three brokers and waits until they form one cluster with one admission loop. */
     private List<Broker> startThree() throws Exception {
         cluster = new TestBrokers();

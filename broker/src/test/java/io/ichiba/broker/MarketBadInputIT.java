@@ -53,6 +53,9 @@ class MarketBadInputIT {
         op = TestBrokers.operator(broker);
         world = new World(op);
         world.node(World.name("big"), 1_000_000_000L, 1_000_000_000L);
+        // the spot updater (every 5 s) creates the book of each kind with capacity: let it, before any snapshot
+        await().atMost(Duration.ofSeconds(15)).until(() -> broker.hazelcast().getMap("ichiba.books").keySet()
+                .containsAll(List.of(MEMORY, "disk")));
     }
 
     @AfterAll

@@ -211,6 +211,11 @@ class PostingRaceTest {
         }
 
         @Override
+        public io.ichiba.ledger.store.EventLog events() {
+            return inner.events();
+        }
+
+        @Override
         public Table<io.ichiba.ledger.Reservation> reservations() {
             return inner.reservations();
         }

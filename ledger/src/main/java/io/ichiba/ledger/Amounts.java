@@ -43,7 +43,14 @@ public final class Amounts {
         return Collections.unmodifiableSortedMap(copy);
     }
 
-    /** Returns the sorted empty map. */
+    /** Renders amounts as {@code kind=amount,...}, sorted by kind (e.g. {@code disk=1024,memory=4096}). */
+    public static String render(Map<String, Long> amounts) {
+        StringBuilder b = new StringBuilder();
+        new java.util.TreeMap<>(amounts).forEach((k, v) -> b.append(b.length() == 0 ? "" : ",").append(k).append('=').append(v));
+        return b.toString();
+    }
+
+    /** Returns the empty amounts. */
     public static SortedMap<String, Long> none() {
         return Collections.unmodifiableSortedMap(new TreeMap<>());
     }

@@ -31,23 +31,26 @@ import java.io.Serializable;
  * @param funding         how it may be paid for
  * @param reservation     the reservation it is a copy of, or {@code null}
  * @param notAfter        epoch millis its lease may not run past (its reservation's end), 0 if unbounded
+ * @param outbox          events of its changes not yet in the event log
  */
 public record Claim(String id, String tenant, Bundle bundle, int priority, long leaseSeconds, String requestedNode,
                     ClaimState state, String node, long attempt, long createdAt, long grantingSince, long grantedAt,
                     long leaseExpiresAt, long endedAt, String reason, boolean considered, boolean cancelRequested,
-                    boolean returned, long preemptAt, Funding funding, String reservation, long notAfter)
-        implements Serializable {
+                    boolean returned, long preemptAt, Funding funding, String reservation, long notAfter,
+                    Outbox outbox) implements Emits<Claim> {
 
     /** Defaults the funding to own quota. */
     public Claim {
         funding = funding == null ? Funding.QUOTA_ONLY : funding;
+        outbox = outbox == null ? Outbox.empty() : outbox;
     }
 
     /** Returns a new queued claim. */
     public static Claim queued(String id, String tenant, Bundle bundle, int priority, long leaseSeconds,
                                String requestedNode, long now, Funding funding) {
         return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, ClaimState.QUEUED, null, 0, now,
-                0, 0, 0, 0, null, false, false, false, 0, funding, null, 0);
+                0, 0, 0, 0, null, false, false, false, 0, funding, null, 0, Outbox.empty())
+                .emit("claim.queued", now, Outbox.details("priority", String.valueOf(priority)));
     }
 
     /**
@@ -57,7 +60,7 @@ public record Claim(String id, String tenant, Bundle bundle, int priority, long 
     public static Claim fromReservation(String id, String tenant, Bundle bundle, int priority, long leaseSeconds,
                                         String onNode, long now, Funding funding, String reservation, long notAfter) {
         return new Claim(id, tenant, bundle, priority, leaseSeconds, onNode, ClaimState.GRANTING, onNode, 1, now, now,
-                0, 0, 0, null, true, false, false, 0, funding, reservation, notAfter);
+                0, 0, 0, null, true, false, false, 0, funding, reservation, notAfter, Outbox.empty());
     }
 
     /** Whether it is a copy of a reservation. */
@@ -73,23 +76,25 @@ public record Claim(String id, String tenant, Bundle bundle, int priority, long 
 
     Claim granting(long newAttempt, String onNode, long now) {
         return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, ClaimState.GRANTING, onNode,
-                newAttempt, createdAt, now, 0, 0, 0, null, considered, cancelRequested, false, 0, funding, reservation, notAfter);
+                newAttempt, createdAt, now, 0, 0, 0, null, considered, cancelRequested, false, 0, funding, reservation, notAfter, outbox);
     }
 
     Claim granted(long now) {
         return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, ClaimState.GRANTED, node, attempt,
                 createdAt, grantingSince, now, deadline(now, leaseSeconds), 0, null, true, false, false, 0,
-                funding, reservation, notAfter);
+                funding, reservation, notAfter, outbox)
+                .emit("claim.granted", now, Outbox.details("node", node, "leaseExpiresAt",
+                        String.valueOf(deadline(now, leaseSeconds))));
     }
 
     Claim requeued(String why) {
         return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, ClaimState.QUEUED, null, attempt,
-                createdAt, 0, 0, 0, 0, why, true, cancelRequested, false, 0, funding, reservation, notAfter);
+                createdAt, 0, 0, 0, 0, why, true, cancelRequested, false, 0, funding, reservation, notAfter, outbox);
     }
 
     Claim waiting(String why) {
         return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, state, node, attempt, createdAt,
-                grantingSince, grantedAt, leaseExpiresAt, endedAt, why, true, cancelRequested, returned, preemptAt, funding, reservation, notAfter);
+                grantingSince, grantedAt, leaseExpiresAt, endedAt, why, true, cancelRequested, returned, preemptAt, funding, reservation, notAfter, outbox);
     }
 
     Claim ended(ClaimState finalState, long now, boolean nothingHeld) {
@@ -99,29 +104,73 @@ public record Claim(String id, String tenant, Bundle bundle, int priority, long 
     Claim ended(ClaimState finalState, String why, long now, boolean nothingHeld) {
         return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, finalState, node, attempt,
                 createdAt, grantingSince, grantedAt, leaseExpiresAt, now, why, considered, cancelRequested,
-                nothingHeld, preemptAt, funding, reservation, notAfter);
+                nothingHeld, preemptAt, funding, reservation, notAfter, outbox)
+                .emit(endedType(finalState), now, Outbox.details("reason", why, "node", node));
+    }
+
+    private static String endedType(ClaimState s) {
+        return switch (s) {
+            case RELEASED -> "claim.released";
+            case CANCELLED -> "claim.cancelled";
+            case EXPIRED -> "claim.expired";
+            case PREEMPTED -> "claim.preempted";
+            case LOST -> "claim.lost";
+            default -> "claim." + s.name().toLowerCase(java.util.Locale.ROOT);
+        };
+    }
+
+    /** Returns this claim with one more event in its outbox. */
+    Claim emit(String type, long time, java.util.SortedMap<String, String> details) {
+        return withOutbox(outbox.emit(type, time, details));
+    }
+
+    /**
+     * Renders one of its events: {@code claim:<id>:<n>}, for its tenant, with the claim's id, priority and bundle
+     * and what the change said (node, reason, lease deadline, preemption time).
+     */
+    @Override
+    public Event toEvent(Outbox.Pending p) {
+        java.util.TreeMap<String, String> payload = new java.util.TreeMap<>(p.details());
+        payload.put("claim", id);
+        payload.put("priority", String.valueOf(priority));
+        payload.put("bundle", Amounts.render(bundle.amounts()) + (bundle.locks().isEmpty() ? ""
+                : (bundle.amounts().isEmpty() ? "" : ",") + "locks=" + String.join("+", bundle.locks())));
+        if (reservation != null) {
+            payload.put("reservation", reservation);
+        }
+        return new Event("claim:" + id + ":" + p.n(), p.type(), p.time(), tenant, id, payload);
+    }
+
+    /** Returns this claim with another outbox (the relay acknowledges what it published). */
+    @Override
+    public Claim withOutbox(Outbox o) {
+        return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, state, node, attempt, createdAt,
+                grantingSince, grantedAt, leaseExpiresAt, endedAt, reason, considered, cancelRequested, returned,
+                preemptAt, funding, reservation, notAfter, o);
     }
 
     Claim renewed(long now, long seconds) {
         return new Claim(id, tenant, bundle, priority, seconds, requestedNode, state, node, attempt, createdAt,
                 grantingSince, grantedAt, deadline(now, seconds), endedAt, reason, considered,
-                cancelRequested, returned, preemptAt, funding, reservation, notAfter);
+                cancelRequested, returned, preemptAt, funding, reservation, notAfter, outbox);
     }
 
     Claim withCancelRequested() {
         return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, state, node, attempt, createdAt,
-                grantingSince, grantedAt, leaseExpiresAt, endedAt, reason, considered, true, returned, preemptAt, funding, reservation, notAfter);
+                grantingSince, grantedAt, leaseExpiresAt, endedAt, reason, considered, true, returned, preemptAt, funding, reservation, notAfter, outbox);
     }
 
     Claim withReturned() {
         return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, state, node, attempt, createdAt,
                 grantingSince, grantedAt, leaseExpiresAt, endedAt, reason, considered, cancelRequested, true, preemptAt,
-                funding, reservation, notAfter);
+                funding, reservation, notAfter, outbox);
     }
 
-    Claim noticed(long at, String why) {
+    Claim noticed(long at, String why, long now) {
         return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, state, node, attempt, createdAt,
-                grantingSince, grantedAt, leaseExpiresAt, endedAt, why, considered, cancelRequested, returned, at, funding, reservation, notAfter);
+                grantingSince, grantedAt, leaseExpiresAt, endedAt, why, considered, cancelRequested, returned, at, funding,
+                reservation, notAfter, outbox).emit("claim.preempt-notice", now, Outbox.details("preemptAt",
+                String.valueOf(at), "node", node));
     }
 
     /** Whether it is an urgent purchase (admitted ahead of every other claim). */

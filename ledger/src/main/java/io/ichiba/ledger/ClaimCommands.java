@@ -182,7 +182,7 @@ public final class ClaimCommands {
      * Tells a granted claim it will be preempted at {@code at} (a recall's notice): reason {@code PREEMPT_NOTICE},
      * still granted. An earlier notice stands.
      */
-    public record NoticePreempt(long at) implements Command<Claim, Transition> {
+    public record NoticePreempt(long at, long now) implements Command<Claim, Transition> {
         /** The reason a noticed claim carries while it still holds its tokens. */
         public static final String REASON = "PREEMPT_NOTICE";
 
@@ -197,7 +197,7 @@ public final class ClaimCommands {
             if (c.preemptAt() != 0 && c.preemptAt() <= at) {
                 return Outcome.keep(new Transition(c, null));
             }
-            return to(c.noticed(at, REASON));
+            return to(c.noticed(at, REASON, now));
         }
     }
 
@@ -233,7 +233,7 @@ public final class ClaimCommands {
     public record Purge(long cutoff) implements Command<Claim, Boolean> {
         @Override
         public Outcome<Claim, Boolean> apply(Claim c) {
-            if (c != null && c.state().isFinal() && c.returned() && c.endedAt() < cutoff) {
+            if (c != null && c.state().isFinal() && c.returned() && c.endedAt() < cutoff && !c.outbox().hasPending()) {
                 return Outcome.write(null, true);
             }
             return Outcome.keep(false);

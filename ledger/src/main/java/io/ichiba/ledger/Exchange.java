@@ -632,7 +632,7 @@ public final class Exchange {
         TenantState b = store.tenants().get(l.borrower());
         long excess = b == null ? 0 : b.used(l.kind()) - (b.entitlement(l.kind(), true) - l.amount());
         for (Claim c : victims(l, excess)) {
-            store.claims().execute(c.id(), new ClaimCommands.NoticePreempt(l.dueAt()));
+            store.claims().execute(c.id(), new ClaimCommands.NoticePreempt(l.dueAt(), now));
             LOG.info("preempt notice claim={} tenant={} loan={} at={}", c.id(), c.tenant(), l.id(), l.dueAt());
         }
         LOG.info("loan recalled loan={} lender={} borrower={} deadline={}", l.id(), l.lender(), l.borrower(), l.dueAt());
@@ -769,7 +769,11 @@ public final class Exchange {
             store.books().execute(kind, new MarketCommands.Expire(now));
             for (MarketOrder o : store.books().execute(kind, new MarketCommands.OrdersOf(null, true))) {
                 Claim c = o.forClaim() == null ? null : store.claims().get(o.forClaim());
-                if (o.forClaim() != null && (c == null || c.state().isFinal()) && o.state().isResting()) {
+                // a claim's bids are placed just before the claim is stored: a young bid without its claim is not
+                // an orphan yet
+                boolean gone = c == null ? now - o.createdAt() > ledger.settings().staleGrantingMillis()
+                        : c.state().isFinal();
+                if (o.forClaim() != null && gone && o.state().isResting()) {
                     store.books().execute(kind, new MarketCommands.Cancel(o.id(), o.owner(), now));
                 }
             }

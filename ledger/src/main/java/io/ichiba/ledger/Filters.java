@@ -73,6 +73,14 @@ public final class Filters {
         }
     }
 
+    /** Records with events waiting for the relay. */
+    public record HasEvents<S extends Emits<S>>() implements Filter<S> {
+        @Override
+        public boolean test(S s) {
+            return s.outbox().hasPending();
+        }
+    }
+
     /** Places that have at least one holder. */
     public record Held<S extends Place<S>>() implements Filter<S> {
         @Override

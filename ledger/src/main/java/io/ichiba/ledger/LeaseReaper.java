@@ -77,7 +77,9 @@ public final class LeaseReaper {
         int orphans = returnOrphans(store.nodes()) + returnOrphans(store.locks()) + returnOrphans(store.tenants());
         int purged = 0;
         long cutoff = ledger.clock().millis() - ledger.settings().retentionMillis();
+        EventRelay relay = new EventRelay(store);
         for (String id : store.claims().localKeys(new Filters.Purgeable(cutoff))) {
+            relay.claim(id); // its last events reach the log before it goes
             if (store.claims().execute(id, new ClaimCommands.Purge(cutoff))) {
                 purged++;
             }

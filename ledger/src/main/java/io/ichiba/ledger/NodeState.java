@@ -24,10 +24,12 @@ import java.util.TreeMap;
  * @param lastReportAt epoch millis of the last report (the heartbeat)
  * @param lostAt       epoch millis the node was found lost, 0 while it reports
  * @param holdings     the holders of this node's pools
+ * @param outbox       events of its changes not yet in the event log ({@code node.lost}, {@code node.back},
+ *                     {@code pool.overcommitted})
  */
 public record NodeState(String node, SortedMap<String, Long> capacity, SortedMap<String, Long> measuredFree,
-                        SortedMap<String, Long> withheld, long lastReportAt, long lostAt, Holdings holdings)
-        implements Place<NodeState> {
+                        SortedMap<String, Long> withheld, long lastReportAt, long lostAt, Holdings holdings,
+                        Outbox outbox) implements Place<NodeState>, Emits<NodeState> {
 
     /** Normalises the maps. */
     public NodeState {
@@ -35,6 +37,13 @@ public record NodeState(String node, SortedMap<String, Long> capacity, SortedMap
         measuredFree = Amounts.copyOf(measuredFree);
         withheld = Amounts.of(withheld);
         holdings = holdings == null ? Holdings.empty() : holdings;
+        outbox = outbox == null ? Outbox.empty() : outbox;
+    }
+
+    /** A node with nothing to tell. */
+    public NodeState(String node, SortedMap<String, Long> capacity, SortedMap<String, Long> measuredFree,
+                     SortedMap<String, Long> withheld, long lastReportAt, long lostAt, Holdings holdings) {
+        this(node, capacity, measuredFree, withheld, lastReportAt, lostAt, holdings, Outbox.empty());
     }
 
     /** A reporting node with nothing withheld. */
@@ -101,19 +110,44 @@ public record NodeState(String node, SortedMap<String, Long> capacity, SortedMap
                 deficit.put(kind, expected - m);
             }
         });
-        return new NodeState(node, cap, measured, deficit, now, 0, holdings);
+        Outbox events = outbox;
+        if (lost()) {
+            events = events.emit("node.back", now, Outbox.details("node", node));
+        }
+        for (var e : cap.entrySet()) {
+            long granted = granted(e.getKey());
+            if (granted > e.getValue() && !overcommitted(e.getKey())) {
+                events = events.emit("pool.overcommitted", now, Outbox.details("node", node, "pool",
+                        poolId(e.getKey(), node), "kind", e.getKey(), "granted", String.valueOf(granted), "capacity",
+                        String.valueOf(e.getValue())));
+            }
+        }
+        return new NodeState(node, cap, measured, deficit, now, 0, holdings, events);
     }
 
     /** Returns this node lost at {@code now}: every capacity zero, nothing measured or withheld. */
     public NodeState markLost(long now) {
         TreeMap<String, Long> zero = new TreeMap<>();
         capacity.keySet().forEach(k -> zero.put(k, 0L));
-        return new NodeState(node, zero, Amounts.none(), Amounts.none(), lastReportAt, now, holdings);
+        return new NodeState(node, zero, Amounts.none(), Amounts.none(), lastReportAt, now, holdings,
+                outbox.emit("node.lost", now, Outbox.details("node", node, "lastReportAt", String.valueOf(lastReportAt),
+                        "grants", String.valueOf(holdings.holders().size()))));
     }
 
     @Override
     public NodeState withHoldings(Holdings h) {
-        return new NodeState(node, capacity, measuredFree, withheld, lastReportAt, lostAt, h);
+        return new NodeState(node, capacity, measuredFree, withheld, lastReportAt, lostAt, h, outbox);
+    }
+
+    @Override
+    public NodeState withOutbox(Outbox o) {
+        return new NodeState(node, capacity, measuredFree, withheld, lastReportAt, lostAt, holdings, o);
+    }
+
+    /** Renders one of its events: {@code node:<id>:<n>}, the operator's (no tenant). */
+    @Override
+    public Event toEvent(Outbox.Pending p) {
+        return new Event("node:" + node + ":" + p.n(), p.type(), p.time(), null, node, p.details());
     }
 
     @Override

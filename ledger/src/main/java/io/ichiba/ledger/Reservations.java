@@ -292,7 +292,9 @@ public final class Reservations {
 
     /**
      * Returns when each live grant's hold ends: its lease deadline (a reservation's copy: its reservation's end,
-     * to which it may renew), or its preemption if sooner. Claims being granted are left out (they hold for ever).
+     * to which it may renew). A notice of preemption does not shorten it: the preemption it announces may not
+     * come (the reservation that gave it cancelled, a recalled loan that still fits). Claims being granted are
+     * left out (they hold for ever).
      */
     public Map<String, Long> deadlines() {
         Map<String, Long> out = new HashMap<>();
@@ -304,8 +306,7 @@ public final class Reservations {
 
     /** When a granted claim's hold is expected to end. */
     public static long deadline(Claim c) {
-        long d = c.reserved() && c.notAfter() > 0 ? c.notAfter() : c.leaseExpiresAt();
-        return c.preemptAt() > 0 ? Math.min(d, c.preemptAt()) : d;
+        return c.reserved() && c.notAfter() > 0 ? c.notAfter() : c.leaseExpiresAt();
     }
 
     private Rejection bookPlaces(Reservation r, Map<String, Long> deadlines) {
@@ -604,7 +605,7 @@ public final class Reservations {
         }
         int n = 0;
         for (String id : told) {
-            ClaimCommands.Transition t = store.claims().execute(id, new ClaimCommands.NoticePreempt(r.start()));
+            ClaimCommands.Transition t = store.claims().execute(id, new ClaimCommands.NoticePreempt(r.start(), now));
             if (t.ok()) {
                 n++;
                 LOG.info("preempt notice claim={} tenant={} at={} for reservation={}", id, t.claim().tenant(),
@@ -661,7 +662,9 @@ public final class Reservations {
     private static List<String> victims(Place<?> p, Reservation r, Map<String, Claim> live) {
         List<String> out = new ArrayList<>();
         Map<String, Long> deadlines = new HashMap<>();
-        live.values().forEach(c -> deadlines.put(c.id(), deadline(c)));
+        // only this reservation's own notices count as ends: another's may never be carried out
+        live.values().forEach(c -> deadlines.put(c.id(), r.recalled().contains(c.id())
+                ? Math.min(deadline(c), r.start()) : deadline(c)));
         for (String kind : kindsOf(p, r)) {
             long limit = p instanceof TenantState t ? t.entitlement(kind, false) : p.bookable(kind);
             List<Timeline.Use> uses = Timeline.uses(p.holdings(), kind, deadlines);
@@ -672,7 +675,7 @@ public final class Reservations {
             List<Claim> candidates = new ArrayList<>();
             p.holdings().holders().forEach((id, h) -> {
                 Claim c = live.get(id);
-                if (c != null && !c.reserved() && deadline(c) > r.start() && Amounts.get(h.amounts(), kind) > 0
+                if (c != null && !c.reserved() && deadlines.get(id) > r.start() && Amounts.get(h.amounts(), kind) > 0
                         && !out.contains(id)) {
                     candidates.add(c);
                 }

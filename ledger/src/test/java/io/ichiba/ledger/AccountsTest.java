@@ -1053,6 +1053,13 @@ class AccountsTest {
      * the way a test puts a whole operation between two reads of an audit.
      */
     static class HookedStore extends TableStore {
+        private final io.ichiba.ledger.store.EventLog events;
+
+        @Override
+        public io.ichiba.ledger.store.EventLog events() {
+            return events;
+        }
+
         HookedStore(InMemoryStore inner, String hooked, AtomicReference<Runnable> action) {
             super(new Tables() {
                 @Override
@@ -1067,6 +1074,7 @@ class AccountsTest {
                     return name.equals(hooked) ? new BeforeEntries<>(t, action) : t;
                 }
             });
+            this.events = inner.events();
         }
     }
 

@@ -107,6 +107,11 @@ public final class InterceptingStore implements Store {
     }
 
     @Override
+    public io.ichiba.ledger.store.EventLog events() {
+        return inner.events();
+    }
+
+    @Override
     public Table<Reservation> reservations() {
         return new Intercepted<>("reservations", inner.reservations());
     }

@@ -219,7 +219,10 @@ class LedgerRecordsTest {
             assertThat(run(new ClaimCommands.Purge(T0 + 100), released)).as("not returned yet").isFalse();
             Claim returned = after(new ClaimCommands.MarkReturned(), released);
             assertThat(run(new ClaimCommands.Purge(T0 + 9), returned)).isFalse();
-            Command.Outcome<Claim, Boolean> o = new ClaimCommands.Purge(T0 + 10).apply(returned);
+            assertThat(run(new ClaimCommands.Purge(T0 + 10), returned)).as("its events are not in the log yet")
+                    .isFalse();
+            Claim relayed = returned.withOutbox(returned.outbox().acknowledge(Long.MAX_VALUE));
+            Command.Outcome<Claim, Boolean> o = new ClaimCommands.Purge(T0 + 10).apply(relayed);
             assertThat(o.result()).isTrue();
             assertThat(o.write()).isTrue();
             assertThat(o.next()).isNull();

@@ -18,7 +18,8 @@ import java.util.Map;
  * <p>Notes: vertx-openapi 5.0 refuses a contract whose responses use {@code application/problem+json}
  * (RFC 9457), though the router never validates responses. The contract keeps the true media type for
  * clients; the router's copy names it {@code application/json}. The answers themselves still carry
- * {@code Content-Type: application/problem+json}.
+ * {@code Content-Type: application/problem+json}. It refuses {@code text/event-stream} (the event stream) as well:
+ * the router's copy leaves that media type out of the responses, which the router does not check anyway.
  *
  * <p>vertx-openapi 5.0 also URL-decodes query values a second time before validating them
  * (eclipse-vertx/vertx-openapi#117), so a time's {@code +09:00} offset sent as {@code %2B09:00} reaches the
@@ -27,6 +28,7 @@ import java.util.Map;
  */
 public final class Contract {
     static final String PROBLEM_JSON = "application/problem+json";
+    static final String EVENT_STREAM = "text/event-stream";
 
     private Contract() {
     }
@@ -55,6 +57,7 @@ public final class Contract {
         responses.forEach(r -> {
             if (r.getValue() instanceof JsonObject resp && resp.getJsonObject("content") != null) {
                 JsonObject content = resp.getJsonObject("content");
+                content.remove(EVENT_STREAM);
                 Object problem = content.remove(PROBLEM_JSON);
                 if (problem != null && !content.containsKey("application/json")) {
                     content.put("application/json", problem);

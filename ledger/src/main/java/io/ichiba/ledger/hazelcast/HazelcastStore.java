@@ -3,6 +3,8 @@ package io.ichiba.ledger.hazelcast;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.InMemoryFormat;
 import com.hazelcast.config.MapConfig;
+import com.hazelcast.config.RingbufferConfig;
+import io.ichiba.ledger.store.EventLog;
 import com.hazelcast.core.EntryEvent;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.EntryProcessor;
@@ -31,6 +33,13 @@ public final class HazelcastStore extends TableStore {
     /** How long a request's first answer is kept for retries with the same idempotency key. */
     public static final int IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 
+    /** The event log's ring buffer: how many events it keeps at most. */
+    public static final int EVENTS_CAPACITY = 100_000;
+    /** The event log's ring buffer: how long it keeps an event. */
+    public static final int EVENTS_TTL_SECONDS = 3600;
+
+    private final EventLog events;
+
     /** Creates the store over a member whose {@link Config} went through {@link #configure}. */
     public HazelcastStore(HazelcastInstance hz) {
         super(new Tables() {
@@ -39,6 +48,12 @@ public final class HazelcastStore extends TableStore {
                 return new MapTable<>(hz.<String, V>getMap(PREFIX + name));
             }
         });
+        this.events = new RingbufferEventLog(hz.getRingbuffer(PREFIX + "events"));
+    }
+
+    @Override
+    public EventLog events() {
+        return events;
     }
 
     /** Adds the maps' configuration to {@code config}: one synchronous backup, OBJECT format, TTLs. */
@@ -51,6 +66,9 @@ public final class HazelcastStore extends TableStore {
         config.addMapConfig(all);
         config.addMapConfig(new MapConfig(all).setName(PREFIX + "idempotency")
                 .setTimeToLiveSeconds(IDEMPOTENCY_TTL_SECONDS));
+        config.addRingBufferConfig(new RingbufferConfig(PREFIX + "events").setCapacity(EVENTS_CAPACITY)
+                .setTimeToLiveSeconds(EVENTS_TTL_SECONDS).setBackupCount(1).setAsyncBackupCount(0)
+                .setInMemoryFormat(InMemoryFormat.OBJECT));
         return config;
     }
 

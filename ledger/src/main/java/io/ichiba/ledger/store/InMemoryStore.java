@@ -13,6 +13,12 @@ import java.util.function.Consumer;
 
 /** The reference store: {@link ConcurrentHashMap}s whose {@code compute} applies each command atomically. */
 public final class InMemoryStore extends TableStore {
+    private final EventLog events = new InMemoryEventLog(100_000);
+
+    @Override
+    public EventLog events() {
+        return events;
+    }
 
     /** Creates an empty store. */
     public InMemoryStore() {

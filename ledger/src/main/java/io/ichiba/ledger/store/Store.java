@@ -70,6 +70,9 @@ public interface Store extends AutoCloseable {
     /** Advance reservations, by reservation id. */
     Table<Reservation> reservations();
 
+    /** The event log: what happened, in order, kept for a bounded time for replay. */
+    EventLog events();
+
     /** First answers to requests with an idempotency key, by caller and key. */
     Table<IdempotencyRecord> idempotency();
 

@@ -1,0 +1,18 @@
+package io.ichiba.ledger;
+
+/**
+ * A record that emits events with its changes, through its {@link Outbox}.
+ *
+ * @param <S> the record type
+ */
+public interface Emits<S extends Emits<S>> extends java.io.Serializable {
+
+    /** Returns the events not yet in the log. */
+    Outbox outbox();
+
+    /** Returns this record with another outbox. */
+    S withOutbox(Outbox outbox);
+
+    /** Renders a pending event of this record as the log keeps it. */
+    Event toEvent(Outbox.Pending p);
+}

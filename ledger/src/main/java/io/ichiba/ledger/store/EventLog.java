@@ -1,0 +1,27 @@
+package io.ichiba.ledger.store;
+
+import io.ichiba.ledger.Event;
+
+import java.util.List;
+
+/**
+ * The cluster-wide log of events: appended in order, numbered by a sequence, kept for a bounded time and number
+ * for replay.
+ */
+public interface EventLog {
+
+    /** Appends {@code e}; returns its sequence number. */
+    long append(Event e);
+
+    /**
+     * Returns up to {@code max} events with a sequence after {@code after} (-1: from the oldest kept), oldest first.
+     * Events older than the oldest kept are gone: the first answered then has a sequence above {@code after + 1}.
+     */
+    List<Event.Logged> read(long after, int max);
+
+    /** Returns the sequence of the oldest event kept, or -1 if none was ever appended. */
+    long oldest();
+
+    /** Returns the sequence of the newest event, or -1 if none was ever appended. */
+    long newest();
+}
