@@ -498,4 +498,36 @@ public final class Model {
     /** {@code GET /v1/events} as a page. */
     public record EventPage(List<Event> items, long next, long oldest) {
     }
+
+    /** A webhook target. */
+    public record Webhook(String url) {
+    }
+
+    /** A retry policy. */
+    public record Retry(Integer attempts, Long backoffMs) {
+    }
+
+    /** {@code POST /v1/handlers}. */
+    public record HandlerCreate(String eventType, Map<String, String> filter, Webhook webhook, String address,
+                                Integer priority, String ackPolicy, Long timeoutMs, Retry retry) {
+    }
+
+    /** {@code PATCH /v1/handlers/{id}}. */
+    public record HandlerUpdate(Boolean enabled, Integer priority) {
+    }
+
+    /** What a binding delivered so far. */
+    public record HandlerDeliveries(long successes, long failures, int deadLetters, String lastError, Instant lastAt) {
+    }
+
+    /** A handler binding. */
+    public record Handler(String id, String owner, String eventType, Map<String, String> filter, Webhook webhook,
+                          String address, int priority, String ackPolicy, boolean enabled, long timeoutMs, Retry retry,
+                          String secret, com.fasterxml.jackson.databind.JsonNode session, HandlerDeliveries deliveries,
+                          String source, Instant createdAt) {
+    }
+
+    /** A delivery that exhausted its attempts. */
+    public record DeadLetter(String id, String binding, Event event, int attempts, String lastError, Instant at) {
+    }
 }

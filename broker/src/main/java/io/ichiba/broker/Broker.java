@@ -15,7 +15,9 @@ import io.ichiba.broker.http.Authenticator;
 import io.ichiba.broker.http.Idempotency;
 import io.ichiba.ledger.Auditor;
 import io.ichiba.ledger.Jobs;
+import io.ichiba.broker.handlers.HandlerDispatcher;
 import io.ichiba.ledger.EventRelay;
+import io.ichiba.ledger.Handlers;
 import io.ichiba.ledger.LeaseReaper;
 import io.ichiba.ledger.Ledger;
 import io.ichiba.ledger.hazelcast.HazelcastStore;
@@ -69,10 +71,11 @@ public final class Broker {
     private final WorkerExecutor worker;
     private final ExecutorService jobFollower;
     private final ExecutorService relay;
+    private final HandlerDispatcher dispatcher;
 
     private Broker(BrokerConfig config, HazelcastInstance hz, Vertx vertx, Ledger ledger, AdmissionLoop loop,
                    ScheduledExecutorService background, HttpServer server, WorkerExecutor worker,
-                   ExecutorService jobFollower, ExecutorService relay) {
+                   ExecutorService jobFollower, ExecutorService relay, HandlerDispatcher dispatcher) {
         this.config = config;
         this.hz = hz;
         this.vertx = vertx;
@@ -83,6 +86,7 @@ public final class Broker {
         this.worker = worker;
         this.jobFollower = jobFollower;
         this.relay = relay;
+        this.dispatcher = dispatcher;
     }
 
     /** Builds the Hazelcast configuration: TCP join on the given members, never multicast, no phoning home. */
@@ -142,6 +146,8 @@ public final class Broker {
         ExecutorService jobFollower = followJobs(store, jobs, watch);
         ExecutorService relay = relayEvents(store, metrics, config.reaperIntervalMillis());
         loop.start();
+        HandlerDispatcher dispatcher = new HandlerDispatcher(vertx, new Handlers(ledger), worker, loop::owner,
+                metrics::handlerAttempt);
         ScheduledExecutorService background = scheduleBackground(config, ledger, metrics, loop, jobs);
 
         OpenAPIContract contract = io.ichiba.broker.http.Contract.load(vertx)
@@ -161,7 +167,7 @@ public final class Broker {
                 .requestHandler(router).listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         LOG.info("broker serving http={}:{} member={} cluster={} members={}", config.httpHost(), server.actualPort(),
                 hz.getCluster().getLocalMember().getAddress(), config.clusterName(), hz.getCluster().getMembers().size());
-        return new Broker(config, hz, vertx, ledger, loop, background, server, worker, jobFollower, relay);
+        return new Broker(config, hz, vertx, ledger, loop, background, server, worker, jobFollower, relay, dispatcher);
     }
 
     /**
@@ -238,6 +244,7 @@ public final class Broker {
         background.scheduleWithFixedDelay(() -> guard("orphan sweep", () -> {
             LeaseReaper.Sweep s = reaper.sweepOrphans();
             metrics.swept(0, s.orphans());
+            new io.ichiba.ledger.Handlers(ledger).purge();
             jobs.reconcile();
         }), orphanMillis, orphanMillis, TimeUnit.MILLISECONDS);
         long marketMillis = 4 * config.reaperIntervalMillis();
@@ -313,6 +320,7 @@ public final class Broker {
         background.shutdownNow();
         jobFollower.shutdownNow();
         relay.shutdownNow();
+        dispatcher.close();
         try {
             server.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
             worker.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -331,6 +339,7 @@ public final class Broker {
         background.shutdownNow();
         jobFollower.shutdownNow();
         relay.shutdownNow();
+        dispatcher.close();
         hz.getLifecycleService().terminate();
         vertx.close();
     }

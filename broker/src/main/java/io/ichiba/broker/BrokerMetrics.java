@@ -107,6 +107,9 @@ public final class BrokerMetrics {
     private final MultiGauge poolReserved;
     private final Map<String, Counter> bookings = new ConcurrentHashMap<>();
     private final Counter eventsRelayed;
+    private final Map<String, Counter> handlerAttempts = new ConcurrentHashMap<>();
+    private final AtomicLong deliveriesPending = new AtomicLong();
+    private final AtomicLong deadLetters = new AtomicLong();
     private final java.util.concurrent.atomic.AtomicInteger eventStreams = new java.util.concurrent.atomic.AtomicInteger();
 
     /** The modes of a placement hint: one stage, or a plan of several. */
@@ -200,6 +203,10 @@ public final class BrokerMetrics {
         for (String outcome : List.of("booked", "WINDOW_FULL")) {
             reservationBooking(outcome);
         }
+        Gauge.builder("ichiba.handler.deliveries.pending", deliveriesPending, AtomicLong::get)
+                .description("Deliveries of events to handlers not yet settled").register(registry);
+        Gauge.builder("ichiba.handler.dead.letters", deadLetters, AtomicLong::get)
+                .description("Deliveries that exhausted their attempts, kept for replay").register(registry);
         this.eventsRelayed = Counter.builder("ichiba.events.relayed")
                 .description("Events appended to the event log by this member's relay (sum over members; a relay "
                         + "that died before acknowledging appends again)").register(registry);
@@ -286,6 +293,16 @@ public final class BrokerMetrics {
     public void reservationBooking(String outcome) {
         bookings.computeIfAbsent(outcome, o -> Counter.builder("ichiba.reservation.bookings").tag("outcome", o)
                 .description("Reservation bookings asked, by outcome (booked or the rejection code)")
+                .register(registry)).increment();
+    }
+
+    /**
+     * Counts a handler attempt by outcome ({@code ok}, {@code failed}, {@code skipped}), on the member that
+     * dispatches.
+     */
+    public void handlerAttempt(String outcome) {
+        handlerAttempts.computeIfAbsent(outcome, o -> Counter.builder("ichiba.handler.attempts").tag("outcome", o)
+                .description("Handler attempts by outcome (webhook or event-bus calls; skipped: disabled or removed)")
                 .register(registry)).increment();
     }
 
@@ -384,6 +401,8 @@ public final class BrokerMetrics {
         });
         refreshMarket();
         refreshReservations(now);
+        deliveriesPending.set(ledger.store().deliveries().values(new Filters.Unsettled()).size());
+        deadLetters.set(ledger.store().deadLetters().entries().size());
     }
 
     /** Counts reservations by state and the reserved peak of each pool over the next day. */

@@ -211,6 +211,26 @@ class PostingRaceTest {
         }
 
         @Override
+        public Table<io.ichiba.ledger.Binding> bindings() {
+            return inner.bindings();
+        }
+
+        @Override
+        public Table<io.ichiba.ledger.Delivery> deliveries() {
+            return inner.deliveries();
+        }
+
+        @Override
+        public Table<io.ichiba.ledger.DeadLetter> deadLetters() {
+            return inner.deadLetters();
+        }
+
+        @Override
+        public Table<io.ichiba.ledger.HandlerCommands.Cursor> cursors() {
+            return inner.cursors();
+        }
+
+        @Override
         public io.ichiba.ledger.store.EventLog events() {
             return inner.events();
         }

@@ -637,7 +637,12 @@ public final class Exchange {
         }
         LOG.info("loan recalled loan={} lender={} borrower={} deadline={}", l.id(), l.lender(), l.borrower(), l.dueAt());
         if (noticeSeconds == 0) {
-            endLoan(loanId);
+            // the sweep of the loan's member may be ending it too (it is due now): let the first one finish
+            Loan ended = endLoan(loanId);
+            for (int i = 0; i < 500 && ended != null && ended.state() == Loan.State.ENDING; i++) {
+                java.util.concurrent.locks.LockSupport.parkNanos(2_000_000);
+                ended = endLoan(loanId);
+            }
         }
         return Result.ok(store.loans().get(loanId));
     }

@@ -81,6 +81,38 @@ public final class Filters {
         }
     }
 
+    /** Bindings of {@code owner} ({@code null}: the cluster-wide ones). */
+    public record BindingsOf(String owner) implements Filter<Binding> {
+        @Override
+        public boolean test(Binding b) {
+            return java.util.Objects.equals(owner, b.owner());
+        }
+    }
+
+    /** Dead letters of one binding. */
+    public record DeadLettersOf(String binding) implements Filter<DeadLetter> {
+        @Override
+        public boolean test(DeadLetter d) {
+            return binding.equals(d.binding());
+        }
+    }
+
+    /** Deliveries with a handler still to settle. */
+    public record Unsettled() implements Filter<Delivery> {
+        @Override
+        public boolean test(Delivery d) {
+            return !d.done();
+        }
+    }
+
+    /** Settled deliveries made before {@code cutoff}. */
+    public record SettledBefore(long cutoff) implements Filter<Delivery> {
+        @Override
+        public boolean test(Delivery d) {
+            return d.done() && d.createdAt() < cutoff;
+        }
+    }
+
     /** Places that have at least one holder. */
     public record Held<S extends Place<S>>() implements Filter<S> {
         @Override
@@ -117,7 +149,8 @@ public final class Filters {
     public record RunnerJobs(String node) implements Filter<Job> {
         @Override
         public boolean test(Job j) {
-            return node.equals(j.node()) && (j.state() == JobState.STARTING || j.state() == JobState.RUNNING);
+            return node.equals(j.node()) && ((j.state() == JobState.STARTING
+                    && !JobCommands.Assign.AWAITING_HANDLERS.equals(j.reason())) || j.state() == JobState.RUNNING);
         }
     }
 

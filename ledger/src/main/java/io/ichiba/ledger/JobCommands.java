@@ -30,14 +30,41 @@ public final class JobCommands {
                 : Rejection.of(Rejection.Code.WRONG_STATE, detail)));
     }
 
-    /** Its claim was granted on {@code node}: hand the job to that node's runner. */
-    public record Assign(String node) implements Command<Job, Step> {
+    /**
+     * Its claim was granted on {@code node}: hand the job to that node's runner — or, when {@code held}, keep it
+     * from the runner (reason {@link #AWAITING_HANDLERS}) until its tenant's {@code claim.granted} handlers
+     * acknowledge the grant.
+     */
+    public record Assign(String node, boolean held) implements Command<Job, Step> {
+        /** The reason of a STARTING job that waits for its tenant's handlers. */
+        public static final String AWAITING_HANDLERS = "AWAITING_HANDLERS";
+
+        /** A job handed to the runner at once. */
+        public Assign(String node) {
+            this(node, false);
+        }
+
         @Override
         public Outcome<Job, Step> apply(Job j) {
             if (j == null || j.state() != JobState.QUEUED) {
                 return refuse(j, "not queued");
             }
-            return to(j.to(JobState.STARTING, node, null, false, null, 0, 0));
+            return to(j.to(JobState.STARTING, node, held ? AWAITING_HANDLERS : null, false, null, 0, 0));
+        }
+    }
+
+    /**
+     * Its tenant's handlers answered the grant: acknowledged, the job goes to its runner; refused, it fails with
+     * {@code why} (and its claim is released next). Only a job that waits for them changes.
+     */
+    public record HandlersAnswered(boolean acknowledged, String why, long now) implements Command<Job, Step> {
+        @Override
+        public Outcome<Job, Step> apply(Job j) {
+            if (j == null || j.state() != JobState.STARTING || !Assign.AWAITING_HANDLERS.equals(j.reason())) {
+                return refuse(j, "not waiting for handlers");
+            }
+            return to(acknowledged ? j.to(JobState.STARTING, j.node(), null, j.cancelRequested(), null, 0, 0)
+                    : j.to(JobState.FAILED, j.node(), why, j.cancelRequested(), null, 0, now));
         }
     }
 
@@ -51,8 +78,10 @@ public final class JobCommands {
             if (j.state() == JobState.RUNNING && node.equals(j.node())) {
                 return Outcome.keep(new Step(j, null));
             }
-            if (j.state() != JobState.STARTING || j.cancelRequested() || !node.equals(j.node())) {
+            if (j.state() != JobState.STARTING || j.cancelRequested() || !node.equals(j.node())
+                    || Assign.AWAITING_HANDLERS.equals(j.reason())) {
                 return refuse(j, "the job is " + j.state() + (j.cancelRequested() ? " (cancel requested)" : "")
+                        + (Assign.AWAITING_HANDLERS.equals(j.reason()) ? " (awaiting its handlers)" : "")
                         + " on " + j.node() + ": it must not start on " + node);
             }
             return to(j.to(JobState.RUNNING, node, null, false, null, now, 0));

@@ -63,7 +63,8 @@ public final class Jobs {
     /** Makes the job of claim {@code c}, if it has one, follow the claim. Idempotent. */
     public void follow(Claim c) {
         if (c.state() == ClaimState.GRANTED) {
-            JobCommands.Step s = store.jobs().execute(c.id(), new JobCommands.Assign(c.node()));
+            JobCommands.Step s = store.jobs().execute(c.id(), new JobCommands.Assign(c.node(),
+                    Handlers.awaitsGrantAck(store, c.tenant())));
             if (s.ok()) {
                 LOG.info("job assigned job={} tenant={} node={}", c.id(), c.tenant(), c.node());
             }
@@ -77,6 +78,22 @@ public final class Jobs {
                             s.job().reason());
                 }
             }
+        }
+    }
+
+    /**
+     * The grant of job {@code id}'s claim was acknowledged, or refused, by its tenant's {@code claim.granted}
+     * handlers: the job goes to its runner, or fails and its claim is released. Nothing for a job not waiting.
+     */
+    public void handlersAnswered(String id, boolean acknowledged, String why) {
+        JobCommands.Step s = store.jobs().execute(id, new JobCommands.HandlersAnswered(acknowledged, why,
+                ledger.clock().millis()));
+        if (!s.ok()) {
+            return;
+        }
+        LOG.info("job handlers answered job={} acknowledged={} why={}", id, acknowledged, why);
+        if (!acknowledged) {
+            ledger.release(id);
         }
     }
 

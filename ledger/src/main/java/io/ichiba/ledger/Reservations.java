@@ -455,10 +455,17 @@ public final class Reservations {
         }
         long refund = refund(r, r.updatedAt());
         if (refund > 0 && store.journal().get(r.id() + ":refund") == null) {
-            Result<JournalEntry> back = ledger.accounts().post(JournalEntry.transfer(r.id() + ":refund", now,
-                    JournalEntry.Reason.RESERVATION_REFUND, "refund of cancelled reservation " + r.id(), null, r.id(),
-                    Account.HOUSE, Account.ofTenant(r.tenant()), refund));
-            if (back.ok()) {
+            JournalEntry entry = JournalEntry.transfer(r.id() + ":refund", now, JournalEntry.Reason.RESERVATION_REFUND,
+                    "refund of cancelled reservation " + r.id(), null, r.id(), Account.HOUSE,
+                    Account.ofTenant(r.tenant()), refund);
+            Result<JournalEntry> back = ledger.accounts().post(entry);
+            // another member may be posting the same refund right now: it finishes in a moment
+            for (int i = 0; i < 500 && !back.ok() && back.rejection().code() == Rejection.Code.IN_PROGRESS
+                    && store.journal().get(entry.id()) == null; i++) {
+                java.util.concurrent.locks.LockSupport.parkNanos(2_000_000);
+                back = ledger.accounts().post(entry);
+            }
+            if (back.ok() || store.journal().get(entry.id()) != null) {
                 store.reservations().execute(r.id(), new ReservationCommands.Refunded(refund));
             } else {
                 LOG.warn("reservation refund not posted id={} why={}", r.id(), back.rejection().detail());
@@ -526,7 +533,8 @@ public final class Reservations {
                     }
                 }
                 case CANCELLED -> {
-                    if (unfinished(r)) {
+                    // the member that cancelled finishes it; only one that died midway leaves it to the sweep
+                    if (now - r.updatedAt() > ledger.settings().staleGrantingMillis() && unfinished(r)) {
                         finish(r, now); // idempotent: finishes a cancellation whose member died midway
                     }
                 }

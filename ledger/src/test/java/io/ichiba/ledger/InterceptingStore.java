@@ -107,6 +107,26 @@ public final class InterceptingStore implements Store {
     }
 
     @Override
+    public Table<Binding> bindings() {
+        return new Intercepted<>("bindings", inner.bindings());
+    }
+
+    @Override
+    public Table<Delivery> deliveries() {
+        return new Intercepted<>("deliveries", inner.deliveries());
+    }
+
+    @Override
+    public Table<DeadLetter> deadLetters() {
+        return new Intercepted<>("deadLetters", inner.deadLetters());
+    }
+
+    @Override
+    public Table<HandlerCommands.Cursor> cursors() {
+        return new Intercepted<>("cursors", inner.cursors());
+    }
+
+    @Override
     public io.ichiba.ledger.store.EventLog events() {
         return inner.events();
     }

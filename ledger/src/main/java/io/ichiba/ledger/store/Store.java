@@ -2,7 +2,11 @@ package io.ichiba.ledger.store;
 
 import io.ichiba.ledger.Account;
 import io.ichiba.ledger.AgentRecord;
+import io.ichiba.ledger.Binding;
 import io.ichiba.ledger.Book;
+import io.ichiba.ledger.DeadLetter;
+import io.ichiba.ledger.Delivery;
+import io.ichiba.ledger.HandlerCommands;
 import io.ichiba.ledger.Claim;
 import io.ichiba.ledger.IdempotencyRecord;
 import io.ichiba.ledger.Job;
@@ -66,6 +70,18 @@ public interface Store extends AutoCloseable {
 
     /** Loans made by trades, by loan id. */
     Table<Loan> loans();
+
+    /** Handler bindings, by binding id. */
+    Table<Binding> bindings();
+
+    /** Deliveries of events to their owners' handlers, by delivery id. */
+    Table<Delivery> deliveries();
+
+    /** Deliveries that exhausted their attempts, by dead-letter id. */
+    Table<DeadLetter> deadLetters();
+
+    /** Cursors in the event log (the dispatcher's), by name. */
+    Table<HandlerCommands.Cursor> cursors();
 
     /** Advance reservations, by reservation id. */
     Table<Reservation> reservations();

@@ -2,7 +2,11 @@ package io.ichiba.ledger.store;
 
 import io.ichiba.ledger.Account;
 import io.ichiba.ledger.AgentRecord;
+import io.ichiba.ledger.Binding;
 import io.ichiba.ledger.Book;
+import io.ichiba.ledger.DeadLetter;
+import io.ichiba.ledger.Delivery;
+import io.ichiba.ledger.HandlerCommands;
 import io.ichiba.ledger.Claim;
 import io.ichiba.ledger.IdempotencyRecord;
 import io.ichiba.ledger.Job;
@@ -42,6 +46,10 @@ public abstract class TableStore implements Store {
     private final Table<OrderRef> orders;
     private final Table<Loan> loans;
     private final Table<Reservation> reservations;
+    private final Table<Binding> bindings;
+    private final Table<Delivery> deliveries;
+    private final Table<DeadLetter> deadLetters;
+    private final Table<HandlerCommands.Cursor> cursors;
 
     /** Creates every table through {@code tables}. */
     protected TableStore(Tables tables) {
@@ -61,6 +69,10 @@ public abstract class TableStore implements Store {
         this.orders = tables.table("orders");
         this.loans = tables.table("loans");
         this.reservations = tables.table("reservations");
+        this.bindings = tables.table("bindings");
+        this.deliveries = tables.table("deliveries");
+        this.deadLetters = tables.table("deadLetters");
+        this.cursors = tables.table("cursors");
     }
 
     @Override
@@ -141,6 +153,26 @@ public abstract class TableStore implements Store {
     @Override
     public Table<Reservation> reservations() {
         return reservations;
+    }
+
+    @Override
+    public Table<Binding> bindings() {
+        return bindings;
+    }
+
+    @Override
+    public Table<Delivery> deliveries() {
+        return deliveries;
+    }
+
+    @Override
+    public Table<DeadLetter> deadLetters() {
+        return deadLetters;
+    }
+
+    @Override
+    public Table<HandlerCommands.Cursor> cursors() {
+        return cursors;
     }
 
     @Override
