@@ -15,6 +15,7 @@ import io.ichiba.broker.http.Authenticator;
 import io.ichiba.broker.http.Idempotency;
 import io.ichiba.ledger.Auditor;
 import io.ichiba.ledger.Jobs;
+import io.ichiba.broker.handlers.BindingsFile;
 import io.ichiba.broker.handlers.HandlerDispatcher;
 import io.ichiba.ledger.EventRelay;
 import io.ichiba.ledger.Handlers;
@@ -260,6 +261,14 @@ public final class Broker {
             }
         }), 0, 5, TimeUnit.SECONDS);
         background.scheduleWithFixedDelay(() -> guard("metrics", metrics::refresh), 0, 2, TimeUnit.SECONDS);
+        if (!config.handlersFile().isBlank()) {
+            BindingsFile file = new BindingsFile(java.nio.file.Path.of(config.handlersFile()), new Handlers(ledger));
+            background.scheduleWithFixedDelay(() -> guard("handlers file", () -> {
+                if (loop.owner()) {
+                    file.reload();
+                }
+            }), 0, 2, TimeUnit.SECONDS);
+        }
         if (config.auditIntervalSeconds() > 0) {
             Auditor auditor = new Auditor(ledger);
             background.scheduleWithFixedDelay(() -> guard("auditor", () -> {

@@ -38,12 +38,14 @@ import java.util.Properties;
  * @param ledger               the ledger's rules: aging, starvation bound, stale grants, retention, max lease
  * @param market               the market's rules: terms, prices, notice, compensation, premium, spot curve
  * @param reservations         the reservations' rules: lead time of the recall, largest count, horizon, fee
+ * @param handlersFile         a YAML file of handler bindings, loaded at start and reloaded on change
+ *                             ({@code handlers.file}; empty: none)
  */
 public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzPort, List<String> hzMembers,
                            String clusterName, String operatorToken, boolean operatorTokenGiven,
                            long grantWaitMillis, long reaperIntervalMillis, long auditIntervalSeconds,
                            int workerThreads, LedgerSettings ledger, MarketSettings market,
-                           ReservationSettings reservations) {
+                           ReservationSettings reservations, String handlersFile) {
 
     /** Loads the configuration from the command line, the environment and the file they name. */
     public static BrokerConfig load(String[] args, Map<String, String> env) throws IOException {
@@ -105,42 +107,50 @@ public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzP
                         (int) v.num("reservations.max.count", r.maxCount()),
                         v.num("reservations.advance.max.seconds", r.maxAdvanceSeconds()),
                         v.num("reservations.window.max.seconds", r.maxWindowSeconds()),
-                        v.num("reservations.cancel.fee.percent", r.cancelFeePercent()), r.searchLimit()));
+                        v.num("reservations.cancel.fee.percent", r.cancelFeePercent()), r.searchLimit()),
+                v.str("handlers.file", ""));
     }
 
     /** Returns a copy with other ports and members (for tests and tools that start several brokers). */
     public BrokerConfig withPorts(int http, int hz, List<String> members) {
         return new BrokerConfig(httpHost, http, hzHost, hz, members, clusterName, operatorToken, operatorTokenGiven,
                 grantWaitMillis, reaperIntervalMillis, auditIntervalSeconds, workerThreads, ledger, market,
-                reservations);
+                reservations, handlersFile);
     }
 
     /** Returns a copy with another cluster name and operator token. */
     public BrokerConfig withCluster(String name, String token) {
         return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, name, token, true, grantWaitMillis,
                 reaperIntervalMillis, auditIntervalSeconds, workerThreads, ledger, market,
-                reservations);
+                reservations, handlersFile);
     }
 
     /** Returns a copy with other ledger rules. */
     public BrokerConfig withLedger(LedgerSettings settings) {
         return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, clusterName, operatorToken,
                 operatorTokenGiven, grantWaitMillis, reaperIntervalMillis, auditIntervalSeconds, workerThreads,
-                settings, market, reservations);
+                settings, market, reservations, handlersFile);
     }
 
     /** Returns a copy with other market rules. */
     public BrokerConfig withMarket(MarketSettings settings) {
         return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, clusterName, operatorToken,
                 operatorTokenGiven, grantWaitMillis, reaperIntervalMillis, auditIntervalSeconds, workerThreads,
-                ledger, settings, reservations);
+                ledger, settings, reservations, handlersFile);
     }
 
     /** Returns a copy with other reservation rules. */
     public BrokerConfig withReservations(ReservationSettings settings) {
         return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, clusterName, operatorToken,
                 operatorTokenGiven, grantWaitMillis, reaperIntervalMillis, auditIntervalSeconds, workerThreads,
-                ledger, market, settings);
+                ledger, market, settings, handlersFile);
+    }
+
+    /** Returns a copy that loads handler bindings from {@code file}. */
+    public BrokerConfig withHandlersFile(String file) {
+        return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, clusterName, operatorToken,
+                operatorTokenGiven, grantWaitMillis, reaperIntervalMillis, auditIntervalSeconds, workerThreads,
+                ledger, market, reservations, file);
     }
 
     private record Values(java.util.function.Function<String, String> lookup) {

@@ -96,8 +96,11 @@ class HandlersIT {
 
     private String grant(Http tenant, String node) {
         Http.Answer c = tenant.post("/v1/claims", World.claim(100, 0, List.of(), 1, 60, node));
-        assertThat(c.text("state")).as(c.toString()).isEqualTo("GRANTED");
-        return c.text("id");
+        assertThat(c.status()).as(c.toString()).isEqualTo(201);
+        String id = c.text("id");
+        Http.Answer granted = tenant.get("/v1/claims/" + id + "?waitSeconds=30");
+        assertThat(granted.text("state")).as(granted.toString()).isEqualTo("GRANTED");
+        return id;
     }
 
     @Test

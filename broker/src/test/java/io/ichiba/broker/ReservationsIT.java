@@ -116,7 +116,8 @@ class ReservationsIT {
         world.node(node, 10_000, 10_000);
         Http ta = world.tenant(World.name("ta"), 50_000, 0);
         Http tb = world.tenant(World.name("tb"), 50_000, 0);
-        Http.Answer held = tb.post("/v1/claims", World.claim(6000, 0, List.of(), 1, 3600, node));
+        Http.Answer posted = tb.post("/v1/claims", World.claim(6000, 0, List.of(), 1, 3600, node));
+        Http.Answer held = tb.get("/v1/claims/" + posted.text("id") + "?waitSeconds=30");
         assertThat(held.text("state")).as(held.toString()).isEqualTo("GRANTED");
         Instant leaseEnds = Instant.parse(held.text("leaseExpiresAt"));
         Instant start = in(600);

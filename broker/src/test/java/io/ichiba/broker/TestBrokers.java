@@ -31,13 +31,18 @@ public final class TestBrokers implements AutoCloseable {
 
     /** Starts one more broker that joins the ones already started. */
     public Broker start() throws Exception {
+        return start(c -> c);
+    }
+
+    /** Starts one more broker, its configuration changed by {@code change}, that joins the ones already started. */
+    public Broker start(java.util.function.UnaryOperator<BrokerConfig> change) throws Exception {
         int hzPort = freePort();
         List<String> join = new ArrayList<>(members);
         join.add("127.0.0.1:" + hzPort);
         BrokerConfig config = BrokerConfig.from(Map.of("http.host", "127.0.0.1", "audit.interval.seconds", "0",
                         "reaper.interval.millis", "100")::get)
                 .withPorts(0, hzPort, join).withCluster(cluster, OPERATOR).withLedger(settings);
-        Broker b = Broker.start(config);
+        Broker b = Broker.start(change.apply(config));
         brokers.add(b);
         members.add("127.0.0.1:" + hzPort);
         return b;

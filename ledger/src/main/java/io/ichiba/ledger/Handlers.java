@@ -134,12 +134,60 @@ public final class Handlers {
             return Rejection.of(Rejection.Code.WRONG_STATE, "at most " + MAX_BINDINGS + " bindings per owner");
         }
         for (Binding other : mine) {
-            if (other.eventType().equals(s.eventType()) && other.ackPolicy() != s.ackPolicy()) {
+            if (other.eventType().equals(s.eventType()) && other.ackPolicy() != s.ackPolicy()
+                    && !(s.source().equals("file") && "file".equals(other.source()))) {
                 return Rejection.of(Rejection.Code.WRONG_STATE, "the " + s.eventType() + " bindings of this owner use "
                         + "ackPolicy " + other.ackPolicy() + " (one policy per event type): use it, or remove them first");
             }
         }
         return null;
+    }
+
+    /**
+     * Makes the file's bindings what the file says (the file is their source of truth): each one is created, or
+     * replaced when its declaration changed (its counters start again), or only enabled/disabled; the file
+     * bindings the file no longer declares are removed. Ids are {@code file:<id>}. Answers, per declared id, null
+     * if it is in place, else why not (it is skipped; the others still apply).
+     */
+    public Map<String, Rejection> applyFile(Map<String, Spec> declared, Map<String, String> secrets,
+                                            Map<String, Boolean> enabled) {
+        Map<String, Rejection> out = new LinkedHashMap<>();
+        Set<String> keep = new java.util.HashSet<>();
+        for (var e : declared.entrySet()) {
+            String id = "file:" + e.getKey();
+            keep.add(id);
+            Spec s = e.getValue();
+            Binding current = store.bindings().get(id);
+            if (current != null && sameDeclaration(current, s, secrets.get(e.getKey()))) {
+                if (current.enabled() != enabled.getOrDefault(e.getKey(), true)) {
+                    update(id, enabled.getOrDefault(e.getKey(), true), null);
+                }
+                out.put(e.getKey(), null);
+                continue;
+            }
+            if (current != null) {
+                delete(id);
+            }
+            Result<Binding> r = create(id, s, secrets.get(e.getKey()));
+            if (r.ok() && !enabled.getOrDefault(e.getKey(), true)) {
+                update(id, false, null);
+            }
+            out.put(e.getKey(), r.rejection());
+        }
+        for (Binding b : all()) {
+            if ("file".equals(b.source()) && !keep.contains(b.id())) {
+                delete(b.id());
+            }
+        }
+        return out;
+    }
+
+    private static boolean sameDeclaration(Binding b, Spec s, String secret) {
+        return Objects.equals(b.owner(), s.owner()) && b.eventType().equals(s.eventType())
+                && b.filter().equals(new TreeMap<>(s.filter())) && Objects.equals(b.webhookUrl(), s.webhookUrl())
+                && Objects.equals(b.address(), s.address()) && b.priority() == s.priority()
+                && b.ackPolicy() == s.ackPolicy() && b.timeoutMs() == s.timeoutMs() && b.attempts() == s.attempts()
+                && b.backoffMs() == s.backoffMs() && Objects.equals(b.secret(), secret);
     }
 
     /** Returns the bindings of {@code owner} ({@code null}: the cluster-wide ones), by type then priority. */

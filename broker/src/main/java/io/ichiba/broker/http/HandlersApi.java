@@ -102,6 +102,9 @@ final class HandlersApi {
             if (b == null) {
                 return Problems.notFound("no handler " + call.path("id"));
             }
+            if ("file".equals(b.source())) {
+                return fromFile(b);
+            }
             Result<Binding> r = handlers.update(b.id(), enabled, priority);
             return r.ok() ? Reply.ok(view(r.value(), false, handlers.deadLetters(b.id()).size()))
                     : Problems.of(r.rejection());
@@ -111,6 +114,9 @@ final class HandlersApi {
     private Future<Reply> delete(Call call) {
         return ctx.blocking(() -> {
             Binding b = visible(call);
+            if (b != null && "file".equals(b.source())) {
+                return fromFile(b);
+            }
             if (b == null || !handlers.delete(b.id())) {
                 return Problems.notFound("no handler " + call.path("id"));
             }
@@ -137,6 +143,11 @@ final class HandlersApi {
             }
             return Reply.ok(Map.of("replayed", handlers.replay(b.id())));
         });
+    }
+
+    private static Reply fromFile(Binding b) {
+        return Problems.of(409, "WRONG_STATE", "handler " + b.id() + " is declared in the operator's bindings file, "
+                + "its source of truth: change it there");
     }
 
     static Model.DeadLetter deadLetter(DeadLetter d) {
