@@ -228,6 +228,74 @@ class ClusterIT {
         });
     }
 
+    /**
+     * Handler deliveries survive the dispatcher's death: a webhook that does not answer while the member running
+     * the dispatcher (with the admission loop) is killed receives again, from the member that takes the loop over,
+     * every event it had not answered: at least once, the duplicates carrying the same event id.
+     */
+    @Test
+    void handlerDeliveriesPendingWhenTheDispatcherDiesAreDeliveredByTheNextOne() throws Exception {
+        java.util.concurrent.CountDownLatch hold = new java.util.concurrent.CountDownLatch(1);
+        java.util.Set<String> received = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        java.util.Set<String> redelivered = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        AtomicBoolean crashed = new AtomicBoolean();
+        com.sun.net.httpserver.HttpServer hook = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        hook.setExecutor(Executors.newCachedThreadPool());
+        hook.createContext("/", ex -> {
+            JsonNode body = io.ichiba.api.Wire.JSON.readTree(ex.getRequestBody().readAllBytes());
+            received.add(body.get("event").get("id").asText());
+            if (crashed.get()) {
+                redelivered.add(body.get("event").get("id").asText());
+            }
+            try {
+                hold.await(60, TimeUnit.SECONDS); // the handler is stuck until the test lets it answer
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            ex.sendResponseHeaders(200, -1);
+            ex.close();
+        });
+        hook.start();
+        try {
+            List<Broker> brokers = startThree();
+            await().atMost(Duration.ofSeconds(60)).until(() -> brokers.stream()
+                    .allMatch(b -> b.hazelcast().getPartitionService().isClusterSafe()));
+            Broker victim = brokers.stream().filter(Broker::runsAdmission).findFirst().orElseThrow();
+            List<Broker> survivors = new ArrayList<>(brokers);
+            survivors.remove(victim);
+            World world = new World(TestBrokers.operator(survivors.get(0)));
+            String node = World.name("n");
+            world.node(node, 1_000_000, 1_000_000);
+            Http tenant = world.tenant(World.name("t"), 1_000_000, 1_000_000);
+            Http.Answer bound = tenant.post("/v1/handlers", java.util.Map.of("eventType", "claim.granted",
+                    "webhook", java.util.Map.of("url", "http://127.0.0.1:" + hook.getAddress().getPort() + "/h"),
+                    "ackPolicy", "BEFORE", "timeoutMs", 60_000, "retry", java.util.Map.of("attempts", 20,
+                            "backoffMs", 100)));
+            assertThat(bound.status()).as(bound.toString()).isEqualTo(201);
+            List<String> expected = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                String id = tenant.post("/v1/claims", World.claim(100, 0, List.of(), 1, 600, node)).text("id");
+                assertThat(tenant.get("/v1/claims/" + id + "?waitSeconds=30").text("state")).isEqualTo("GRANTED");
+                expected.add("claim:" + id + ":1");
+            }
+            // the dispatcher has a delivery in flight to the stuck handler
+            await().atMost(Duration.ofSeconds(30)).until(() -> !received.isEmpty());
+            crashed.set(true);
+            victim.crash();
+            for (Broker b : survivors) {
+                await().atMost(Duration.ofSeconds(30)).until(() -> b.hazelcast().getCluster().getMembers().size() == 2);
+            }
+            hold.countDown();
+            // none was settled (the handler answered nothing): the next dispatcher delivers every one again
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+                    assertThat(redelivered).containsAll(expected));
+        } finally {
+            hold.countDown();
+            hook.stop(0);
+        }
+    }
+
     /** Starts three brokers and waits until they form one cluster with one admission loop. */
     private List<Broker> startThree() throws Exception {
         cluster = new TestBrokers();
