@@ -37,8 +37,7 @@ class ClusterIT {
         List<Broker> brokers = startThree();
         // one backup survives one member's death only once every partition has its backup: wait for the
         // migrations that the third member's join started (a kill in the middle of one can lose its data)
-        await().atMost(Duration.ofSeconds(60)).until(() -> brokers.stream()
-                .allMatch(b -> b.hazelcast().getPartitionService().isClusterSafe()));
+        awaitSafe(brokers);
         Broker victim = brokers.stream().filter(Broker::runsAdmission).findFirst().orElseThrow();
         List<Broker> survivors = new ArrayList<>(brokers);
         survivors.remove(victim);
@@ -73,8 +72,7 @@ class ClusterIT {
         }
         await().atMost(Duration.ofSeconds(20)).until(() -> cycles.get() >= 8);
 
-        await().atMost(Duration.ofSeconds(60)).until(() -> brokers.stream()
-                .allMatch(b -> b.hazelcast().getPartitionService().isClusterSafe()));
+        awaitSafe(brokers);
         victim.crash();
 
         for (Broker b : survivors) {
@@ -143,8 +141,7 @@ class ClusterIT {
                 "start", start.toString(), "end", end.toString(), "node", node));
         assertThat(full.status()).as("the node has room for two copies only").isEqualTo(409);
 
-        await().atMost(Duration.ofSeconds(60)).until(() -> brokers.stream()
-                .allMatch(b -> b.hazelcast().getPartitionService().isClusterSafe()));
+        awaitSafe(brokers);
         victim.crash();
         for (Broker b : survivors) {
             await().atMost(Duration.ofSeconds(30)).until(() -> b.hazelcast().getCluster().getMembers().size() == 2);
@@ -175,8 +172,7 @@ class ClusterIT {
     @Test
     void everyEventIsLoggedAtLeastOnceWhenTheMemberOwningItsClaimDies() throws Exception {
         List<Broker> brokers = startThree();
-        await().atMost(Duration.ofSeconds(60)).until(() -> brokers.stream()
-                .allMatch(b -> b.hazelcast().getPartitionService().isClusterSafe()));
+        awaitSafe(brokers);
         Broker victim = brokers.stream().filter(b -> !b.runsAdmission()).findFirst().orElseThrow();
         List<Broker> survivors = new ArrayList<>(brokers);
         survivors.remove(victim);
@@ -259,8 +255,7 @@ class ClusterIT {
         hook.start();
         try {
             List<Broker> brokers = startThree();
-            await().atMost(Duration.ofSeconds(60)).until(() -> brokers.stream()
-                    .allMatch(b -> b.hazelcast().getPartitionService().isClusterSafe()));
+            awaitSafe(brokers);
             Broker victim = brokers.stream().filter(Broker::runsAdmission).findFirst().orElseThrow();
             List<Broker> survivors = new ArrayList<>(brokers);
             survivors.remove(victim);
@@ -294,6 +289,12 @@ class ClusterIT {
             hold.countDown();
             hook.stop(0);
         }
+    }
+
+    /** Waits until every partition has its backup (a kill mid-migration could lose data the test relies on). */
+    private static void awaitSafe(List<Broker> brokers) {
+        await().atMost(Duration.ofSeconds(60)).until(() -> brokers.stream()
+                .allMatch(b -> b.hazelcast().getPartitionService().isClusterSafe()));
     }
 
     /** Starts three brokers and waits until they form one cluster with one admission loop. */
