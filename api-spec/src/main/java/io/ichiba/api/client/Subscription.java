@@ -218,8 +218,8 @@ public final class Subscription implements AutoCloseable {
                     closeQuietly(body);
                 }
             }, every, every, TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException closing) {
-            return null;
+        } catch (java.util.concurrent.RejectedExecutionException | IllegalStateException closing) {
+            return null; // the client is being closed, and this subscription with it
         }
     }
 
