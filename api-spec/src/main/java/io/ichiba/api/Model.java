@@ -33,6 +33,13 @@ public final class Model {
             return b;
         }
 
+        /**
+         * Starts a bundle built step by step: {@code Bundle.builder().memory(4096).disk(1024).lock("db").build()}.
+         */
+        public static Builder builder() {
+            return new Builder();
+        }
+
         /** The node-local amounts. */
         @JsonAnyGetter
         public Map<String, Long> amounts() {
@@ -74,6 +81,56 @@ public final class Model {
         @Override
         public String toString() {
             return "Bundle" + amounts + locks;
+        }
+
+        /** Builds a {@link Bundle}: amounts of node-local kinds (MiB for memory and disk) and lock names. */
+        public static final class Builder {
+            private final Map<String, Long> amounts = new TreeMap<>();
+            private final List<String> locks = new java.util.ArrayList<>();
+
+            private Builder() {
+            }
+
+            /** Asks for {@code mib} MiB of memory on the node. */
+            public Builder memory(long mib) {
+                return amount("memory", mib);
+            }
+
+            /** Asks for {@code mib} MiB of disk on the node. */
+            public Builder disk(long mib) {
+                return amount("disk", mib);
+            }
+
+            /**
+             * Asks for {@code amount} of a node-local kind (e.g. an operator-defined {@code gpu}); naming a kind
+             * again replaces its amount.
+             *
+             * @throws IllegalArgumentException when the kind is empty or the amount is not positive
+             */
+            public Builder amount(String kind, long amount) {
+                if (kind == null || kind.isEmpty()) {
+                    throw new IllegalArgumentException("kind must not be empty");
+                }
+                if (amount < 1) {
+                    throw new IllegalArgumentException(kind + " must be at least 1, was " + amount);
+                }
+                amounts.put(kind, amount);
+                return this;
+            }
+
+            /** Asks for one permit of the cluster-wide lock {@code name}. */
+            public Builder lock(String name) {
+                if (name == null || name.isEmpty()) {
+                    throw new IllegalArgumentException("lock name must not be empty");
+                }
+                locks.add(name);
+                return this;
+            }
+
+            /** The bundle. */
+            public Bundle build() {
+                return Bundle.of(amounts, locks);
+            }
         }
     }
 

@@ -7,6 +7,7 @@ import io.ichiba.api.Model;
 import io.ichiba.api.Wire;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -16,13 +17,19 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A client of the broker's REST API: node reports, pools, claims, jobs, credits and the market, one HTTP request
  * per call.
  *
- * <p>Build one per broker address and share it: it is immutable and thread-safe, and its
- * {@link HttpClient} keeps connections open between calls.
+ * <p>Build one per broker address and share it: it is thread-safe, and its {@link HttpClient} keeps connections
+ * open between calls.
  *
  * <pre>{@code
  * IchibaClient broker = IchibaClient.builder("http://broker:8080").token(token).build();
@@ -35,10 +42,25 @@ import java.util.Objects;
  * <p>Every call either returns the broker's answer or throws an {@link IchibaException}: for an error status
  * with its problem body, or as {@link IchibaIoException} when no answer came. The client never retries.
  *
+ * <p>For schedulers there is a fluent layer on top: {@link #claim(Model.Bundle)} builds a claim and returns a
+ * {@link ClaimHandle} to await, renew and release it; {@link #acquire(Model.Bundle, Duration)} holds a
+ * {@link Grant} whose lease is renewed in the background until it is closed; {@link #events()} listens to the event
+ * stream, reconnecting and resuming by itself.
+ *
+ * <pre>{@code
+ * try (IchibaClient broker = IchibaClient.builder("http://broker:8080").token(token).build();
+ *      Grant g = broker.acquire(Model.Bundle.builder().memory(4096).build(), Duration.ofMinutes(2))) {
+ *     run(job, g.node());          // renewed every third of the lease; released at the end of the block
+ * }
+ * }</pre>
+ *
  * <p>Notes: requests are HTTP/1.1 (no h2c upgrade dance with plain-HTTP brokers); redirects are not followed;
- * a long-poll's timeout is the request timeout plus the seconds it asks the broker to wait.
+ * a long-poll's timeout is the request timeout plus the seconds it asks the broker to wait. The grants' renewals and
+ * the event streams' idle checks run on one small pool of daemon threads that the client starts on first use;
+ * {@link #close()} stops them and the event subscriptions. A client that only makes calls holds no thread and need
+ * not be closed.
  */
-public final class IchibaClient {
+public final class IchibaClient implements AutoCloseable {
     private static final String JSON = "application/json";
     private static final JavaType POOLS = Wire.JSON.getTypeFactory()
             .constructType(new TypeReference<Model.Items<Model.Pool>>() { });
@@ -63,11 +85,15 @@ public final class IchibaClient {
             .constructType(new TypeReference<Model.Items<Model.Reservation>>() { });
     private static final JavaType TIMELINE = Wire.JSON.getTypeFactory().constructType(Model.PoolTimeline.class);
     private static final int MAX_DETAIL = 300;
+    private static final int SCHEDULER_THREADS = 4;
 
     private final URI base;
     private final String token;
     private final Duration requestTimeout;
     private final HttpClient http;
+    private final Set<Subscription> subscriptions = ConcurrentHashMap.newKeySet();
+    private ScheduledThreadPoolExecutor scheduler;
+    private boolean closed;
 
     private IchibaClient(Builder b) {
         this.base = b.base;
@@ -218,6 +244,161 @@ public final class IchibaClient {
     public Model.PlacementHints placementHints(Model.HintsRequest request) {
         Objects.requireNonNull(request, "request");
         return send("POST", "/v1/placement/hints", request, null, requestTimeout, HINTS);
+    }
+
+    // ---------------------------------------------------------------- for schedulers
+
+    /**
+     * Starts a claim of {@code bundle}, to be set up fluently and sent by {@link ClaimRequest#submit()}:
+     * {@code client.claim(bundle).priority(5).lease(Duration.ofMinutes(1)).submit()}.
+     */
+    public ClaimRequest claim(Model.Bundle bundle) {
+        return new ClaimRequest(this, bundle);
+    }
+
+    /**
+     * A handle of a claim the caller has already submitted (e.g. listed by {@code GET /v1/claims}), to wait for,
+     * renew, release or cancel it; asks nothing.
+     */
+    public ClaimHandle handle(Model.Claim claim) {
+        return new ClaimHandle(this, claim);
+    }
+
+    /**
+     * Claims {@code bundle} with the broker's defaults (priority 0, 60 s lease), waits for the grant and holds it; see
+     * {@link #acquire(ClaimRequest, Duration)}.
+     */
+    public Grant acquire(Model.Bundle bundle, Duration timeout) {
+        return acquire(claim(bundle), timeout);
+    }
+
+    /**
+     * Submits {@code request}, waits up to {@code timeout} for its grant, and returns the {@link Grant}, renewed in
+     * the background every third of its lease until it is closed (which releases it).
+     *
+     * <p>A claim not granted in time is cancelled before the exception is thrown, so it never holds tokens nobody
+     * uses; so is one whose wait failed for any other reason (a broken connection): the cancel is then a best effort,
+     * and its own failure is added to the thrown exception as suppressed.
+     *
+     * @throws NotGrantedException when it is still queued at the timeout ({@code timedOut()}; then cancelled), or
+     *                             ended before its grant
+     * @throws IchibaException     when the broker refused the claim or could not be reached
+     * @throws IllegalStateException when the client is closed
+     */
+    public Grant acquire(ClaimRequest request, Duration timeout) {
+        Objects.requireNonNull(request, "request");
+        Objects.requireNonNull(timeout, "timeout");
+        scheduler(); // fails before claiming anything when the client is closed
+        ClaimHandle h = request.submit();
+        try {
+            h.awaitGranted(timeout);
+            return Grant.hold(this, h);
+        } catch (RuntimeException e) {
+            try {
+                h.cancel();
+            } catch (RuntimeException cancelFailed) {
+                e.addSuppressed(cancelFailed);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Starts a subscription to the event stream ({@code GET /v1/events} as server-sent events): choose the types and
+     * where to start, then {@link EventStream#listen(EventListener)}. A tenant's token sees its own events, the
+     * operator's every event.
+     */
+    public EventStream events() {
+        return new EventStream(this);
+    }
+
+    /**
+     * Stops the client's background work: every grant's renewals (their leases then run out unless released) and
+     * every event subscription. Calls still work afterwards; new grants and subscriptions are refused. Idempotent.
+     */
+    @Override
+    public void close() {
+        ScheduledThreadPoolExecutor s;
+        synchronized (this) {
+            closed = true;
+            s = scheduler;
+        }
+        for (Subscription sub : List.copyOf(subscriptions)) {
+            sub.close();
+        }
+        if (s != null) {
+            s.shutdownNow();
+        }
+    }
+
+    /** The client's pool of daemon threads for renewals and idle checks, started on first use. */
+    synchronized ScheduledExecutorService scheduler() {
+        if (closed) {
+            throw new IllegalStateException("the client is closed");
+        }
+        if (scheduler == null) {
+            AtomicInteger n = new AtomicInteger();
+            scheduler = new ScheduledThreadPoolExecutor(SCHEDULER_THREADS, r -> {
+                Thread t = new Thread(r, "ichiba-client-" + n.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            });
+            scheduler.setRemoveOnCancelPolicy(true);
+            scheduler.setKeepAliveTime(30, TimeUnit.SECONDS);
+            scheduler.allowCoreThreadTimeOut(true);
+        }
+        return scheduler;
+    }
+
+    synchronized void opened(Subscription s) {
+        if (closed) {
+            throw new IllegalStateException("the client is closed");
+        }
+        subscriptions.add(s);
+    }
+
+    void closed(Subscription s) {
+        subscriptions.remove(s);
+    }
+
+    /**
+     * Opens the event stream: {@code GET /v1/events?…} with {@code Accept: text/event-stream} and, when resuming,
+     * {@code Last-Event-ID}. The request timeout covers the answer's headers only; the body is read as it comes.
+     *
+     * @return the stream's body, to be read line by line and closed
+     */
+    InputStream openEvents(String query, String lastEventId) {
+        String what = "GET " + base + "/v1/events" + query;
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + "/v1/events" + query))
+                .timeout(requestTimeout)
+                .header("Accept", "text/event-stream, application/problem+json")
+                .header("Cache-Control", "no-cache");
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        if (lastEventId != null) {
+            b.header("Last-Event-ID", lastEventId);
+        }
+        HttpResponse<InputStream> response;
+        try {
+            response = http.send(b.GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+        } catch (IOException e) {
+            throw new IchibaIoException(what + ": no answer: " + describe(e), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IchibaIoException(what + ": interrupted", e);
+        }
+        int status = response.statusCode();
+        if (status >= 200 && status <= 299) {
+            return response.body();
+        }
+        byte[] bytes;
+        try (InputStream in = response.body()) {
+            bytes = in.readNBytes(64 * 1024);
+        } catch (IOException e) {
+            bytes = new byte[0];
+        }
+        throw failure(what, status, bytes);
     }
 
     // ---------------------------------------------------------------- jobs
