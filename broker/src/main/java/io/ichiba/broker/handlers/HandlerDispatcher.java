@@ -34,7 +34,8 @@ import java.util.function.BooleanSupplier;
  * hands new events of the log to the matching bindings ({@link Handlers#ingest}), then attempts every delivery step
  * that is due: a webhook's HTTP POST (signed with the binding's secret) or an event-bus request, each within the
  * binding's timeout, and records the outcome ({@link Handlers#attempted}), which retries, settles, acknowledges or
- * dead-letters by the policy. Per owner, the deliveries of one claim (or node) go one at a time, in log order.
+ * dead-letters by the policy. Per owner, the deliveries of one claim (or node) go one at a time, in log order; and
+ * each handler gets one delivery at a time (the next one carries the session the previous answer left).
  * A member that takes the loop over attempts again what was in flight: deliveries are at least once.
  */
 public final class HandlerDispatcher implements AutoCloseable {
@@ -51,6 +52,8 @@ public final class HandlerDispatcher implements AutoCloseable {
     private final java.util.function.Consumer<String> attempts;
     private final WebClient web;
     private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+    /** Bindings with an attempt under way: a handler gets one delivery at a time, so its session stays coherent. */
+    private final Set<String> busyBindings = ConcurrentHashMap.newKeySet();
     private final long timer;
     private volatile boolean ticking;
 
@@ -106,7 +109,8 @@ public final class HandlerDispatcher implements AutoCloseable {
                 }
                 for (Delivery.Step s : d.due(now)) {
                     String key = d.id() + "|" + s.binding();
-                    if (inFlight.add(key)) {
+                    if (!busyBindings.contains(s.binding()) && inFlight.add(key)) {
+                        busyBindings.add(s.binding());
                         attempt(d, s, key);
                     }
                 }
@@ -127,6 +131,7 @@ public final class HandlerDispatcher implements AutoCloseable {
             }, false));
         }).onComplete(ar -> {
             inFlight.remove(key);
+            busyBindings.remove(s.binding());
             if (ar.failed()) {
                 LOG.warn("delivery {} to {} not recorded, will retry: {}", d.id(), s.binding(), ar.cause().toString());
             }
