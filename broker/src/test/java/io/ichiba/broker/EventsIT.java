@@ -125,6 +125,61 @@ class EventsIT {
         assertThat(world.tenant(World.name("tc"), 1, 0).get("/v1/events?types=node.lost").body().get("items")).isEmpty();
     }
 
+    private static Map<String, Object> job(long memory, String node) {
+        Map<String, Object> body = new java.util.HashMap<>(World.claim(memory, 0, List.of(), 1, 60, node));
+        body.put("command", List.of("sh", "-c", "exit 0"));
+        return body;
+    }
+
+    /** The job events of {@code job}, in log order. */
+    private static List<JsonNode> jobEvents(List<JsonNode> events, String job) {
+        return events.stream().filter(e -> e.get("id").asText().startsWith("job:" + job + ":")).toList();
+    }
+
+    @Test
+    void jobEventsFollowTheRunnerForTheJobsTenantOnly() {
+        String node = World.name("n");
+        Http agent = world.node(node, 10_000, 10_000);
+        String a = World.name("ta");
+        Http ta = world.tenant(a, 50_000, 0);
+        Http tb = world.tenant(World.name("tb"), 50_000, 0);
+        String ok = ta.post("/v1/jobs", job(1000, node)).text("id");
+        String failing = ta.at(op2.base()).post("/v1/jobs", job(1000, node)).text("id");
+        String cancelled = ta.post("/v1/jobs", job(1000, node)).text("id");
+        // the test is the node's runner
+        assertThat(agent.post("/v1/jobs/" + ok + "/start", null).text("state")).isEqualTo("RUNNING");
+        assertThat(agent.post("/v1/jobs/" + failing + "/start", null).text("state")).isEqualTo("RUNNING");
+        assertThat(agent.post("/v1/jobs/" + ok + "/finish", Map.of("exitCode", 0)).text("state")).isEqualTo("SUCCEEDED");
+        assertThat(agent.at(op2.base()).post("/v1/jobs/" + failing + "/finish", Map.of("exitCode", 3)).text("state"))
+                .isEqualTo("FAILED");
+        assertThat(ta.delete("/v1/jobs/" + cancelled).text("state")).isEqualTo("CANCELLED");
+
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+            List<JsonNode> seen = all(ta, "types=job.started,job.finished,job.failed,job.cancelled");
+            assertThat(jobEvents(seen, ok)).extracting(e -> e.get("type").asText())
+                    .containsExactly("job.started", "job.finished");
+            assertThat(jobEvents(seen, failing)).extracting(e -> e.get("type").asText())
+                    .containsExactly("job.started", "job.failed");
+            assertThat(jobEvents(seen, cancelled)).extracting(e -> e.get("type").asText())
+                    .containsExactly("job.cancelled");
+        });
+        List<JsonNode> seen = all(ta.at(op2.base()), "");
+        List<JsonNode> okEvents = jobEvents(seen, ok);
+        assertThat(okEvents).extracting(e -> e.get("id").asText()).containsExactly("job:" + ok + ":0", "job:" + ok + ":1");
+        assertThat(okEvents).allSatisfy(e -> {
+            assertThat(e.get("tenant").asText()).isEqualTo(a);
+            assertThat(e.get("subject").asText()).isEqualTo(ok);
+            assertThat(e.get("payload").get("node").asText()).isEqualTo(node);
+        });
+        assertThat(okEvents.get(1).get("payload").get("state").asText()).isEqualTo("SUCCEEDED");
+        JsonNode failed = jobEvents(seen, failing).get(1);
+        assertThat(failed.get("payload").get("reason").asText()).isEqualTo("EXIT_3");
+        assertThat(failed.get("payload").get("exitCode").asText()).isEqualTo("3");
+        assertThat(all(tb, "types=job.started,job.finished,job.failed,job.cancelled"))
+                .as("another tenant sees none of them").isEmpty();
+        assertThat(jobEvents(all(op, "types=job.finished"), ok)).as("the operator sees them").hasSize(1);
+    }
+
     /** Reads a server-sent event stream into {@code events} until stopped; returns the connection's body. */
     private static InputStream open(Http caller, String lastEventId, List<JsonNode> events, AtomicReference<String> err)
             throws Exception {

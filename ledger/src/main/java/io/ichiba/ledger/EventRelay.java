@@ -39,9 +39,14 @@ public final class EventRelay {
         return relay(store.nodes(), id);
     }
 
+    /** Relays job {@code id}'s pending events; returns how many were appended. */
+    public int job(String id) {
+        return relay(store.jobs(), id);
+    }
+
     /** Relays every pending event of the records this member owns; returns how many were appended. */
     public int sweep() {
-        return sweep(store.claims()) + sweep(store.nodes());
+        return sweep(store.claims()) + sweep(store.nodes()) + sweep(store.jobs());
     }
 
     private <S extends Emits<S>> int sweep(Table<S> table) {

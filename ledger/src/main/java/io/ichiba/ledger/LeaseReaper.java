@@ -86,6 +86,7 @@ public final class LeaseReaper {
         }
         // ended jobs go after the same retention (their claims, ended no later, go with them)
         for (String id : store.jobs().localKeys(new Filters.PurgeableJobs(cutoff))) {
+            relay.job(id); // its last events reach the log before it goes
             store.jobs().execute(id, new JobCommands.Purge(cutoff));
         }
         ledger.accounts().recover();
