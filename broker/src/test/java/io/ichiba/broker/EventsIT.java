@@ -180,6 +180,47 @@ class EventsIT {
         assertThat(jobEvents(all(op, "types=job.finished"), ok)).as("the operator sees them").hasSize(1);
     }
 
+    @Test
+    void aTradeIsSeenByBothSidesEachOnlyItsOwnEvent() {
+        String a = World.name("lender");
+        String b = World.name("borrower");
+        Http lender = world.tenant(a, 50_000, 0);
+        Http borrower = world.tenant(b, 1_000, 0);
+        Http other = world.tenant(World.name("tc"), 1_000, 0);
+        world.mint(b, 1_000_000, null);
+        Http.Answer offer = lender.post("/v1/market/offers", World.offer("memory", 8192, 7200, 3));
+        assertThat(offer.status()).as(offer.toString()).isEqualTo(201);
+        Http.Answer bid = borrower.at(op2.base()).post("/v1/market/bids", World.bid("memory", 4096, 3600, 5));
+        assertThat(bid.text("state")).as(bid.toString()).isEqualTo("FILLED");
+        String loan = World.ids(borrower.get("/v1/loans")).get(0);
+
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+            assertThat(all(lender, "types=trade.executed")).hasSize(1);
+            assertThat(all(borrower, "types=trade.executed")).hasSize(1);
+        });
+        JsonNode lent = all(lender.at(op2.base()), "types=trade.executed").get(0);
+        JsonNode borrowed = all(borrower, "types=trade.executed").get(0);
+        assertThat(lent.get("tenant").asText()).isEqualTo(a);
+        assertThat(borrowed.get("tenant").asText()).isEqualTo(b);
+        assertThat(lent.get("id").asText()).isNotEqualTo(borrowed.get("id").asText()).startsWith("loan:" + loan + ":");
+        assertThat(lent.get("subject").asText()).isEqualTo(loan);
+        assertThat(lent.get("payload").get("role").asText()).isEqualTo("lender");
+        assertThat(lent.get("payload").get("counterparty").asText()).as("as GET /v1/loans shows it").isEqualTo(b);
+        assertThat(borrowed.get("payload").get("role").asText()).isEqualTo("borrower");
+        assertThat(borrowed.get("payload").get("counterparty").asText()).isEqualTo(a);
+        for (JsonNode e : List.of(lent, borrowed)) {
+            JsonNode p = e.get("payload");
+            assertThat(p.get("loan").asText()).isEqualTo(loan);
+            assertThat(p.get("kind").asText()).isEqualTo("memory");
+            assertThat(p.get("amount").asText()).isEqualTo("4096");
+            assertThat(p.get("price").asText()).isEqualTo("3");
+            assertThat(p.get("cost").asText()).isEqualTo("12288");
+        }
+        assertThat(all(other, "types=trade.executed")).as("a third tenant sees neither").isEmpty();
+        assertThat(all(op, "types=trade.executed").stream().filter(e -> e.get("subject").asText().equals(loan)))
+                .as("the operator sees both").hasSize(2);
+    }
+
     /** Reads a server-sent event stream into {@code events} until stopped; returns the connection's body. */
     private static InputStream open(Http caller, String lastEventId, List<JsonNode> events, AtomicReference<String> err)
             throws Exception {

@@ -44,9 +44,14 @@ public final class EventRelay {
         return relay(store.jobs(), id);
     }
 
+    /** Relays loan {@code id}'s pending events (a trade's or a purchase's); returns how many were appended. */
+    public int loan(String id) {
+        return relay(store.loans(), id);
+    }
+
     /** Relays every pending event of the records this member owns; returns how many were appended. */
     public int sweep() {
-        return sweep(store.claims()) + sweep(store.nodes()) + sweep(store.jobs());
+        return sweep(store.claims()) + sweep(store.nodes()) + sweep(store.jobs()) + sweep(store.loans());
     }
 
     private <S extends Emits<S>> int sweep(Table<S> table) {
