@@ -498,4 +498,14 @@ public final class Model {
     /** {@code GET /v1/events} as a page. */
     public record EventPage(List<Event> items, long next, long oldest) {
     }
+
+    /** {@code POST /v1/price-alerts}: a kind and exactly one of {@code above} and {@code below}. */
+    public record PriceAlertCreate(String kind, Long above, Long below) {
+    }
+
+    /** A price alert: a tenant's threshold on a kind's spot price. */
+    public record PriceAlert(String id, String kind, Long above, Long below, String state, Instant createdAt,
+                             Long lastPrice, Instant observedAt, long crossings, Instant lastCrossedAt,
+                             Instant deletedAt) {
+    }
 }

@@ -117,7 +117,9 @@ class EventsIT {
         String node = World.name("n");
         Http agent = world.node(node, 10_000, 10_000);
         Http ta = world.tenant(World.name("ta"), 50_000, 0);
-        ta.post("/v1/claims", World.claim(6000, 0, List.of(), 1, 60, node));
+        String claim = ta.post("/v1/claims", World.claim(6000, 0, List.of(), 1, 60, node)).text("id");
+        // granted first (a busy machine may answer the claim QUEUED before the admission loop's pass)
+        await().atMost(Duration.ofSeconds(10)).until(() -> "GRANTED".equals(ta.get("/v1/claims/" + claim).text("state")));
         World.report(agent, node, 5000, 5000); // below the 6000 granted
         await().atMost(Duration.ofSeconds(15)).untilAsserted(() ->
                 assertThat(typesOf(all(op, "types=pool.overcommitted"), node)).containsExactly("pool.overcommitted"));

@@ -49,9 +49,15 @@ public final class EventRelay {
         return relay(store.loans(), id);
     }
 
+    /** Relays price alert {@code id}'s pending events; returns how many were appended. */
+    public int alert(String id) {
+        return relay(store.alerts(), id);
+    }
+
     /** Relays every pending event of the records this member owns; returns how many were appended. */
     public int sweep() {
-        return sweep(store.claims()) + sweep(store.nodes()) + sweep(store.jobs()) + sweep(store.loans());
+        return sweep(store.claims()) + sweep(store.nodes()) + sweep(store.jobs()) + sweep(store.loans())
+                + sweep(store.alerts());
     }
 
     private <S extends Emits<S>> int sweep(Table<S> table) {

@@ -808,7 +808,8 @@ public final class Exchange {
 
     /**
      * Moves each kind's posted spot price towards the curve's value at the kind's utilisation (granted over
-     * capacity, summed over every node; a kind with no capacity yet is left alone); answers the posted prices.
+     * capacity, summed over every node; a kind with no capacity yet is left alone), then tells the price alerts of
+     * each kind its new posted price ({@link PriceAlerts#observe}); answers the posted prices.
      */
     public Map<String, Long> updateSpot() {
         SpotPriceCurve curve = settings.curve();
@@ -831,6 +832,7 @@ public final class Exchange {
                         new MarketCommands.Spot(kind, curve.priceAt(u[0], u[1]), settings.spotWindowMillis(), now)));
             }
         });
+        ledger.alerts().observe(out); // each alert of a kind learns its new price, on its own key
         return out;
     }
 }

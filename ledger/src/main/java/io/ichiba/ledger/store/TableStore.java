@@ -14,6 +14,7 @@ import io.ichiba.ledger.NodeState;
 import io.ichiba.ledger.OrderRef;
 import io.ichiba.ledger.Posting;
 import io.ichiba.ledger.Principal;
+import io.ichiba.ledger.PriceAlert;
 import io.ichiba.ledger.Reservation;
 import io.ichiba.ledger.TenantState;
 
@@ -42,6 +43,7 @@ public abstract class TableStore implements Store {
     private final Table<OrderRef> orders;
     private final Table<Loan> loans;
     private final Table<Reservation> reservations;
+    private final Table<PriceAlert> alerts;
 
     /** Creates every table through {@code tables}. */
     protected TableStore(Tables tables) {
@@ -61,6 +63,7 @@ public abstract class TableStore implements Store {
         this.orders = tables.table("orders");
         this.loans = tables.table("loans");
         this.reservations = tables.table("reservations");
+        this.alerts = tables.table("alerts");
     }
 
     @Override
@@ -141,6 +144,11 @@ public abstract class TableStore implements Store {
     @Override
     public Table<Reservation> reservations() {
         return reservations;
+    }
+
+    @Override
+    public Table<PriceAlert> alerts() {
+        return alerts;
     }
 
     @Override
