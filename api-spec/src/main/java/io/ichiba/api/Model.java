@@ -587,4 +587,14 @@ public final class Model {
     /** A delivery that exhausted its attempts. */
     public record DeadLetter(String id, String binding, Event event, int attempts, String lastError, Instant at) {
     }
+
+    /** {@code POST /v1/price-alerts}: a kind and exactly one of {@code above} and {@code below}. */
+    public record PriceAlertCreate(String kind, Long above, Long below) {
+    }
+
+    /** A price alert: a tenant's threshold on a kind's spot price. */
+    public record PriceAlert(String id, String kind, Long above, Long below, String state, Instant createdAt,
+                             Long lastPrice, Instant observedAt, long crossings, Instant lastCrossedAt,
+                             Instant deletedAt) {
+    }
 }

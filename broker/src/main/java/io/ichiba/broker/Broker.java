@@ -193,7 +193,7 @@ public final class Broker {
     }
 
     /**
-     * Relays the events of the claims and nodes this member owns from their outboxes to the event log, on one
+     * Relays the events of the claims, nodes, jobs, loans and price alerts this member owns from their outboxes to the event log, on one
      * thread (so each record's events go in order): at once after each change, and in a sweep every
      * {@code intervalMillis} for what a change's relay missed (a member that died, a failed append).
      */
@@ -213,6 +213,21 @@ public final class Broker {
         store.nodes().listenLocal(n -> {
             if (n.outbox().hasPending()) {
                 relayer.execute(() -> guard("event relay", () -> metrics.eventsRelayed(relay.node(n.node()))));
+            }
+        });
+        store.jobs().listenLocal(j -> {
+            if (j.outbox().hasPending()) {
+                relayer.execute(() -> guard("event relay", () -> metrics.eventsRelayed(relay.job(j.id()))));
+            }
+        });
+        store.loans().listenLocal(l -> {
+            if (l.outbox().hasPending()) {
+                relayer.execute(() -> guard("event relay", () -> metrics.eventsRelayed(relay.loan(l.id()))));
+            }
+        });
+        store.alerts().listenLocal(a -> {
+            if (a.outbox().hasPending()) {
+                relayer.execute(() -> guard("event relay", () -> metrics.eventsRelayed(relay.alert(a.id()))));
             }
         });
         relayer.scheduleWithFixedDelay(() -> guard("event relay sweep", () -> metrics.eventsRelayed(relay.sweep())),

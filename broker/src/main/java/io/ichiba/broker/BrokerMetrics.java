@@ -110,6 +110,8 @@ public final class BrokerMetrics {
     private final Map<String, Counter> handlerAttempts = new ConcurrentHashMap<>();
     private final AtomicLong deliveriesPending = new AtomicLong();
     private final AtomicLong deadLetters = new AtomicLong();
+    private final Counter priceCrossings;
+    private final java.util.concurrent.atomic.AtomicLong priceAlerts = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicInteger eventStreams = new java.util.concurrent.atomic.AtomicInteger();
 
     /** The modes of a placement hint: one stage, or a plan of several. */
@@ -214,6 +216,11 @@ public final class BrokerMetrics {
                 .description("Server-sent event streams open on this member").register(registry);
         Gauge.builder("ichiba.events.log.newest", ledger.store().events(), l -> l.newest())
                 .description("The sequence number of the newest event in the log").register(registry);
+        this.priceCrossings = Counter.builder("ichiba.price.crossings")
+                .description("price.crossed events appended by this member's relay (sum over members)")
+                .register(registry);
+        Gauge.builder("ichiba.price.alerts", priceAlerts, java.util.concurrent.atomic.AtomicLong::get)
+                .description("Live price alerts (every tenant's)").register(registry);
         // a trade's loan is written on the member that owns its key: count it there (preemptions: eventAppended)
         ledger.store().loans().listenLocal(this::loanChanged);
     }
@@ -253,11 +260,15 @@ public final class BrokerMetrics {
     }
 
     /**
-     * Counts a trade when its loan is written for the first time: a loan is written ACTIVE, unrecalled, only when
-     * it is created (a recall or its end moves it on). Purchases from the house are loans too, but no trade.
+     * Counts a trade when its loan is written for the first time: a loan is written ACTIVE, unrecalled, with its
+     * first event pending, only when it is created (the relay's acknowledgement empties the outbox; a recall or its
+     * end moves it on). Purchases from the house are loans too, but no trade.
      */
     void loanChanged(Loan l) {
-        if (l.state() == Loan.State.ACTIVE && l.recallDeadline() == 0 && l.endedAt() == 0
+        // the creation is the only write whose outbox still holds the loan's first event: the relay's
+        // acknowledgement writes it again, ACTIVE and unrecalled, without it
+        boolean created = l.outbox().pending().stream().anyMatch(p -> p.n() == 0);
+        if (l.state() == Loan.State.ACTIVE && l.recallDeadline() == 0 && l.endedAt() == 0 && created
                 && !Loan.HOUSE.equals(l.lender())) {
             trades(l.kind()).increment();
             tradedAmount(l.kind()).increment(l.amount());
@@ -265,10 +276,13 @@ public final class BrokerMetrics {
     }
 
     /**
-     * Counts what an event appended to the log tells: a preemption, by reason. Events are relayed by the member
-     * that owns their record, once (again only if a relay died before acknowledging them).
+     * Counts what an event appended to the log tells: a preemption, by reason; a price alert's crossing. Events are
+     * relayed by the member that owns their record, once (again only if a relay died before acknowledging them).
      */
     public void eventAppended(Event e) {
+        if ("price.crossed".equals(e.type())) {
+            priceCrossings.increment();
+        }
         if ("claim.preempted".equals(e.type())) {
             String reason = e.payload().get("reason");
             preemptions(PREEMPT_REASONS.contains(reason) ? reason : "OTHER").increment();
@@ -403,6 +417,7 @@ public final class BrokerMetrics {
         refreshReservations(now);
         deliveriesPending.set(ledger.store().deliveries().values(new Filters.Unsettled()).size());
         deadLetters.set(ledger.store().deadLetters().entries().size());
+        priceAlerts.set(ledger.store().alerts().values(new Filters.AlertsOf(null, true)).size());
     }
 
     /** Counts reservations by state and the reserved peak of each pool over the next day. */

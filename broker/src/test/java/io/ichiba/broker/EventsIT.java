@@ -117,12 +117,110 @@ class EventsIT {
         String node = World.name("n");
         Http agent = world.node(node, 10_000, 10_000);
         Http ta = world.tenant(World.name("ta"), 50_000, 0);
-        ta.post("/v1/claims", World.claim(6000, 0, List.of(), 1, 60, node));
+        String claim = ta.post("/v1/claims", World.claim(6000, 0, List.of(), 1, 60, node)).text("id");
+        // granted first (a busy machine may answer the claim QUEUED before the admission loop's pass)
+        await().atMost(Duration.ofSeconds(10)).until(() -> "GRANTED".equals(ta.get("/v1/claims/" + claim).text("state")));
         World.report(agent, node, 5000, 5000); // below the 6000 granted
         await().atMost(Duration.ofSeconds(15)).untilAsserted(() ->
                 assertThat(typesOf(all(op, "types=pool.overcommitted"), node)).containsExactly("pool.overcommitted"));
         assertThat(all(ta, "types=pool.overcommitted")).isEmpty();
         assertThat(world.tenant(World.name("tc"), 1, 0).get("/v1/events?types=node.lost").body().get("items")).isEmpty();
+    }
+
+    private static Map<String, Object> job(long memory, String node) {
+        Map<String, Object> body = new java.util.HashMap<>(World.claim(memory, 0, List.of(), 1, 60, node));
+        body.put("command", List.of("sh", "-c", "exit 0"));
+        return body;
+    }
+
+    /** The job events of {@code job}, in log order. */
+    private static List<JsonNode> jobEvents(List<JsonNode> events, String job) {
+        return events.stream().filter(e -> e.get("id").asText().startsWith("job:" + job + ":")).toList();
+    }
+
+    @Test
+    void jobEventsFollowTheRunnerForTheJobsTenantOnly() {
+        String node = World.name("n");
+        Http agent = world.node(node, 10_000, 10_000);
+        String a = World.name("ta");
+        Http ta = world.tenant(a, 50_000, 0);
+        Http tb = world.tenant(World.name("tb"), 50_000, 0);
+        String ok = ta.post("/v1/jobs", job(1000, node)).text("id");
+        String failing = ta.at(op2.base()).post("/v1/jobs", job(1000, node)).text("id");
+        String cancelled = ta.post("/v1/jobs", job(1000, node)).text("id");
+        // the test is the node's runner
+        assertThat(agent.post("/v1/jobs/" + ok + "/start", null).text("state")).isEqualTo("RUNNING");
+        assertThat(agent.post("/v1/jobs/" + failing + "/start", null).text("state")).isEqualTo("RUNNING");
+        assertThat(agent.post("/v1/jobs/" + ok + "/finish", Map.of("exitCode", 0)).text("state")).isEqualTo("SUCCEEDED");
+        assertThat(agent.at(op2.base()).post("/v1/jobs/" + failing + "/finish", Map.of("exitCode", 3)).text("state"))
+                .isEqualTo("FAILED");
+        assertThat(ta.delete("/v1/jobs/" + cancelled).text("state")).isEqualTo("CANCELLED");
+
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+            List<JsonNode> seen = all(ta, "types=job.started,job.finished,job.failed,job.cancelled");
+            assertThat(jobEvents(seen, ok)).extracting(e -> e.get("type").asText())
+                    .containsExactly("job.started", "job.finished");
+            assertThat(jobEvents(seen, failing)).extracting(e -> e.get("type").asText())
+                    .containsExactly("job.started", "job.failed");
+            assertThat(jobEvents(seen, cancelled)).extracting(e -> e.get("type").asText())
+                    .containsExactly("job.cancelled");
+        });
+        List<JsonNode> seen = all(ta.at(op2.base()), "");
+        List<JsonNode> okEvents = jobEvents(seen, ok);
+        assertThat(okEvents).extracting(e -> e.get("id").asText()).containsExactly("job:" + ok + ":0", "job:" + ok + ":1");
+        assertThat(okEvents).allSatisfy(e -> {
+            assertThat(e.get("tenant").asText()).isEqualTo(a);
+            assertThat(e.get("subject").asText()).isEqualTo(ok);
+            assertThat(e.get("payload").get("node").asText()).isEqualTo(node);
+        });
+        assertThat(okEvents.get(1).get("payload").get("state").asText()).isEqualTo("SUCCEEDED");
+        JsonNode failed = jobEvents(seen, failing).get(1);
+        assertThat(failed.get("payload").get("reason").asText()).isEqualTo("EXIT_3");
+        assertThat(failed.get("payload").get("exitCode").asText()).isEqualTo("3");
+        assertThat(all(tb, "types=job.started,job.finished,job.failed,job.cancelled"))
+                .as("another tenant sees none of them").isEmpty();
+        assertThat(jobEvents(all(op, "types=job.finished"), ok)).as("the operator sees them").hasSize(1);
+    }
+
+    @Test
+    void aTradeIsSeenByBothSidesEachOnlyItsOwnEvent() {
+        String a = World.name("lender");
+        String b = World.name("borrower");
+        Http lender = world.tenant(a, 50_000, 0);
+        Http borrower = world.tenant(b, 1_000, 0);
+        Http other = world.tenant(World.name("tc"), 1_000, 0);
+        world.mint(b, 1_000_000, null);
+        Http.Answer offer = lender.post("/v1/market/offers", World.offer("memory", 8192, 7200, 3));
+        assertThat(offer.status()).as(offer.toString()).isEqualTo(201);
+        Http.Answer bid = borrower.at(op2.base()).post("/v1/market/bids", World.bid("memory", 4096, 3600, 5));
+        assertThat(bid.text("state")).as(bid.toString()).isEqualTo("FILLED");
+        String loan = World.ids(borrower.get("/v1/loans")).get(0);
+
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+            assertThat(all(lender, "types=trade.executed")).hasSize(1);
+            assertThat(all(borrower, "types=trade.executed")).hasSize(1);
+        });
+        JsonNode lent = all(lender.at(op2.base()), "types=trade.executed").get(0);
+        JsonNode borrowed = all(borrower, "types=trade.executed").get(0);
+        assertThat(lent.get("tenant").asText()).isEqualTo(a);
+        assertThat(borrowed.get("tenant").asText()).isEqualTo(b);
+        assertThat(lent.get("id").asText()).isNotEqualTo(borrowed.get("id").asText()).startsWith("loan:" + loan + ":");
+        assertThat(lent.get("subject").asText()).isEqualTo(loan);
+        assertThat(lent.get("payload").get("role").asText()).isEqualTo("lender");
+        assertThat(lent.get("payload").get("counterparty").asText()).as("as GET /v1/loans shows it").isEqualTo(b);
+        assertThat(borrowed.get("payload").get("role").asText()).isEqualTo("borrower");
+        assertThat(borrowed.get("payload").get("counterparty").asText()).isEqualTo(a);
+        for (JsonNode e : List.of(lent, borrowed)) {
+            JsonNode p = e.get("payload");
+            assertThat(p.get("loan").asText()).isEqualTo(loan);
+            assertThat(p.get("kind").asText()).isEqualTo("memory");
+            assertThat(p.get("amount").asText()).isEqualTo("4096");
+            assertThat(p.get("price").asText()).isEqualTo("3");
+            assertThat(p.get("cost").asText()).isEqualTo("12288");
+        }
+        assertThat(all(other, "types=trade.executed")).as("a third tenant sees neither").isEmpty();
+        assertThat(all(op, "types=trade.executed").stream().filter(e -> e.get("subject").asText().equals(loan)))
+                .as("the operator sees both").hasSize(2);
     }
 
     /** Reads a server-sent event stream into {@code events} until stopped; returns the connection's body. */

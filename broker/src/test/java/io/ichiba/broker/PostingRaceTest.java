@@ -241,6 +241,11 @@ class PostingRaceTest {
         }
 
         @Override
+        public Table<io.ichiba.ledger.PriceAlert> alerts() {
+            return inner.alerts();
+        }
+
+        @Override
         public Table<IdempotencyRecord> idempotency() {
             return inner.idempotency();
         }

@@ -43,4 +43,10 @@ public record Bundle(SortedMap<String, Long> amounts, List<String> locks) implem
     public boolean nodeLocal() {
         return !amounts.isEmpty();
     }
+
+    /** Renders it as events carry it: {@code kind=amount,...,locks=a+b} (e.g. {@code memory=4096,locks=db}). */
+    public String render() {
+        return Amounts.render(amounts) + (locks.isEmpty() ? ""
+                : (amounts.isEmpty() ? "" : ",") + "locks=" + String.join("+", locks));
+    }
 }

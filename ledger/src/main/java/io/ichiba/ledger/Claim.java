@@ -133,8 +133,7 @@ public record Claim(String id, String tenant, Bundle bundle, int priority, long 
         java.util.TreeMap<String, String> payload = new java.util.TreeMap<>(p.details());
         payload.put("claim", id);
         payload.put("priority", String.valueOf(priority));
-        payload.put("bundle", Amounts.render(bundle.amounts()) + (bundle.locks().isEmpty() ? ""
-                : (bundle.amounts().isEmpty() ? "" : ",") + "locks=" + String.join("+", bundle.locks())));
+        payload.put("bundle", bundle.render());
         if (reservation != null) {
             payload.put("reservation", reservation);
         }

@@ -39,9 +39,25 @@ public final class EventRelay {
         return relay(store.nodes(), id);
     }
 
+    /** Relays job {@code id}'s pending events; returns how many were appended. */
+    public int job(String id) {
+        return relay(store.jobs(), id);
+    }
+
+    /** Relays loan {@code id}'s pending events (a trade's or a purchase's); returns how many were appended. */
+    public int loan(String id) {
+        return relay(store.loans(), id);
+    }
+
+    /** Relays price alert {@code id}'s pending events; returns how many were appended. */
+    public int alert(String id) {
+        return relay(store.alerts(), id);
+    }
+
     /** Relays every pending event of the records this member owns; returns how many were appended. */
     public int sweep() {
-        return sweep(store.claims()) + sweep(store.nodes());
+        return sweep(store.claims()) + sweep(store.nodes()) + sweep(store.jobs()) + sweep(store.loans())
+                + sweep(store.alerts());
     }
 
     private <S extends Emits<S>> int sweep(Table<S> table) {

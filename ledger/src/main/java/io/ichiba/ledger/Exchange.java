@@ -796,7 +796,9 @@ public final class Exchange {
      */
     public int sweepLoans() {
         long cutoff = clock.millis() - ledger.settings().retentionMillis();
+        EventRelay relay = new EventRelay(store);
         for (String id : store.loans().localKeys(new Filters.PurgeableLoans(cutoff))) {
+            relay.loan(id); // its events reach the log before it goes
             store.loans().execute(id, new MarketCommands.PurgeLoan(cutoff));
         }
         int ended = 0;
@@ -811,7 +813,8 @@ public final class Exchange {
 
     /**
      * Moves each kind's posted spot price towards the curve's value at the kind's utilisation (granted over
-     * capacity, summed over every node; a kind with no capacity yet is left alone); answers the posted prices.
+     * capacity, summed over every node; a kind with no capacity yet is left alone), then tells the price alerts of
+     * each kind its new posted price ({@link PriceAlerts#observe}); answers the posted prices.
      */
     public Map<String, Long> updateSpot() {
         SpotPriceCurve curve = settings.curve();
@@ -834,6 +837,7 @@ public final class Exchange {
                         new MarketCommands.Spot(kind, curve.priceAt(u[0], u[1]), settings.spotWindowMillis(), now)));
             }
         });
+        ledger.alerts().observe(out); // each alert of a kind learns its new price, on its own key
         return out;
     }
 }

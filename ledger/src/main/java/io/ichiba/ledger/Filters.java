@@ -247,4 +247,28 @@ public final class Filters {
             return l.state() == Loan.State.ENDED && l.endedAt() < cutoff;
         }
     }
+
+    /** Price alerts of {@code tenant} (every tenant's if {@code null}); only live ones if {@code liveOnly}. */
+    public record AlertsOf(String tenant, boolean liveOnly) implements Filter<PriceAlert> {
+        @Override
+        public boolean test(PriceAlert a) {
+            return (tenant == null || tenant.equals(a.tenant())) && (!liveOnly || a.state() == PriceAlert.State.ACTIVE);
+        }
+    }
+
+    /** Live price alerts on one of {@code kinds} (a serialisable set: the filter travels to the data). */
+    public record AlertsOn(Set<String> kinds) implements Filter<PriceAlert> {
+        @Override
+        public boolean test(PriceAlert a) {
+            return a.state() == PriceAlert.State.ACTIVE && kinds.contains(a.kind());
+        }
+    }
+
+    /** Price alerts deleted before {@code cutoff}. */
+    public record PurgeableAlerts(long cutoff) implements Filter<PriceAlert> {
+        @Override
+        public boolean test(PriceAlert a) {
+            return a.state() == PriceAlert.State.DELETED && a.deletedAt() < cutoff;
+        }
+    }
 }

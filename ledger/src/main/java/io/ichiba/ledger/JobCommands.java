@@ -134,11 +134,11 @@ public final class JobCommands {
         }
     }
 
-    /** Removes an ended job that ended before {@code cutoff}. */
+    /** Removes an ended job that ended before {@code cutoff} once its events are in the log. */
     public record Purge(long cutoff) implements Command<Job, Boolean> {
         @Override
         public Outcome<Job, Boolean> apply(Job j) {
-            if (j != null && j.state().isFinal() && j.endedAt() < cutoff) {
+            if (j != null && j.state().isFinal() && j.endedAt() < cutoff && !j.outbox().hasPending()) {
                 return Outcome.write(null, true);
             }
             return Outcome.keep(false);

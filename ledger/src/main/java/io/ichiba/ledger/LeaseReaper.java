@@ -69,7 +69,8 @@ public final class LeaseReaper {
     }
 
     /**
-     * Returns orphan holds in this member's places, purges old ended claims and jobs, and finishes postings whose
+     * Returns orphan holds in this member's places, purges old ended claims and jobs (and deleted price alerts),
+     * and finishes postings whose
      * poster died ({@link Accounts#recover}): reads every holder's claim, so it runs less often than
      * {@link #sweepLeases}.
      */
@@ -86,8 +87,10 @@ public final class LeaseReaper {
         }
         // ended jobs go after the same retention (their claims, ended no later, go with them)
         for (String id : store.jobs().localKeys(new Filters.PurgeableJobs(cutoff))) {
+            relay.job(id); // its last events reach the log before it goes
             store.jobs().execute(id, new JobCommands.Purge(cutoff));
         }
+        ledger.alerts().purge(); // deleted price alerts, once their events are relayed
         ledger.accounts().recover();
         return new Sweep(0, 0, orphans, purged);
     }

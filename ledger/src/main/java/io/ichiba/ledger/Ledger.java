@@ -32,6 +32,7 @@ public final class Ledger {
     private final Accounts accounts;
     private final Exchange exchange;
     private final Reservations reservations;
+    private final PriceAlerts alerts;
 
     /** Creates the ledger over {@code store}, reading time from {@code clock}, with the default market settings. */
     public Ledger(Store store, Clock clock, LedgerSettings settings) {
@@ -52,11 +53,17 @@ public final class Ledger {
         this.accounts = new Accounts(store, clock, settings);
         this.exchange = new Exchange(this, market);
         this.reservations = new Reservations(this, reservationSettings);
+        this.alerts = new PriceAlerts(this);
     }
 
     /** Returns the advance reservations. */
     public Reservations reservations() {
         return reservations;
+    }
+
+    /** Returns the tenants' price alerts. */
+    public PriceAlerts alerts() {
+        return alerts;
     }
 
     /** Returns the market. */

@@ -143,7 +143,7 @@ public final class MarketCommands {
     public record PurgeLoan(long cutoff) implements Command<Loan, Boolean> {
         @Override
         public Outcome<Loan, Boolean> apply(Loan l) {
-            if (l != null && l.state() == Loan.State.ENDED && l.endedAt() < cutoff) {
+            if (l != null && l.state() == Loan.State.ENDED && l.endedAt() < cutoff && !l.outbox().hasPending()) {
                 return Outcome.write(null, true);
             }
             return Outcome.keep(false);

@@ -53,6 +53,8 @@ public record Rejection(Code code, String detail) implements Serializable {
         RESERVED,
         /** A reservation's window does not fit the capacity left over it (the answer names the earliest that does). */
         WINDOW_FULL,
+        /** The caller has as many of something as it may have (e.g. price alerts): delete one first. */
+        LIMIT_REACHED,
         /** The request is invalid. */
         INVALID
     }

@@ -106,4 +106,106 @@ class EventsTest {
         assertThat(over.payload()).containsEntry("pool", "memory@n1").containsEntry("granted", "6000")
                 .containsEntry("capacity", "5000");
     }
+
+    // ---------------------------------------------------------------- jobs
+
+    private Jobs jobs() {
+        Jobs jobs = new Jobs(ledger);
+        store.claims().listenLocal(jobs::follow);
+        return jobs;
+    }
+
+    private static void submitJob(Jobs jobs, String id, long memory, long lease) {
+        Result<Job> r = jobs.submit(id, "team-a", List.of("sh", "-c", "true"), Map.of(),
+                Bundle.of(Map.of("memory", memory), List.of()), 2, lease, null);
+        assertThat(r.ok()).as(String.valueOf(r.rejection())).isTrue();
+    }
+
+    private static List<Event> ofJobs(List<Event> events) {
+        return events.stream().filter(e -> e.type().startsWith("job.")).toList();
+    }
+
+    @Test
+    void aJobsLifeIsLoggedInOrderWithStableIds() {
+        Jobs jobs = jobs();
+        submitJob(jobs, "j1", 1000, 60);
+        admission.pass();
+        clock.advanceMillis(500);
+        jobs.start("j1", "n1");
+        clock.advanceMillis(2000);
+        jobs.finish("j1", "n1", 0, null);
+        relay.sweep();
+        List<Event> events = ofJobs(log());
+        assertThat(events).extracting(Event::type).containsExactly("job.started", "job.finished");
+        assertThat(events).extracting(Event::id).containsExactly("job:j1:0", "job:j1:1");
+        assertThat(events).allSatisfy(e -> {
+            assertThat(e.tenant()).isEqualTo("team-a");
+            assertThat(e.subject()).isEqualTo("j1");
+            assertThat(e.payload()).containsEntry("job", "j1").containsEntry("node", "n1")
+                    .containsEntry("bundle", "memory=1000");
+        });
+        assertThat(events.get(0).payload()).containsEntry("state", "RUNNING").doesNotContainKey("exitCode");
+        assertThat(events.get(1).payload()).containsEntry("state", "SUCCEEDED").containsEntry("exitCode", "0");
+        assertThat(events.get(1).time() - events.get(0).time()).isEqualTo(2000);
+        // the job's claim (same id) has its own events under its own ids: in order per record, not across them
+        assertThat(log().stream().filter(e -> e.id().startsWith("claim:j1:")).map(Event::type).toList())
+                .containsExactly("claim.queued", "claim.granted", "claim.released");
+        assertThat(relay.sweep()).as("relayed once").isZero();
+    }
+
+    @Test
+    void aJobThatFailsIsCancelledOrIsLostSaysWhy() {
+        Jobs jobs = jobs();
+        submitJob(jobs, "exit3", 1000, 600);
+        submitJob(jobs, "nostart", 1000, 600);
+        submitJob(jobs, "cancelled", 1000, 600);
+        submitJob(jobs, "lapsed", 1000, 1);
+        submitJob(jobs, "lost", 1000, 600);
+        admission.pass();
+        jobs.start("exit3", "n1");
+        jobs.finish("exit3", "n1", 3, null);
+        jobs.finish("nostart", "n1", null, "no such file: nope");
+        jobs.start("cancelled", "n1");
+        jobs.cancel("cancelled");
+        jobs.finish("cancelled", "n1", 143, null);
+        jobs.start("lapsed", "n1");
+        jobs.start("lost", "n1");
+        clock.advanceMillis(1000);
+        new LeaseReaper(ledger).sweepLeases();
+        clock.advanceMillis(2000);
+        new LeaseReaper(new Ledger(store, clock, LedgerSettings.defaults().withNodeGraceMillis(1000))).sweepNodes();
+        relay.sweep();
+        List<Event> events = ofJobs(log());
+        assertThat(types(events, "exit3")).containsExactly("job.started", "job.failed");
+        Event exit3 = events.stream().filter(e -> e.id().equals("job:exit3:1")).findFirst().orElseThrow();
+        assertThat(exit3.payload()).containsEntry("state", "FAILED").containsEntry("reason", "EXIT_3")
+                .containsEntry("exitCode", "3");
+        assertThat(types(events, "nostart")).as("never ran: no start").containsExactly("job.failed");
+        Event nostart = events.stream().filter(e -> e.subject().equals("nostart")).findFirst().orElseThrow();
+        assertThat(nostart.payload()).containsEntry("reason", "ERROR: no such file: nope").doesNotContainKey("exitCode");
+        assertThat(types(events, "cancelled")).containsExactly("job.started", "job.cancelled");
+        assertThat(types(events, "lapsed")).containsExactly("job.started", "job.failed");
+        assertThat(events.stream().filter(e -> e.id().equals("job:lapsed:1")).findFirst().orElseThrow().payload())
+                .containsEntry("reason", "LEASE_EXPIRED");
+        assertThat(types(events, "lost")).containsExactly("job.started", "job.lost");
+        assertThat(events.stream().filter(e -> e.id().equals("job:lost:1")).findFirst().orElseThrow().payload())
+                .containsEntry("reason", "NODE_LOST").containsEntry("state", "LOST");
+    }
+
+    @Test
+    void anEndedJobIsPurgedOnlyAfterItsEventsAreInTheLog() {
+        Jobs jobs = jobs();
+        submitJob(jobs, "j1", 1000, 60);
+        admission.pass();
+        jobs.start("j1", "n1");
+        jobs.finish("j1", "n1", 0, null);
+        assertThat(store.jobs().get("j1").outbox().pending()).hasSize(2);
+        clock.advanceMillis(ledger.settings().retentionMillis() + 1);
+        assertThat(store.jobs().execute("j1", new JobCommands.Purge(clock.millis())))
+                .as("not purged while its events wait").isFalse();
+        assertThat(ofJobs(log())).isEmpty();
+        new LeaseReaper(ledger).sweepOrphans(); // relays, then purges
+        assertThat(store.jobs().get("j1")).isNull();
+        assertThat(ofJobs(log())).extracting(Event::id).containsExactly("job:j1:0", "job:j1:1");
+    }
 }

@@ -137,6 +137,11 @@ public final class InterceptingStore implements Store {
     }
 
     @Override
+    public Table<PriceAlert> alerts() {
+        return new Intercepted<>("alerts", inner.alerts());
+    }
+
+    @Override
     public Table<Principal> principals() {
         return inner.principals();
     }

@@ -1130,4 +1130,31 @@ public abstract class StoreContractTest {
                     .until(() -> seen.containsAll(List.of("b:QUEUED", "b:GRANTING", "b:GRANTED", "b:RELEASED")));
         }
     }
+
+    /** The outboxes of jobs, loans and price alerts, and the filters that find them, on every store. */
+    @Nested
+    class EventsOfJobsLoansAndAlerts {
+        @Test
+        void aPriceAlertObservesFiresAndIsRelayed() {
+            tenant("acme", 1000, 1000);
+            node("n1", 1000, 1000);
+            PriceAlerts alerts = ledger.alerts();
+            assertThat(alerts.create("up", "acme", "memory", PriceAlert.Direction.ABOVE, 10).ok()).isTrue();
+            assertThat(alerts.create("d", "acme", "disk", PriceAlert.Direction.ABOVE, 10).ok()).isTrue();
+            assertThat(alerts.list("acme")).extracting(PriceAlert::id).containsExactlyInAnyOrder("up", "d");
+            ledger.exchange().updateSpot(); // the floor: the first observation
+            assertThat(store.alerts().get("up").lastPrice()).isEqualTo(ledger.exchange().spot("memory"));
+            clock.advanceMillis(5000);
+            assertThat(alerts.observe(new TreeMap<>(Map.of("memory", 11L)))).isEqualTo(1);
+            // each member relays the records it owns: in a cluster the alert's owner may be a peer
+            int relayed = new EventRelay(store).sweep();
+            for (Store peer : peerStores()) {
+                relayed += new EventRelay(peer).sweep();
+            }
+            assertThat(relayed).isEqualTo(1);
+            assertThat(store.events().read(-1, 10)).extracting(l -> l.event().id()).containsExactly("alert:up:0");
+            assertThat(alerts.delete("up", "acme").value().state()).isEqualTo(PriceAlert.State.DELETED);
+            assertThat(alerts.list("acme")).extracting(PriceAlert::id).containsExactly("d");
+        }
+    }
 }

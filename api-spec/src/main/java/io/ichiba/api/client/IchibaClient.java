@@ -84,6 +84,9 @@ public final class IchibaClient implements AutoCloseable {
     private static final JavaType RESERVATIONS = Wire.JSON.getTypeFactory()
             .constructType(new TypeReference<Model.Items<Model.Reservation>>() { });
     private static final JavaType TIMELINE = Wire.JSON.getTypeFactory().constructType(Model.PoolTimeline.class);
+    private static final JavaType PRICE_ALERT = Wire.JSON.getTypeFactory().constructType(Model.PriceAlert.class);
+    private static final JavaType PRICE_ALERTS = Wire.JSON.getTypeFactory()
+            .constructType(new TypeReference<Model.Items<Model.PriceAlert>>() { });
     private static final int MAX_DETAIL = 300;
     private static final int SCHEDULER_THREADS = 4;
 
@@ -782,6 +785,32 @@ public final class IchibaClient implements AutoCloseable {
         }
         return send("GET", "/v1/pools/" + segment(pool, "pool") + "/timeline" + q, null, null, requestTimeout,
                 TIMELINE);
+    }
+
+    /**
+     * Watches a kind's spot price for a threshold ({@code POST /v1/price-alerts}, a tenant): {@code price.crossed}
+     * events each time the price crosses it in the alert's direction.
+     */
+    public Model.PriceAlert createPriceAlert(Model.PriceAlertCreate alert, String idempotencyKey) {
+        return send("POST", "/v1/price-alerts", alert, idempotencyKey, requestTimeout, PRICE_ALERT);
+    }
+
+    /** The caller's live price alerts, oldest first ({@code GET /v1/price-alerts}). */
+    public List<Model.PriceAlert> priceAlerts() {
+        Model.Items<Model.PriceAlert> items = send("GET", "/v1/price-alerts", null, null, requestTimeout,
+                PRICE_ALERTS);
+        return items.items();
+    }
+
+    /** One of the caller's price alerts ({@code GET /v1/price-alerts/{id}}). */
+    public Model.PriceAlert priceAlert(String id) {
+        return send("GET", "/v1/price-alerts/" + segment(id, "id"), null, null, requestTimeout, PRICE_ALERT);
+    }
+
+    /** Deletes one of the caller's price alerts ({@code DELETE /v1/price-alerts/{id}}); twice is harmless. */
+    public Model.PriceAlert deletePriceAlert(String id, String idempotencyKey) {
+        return send("DELETE", "/v1/price-alerts/" + segment(id, "id"), null, idempotencyKey, requestTimeout,
+                PRICE_ALERT);
     }
 
     @Override

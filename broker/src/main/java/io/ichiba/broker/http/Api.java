@@ -27,6 +27,7 @@ public final class Api {
         ops.putAll(new ReservationsApi(ctx, metrics).ops());
         ops.putAll(new EventsApi(ctx, metrics).ops());
         ops.putAll(new HandlersApi(ctx, new io.ichiba.ledger.Handlers(ctx.ledger())).ops());
+        ops.putAll(new AlertsApi(ctx).ops());
         ops.putAll(new OpsApi(ctx, metrics, ready, member, clusterSize).ops());
         return ops;
     }

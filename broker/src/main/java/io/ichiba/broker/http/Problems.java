@@ -40,7 +40,7 @@ public final class Problems {
             // INSUFFICIENT_CREDIT: the request conflicts with the account's state (its balance and limit), and a
             // later request may succeed once that changes; 402 is reserved by RFC 9110 and clients do not expect it
             case ALREADY_EXISTS, WRONG_STATE, LEASE_EXPIRED, INSUFFICIENT_CREDIT, NOT_LENDABLE, PRICE, IN_PROGRESS,
-                 WINDOW_FULL -> 409;
+                 WINDOW_FULL, LIMIT_REACHED -> 409;
             case INVALID -> 400;
             default -> 422;
         };

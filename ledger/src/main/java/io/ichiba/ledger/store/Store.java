@@ -18,6 +18,7 @@ import io.ichiba.ledger.NodeState;
 import io.ichiba.ledger.OrderRef;
 import io.ichiba.ledger.Posting;
 import io.ichiba.ledger.Principal;
+import io.ichiba.ledger.PriceAlert;
 import io.ichiba.ledger.Reservation;
 import io.ichiba.ledger.TenantState;
 
@@ -85,6 +86,9 @@ public interface Store extends AutoCloseable {
 
     /** Advance reservations, by reservation id. */
     Table<Reservation> reservations();
+
+    /** Tenants' price alerts on spot prices, by alert id. */
+    Table<PriceAlert> alerts();
 
     /** The event log: what happened, in order, kept for a bounded time for replay. */
     EventLog events();

@@ -18,6 +18,7 @@ import io.ichiba.ledger.NodeState;
 import io.ichiba.ledger.OrderRef;
 import io.ichiba.ledger.Posting;
 import io.ichiba.ledger.Principal;
+import io.ichiba.ledger.PriceAlert;
 import io.ichiba.ledger.Reservation;
 import io.ichiba.ledger.TenantState;
 
@@ -50,6 +51,7 @@ public abstract class TableStore implements Store {
     private final Table<Delivery> deliveries;
     private final Table<DeadLetter> deadLetters;
     private final Table<HandlerCommands.Cursor> cursors;
+    private final Table<PriceAlert> alerts;
 
     /** Creates every table through {@code tables}. */
     protected TableStore(Tables tables) {
@@ -73,6 +75,7 @@ public abstract class TableStore implements Store {
         this.deliveries = tables.table("deliveries");
         this.deadLetters = tables.table("deadLetters");
         this.cursors = tables.table("cursors");
+        this.alerts = tables.table("alerts");
     }
 
     @Override
@@ -173,6 +176,11 @@ public abstract class TableStore implements Store {
     @Override
     public Table<HandlerCommands.Cursor> cursors() {
         return cursors;
+    }
+
+    @Override
+    public Table<PriceAlert> alerts() {
+        return alerts;
     }
 
     @Override
