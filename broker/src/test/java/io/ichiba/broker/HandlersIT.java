@@ -53,6 +53,7 @@ class HandlersIT {
         cluster.start();
         world = new World(op);
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
         server.createContext("/", ex -> {
             String path = ex.getRequestURI().getPath();
             byte[] body = ex.getRequestBody().readAllBytes();
@@ -64,6 +65,14 @@ class HandlersIT {
             List<JsonNode> got = received.computeIfAbsent(path, k -> new CopyOnWriteArrayList<>());
             got.add(Wire.JSON.readTree(body));
             int status = answers.getOrDefault(path, 200);
+            if (status == 299) { // a handler slower than its binding's timeout: it answers, too late
+                try {
+                    Thread.sleep(1500);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                status = 200;
+            }
             byte[] out = status == 200 ? ("{\"session\":{\"n\":" + got.size() + "}}").getBytes(StandardCharsets.UTF_8)
                     : new byte[0];
             ex.getResponseHeaders().add("Content-Type", "application/json");
@@ -163,6 +172,25 @@ class HandlersIT {
         assertThat(replay.body().get("replayed").asInt()).isEqualTo(1);
         await().atMost(Duration.ofSeconds(15)).until(() -> received.get(path).size() == 4);
         assertThat(ta.get("/v1/handlers/" + id + "/dead-letters").body().get("items")).isEmpty();
+    }
+
+    @Test
+    void aHandlerThatAnswersAfterItsTimeoutHasFailed() {
+        String node = World.name("n");
+        world.node(node, 100_000, 100_000);
+        Http ta = world.tenant(World.name("ta"), 100_000, 0);
+        String path = "/" + World.name("slow");
+        answers.put(path, 299);
+        Http.Answer a = ta.post("/v1/handlers", Map.of("eventType", "claim.granted", "webhook",
+                Map.of("url", base + path), "timeoutMs", 300, "retry", Map.of("attempts", 1, "backoffMs", 50)));
+        assertThat(a.status()).as(a.toString()).isEqualTo(201);
+        secrets.put(path, a.text("secret"));
+        grant(ta, node);
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+            JsonNode dead = ta.get("/v1/handlers/" + a.text("id") + "/dead-letters").body().get("items");
+            assertThat(dead).hasSize(1);
+            assertThat(dead.get(0).get("lastError").asText()).containsIgnoringCase("timeout");
+        });
     }
 
     @Test
