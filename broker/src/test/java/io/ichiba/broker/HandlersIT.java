@@ -67,7 +67,8 @@ class HandlersIT {
             int status = answers.getOrDefault(path, 200);
             if (status == 299) { // a handler slower than its binding's timeout: it answers, too late
                 try {
-                    Thread.sleep(1500);
+                    // never released: the handler holds the request for 1.5 s, then answers
+                    new java.util.concurrent.CountDownLatch(1).await(1500, java.util.concurrent.TimeUnit.MILLISECONDS);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }

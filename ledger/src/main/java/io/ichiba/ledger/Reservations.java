@@ -551,14 +551,8 @@ public final class Reservations {
 
     /** Whether a cancelled reservation still has a booking, a live claim or a refund owed (reads only). */
     private boolean unfinished(Reservation r) {
-        List<Place<?>> places = new ArrayList<>();
-        if (r.bundle().nodeLocal()) {
-            places.add(store.tenants().get(r.tenant()));
-        }
-        r.nodes().forEach(n -> places.add(store.nodes().get(n)));
-        r.bundle().locks().forEach(l -> places.add(store.locks().get(l)));
-        for (Place<?> p : places) {
-            if (p != null && p.holdings().bookings().values().stream().anyMatch(b -> b.reservation().equals(r.id()))) {
+        for (Place<?> p : places(r)) {
+            if (p.holdings().bookings().values().stream().anyMatch(b -> b.reservation().equals(r.id()))) {
                 return true;
             }
         }
@@ -569,6 +563,18 @@ public final class Reservations {
             }
         }
         return refund(r, r.updatedAt()) > 0 && store.journal().get(r.id() + ":refund") == null;
+    }
+
+    /** Reads the places {@code r} is booked in (those that still exist): its tenant's quota if on quota, its nodes, its locks. */
+    private List<Place<?>> places(Reservation r) {
+        List<Place<?>> out = new ArrayList<>();
+        if (r.onQuota() && r.bundle().nodeLocal()) {
+            out.add(store.tenants().get(r.tenant()));
+        }
+        r.nodes().forEach(n -> out.add(store.nodes().get(n)));
+        r.bundle().locks().forEach(l -> out.add(store.locks().get(l)));
+        out.removeIf(java.util.Objects::isNull);
+        return out;
     }
 
     private void recover(Reservation r, long now) {
@@ -599,16 +605,7 @@ public final class Reservations {
             live.put(c.id(), c);
         }
         List<String> told = new ArrayList<>();
-        List<Place<?>> places = new ArrayList<>();
-        if (r.onQuota() && r.bundle().nodeLocal()) {
-            places.add(store.tenants().get(r.tenant()));
-        }
-        r.nodes().forEach(n -> places.add(store.nodes().get(n)));
-        r.bundle().locks().forEach(l -> places.add(store.locks().get(l)));
-        for (Place<?> p : places) {
-            if (p == null) {
-                continue;
-            }
+        for (Place<?> p : places(r)) {
             told.addAll(victims(p, r, live));
         }
         int n = 0;
