@@ -1,0 +1,303 @@
+package io.ichiba.bench;
+
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.EntryProcessor;
+import com.hazelcast.map.IMap;
+import io.ichiba.bench.redis.RedisGrants;
+import io.ichiba.ledger.Admission;
+import io.ichiba.ledger.Bundle;
+import io.ichiba.ledger.Claim;
+import io.ichiba.ledger.ClaimState;
+import io.ichiba.ledger.Ledger;
+import io.ichiba.ledger.LedgerSettings;
+import io.ichiba.ledger.hazelcast.HazelcastStore;
+import io.ichiba.ledger.store.InMemoryStore;
+import io.ichiba.ledger.store.Store;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.io.Serializable;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Claim, grant and release of one bundle (memory and disk of a node, and one permit of a lock), in process, through
+ * five arms measured in the same run:
+ *
+ * <ul>
+ *   <li>{@code jdk}: the floor of the JDK: one {@link ConcurrentHashMap#compute} that checks and decrements three
+ *       counters of one key, and one that gives them back;</li>
+ *   <li>{@code entryProcessor}: the limit of the stack: the same as one bare Hazelcast {@link EntryProcessor} on one
+ *       key of an IMap configured as the ledger's (OBJECT format, one synchronous backup), and one to give back;</li>
+ *   <li>{@code memory}, {@code hazelcast}: Ichiba's ledger over {@link InMemoryStore} and {@link HazelcastStore} on
+ *       one embedded member: {@link Ledger#submit}, {@link Admission#pass} until the claim is granted (the broker's
+ *       admission loop does exactly this), {@link Ledger#release};</li>
+ *   <li>{@code redis}: what a user would write instead: {@link RedisGrants} (pools as counters, one Lua script
+ *       checks and decrements every counter of the bundle, all or nothing) on a local {@code redis-server}, through
+ *       Lettuce; its address is the system property {@code ichiba.bench.redis}.</li>
+ * </ul>
+ *
+ * <p>{@code keys=hot}: every thread takes from the same node and lock; {@code keys=spread}: each thread has a node
+ * and a lock of its own. The ledger arms also hold the tenant's quota and write a claim record with its events
+ * (the work the baselines do not do); the admission pass is global, so two threads' passes see each other's claims.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Fork(value = 1, jvmArgsAppend = {"-Xmx2g", "--add-modules", "java.se",
+        "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED", "--add-opens", "java.base/java.lang=ALL-UNNAMED",
+        "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "--add-opens", "java.management/sun.management=ALL-UNNAMED",
+        "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED",
+        "-Dhazelcast.phone.home.enabled=false", "-Dhazelcast.logging.type=slf4j",
+        "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"})
+@Warmup(iterations = 2, time = 2)
+@Measurement(iterations = 3, time = 2)
+public class GrantBench {
+    /** Units of memory and disk per bundle; capacity is far larger, so only contention limits. */
+    static final long MEMORY = 64;
+    static final long DISK = 16;
+    static final long CAPACITY = 1L << 40;
+    static final int LOCK_PERMITS = 1_000;
+    static final int MAX_THREADS = 64;
+
+    @Param({"jdk", "entryProcessor", "memory", "hazelcast", "redis"})
+    public String arm;
+
+    @Param({"hot", "spread"})
+    public String keys;
+
+    private Arm impl;
+    private final AtomicInteger threads = new AtomicInteger();
+
+    /** Three counters of one key: what the baselines decrement. */
+    record Counters(long memory, long disk, long permits) implements Serializable {
+        Counters take(long m, long d) {
+            return memory < m || disk < d || permits < 1 ? this : new Counters(memory - m, disk - d, permits - 1);
+        }
+
+        Counters give(long m, long d) {
+            return new Counters(memory + m, disk + d, permits + 1);
+        }
+    }
+
+    /** One arm: acquire a bundle on a node and a lock for a claim id, then release it. */
+    interface Arm extends AutoCloseable {
+        void claimGrantRelease(String claim, int slot);
+
+        @Override
+        default void close() {
+        }
+    }
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        impl = switch (arm) {
+            case "jdk" -> new JdkArm();
+            case "entryProcessor" -> new EntryProcessorArm();
+            case "memory" -> new LedgerArm(new InMemoryStore(), null);
+            case "hazelcast" -> {
+                HazelcastInstance hz = Members.startOne(35701);
+                yield new LedgerArm(new HazelcastStore(hz), hz);
+            }
+            case "redis" -> new RedisArm(System.getProperty("ichiba.bench.redis", "redis://127.0.0.1:16380"));
+            default -> throw new IllegalArgumentException("unknown arm " + arm);
+        };
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws Exception {
+        impl.close();
+    }
+
+    /** A thread's own slot (its node and lock under {@code keys=spread}) and claim ids. */
+    @State(Scope.Thread)
+    public static class Caller {
+        int slot;
+        long seq;
+        String prefix;
+
+        @Setup(Level.Trial)
+        public void setUp(GrantBench bench) {
+            slot = "hot".equals(bench.keys) ? 0 : bench.threads.getAndIncrement() % MAX_THREADS;
+            prefix = "t" + System.identityHashCode(this) + "-";
+        }
+    }
+
+    @Benchmark
+    public void claimGrantRelease(Caller caller) {
+        impl.claimGrantRelease(caller.prefix + caller.seq++, caller.slot);
+    }
+
+    static <T> T must(io.ichiba.ledger.Result<T> r) {
+        if (!r.ok()) {
+            throw new IllegalStateException(r.rejection().toString());
+        }
+        return r.value();
+    }
+
+    static String node(int slot) {
+        return "node-" + slot;
+    }
+
+    static String lock(int slot) {
+        return "lock-" + slot;
+    }
+
+    static final class JdkArm implements Arm {
+        private final Map<String, Counters> map = new ConcurrentHashMap<>();
+
+        JdkArm() {
+            for (int i = 0; i < MAX_THREADS; i++) {
+                map.put(node(i), new Counters(CAPACITY, CAPACITY, LOCK_PERMITS));
+            }
+        }
+
+        @Override
+        public void claimGrantRelease(String claim, int slot) {
+            String key = node(slot);
+            Counters before = map.get(key);
+            Counters after = map.compute(key, (k, c) -> c.take(MEMORY, DISK));
+            if (after == before) {
+                throw new IllegalStateException("capacity ran out: " + after);
+            }
+            map.compute(key, (k, c) -> c.give(MEMORY, DISK));
+        }
+    }
+
+    /** Decrements three counters of one key when they all suffice; answers whether it did. */
+    record Take(long memory, long disk) implements EntryProcessor<String, Counters, Boolean> {
+        @Override
+        public Boolean process(Map.Entry<String, Counters> e) {
+            Counters c = e.getValue();
+            Counters next = c.take(memory, disk);
+            if (next == c) {
+                return false;
+            }
+            e.setValue(next);
+            return true;
+        }
+    }
+
+    /** Gives the three counters back. */
+    record Give(long memory, long disk) implements EntryProcessor<String, Counters, Boolean> {
+        @Override
+        public Boolean process(Map.Entry<String, Counters> e) {
+            e.setValue(e.getValue().give(memory, disk));
+            return true;
+        }
+    }
+
+    static final class EntryProcessorArm implements Arm {
+        private final HazelcastInstance hz = Members.startOne(35801);
+        // Named under the ledger's prefix, so that it has the ledger's map configuration.
+        private final IMap<String, Counters> map = hz.getMap(HazelcastStore.PREFIX + "bench.counters");
+
+        EntryProcessorArm() {
+            for (int i = 0; i < MAX_THREADS; i++) {
+                map.put(node(i), new Counters(CAPACITY, CAPACITY, LOCK_PERMITS));
+            }
+        }
+
+        @Override
+        public void claimGrantRelease(String claim, int slot) {
+            String key = node(slot);
+            if (!map.executeOnKey(key, new Take(MEMORY, DISK))) {
+                throw new IllegalStateException("capacity ran out on " + key);
+            }
+            map.executeOnKey(key, new Give(MEMORY, DISK));
+        }
+
+        @Override
+        public void close() {
+            hz.shutdown();
+        }
+    }
+
+    static final class LedgerArm implements Arm {
+        private final Store store;
+        private final HazelcastInstance hz;
+        private final Ledger ledger;
+        private final Admission admission;
+
+        LedgerArm(Store store, HazelcastInstance hz) {
+            this.store = store;
+            this.hz = hz;
+            this.ledger = new Ledger(store, Clock.systemUTC(), LedgerSettings.defaults());
+            this.admission = new Admission(ledger);
+            must(ledger.createTenant("bench", Map.of("memory", CAPACITY, "disk", CAPACITY)));
+            for (int i = 0; i < MAX_THREADS; i++) {
+                must(ledger.report(node(i), Map.of("memory", CAPACITY, "disk", CAPACITY),
+                        Map.of("memory", CAPACITY, "disk", CAPACITY)));
+                must(ledger.createLock(lock(i), LOCK_PERMITS));
+            }
+        }
+
+        @Override
+        public void claimGrantRelease(String claim, int slot) {
+            Bundle bundle = Bundle.of(Map.of("memory", MEMORY, "disk", DISK), List.of(lock(slot)));
+            must(ledger.submit(claim, "bench", bundle, 5, 60, node(slot)));
+            for (int i = 0; ; i++) {
+                admission.pass();
+                Claim c = ledger.claim(claim);
+                if (c.state() == ClaimState.GRANTED) {
+                    break;
+                }
+                if (c.state() != ClaimState.QUEUED && c.state() != ClaimState.GRANTING || i > 1_000) {
+                    throw new IllegalStateException("not granted: " + c);
+                }
+            }
+            must(ledger.release(claim));
+        }
+
+        @Override
+        public void close() {
+            store.close();
+            if (hz != null) {
+                hz.shutdown();
+            }
+        }
+    }
+
+    static final class RedisArm implements Arm {
+        private final RedisGrants redis;
+
+        RedisArm(String uri) {
+            redis = new RedisGrants(uri);
+            redis.flush();
+            for (int i = 0; i < MAX_THREADS; i++) {
+                redis.setFree("memory@" + node(i), CAPACITY);
+                redis.setFree("disk@" + node(i), CAPACITY);
+                redis.setFree("lock:" + lock(i), LOCK_PERMITS);
+            }
+        }
+
+        @Override
+        public void claimGrantRelease(String claim, int slot) {
+            List<String> pools = List.of("memory@" + node(slot), "disk@" + node(slot), "lock:" + lock(slot));
+            if (!redis.acquireNow(claim, pools, List.of(MEMORY, DISK, 1L))) {
+                throw new IllegalStateException("capacity ran out in redis");
+            }
+            redis.releaseNow(claim);
+        }
+
+        @Override
+        public void close() {
+            redis.close();
+        }
+    }
+}

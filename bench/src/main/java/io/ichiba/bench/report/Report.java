@@ -1,0 +1,307 @@
+package io.ichiba.bench.report;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Writes the measured sections of {@code docs/benchmarks.md} from the CSV files of one run of {@code bench/run.sh}.
+ *
+ * <p>The write-up is prose around sections marked {@code <!-- generated:NAME -->} … {@code <!-- /generated:NAME -->};
+ * this replaces what is between each pair and leaves the prose alone. A section whose files are missing says that
+ * it was not measured in this run.
+ *
+ * <p>Usage: {@code Report RESULTS_DIR MARKDOWN_FILE}.
+ */
+public final class Report {
+    private static final Pattern SECTION = Pattern.compile(
+            "(<!-- generated:([a-z0-9-]+) -->\\n)(.*?)(<!-- /generated:\\2 -->)", Pattern.DOTALL);
+    private static final String[] GRANT_ARMS = {"jdk", "entryProcessor", "memory", "hazelcast", "redis"};
+    private static final String[] HTTP_ARMS = {"hello", "openapi", "redis", "ichiba"};
+
+    private final Path dir;
+
+    private Report(Path dir) {
+        this.dir = dir;
+    }
+
+    /** Rewrites the generated sections of {@code args[1]} from the results in {@code args[0]}. */
+    public static void main(String[] args) throws IOException {
+        Path dir = Path.of(args[0]);
+        Path md = Path.of(args[1]);
+        Report r = new Report(dir);
+        Map<String, String> sections = r.sections();
+        String text = Files.readString(md);
+        Matcher m = SECTION.matcher(text);
+        StringBuilder out = new StringBuilder();
+        while (m.find()) {
+            String body = sections.getOrDefault(m.group(2), "_No generator for this section._\n");
+            m.appendReplacement(out, Matcher.quoteReplacement(m.group(1) + body + m.group(4)));
+        }
+        m.appendTail(out);
+        Files.writeString(md, out.toString());
+    }
+
+    private Csv csv(String name) throws IOException {
+        return Csv.read(dir.resolve(name));
+    }
+
+    Map<String, String> sections() throws IOException {
+        Map<String, String> s = new LinkedHashMap<>();
+        Path machine = dir.resolve("machine.txt");
+        s.put("machine", Files.exists(machine) ? "```\n" + Files.readString(machine).strip() + "\n```\n" : missing());
+        s.put("grant", grant());
+        s.put("grant-ratios", grantRatios());
+        s.put("before-after", beforeAfter());
+        s.put("http-closed", httpClosed());
+        s.put("http-open", httpOpen());
+        s.put("budget", budget());
+        s.put("book", jmhTable(csv("book.csv")));
+        s.put("admission", jmhTable(csv("admission.csv")));
+        s.put("scale-members", plain(csv("scale-members.csv")));
+        s.put("scale-pools", plain(csv("scale-pools.csv")));
+        s.put("memory", plain(csv("memory.csv")));
+        return s;
+    }
+
+    private static String missing() {
+        return "_Not measured in this run._\n";
+    }
+
+    // ------------------------------------------------------------------ in-process grants
+
+    /** The JMH score of a grant arm, or null. */
+    private Map<String, String> grantRow(Csv jmh, String arm, String keys) {
+        return jmh.where("Param: arm", arm).where("Param: keys", keys).first();
+    }
+
+    private String grant() throws IOException {
+        StringBuilder b = new StringBuilder();
+        for (String t : new String[] {"1", "2"}) {
+            Csv jmh = csv("grant-t" + t + ".csv");
+            if (jmh.isEmpty()) {
+                continue;
+            }
+            b.append("\n**").append(t).append(t.equals("1") ? " thread" : " threads")
+                    .append("** (ops/s, ± 99.9 % confidence interval)\n\n");
+            b.append("| arm | hot keys | spread keys |\n|---|---:|---:|\n");
+            for (String arm : GRANT_ARMS) {
+                b.append("| ").append(arm).append(" | ").append(score(grantRow(jmh, arm, "hot")))
+                        .append(" | ").append(score(grantRow(jmh, arm, "spread"))).append(" |\n");
+            }
+        }
+        return b.isEmpty() ? missing() : b.toString();
+    }
+
+    private String grantRatios() throws IOException {
+        StringBuilder b = new StringBuilder("| threads, keys | hazelcast ÷ entryProcessor | memory ÷ jdk "
+                + "| entryProcessor ÷ jdk | hazelcast ÷ redis | memory ÷ redis |\n|---|---:|---:|---:|---:|---:|\n");
+        boolean any = false;
+        for (String t : new String[] {"1", "2"}) {
+            Csv jmh = csv("grant-t" + t + ".csv");
+            for (String keys : new String[] {"hot", "spread"}) {
+                if (grantRow(jmh, "hazelcast", keys) == null) {
+                    continue;
+                }
+                any = true;
+                b.append("| ").append(t).append(", ").append(keys).append(" | ")
+                        .append(ratio(jmh, keys, "hazelcast", "entryProcessor")).append(" | ")
+                        .append(ratio(jmh, keys, "memory", "jdk")).append(" | ")
+                        .append(ratio(jmh, keys, "entryProcessor", "jdk")).append(" | ")
+                        .append(ratio(jmh, keys, "hazelcast", "redis")).append(" | ")
+                        .append(ratio(jmh, keys, "memory", "redis")).append(" |\n");
+            }
+        }
+        return any ? b.toString() : missing();
+    }
+
+    private String ratio(Csv jmh, String keys, String a, String over) {
+        return ratio(Csv.num(grantRow(jmh, a, keys), "Score"), Csv.num(grantRow(jmh, over, keys), "Score"));
+    }
+
+    private String beforeAfter() throws IOException {
+        Csv before = csv("grant-before.csv");
+        Csv after = csv("grant-t1.csv");
+        if (before.isEmpty() || after.isEmpty()) {
+            return missing();
+        }
+        StringBuilder b = new StringBuilder("| arm, keys (1 thread) | before (ops/s) | after (ops/s) | after ÷ before |\n"
+                + "|---|---:|---:|---:|\n");
+        for (String arm : new String[] {"memory", "hazelcast"}) {
+            for (String keys : new String[] {"hot", "spread"}) {
+                Map<String, String> x = grantRow(before, arm, keys);
+                Map<String, String> y = grantRow(after, arm, keys);
+                if (x == null || y == null) {
+                    continue;
+                }
+                b.append("| ").append(arm).append(", ").append(keys).append(" | ").append(score(x)).append(" | ")
+                        .append(score(y)).append(" | ")
+                        .append(ratio(Csv.num(y, "Score"), Csv.num(x, "Score"))).append(" |\n");
+            }
+        }
+        return b.toString();
+    }
+
+    // ------------------------------------------------------------------ HTTP
+
+    private String httpClosed() throws IOException {
+        Csv c = csv("http-closed.csv");
+        if (c.isEmpty()) {
+            return missing();
+        }
+        StringBuilder b = new StringBuilder(plain(c));
+        b.append("\n| connections | ichiba ÷ hello | openapi ÷ hello | redis ÷ hello | ichiba ÷ redis |\n"
+                + "|---:|---:|---:|---:|---:|\n");
+        for (String conns : c.rows().stream().map(r -> r.get("connections")).distinct().toList()) {
+            Csv at = c.where("connections", conns);
+            double hello = claims(at, "hello");
+            double openapi = claims(at, "openapi");
+            double redis = claims(at, "redis");
+            double ichiba = claims(at, "ichiba");
+            b.append("| ").append(conns).append(" | ").append(ratio(ichiba, hello)).append(" | ")
+                    .append(ratio(openapi, hello)).append(" | ").append(ratio(redis, hello)).append(" | ")
+                    .append(ratio(ichiba, redis)).append(" |\n");
+        }
+        return b.toString();
+    }
+
+    private static double claims(Csv at, String arm) {
+        return Csv.num(at.where("arm", arm).first(), "claims_per_s");
+    }
+
+    private String httpOpen() throws IOException {
+        Csv c = csv("http-open.csv");
+        return c.isEmpty() ? missing() : plain(c);
+    }
+
+    /**
+     * The budget of one request at the lowest open-loop rate (the machine nearly idle): the hello route's median
+     * is HTTP; the OpenAPI route's minus hello's is the contract's validation; Ichiba's minus the OpenAPI route's
+     * is the rest, split between the domain and Hazelcast in the proportion of the in-process single-thread
+     * costs of the {@code memory} and {@code hazelcast} arms.
+     */
+    private String budget() throws IOException {
+        Csv open = csv("http-open.csv");
+        Csv jmh = csv("grant-t1.csv");
+        if (open.isEmpty()) {
+            return missing();
+        }
+        double lowest = open.rows().stream().mapToDouble(r -> Csv.num(r, "rate")).min().orElse(Double.NaN);
+        Csv at = open.where(r -> Csv.num(r, "rate") == lowest);
+        double hello = Csv.num(at.where("arm", "hello").first(), "p50_ms");
+        double openapi = Csv.num(at.where("arm", "openapi").first(), "p50_ms");
+        double ichiba = Csv.num(at.where("arm", "ichiba").first(), "p50_ms");
+        double redis = Csv.num(at.where("arm", "redis").first(), "p50_ms");
+        double mem = 1000.0 / Csv.num(grantRow(jmh, "memory", "hot"), "Score");
+        double hz = 1000.0 / Csv.num(grantRow(jmh, "hazelcast", "hot"), "Score");
+        double rest = ichiba - openapi;
+        double domainShare = Double.isNaN(mem) || Double.isNaN(hz) ? Double.NaN : mem / hz;
+        StringBuilder b = new StringBuilder();
+        b.append(String.format(Locale.ROOT, "Medians at %s claims/s, open loop.%n%n", fmt(lowest)));
+        b.append("| part | ms | how it is measured |\n|---|---:|---|\n");
+        b.append(row("HTTP (Vert.x, JSON)", hello, "hello route p50"));
+        b.append(row("contract validation (OpenAPI router)", openapi - hello, "openapi p50 − hello p50"));
+        b.append(row("domain (ledger, admission)", rest * domainShare,
+                "(ichiba − openapi) × in-process memory ÷ hazelcast time per op"));
+        b.append(row("Hazelcast (entry processors, queries, copies)", rest * (1 - domainShare),
+                "the rest of ichiba − openapi"));
+        b.append(row("whole Ichiba request", ichiba, "ichiba p50"));
+        b.append(row("Redis Lua behind the same router", redis, "redis p50"));
+        return b.toString();
+    }
+
+    private static String row(String part, double ms, String how) {
+        return "| " + part + " | " + fmt(ms) + " | " + how + " |\n";
+    }
+
+    // ------------------------------------------------------------------ generic tables
+
+    /** A JMH CSV as a table: the benchmark's method, its parameters, threads, score ± error and unit. */
+    static String jmhTable(Csv jmh) {
+        if (jmh.isEmpty()) {
+            return missing();
+        }
+        List<String> params = new ArrayList<>();
+        jmh.rows().get(0).keySet().stream().filter(k -> k.startsWith("Param: ")).forEach(params::add);
+        StringBuilder b = new StringBuilder("| benchmark | ");
+        params.forEach(p -> b.append(p.substring(7)).append(" | "));
+        b.append("threads | mode | score ± error | unit |\n|---|");
+        params.forEach(p -> b.append("---|"));
+        b.append("---:|---|---:|---|\n");
+        for (Map<String, String> r : jmh.rows()) {
+            String name = r.get("Benchmark");
+            b.append("| ").append(name.substring(name.lastIndexOf('.', name.lastIndexOf('.') - 1) + 1)).append(" | ");
+            params.forEach(p -> b.append(r.get(p)).append(" | "));
+            b.append(r.get("Threads")).append(" | ").append(r.get("Mode")).append(" | ").append(score(r))
+                    .append(" | ").append(r.get("Unit")).append(" |\n");
+        }
+        return b.toString();
+    }
+
+    /** A CSV as a Markdown table, numbers rounded. */
+    static String plain(Csv c) {
+        if (c.isEmpty()) {
+            return missing();
+        }
+        List<String> cols = new ArrayList<>(c.rows().get(0).keySet());
+        StringBuilder b = new StringBuilder("| ");
+        cols.forEach(k -> b.append(k).append(" | "));
+        b.append("\n|");
+        cols.forEach(k -> b.append("---|"));
+        b.append("\n");
+        for (Map<String, String> r : c.rows()) {
+            b.append("| ");
+            cols.forEach(k -> {
+                double v = Csv.num(r, k);
+                b.append(Double.isNaN(v) ? r.get(k) : fmt(v)).append(" | ");
+            });
+            b.append("\n");
+        }
+        return b.toString();
+    }
+
+    static String score(Map<String, String> row) {
+        if (row == null) {
+            return "–";
+        }
+        double s = Csv.num(row, "Score");
+        double e = Csv.num(row, "Score Error (99.9%)");
+        return Double.isNaN(e) ? fmt(s) : fmt(s) + " ± " + fmt(e);
+    }
+
+    static String ratio(double a, double b) {
+        if (Double.isNaN(a) || Double.isNaN(b) || b == 0) {
+            return "–";
+        }
+        double r = a / b;
+        return r >= 0.1 ? String.format(Locale.ROOT, "%.2f", r) : String.format(Locale.ROOT, "%.2g", r);
+    }
+
+    /** Three significant digits, thousands separated. */
+    static String fmt(double v) {
+        if (Double.isNaN(v)) {
+            return "–";
+        }
+        double a = Math.abs(v);
+        if (a >= 1000) {
+            return String.format(Locale.ROOT, "%,.0f", v);
+        }
+        if (a >= 100) {
+            return String.format(Locale.ROOT, "%.0f", v);
+        }
+        if (a >= 10) {
+            return String.format(Locale.ROOT, "%.1f", v);
+        }
+        if (a >= 1) {
+            return String.format(Locale.ROOT, "%.2f", v);
+        }
+        return String.format(Locale.ROOT, "%.3g", v);
+    }
+}
