@@ -3,6 +3,7 @@ package io.ichiba.ledger;
 import io.ichiba.ledger.PlaceCommands.HoldFor;
 import io.ichiba.ledger.PlaceCommands.ReturnFor;
 import io.ichiba.ledger.store.Store;
+import io.ichiba.ledger.store.Table;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -103,8 +104,8 @@ public final class Admission {
         if (queue.isEmpty()) {
             return new Pass(List.of(), 0);
         }
-        Map<String, NodeState> nodes = new HashMap<>(store.nodes().entries());
-        Map<String, LockState> locks = new HashMap<>(store.locks().entries());
+        Map<String, NodeState> nodes = nodesFor(queue);
+        Map<String, LockState> locks = read(store.locks(), locksOf(queue));
         Map<String, TenantState> tenants = new HashMap<>();
         Set<String> reservedKinds = new HashSet<>();
         Set<String> reservedLocks = new HashSet<>();
@@ -135,6 +136,46 @@ public final class Admission {
             }
         }
         return new Pass(granted, queue.size());
+    }
+
+    /**
+     * The nodes a pass may place the queue on: only those the queued claims name, unless one of them lets the
+     * broker choose its node or buys (and may preempt): then every node. Reading a node copies it out of the
+     * store, so a pass over claims pinned to nodes no longer pays for every node of the cluster (bench/, issue 7).
+     */
+    private Map<String, NodeState> nodesFor(List<Claim> queue) {
+        Set<String> named = new HashSet<>();
+        for (Claim c : queue) {
+            if (c.cancelRequested() || !c.bundle().nodeLocal()) {
+                continue;
+            }
+            if (c.requestedNode() == null || c.funding().buys()) {
+                return new HashMap<>(store.nodes().entries());
+            }
+            named.add(c.requestedNode());
+        }
+        return read(store.nodes(), named);
+    }
+
+    /** The locks the queued claims ask for. */
+    private static Set<String> locksOf(List<Claim> queue) {
+        Set<String> names = new HashSet<>();
+        for (Claim c : queue) {
+            names.addAll(c.bundle().locks());
+        }
+        return names;
+    }
+
+    /** The values of {@code keys} that exist, read one by one. */
+    private static <V> Map<String, V> read(Table<V> table, Set<String> keys) {
+        Map<String, V> out = new HashMap<>();
+        for (String k : keys) {
+            V v = table.get(k);
+            if (v != null) {
+                out.put(k, v);
+            }
+        }
+        return out;
     }
 
     /**
