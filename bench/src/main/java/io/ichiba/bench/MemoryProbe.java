@@ -47,7 +47,13 @@ import java.util.UUID;
  * buffer (up to 100 000 events for an hour: {@code claim.queued} and {@code claim.granted} here). One member
  * holds every primary copy and no backup; in a cluster of two or more each member holds its share of the
  * primaries and as many backup copies (one synchronous backup), so the cluster as a whole holds about twice
- * these numbers, spread over its members. Heap is {@link MemoryMXBean} used heap after three
+ * these numbers, spread over its members.
+ *
+ * <p>The {@code queued} row also counts the admission loop's working set: every pass reads all queued claims
+ * through a Hazelcast query (each claim serialized, then deserialized into a fresh copy) and sorts them, and with
+ * 10 000 queued a pass takes longer than the loop's 250 ms period, so one is nearly always in flight when the heap
+ * is read. That is what a broker with that queue holds, but most of it is per pass, not per stored claim.
+ * Heap is {@link MemoryMXBean} used heap after three
  * {@code System.gc()} (full collections with G1), the lowest of three readings.
  */
 public final class MemoryProbe {
