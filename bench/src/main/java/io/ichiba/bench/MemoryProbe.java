@@ -1,0 +1,179 @@
+package io.ichiba.bench;
+
+import io.ichiba.broker.Broker;
+import io.ichiba.broker.BrokerConfig;
+import io.ichiba.ledger.Bundle;
+import io.ichiba.ledger.ClaimState;
+import io.ichiba.ledger.Filters;
+import io.ichiba.ledger.Ledger;
+import io.ichiba.ledger.LedgerSettings;
+import io.ichiba.ledger.Result;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * The broker's heap per 1 000 pools, per 10 000 live (granted) claims and per 10 000 queued claims: a real broker
+ * (Hazelcast member, Vert.x, HTTP, admission loop, reaper, event relay) started in this JVM, filled through its
+ * {@link Ledger}, with the used heap read after forced full collections at each step.
+ *
+ * <p>Run: {@code java <hz.jvm.args> -Xmx2g -Dorg.slf4j.simpleLogger.defaultLogLevel=warn
+ * -cp bench/target/ichiba-bench.jar io.ichiba.bench.MemoryProbe /tmp/memory.csv}; it writes and prints
+ * {@code what,count,heap_bytes,bytes_each}.
+ *
+ * <h2>Steps</h2>
+ * <pre>
+ *   empty     the broker started, 100 tenants, no node, claim or lock              (baseline)
+ *   pools     500 nodes × (memory, disk) reported = 1 000 pools                   bytes_each per pool
+ *   granted   100 tenants, 10 000 claims (1 MiB memory + 1 MiB disk, 20 per node), granted by the broker's
+ *             own admission loop                                                   bytes_each per claim
+ *   queued    10 000 more claims that also want lock {@code gate}, held by another claim, so they stay queued
+ *                                                                                  bytes_each per claim
+ * </pre>
+ * Each row's {@code bytes_each} is its heap growth over the row before, divided by its count.
+ *
+ * <h2>What is counted</h2>
+ * Everything a claim adds on this member: its record, its hold in its tenant's and its node's holdings, the
+ * Hazelcast map entries (OBJECT format, so the records themselves), and its events in the event log's ring
+ * buffer (up to 100 000 events for an hour: {@code claim.queued} and {@code claim.granted} here). One member
+ * holds every primary copy and no backup; in a cluster of two or more each member holds its share of the
+ * primaries and as many backup copies (one synchronous backup), so the cluster as a whole holds about twice
+ * these numbers, spread over its members.
+ *
+ * <p>The {@code queued} row also counts the admission loop's working set: every pass reads all queued claims
+ * through a Hazelcast query (each claim serialized, then deserialized into a fresh copy) and sorts them, and with
+ * 10 000 queued a pass takes longer than the loop's 250 ms period, so one is nearly always in flight when the heap
+ * is read. That is what a broker with that queue holds, but most of it is per pass, not per stored claim.
+ * Heap is {@link MemoryMXBean} used heap after three
+ * {@code System.gc()} (full collections with G1), the lowest of three readings.
+ */
+public final class MemoryProbe {
+    private static final int NODES = 500;
+    private static final int TENANTS = 100;
+    private static final int CLAIMS = 10_000;
+    private static final long HUGE = 1L << 40;
+    private static final long LEASE_SECONDS = 86_400;
+
+    private final List<String> rows = new ArrayList<>();
+    private long last;
+
+    private MemoryProbe() {
+    }
+
+    /** Runs the probe; {@code args[0]} is the CSV file to write (default {@code memory-probe.csv}). */
+    public static void main(String[] args) throws Exception {
+        Path out = Path.of(args.length > 0 ? args[0] : "memory-probe.csv");
+        new MemoryProbe().run(out);
+        System.exit(0);
+    }
+
+    private void run(Path out) throws Exception {
+        BrokerConfig config = BrokerConfig.from(Map.of("http.host", "127.0.0.1", "audit.interval.seconds", "0")::get)
+                .withPorts(0, freePort(), List.of())
+                .withCluster("ichiba-memory-probe-" + UUID.randomUUID(), "memory-probe-operator")
+                .withLedger(LedgerSettings.defaults().withNodeGraceMillis(0));
+        Broker broker = Broker.start(config);
+        try {
+            Ledger ledger = broker.ledger();
+            for (int t = 0; t < TENANTS; t++) {
+                require(ledger.createTenant("tenant-" + t, Map.of("memory", HUGE, "disk", HUGE)));
+            }
+            touchTables(ledger);
+            row("empty", 0);
+            for (int n = 0; n < NODES; n++) {
+                require(ledger.report(node(n), Map.of("memory", HUGE, "disk", HUGE), Map.of("memory", HUGE, "disk", HUGE)));
+            }
+            row("pools", 2 * NODES);
+            Bundle one = Bundle.of(Map.of("memory", 1L, "disk", 1L), List.of());
+            for (int i = 0; i < CLAIMS; i++) {
+                require(ledger.submit("g-" + i, "tenant-" + (i % TENANTS), one, 0, LEASE_SECONDS, node(i % NODES)));
+            }
+            await(ledger, ClaimState.GRANTED, CLAIMS);
+            row("granted", CLAIMS);
+            require(ledger.createLock("gate", 1));
+            require(ledger.submit("gate-holder", "tenant-0", Bundle.of(Map.of(), List.of("gate")), 0, LEASE_SECONDS,
+                    null));
+            await(ledger, ClaimState.GRANTED, CLAIMS + 1);
+            Bundle gated = Bundle.of(Map.of("memory", 1L, "disk", 1L), List.of("gate"));
+            for (int i = 0; i < CLAIMS; i++) {
+                require(ledger.submit("w-" + i, "tenant-" + (i % TENANTS), gated, 0, LEASE_SECONDS, node(i % NODES)));
+            }
+            await(ledger, ClaimState.QUEUED, CLAIMS);
+            Thread.sleep(1_000); // a pass or two to mark them considered, as they would be in a running broker
+            row("queued", CLAIMS);
+        } finally {
+            broker.stop();
+        }
+        List<String> lines = new ArrayList<>();
+        lines.add("what,count,heap_bytes,bytes_each");
+        lines.addAll(rows);
+        Files.write(out, lines);
+        lines.forEach(System.out::println);
+    }
+
+    /** Creates the maps the steps use, so that their empty containers are in the baseline, not in a step. */
+    private static void touchTables(Ledger ledger) {
+        ledger.store().nodes().get("none");
+        ledger.store().claims().get("none");
+        ledger.store().locks().get("none");
+        ledger.store().tenants().get("none");
+    }
+
+    private static String node(int n) {
+        return String.format("node-%03d", n);
+    }
+
+    private void row(String what, int count) throws InterruptedException {
+        long heap = usedHeapAfterGc();
+        long each = count == 0 ? 0 : Math.round((heap - last) / (double) count);
+        rows.add(what + "," + count + "," + heap + "," + each);
+        System.out.printf("%s: %d, heap %.1f MB, %d bytes each%n", what, count, heap / 1e6, each);
+        last = heap;
+    }
+
+    private static long usedHeapAfterGc() throws InterruptedException {
+        MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+        long lowest = Long.MAX_VALUE;
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            Thread.sleep(300);
+            lowest = Math.min(lowest, memory.getHeapMemoryUsage().getUsed());
+        }
+        return lowest;
+    }
+
+    private static void await(Ledger ledger, ClaimState state, int count) throws InterruptedException {
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        int seen = 0;
+        while (System.nanoTime() < deadline) {
+            seen = ledger.store().claims().values(new Filters.ClaimIn(Set.of(state))).size();
+            if (seen >= count) {
+                return;
+            }
+            Thread.sleep(200);
+        }
+        throw new IllegalStateException(seen + " claims " + state + " after 2 minutes, wanted " + count);
+    }
+
+    private static void require(Result<?> r) {
+        if (!r.ok()) {
+            throw new IllegalStateException(r.rejection().toString());
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            s.setReuseAddress(true);
+            return s.getLocalPort();
+        }
+    }
+}
