@@ -127,9 +127,9 @@ public final class Exchange {
         if (store.tenants().get(tenant) == null) {
             return Rejection.of(Rejection.Code.NOT_FOUND, "no tenant " + tenant);
         }
-        Set<String> kinds = ledger.kinds();
-        if (!kinds.contains(kind)) {
-            return Rejection.of(Rejection.Code.UNKNOWN_KIND, "kind '" + kind + "' is not traded; known kinds: " + kinds);
+        if (!ledger.isKind(kind)) {
+            return Rejection.of(Rejection.Code.UNKNOWN_KIND, "kind '" + kind + "' is not traded; known kinds: "
+                    + ledger.kinds());
         }
         if (amount < 1 || amount > Amounts.MAX_AMOUNT) {
             return Rejection.of(Rejection.Code.INVALID, "amount must be between 1 and " + Amounts.MAX_AMOUNT
@@ -319,7 +319,7 @@ public final class Exchange {
 
     /** Returns a snapshot of {@code kind}'s market, or {@code null} for an unknown kind. */
     public Book.View view(String kind, int levels) {
-        if (!ledger.kinds().contains(kind)) {
+        if (!ledger.isKind(kind)) {
             return null;
         }
         Book.View v = store.books().execute(kind, new MarketCommands.ViewOf(levels));

@@ -100,6 +100,14 @@ public final class Ledger {
         return all;
     }
 
+    /**
+     * Whether {@code kind} is a node-local kind, built in or defined. Reads one key: {@link #kinds} reads the whole
+     * table, which on Hazelcast is a query over every partition, too dear for every claim (bench/, issue 7).
+     */
+    public boolean isKind(String kind) {
+        return KindDef.BUILT_IN.contains(kind) || store.kinds().get(kind) != null;
+    }
+
     /** Defines a node-local kind; a kind that exists is a conflict. */
     public Result<KindDef> defineKind(String name, String unit) {
         Rejection bad = checkName("kind", name);
@@ -426,11 +434,10 @@ public final class Ledger {
     }
 
     private Rejection checkKinds(Set<String> named, String where) {
-        Set<String> known = kinds();
         for (String k : named) {
-            if (!known.contains(k)) {
+            if (!isKind(k)) {
                 return Rejection.of(Rejection.Code.UNKNOWN_KIND, where + " names unknown kind '" + k
-                        + "'; known kinds: " + known);
+                        + "'; known kinds: " + kinds());
             }
         }
         return null;

@@ -239,7 +239,7 @@ public final class Reservations {
             return Rejection.of(Rejection.Code.NOT_FOUND, "no tenant " + tenant);
         }
         for (String k : r.bundle().amounts().keySet()) {
-            if (!ledger.kinds().contains(k)) {
+            if (!ledger.isKind(k)) {
                 return Rejection.of(Rejection.Code.UNKNOWN_KIND, "bundle names unknown kind '" + k + "'; known kinds: "
                         + ledger.kinds());
             }
