@@ -111,7 +111,7 @@ public class GrantBench {
             case "entryProcessor" -> new EntryProcessorArm();
             case "memory" -> new LedgerArm(new InMemoryStore(), null);
             case "hazelcast" -> {
-                HazelcastInstance hz = Members.startOne(35701);
+                HazelcastInstance hz = BenchHazelcast.startOne(GrantBench.class);
                 yield new LedgerArm(new HazelcastStore(hz), hz);
             }
             case "redis" -> new RedisArm(System.getProperty("ichiba.bench.redis", "redis://127.0.0.1:16380"));
@@ -203,7 +203,7 @@ public class GrantBench {
     }
 
     static final class EntryProcessorArm implements Arm {
-        private final HazelcastInstance hz = Members.startOne(35801);
+        private final HazelcastInstance hz = BenchHazelcast.startOne(GrantBench.class);
         // Named under the ledger's prefix, so that it has the ledger's map configuration.
         private final IMap<String, Counters> map = hz.getMap(HazelcastStore.PREFIX + "bench.counters");
 

@@ -63,6 +63,7 @@ public final class Report {
         s.put("http-closed", httpClosed());
         s.put("http-open", httpOpen());
         s.put("budget", budget());
+        s.put("parts", plain(csv("grant-parts.csv")));
         s.put("book", jmhTable(csv("book.csv")));
         s.put("admission", jmhTable(csv("admission.csv")));
         s.put("scale-members", plain(csv("scale-members.csv")));

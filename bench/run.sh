@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Runs every benchmark of docs/benchmarks.md on this machine, side by side in one run, and writes the results:
+# CSV files and PNG plots in docs/bench/, and the measured sections of docs/benchmarks.md (the prose around them is
+# written by hand). About 15-20 minutes on 2 cores. Installs wrk, redis-server and gnuplot from Debian if missing.
+#
+#   bash bench/run.sh                 everything
+#   QUICK=1 bash bench/run.sh         one short iteration of each, to check the script (numbers meaningless)
+#   BEFORE=<rev> bash bench/run.sh    also measures the ledger's grant arms at <rev>, for the before/after table
+#                                     (default: the commit before the grant path was made faster; BEFORE= skips it)
+#   ONLY="grant http" bash bench/run.sh   only these parts: grant before parts book admission memory http scale
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=${OUT:-$ROOT/docs/bench}
+LOGS=$ROOT/bench/target/logs
+QUICK=${QUICK:-0}
+BEFORE=${BEFORE-1e1d073}
+ONLY=${ONLY:-"grant before parts book admission memory http scale"}
+JAR=$ROOT/bench/target/ichiba-bench.jar
+REDIS_PORT=16380
+# The JVM flags Hazelcast needs on Java 17 (the root pom's hz.jvm.args) and quiet logs.
+HZ_FLAGS=(--add-modules java.se --add-exports java.base/jdk.internal.ref=ALL-UNNAMED
+  --add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED
+  --add-opens java.management/sun.management=ALL-UNNAMED --add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED
+  -Dhazelcast.phone.home.enabled=false -Dhazelcast.logging.type=slf4j -Dorg.slf4j.simpleLogger.defaultLogLevel=warn)
+
+if [ "$QUICK" = 1 ]; then
+  JMH=(-f 1 -wi 1 -w 1s -i 1 -r 1s)
+  GRANT_JMH=("${JMH[@]}")
+else
+  JMH=(-f 1 -wi 2 -w 1s -i 3 -r 2s)
+  GRANT_JMH=(-f 1 -wi 2 -w 1s -i 3 -r 1s)
+fi
+
+want() { [[ " $ONLY " == *" $1 "* ]]; }
+step() { printf '\n=== %s  %s\n' "$(date -u +%H:%M:%S)" "$*"; }
+
+install() {
+  local missing=()
+  command -v wrk >/dev/null || missing+=(wrk)
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  command -v gnuplot >/dev/null || missing+=(gnuplot-nox)
+  if [ ${#missing[@]} -gt 0 ]; then
+    local sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo -n"
+    $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+step "install and build"
+install
+mvn -B -q -ntp package -DskipTests
+mkdir -p "$OUT" "$LOGS"
+
+{
+  echo "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "commit:  $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!docs' || echo ' (with uncommitted changes)')"
+  echo "cpu:     $(nproc) x $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)"
+  echo "memory:  $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
+  echo "kernel:  $(uname -sr)"
+  echo "java:    $(java -version 2>&1 | sed -n 1p)"
+  echo "redis:   $(redis-server --version | cut -d' ' -f3)"
+  echo "wrk:     $(wrk --version 2>&1 | sed -n 1p | cut -d' ' -f1-2)"
+  echo "jmh:     ${JMH[*]} (grant: ${GRANT_JMH[*]}); QUICK=$QUICK"
+} > "$OUT/machine.txt"
+cat "$OUT/machine.txt"
+
+redis-server --port "$REDIS_PORT" --save '' --appendonly no --daemonize yes --logfile "$LOGS/redis-jmh.log"
+
+if want grant; then
+  for t in 1 2; do
+    step "in-process grants, $t thread(s)"
+    rm -f "$OUT/grant-t$t.csv"
+    java -jar "$JAR" GrantBench "${GRANT_JMH[@]}" -t "$t" -rf csv -rff "$OUT/grant-t$t.csv" > "$LOGS/grant-t$t.log"
+    grep -E '^GrantBench' "$LOGS/grant-t$t.log" || true
+  done
+fi
+
+if want before && [ -n "$BEFORE" ]; then
+  step "in-process grants at $BEFORE (before the grant path was made faster)"
+  rm -rf "$ROOT/bench/target/before"
+  git worktree prune
+  git worktree add -q --detach "$ROOT/bench/target/before" "$BEFORE"
+  (cd "$ROOT/bench/target/before" && mvn -B -q -ntp package -DskipTests -pl bench -am)
+  rm -f "$OUT/grant-before.csv"
+  java -jar "$ROOT/bench/target/before/bench/target/ichiba-bench.jar" GrantBench "${GRANT_JMH[@]}" -t 1 \
+    -p arm=memory,hazelcast -rf csv -rff "$OUT/grant-before.csv" > "$LOGS/grant-before.log"
+  grep -E '^GrantBench' "$LOGS/grant-before.log" || true
+  git worktree remove --force "$ROOT/bench/target/before"
+fi
+
+if want parts; then
+  step "the grant path part by part"
+  rm -f "$OUT/grant-parts.csv"
+  java "${HZ_FLAGS[@]}" -cp "$JAR" io.ichiba.bench.GrantParts "$OUT/grant-parts.csv" > "$LOGS/grant-parts.log" 2>&1
+fi
+
+if want book; then
+  step "order book matching"
+  rm -f "$OUT/book.csv"
+  java -jar "$JAR" BookBench "${JMH[@]}" -rf csv -rff "$OUT/book.csv" > "$LOGS/book.log"
+  grep -E '^BookBench' "$LOGS/book.log" || true
+fi
+
+if want admission; then
+  step "admission-loop latency against the queue's length"
+  rm -f "$OUT/admission.csv"
+  java -jar "$JAR" AdmissionBench "${JMH[@]}" -rf csv -rff "$OUT/admission.csv" > "$LOGS/admission.log"
+  grep -E '^AdmissionBench' "$LOGS/admission.log" | grep -v '·p' || true
+fi
+
+if want memory; then
+  step "heap per pool and per claim"
+  rm -f "$OUT/memory.csv"
+  java "${HZ_FLAGS[@]}" -Xmx2g -cp "$JAR" io.ichiba.bench.MemoryProbe "$OUT/memory.csv" > "$LOGS/memory.log" 2>&1
+  cat "$OUT/memory.csv"
+fi
+
+redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+
+if want http; then
+  step "over HTTP: wrk closed loop and open-loop latency, four arms"
+  rm -f "$OUT/http-closed.csv" "$OUT/http-open.csv"
+  bash bench/scripts/http.sh "$OUT"
+fi
+
+if want scale; then
+  step "scale: members and pools"
+  rm -f "$OUT/scale-members.csv" "$OUT/scale-pools.csv"
+  bash bench/scripts/scale.sh "$OUT"
+fi
+
+step "plots and report"
+gnuplot -e "dir='$OUT'" bench/plots.gp
+java -cp "$JAR" io.ichiba.bench.report.Report "$OUT" docs/benchmarks.md
+step "done: docs/benchmarks.md, $OUT"
