@@ -6,7 +6,7 @@
 # Writes OUT_DIR/http-closed.csv (wrk, closed loop, 16 and 64 connections) and OUT_DIR/http-open.csv
 # (LoadGen, open loop at the same rates for every arm: fractions of ichiba's closed-loop claims/s plus
 # a low fixed rate); logs in OUT_DIR/logs. About 4 minutes. Knobs (environment): WRK_SECONDS (8),
-# WRK_WARMUP (2), WRK_CONNECTIONS ("16 64"), OPEN_SECONDS (5), OPEN_WARMUP (2), RATE_PERCENTS ("25 50 75"),
+# WRK_WARMUP (3), WRK_CONNECTIONS ("16 64"), OPEN_SECONDS (5), OPEN_WARMUP (2), RATE_PERCENTS ("25 50 75"),
 # LOW_RATE (20), NODES (4), PORT_BASE (18080: broker; +1..+3 the arms), REDIS_PORT (16379), HZ_PORT (15701).
 set -euo pipefail
 OUT=${1:?usage: $0 OUT_DIR}
@@ -18,7 +18,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 WRK_SECONDS=${WRK_SECONDS:-8}
-WRK_WARMUP=${WRK_WARMUP:-2}
+WRK_WARMUP=${WRK_WARMUP:-3}
 WRK_CONNECTIONS=${WRK_CONNECTIONS:-16 64}
 OPEN_SECONDS=${OPEN_SECONDS:-5}
 OPEN_WARMUP=${OPEN_WARMUP:-2}

@@ -6,7 +6,7 @@
 # 2. pools: 10, 1 000 and 10 000 pools (5, 500, 5000 nodes x memory + disk) on one member, claims without a
 #    node (the broker places them) -> OUT_DIR/scale-pools.csv
 # Each point starts fresh brokers; logs in OUT_DIR/logs. About 3 minutes. Knobs (environment): SECONDS_RUN (6),
-# WARMUP (3), CONNECTIONS (32), MEMBERS ("1 2 3"), POOLS ("10 1000 10000"), HTTP_BASE (18090), HZ_BASE (15711).
+# WARMUP (5), CONNECTIONS (32), MEMBERS ("1 2 3"), POOLS ("10 1000 10000"), HTTP_BASE (18090), HZ_BASE (15711).
 set -euo pipefail
 OUT=${1:?usage: $0 OUT_DIR}
 source "$(dirname "$0")/common.sh"
@@ -17,7 +17,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 SECONDS_RUN=${SECONDS_RUN:-6}
-WARMUP=${WARMUP:-3}
+WARMUP=${WARMUP:-5}
 CONNECTIONS=${CONNECTIONS:-32}
 MEMBERS=${MEMBERS:-1 2 3}
 POOLS=${POOLS:-10 1000 10000}
