@@ -11,7 +11,8 @@ import java.util.concurrent.locks.LockSupport;
  * The two ways of offering load. Open: operation {@code i} is due at {@code t0 + i/rate} whatever the answers,
  * and its latency runs from that due time, so a stall delays the due operations and shows in the percentiles
  * (no coordinated omission). Closed: {@code connections} loops each start their next operation when the last ended;
- * latency from the actual send, so it shows service time, and throughput is the capacity.
+ * latency from the actual send, of the grants that came in the window, so it shows service time under that
+ * concurrency, and throughput is the capacity.
  */
 final class Loops {
     /** How long to wait after the window for operations still under way; those left are errors. */
@@ -26,7 +27,7 @@ final class Loops {
         long t0 = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50);
         long windowStart = t0 + (long) (warmupSeconds * 1e9);
         long windowEnd = windowStart + (long) (seconds * 1e9);
-        Tally tally = new Tally(windowStart, windowEnd);
+        Tally tally = new Tally(windowStart, windowEnd, false);
         for (long i = 0; ; i++) {
             long due = t0 + (long) (i * 1e9 / rate);
             if (due >= windowEnd) {
@@ -49,7 +50,7 @@ final class Loops {
         long t0 = System.nanoTime();
         long windowStart = t0 + (long) (warmupSeconds * 1e9);
         long windowEnd = windowStart + (long) (seconds * 1e9);
-        Tally tally = new Tally(windowStart, windowEnd);
+        Tally tally = new Tally(windowStart, windowEnd, true);
         AtomicLong running = new AtomicLong(connections);
         for (int c = 0; c < connections; c++) {
             String url = urls.get(c % urls.size());

@@ -7,14 +7,17 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * What one measured run saw: grant latencies (µs, HdrHistogram) of the operations started in the window, the
- * grants completed in the window (throughput), and every failure, counted and the first few printed.
+ * What one measured run saw: grant latencies (µs, HdrHistogram), the grants completed in the window (throughput),
+ * and every failure, counted and the first few printed. An open loop records the latencies of the operations due in
+ * the window (however late they end: that is the point); a closed loop those of the grants that came in the window,
+ * as wrk does, so that a system slower than the window still shows its latency.
  */
 final class Tally {
     private static final int SHOWN_ERRORS = 5;
 
     private final long windowStart;
     private final long windowEnd;
+    private final boolean byCompletion;
     private final Histogram latency = new ConcurrentHistogram(3_600_000_000L, 3);
     private final LongAdder grantsInWindow = new LongAdder();
     private final LongAdder claimErrors = new LongAdder();
@@ -23,10 +26,14 @@ final class Tally {
     private final LongAdder finished = new LongAdder();
     private final AtomicInteger shown = new AtomicInteger();
 
-    /** A tally of the window {@code [windowStart, windowEnd)} (System.nanoTime). */
-    Tally(long windowStart, long windowEnd) {
+    /**
+     * A tally of the window {@code [windowStart, windowEnd)} (System.nanoTime); latencies of the grants that came in
+     * it if {@code byCompletion}, else of the operations due in it.
+     */
+    Tally(long windowStart, long windowEnd, boolean byCompletion) {
         this.windowStart = windowStart;
         this.windowEnd = windowEnd;
+        this.byCompletion = byCompletion;
     }
 
     /** Whether an operation started (or intended) at {@code t} is measured. */
@@ -41,10 +48,11 @@ final class Tally {
 
     /** A grant came at {@code now} for an operation started (or intended) at {@code start}. */
     void granted(long start, long now) {
-        if (now >= windowStart && now < windowEnd) {
+        boolean inWindow = now >= windowStart && now < windowEnd;
+        if (inWindow) {
             grantsInWindow.increment();
         }
-        if (measured(start)) {
+        if (byCompletion ? inWindow : measured(start)) {
             latency.recordValue(Math.max(0, (now - start) / 1000));
         }
     }
