@@ -27,15 +27,11 @@ cleanup() {
   PIDS=()
 }
 
-# stop PID...: SIGTERM (a broker leaves its cluster gracefully), SIGKILL after 20 s
-stop() {
-  local pid i
-  for pid in "$@"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "$@"; do
-    for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -9 "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
+# kill_now PID...: SIGKILL, for brokers whose state is of no further use (a graceful leave migrates partitions)
+kill_now() {
+  local pid
+  for pid in "$@"; do kill -9 "$pid" 2>/dev/null || true; done
+  for pid in "$@"; do wait "$pid" 2>/dev/null || true; done
   local keep=() p
   for p in "${PIDS[@]}"; do [[ " $* " == *" $p "* ]] || keep+=("$p"); done
   PIDS=("${keep[@]}")

@@ -5,8 +5,8 @@
 #    CONNECTIONS claim -> granted -> release loops spread over every member's URL -> OUT_DIR/scale-members.csv
 # 2. pools: 10, 1 000 and 10 000 pools (5, 500, 5000 nodes x memory + disk) on one member, claims without a
 #    node (the broker places them) -> OUT_DIR/scale-pools.csv
-# Each point starts fresh brokers; logs in OUT_DIR/logs. About 3 minutes. Knobs (environment): SECONDS_RUN (6),
-# WARMUP (5), CONNECTIONS (32), MEMBERS ("1 2 3"), POOLS ("10 1000 10000"), HTTP_BASE (18090), HZ_BASE (15711).
+# Each point starts fresh brokers (SIGKILLed after it); logs in OUT_DIR/logs. About 3 minutes. Knobs (environment): SECONDS_RUN (6),
+# WARMUP (4), CONNECTIONS (32), MEMBERS ("1 2 3"), POOLS ("10 1000 10000"), HTTP_BASE (18090), HZ_BASE (15711).
 set -euo pipefail
 OUT=${1:?usage: $0 OUT_DIR}
 source "$(dirname "$0")/common.sh"
@@ -17,7 +17,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 SECONDS_RUN=${SECONDS_RUN:-6}
-WARMUP=${WARMUP:-5}
+WARMUP=${WARMUP:-4}
 CONNECTIONS=${CONNECTIONS:-32}
 MEMBERS=${MEMBERS:-1 2 3}
 POOLS=${POOLS:-10 1000 10000}
@@ -50,7 +50,7 @@ point() {
     2>"$LOGS/closed-$name.log" | while read -r row; do log "$name: $row"; done
   left=$(granted_total "$first")
   [ "$left" = 0 ] || log "$name: WARNING pools still hold $left granted after every release"
-  stop "${CLUSTER_PIDS[@]}"
+  kill_now "${CLUSTER_PIDS[@]}"
 }
 
 for m in $MEMBERS; do
