@@ -12,6 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 OUT=${OUT:-$ROOT/docs/bench}
+MD=${MD:-$ROOT/docs/benchmarks.md}
 LOGS=$ROOT/bench/target/logs
 QUICK=${QUICK:-0}
 BEFORE=${BEFORE-1e1d073}
@@ -138,5 +139,5 @@ fi
 
 step "plots and report"
 gnuplot -e "dir='$OUT'" bench/plots.gp
-java -cp "$JAR" io.ichiba.bench.report.Report "$OUT" docs/benchmarks.md
-step "done: docs/benchmarks.md, $OUT"
+java -cp "$JAR" io.ichiba.bench.report.Report "$OUT" "$MD"
+step "done: $MD, $OUT"
