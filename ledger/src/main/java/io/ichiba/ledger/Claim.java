@@ -1,5 +1,7 @@
 package io.ichiba.ledger;
 
+import io.ichiba.ledger.store.Settleable;
+
 import java.io.Serializable;
 
 /**
@@ -37,12 +39,18 @@ public record Claim(String id, String tenant, Bundle bundle, int priority, long 
                     ClaimState state, String node, long attempt, long createdAt, long grantingSince, long grantedAt,
                     long leaseExpiresAt, long endedAt, String reason, boolean considered, boolean cancelRequested,
                     boolean returned, long preemptAt, Funding funding, String reservation, long notAfter,
-                    Outbox outbox) implements Emits<Claim> {
+                    Outbox outbox) implements Emits<Claim>, Settleable {
 
     /** Defaults the funding to own quota. */
     public Claim {
         funding = funding == null ? Funding.QUOTA_ONLY : funding;
         outbox = outbox == null ? Outbox.empty() : outbox;
+    }
+
+    /** Settled: ended, and its tokens returned; kept only to be read until it is purged. */
+    @Override
+    public boolean settled() {
+        return state.isFinal() && returned;
     }
 
     /** Returns a new queued claim. */

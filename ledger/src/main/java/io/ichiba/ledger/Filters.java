@@ -15,6 +15,11 @@ public final class Filters {
         public boolean test(Claim c) {
             return states.contains(c.state());
         }
+
+        @Override
+        public boolean liveOnly() {
+            return states.stream().noneMatch(ClaimState::isFinal);
+        }
     }
 
     /** Claims of {@code tenant} (any tenant if {@code null}) in {@code state} (any if {@code null}). */
@@ -31,6 +36,11 @@ public final class Filters {
         public boolean test(Claim c) {
             return c.state() == ClaimState.GRANTED && c.leaseExpiresAt() <= now;
         }
+
+        @Override
+        public boolean liveOnly() {
+            return true;
+        }
     }
 
     /** Ended claims whose holds are not all returned yet. */
@@ -38,6 +48,11 @@ public final class Filters {
         @Override
         public boolean test(Claim c) {
             return c.state().isFinal() && !c.returned();
+        }
+
+        @Override
+        public boolean liveOnly() {
+            return true;
         }
     }
 

@@ -4,6 +4,7 @@ import io.ichiba.ledger.PlaceCommands.HoldFor;
 import io.ichiba.ledger.PlaceCommands.ReturnFor;
 import io.ichiba.ledger.Rejection.Code;
 import io.ichiba.ledger.store.Store;
+import io.ichiba.ledger.store.Table;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
@@ -1155,6 +1156,54 @@ public abstract class StoreContractTest {
             assertThat(store.events().read(-1, 10)).extracting(l -> l.event().id()).containsExactly("alert:up:0");
             assertThat(alerts.delete("up", "acme").value().state()).isEqualTo(PriceAlert.State.DELETED);
             assertThat(alerts.list("acme")).extracting(PriceAlert::id).containsExactly("d");
+        }
+    }
+
+    /** Filters over live claims find what a scan finds, as claims are queued, granted, released and settled. */
+    @Nested
+    class LiveClaimFilters {
+        @Test
+        void liveOnlyFiltersFindExactlyWhatAScanOfEveryClaimFinds() {
+            tenant("acme", 10_000, 10_000);
+            node("n1", 100, 100);
+            for (int i = 0; i < 12; i++) {
+                submit("c" + i, "acme", bundle(30, 10));
+            }
+            assertSameAsScan();
+            assertThat(pass()).hasSize(3);
+            assertSameAsScan();
+            release("c0");
+            ledger.cancel("c5");
+            assertSameAsScan(); // ended, tokens maybe not yet back: live for ReturnsPending
+            sweep();
+            assertSameAsScan(); // settled now: no live filter may pass them
+            clock.advanceMillis((LEASE_SECONDS + 1) * 1000);
+            assertSameAsScan(); // leases due
+            sweep();
+            pass();
+            assertSameAsScan();
+            assertThat(store.claims().values(new Filters.ClaimIn(Set.of(ClaimState.QUEUED))))
+                    .as("what is still queued").isNotEmpty();
+        }
+
+        private void assertSameAsScan() {
+            List<Table.Filter<Claim>> filters = List.of(new Filters.ClaimIn(Set.of(ClaimState.QUEUED)),
+                    new Filters.ClaimIn(Set.of(ClaimState.GRANTED, ClaimState.GRANTING)),
+                    new Filters.ClaimIn(Set.of(ClaimState.RELEASED, ClaimState.CANCELLED, ClaimState.EXPIRED)),
+                    new Filters.ReturnsPending(), new Filters.LeaseDue(clock.millis()));
+            for (Table.Filter<Claim> f : filters) {
+                Set<String> scanned = new HashSet<>();
+                store.claims().entries().values().forEach(c -> {
+                    if (f.test(c)) {
+                        scanned.add(c.id());
+                    }
+                    if (f.liveOnly()) {
+                        assertThat(f.test(c) && c.settled()).as("%s passes settled %s", f, c.id()).isFalse();
+                    }
+                });
+                assertThat(store.claims().values(f)).as("%s", f).extracting(Claim::id)
+                        .containsExactlyInAnyOrderElementsOf(scanned);
+            }
         }
     }
 }

@@ -50,5 +50,13 @@ public interface Table<V> {
     interface Filter<V> extends Serializable {
         /** Whether {@code value} passes. */
         boolean test(V value);
+
+        /**
+         * Whether this filter passes only values that are not {@link Settleable#settled() settled}: a store that
+         * indexes the flag then tests only the live values. A filter that says so must never pass a settled value.
+         */
+        default boolean liveOnly() {
+            return false;
+        }
     }
 }
