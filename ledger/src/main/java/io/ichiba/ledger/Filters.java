@@ -17,7 +17,7 @@ public final class Filters {
         }
 
         @Override
-        public boolean liveOnly() {
+        public boolean skipsSettled() {
             return states.stream().noneMatch(ClaimState::isFinal);
         }
     }
@@ -38,7 +38,7 @@ public final class Filters {
         }
 
         @Override
-        public boolean liveOnly() {
+        public boolean skipsSettled() {
             return true;
         }
     }
@@ -51,7 +51,7 @@ public final class Filters {
         }
 
         @Override
-        public boolean liveOnly() {
+        public boolean skipsSettled() {
             return true;
         }
     }

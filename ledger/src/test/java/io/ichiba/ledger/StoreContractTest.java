@@ -1197,7 +1197,7 @@ public abstract class StoreContractTest {
                     if (f.test(c)) {
                         scanned.add(c.id());
                     }
-                    if (f.liveOnly()) {
+                    if (f.skipsSettled()) {
                         assertThat(f.test(c) && c.settled()).as("%s passes settled %s", f, c.id()).isFalse();
                     }
                 });

@@ -123,7 +123,7 @@ public final class HazelcastStore extends TableStore {
      */
     static <V> Predicate<String, V> predicate(Table.Filter<V> filter, boolean indexed) {
         Predicate<String, V> test = new FilterPredicate<>(filter);
-        return indexed && filter.liveOnly() ? Predicates.and(Predicates.equal(SETTLED, false), test) : test;
+        return indexed && filter.skipsSettled() ? Predicates.and(Predicates.equal(SETTLED, false), test) : test;
     }
 
     /** A {@link Table.Filter} as a Hazelcast predicate. */

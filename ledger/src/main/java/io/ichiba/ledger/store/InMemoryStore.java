@@ -6,12 +6,17 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
-/** The reference store: {@link ConcurrentHashMap}s whose {@code compute} applies each command atomically. */
+/**
+ * The reference store: {@link ConcurrentHashMap}s whose {@code compute} applies each command atomically. Like the
+ * Hazelcast store, it keeps the keys of live {@link Settleable} values apart, so that live-only filters do not test
+ * every settled value.
+ */
 public final class InMemoryStore extends TableStore {
     private final EventLog events = new InMemoryEventLog(100_000);
 
@@ -31,6 +36,8 @@ public final class InMemoryStore extends TableStore {
 
     private static final class MapTable<V> implements Table<V> {
         private final ConcurrentHashMap<String, V> map = new ConcurrentHashMap<>();
+        /** Keys of values that are not settled (see {@link Settleable}): what live-only filters look at. */
+        private final Set<String> live = ConcurrentHashMap.newKeySet();
         private final List<Consumer<V>> listeners = new CopyOnWriteArrayList<>();
 
         @Override
@@ -49,6 +56,13 @@ public final class InMemoryStore extends TableStore {
                 written[0] = o.write();
                 return o.write() ? o.next() : current;
             });
+            if (written[0]) {
+                if (after instanceof Settleable s && !s.settled()) {
+                    live.add(key);
+                } else {
+                    live.remove(key);
+                }
+            }
             if (written[0] && after != null) {
                 listeners.forEach(l -> l.accept(after));
             }
@@ -63,6 +77,15 @@ public final class InMemoryStore extends TableStore {
         @Override
         public Collection<V> values(Filter<V> filter) {
             List<V> out = new ArrayList<>();
+            if (filter.skipsSettled()) {
+                live.forEach(k -> {
+                    V v = map.get(k);
+                    if (v != null && filter.test(v)) {
+                        out.add(v);
+                    }
+                });
+                return out;
+            }
             map.values().forEach(v -> {
                 if (filter.test(v)) {
                     out.add(v);

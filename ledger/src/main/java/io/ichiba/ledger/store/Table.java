@@ -55,7 +55,7 @@ public interface Table<V> {
          * Whether this filter passes only values that are not {@link Settleable#settled() settled}: a store that
          * indexes the flag then tests only the live values. A filter that says so must never pass a settled value.
          */
-        default boolean liveOnly() {
+        default boolean skipsSettled() {
             return false;
         }
     }
