@@ -64,6 +64,14 @@ public final class Filters {
         }
     }
 
+    /** Nodes whose capacity could hold {@code bundle}; a lost node's capacity is unknown, so it could. */
+    public record FitsCapacity(Bundle bundle) implements Filter<NodeState> {
+        @Override
+        public boolean test(NodeState n) {
+            return n.lost() || bundle.amounts().entrySet().stream().allMatch(e -> e.getValue() <= n.capacity(e.getKey()));
+        }
+    }
+
     /** Reservations of {@code tenant} (every tenant's if {@code null}). */
     public record ReservationsOf(String tenant) implements Filter<Reservation> {
         @Override

@@ -166,6 +166,11 @@ public final class HazelcastStore extends TableStore {
         }
 
         @Override
+        public boolean any(Filter<V> filter) {
+            return !map.keySet(predicate(filter, indexed)).isEmpty(); // keys only: no value is copied out
+        }
+
+        @Override
         public Collection<String> localKeys(Filter<V> filter) {
             return new ArrayList<>(map.localKeySet(predicate(filter, indexed)));
         }

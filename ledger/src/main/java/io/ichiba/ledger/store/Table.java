@@ -27,6 +27,14 @@ public interface Table<V> {
     Collection<V> values(Filter<V> filter);
 
     /**
+     * Whether some value passes {@code filter}. The Hazelcast store answers without copying the values out of the
+     * cluster, which {@link #values} must do.
+     */
+    default boolean any(Filter<V> filter) {
+        return !values(filter).isEmpty();
+    }
+
+    /**
      * Returns the keys owned by this member that pass {@code filter}: each key is swept by exactly one
      * member, and by another when its owner dies. In memory, every key.
      */
