@@ -70,6 +70,7 @@ public final class GrantParts {
         Map<String, Runnable> parts = new java.util.LinkedHashMap<>();
         parts.put("get one node", () -> store.nodes().get("node-1"));
         parts.put("get the tenant", () -> store.tenants().get("bench"));
+        parts.put("Java-serialize a node and read it back", () -> copy(store.nodes().get("node-1")));
         parts.put("read every node (entries)", () -> store.nodes().entries());
         parts.put("read every lock (entries)", () -> store.locks().entries());
         parts.put("query queued claims", () -> store.claims().values(new Filters.ClaimIn(Set.of(ClaimState.QUEUED))));
@@ -118,6 +119,22 @@ public final class GrantParts {
         row(w, name, "pass granting it (" + label + ")", nanos[1] / 1e3 / CALLS);
         row(w, name, "release (" + label + ")", nanos[2] / 1e3 / CALLS);
         row(w, name, "claim+grant+release (" + label + ")", (nanos[0] + nanos[1] + nanos[2]) / 1e3 / CALLS);
+    }
+
+    /** What reading a value out of Hazelcast costs at least: the value written and read by Java serialization. */
+    private static Object copy(Object value) {
+        try {
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+                out.writeObject(value);
+            }
+            try (java.io.ObjectInputStream in = new java.io.ObjectInputStream(
+                    new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
+                return in.readObject();
+            }
+        } catch (java.io.IOException | ClassNotFoundException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static void row(PrintWriter w, String store, String part, double micros) {

@@ -65,7 +65,7 @@ public final class Report {
         s.put("budget", budget());
         s.put("parts", plain(csv("grant-parts.csv")));
         s.put("book", jmhTable(csv("book.csv")));
-        s.put("admission", jmhTable(csv("admission.csv")));
+        s.put("admission", sampled(csv("admission.csv")));
         s.put("scale-members", plain(csv("scale-members.csv")));
         s.put("scale-pools", plain(csv("scale-pools.csv")));
         s.put("memory", plain(csv("memory.csv")));
@@ -246,6 +246,47 @@ public final class Report {
         return b.toString();
     }
 
+    /**
+     * A JMH CSV of {@code SampleTime} benchmarks, one row per benchmark and parameters: mean ± error, and the
+     * percentiles p50, p99 and the largest sample (JMH writes each percentile as a row of its own).
+     */
+    static String sampled(Csv jmh) {
+        if (jmh.isEmpty()) {
+            return missing();
+        }
+        List<String> params = new ArrayList<>();
+        jmh.rows().get(0).keySet().stream().filter(k -> k.startsWith("Param: ")).forEach(params::add);
+        StringBuilder b = new StringBuilder("| benchmark | ");
+        params.forEach(p -> b.append(p.substring(7)).append(" | "));
+        b.append("samples | mean ± error | p50 | p99 | max | unit |\n|---|");
+        params.forEach(p -> b.append("---:|"));
+        b.append("---:|---:|---:|---:|---:|---|\n");
+        for (Map<String, String> r : jmh.rows()) {
+            String name = r.get("Benchmark");
+            if (name.contains(":")) {
+                continue; // a percentile row, read below with its benchmark
+            }
+            Csv same = jmh.where(x -> params.stream().allMatch(p -> r.get(p).equals(x.get(p))));
+            b.append("| ").append(name.substring(name.lastIndexOf('.') + 1)).append(" | ");
+            params.forEach(p -> b.append(r.get(p)).append(" | "));
+            b.append(r.get("Samples")).append(" | ").append(score(r)).append(" | ")
+                    .append(fmt(percentile(same, name, "0.50"))).append(" | ")
+                    .append(fmt(percentile(same, name, "0.99"))).append(" | ")
+                    .append(fmt(percentile(same, name, "1.00"))).append(" | ").append(r.get("Unit")).append(" |\n");
+        }
+        return b.toString();
+    }
+
+    private static double percentile(Csv rows, String benchmark, String p) {
+        for (Map<String, String> r : rows.rows()) {
+            String n = r.get("Benchmark");
+            if (n.startsWith(benchmark + ":") && n.endsWith("p" + p)) {
+                return Csv.num(r, "Score");
+            }
+        }
+        return Double.NaN;
+    }
+
     /** A CSV as a Markdown table, numbers rounded. */
     static String plain(Csv c) {
         if (c.isEmpty()) {
@@ -291,6 +332,9 @@ public final class Report {
             return "–";
         }
         double a = Math.abs(v);
+        if (v == Math.rint(v) && a < 1e15) {
+            return String.format(Locale.ROOT, "%,d", (long) v);
+        }
         if (a >= 1000) {
             return String.format(Locale.ROOT, "%,.0f", v);
         }
