@@ -59,7 +59,11 @@ install
 mvn -B -q -ntp package -DskipTests
 mkdir -p "$OUT" "$LOGS"
 
-{
+ALL="grant before parts book admission memory http scale"
+if [ "$ONLY" != "$ALL" ] && [ -s "$OUT/machine.txt" ]; then
+  # A partial run keeps the full run's record and says which parts it measured again, when, at which commit.
+  echo "again:   $ONLY at $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git rev-parse --short HEAD)" >> "$OUT/machine.txt"
+else {
   echo "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "commit:  $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!docs' || echo ' (with uncommitted changes)')"
   echo "cpu:     $(nproc) x $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)"
@@ -70,6 +74,7 @@ mkdir -p "$OUT" "$LOGS"
   echo "wrk:     $(wrk --version 2>&1 | sed -n 1p | cut -d' ' -f1-2)"
   echo "jmh:     ${JMH[*]} (grant: ${GRANT_JMH[*]}); QUICK=$QUICK"
 } > "$OUT/machine.txt"
+fi
 cat "$OUT/machine.txt"
 
 redis-server --port "$REDIS_PORT" --save '' --appendonly no --daemonize yes --logfile "$LOGS/redis-jmh.log"

@@ -11,7 +11,6 @@ import io.ichiba.ledger.Result;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryMXBean;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,8 +52,10 @@ import java.util.UUID;
  * through a Hazelcast query (each claim serialized, then deserialized into a fresh copy) and sorts them, and with
  * 10 000 queued a pass takes longer than the loop's 250 ms period, so one is nearly always in flight when the heap
  * is read. That is what a broker with that queue holds, but most of it is per pass, not per stored claim.
- * Heap is {@link MemoryMXBean} used heap after three
- * {@code System.gc()} (full collections with G1), the lowest of eight readings over 3.2 s.
+ * Heap is the live heap as the JVM's class histogram counts it ({@code GC.class_histogram}, what {@code jcmd}
+ * prints: a full collection, then every live object by class), the lowest of three readings 0.7 s apart, so that
+ * a transient copy held by the broker's periodic work at one reading does not count. Beside the CSV, a second file
+ * ({@code -classes.csv}) gives, for each row, the classes that grew most, per item.
  */
 public final class MemoryProbe {
     private static final int NODES = 500;
@@ -64,7 +65,9 @@ public final class MemoryProbe {
     private static final long LEASE_SECONDS = 86_400;
 
     private final List<String> rows = new ArrayList<>();
+    private final List<String> classRows = new ArrayList<>();
     private long last;
+    private Map<String, Long> lastClasses = Map.of();
 
     private MemoryProbe() {
     }
@@ -117,6 +120,10 @@ public final class MemoryProbe {
         lines.add("what,count,heap_bytes,bytes_each");
         lines.addAll(rows);
         Files.write(out, lines);
+        List<String> classes = new ArrayList<>();
+        classes.add("what,class,bytes_each");
+        classes.addAll(classRows);
+        Files.write(out.resolveSibling(out.getFileName().toString().replace(".csv", "") + "-classes.csv"), classes);
         lines.forEach(System.out::println);
     }
 
@@ -132,25 +139,56 @@ public final class MemoryProbe {
         return String.format("node-%03d", n);
     }
 
-    private void row(String what, int count) throws InterruptedException {
-        long heap = usedHeapAfterGc();
+    private void row(String what, int count) throws Exception {
+        Map<String, Long> classes = liveHeap();
+        long heap = classes.get(TOTAL);
         long each = count == 0 ? 0 : Math.round((heap - last) / (double) count);
         rows.add(what + "," + count + "," + heap + "," + each);
         System.out.printf("%s: %d, heap %.1f MB, %d bytes each%n", what, count, heap / 1e6, each);
+        if (count > 0) {
+            Map<String, Long> before = lastClasses;
+            classes.entrySet().stream().filter(e -> !e.getKey().equals(TOTAL))
+                    .map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0L)))
+                    .sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(8)
+                    .forEach(e -> classRows.add(what + "," + e.getKey() + "," + Math.round(e.getValue()
+                            / (double) count)));
+        }
         last = heap;
+        lastClasses = classes;
     }
 
-    private static long usedHeapAfterGc() throws InterruptedException {
-        MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
-        long lowest = Long.MAX_VALUE;
-        // Eight readings over 3.2 s: the broker's periodic work (metrics every 2 s, admission ticks) holds
-        // transient copies of the claims; the lowest reading is the one between them.
-        for (int i = 0; i < 8; i++) {
-            System.gc();
-            Thread.sleep(400);
-            lowest = Math.min(lowest, memory.getHeapMemoryUsage().getUsed());
+    private static final String TOTAL = "Total";
+    private static final java.util.regex.Pattern HISTOGRAM_LINE =
+            java.util.regex.Pattern.compile("^\\s*(?:\\d+:|Total)\\s+\\d+\\s+(\\d+)\\s*(\\S*).*$");
+
+    /**
+     * The live heap by class (and its sum under {@value #TOTAL}), from the JVM's class histogram; the reading with
+     * the smallest sum of three.
+     */
+    private static Map<String, Long> liveHeap() throws Exception {
+        javax.management.MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        javax.management.ObjectName command = new javax.management.ObjectName(
+                "com.sun.management:type=DiagnosticCommand");
+        Map<String, Long> best = null;
+        for (int i = 0; i < 3; i++) {
+            if (i > 0) {
+                Thread.sleep(700);
+            }
+            String text = (String) server.invoke(command, "gcClassHistogram", new Object[] {null},
+                    new String[] {String[].class.getName()});
+            Map<String, Long> byClass = new java.util.HashMap<>();
+            for (String line : text.split("\\R")) {
+                java.util.regex.Matcher m = HISTOGRAM_LINE.matcher(line);
+                if (m.matches()) {
+                    String name = line.trim().startsWith(TOTAL) ? TOTAL : m.group(2);
+                    byClass.merge(name, Long.parseLong(m.group(1)), Long::sum);
+                }
+            }
+            if (best == null || byClass.getOrDefault(TOTAL, Long.MAX_VALUE) < best.get(TOTAL)) {
+                best = byClass;
+            }
         }
-        return lowest;
+        return best;
     }
 
     private static void await(Ledger ledger, ClaimState state, int count) throws InterruptedException {

@@ -224,18 +224,29 @@ public final class Report {
 
     // ------------------------------------------------------------------ generic tables
 
+    /** The {@code Param: } columns of a JMH CSV. */
+    private static List<String> params(Csv jmh) {
+        List<String> params = new ArrayList<>();
+        jmh.rows().get(0).keySet().stream().filter(k -> k.startsWith("Param: ")).forEach(params::add);
+        return params;
+    }
+
+    /** The head of a table: the benchmark, its parameters, then {@code columns} aligned by {@code align}. */
+    private static StringBuilder header(List<String> params, String columns, String align) {
+        StringBuilder b = new StringBuilder("| benchmark | ");
+        params.forEach(p -> b.append(p.substring(7)).append(" | "));
+        b.append(columns).append("\n|---|");
+        params.forEach(p -> b.append("---:|"));
+        return b.append(align).append("\n");
+    }
+
     /** A JMH CSV as a table: the benchmark's method, its parameters, threads, score ± error and unit. */
     static String jmhTable(Csv jmh) {
         if (jmh.isEmpty()) {
             return missing();
         }
-        List<String> params = new ArrayList<>();
-        jmh.rows().get(0).keySet().stream().filter(k -> k.startsWith("Param: ")).forEach(params::add);
-        StringBuilder b = new StringBuilder("| benchmark | ");
-        params.forEach(p -> b.append(p.substring(7)).append(" | "));
-        b.append("threads | mode | score ± error | unit |\n|---|");
-        params.forEach(p -> b.append("---|"));
-        b.append("---:|---|---:|---|\n");
+        List<String> params = params(jmh);
+        StringBuilder b = header(params, "threads | mode | score ± error | unit |", "---:|---|---:|---|");
         for (Map<String, String> r : jmh.rows()) {
             String name = r.get("Benchmark");
             b.append("| ").append(name.substring(name.lastIndexOf('.', name.lastIndexOf('.') - 1) + 1)).append(" | ");
@@ -254,13 +265,9 @@ public final class Report {
         if (jmh.isEmpty()) {
             return missing();
         }
-        List<String> params = new ArrayList<>();
-        jmh.rows().get(0).keySet().stream().filter(k -> k.startsWith("Param: ")).forEach(params::add);
-        StringBuilder b = new StringBuilder("| benchmark | ");
-        params.forEach(p -> b.append(p.substring(7)).append(" | "));
-        b.append("samples | mean ± error | p50 | p99 | max | unit |\n|---|");
-        params.forEach(p -> b.append("---:|"));
-        b.append("---:|---:|---:|---:|---:|---|\n");
+        List<String> params = params(jmh);
+        StringBuilder b = header(params, "samples | mean ± error | p50 | p99 | max | unit |",
+                "---:|---:|---:|---:|---:|---|");
         for (Map<String, String> r : jmh.rows()) {
             String name = r.get("Benchmark");
             if (name.contains(":")) {
