@@ -53,7 +53,13 @@ public final class ChangeWatch {
         Promise<Void> p = Promise.promise();
         Context ctx = vertx.getOrCreateContext();
         Runnable fire = () -> ctx.runOnContext(v -> p.tryComplete());
-        waiters.computeIfAbsent(id, k -> new CopyOnWriteArrayList<>()).add(fire);
+        // Added inside compute, atomically with respect to changed()'s remove: a waiter added to a list that a
+        // change had just taken away (and fired) would wait its whole timeout.
+        waiters.compute(id, (k, l) -> {
+            List<Runnable> list = l != null ? l : new CopyOnWriteArrayList<>();
+            list.add(fire);
+            return list;
+        });
         long timer = vertx.setTimer(Math.max(1, timeoutMillis), t -> {
             waiters.computeIfPresent(id, (k, l) -> {
                 l.remove(fire);
