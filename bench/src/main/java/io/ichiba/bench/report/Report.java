@@ -211,7 +211,7 @@ public final class Report {
         b.append(row("contract validation (OpenAPI router)", openapi - hello, "openapi p50 − hello p50"));
         b.append(row("domain (ledger, admission)", rest * domainShare,
                 "(ichiba − openapi) × in-process memory ÷ hazelcast time per op"));
-        b.append(row("Hazelcast (entry processors, queries, copies)", rest * (1 - domainShare),
+        b.append(row("Hazelcast, and the hop to the admission loop and back", rest * (1 - domainShare),
                 "the rest of ichiba − openapi"));
         b.append(row("whole Ichiba request", ichiba, "ichiba p50"));
         b.append(row("Redis Lua behind the same router", redis, "redis p50"));
