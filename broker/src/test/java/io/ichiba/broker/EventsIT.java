@@ -148,7 +148,11 @@ class EventsIT {
         String ok = ta.post("/v1/jobs", job(1000, node)).text("id");
         String failing = ta.at(op2.base()).post("/v1/jobs", job(1000, node)).text("id");
         String cancelled = ta.post("/v1/jobs", job(1000, node)).text("id");
-        // the test is the node's runner
+        // the test is the node's runner, which starts a job once it is handed over (STARTING): a busy machine may
+        // answer POST /v1/jobs before the admission loop's grant
+        for (String job : List.of(ok, failing)) {
+            await().atMost(Duration.ofSeconds(15)).until(() -> "STARTING".equals(ta.get("/v1/jobs/" + job).text("state")));
+        }
         assertThat(agent.post("/v1/jobs/" + ok + "/start", null).text("state")).isEqualTo("RUNNING");
         assertThat(agent.post("/v1/jobs/" + failing + "/start", null).text("state")).isEqualTo("RUNNING");
         assertThat(agent.post("/v1/jobs/" + ok + "/finish", Map.of("exitCode", 0)).text("state")).isEqualTo("SUCCEEDED");
