@@ -27,6 +27,15 @@ cleanup() {
   PIDS=()
 }
 
+# setup_out DIR: makes DIR/logs, sets OUT (absolute) and LOGS, and kills what the script started when it exits
+setup_out() {
+  mkdir -p "$1/logs"
+  OUT=$(cd "$1" && pwd)
+  LOGS=$OUT/logs
+  trap cleanup EXIT
+  trap 'exit 130' INT TERM
+}
+
 # kill_now PID...: SIGKILL, for brokers whose state is of no further use (a graceful leave migrates partitions)
 kill_now() {
   local pid

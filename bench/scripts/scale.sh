@@ -10,11 +10,7 @@
 set -euo pipefail
 OUT=${1:?usage: $0 OUT_DIR}
 source "$(dirname "$0")/common.sh"
-mkdir -p "$OUT/logs"
-OUT=$(cd "$OUT" && pwd)
-LOGS=$OUT/logs
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+setup_out "$OUT"
 
 SECONDS_RUN=${SECONDS_RUN:-6}
 WARMUP=${WARMUP:-4}
