@@ -302,18 +302,13 @@ public final class Ledger {
             if (n == null) {
                 return Rejection.of(Rejection.Code.NO_SUCH_NODE, "no node " + requestedNode + " has reported");
             }
-            return fitsCapacity(n, bundle) ? null : Rejection.of(Rejection.Code.NEVER_FITS,
+            return new Filters.FitsCapacity(bundle).test(n) ? null : Rejection.of(Rejection.Code.NEVER_FITS,
                     "the bundle is larger than node " + requestedNode + "'s capacity " + n.capacity());
         }
         // Asked where the nodes live: copying every node out of the cluster for each claim cost more than the
         // rest of a submit with a few thousand nodes (bench/, issue 7).
         return store.nodes().any(new Filters.FitsCapacity(bundle)) ? null
                 : Rejection.of(Rejection.Code.NEVER_FITS, "the bundle is larger than every node's capacity");
-    }
-
-    /** Whether the bundle fits the node's capacity; a lost node's capacity is unknown until it reports again. */
-    private static boolean fitsCapacity(NodeState n, Bundle bundle) {
-        return new Filters.FitsCapacity(bundle).test(n);
     }
 
     /** Extends a granted claim's lease by {@code seconds} from now (its own lease length if 0). */

@@ -52,7 +52,7 @@ public final class HazelcastStore extends TableStore {
         super(new Tables() {
             @Override
             public <V> Table<V> table(String name) {
-                return new MapTable<>(hz.<String, V>getMap(PREFIX + name), "claims".equals(name));
+                return new MapTable<>(hz.<String, V>getMap(PREFIX + name), INDEXED_BY_SETTLED.equals(name));
             }
         });
         this.events = new RingbufferEventLog(hz.getRingbuffer(PREFIX + "events"));
@@ -75,7 +75,7 @@ public final class HazelcastStore extends TableStore {
                 .setTimeToLiveSeconds(IDEMPOTENCY_TTL_SECONDS));
         // Ended claims are kept for an hour and outnumber live ones: index the flag, so that the admission pass,
         // the reaper and the reservations sweep read the live claims only (bench/, issue 7).
-        config.addMapConfig(new MapConfig(all).setName(PREFIX + "claims")
+        config.addMapConfig(new MapConfig(all).setName(PREFIX + INDEXED_BY_SETTLED)
                 .addAttributeConfig(new AttributeConfig(SETTLED, SettledExtractor.class.getName()))
                 .addIndexConfig(new IndexConfig(IndexType.HASH, SETTLED)));
         config.addRingBufferConfig(new RingbufferConfig(PREFIX + "events").setCapacity(EVENTS_CAPACITY)
@@ -105,6 +105,9 @@ public final class HazelcastStore extends TableStore {
             return o.result();
         }
     }
+
+    /** The table whose map indexes its values by {@link #SETTLED}: the claims. */
+    private static final String INDEXED_BY_SETTLED = "claims";
 
     /** The attribute of a {@link Settleable} value that says whether it is settled. */
     static final String SETTLED = "settled";

@@ -56,12 +56,10 @@ public final class InMemoryStore extends TableStore {
                 written[0] = o.write();
                 return o.write() ? o.next() : current;
             });
-            if (written[0]) {
-                if (after instanceof Settleable s && !s.settled()) {
-                    live.add(key);
-                } else {
-                    live.remove(key);
-                }
+            if (written[0] && after instanceof Settleable s && !s.settled()) {
+                live.add(key);
+            } else if (written[0] && (after == null || after instanceof Settleable)) {
+                live.remove(key); // settled or removed; values that cannot settle never enter the set
             }
             if (written[0] && after != null) {
                 listeners.forEach(l -> l.accept(after));
