@@ -19,11 +19,10 @@ BEFORE=${BEFORE-1e1d073}
 ONLY=${ONLY:-"grant before parts book admission memory http scale"}
 JAR=$ROOT/bench/target/ichiba-bench.jar
 REDIS_PORT=16380
-# The JVM flags Hazelcast needs on Java 17 (the root pom's hz.jvm.args) and quiet logs.
-HZ_FLAGS=(--add-modules java.se --add-exports java.base/jdk.internal.ref=ALL-UNNAMED
-  --add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED
-  --add-opens java.management/sun.management=ALL-UNNAMED --add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED
-  -Dhazelcast.phone.home.enabled=false -Dhazelcast.logging.type=slf4j -Dorg.slf4j.simpleLogger.defaultLogLevel=warn)
+# The JVM flags Hazelcast needs on Java 17, and quiet logs.
+source "$ROOT/bench/scripts/jvm-flags.sh"
+HZ_FLAGS=("${HZ_JVM_ARGS[@]}" -Dhazelcast.phone.home.enabled=false -Dhazelcast.logging.type=slf4j
+  -Dorg.slf4j.simpleLogger.defaultLogLevel=warn)
 
 if [ "$QUICK" = 1 ]; then
   JMH=(-f 1 -wi 1 -w 1s -i 1 -r 1s)

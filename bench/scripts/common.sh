@@ -4,11 +4,7 @@
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BENCH_JAR=$ROOT/bench/target/ichiba-bench.jar
 BROKER_JAR=$ROOT/broker/target/ichiba-broker.jar
-# Hazelcast on Java 17 (the root pom's hz.jvm.args)
-HZ_JVM_ARGS=(--add-modules java.se --add-exports java.base/jdk.internal.ref=ALL-UNNAMED
-  --add-opens java.base/java.lang=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED
-  --add-opens java.management/sun.management=ALL-UNNAMED
-  --add-opens jdk.management/com.sun.management.internal=ALL-UNNAMED)
+source "$ROOT/bench/scripts/jvm-flags.sh"
 OPERATOR_TOKEN=${OPERATOR_TOKEN:-bench-operator-token}
 BROKER_HEAP=${BROKER_HEAP:-2g}
 PIDS=()
