@@ -22,6 +22,7 @@ import io.ichiba.ledger.Handlers;
 import io.ichiba.ledger.LeaseReaper;
 import io.ichiba.ledger.Ledger;
 import io.ichiba.ledger.hazelcast.HazelcastStore;
+import io.ichiba.ledger.store.Store;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
@@ -47,6 +48,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * One broker process: an embedded Hazelcast member, clustered Vert.x over it, the ledger on the replicated
@@ -65,6 +67,7 @@ public final class Broker {
     private final BrokerConfig config;
     private final HazelcastInstance hz;
     private final Vertx vertx;
+    private final Store store;
     private final Ledger ledger;
     private final AdmissionLoop loop;
     private final ScheduledExecutorService background;
@@ -74,12 +77,13 @@ public final class Broker {
     private final ExecutorService relay;
     private final HandlerDispatcher dispatcher;
 
-    private Broker(BrokerConfig config, HazelcastInstance hz, Vertx vertx, Ledger ledger, AdmissionLoop loop,
-                   ScheduledExecutorService background, HttpServer server, WorkerExecutor worker,
+    private Broker(BrokerConfig config, HazelcastInstance hz, Vertx vertx, Store store, Ledger ledger,
+                   AdmissionLoop loop, ScheduledExecutorService background, HttpServer server, WorkerExecutor worker,
                    ExecutorService jobFollower, ExecutorService relay, HandlerDispatcher dispatcher) {
         this.config = config;
         this.hz = hz;
         this.vertx = vertx;
+        this.store = store;
         this.ledger = ledger;
         this.loop = loop;
         this.background = background;
@@ -114,16 +118,28 @@ public final class Broker {
 
     /** Starts a broker and returns once it serves HTTP. */
     public static Broker start(BrokerConfig config) throws Exception {
+        return start(config, HazelcastStore::new);
+    }
+
+    /**
+     * Starts a broker whose ledger keeps its state in the store {@code stores} makes over the broker's member,
+     * instead of in the member's maps; the member still forms the cluster, elects the admission loop and carries
+     * the event bus. For stores kept elsewhere, such as the benchmarks' Redis store; a store that is not shared by
+     * every member (as the Hazelcast one is) makes sense only for a broker alone. The broker closes the store when
+     * it stops.
+     */
+    public static Broker start(BrokerConfig config, Function<HazelcastInstance, Store> stores) throws Exception {
         HazelcastInstance hz = Hazelcast.newHazelcastInstance(hazelcastConfig(config));
         try {
-            return start(config, hz);
+            return start(config, hz, stores);
         } catch (Exception e) {
             hz.getLifecycleService().terminate();
             throw e;
         }
     }
 
-    private static Broker start(BrokerConfig config, HazelcastInstance hz) throws Exception {
+    private static Broker start(BrokerConfig config, HazelcastInstance hz, Function<HazelcastInstance, Store> stores)
+            throws Exception {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         BrokerMetrics.configureForPrometheus(registry);
         VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
@@ -135,7 +151,7 @@ public final class Broker {
                 .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
 
         Clock clock = Clock.systemUTC();
-        HazelcastStore store = new HazelcastStore(hz);
+        Store store = stores.apply(hz);
         Ledger ledger = new Ledger(store, clock, config.ledger(), config.market(), config.reservations());
         ledger.accounts().openSystemAccounts();
         BrokerMetrics metrics = new BrokerMetrics(registry, ledger);
@@ -168,14 +184,15 @@ public final class Broker {
                 .requestHandler(router).listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         LOG.info("broker serving http={}:{} member={} cluster={} members={}", config.httpHost(), server.actualPort(),
                 hz.getCluster().getLocalMember().getAddress(), config.clusterName(), hz.getCluster().getMembers().size());
-        return new Broker(config, hz, vertx, ledger, loop, background, server, worker, jobFollower, relay, dispatcher);
+        return new Broker(config, hz, vertx, store, ledger, loop, background, server, worker, jobFollower, relay,
+                dispatcher);
     }
 
     /**
      * Wakes long-polls on job changes, and makes each job follow its claim's changes on the member that owns
      * both (they share a key), off the Hazelcast event thread.
      */
-    private static ExecutorService followJobs(HazelcastStore store, Jobs jobs, ChangeWatch watch) {
+    private static ExecutorService followJobs(Store store, Jobs jobs, ChangeWatch watch) {
         store.jobs().listen(j -> {
             watch.changed(j.id()); // a job's claim has its id: waits on either wake on both
             watch.changed("job:" + j.id());
@@ -197,7 +214,7 @@ public final class Broker {
      * thread (so each record's events go in order): at once after each change, and in a sweep every
      * {@code intervalMillis} for what a change's relay missed (a member that died, a failed append).
      */
-    private static ScheduledExecutorService relayEvents(HazelcastStore store, BrokerMetrics metrics,
+    private static ScheduledExecutorService relayEvents(Store store, BrokerMetrics metrics,
                                                         long intervalMillis) {
         EventRelay relay = new EventRelay(store, metrics::eventAppended);
         ScheduledExecutorService relayer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -354,6 +371,7 @@ public final class Broker {
         } catch (Exception e) {
             LOG.warn("stopping Vert.x: {}", e.toString());
         }
+        store.close();
         hz.shutdown();
     }
 
