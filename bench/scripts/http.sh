@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # HTTP benchmark of the claim path: Ichiba's broker against three baselines (bench/README.md).
 #   bench/scripts/http.sh OUT_DIR      (jars built: mvn -o -B -q package -DskipTests)
-# Arms: ichiba (one broker member), redis (the broker's router + a Lua acquire in redis-server),
-# openapi (the broker's router, constant answers), hello (plain Vert.x router, constant answers).
+# Arms: ichiba (one broker member), ichiba-redis (the same broker, its ledger on the Redis store: RedisBroker),
+# redis (the broker's router + a Lua acquire in redis-server), openapi (the broker's router, constant answers),
+# hello (plain Vert.x router, constant answers).
 # Writes OUT_DIR/http-closed.csv (wrk, closed loop, 16 and 64 connections) and OUT_DIR/http-open.csv
 # (LoadGen, open loop at the same rates for every arm: fractions of ichiba's closed-loop claims/s plus
-# a low fixed rate); logs in OUT_DIR/logs. About 4 minutes. Knobs (environment): WRK_SECONDS (8),
+# a low fixed rate); logs in OUT_DIR/logs. About 5 minutes. Knobs (environment): WRK_SECONDS (8),
 # WRK_WARMUP (3), WRK_CONNECTIONS ("16 64"), OPEN_SECONDS (5), OPEN_WARMUP (2), RATE_PERCENTS ("25 50 75"),
-# LOW_RATE (20), NODES (4), PORT_BASE (18080: broker; +1..+3 the arms), REDIS_PORT (16379), HZ_PORT (15701).
+# LOW_RATE (20), NODES (4), PORT_BASE (18080: broker; +1..+4 the arms), REDIS_PORT (16379: the Lua arm),
+# REDIS_STORE_PORT (16381: ichiba-redis's store), HZ_PORT (15701; +10 for ichiba-redis's member).
 set -euo pipefail
 OUT=${1:?usage: $0 OUT_DIR}
 source "$(dirname "$0")/common.sh"
@@ -23,21 +25,34 @@ LOW_RATE=${LOW_RATE:-20}
 NODES=${NODES:-4}
 PORT_BASE=${PORT_BASE:-18080}
 REDIS_PORT=${REDIS_PORT:-16379}
+REDIS_STORE_PORT=${REDIS_STORE_PORT:-16381}
 HZ_PORT=${HZ_PORT:-15701}
 command -v redis-server >/dev/null || { echo "redis-server is not installed" >&2; exit 1; }
 
-declare -A PORT=([ichiba]=$PORT_BASE [hello]=$((PORT_BASE + 1)) [openapi]=$((PORT_BASE + 2)) [redis]=$((PORT_BASE + 3)))
-ARMS=(ichiba redis openapi hello)
+declare -A PORT=([ichiba]=$PORT_BASE [hello]=$((PORT_BASE + 1)) [openapi]=$((PORT_BASE + 2)) [redis]=$((PORT_BASE + 3))
+  [ichiba-redis]=$((PORT_BASE + 4)))
+ARMS=(ichiba ichiba-redis redis openapi hello)
 B=http://127.0.0.1:${PORT[ichiba]}
+BR=http://127.0.0.1:${PORT[ichiba-redis]}
 
-log "redis-server :$REDIS_PORT, broker :$B"
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no >"$LOGS/redis.log" 2>&1 &
-PIDS+=($!)
+log "redis-server :$REDIS_PORT and :$REDIS_STORE_PORT, brokers $B and $BR (on Redis)"
+for port in "$REDIS_PORT" "$REDIS_STORE_PORT"; do
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no >"$LOGS/redis-$port.log" 2>&1 &
+  PIDS+=($!)
+done
 start_broker "${PORT[ichiba]}" "$HZ_PORT" "" "bench-http-$$" "$LOGS/broker.log"
+start_broker "${PORT[ichiba-redis]}" "$((HZ_PORT + 10))" "" "bench-http-redis-$$" "$LOGS/broker-redis.log" \
+  -cp "$BENCH_JAR" io.ichiba.bench.http.RedisBroker --redis "redis://127.0.0.1:$REDIS_STORE_PORT"
 wait_ready "$B" 1
-loadgen setup --url "$B" --operator-token "$OPERATOR_TOKEN" --nodes "$NODES" --lock-permits 1000000 \
-  --out "$LOGS/token" >/dev/null 2>"$LOGS/setup.log"
-TOKEN=$(cat "$LOGS/token")
+wait_ready "$BR" 1
+declare -A TOKENS
+for arm in ichiba ichiba-redis; do
+  loadgen setup --url "http://127.0.0.1:${PORT[$arm]}" --operator-token "$OPERATOR_TOKEN" --nodes "$NODES" \
+    --lock-permits 1000000 --out "$LOGS/token-$arm" >/dev/null 2>"$LOGS/setup-$arm.log"
+  TOKENS[$arm]=$(cat "$LOGS/token-$arm")
+done
+TOKEN=${TOKENS[ichiba]} # the baselines accept this one token
+for arm in redis openapi hello; do TOKENS[$arm]=$TOKEN; done
 
 for arm in hello openapi redis; do
   java_bg "$LOGS/$arm.log" -Xmx1g -cp "$BENCH_JAR" io.ichiba.bench.http.BaselineServer --arm "$arm" \
@@ -53,10 +68,10 @@ ICHIBA_BEST=0
 for arm in "${ARMS[@]}"; do
   url=http://127.0.0.1:${PORT[$arm]}
   log "wrk $arm: warm-up ${WRK_WARMUP}s"
-  ICHIBA_TOKEN=$TOKEN wrk -t2 -c16 -d"${WRK_WARMUP}s" --timeout 10s -s "$ROOT/bench/wrk/claims.lua" "$url" \
+  ICHIBA_TOKEN=${TOKENS[$arm]} wrk -t2 -c16 -d"${WRK_WARMUP}s" --timeout 10s -s "$ROOT/bench/wrk/claims.lua" "$url" \
     >"$LOGS/wrk-$arm-warmup.txt" 2>&1
   for c in $WRK_CONNECTIONS; do
-    ICHIBA_TOKEN=$TOKEN wrk -t2 -c"$c" -d"${WRK_SECONDS}s" --timeout 10s -s "$ROOT/bench/wrk/claims.lua" "$url" \
+    ICHIBA_TOKEN=${TOKENS[$arm]} wrk -t2 -c"$c" -d"${WRK_SECONDS}s" --timeout 10s -s "$ROOT/bench/wrk/claims.lua" "$url" \
       >"$LOGS/wrk-$arm-$c.txt" 2>&1
     r=$(grep '^RESULT' "$LOGS/wrk-$arm-$c.txt") || { echo "wrk $arm $c gave no RESULT line" >&2; exit 1; }
     echo "$arm,$c,$(field requests_per_s "$r"),$(field claims_per_s "$r"),$(field p50_ms "$r"),$(field p99_ms "$r"),$(field max_ms "$r"),$(field errors "$r")" >>"$CLOSED"
@@ -74,11 +89,12 @@ RATES=$(for p in $RATE_PERCENTS; do awk -v c="$ICHIBA_BEST" -v p="$p" 'BEGIN {
 RATES=$(echo "$RATES" | sort -n -u | paste -sd, -)
 log "open loop at $RATES claims/s (ichiba's best closed-loop: $ICHIBA_BEST claims/s)"
 for arm in "${ARMS[@]}"; do
-  loadgen open --url "http://127.0.0.1:${PORT[$arm]}" --token "$TOKEN" --rate "$RATES" --duration "$OPEN_SECONDS" \
+  loadgen open --url "http://127.0.0.1:${PORT[$arm]}" --token "${TOKENS[$arm]}" --rate "$RATES" --duration "$OPEN_SECONDS" \
     --warmup "$OPEN_WARMUP" --out "$OUT/http-open.csv" --arm "$arm" 2>"$LOGS/open-$arm.log" | while read -r row; do
       log "open $row"; done
 done
 
 sleep 1
-log "ichiba pools' granted total after the run: $(granted_total "$B") (claims wrk left unreleased end with their 60 s leases)"
+log "pools' granted total after the run: ichiba $(granted_total "$B"), ichiba-redis $(granted_total "$BR")" \
+  "(claims wrk left unreleased end with their 60 s leases)"
 log "done: $OUT/http-closed.csv $OUT/http-open.csv"

@@ -4,6 +4,7 @@ import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.IMap;
 import io.ichiba.bench.redis.RedisGrants;
+import io.ichiba.bench.redis.RedisStore;
 import io.ichiba.ledger.Admission;
 import io.ichiba.ledger.Bundle;
 import io.ichiba.ledger.Claim;
@@ -37,7 +38,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Claim, grant and release of one bundle (memory and disk of a node, and one permit of a lock), in process, through
- * five arms measured in the same run:
+ * six arms measured in the same run:
  *
  * <ul>
  *   <li>{@code jdk}: the floor of the JDK: one {@link ConcurrentHashMap#compute} that checks and decrements three
@@ -50,6 +51,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@code redis}: what a user would write instead: {@link RedisGrants} (pools as counters, one Lua script
  *       checks and decrements every counter of the bundle, all or nothing) on a local {@code redis-server}, through
  *       Lettuce; its address is the system property {@code ichiba.bench.redis}.</li>
+ *   <li>{@code redisStore}: Ichiba's ledger, as {@code memory} and {@code hazelcast}, over {@link RedisStore} on
+ *       that {@code redis-server}: the same commands, each a read and a Lua compare-and-set.</li>
  * </ul>
  *
  * <p>{@code keys=hot}: every thread takes from the same node and lock; {@code keys=spread}: each thread has a node
@@ -75,7 +78,7 @@ public class GrantBench {
     static final int LOCK_PERMITS = 1_000;
     static final int MAX_THREADS = 64;
 
-    @Param({"jdk", "entryProcessor", "memory", "hazelcast", "redis"})
+    @Param({"jdk", "entryProcessor", "memory", "hazelcast", "redis", "redisStore"})
     public String arm;
 
     @Param({"hot", "spread"})
@@ -114,9 +117,17 @@ public class GrantBench {
                 HazelcastInstance hz = BenchHazelcast.startOne(GrantBench.class);
                 yield new LedgerArm(new HazelcastStore(hz), hz);
             }
-            case "redis" -> new RedisArm(System.getProperty("ichiba.bench.redis", "redis://127.0.0.1:16380"));
+            case "redis" -> new RedisArm(redisUri());
+            case "redisStore" -> {
+                RedisStore.drop(redisUri(), "bench:");
+                yield new LedgerArm(new RedisStore(redisUri(), "bench:"), null);
+            }
             default -> throw new IllegalArgumentException("unknown arm " + arm);
         };
+    }
+
+    private static String redisUri() {
+        return System.getProperty("ichiba.bench.redis", "redis://127.0.0.1:16380");
     }
 
     @TearDown(Level.Trial)

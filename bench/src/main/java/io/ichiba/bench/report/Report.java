@@ -23,8 +23,7 @@ import java.util.regex.Pattern;
 public final class Report {
     private static final Pattern SECTION = Pattern.compile(
             "(<!-- generated:([a-z0-9-]+) -->\\n)(.*?)(<!-- /generated:\\2 -->)", Pattern.DOTALL);
-    private static final String[] GRANT_ARMS = {"jdk", "entryProcessor", "memory", "hazelcast", "redis"};
-    private static final String[] HTTP_ARMS = {"hello", "openapi", "redis", "ichiba"};
+    private static final String[] GRANT_ARMS = {"jdk", "entryProcessor", "memory", "hazelcast", "redis", "redisStore"};
 
     private final Path dir;
 
@@ -103,7 +102,8 @@ public final class Report {
 
     private String grantRatios() throws IOException {
         StringBuilder b = new StringBuilder("| threads, keys | hazelcast ÷ entryProcessor | memory ÷ jdk "
-                + "| entryProcessor ÷ jdk | hazelcast ÷ redis | memory ÷ redis |\n|---|---:|---:|---:|---:|---:|\n");
+                + "| entryProcessor ÷ jdk | hazelcast ÷ redis | memory ÷ redis | redisStore ÷ redis "
+                + "| hazelcast ÷ redisStore |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
         boolean any = false;
         for (String t : new String[] {"1", "2"}) {
             Csv jmh = csv("grant-t" + t + ".csv");
@@ -117,7 +117,9 @@ public final class Report {
                         .append(ratio(jmh, keys, "memory", "jdk")).append(" | ")
                         .append(ratio(jmh, keys, "entryProcessor", "jdk")).append(" | ")
                         .append(ratio(jmh, keys, "hazelcast", "redis")).append(" | ")
-                        .append(ratio(jmh, keys, "memory", "redis")).append(" |\n");
+                        .append(ratio(jmh, keys, "memory", "redis")).append(" | ")
+                        .append(ratio(jmh, keys, "redisStore", "redis")).append(" | ")
+                        .append(ratio(jmh, keys, "hazelcast", "redisStore")).append(" |\n");
             }
         }
         return any ? b.toString() : missing();
@@ -158,17 +160,19 @@ public final class Report {
             return missing();
         }
         StringBuilder b = new StringBuilder(plain(c));
-        b.append("\n| connections | ichiba ÷ hello | openapi ÷ hello | redis ÷ hello | ichiba ÷ redis |\n"
-                + "|---:|---:|---:|---:|---:|\n");
+        b.append("\n| connections | ichiba ÷ hello | openapi ÷ hello | redis ÷ hello | ichiba ÷ redis "
+                + "| ichiba-redis ÷ redis | ichiba ÷ ichiba-redis |\n|---:|---:|---:|---:|---:|---:|---:|\n");
         for (String conns : c.rows().stream().map(r -> r.get("connections")).distinct().toList()) {
             Csv at = c.where("connections", conns);
             double hello = claims(at, "hello");
             double openapi = claims(at, "openapi");
             double redis = claims(at, "redis");
             double ichiba = claims(at, "ichiba");
+            double onRedis = claims(at, "ichiba-redis");
             b.append("| ").append(conns).append(" | ").append(ratio(ichiba, hello)).append(" | ")
                     .append(ratio(openapi, hello)).append(" | ").append(ratio(redis, hello)).append(" | ")
-                    .append(ratio(ichiba, redis)).append(" |\n");
+                    .append(ratio(ichiba, redis)).append(" | ").append(ratio(onRedis, redis)).append(" | ")
+                    .append(ratio(ichiba, onRedis)).append(" |\n");
         }
         return b.toString();
     }
@@ -200,6 +204,7 @@ public final class Report {
         double openapi = Csv.num(at.where("arm", "openapi").first(), "p50_ms");
         double ichiba = Csv.num(at.where("arm", "ichiba").first(), "p50_ms");
         double redis = Csv.num(at.where("arm", "redis").first(), "p50_ms");
+        double onRedis = Csv.num(at.where("arm", "ichiba-redis").first(), "p50_ms");
         double mem = 1000.0 / Csv.num(grantRow(jmh, "memory", "hot"), "Score");
         double hz = 1000.0 / Csv.num(grantRow(jmh, "hazelcast", "hot"), "Score");
         double rest = ichiba - openapi;
@@ -215,6 +220,7 @@ public final class Report {
                 "the rest of ichiba − openapi"));
         b.append(row("whole Ichiba request", ichiba, "ichiba p50"));
         b.append(row("Redis Lua behind the same router", redis, "redis p50"));
+        b.append(row("Ichiba's broker with its ledger on the Redis store", onRedis, "ichiba-redis p50"));
         return b.toString();
     }
 
