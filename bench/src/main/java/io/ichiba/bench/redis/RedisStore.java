@@ -24,13 +24,13 @@ import java.io.ObjectOutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
@@ -217,44 +217,28 @@ public final class RedisStore extends TableStore {
         @Override
         public Collection<V> values(Filter<V> filter) {
             List<V> out = new ArrayList<>();
-            if (filter.skipsSettled()) {
-                liveValues((k, v) -> {
-                    if (filter.test(v)) {
-                        out.add(v);
-                    }
-                });
-                return out;
-            }
-            for (byte[] bytes : redis.hvals(data)) {
-                V v = read(bytes);
-                if (filter.test(v)) {
-                    out.add(v);
-                }
-            }
+            matching(filter, (k, v) -> out.add(v));
             return out;
         }
 
         @Override
         public Collection<String> localKeys(Filter<V> filter) {
             List<String> out = new ArrayList<>();
-            if (filter.skipsSettled()) {
-                liveValues((k, v) -> {
-                    if (filter.test(v)) {
-                        out.add(k);
-                    }
-                });
-                return out;
-            }
-            redis.hgetall(data).forEach((k, bytes) -> {
-                if (filter.test(read(bytes))) {
-                    out.add(k);
-                }
-            });
+            matching(filter, (k, v) -> out.add(k));
             return out;
         }
 
-        /** Calls {@code each} with the values of the live set, a batch of keys at a time. */
-        private void liveValues(java.util.function.BiConsumer<String, V> each) {
+        /** Calls {@code each} with the entries that pass {@code filter}: only the live set's for live-only filters. */
+        private void matching(Filter<V> filter, BiConsumer<String, V> each) {
+            BiConsumer<String, V> passing = (k, v) -> {
+                if (filter.test(v)) {
+                    each.accept(k, v);
+                }
+            };
+            if (!filter.skipsSettled()) {
+                redis.hgetall(data).forEach((k, bytes) -> passing.accept(k, read(bytes)));
+                return;
+            }
             List<String> keys = new ArrayList<>();
             for (byte[] k : redis.smembers(live)) {
                 keys.add(new String(k, StandardCharsets.UTF_8));
@@ -263,7 +247,7 @@ public final class RedisStore extends TableStore {
                 String[] batch = keys.subList(from, Math.min(keys.size(), from + BATCH)).toArray(String[]::new);
                 for (KeyValue<String, byte[]> kv : redis.hmget(data, batch)) {
                     if (kv.hasValue()) { // removed since the set was read
-                        each.accept(kv.getKey(), read(kv.getValue()));
+                        passing.accept(kv.getKey(), read(kv.getValue()));
                     }
                 }
             }
@@ -317,6 +301,6 @@ public final class RedisStore extends TableStore {
 
     @Override
     public String toString() {
-        return "RedisStore" + Arrays.toString(new String[] {"conflicts=" + conflicts()});
+        return "RedisStore[conflicts=" + conflicts() + "]";
     }
 }
