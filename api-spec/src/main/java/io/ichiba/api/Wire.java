@@ -11,7 +11,7 @@ import java.io.UncheckedIOException;
 
 /** The JSON mapping of the wire records, and where the contract lives. */
 public final class Wire {
-    /** The classpath resource of the OpenAPI contract. */
+    /** The classpath resource of the OpenAPI contract (the file {@code api-spec/openapi.yaml}, packaged here). */
     public static final String CONTRACT = "io/ichiba/api/openapi.yaml";
 
     /** The mapper every side of the wire uses: ISO-8601 times, no nulls written, unknown fields kept out. */

@@ -6,8 +6,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -51,14 +53,20 @@ class ClusterIT {
         world.node(spare, 8192, 8192);
         String lock = World.name("l");
         world.lock(lock, 1);
-        Http tenant = world.tenant(World.name("t"), 65536, 65536);
+        String tenantId = World.name("t");
+        Http tenant = world.tenant(tenantId, 65536, 65536);
 
         Http.Answer held = tenant.post("/v1/claims", World.claim(2048, 1024, List.of(lock), 5, 60, node));
         Http.Answer queued = tenant.post("/v1/claims", World.claim(2048, 1024, List.of(lock), 5, 60, node));
-        Http.Answer lapsing = tenant.post("/v1/claims", World.claim(1024, 0, List.of(), 5, 2, node));
         assertThat(held.text("state")).isEqualTo("GRANTED");
         assertThat(queued.text("state")).isEqualTo("QUEUED");
-        assertThat(lapsing.text("state")).isEqualTo("GRANTED");
+        // claims whose keys the victim owns: only its reaper sweeps their leases until it dies
+        List<String> lapsing = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            Http.Answer a = claimOwnedBy(victim, tenant, tenantId, World.claim(1024, 0, List.of(), 5, 60, node));
+            assertThat(a.text("state")).isEqualTo("GRANTED");
+            lapsing.add(a.text("id"));
+        }
 
         // clients keep claiming on the spare node through the survivors while the member dies
         AtomicBoolean running = new AtomicBoolean(true);
@@ -73,7 +81,18 @@ class ClusterIT {
         await().atMost(Duration.ofSeconds(20)).until(() -> cycles.get() >= 8);
 
         awaitSafe(brokers);
+        // their leases are cut short, to lapse a few seconds after the victim is gone: the survivors' reaper must
+        // take them over
+        Instant deadline = Instant.MAX;
+        for (String id : lapsing) {
+            Http.Answer r = tenant.post("/v1/claims/" + id + "/renew", Map.of("leaseSeconds", 5));
+            assertThat(r.text("state")).as(r.toString()).isEqualTo("GRANTED");
+            assertThat(ownerOf(victim, id)).isEqualTo(victim.hazelcast().getCluster().getLocalMember());
+            Instant expires = Instant.parse(r.text("leaseExpiresAt"));
+            deadline = expires.isBefore(deadline) ? expires : deadline;
+        }
         victim.crash();
+        assertThat(Instant.now()).as("the victim died before the leases it swept lapsed").isBefore(deadline);
 
         for (Broker b : survivors) {
             await().atMost(Duration.ofSeconds(30)).until(() -> b.hazelcast().getCluster().getMembers().size() == 2);
@@ -96,9 +115,12 @@ class ClusterIT {
             assertThat(t.get("/v1/claims/" + queued.text("id")).text("state")).isEqualTo("QUEUED");
             assertThat(w.pool("lock:" + lock).get("granted").asLong()).isEqualTo(1);
         }
-        // the lease granted before the crash ends at its deadline on the survivors
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
-                assertThat(tenant.get("/v1/claims/" + lapsing.text("id")).text("state")).isEqualTo("EXPIRED"));
+        // the leases granted before the crash, on claims the victim owned, end on the survivors
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            for (String id : lapsing) {
+                assertThat(tenant.get("/v1/claims/" + id).text("state")).as(id).isEqualTo("EXPIRED");
+            }
+        });
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
                 assertThat(world.pool("memory@" + node).get("granted").asLong()).isEqualTo(2048));
 
@@ -181,19 +203,9 @@ class ClusterIT {
         world.node(node, 1_000_000, 1_000_000);
         String tenantId = World.name("t");
         Http tenant = world.tenant(tenantId, 1_000_000, 1_000_000);
-        Member victimMember = victim.hazelcast().getCluster().getLocalMember();
         List<String> claims = new ArrayList<>();
-        for (int i = 0; claims.size() < 12; i++) {
-            String key = "k" + i;
-            String id = java.util.UUID.nameUUIDFromBytes((tenantId + "\n" + key)
-                    .getBytes(java.nio.charset.StandardCharsets.UTF_8)).toString();
-            if (!victimMember.equals(victim.hazelcast().getPartitionService().getPartition(id).getOwner())) {
-                continue;
-            }
-            Http.Answer a = tenant.post("/v1/claims", World.claim(100, 0, List.of(), 1, 60, node),
-                    java.util.Map.of("Idempotency-Key", key));
-            assertThat(a.text("id")).isEqualTo(id);
-            claims.add(id);
+        for (int i = 0; i < 12; i++) {
+            claims.add(claimOwnedBy(victim, tenant, tenantId, World.claim(100, 0, List.of(), 1, 60, node)).text("id"));
         }
         for (String id : claims) {
             tenant.post("/v1/claims/" + id + "/release", null);
@@ -314,10 +326,34 @@ class ClusterIT {
     private static String ownedBy(Broker b) {
         Member member = b.hazelcast().getCluster().getLocalMember();
         String candidate = World.name("n");
-        while (!member.equals(b.hazelcast().getPartitionService().getPartition(candidate).getOwner())) {
+        while (!member.equals(ownerOf(b, candidate))) {
             candidate = World.name("n");
         }
         return candidate;
+    }
+
+    /** Returns the member that owns {@code key}'s partition, as {@code b} sees it. */
+    private static Member ownerOf(Broker b, String key) {
+        return b.hazelcast().getPartitionService().getPartition(key).getOwner();
+    }
+
+    /**
+     * Submits claim {@code body} as {@code tenant} (whose id is {@code tenantId}) with an idempotency key chosen so
+     * that the claim's id, which the broker derives from the tenant and the key, is a key the member of {@code b}
+     * owns.
+     */
+    private static Http.Answer claimOwnedBy(Broker b, Http tenant, String tenantId, Map<String, Object> body) {
+        Member member = b.hazelcast().getCluster().getLocalMember();
+        while (true) {
+            String key = World.name("k");
+            String id = java.util.UUID.nameUUIDFromBytes((tenantId + "\n" + key)
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8)).toString();
+            if (member.equals(ownerOf(b, id))) {
+                Http.Answer a = tenant.post("/v1/claims", body, Map.of("Idempotency-Key", key));
+                assertThat(a.text("id")).as(a.toString()).isEqualTo(id);
+                return a;
+            }
+        }
     }
 
     /** Claims and releases on {@code node} until stopped; records any over-grant it sees. */

@@ -1,7 +1,6 @@
 package io.ichiba.ledger;
 
 import io.ichiba.ledger.Rejection.Code;
-import io.ichiba.ledger.store.InMemoryStore;
 import io.ichiba.ledger.store.Store;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -18,9 +17,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The admission loop's order and fairness (DESIGN.md section 5, "Claim"): priority first, then age, with aging;
  * backfill of smaller claims past a larger one that does not fit; and no starvation: a claim that has waited past
  * {@link LedgerSettings#starvationMillis()} stops backfill on its pools and is granted once the holders it waits
- * for end.
+ * for end. Run against each {@link Store} like {@link StoreContractTest} (a subclass supplies an empty store).
  */
-class AdmissionFairnessTest {
+public abstract class AdmissionFairnessTest {
     private static final long STEP_MILLIS = 5_000;
     private static final long SMALL = 100;
     private static final long SMALL_LEASE_SECONDS = 60;
@@ -31,9 +30,12 @@ class AdmissionFairnessTest {
     private Admission admission;
     private LeaseReaper reaper;
 
+    /** Returns an empty store of the kind under test. */
+    protected abstract Store createStore();
+
     private void world(LedgerSettings settings) {
         clock = new MutableClock();
-        store = new InMemoryStore();
+        store = createStore();
         ledger = new Ledger(store, clock, settings);
         admission = new Admission(ledger);
         reaper = new LeaseReaper(ledger);

@@ -1,30 +1,48 @@
 package io.ichiba.ledger;
 
-import io.ichiba.ledger.store.InMemoryStore;
+import io.ichiba.ledger.store.Store;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
-/** Jobs follow their claims: assigned on grant, ended with the claim, tokens returned once however they end. */
-class JobsTest {
+/**
+ * Jobs follow their claims: assigned on grant, ended with the claim, tokens returned once however they end. Run
+ * against each {@link Store} like {@link StoreContractTest} (a subclass supplies an empty store).
+ *
+ * <p>Notes: the jobs follow the claims through {@link io.ichiba.ledger.store.Table#listenLocal}, as in the broker.
+ * The in-memory store calls the listener before a change returns; Hazelcast calls it a moment later on an event
+ * thread, so the test waits (bounded) for the jobs to have followed ({@link #followed()}) before it looks.
+ */
+public abstract class JobsTest {
     private MutableClock clock;
-    private InMemoryStore store;
+    private Store store;
     private Ledger ledger;
     private Jobs jobs;
     private Admission admission;
     private LeaseReaper reaper;
+    /** Whether the jobs follow the claims' changes; off, as on a member that missed them. */
+    private volatile boolean following = true;
+
+    /** Returns an empty store of the kind under test. */
+    protected abstract Store createStore();
 
     @BeforeEach
     void setUp() {
         clock = new MutableClock();
-        store = new InMemoryStore();
+        store = createStore();
         ledger = new Ledger(store, clock, LedgerSettings.defaults().withNodeGraceMillis(15_000));
         jobs = new Jobs(ledger);
-        store.claims().listenLocal(jobs::follow);
+        store.claims().listenLocal(c -> {
+            if (following) {
+                jobs.follow(c);
+            }
+        });
         admission = new Admission(ledger);
         reaper = new LeaseReaper(ledger);
         ledger.createTenant("acme", Map.of("memory", 100_000L));
@@ -35,8 +53,27 @@ class JobsTest {
         Result<Job> r = jobs.submit(id, "acme", List.of("sh", "-c", "true"), Map.of("A", "1"),
                 Bundle.of(Map.of("memory", memory), List.of()), 1, lease, null);
         assertThat(r.ok()).as(String.valueOf(r.rejection())).isTrue();
-        admission.pass();
+        pass();
         return jobs.job(id);
+    }
+
+    private void pass() {
+        admission.pass();
+        followed();
+    }
+
+    /**
+     * Waits (bounded) until no open job lags behind its claim: none is queued while its claim is granted, and none
+     * is open while its claim has ended.
+     */
+    private void followed() {
+        await().atMost(Duration.ofSeconds(10)).until(() -> store.jobs().entries().values().stream()
+                .filter(j -> !j.state().isFinal())
+                .allMatch(j -> {
+                    Claim c = store.claims().get(j.id());
+                    return c == null || !(c.state().isFinal()
+                            || (c.state() == ClaimState.GRANTED && j.state() == JobState.QUEUED));
+                }));
     }
 
     @Test
@@ -56,7 +93,7 @@ class JobsTest {
         assertThat(ledger.claim("a").state()).isEqualTo(ClaimState.RELEASED);
         assertThat(jobs.finish("a", "n1", 1, null).value().state()).as("finishing twice changes nothing")
                 .isEqualTo(JobState.SUCCEEDED);
-        admission.pass();
+        pass();
         assertThat(jobs.job("b").state()).isEqualTo(JobState.STARTING);
         LedgerInvariants.check(store);
     }
@@ -97,10 +134,12 @@ class JobsTest {
         jobs.start("lost", "n1");
         clock.advanceMillis(1_000);
         reaper.sweepLeases();
+        followed();
         assertThat(jobs.job("lapsing").state()).isEqualTo(JobState.FAILED);
         assertThat(jobs.job("lapsing").reason()).isEqualTo("LEASE_EXPIRED");
         clock.advanceMillis(15_001);
         reaper.sweepNodes();
+        followed();
         assertThat(jobs.job("lost").state()).isEqualTo(JobState.LOST);
         assertThat(jobs.job("lost").reason()).isEqualTo("NODE_LOST");
         LedgerInvariants.checkAllReturned(store);
@@ -108,24 +147,21 @@ class JobsTest {
 
     @Test
     void reconcileMakesUpForAChangeThatWasMissed() {
-        // a store whose claim changes nobody follows, as when the member owning a job died mid-way
-        InMemoryStore quiet = new InMemoryStore();
-        Ledger l = new Ledger(quiet, clock, LedgerSettings.defaults());
-        Jobs j = new Jobs(l);
-        l.createTenant("acme", Map.of("memory", 100_000L));
-        l.report("n1", Map.of("memory", 4096L), Map.of());
-        j.submit("a", "acme", List.of("true"), Map.of(), Bundle.of(Map.of("memory", 10L), List.of()), 1, 60, null);
-        new Admission(l).pass();
-        assertThat(j.job("a").state()).isEqualTo(JobState.QUEUED);
-        assertThat(j.reconcile()).isEqualTo(1);
-        assertThat(j.job("a").state()).isEqualTo(JobState.STARTING);
-        assertThat(j.reconcile()).as("nothing left to do").isZero();
+        // nobody follows the claims' changes, as when the member owning a job died mid-way
+        following = false;
+        jobs.submit("a", "acme", List.of("true"), Map.of(), Bundle.of(Map.of("memory", 10L), List.of()), 1, 60, null);
+        admission.pass();
+        assertThat(ledger.claim("a").state()).isEqualTo(ClaimState.GRANTED);
+        assertThat(jobs.job("a").state()).isEqualTo(JobState.QUEUED);
+        assertThat(jobs.reconcile()).isEqualTo(1);
+        assertThat(jobs.job("a").state()).isEqualTo(JobState.STARTING);
+        assertThat(jobs.reconcile()).as("nothing left to do").isZero();
 
         // a job whose claim was never written gets one
-        quiet.jobs().execute("b", new PlaceCommands.CreateIfAbsent<>(Job.queued("b", "acme", List.of("true"), Map.of(),
+        store.jobs().execute("b", new PlaceCommands.CreateIfAbsent<>(Job.queued("b", "acme", List.of("true"), Map.of(),
                 Bundle.of(Map.of("memory", 10L), List.of()), 1, 60, null, clock.millis())));
-        j.reconcile();
-        assertThat(l.claim("b")).isNotNull();
+        jobs.reconcile();
+        assertThat(ledger.claim("b")).isNotNull();
     }
 
     @Test
@@ -139,6 +175,7 @@ class JobsTest {
         assertThat(jobs.job("done")).as("kept until the retention time has passed").isNotNull();
         clock.advanceMillis(2);
         reaper.sweepLeases(); // the open job's lease lapsed long ago: it ends now, and is kept for a while
+        followed();
         reaper.sweepOrphans();
         assertThat(jobs.job("done")).isNull();
         assertThat(ledger.claim("done")).isNull();

@@ -1,6 +1,6 @@
 package io.ichiba.ledger;
 
-import io.ichiba.ledger.store.InMemoryStore;
+import io.ichiba.ledger.store.Store;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -10,20 +10,26 @@ import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Node loss after the grace period, the node's return, and capacity withheld by measured free amounts. */
-class NodeLossTest {
+/**
+ * Node loss after the grace period, the node's return, and capacity withheld by measured free amounts: run against
+ * each {@link Store} like {@link StoreContractTest} (a subclass supplies an empty store).
+ */
+public abstract class NodeLossTest {
     private static final long GRACE = 15_000;
 
     private MutableClock clock;
-    private InMemoryStore store;
+    private Store store;
     private Ledger ledger;
     private Admission admission;
     private LeaseReaper reaper;
 
+    /** Returns an empty store of the kind under test. */
+    protected abstract Store createStore();
+
     @BeforeEach
     void setUp() {
         clock = new MutableClock();
-        store = new InMemoryStore();
+        store = createStore();
         ledger = new Ledger(store, clock, LedgerSettings.defaults().withNodeGraceMillis(GRACE));
         admission = new Admission(ledger);
         reaper = new LeaseReaper(ledger);
