@@ -160,9 +160,7 @@ class EventsIT {
     }
 
     private static Map<String, Object> job(long memory, String node) {
-        Map<String, Object> body = new java.util.HashMap<>(World.claim(memory, 0, List.of(), 1, 60, node));
-        body.put("command", List.of("sh", "-c", "exit 0"));
-        return body;
+        return World.job(memory, node, 60, List.of("sh", "-c", "exit 0"));
     }
 
     /** The job events of {@code job}, in log order. */
