@@ -146,6 +146,13 @@ public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzP
                 ledger, market, settings, handlersFile);
     }
 
+    /** Returns a copy whose auditor runs every {@code seconds} (0: only on demand). */
+    public BrokerConfig withAuditIntervalSeconds(long seconds) {
+        return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, clusterName, operatorToken,
+                operatorTokenGiven, grantWaitMillis, reaperIntervalMillis, seconds, workerThreads,
+                ledger, market, reservations, handlersFile);
+    }
+
     /** Returns a copy that loads handler bindings from {@code file}. */
     public BrokerConfig withHandlersFile(String file) {
         return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, clusterName, operatorToken,

@@ -97,6 +97,13 @@ class ClaimsIT {
         assertThat(a.text("state")).isEqualTo("GRANTED");
         assertThat(b.text("state")).isEqualTo("QUEUED");
         assertThat(b.text("reason")).isEqualTo("INSUFFICIENT_CAPACITY");
+        // the queued claim shows in the queue depth and among the claims by state (refreshed every 2 s)
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            assertClaimMetricsMatchTheClaims();
+            assertThat(World.ids(op.get("/v1/claims?state=QUEUED"))).contains(b.text("id"));
+            assertThat(op.metric("ichiba_queue_depth")).isGreaterThanOrEqualTo(1);
+            assertThat(op.metric("ichiba_queue_oldest_wait_seconds")).isGreaterThan(0);
+        });
 
         Http.Answer cancelled = t.delete("/v1/claims/" + b.text("id"));
         assertThat(cancelled.text("state")).isEqualTo("CANCELLED");
@@ -106,6 +113,13 @@ class ClaimsIT {
         assertThat(r2.status()).isEqualTo(200);
         assertThat(r2.body()).isEqualTo(r1.body());
         assertThat(world.pool("memory@" + node).get("granted").asLong()).isZero();
+        // out of the queue, one more cancelled and one more released
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            assertClaimMetricsMatchTheClaims();
+            assertThat(World.ids(op.get("/v1/claims?state=CANCELLED"))).contains(b.text("id"));
+            assertThat(World.ids(op.get("/v1/claims?state=RELEASED"))).contains(a.text("id"));
+            assertThat(World.ids(op.get("/v1/claims?state=QUEUED"))).doesNotContain(b.text("id"));
+        });
 
         Http.Answer c = t.post("/v1/claims", World.claim(6000, 0, List.of(), 1, 60, node));
         assertThat(c.text("state")).isEqualTo("GRANTED");
@@ -120,6 +134,7 @@ class ClaimsIT {
         String node = World.name("n");
         world.node(node, 4096, 4096);
         Http t = world.tenant(World.name("t"), 65536, 65536);
+        double expiries = op.metric("ichiba_lease_expiries_total");
         Http.Answer renewed = t.post("/v1/claims", World.claim(1000, 0, List.of(), 1, 2, node));
         Http.Answer lapsing = t.post("/v1/claims", World.claim(1000, 0, List.of(), 1, 1, node));
         assertThat(lapsing.text("state")).isEqualTo("GRANTED");
@@ -131,6 +146,12 @@ class ClaimsIT {
         });
         assertThat(world.pool("memory@" + node).get("granted").asLong()).isEqualTo(1000);
         assertThat(t.get("/v1/claims/" + renewedId).text("state")).isEqualTo("GRANTED");
+        // the lapsed lease, and only it, is counted (just after its tokens return); the renewed one is not
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            assertThat(op.metric("ichiba_lease_expiries_total")).isEqualTo(expiries + 1);
+            assertClaimMetricsMatchTheClaims();
+            assertThat(op.metric("ichiba_claims", "state", "EXPIRED")).isGreaterThanOrEqualTo(1);
+        });
         t.post("/v1/claims/" + renewedId + "/release", null);
         world.assertAuditClean();
     }
@@ -195,6 +216,21 @@ class ClaimsIT {
         assertThat(a.text("state")).isEqualTo("GRANTED");
         assertThat(world.pool(kind + "@" + node).get("granted").asLong()).isEqualTo(2);
         t.post("/v1/claims/" + a.text("id") + "/release", null);
+    }
+
+    /**
+     * Asserts that the claim gauges say what {@code GET /v1/claims} lists: {@code ichiba_claims{state}} per state and
+     * {@code ichiba_queue_depth} as the queued ones (call it in an await: the gauges are refreshed every 2 s).
+     */
+    private static void assertClaimMetricsMatchTheClaims() {
+        for (String state : List.of("QUEUED", "GRANTED", "RELEASED", "CANCELLED", "EXPIRED")) {
+            long listed = World.ids(op.get("/v1/claims?state=" + state)).size();
+            assertThat(op.metric("ichiba_claims", "state", state)).as("ichiba_claims{state=%s}", state)
+                    .isEqualTo(listed);
+            if (state.equals("QUEUED")) {
+                assertThat(op.metric("ichiba_queue_depth")).as("ichiba_queue_depth").isEqualTo(listed);
+            }
+        }
     }
 
     @Test

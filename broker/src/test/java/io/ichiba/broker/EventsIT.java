@@ -127,10 +127,40 @@ class EventsIT {
         assertThat(world.tenant(World.name("tc"), 1, 0).get("/v1/events?types=node.lost").body().get("items")).isEmpty();
     }
 
+    @Test
+    void capacityWithheldIsAnOperatorsEventWhenItAppearsChangesAndGoesBack() {
+        String node = World.name("n");
+        Http agent = world.node(node, 10_000, 10_000);
+        Http ta = world.tenant(World.name("ta"), 50_000, 0);
+        for (long free : new long[] {7000, 7000, 6500, 10_000}) { // appears, stays, changes, goes back to 0
+            Http.Answer r = agent.put("/v1/nodes/" + node + "/report", Map.of("allocatable",
+                    Map.of("memory", 10_000, "disk", 10_000), "free", Map.of("memory", free, "disk", 10_000)));
+            assertThat(r.status()).as(r.toString()).isEqualTo(200);
+        }
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() ->
+                assertThat(typesOf(all(op, "types=pool.withheld"), node)).hasSize(3));
+        List<JsonNode> withheld = all(op2, "types=pool.withheld").stream()
+                .filter(e -> e.get("subject").asText().equals(node)).toList();
+        assertThat(withheld).extracting(e -> e.get("payload").get("withheld").asText()).containsExactly("3000", "3500", "0");
+        assertThat(withheld).extracting(e -> e.get("payload").get("previous").asText()).containsExactly("0", "3000", "3500");
+        assertThat(withheld).extracting(e -> e.get("payload").get("measuredFree").asText())
+                .containsExactly("7000", "6500", "10000");
+        assertThat(withheld).allSatisfy(e -> {
+            assertThat(e.get("type").asText()).isEqualTo("pool.withheld");
+            assertThat(e.hasNonNull("tenant")).as("no tenant: %s", e).isFalse();
+            assertThat(e.get("id").asText()).startsWith("node:" + node + ":");
+            JsonNode p = e.get("payload");
+            assertThat(p.get("pool").asText()).isEqualTo("memory@" + node);
+            assertThat(p.get("kind").asText()).isEqualTo("memory");
+            assertThat(p.get("node").asText()).isEqualTo(node);
+            assertThat(p.get("capacity").asText()).isEqualTo("10000");
+            assertThat(p.get("granted").asText()).isEqualTo("0");
+        });
+        assertThat(all(ta, "types=pool.withheld")).as("a tenant sees no pool's events").isEmpty();
+    }
+
     private static Map<String, Object> job(long memory, String node) {
-        Map<String, Object> body = new java.util.HashMap<>(World.claim(memory, 0, List.of(), 1, 60, node));
-        body.put("command", List.of("sh", "-c", "exit 0"));
-        return body;
+        return World.job(memory, node, 60, List.of("sh", "-c", "exit 0"));
     }
 
     /** The job events of {@code job}, in log order. */

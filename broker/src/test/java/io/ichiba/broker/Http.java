@@ -108,6 +108,33 @@ public final class Http {
         return send("DELETE", path, null, headers);
     }
 
+    /**
+     * Returns the value of one sample of this broker's {@code /metrics} (scraped without a token), or {@code NaN} if
+     * the series is absent, so that a missing series never passes for a zero.
+     *
+     * @param name    the Prometheus name, e.g. {@code ichiba_pool_withheld}
+     * @param tagPairs tag names and values, in any order: {@code "pool", "memory@n-1", "kind", "memory"}
+     */
+    public double metric(String name, String... tagPairs) {
+        java.util.TreeMap<String, String> tags = new java.util.TreeMap<>();
+        for (int i = 0; i + 1 < tagPairs.length; i += 2) {
+            tags.put(tagPairs[i], tagPairs[i + 1]);
+        }
+        StringBuilder series = new StringBuilder(name);
+        if (!tags.isEmpty()) {
+            series.append('{');
+            tags.forEach((k, v) -> series.append(k).append("=\"").append(v).append("\","));
+            series.setCharAt(series.length() - 1, '}');
+        }
+        String prefix = series + " ";
+        for (String line : new Http(base, null).get("/metrics").raw().split("\n")) {
+            if (line.startsWith(prefix)) {
+                return Double.parseDouble(line.substring(prefix.length()).trim());
+            }
+        }
+        return Double.NaN;
+    }
+
     /** Sends a request; {@code body} may be a String (sent raw) or an object (sent as JSON). */
     public Answer send(String method, String path, Object body, Map<String, String> headers) {
         try {

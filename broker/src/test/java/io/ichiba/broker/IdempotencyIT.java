@@ -24,7 +24,8 @@ import static org.awaitility.Awaitility.await;
  * Law 5 over real HTTP on one real broker: a mutating request retried with the same {@code Idempotency-Key}
  * answers the first answer (marked {@code Idempotent-Replayed: true}) and has its effect once — one claim,
  * one grant's worth of tokens, one tenant, one token — also when the retries race each other; the same key
- * with another body is refused with 422 and changes nothing; and keys are per caller.
+ * with another body is refused with 422 and changes nothing; and keys are per caller. Job submissions too: one job
+ * and one claim however often, or however concurrently, a submission is retried.
  */
 class IdempotencyIT {
     private static final String KEY = "Idempotency-Key";
@@ -119,45 +120,10 @@ class IdempotencyIT {
         // the node and the quota could hold the claim four times over: a second effect would show as a grant
         Map<String, Object> body = World.claim(4000, 1000, List.of(), 1, 600, node);
 
-        int n = 20;
-        ExecutorService pool = Executors.newFixedThreadPool(n);
-        List<Http.Answer> answers = new ArrayList<>();
-        try {
-            CountDownLatch ready = new CountDownLatch(n);
-            CountDownLatch go = new CountDownLatch(1);
-            List<Future<Http.Answer>> futures = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                futures.add(pool.submit(() -> {
-                    ready.countDown();
-                    assertThat(go.await(30, TimeUnit.SECONDS)).isTrue();
-                    return t.post("/v1/claims", body, Map.of(KEY, key));
-                }));
-            }
-            assertThat(ready.await(30, TimeUnit.SECONDS)).isTrue();
-            go.countDown();
-            for (Future<Http.Answer> f : futures) {
-                answers.add(f.get(60, TimeUnit.SECONDS));
-            }
-        } finally {
-            pool.shutdownNow();
-        }
+        Http.Answer one = assertOneEffect(race(20, () -> t.post("/v1/claims", body, Map.of(KEY, key))));
+        String firstAnswer = one.raw();
 
-        List<Http.Answer> created = answers.stream().filter(a -> a.status() == 201).toList();
-        assertThat(created).as("at least one of %s ran", answers).isNotEmpty();
-        String firstAnswer = created.get(0).raw();
-        for (Http.Answer a : answers) {
-            if (a.status() == 201) {
-                assertThat(a.raw()).as("every 201 is the same answer").isEqualTo(firstAnswer);
-            } else {
-                assertThat(a.status()).as(a.toString()).isEqualTo(409);
-                assertThat(a.isClientProblem()).as(a.toString()).isTrue();
-                assertThat(a.text("code")).isEqualTo("IDEMPOTENCY_IN_PROGRESS");
-            }
-        }
-        assertThat(created.stream().filter(a -> a.headers().firstValue(REPLAYED).isEmpty()).count())
-                .as("exactly one answer is not a replay").isEqualTo(1);
-
-        String id = created.get(0).text("id");
+        String id = one.text("id");
         assertThat(World.ids(t.get("/v1/claims"))).containsExactly(id);
         assertThat(World.ids(op.get("/v1/claims?tenant=" + tenantId))).containsExactly(id);
         assertThat(world.pool("memory@" + node).get("granted").asLong()).isEqualTo(4000);
@@ -325,7 +291,159 @@ class IdempotencyIT {
         assertThat(op.post("/v1/locks", Map.of("name", lock, "permits", 2)).status()).isEqualTo(409);
     }
 
+    @Test
+    void aRetriedJobSubmissionAnswersTheFirstAnswerAndCreatesOneJobAndOneClaim() {
+        String node = World.name("n");
+        world.node(node, 16384, 16384);
+        Http t = world.tenant(World.name("t"), 16384, 16384);
+        String key = World.name("key");
+        Map<String, Object> body = World.job(1024, node, 600, List.of("sh", "-c", "exit 0"));
+
+        Http.Answer first = t.post("/v1/jobs", body, Map.of(KEY, key));
+        assertThat(first.status()).as(first.toString()).isEqualTo(201);
+        assertThat(first.headers().firstValue(REPLAYED)).isEmpty();
+        String id = first.text("id");
+        Http.Answer retry = t.post("/v1/jobs", body, Map.of(KEY, key));
+        assertThat(retry.status()).isEqualTo(201);
+        assertThat(retry.raw()).isEqualTo(first.raw());
+        assertThat(retry.headers().firstValue(REPLAYED)).contains("true");
+        awaitStarting(t, id);
+        assertOneJob(t, id, node, 1024);
+
+        // once the job is cancelled, a late retry still answers the first answer and submits nothing again
+        assertThat(t.delete("/v1/jobs/" + id).text("state")).isEqualTo("CANCELLED");
+        Http.Answer late = t.post("/v1/jobs", body, Map.of(KEY, key));
+        assertThat(late.status()).isEqualTo(201);
+        assertThat(late.raw()).isEqualTo(first.raw());
+        assertThat(late.headers().firstValue(REPLAYED)).contains("true");
+        assertThat(World.ids(t.get("/v1/jobs"))).containsExactly(id);
+        assertThat(World.ids(t.get("/v1/claims"))).containsExactly(id);
+        assertThat(t.get("/v1/jobs/" + id).text("state")).isEqualTo("CANCELLED");
+        assertThat(world.pool("memory@" + node).get("granted").asLong()).isZero();
+        world.assertAuditClean();
+    }
+
+    @Test
+    void aJobsKeyWithAnotherBodyIsRefusedAndChangesNothing() {
+        String node = World.name("n");
+        world.node(node, 16384, 16384);
+        Http t = world.tenant(World.name("t"), 16384, 16384);
+        String key = World.name("key");
+        List<String> command = List.of("sh", "-c", "exit 0");
+        Http.Answer first = t.post("/v1/jobs", World.job(1024, node, 600, command), Map.of(KEY, key));
+        assertThat(first.status()).as(first.toString()).isEqualTo(201);
+        awaitStarting(t, first.text("id"));
+        StateSnapshot before = StateSnapshot.take(op, broker.hazelcast());
+        JsonNode jobsBefore = op.get("/v1/jobs").body();
+
+        Map<String, Object> withEnv = World.job(1024, node, 600, command);
+        withEnv.put("env", Map.of("MODE", "fast"));
+        for (Map<String, Object> other : List.of(World.job(2048, node, 600, command),
+                World.job(1024, node, 600, List.of("sh", "-c", "exit 1")), World.job(1024, node, 60, command), withEnv)) {
+            Http.Answer reused = t.post("/v1/jobs", other, Map.of(KEY, key));
+            assertThat(reused.status()).as(reused.toString()).isEqualTo(422);
+            assertThat(reused.isClientProblem()).as(reused.toString()).isTrue();
+            assertThat(reused.text("code")).isEqualTo("IDEMPOTENCY_KEY_REUSED");
+            assertThat(reused.headers().firstValue(REPLAYED)).isEmpty();
+        }
+        assertThat(StateSnapshot.take(op, broker.hazelcast())).isEqualTo(before);
+        assertThat(op.get("/v1/jobs").body()).isEqualTo(jobsBefore);
+        assertOneJob(t, first.text("id"), node, 1024);
+        // and the key still answers its first request
+        Http.Answer retry = t.post("/v1/jobs", World.job(1024, node, 600, command), Map.of(KEY, key));
+        assertThat(retry.raw()).isEqualTo(first.raw());
+        assertThat(t.delete("/v1/jobs/" + first.text("id")).text("state")).isEqualTo("CANCELLED");
+        world.assertAuditClean();
+    }
+
+    @Test
+    void twentyConcurrentRetriesSubmitOneJob() throws Exception {
+        String node = World.name("n");
+        world.node(node, 16384, 16384);
+        Http t = world.tenant(World.name("t"), 16384, 16384);
+        String key = World.name("key");
+        // the node and the quota could run the job four times over: a second effect would show as a grant
+        Map<String, Object> body = World.job(4000, node, 600, List.of("sh", "-c", "exit 0"));
+
+        Http.Answer one = assertOneEffect(race(20, () -> t.post("/v1/jobs", body, Map.of(KEY, key))));
+        String id = one.text("id");
+        awaitStarting(t, id);
+        assertOneJob(t, id, node, 4000);
+        assertThat(World.ids(op.get("/v1/jobs"))).filteredOn(id::equals).hasSize(1);
+
+        // every later retry gets the one answer
+        Http.Answer after = t.post("/v1/jobs", body, Map.of(KEY, key));
+        assertThat(after.status()).isEqualTo(201);
+        assertThat(after.raw()).isEqualTo(one.raw());
+        assertThat(t.delete("/v1/jobs/" + id).text("state")).isEqualTo("CANCELLED");
+        assertThat(world.pool("memory@" + node).get("granted").asLong()).isZero();
+        world.assertAuditClean();
+    }
+
     // ------------------------------------------------------------------ helpers
+
+    /** Sends {@code n} copies of a request at once (released together) and returns every answer. */
+    private static List<Http.Answer> race(int n, java.util.concurrent.Callable<Http.Answer> request) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        List<Http.Answer> answers = new ArrayList<>();
+        try {
+            CountDownLatch ready = new CountDownLatch(n);
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<Http.Answer>> futures = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                futures.add(pool.submit(() -> {
+                    ready.countDown();
+                    assertThat(go.await(30, TimeUnit.SECONDS)).isTrue();
+                    return request.call();
+                }));
+            }
+            assertThat(ready.await(30, TimeUnit.SECONDS)).isTrue();
+            go.countDown();
+            for (Future<Http.Answer> f : futures) {
+                answers.add(f.get(60, TimeUnit.SECONDS));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        return answers;
+    }
+
+    /**
+     * Asserts that racing retries of one request ran it once: every 201 is the same answer and exactly one of them is
+     * not a replay; the others were told the first run was still under way (409). Returns that answer.
+     */
+    private static Http.Answer assertOneEffect(List<Http.Answer> answers) {
+        List<Http.Answer> created = answers.stream().filter(a -> a.status() == 201).toList();
+        assertThat(created).as("at least one of %s ran", answers).isNotEmpty();
+        String firstAnswer = created.get(0).raw();
+        for (Http.Answer a : answers) {
+            if (a.status() == 201) {
+                assertThat(a.raw()).as("every 201 is the same answer").isEqualTo(firstAnswer);
+            } else {
+                assertThat(a.status()).as(a.toString()).isEqualTo(409);
+                assertThat(a.isClientProblem()).as(a.toString()).isTrue();
+                assertThat(a.text("code")).isEqualTo("IDEMPOTENCY_IN_PROGRESS");
+            }
+        }
+        assertThat(created.stream().filter(a -> a.headers().firstValue(REPLAYED).isEmpty()).count())
+                .as("exactly one answer is not a replay").isEqualTo(1);
+        return created.get(0);
+    }
+
+    /** Waits until the job's claim is granted and the job handed to its runner. */
+    private static void awaitStarting(Http tenant, String job) {
+        await().atMost(Duration.ofSeconds(15)).until(() -> "STARTING".equals(tenant.get("/v1/jobs/" + job).text("state")));
+    }
+
+    /** Asserts the tenant has one job, {@code id}, whose one claim (of the same id) holds {@code memory} on the node. */
+    private static void assertOneJob(Http tenant, String id, String node, long memory) {
+        assertThat(World.ids(tenant.get("/v1/jobs"))).containsExactly(id);
+        assertThat(World.ids(tenant.get("/v1/claims"))).as("the job's claim has its id").containsExactly(id);
+        assertThat(tenant.get("/v1/claims/" + id).text("state")).isEqualTo("GRANTED");
+        JsonNode pool = world.pool("memory@" + node);
+        assertThat(pool.get("granted").asLong()).isEqualTo(memory);
+        assertThat(pool.get("holders").asInt()).isEqualTo(1);
+    }
 
     private static long principals(Principal.Role role, String subject) {
         return broker.hazelcast().getMap("ichiba.principals").values().stream()

@@ -31,8 +31,7 @@ class JobsIT {
     }
 
     private static Map<String, Object> job(long memory, String node, int lease) {
-        Map<String, Object> body = new java.util.HashMap<>(World.claim(memory, 0, List.of(), 1, lease, node));
-        body.put("command", List.of("sh", "-c", "exit 0"));
+        Map<String, Object> body = World.job(memory, node, lease, List.of("sh", "-c", "exit 0"));
         body.put("env", Map.of("GREETING", "hello"));
         return body;
     }

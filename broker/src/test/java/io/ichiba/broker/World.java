@@ -83,6 +83,13 @@ public final class World {
         return body;
     }
 
+    /** A job body: {@code command} run with a claim of {@code memory} MiB (on {@code node} if not null). */
+    public static Map<String, Object> job(long memory, String node, int lease, List<String> command) {
+        Map<String, Object> body = claim(memory, 0, List.of(), 1, lease, node);
+        body.put("command", command);
+        return body;
+    }
+
     /** Returns the ids of a list answer's items, asserting the answer is a 200. */
     public static List<String> ids(Http.Answer list) {
         assertThat(list.status()).as(list.toString()).isEqualTo(200);

@@ -31,8 +31,8 @@ public final class Handlers {
     /** The event types a binding may name. */
     public static final Set<String> EVENT_TYPES = Set.of("claim.queued", "claim.granted", "claim.released",
             "claim.cancelled", "claim.expired", "claim.preempt-notice", "claim.preempted", "claim.lost", "node.lost",
-            "node.back", "pool.overcommitted", "job.started", "job.finished", "job.failed", "job.cancelled",
-            "job.lost", "trade.executed", "purchase.executed", "price.crossed");
+            "node.back", "pool.overcommitted", "pool.withheld", "job.started", "job.finished", "job.failed",
+            "job.cancelled", "job.lost", "trade.executed", "purchase.executed", "price.crossed");
     /** The dispatcher's cursor's name. */
     public static final String CURSOR = "dispatch";
     /** The most bindings one owner may have. */

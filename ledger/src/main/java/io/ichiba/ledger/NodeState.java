@@ -25,7 +25,7 @@ import java.util.TreeMap;
  * @param lostAt       epoch millis the node was found lost, 0 while it reports
  * @param holdings     the holders of this node's pools
  * @param outbox       events of its changes not yet in the event log ({@code node.lost}, {@code node.back},
- *                     {@code pool.overcommitted})
+ *                     {@code pool.overcommitted}, {@code pool.withheld})
  */
 public record NodeState(String node, SortedMap<String, Long> capacity, SortedMap<String, Long> measuredFree,
                         SortedMap<String, Long> withheld, long lastReportAt, long lostAt, Holdings holdings,
@@ -122,7 +122,30 @@ public record NodeState(String node, SortedMap<String, Long> capacity, SortedMap
                         String.valueOf(e.getValue())));
             }
         }
+        events = emitWithheld(events, deficit, cap, measured, now);
         return new NodeState(node, cap, measured, deficit, now, 0, holdings, events);
+    }
+
+    /**
+     * Emits {@code pool.withheld} for each kind whose withheld amount a report changes: when a deficit appears,
+     * changes, or goes back to zero. A lost node withholds nothing, so its first report back compares with zero.
+     */
+    private Outbox emitWithheld(Outbox events, SortedMap<String, Long> deficit, SortedMap<String, Long> cap,
+                                SortedMap<String, Long> measured, long now) {
+        TreeMap<String, Long> kinds = new TreeMap<>(withheld);
+        kinds.putAll(deficit);
+        for (String kind : kinds.keySet()) {
+            long was = withheld(kind);
+            long is = Amounts.get(deficit, kind);
+            if (was != is) {
+                Long free = measured.get(kind);
+                events = events.emit("pool.withheld", now, Outbox.details("node", node, "pool", poolId(kind, node),
+                        "kind", kind, "withheld", String.valueOf(is), "previous", String.valueOf(was),
+                        "measuredFree", free == null ? null : String.valueOf(free),
+                        "capacity", String.valueOf(Amounts.get(cap, kind)), "granted", String.valueOf(granted(kind))));
+            }
+        }
+        return events;
     }
 
     /** Returns this node lost at {@code now}: every capacity zero, nothing measured or withheld. */

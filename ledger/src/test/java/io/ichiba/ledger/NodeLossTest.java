@@ -148,4 +148,48 @@ public abstract class NodeLossTest {
         assertThat(store.nodes().get("n1").withheld("memory")).isZero();
         LedgerInvariants.check(store);
     }
+
+    @Test
+    void aWithheldAmountIsAnEventWhenItAppearsChangesAndGoesBackToZero() {
+        EventRelay relay = new EventRelay(store);
+        report("n1", 8192, 6192); // appears: 2000
+        Claim granted = claim(6000, "n1", List.of());
+        assertThat(granted.state()).isEqualTo(ClaimState.GRANTED);
+        report("n1", 8192, 8192 - 6000 - 2000); // the same 2000: no event
+        report("n1", 8192, 8192 - 6000 - 2100); // changes: 2100
+        report("n1", 8192, 8192 - 6000); // back to zero
+        report("n1", 8192, 8000); // still zero: no event
+        relay.sweep();
+
+        List<Event> withheld = withheldEvents();
+        assertThat(withheld).extracting(e -> e.payload().get("withheld")).containsExactly("2000", "2100", "0");
+        assertThat(withheld).extracting(e -> e.payload().get("previous")).containsExactly("0", "2000", "2100");
+        assertThat(withheld).extracting(e -> e.payload().get("measuredFree")).containsExactly("6192", "92", "2192");
+        assertThat(withheld).extracting(e -> e.payload().get("granted")).containsExactly("0", "6000", "6000");
+        assertThat(withheld).allSatisfy(e -> {
+            assertThat(e.tenant()).as("a pool's event is the operator's").isNull();
+            assertThat(e.subject()).isEqualTo("n1");
+            assertThat(e.id()).startsWith("node:n1:");
+            assertThat(e.payload()).containsEntry("node", "n1").containsEntry("pool", "memory@n1")
+                    .containsEntry("kind", "memory").containsEntry("capacity", "8192");
+        });
+
+        // a lost node withholds nothing; if the deficit is still there when it comes back, it appears again
+        report("n1", 8192, 8192 - 6000 - 500);
+        clock.advanceMillis(GRACE + 1);
+        reaper.sweepNodes();
+        assertThat(store.nodes().get("n1").withheld("memory")).isZero();
+        report("n1", 8192, 7000);
+        relay.sweep();
+        assertThat(withheldEvents()).extracting(e -> e.payload().get("withheld") + " after " + e.payload().get("previous"))
+                .containsExactly("2000 after 0", "2100 after 2000", "0 after 2100", "500 after 0", "1192 after 0");
+        assertThat(store.events().read(-1, 1000).stream().map(l -> l.event().type())
+                .filter(t -> t.startsWith("node.") || t.equals("pool.withheld")).toList()).endsWith(
+                "pool.withheld", "node.lost", "node.back", "pool.withheld");
+    }
+
+    private List<Event> withheldEvents() {
+        return store.events().read(-1, 1000).stream().map(Event.Logged::event)
+                .filter(e -> e.type().equals("pool.withheld")).toList();
+    }
 }
