@@ -13,7 +13,10 @@ import java.util.TreeMap;
  *
  * <p>Notes: <em>withheld</em> is capacity the machine does not have although no token holds it — the agent
  * measured less free than capacity minus granted at its last report (something uses the node outside of
- * tokens). The pool grants that much less until a report shows the deficit gone. A node whose reports stop
+ * tokens). The pool grants that much less until a report shows the deficit gone. A measured amount moves a little
+ * at every report, so {@code pool.withheld} tells only what matters: a deficit that appears, one that goes back to
+ * zero, and a change of at least {@link #WITHHELD_EVENT_STEP_PERCENT} % of the pool's capacity from the amount last
+ * told ({@code announced}), so that a slow drift is told once it adds up. A node whose reports stop
  * for the grace period is <em>lost</em>: its capacity drops to zero and its grants end; its next report
  * brings it back, empty.
  *
@@ -21,6 +24,7 @@ import java.util.TreeMap;
  * @param capacity     kind to allocatable amount (MiB)
  * @param measuredFree kind to the free amount the agent measured
  * @param withheld     kind to the deficit found at the last report
+ * @param announced    kind to the withheld amount the last {@code pool.withheld} event told (absent: zero)
  * @param lastReportAt epoch millis of the last report (the heartbeat)
  * @param lostAt       epoch millis the node was found lost, 0 while it reports
  * @param holdings     the holders of this node's pools
@@ -28,14 +32,17 @@ import java.util.TreeMap;
  *                     {@code pool.overcommitted}, {@code pool.withheld})
  */
 public record NodeState(String node, SortedMap<String, Long> capacity, SortedMap<String, Long> measuredFree,
-                        SortedMap<String, Long> withheld, long lastReportAt, long lostAt, Holdings holdings,
-                        Outbox outbox) implements Place<NodeState>, Emits<NodeState> {
+                        SortedMap<String, Long> withheld, SortedMap<String, Long> announced, long lastReportAt,
+                        long lostAt, Holdings holdings, Outbox outbox) implements Place<NodeState>, Emits<NodeState> {
+    /** The change of a withheld amount, in percent of the pool's capacity, that is told although it stays above 0. */
+    public static final int WITHHELD_EVENT_STEP_PERCENT = 5;
 
     /** Normalises the maps. */
     public NodeState {
         capacity = Amounts.copyOf(capacity);
         measuredFree = Amounts.copyOf(measuredFree);
         withheld = Amounts.of(withheld);
+        announced = Amounts.of(announced);
         holdings = holdings == null ? Holdings.empty() : holdings;
         outbox = outbox == null ? Outbox.empty() : outbox;
     }
@@ -43,7 +50,7 @@ public record NodeState(String node, SortedMap<String, Long> capacity, SortedMap
     /** A node with nothing to tell. */
     public NodeState(String node, SortedMap<String, Long> capacity, SortedMap<String, Long> measuredFree,
                      SortedMap<String, Long> withheld, long lastReportAt, long lostAt, Holdings holdings) {
-        this(node, capacity, measuredFree, withheld, lastReportAt, lostAt, holdings, Outbox.empty());
+        this(node, capacity, measuredFree, withheld, withheld, lastReportAt, lostAt, holdings, Outbox.empty());
     }
 
     /** A reporting node with nothing withheld. */
@@ -122,27 +129,35 @@ public record NodeState(String node, SortedMap<String, Long> capacity, SortedMap
                         String.valueOf(e.getValue())));
             }
         }
-        events = emitWithheld(events, deficit, cap, measured, now);
-        return new NodeState(node, cap, measured, deficit, now, 0, holdings, events);
+        TreeMap<String, Long> told = new TreeMap<>(lost() ? Amounts.none() : announced);
+        events = emitWithheld(events, deficit, told, cap, measured, now);
+        return new NodeState(node, cap, measured, deficit, told, now, 0, holdings, events);
     }
 
     /**
-     * Emits {@code pool.withheld} for each kind whose withheld amount a report changes: when a deficit appears,
-     * changes, or goes back to zero. A lost node withholds nothing, so its first report back compares with zero.
+     * Emits {@code pool.withheld} for each kind whose withheld amount is worth telling (see the notes above) and
+     * records in {@code told} what it told. A lost node withholds nothing and has told nothing, so its first report
+     * back compares with zero.
      */
-    private Outbox emitWithheld(Outbox events, SortedMap<String, Long> deficit, SortedMap<String, Long> cap,
-                                SortedMap<String, Long> measured, long now) {
-        TreeMap<String, Long> kinds = new TreeMap<>(withheld);
+    private Outbox emitWithheld(Outbox events, SortedMap<String, Long> deficit, TreeMap<String, Long> told,
+                                SortedMap<String, Long> cap, SortedMap<String, Long> measured, long now) {
+        TreeMap<String, Long> kinds = new TreeMap<>(told);
         kinds.putAll(deficit);
         for (String kind : kinds.keySet()) {
-            long was = withheld(kind);
+            long said = Amounts.get(told, kind);
             long is = Amounts.get(deficit, kind);
-            if (was != is) {
+            long step = Math.max(1, Amounts.get(cap, kind) / 100 * WITHHELD_EVENT_STEP_PERCENT);
+            if ((said == 0) != (is == 0) || Math.abs(is - said) >= step) {
                 Long free = measured.get(kind);
                 events = events.emit("pool.withheld", now, Outbox.details("node", node, "pool", poolId(kind, node),
-                        "kind", kind, "withheld", String.valueOf(is), "previous", String.valueOf(was),
+                        "kind", kind, "withheld", String.valueOf(is), "previous", String.valueOf(said),
                         "measuredFree", free == null ? null : String.valueOf(free),
                         "capacity", String.valueOf(Amounts.get(cap, kind)), "granted", String.valueOf(granted(kind))));
+                if (is == 0) {
+                    told.remove(kind);
+                } else {
+                    told.put(kind, is);
+                }
             }
         }
         return events;
@@ -152,19 +167,19 @@ public record NodeState(String node, SortedMap<String, Long> capacity, SortedMap
     public NodeState markLost(long now) {
         TreeMap<String, Long> zero = new TreeMap<>();
         capacity.keySet().forEach(k -> zero.put(k, 0L));
-        return new NodeState(node, zero, Amounts.none(), Amounts.none(), lastReportAt, now, holdings,
+        return new NodeState(node, zero, Amounts.none(), Amounts.none(), Amounts.none(), lastReportAt, now, holdings,
                 outbox.emit("node.lost", now, Outbox.details("node", node, "lastReportAt", String.valueOf(lastReportAt),
                         "grants", String.valueOf(holdings.holders().size()))));
     }
 
     @Override
     public NodeState withHoldings(Holdings h) {
-        return new NodeState(node, capacity, measuredFree, withheld, lastReportAt, lostAt, h, outbox);
+        return new NodeState(node, capacity, measuredFree, withheld, announced, lastReportAt, lostAt, h, outbox);
     }
 
     @Override
     public NodeState withOutbox(Outbox o) {
-        return new NodeState(node, capacity, measuredFree, withheld, lastReportAt, lostAt, holdings, o);
+        return new NodeState(node, capacity, measuredFree, withheld, announced, lastReportAt, lostAt, holdings, o);
     }
 
     /** Renders one of its events: {@code node:<id>:<n>}, the operator's (no tenant). */

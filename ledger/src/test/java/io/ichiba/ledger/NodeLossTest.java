@@ -150,22 +150,32 @@ public abstract class NodeLossTest {
     }
 
     @Test
-    void aWithheldAmountIsAnEventWhenItAppearsChangesAndGoesBackToZero() {
+    void aWithheldAmountIsAnEventWhenItAppearsMovesByAStepAndGoesBackToZero() {
         EventRelay relay = new EventRelay(store);
+        long step = 8192 / 100 * NodeState.WITHHELD_EVENT_STEP_PERCENT; // 405 MiB of this pool
         report("n1", 8192, 6192); // appears: 2000
-        Claim granted = claim(6000, "n1", List.of());
+        Claim granted = claim(2000, "n1", List.of());
         assertThat(granted.state()).isEqualTo(ClaimState.GRANTED);
-        report("n1", 8192, 8192 - 6000 - 2000); // the same 2000: no event
-        report("n1", 8192, 8192 - 6000 - 2100); // changes: 2100
-        report("n1", 8192, 8192 - 6000); // back to zero
+        long room = 8192 - 2000; // what the machine should have free
+        report("n1", 8192, room - 2000); // the same 2000: no event
+        report("n1", 8192, room - 2100); // 100 from what was told: no event
+        report("n1", 8192, room - (2000 + step - 1)); // a drift still short of the step: no event
+        assertThat(store.nodes().get("n1").withheld("memory")).as("withheld all the same").isEqualTo(2000 + step - 1);
+        report("n1", 8192, room - (2000 + step)); // the drift adds up to the step: told
+        report("n1", 8192, room - 2500); // 95 from what was told: no event
+        report("n1", 8192, room - 1); // down by more than the step: told
+        report("n1", 8192, room); // back to zero, however small the last amount: told
         report("n1", 8192, 8000); // still zero: no event
         relay.sweep();
 
         List<Event> withheld = withheldEvents();
-        assertThat(withheld).extracting(e -> e.payload().get("withheld")).containsExactly("2000", "2100", "0");
-        assertThat(withheld).extracting(e -> e.payload().get("previous")).containsExactly("0", "2000", "2100");
-        assertThat(withheld).extracting(e -> e.payload().get("measuredFree")).containsExactly("6192", "92", "2192");
-        assertThat(withheld).extracting(e -> e.payload().get("granted")).containsExactly("0", "6000", "6000");
+        assertThat(withheld).extracting(e -> e.payload().get("withheld"))
+                .containsExactly("2000", String.valueOf(2000 + step), "1", "0");
+        assertThat(withheld).extracting(e -> e.payload().get("previous"))
+                .containsExactly("0", "2000", String.valueOf(2000 + step), "1");
+        assertThat(withheld).extracting(e -> e.payload().get("measuredFree")).containsExactly("6192",
+                String.valueOf(room - 2000 - step), String.valueOf(room - 1), String.valueOf(room));
+        assertThat(withheld).extracting(e -> e.payload().get("granted")).containsExactly("0", "2000", "2000", "2000");
         assertThat(withheld).allSatisfy(e -> {
             assertThat(e.tenant()).as("a pool's event is the operator's").isNull();
             assertThat(e.subject()).isEqualTo("n1");
@@ -174,15 +184,16 @@ public abstract class NodeLossTest {
                     .containsEntry("kind", "memory").containsEntry("capacity", "8192");
         });
 
-        // a lost node withholds nothing; if the deficit is still there when it comes back, it appears again
-        report("n1", 8192, 8192 - 6000 - 500);
+        // a lost node withholds nothing and has told nothing; a deficit still there when it comes back is told again
+        report("n1", 8192, room - 50); // appears, below the step: told
         clock.advanceMillis(GRACE + 1);
         reaper.sweepNodes();
         assertThat(store.nodes().get("n1").withheld("memory")).isZero();
         report("n1", 8192, 7000);
         relay.sweep();
         assertThat(withheldEvents()).extracting(e -> e.payload().get("withheld") + " after " + e.payload().get("previous"))
-                .containsExactly("2000 after 0", "2100 after 2000", "0 after 2100", "500 after 0", "1192 after 0");
+                .containsExactly("2000 after 0", (2000 + step) + " after 2000", "1 after " + (2000 + step), "0 after 1",
+                        "50 after 0", "1192 after 0");
         assertThat(store.events().read(-1, 1000).stream().map(l -> l.event().type())
                 .filter(t -> t.startsWith("node.") || t.equals("pool.withheld")).toList()).endsWith(
                 "pool.withheld", "node.lost", "node.back", "pool.withheld");
