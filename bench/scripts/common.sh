@@ -18,6 +18,7 @@ log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 
 cleanup() {
   local pid
+  for pid in "${PIDS[@]}"; do kill -CONT "$pid" 2>/dev/null || true; done # a stopped process (focus) would not end
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   PIDS=()
@@ -82,6 +83,15 @@ wait_port() {
   done
   echo "nothing answers on port $port" >&2
   return 1
+}
+
+# focus ARM: resumes the server of ARM and stops (SIGSTOP) every other one in SERVER_PID (arm -> pid), so that an
+# idle server's background work and JIT compilation take no CPU from the one measured; focus "" resumes them all
+focus() {
+  local arm
+  for arm in "${!SERVER_PID[@]}"; do
+    if [ -z "$1" ] || [ "$arm" = "$1" ]; then kill -CONT "${SERVER_PID[$arm]}"; else kill -STOP "${SERVER_PID[$arm]}"; fi
+  done
 }
 
 loadgen() {

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# HTTP benchmark of the claim path: Ichiba's broker against three baselines (bench/README.md).
+# HTTP benchmark of the claim path: Ichiba's broker against itself on Redis and three baselines (bench/README.md).
 #   bench/scripts/http.sh OUT_DIR      (jars built: mvn -o -B -q package -DskipTests)
 # Arms: ichiba (one broker member), ichiba-redis (the same broker, its ledger on the Redis store: RedisBroker),
 # redis (the broker's router + a Lua acquire in redis-server), openapi (the broker's router, constant answers),
-# hello (plain Vert.x router, constant answers).
+# hello (plain Vert.x router, constant answers). While one arm is measured, the other arms' JVMs are stopped
+# (SIGSTOP, see focus in common.sh): an idle broker's sweeps and JIT compiler would otherwise take CPU from it.
 # Writes OUT_DIR/http-closed.csv (wrk, closed loop, 16 and 64 connections) and OUT_DIR/http-open.csv
 # (LoadGen, open loop at the same rates for every arm: fractions of ichiba's closed-loop claims/s plus
 # a low fixed rate); logs in OUT_DIR/logs. About 5 minutes. Knobs (environment): WRK_SECONDS (8),
@@ -40,9 +41,12 @@ for port in "$REDIS_PORT" "$REDIS_STORE_PORT"; do
   redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no >"$LOGS/redis-$port.log" 2>&1 &
   PIDS+=($!)
 done
+declare -A SERVER_PID # the JVM serving each arm: all but the one measured are stopped while it is (focus)
 start_broker "${PORT[ichiba]}" "$HZ_PORT" "" "bench-http-$$" "$LOGS/broker.log"
+SERVER_PID[ichiba]=$LAST_PID
 start_broker "${PORT[ichiba-redis]}" "$((HZ_PORT + 10))" "" "bench-http-redis-$$" "$LOGS/broker-redis.log" \
   -cp "$BENCH_JAR" io.ichiba.bench.http.RedisBroker --redis "redis://127.0.0.1:$REDIS_STORE_PORT"
+SERVER_PID[ichiba-redis]=$LAST_PID
 wait_ready "$B" 1
 wait_ready "$BR" 1
 declare -A TOKENS
@@ -57,6 +61,7 @@ for arm in redis openapi hello; do TOKENS[$arm]=$TOKEN; done
 for arm in hello openapi redis; do
   java_bg "$LOGS/$arm.log" -Xmx1g -cp "$BENCH_JAR" io.ichiba.bench.http.BaselineServer --arm "$arm" \
     --port "${PORT[$arm]}" --token "$TOKEN" --redis "redis://127.0.0.1:$REDIS_PORT" --nodes "$NODES"
+  SERVER_PID[$arm]=$LAST_PID
 done
 for arm in hello openapi redis; do wait_port "${PORT[$arm]}"; done
 
@@ -67,6 +72,7 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 ICHIBA_BEST=0
 for arm in "${ARMS[@]}"; do
   url=http://127.0.0.1:${PORT[$arm]}
+  focus "$arm"
   log "wrk $arm: warm-up ${WRK_WARMUP}s"
   ICHIBA_TOKEN=${TOKENS[$arm]} wrk -t2 -c16 -d"${WRK_WARMUP}s" --timeout 10s -s "$ROOT/bench/wrk/claims.lua" "$url" \
     >"$LOGS/wrk-$arm-warmup.txt" 2>&1
@@ -89,11 +95,13 @@ RATES=$(for p in $RATE_PERCENTS; do awk -v c="$ICHIBA_BEST" -v p="$p" 'BEGIN {
 RATES=$(echo "$RATES" | sort -n -u | paste -sd, -)
 log "open loop at $RATES claims/s (ichiba's best closed-loop: $ICHIBA_BEST claims/s)"
 for arm in "${ARMS[@]}"; do
+  focus "$arm"
   loadgen open --url "http://127.0.0.1:${PORT[$arm]}" --token "${TOKENS[$arm]}" --rate "$RATES" --duration "$OPEN_SECONDS" \
     --warmup "$OPEN_WARMUP" --out "$OUT/http-open.csv" --arm "$arm" 2>"$LOGS/open-$arm.log" | while read -r row; do
       log "open $row"; done
 done
 
+focus ""
 sleep 1
 log "pools' granted total after the run: ichiba $(granted_total "$B"), ichiba-redis $(granted_total "$BR")" \
   "(claims wrk left unreleased end with their 60 s leases)"
