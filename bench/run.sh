@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every benchmark of docs/benchmarks.md on this machine, side by side in one run, and writes the results:
 # CSV files and PNG plots in docs/bench/, and the measured sections of docs/benchmarks.md (the prose around them is
-# written by hand). About 20 minutes on 2 cores. Installs wrk, redis-server and gnuplot from Debian if missing.
+# written by hand). About 16 minutes on 2 cores. Installs wrk, redis-server and gnuplot from Debian if missing.
 #
 #   bash bench/run.sh                 everything
 #   QUICK=1 bash bench/run.sh         one short iteration of each, to check the script (numbers meaningless)
