@@ -22,6 +22,23 @@ class BrokerConfigTest {
         assertThat(c.operatorTokenGiven()).isFalse();
         assertThat(c.operatorToken()).startsWith("ich_").hasSizeGreaterThan(40);
         assertThat(BrokerConfig.load(new String[0], Map.of()).operatorToken()).isNotEqualTo(c.operatorToken());
+        assertThat(c.ledger().nodeGraceMillis()).as("a node silent this long is lost").isEqualTo(15_000);
+    }
+
+    @Test
+    void membersJoinOnlyOverTcpTheMembersListedNeverByMulticast() throws Exception {
+        BrokerConfig c = BrokerConfig.load(new String[0], Map.of("ICHIBA_HZ_MEMBERS", "127.0.0.1:5701,127.0.0.1:5702",
+                "ICHIBA_HZ_PORT", "5702", "ICHIBA_HZ_CLUSTER", "blue"));
+        com.hazelcast.config.Config hz = Broker.hazelcastConfig(c);
+        com.hazelcast.config.JoinConfig join = hz.getNetworkConfig().getJoin();
+        assertThat(join.getMulticastConfig().isEnabled()).isFalse();
+        assertThat(join.getAutoDetectionConfig().isEnabled()).isFalse();
+        assertThat(join.getTcpIpConfig().isEnabled()).isTrue();
+        assertThat(join.getTcpIpConfig().getMembers()).containsExactly("127.0.0.1:5701", "127.0.0.1:5702");
+        assertThat(hz.getNetworkConfig().getPort()).isEqualTo(5702);
+        assertThat(hz.getNetworkConfig().isPortAutoIncrement()).as("the port asked for, or none").isFalse();
+        assertThat(hz.getClusterName()).isEqualTo("blue");
+        assertThat(hz.getProperty("hazelcast.phone.home.enabled")).isEqualTo("false");
     }
 
     @Test
