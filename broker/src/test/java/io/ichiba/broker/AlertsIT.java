@@ -224,11 +224,6 @@ class AlertsIT {
 
     /** The value of an untagged sample in a Prometheus text, 0 if absent. */
     private static double sample(String metrics, String name) {
-        for (String line : metrics.split("\n")) {
-            if (line.startsWith(name + " ")) {
-                return Double.parseDouble(line.substring(name.length() + 1).trim());
-            }
-        }
-        return 0;
+        return Http.sample(metrics, name, 0);
     }
 }

@@ -692,12 +692,6 @@ class CreditsIT {
 
     /** The value of one series of {@code /metrics}, or 0 if it is absent. */
     private static double metric(Http broker, String series) {
-        String text = new Http(broker.base(), null).get("/metrics").raw();
-        for (String line : text.split("\n")) {
-            if (line.startsWith(series + " ")) {
-                return Double.parseDouble(line.substring(series.length() + 1).trim());
-            }
-        }
-        return 0;
+        return Http.sample(new Http(broker.base(), null).get("/metrics").raw(), series, 0);
     }
 }

@@ -126,13 +126,21 @@ public final class Http {
             tags.forEach((k, v) -> series.append(k).append("=\"").append(v).append("\","));
             series.setCharAt(series.length() - 1, '}');
         }
+        return sample(new Http(base, null).get("/metrics").raw(), series.toString(), Double.NaN);
+    }
+
+    /**
+     * Returns the value of {@code series} (name and tags as the scrape writes them, e.g.
+     * {@code ichiba_trades_total{kind="memory"}}) in a Prometheus scrape, or {@code absent} if it is not there.
+     */
+    public static double sample(String scrape, String series, double absent) {
         String prefix = series + " ";
-        for (String line : new Http(base, null).get("/metrics").raw().split("\n")) {
+        for (String line : scrape.split("\n")) {
             if (line.startsWith(prefix)) {
                 return Double.parseDouble(line.substring(prefix.length()).trim());
             }
         }
-        return Double.NaN;
+        return absent;
     }
 
     /** Sends a request; {@code body} may be a String (sent raw) or an object (sent as JSON). */

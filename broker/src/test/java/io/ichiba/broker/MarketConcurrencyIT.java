@@ -25,8 +25,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -445,7 +443,6 @@ class MarketConcurrencyIT {
 
     /** The value of one sample in a Prometheus scrape, 0 if absent. */
     private static long sample(String scrape, String series) {
-        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(series) + " ([0-9.E+]+)$").matcher(scrape);
-        return m.find() ? (long) Double.parseDouble(m.group(1)) : 0;
+        return (long) Http.sample(scrape, series, 0);
     }
 }
