@@ -167,6 +167,11 @@ public final class InterceptingStore implements Store {
     }
 
     @Override
+    public <R> R atomically(java.util.function.Supplier<R> work) {
+        return inner.atomically(work);
+    }
+
+    @Override
     public void close() {
         inner.close();
     }

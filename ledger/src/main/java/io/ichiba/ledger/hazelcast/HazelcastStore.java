@@ -71,6 +71,10 @@ public final class HazelcastStore extends TableStore {
                 .setReadBackupData(false)
                 .setInMemoryFormat(InMemoryFormat.OBJECT);
         config.addMapConfig(all);
+        // An operation whose backup did not answer, or whose member left, throws instead of returning as if done:
+        // the journal settles such an append by reading its head (DEPENDENCIES.md).
+        config.setProperty("hazelcast.operation.fail.on.indeterminate.state", "true");
+        config.getExecutorConfig(HazelcastRemote.EXECUTOR).setPoolSize(64);
         config.addMapConfig(new MapConfig(all).setName(PREFIX + "idempotency")
                 .setTimeToLiveSeconds(IDEMPOTENCY_TTL_SECONDS));
         // Ended claims are kept for an hour and outnumber live ones: index the flag, so that the admission pass,

@@ -96,6 +96,15 @@ public interface Store extends AutoCloseable {
     /** First answers to requests with an idempotency key, by caller and key. */
     Table<IdempotencyRecord> idempotency();
 
+    /**
+     * Runs {@code work}, a whole operation of the ledger over several tables, as one change where the store can:
+     * the engine's store journals all of its changes in one batch or none. Elsewhere it runs as it is, each table
+     * call on its own.
+     */
+    default <R> R atomically(java.util.function.Supplier<R> work) {
+        return work.get();
+    }
+
     @Override
     void close();
 }

@@ -25,6 +25,11 @@ import io.ichiba.ledger.TenantState;
 /** A {@link Store} whose tables all come from one factory, by name: what the concrete stores share. */
 public abstract class TableStore implements Store {
 
+    /** The names of every table, in the order they are made. */
+    public static final java.util.List<String> NAMES = java.util.List.of("nodes", "locks", "tenants", "claims", "jobs",
+            "principals", "agents", "kinds", "idempotency", "accounts", "postings", "journal", "books", "orders",
+            "loans", "reservations", "bindings", "deliveries", "deadLetters", "cursors", "alerts");
+
     /** Makes the table of a name. */
     protected interface Tables {
         /** Returns the table called {@code name}. */

@@ -1,0 +1,330 @@
+package io.ichiba.ledger.engine;
+
+import io.ichiba.ledger.journal.Batch;
+import io.ichiba.ledger.journal.Change;
+import io.ichiba.ledger.journal.FencedException;
+import io.ichiba.ledger.journal.Journal;
+import io.ichiba.ledger.journal.Takeover;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * The single writer: one thread that holds the ledger's state and applies every change, in order, in batches.
+ *
+ * <pre>
+ *   callers ─▶ inbox ─▶ engine thread: take every waiting command (a batch)
+ *                          for each: run it on the tables (its changes in the command layer; fails: dropped)
+ *                          journal the batch: Journal.append(epoch, seq, changed records)   ── refused: drop all
+ *                          only then: commit the records, answer every caller, tell the listeners,
+ *                                     hand the records to the write-behind
+ * </pre>
+ *
+ * <p>The engine starts stopped. {@link #activate} takes the journal over (a new epoch), loads the state tables and
+ * applies the batches not yet in them; a refused append ({@link FencedException}: another engine took over) or a
+ * journal that cannot be written stops it, forgetting its state, until it is activated again. A command sent to a
+ * stopped engine fails with {@link NotEngineException} and changes nothing.
+ *
+ * <p>Work run on the engine thread may call the tables directly and may call {@link #call} again (it runs inline,
+ * as part of the running command). It must not wait for another thread that waits for the engine.
+ */
+public final class Engine implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
+    /** The most commands one batch carries. */
+    public static final int MAX_BATCH = 4096;
+
+    private final Journal journal;
+    private final EngineStore.Registry tables;
+    private final EngineListener listener;
+    private final LinkedBlockingQueue<Pending<?>> inbox = new LinkedBlockingQueue<>();
+    private final Thread thread;
+    private final ExecutorService notifier;
+    private final WriteBehind writeBehind;
+    private volatile boolean active;
+    private volatile boolean running = true;
+    private volatile long epoch;
+    private long seq;
+
+    private static final class Pending<R> {
+        final Supplier<R> work;
+        final CompletableFuture<R> done = new CompletableFuture<>();
+        final boolean control;
+
+        Pending(Supplier<R> work, boolean control) {
+            this.work = work;
+            this.control = control;
+        }
+    }
+
+    Engine(Journal journal, EngineStore.Registry tables, EngineListener listener, String name) {
+        this.journal = journal;
+        this.tables = tables;
+        this.listener = listener;
+        this.notifier = Executors.newSingleThreadExecutor(r -> daemon(r, name + "-listeners"));
+        this.writeBehind = new WriteBehind(journal, name + "-write-behind");
+        this.thread = daemon(this::loop, name);
+        this.thread.start();
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    /** Whether this member's engine runs (has taken the journal over and not been fenced since). */
+    public boolean active() {
+        return active;
+    }
+
+    /** The epoch this engine journals under (0 before its first takeover). */
+    public long epoch() {
+        return epoch;
+    }
+
+    /** How many commands wait in the inbox. */
+    public int inboxDepth() {
+        return inbox.size();
+    }
+
+    /** Whether the caller runs on the engine thread. */
+    public boolean onEngineThread() {
+        return Thread.currentThread() == thread;
+    }
+
+    /** The write-behind of journaled records into the state tables. */
+    WriteBehind writeBehind() {
+        return writeBehind;
+    }
+
+    /**
+     * Runs {@code work} as one command of a batch and answers once the batch is journaled. On the engine thread it
+     * runs inline, within the running command.
+     *
+     * @throws NotEngineException          the engine is stopped on this member; nothing was applied
+     * @throws EngineUnavailableException the batch could not be journaled; nothing was applied
+     */
+    public <R> R call(Supplier<R> work) {
+        if (onEngineThread()) {
+            return work.get();
+        }
+        if (!active) {
+            throw new NotEngineException("the engine does not run on this member");
+        }
+        return join(submit(work, false));
+    }
+
+    /** As {@link #call}, without waiting: the future completes once the command's batch is journaled. */
+    public <R> CompletableFuture<R> submit(Supplier<R> work) {
+        return submit(work, false);
+    }
+
+    private <R> CompletableFuture<R> submit(Supplier<R> work, boolean control) {
+        Pending<R> p = new Pending<>(work, control);
+        if (!running) {
+            p.done.completeExceptionally(new NotEngineException("the engine is closed"));
+            return p.done;
+        }
+        inbox.add(p);
+        return p.done;
+    }
+
+    /** Takes the journal over and starts applying commands; completes when the state is loaded. */
+    public CompletableFuture<Void> activate() {
+        return submit(() -> {
+            takeOver();
+            return null;
+        }, true);
+    }
+
+    /** Stops applying commands and forgets the state (the engine moved to another member). */
+    public CompletableFuture<Void> deactivate() {
+        return submit(() -> {
+            stop("asked to stop");
+            return null;
+        }, true);
+    }
+
+    static <R> R join(CompletableFuture<R> f) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new EngineUnavailableException("interrupted waiting for the engine", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ the thread
+
+    private void loop() {
+        List<Pending<?>> taken = new ArrayList<>();
+        while (running) {
+            try {
+                Pending<?> first = inbox.poll(100, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                taken.add(first);
+                inbox.drainTo(taken, MAX_BATCH - 1);
+                int from = 0;
+                for (int i = 0; i < taken.size(); i++) {
+                    if (taken.get(i).control) {
+                        runBatch(taken.subList(from, i));
+                        runControl(taken.get(i));
+                        from = i + 1;
+                    }
+                }
+                runBatch(taken.subList(from, taken.size()));
+            } catch (InterruptedException e) {
+                break;
+            } catch (RuntimeException | Error e) {
+                LOG.error("engine step failed; stopping the engine here", e);
+                tables.rollbackBatch();
+                stop("engine step failed: " + e);
+                taken.forEach(p -> p.done.completeExceptionally(
+                        new EngineUnavailableException("the engine failed: " + e, e)));
+            } finally {
+                taken.clear();
+            }
+        }
+        NotEngineException closed = new NotEngineException("the engine is closed");
+        Pending<?> p;
+        while ((p = inbox.poll()) != null) {
+            p.done.completeExceptionally(closed);
+        }
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private void runControl(Pending p) {
+        try {
+            p.done.complete(p.work.get());
+        } catch (RuntimeException e) {
+            p.done.completeExceptionally(e);
+        }
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private void runBatch(List<Pending<?>> batch) {
+        if (batch.isEmpty()) {
+            return;
+        }
+        if (!active) {
+            NotEngineException not = new NotEngineException("the engine does not run on this member");
+            batch.forEach(p -> p.done.completeExceptionally(not));
+            return;
+        }
+        int n = batch.size();
+        Object[] results = new Object[n];
+        Throwable[] errors = new Throwable[n];
+        for (int i = 0; i < n; i++) {
+            try {
+                results[i] = batch.get(i).work.get();
+                tables.commitCommand();
+            } catch (RuntimeException e) {
+                tables.rollbackCommand();
+                errors[i] = e;
+            }
+        }
+        List<Change> changes = tables.changes();
+        if (!changes.isEmpty() && !journal(changes, n)) {
+            RuntimeException failed = active ? new EngineUnavailableException("the batch was not journaled", null)
+                    : new NotEngineException("the engine stopped here: its batch was not journaled");
+            batch.forEach(p -> p.done.completeExceptionally(failed));
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            Pending p = batch.get(i);
+            if (errors[i] != null) {
+                p.done.completeExceptionally(errors[i]);
+            } else {
+                p.done.complete(results[i]);
+            }
+        }
+    }
+
+    /** Appends the batch; on success commits it. Answers whether it was journaled (if not, the engine stopped). */
+    private boolean journal(List<Change> changes, int commands) {
+        Batch b = new Batch(epoch, seq + 1, changes);
+        long t0 = System.nanoTime();
+        try {
+            journal.append(b);
+        } catch (FencedException e) {
+            tables.rollbackBatch();
+            stop("fenced: " + e.getMessage());
+            return false;
+        } catch (RuntimeException e) {
+            tables.rollbackBatch();
+            stop("the journal could not be written: " + e);
+            return false;
+        }
+        long appendNanos = System.nanoTime() - t0;
+        seq = b.seq();
+        tables.commitBatch();
+        writeBehind.offer(b);
+        notifier.execute(() -> tables.tell(changes));
+        listener.journaled(commands, changes.size(), appendNanos);
+        return true;
+    }
+
+    private void takeOver() {
+        if (active) {
+            return;
+        }
+        Takeover t = journal.takeOver();
+        tables.clear();
+        t.tables().forEach((table, records) -> records.forEach((k, v) -> tables.load(table, k, v)));
+        for (Batch b : t.batches()) {
+            for (Change c : b.changes()) {
+                tables.load(c.table(), c.key(), c.value());
+            }
+        }
+        epoch = t.epoch();
+        seq = t.lastSeq();
+        writeBehind.restart(t);
+        active = true;
+        LOG.info("engine took over epoch={} seq={} replayed={} batch(es)", epoch, seq, t.batches().size());
+        listener.tookOver(epoch);
+    }
+
+    private void stop(String why) {
+        boolean was = active;
+        active = false;
+        tables.clear();
+        writeBehind.stop();
+        if (was) {
+            LOG.warn("engine stopped on this member epoch={}: {}", epoch, why);
+            listener.stopped(why);
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        thread.interrupt();
+        try {
+            thread.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        active = false;
+        notifier.shutdownNow();
+        writeBehind.close();
+    }
+}

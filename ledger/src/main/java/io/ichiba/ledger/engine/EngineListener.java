@@ -1,0 +1,20 @@
+package io.ichiba.ledger.engine;
+
+/** What the engine tells its observer (the broker's metrics): batches journaled, takeovers, fencing. */
+public interface EngineListener {
+    /** No observer. */
+    EngineListener NONE = new EngineListener() {
+    };
+
+    /** A batch of {@code commands} commands changing {@code records} records was journaled in {@code appendNanos}. */
+    default void journaled(int commands, int records, long appendNanos) {
+    }
+
+    /** This member's engine took over at {@code epoch}. */
+    default void tookOver(long epoch) {
+    }
+
+    /** This member's engine stopped: another took over, or the journal could not be written. */
+    default void stopped(String why) {
+    }
+}

@@ -1,0 +1,301 @@
+package io.ichiba.ledger.engine;
+
+import io.ichiba.ledger.journal.Change;
+import io.ichiba.ledger.journal.Journal;
+import io.ichiba.ledger.store.EventLog;
+import io.ichiba.ledger.store.Table;
+import io.ichiba.ledger.store.TableStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * The ledger's {@link io.ichiba.ledger.store.Store} kept by one {@link Engine}: every table's records live in the
+ * engine's memory, every change is a command on its thread, journaled in batches before anyone sees it.
+ *
+ * <pre>
+ *   engine thread ──────────────▶ the tables, inline (within the running command)
+ *   another thread, engine here ─▶ writes: a command in the next batch; reads: the journaled records
+ *   another member ─────────────▶ Remote: the call is sent to the engine's member and run there
+ * </pre>
+ *
+ * <p>{@link #atomically} runs a whole operation of the ledger (a grant's holds on a tenant, a node and its locks; a
+ * claim's end and the return of its tokens) as one command: all of its changes are journaled in one batch or none
+ * are, with no protocol to finish or undo after a crash.
+ */
+public final class EngineStore extends TableStore {
+    private static final Logger LOG = LoggerFactory.getLogger(EngineStore.class);
+    /** The key under which a member's engine store is found in Hazelcast's user context. */
+    public static final String CONTEXT_KEY = "ichiba.engineStore";
+
+    private final Registry registry;
+    private final Engine engine;
+    private final EventLog events;
+    private final Remote remote;
+    private final Duration patience;
+    private final List<AutoCloseable> closing = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /**
+     * Creates the store with a stopped engine over {@code journal}; {@link Engine#activate} starts it.
+     *
+     * @param journal  where batches are journaled
+     * @param events   the event log
+     * @param remote   how to reach the engine on another member, or {@code null} when there is no other
+     * @param listener the engine's observer
+     * @param patience how long a call waits for an engine (moving, starting) before it fails
+     */
+    public EngineStore(Journal journal, EventLog events, Remote remote, EngineListener listener, Duration patience) {
+        this(new Registry(), journal, events, remote, listener, patience);
+    }
+
+    private EngineStore(Registry registry, Journal journal, EventLog events, Remote remote, EngineListener listener,
+                        Duration patience) {
+        super(registry);
+        this.registry = registry;
+        this.events = events;
+        this.remote = remote;
+        this.patience = patience;
+        this.engine = new Engine(journal, registry, listener, "ichiba-engine");
+        registry.bind(this);
+    }
+
+    /** The engine. */
+    public Engine engine() {
+        return engine;
+    }
+
+    @Override
+    public EventLog events() {
+        return events;
+    }
+
+    /**
+     * Runs {@code work} as one command of the engine: its changes to every table are journaled together, or none
+     * are. On a member whose engine does not run, {@code work} runs here, each of its table calls sent to the
+     * engine on its own.
+     */
+    @Override
+    public <R> R atomically(Supplier<R> work) {
+        if (engine.onEngineThread()) {
+            return work.get();
+        }
+        long deadline = System.nanoTime() + patience.toNanos();
+        while (true) {
+            if (engine.active()) {
+                try {
+                    return engine.call(work);
+                } catch (NotEngineException moved) {
+                    // stopped between the test and the call: nothing applied
+                }
+            } else if (remote != null) {
+                return work.get();
+            }
+            pause(deadline, "no engine to run an operation");
+        }
+    }
+
+    /** Runs a call sent from another thread or member: writes as a command, reads from the journaled records. */
+    @SuppressWarnings("unchecked")
+    <R> R route(String table, TableCall<R> call) {
+        long deadline = System.nanoTime() + patience.toNanos();
+        while (true) {
+            if (engine.active()) {
+                try {
+                    return runHere(table, call);
+                } catch (NotEngineException moved) {
+                    // stopped between the test and the call: nothing applied
+                }
+            } else if (remote != null) {
+                try {
+                    return remote.call(table, call);
+                } catch (NotEngineException moved) {
+                    // the member asked is not the engine (any more): ask again
+                }
+            }
+            pause(deadline, "no engine for a call on " + table);
+        }
+    }
+
+    /**
+     * Serves a call that another member sent here: runs it if this member's engine runs, after waiting a little
+     * for an engine that is taking over.
+     *
+     * @throws NotEngineException the engine does not run here
+     */
+    public <R> R serve(String table, TableCall<R> call) {
+        long deadline = System.nanoTime() + Math.min(patience.toNanos(), Duration.ofSeconds(2).toNanos());
+        while (!engine.active()) {
+            if (System.nanoTime() > deadline) {
+                throw new NotEngineException("the engine does not run on this member");
+            }
+            LockSupport.parkNanos(Duration.ofMillis(10).toNanos());
+        }
+        return runHere(table, call);
+    }
+
+    @SuppressWarnings("unchecked")
+    private <R> R runHere(String table, TableCall<R> call) {
+        EngineTable<Object> t = (EngineTable<Object>) registry.named(table);
+        if (call.writes()) {
+            return engine.call(() -> call.on(t));
+        }
+        if (!engine.active()) {
+            throw new NotEngineException("the engine does not run on this member");
+        }
+        return t.readCommitted(call);
+    }
+
+    private static void pause(long deadline, String what) {
+        if (System.nanoTime() > deadline) {
+            throw new EngineUnavailableException(what + " in time", null);
+        }
+        LockSupport.parkNanos(Duration.ofMillis(20).toNanos());
+    }
+
+    /** Closes {@code also} when this store closes, before the engine (what drives the engine from outside). */
+    public void closeAlso(AutoCloseable also) {
+        closing.add(also);
+    }
+
+    @Override
+    public void close() {
+        for (AutoCloseable c : closing) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.warn("closing {}: {}", c, e.toString());
+            }
+        }
+        engine.close();
+    }
+
+    /** The tables by name, and the steps the engine takes on all of them. */
+    static final class Registry implements Tables {
+        private final Map<String, EngineTable<?>> tables = new LinkedHashMap<>();
+        /** Tables the running command changed; engine thread only. */
+        private final List<EngineTable<?>> inCommand = new ArrayList<>();
+        /** Tables the running batch changed; engine thread only. */
+        private final Set<EngineTable<?>> inBatch = new LinkedHashSet<>();
+        private EngineStore store;
+
+        @Override
+        public <V> Table<V> table(String name) {
+            EngineTable<V> t = new EngineTable<>(name, this);
+            tables.put(name, t);
+            return t;
+        }
+
+        void bind(EngineStore s) {
+            this.store = s;
+        }
+
+        EngineStore store() {
+            return store;
+        }
+
+        Engine engine() {
+            return store.engine;
+        }
+
+        EngineTable<?> named(String name, boolean required) {
+            EngineTable<?> t = tables.get(name);
+            if (t == null && required) {
+                throw new IllegalArgumentException("no table " + name);
+            }
+            return t;
+        }
+
+        EngineTable<?> named(String name) {
+            return named(name, true);
+        }
+
+        void touched(EngineTable<?> t) {
+            inCommand.add(t);
+        }
+
+        void commitCommand() {
+            for (EngineTable<?> t : inCommand) {
+                t.commitCommand();
+                inBatch.add(t);
+            }
+            inCommand.clear();
+        }
+
+        void rollbackCommand() {
+            inCommand.forEach(EngineTable::rollbackCommand);
+            inCommand.clear();
+        }
+
+        List<Change> changes() {
+            List<Change> out = new ArrayList<>();
+            for (EngineTable<?> t : inBatch) {
+                t.changes(out);
+            }
+            return out;
+        }
+
+        void commitBatch() {
+            inBatch.forEach(EngineTable::commitBatch);
+            inBatch.clear();
+        }
+
+        void rollbackBatch() {
+            inCommand.forEach(EngineTable::rollbackBatch);
+            inBatch.forEach(EngineTable::rollbackBatch);
+            inCommand.clear();
+            inBatch.clear();
+        }
+
+        void clear() {
+            rollbackBatch();
+            tables.values().forEach(EngineTable::clear);
+        }
+
+        void load(String table, String key, Object value) {
+            EngineTable<?> t = named(table, false);
+            if (t == null) {
+                LOG.warn("journal names an unknown table {}: record {} ignored", table, key);
+                return;
+            }
+            t.load(key, value);
+        }
+
+        /** Tells each table's listeners of the journaled records of a batch (removals are not told). */
+        void tell(List<Change> changes) {
+            for (Change c : changes) {
+                if (c.value() == null) {
+                    continue;
+                }
+                try {
+                    named(c.table()).tell(c.value());
+                } catch (RuntimeException e) {
+                    LOG.warn("a listener of {} failed on {}: {}", c.table(), c.key(), e.toString());
+                }
+            }
+        }
+
+        /** Hears of records written behind while this member's engine does not run (the others' changes). */
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        void remoteListen(String table, Consumer listener) {
+            Remote r = store == null ? null : store.remote;
+            if (r == null) {
+                return;
+            }
+            r.listen(table, v -> {
+                if (!store.engine.active()) {
+                    listener.accept(v);
+                }
+            });
+        }
+    }
+}

@@ -1,0 +1,334 @@
+package io.ichiba.ledger.engine;
+
+import io.ichiba.ledger.Command;
+import io.ichiba.ledger.journal.Change;
+import io.ichiba.ledger.store.Settleable;
+import io.ichiba.ledger.store.Table;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+
+/**
+ * One table of the engine's state: the records every member may read ({@code committed}, journaled), and on the
+ * engine thread two layers of changes above them, the running command's and the running batch's.
+ *
+ * <pre>
+ *   read on the engine thread:  command layer ─▶ batch layer ─▶ committed
+ *   command done:               command layer merged into the batch layer   (failed: dropped)
+ *   batch journaled:            batch layer merged into committed            (refused: dropped)
+ * </pre>
+ *
+ * <p>So a command that throws halfway leaves nothing, a batch the journal refused leaves nothing, and a reader on
+ * another thread sees only what was journaled. Calls from other threads go to the engine through
+ * {@link EngineStore}: writes as commands of a batch, reads from the committed records.
+ *
+ * @param <V> the record type
+ */
+final class EngineTable<V> implements Table<V> {
+    private static final Object REMOVED = new Object();
+
+    private final String name;
+    private final EngineStore.Registry registry;
+    private final ConcurrentHashMap<String, V> committed = new ConcurrentHashMap<>();
+    /** Keys of committed values that are not settled: what live-only filters look at. */
+    private final Set<String> live = ConcurrentHashMap.newKeySet();
+    private final HashMap<String, Object> batch = new HashMap<>();
+    private final HashMap<String, Object> command = new HashMap<>();
+    private final List<Consumer<V>> listeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<V>> localListeners = new CopyOnWriteArrayList<>();
+
+    EngineTable(String name, EngineStore.Registry registry) {
+        this.name = name;
+        this.registry = registry;
+    }
+
+    String name() {
+        return name;
+    }
+
+    private boolean inline() {
+        return registry.engine().onEngineThread();
+    }
+
+    @SuppressWarnings("unchecked")
+    private <R> R route(TableCall<R> call) {
+        return registry.store().route(name, call);
+    }
+
+    // ------------------------------------------------------------------------------------------ Table
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public V get(String key) {
+        return inline() ? effective(key) : (V) route(new TableCall.Get(key));
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <R> R execute(String key, Command<V, R> cmd) {
+        if (!inline()) {
+            return route(new TableCall.Execute<>(key, (Command<Object, R>) (Command<?, R>) cmd));
+        }
+        Command.Outcome<V, R> o = cmd.apply(effective(key));
+        if (o.write()) {
+            if (command.isEmpty()) {
+                registry.touched(this);
+            }
+            command.put(key, o.next() == null ? REMOVED : o.next());
+        }
+        return o.result();
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public Map<String, V> entries() {
+        if (!inline()) {
+            return (Map<String, V>) route(new TableCall.Entries());
+        }
+        Map<String, V> out = new TreeMap<>(committed);
+        overlay((k, v) -> {
+            if (v == null) {
+                out.remove(k);
+            } else {
+                out.put(k, v);
+            }
+        });
+        return out;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public Collection<V> values(Filter<V> filter) {
+        if (!inline()) {
+            return (Collection<V>) route(new TableCall.Values((Filter<Object>) (Filter<?>) filter));
+        }
+        List<V> out = new ArrayList<>();
+        scan(filter, v -> {
+            out.add(v);
+            return true;
+        });
+        return out;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public boolean any(Filter<V> filter) {
+        if (!inline()) {
+            return (Boolean) route(new TableCall.Any((Filter<Object>) (Filter<?>) filter));
+        }
+        boolean[] found = new boolean[1];
+        scan(filter, v -> {
+            found[0] = true;
+            return false;
+        });
+        return found[0];
+    }
+
+    /** Every key is the engine's: on its member all of them, elsewhere none. */
+    @Override
+    public Collection<String> localKeys(Filter<V> filter) {
+        if (!inline() && !registry.engine().active()) {
+            return List.of();
+        }
+        if (!inline()) {
+            List<String> out = new ArrayList<>();
+            committed.forEach((k, v) -> {
+                if (filter.test(v)) {
+                    out.add(k);
+                }
+            });
+            return out;
+        }
+        List<String> out = new ArrayList<>();
+        entries().forEach((k, v) -> {
+            if (filter.test(v)) {
+                out.add(k);
+            }
+        });
+        return out;
+    }
+
+    @Override
+    public void listen(Consumer<V> listener) {
+        listeners.add(listener);
+        registry.remoteListen(name, listener);
+    }
+
+    @Override
+    public void listenLocal(Consumer<V> listener) {
+        localListeners.add(listener);
+    }
+
+    // ------------------------------------------------------------------------------------------ reads
+
+    /** The record as the running command sees it. Engine thread only. */
+    @SuppressWarnings("unchecked")
+    private V effective(String key) {
+        if (!command.isEmpty()) {
+            Object v = command.get(key);
+            if (v != null) {
+                return v == REMOVED ? null : (V) v;
+            }
+        }
+        if (!batch.isEmpty()) {
+            Object v = batch.get(key);
+            if (v != null) {
+                return v == REMOVED ? null : (V) v;
+            }
+        }
+        return committed.get(key);
+    }
+
+    /** Calls {@code each} with every key the layers changed and its effective value ({@code null}: removed). */
+    @SuppressWarnings("unchecked")
+    private void overlay(java.util.function.BiConsumer<String, V> each) {
+        batch.forEach((k, v) -> {
+            if (!command.containsKey(k)) {
+                each.accept(k, v == REMOVED ? null : (V) v);
+            }
+        });
+        command.forEach((k, v) -> each.accept(k, v == REMOVED ? null : (V) v));
+    }
+
+    private boolean layered(String key) {
+        return command.containsKey(key) || batch.containsKey(key);
+    }
+
+    /** Tests the effective values; {@code take} answers whether to go on. Engine thread only. */
+    private void scan(Filter<V> filter, java.util.function.Predicate<V> take) {
+        boolean layers = !command.isEmpty() || !batch.isEmpty();
+        if (layers) {
+            boolean[] go = {true};
+            overlay((k, v) -> {
+                if (go[0] && v != null && filter.test(v)) {
+                    go[0] = take.test(v);
+                }
+            });
+            if (!go[0]) {
+                return;
+            }
+        }
+        Iterable<String> keys = filter.skipsSettled() ? live : committed.keySet();
+        for (String k : keys) {
+            if (layers && layered(k)) {
+                continue;
+            }
+            V v = committed.get(k);
+            if (v != null && filter.test(v) && !take.test(v)) {
+                return;
+            }
+        }
+    }
+
+    /** Answers a read sent from another thread or member, from the committed records. */
+    @SuppressWarnings("unchecked")
+    <R> R readCommitted(TableCall<R> call) {
+        if (call instanceof TableCall.Get g) {
+            return (R) committed.get(g.key());
+        }
+        if (call instanceof TableCall.Entries) {
+            return (R) new TreeMap<>(committed);
+        }
+        Filter<V> filter = call instanceof TableCall.Values v ? (Filter<V>) (Filter<?>) v.filter()
+                : (Filter<V>) (Filter<?>) ((TableCall.Any) call).filter();
+        List<V> out = new ArrayList<>();
+        Iterable<String> keys = filter.skipsSettled() ? live : committed.keySet();
+        for (String k : keys) {
+            V v = committed.get(k);
+            if (v != null && filter.test(v)) {
+                out.add(v);
+                if (call instanceof TableCall.Any) {
+                    return (R) Boolean.TRUE;
+                }
+            }
+        }
+        return call instanceof TableCall.Any ? (R) Boolean.FALSE : (R) out;
+    }
+
+    // ------------------------------------------------------------------------------------------ the engine's steps
+
+    /** The running command ended well: its changes join the batch. */
+    void commitCommand() {
+        batch.putAll(command);
+        command.clear();
+    }
+
+    /** The running command failed: its changes are dropped. */
+    void rollbackCommand() {
+        command.clear();
+    }
+
+    boolean batchChanged() {
+        return !batch.isEmpty();
+    }
+
+    /** The batch's changes, one per key. */
+    void changes(List<Change> out) {
+        batch.forEach((k, v) -> out.add(new Change(name, k, v == REMOVED ? null : v)));
+    }
+
+    /** The batch was journaled: its changes become the committed records. */
+    @SuppressWarnings("unchecked")
+    void commitBatch() {
+        batch.forEach((k, v) -> put(k, v == REMOVED ? null : (V) v));
+        batch.clear();
+    }
+
+    /** The batch was refused: its changes are dropped. */
+    void rollbackBatch() {
+        command.clear();
+        batch.clear();
+    }
+
+    /** Sets a committed record (takeover's load and replay). */
+    @SuppressWarnings("unchecked")
+    void load(String key, Object value) {
+        put(key, (V) value);
+    }
+
+    private void put(String key, V value) {
+        if (value == null) {
+            committed.remove(key);
+            live.remove(key);
+            return;
+        }
+        committed.put(key, value);
+        if (value instanceof Settleable s && !s.settled()) {
+            live.add(key);
+        } else if (value instanceof Settleable) {
+            live.remove(key);
+        }
+    }
+
+    /** Forgets every record (the engine stopped here). */
+    void clear() {
+        rollbackBatch();
+        committed.clear();
+        live.clear();
+    }
+
+    /** Tells the listeners of a journaled record. */
+    @SuppressWarnings("unchecked")
+    void tell(Object value) {
+        V v = (V) value;
+        for (Consumer<V> l : localListeners) {
+            l.accept(v);
+        }
+        for (Consumer<V> l : listeners) {
+            l.accept(v);
+        }
+    }
+
+    /** The listeners of every member, told by the remote of records written behind while this is not the engine. */
+    List<Consumer<V>> listeners() {
+        return listeners;
+    }
+}

@@ -1,0 +1,21 @@
+package io.ichiba.ledger.engine;
+
+import java.util.function.Consumer;
+
+/**
+ * How a member that is not the engine reaches it: sends a {@link TableCall} to the engine's member, and hears of
+ * changes from the state written behind. The Hazelcast one sends calls to the owner of the engine's key.
+ */
+public interface Remote {
+
+    /**
+     * Runs {@code call} on the engine's member and answers its result.
+     *
+     * @throws NotEngineException          the member asked is not (or no longer) the engine: ask again
+     * @throws EngineUnavailableException the engine's member could not be reached
+     */
+    <R> R call(String table, TableCall<R> call);
+
+    /** Calls {@code listener} with each record of {@code table} written behind (added or updated). */
+    void listen(String table, Consumer<Object> listener);
+}

@@ -1,0 +1,40 @@
+package io.ichiba.ledger.hazelcast;
+
+import com.hazelcast.core.HazelcastInstance;
+import io.ichiba.ledger.engine.EngineListener;
+import io.ichiba.ledger.engine.EngineStore;
+
+import java.time.Duration;
+
+/**
+ * Wires the engine's store over a Hazelcast member: the {@link HazelcastJournal}, the event log in a ring buffer,
+ * the {@link HazelcastRemote} to the engine on another member, and the {@link EngineRole} that starts the engine on
+ * the owner of its partition. The store, once made, is found by calls forwarded from other members in the member's
+ * user context; closing it stops the role and the engine.
+ */
+public final class HazelcastEngine {
+    private HazelcastEngine() {
+    }
+
+    /** How long a call waits for an engine that is moving before it fails (503 at the HTTP edge). */
+    public static final Duration PATIENCE = Duration.ofSeconds(30);
+    /** How often the role is checked besides on every cluster change. */
+    public static final long ROLE_TICK_MILLIS = 100;
+
+    /** Makes the engine's store over {@code hz}, with no observer. */
+    public static EngineStore store(HazelcastInstance hz) {
+        return store(hz, EngineListener.NONE);
+    }
+
+    /** Makes the engine's store over {@code hz}; {@code listener} hears of its batches and takeovers. */
+    public static EngineStore store(HazelcastInstance hz, EngineListener listener) {
+        HazelcastJournal journal = new HazelcastJournal(hz);
+        EngineStore store = new EngineStore(journal, new RingbufferEventLog(hz.getRingbuffer(
+                HazelcastStore.PREFIX + "events")), new HazelcastRemote(hz), listener, PATIENCE);
+        hz.getUserContext().put(EngineStore.CONTEXT_KEY, store);
+        EngineRole role = new EngineRole(hz, store.engine()).start(ROLE_TICK_MILLIS);
+        store.closeAlso(role);
+        store.closeAlso(() -> hz.getUserContext().remove(EngineStore.CONTEXT_KEY, store));
+        return store;
+    }
+}

@@ -1,0 +1,258 @@
+package io.ichiba.ledger.hazelcast;
+
+import com.hazelcast.core.HazelcastException;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.EntryProcessor;
+import com.hazelcast.map.IMap;
+import com.hazelcast.partition.PartitionService;
+import io.ichiba.ledger.journal.Batch;
+import io.ichiba.ledger.journal.FencedException;
+import io.ichiba.ledger.journal.Journal;
+import io.ichiba.ledger.journal.JournalUnavailableException;
+import io.ichiba.ledger.journal.Takeover;
+import io.ichiba.ledger.store.TableStore;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The replicated journal: a head record under the engine's key (epoch, last sequence, the batches not yet written
+ * behind) changed only by entry processors, each with a synchronous backup; and one state map per table, written
+ * behind with the sequence of the batch that wrote each record.
+ *
+ * <pre>
+ *   ichiba.journal["ichiba.engine"] = Head(epoch, lastSeq, appliedSeq, [batches after appliedSeq])
+ *       Append(batch)   epoch must match, seq must follow (seq already in: answered as appended)
+ *       TakeOver()      epoch + 1
+ *       Trim(e, seq)    drops batches up to seq once the state maps hold them (epoch must match)
+ *   ichiba.state.<table>[key] = Versioned(seq, record)   written only over an older seq
+ * </pre>
+ *
+ * <p>The head's key is the engine's key: the engine runs on its partition's owner, so an append is a local call
+ * plus the backup's round trip. An append whose outcome Hazelcast cannot tell (its member left, the backup did not
+ * answer: the config sets {@code hazelcast.operation.fail.on.indeterminate.state}) is settled by reading the head
+ * again, never by guessing. State records carry their batch's sequence so that a write-behind still in flight
+ * from a stopped engine cannot put an older record over a newer one.
+ */
+public final class HazelcastJournal implements Journal {
+    /** The map of the journal's head. */
+    public static final String MAP = HazelcastStore.PREFIX + "journal.head";
+    /** The key of the head, whose partition's owner runs the engine. */
+    public static final String ENGINE_KEY = "ichiba.engine";
+    /** The prefix of the state maps. */
+    public static final String STATE_PREFIX = HazelcastStore.PREFIX + "state.";
+
+    private final HazelcastInstance hz;
+    private final IMap<String, Head> head;
+
+    /** Creates the journal over a member configured by {@link HazelcastStore#configure}. */
+    public HazelcastJournal(HazelcastInstance hz) {
+        this.hz = hz;
+        this.head = hz.getMap(MAP);
+    }
+
+    /**
+     * The journal's head.
+     *
+     * @param epoch      the engine's epoch
+     * @param lastSeq    the last batch appended
+     * @param appliedSeq the last batch the state maps are known to hold
+     * @param pending    the batches after {@code appliedSeq}, oldest first
+     */
+    public record Head(long epoch, long lastSeq, long appliedSeq, List<Batch> pending) implements Serializable {
+        static final Head EMPTY = new Head(0, 0, 0, List.of());
+
+        public Head {
+            pending = List.copyOf(pending);
+        }
+    }
+
+    /** A state record and the batch that wrote it. */
+    public record Versioned(long seq, Object value) implements Serializable {
+    }
+
+    enum Appended { APPENDED, ALREADY, STALE_EPOCH, GAP }
+
+    @Override
+    public Takeover takeOver() {
+        Head h;
+        try {
+            h = head.executeOnKey(ENGINE_KEY, new TakeOver());
+        } catch (HazelcastException e) {
+            throw new JournalUnavailableException("cannot take the journal over: " + e, e);
+        }
+        Map<String, Map<String, Object>> tables = new HashMap<>();
+        for (String name : TableStore.NAMES) {
+            Map<String, Object> records = new HashMap<>();
+            IMap<String, Versioned> m = hz.getMap(STATE_PREFIX + name);
+            m.entrySet().forEach(e -> records.put(e.getKey(), e.getValue().value()));
+            tables.put(name, records);
+        }
+        return new Takeover(h.epoch(), h.lastSeq(), tables, h.pending());
+    }
+
+    @Override
+    public void append(Batch batch) {
+        Appended a;
+        try {
+            a = head.executeOnKey(ENGINE_KEY, new Append(batch));
+        } catch (RuntimeException e) {
+            a = settle(batch, e);
+        }
+        if (a == Appended.STALE_EPOCH || a == Appended.GAP) {
+            throw new FencedException("batch " + batch.seq() + " of epoch " + batch.epoch() + " refused: " + a);
+        }
+    }
+
+    /** The outcome of an append is unknown: read the head; if the batch is not in, append once more. */
+    private Appended settle(Batch batch, RuntimeException first) {
+        try {
+            Head h = head.get(ENGINE_KEY);
+            if (h == null || h.epoch() != batch.epoch()) {
+                return Appended.STALE_EPOCH;
+            }
+            if (h.lastSeq() >= batch.seq()) {
+                return Appended.ALREADY;
+            }
+            return head.executeOnKey(ENGINE_KEY, new Append(batch));
+        } catch (RuntimeException again) {
+            again.addSuppressed(first);
+            throw new JournalUnavailableException("the outcome of batch " + batch.seq() + " is unknown", again);
+        }
+    }
+
+    @Override
+    public boolean writeBehind(long epoch, long seq, Map<String, Map<String, Object>> changes) {
+        PartitionService partitions = hz.getPartitionService();
+        List<CompletableFuture<?>> writes = new ArrayList<>();
+        changes.forEach((table, records) -> {
+            IMap<String, Versioned> m = hz.getMap(STATE_PREFIX + table);
+            Map<Integer, Map<String, Object>> byPartition = new HashMap<>();
+            records.forEach((k, v) -> byPartition.computeIfAbsent(partitions.getPartition(k).getPartitionId(),
+                    p -> new HashMap<>()).put(k, v));
+            for (Map<String, Object> part : byPartition.values()) {
+                CompletionStage<?> w = m.submitToKeys(part.keySet(), new PutIfNewer(seq, part));
+                writes.add(w.toCompletableFuture());
+            }
+        });
+        try {
+            CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new JournalUnavailableException("interrupted writing behind", e);
+        } catch (Exception e) {
+            throw new JournalUnavailableException("cannot write behind: " + e, e);
+        }
+        return head.executeOnKey(ENGINE_KEY, new Trim(epoch, seq));
+    }
+
+    /** Returns the head as it is (for tests and for {@code GET /ready}). */
+    public Head head() {
+        Head h = head.get(ENGINE_KEY);
+        return h == null ? Head.EMPTY : h;
+    }
+
+    // ------------------------------------------------------------------------------------------ processors
+
+    /** Appends a batch if its epoch is the head's and its sequence follows. */
+    static final class Append implements EntryProcessor<String, Head, Appended> {
+        private static final long serialVersionUID = 1L;
+        private final Batch batch;
+
+        Append(Batch batch) {
+            this.batch = batch;
+        }
+
+        @Override
+        public Appended process(Map.Entry<String, Head> entry) {
+            Head h = entry.getValue() == null ? Head.EMPTY : entry.getValue();
+            if (h.epoch() != batch.epoch()) {
+                return Appended.STALE_EPOCH;
+            }
+            if (batch.seq() <= h.lastSeq()) {
+                return Appended.ALREADY;
+            }
+            if (batch.seq() != h.lastSeq() + 1) {
+                return Appended.GAP;
+            }
+            List<Batch> pending = new ArrayList<>(h.pending().size() + 1);
+            pending.addAll(h.pending());
+            pending.add(batch);
+            entry.setValue(new Head(h.epoch(), batch.seq(), h.appliedSeq(), pending));
+            return Appended.APPENDED;
+        }
+    }
+
+    /** Bumps the epoch: every append of an older epoch is refused from now on. */
+    static final class TakeOver implements EntryProcessor<String, Head, Head> {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public Head process(Map.Entry<String, Head> entry) {
+            Head h = entry.getValue() == null ? Head.EMPTY : entry.getValue();
+            Head next = new Head(h.epoch() + 1, h.lastSeq(), h.appliedSeq(), h.pending());
+            entry.setValue(next);
+            return next;
+        }
+    }
+
+    /** Drops the batches up to a sequence that the state maps hold, if the epoch is still the head's. */
+    static final class Trim implements EntryProcessor<String, Head, Boolean> {
+        private static final long serialVersionUID = 1L;
+        private final long epoch;
+        private final long seq;
+
+        Trim(long epoch, long seq) {
+            this.epoch = epoch;
+            this.seq = seq;
+        }
+
+        @Override
+        public Boolean process(Map.Entry<String, Head> entry) {
+            Head h = entry.getValue();
+            if (h == null || h.epoch() != epoch) {
+                return false;
+            }
+            if (seq <= h.appliedSeq()) {
+                return true;
+            }
+            List<Batch> left = new ArrayList<>();
+            for (Batch b : h.pending()) {
+                if (b.seq() > seq) {
+                    left.add(b);
+                }
+            }
+            entry.setValue(new Head(h.epoch(), h.lastSeq(), seq, left));
+            return true;
+        }
+    }
+
+    /** Writes each key's record unless the map holds one from a later batch; a {@code null} record removes. */
+    static final class PutIfNewer implements EntryProcessor<String, Versioned, Void> {
+        private static final long serialVersionUID = 1L;
+        private final long seq;
+        private final Map<String, Object> records;
+
+        PutIfNewer(long seq, Map<String, Object> records) {
+            this.seq = seq;
+            this.records = records;
+        }
+
+        @Override
+        public Void process(Map.Entry<String, Versioned> entry) {
+            Versioned current = entry.getValue();
+            if (current != null && current.seq() > seq) {
+                return null;
+            }
+            Object v = records.get(entry.getKey());
+            entry.setValue(v == null ? null : new Versioned(seq, v));
+            return null;
+        }
+    }
+}

@@ -1,0 +1,119 @@
+package io.ichiba.ledger.hazelcast;
+
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.HazelcastInstanceAware;
+import com.hazelcast.core.IExecutorService;
+import com.hazelcast.core.EntryEvent;
+import com.hazelcast.map.listener.EntryAddedListener;
+import com.hazelcast.map.listener.EntryUpdatedListener;
+import io.ichiba.ledger.engine.EngineStore;
+import io.ichiba.ledger.engine.EngineUnavailableException;
+import io.ichiba.ledger.engine.NotEngineException;
+import io.ichiba.ledger.engine.Remote;
+import io.ichiba.ledger.engine.TableCall;
+
+import java.io.Serializable;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+
+/**
+ * Reaches the engine from a member that does not run it: each {@link TableCall} goes to the owner of the engine's
+ * key through a Hazelcast executor, and runs there on the member's {@link EngineStore} (found in the member's user
+ * context). Changes are heard from the state maps written behind.
+ */
+public final class HazelcastRemote implements Remote {
+    /** The executor that carries calls to the engine. */
+    public static final String EXECUTOR = HazelcastStore.PREFIX + "engine";
+
+    private final HazelcastInstance hz;
+    private final IExecutorService executor;
+
+    /** Creates the remote over a member configured by {@link HazelcastStore#configure}. */
+    public HazelcastRemote(HazelcastInstance hz) {
+        this.hz = hz;
+        this.executor = hz.getExecutorService(EXECUTOR);
+    }
+
+    @Override
+    public <R> R call(String table, TableCall<R> call) {
+        Future<R> f;
+        try {
+            f = executor.submitToKeyOwner(new Forward<>(table, call), HazelcastJournal.ENGINE_KEY);
+        } catch (RuntimeException e) {
+            throw new NotEngineException("cannot reach the engine's member: " + e);
+        }
+        try {
+            return f.get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new EngineUnavailableException("interrupted waiting for the engine", e);
+        } catch (TimeoutException e) {
+            throw new EngineUnavailableException("the engine's member did not answer in time", e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof NotEngineException n) {
+                throw n;
+            }
+            if (cause instanceof com.hazelcast.core.MemberLeftException
+                    || cause instanceof com.hazelcast.spi.exception.TargetNotMemberException
+                    || cause instanceof com.hazelcast.core.HazelcastInstanceNotActiveException) {
+                throw new NotEngineException("the engine's member left: " + cause);
+            }
+            if (cause instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new EngineUnavailableException("the engine's member failed: " + cause, cause);
+        }
+    }
+
+    @Override
+    public void listen(String table, Consumer<Object> listener) {
+        hz.<String, HazelcastJournal.Versioned>getMap(HazelcastJournal.STATE_PREFIX + table)
+                .addEntryListener(new StateListener(listener), true);
+    }
+
+    /** A call run on the engine's member. */
+    static final class Forward<R> implements Callable<R>, HazelcastInstanceAware, Serializable {
+        private static final long serialVersionUID = 1L;
+        private final String table;
+        private final TableCall<R> call;
+        private transient HazelcastInstance hz;
+
+        Forward(String table, TableCall<R> call) {
+            this.table = table;
+            this.call = call;
+        }
+
+        @Override
+        public void setHazelcastInstance(HazelcastInstance instance) {
+            this.hz = instance;
+        }
+
+        @Override
+        public R call() {
+            Object store = hz.getUserContext().get(EngineStore.CONTEXT_KEY);
+            if (!(store instanceof EngineStore s)) {
+                throw new NotEngineException("no engine store on this member");
+            }
+            return s.serve(table, call);
+        }
+    }
+
+    private record StateListener(Consumer<Object> listener)
+            implements EntryAddedListener<String, HazelcastJournal.Versioned>,
+            EntryUpdatedListener<String, HazelcastJournal.Versioned> {
+        @Override
+        public void entryAdded(EntryEvent<String, HazelcastJournal.Versioned> event) {
+            listener.accept(event.getValue().value());
+        }
+
+        @Override
+        public void entryUpdated(EntryEvent<String, HazelcastJournal.Versioned> event) {
+            listener.accept(event.getValue().value());
+        }
+    }
+}

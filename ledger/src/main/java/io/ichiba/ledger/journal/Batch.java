@@ -1,0 +1,25 @@
+package io.ichiba.ledger.journal;
+
+import java.io.Serializable;
+import java.util.List;
+
+/**
+ * What one engine batch changed: every record it wrote, once, with its value after the whole batch.
+ *
+ * <p>A batch is the unit of replication: it is appended to the {@link Journal} as one write, fenced by the
+ * engine's {@code epoch} and numbered by {@code seq}, before any caller of a command in it is answered. Its changes
+ * are values, not commands, so applying a batch twice gives the same state as applying it once.
+ *
+ * @param epoch   the epoch of the engine that made it
+ * @param seq     its number: the journal's last sequence plus one
+ * @param changes the records it changed, each once
+ */
+public record Batch(long epoch, long seq, List<Change> changes) implements Serializable {
+    /** Copies the changes. */
+    public Batch {
+        if (epoch < 1 || seq < 1) {
+            throw new IllegalArgumentException("epoch and seq start at 1, were " + epoch + " and " + seq);
+        }
+        changes = List.copyOf(changes);
+    }
+}

@@ -1,0 +1,44 @@
+package io.ichiba.ledger.journal;
+
+import java.util.Map;
+
+/**
+ * The engine's replicated log of batches, fenced by epoch.
+ *
+ * <pre>
+ *   takeOver()          epoch := epoch + 1; answers the state tables and the batches not yet in them
+ *   append(batch)       refused unless batch.epoch == epoch and batch.seq == lastSeq + 1
+ *                       (a batch already appended in this epoch, run again, is answered as appended)
+ *   writeBehind(...)    the state tables take the coalesced changes up to a sequence; the journal then
+ *                       drops the batches they cover
+ * </pre>
+ *
+ * <p>An engine answers nobody before its batch's {@code append} returned. A paused engine that wakes after
+ * another took over holds a stale epoch: its appends are refused ({@link FencedException}), so it can neither
+ * write nor tell anyone "done".
+ */
+public interface Journal extends AutoCloseable {
+
+    /** Becomes the journal's writer: bumps the epoch and answers what the new engine starts from. */
+    Takeover takeOver();
+
+    /**
+     * Appends {@code batch} as one replicated write.
+     *
+     * @throws FencedException      the epoch is stale or the sequence does not follow: another engine took over
+     * @throws JournalUnavailableException the write could not be made, or its outcome could not be settled
+     */
+    void append(Batch batch);
+
+    /**
+     * Writes behind: puts each table's changed records (a {@code null} value removes the key) into the state tables,
+     * then lets the journal drop its batches up to {@code seq}, which the tables now hold.
+     *
+     * @return whether the journal dropped them (false when {@code epoch} is no longer the journal's)
+     */
+    boolean writeBehind(long epoch, long seq, Map<String, Map<String, Object>> changes);
+
+    @Override
+    default void close() {
+    }
+}
