@@ -42,9 +42,21 @@ class LedgerArchitectureTest {
     @ArchTest
     static final ArchRule timeComesFromTheInjectedClock = noClasses().that().resideInAPackage("io.ichiba.ledger..")
             .should().callMethod(System.class, "currentTimeMillis")
-            .orShould().callMethod(System.class, "nanoTime")
             .orShould().callMethod(Instant.class, "now")
             .orShould().callMethod(Clock.class, "systemUTC")
             .orShould().callMethod(Clock.class, "systemDefaultZone")
             .because("ledger takes a Clock; tests advance a fake one (CONVENTIONS.md habit 6)");
+
+    /** The engine times its appends and bounds its waits for a moving engine: intervals, never the ledger's time. */
+    @ArchTest
+    static final ArchRule onlyTheEngineMeasuresIntervals = noClasses().that().resideInAPackage("io.ichiba.ledger..")
+            .and().resideOutsideOfPackage("io.ichiba.ledger.engine")
+            .should().callMethod(System.class, "nanoTime")
+            .because("ledger takes a Clock; only the engine measures its own latency and bounds its waits");
+
+    @ArchTest
+    static final ArchRule theEngineAndTheJournalDoNotKnowHazelcast = noClasses().that()
+            .resideInAnyPackage("io.ichiba.ledger.engine", "io.ichiba.ledger.journal")
+            .should().dependOnClassesThat().resideInAPackage("com.hazelcast..")
+            .because("only io.ichiba.ledger.hazelcast knows Hazelcast (CONVENTIONS.md)");
 }

@@ -34,7 +34,11 @@ public final class HazelcastEngine {
         hz.getUserContext().put(EngineStore.CONTEXT_KEY, store);
         EngineRole role = new EngineRole(hz, store.engine()).start(ROLE_TICK_MILLIS);
         store.closeAlso(role);
-        store.closeAlso(() -> hz.getUserContext().remove(EngineStore.CONTEXT_KEY, store));
+        store.closeAlso(() -> {
+            if (hz.getLifecycleService().isRunning()) {
+                hz.getUserContext().remove(EngineStore.CONTEXT_KEY, store);
+            }
+        });
         return store;
     }
 }

@@ -27,7 +27,7 @@ public final class Engines {
     /** A started engine store over {@code journal}, with an event log in memory and no other member. */
     public static synchronized EngineStore started(Journal journal) {
         EngineStore s = new EngineStore(journal, new InMemoryEventLog(100_000), null, EngineListener.NONE,
-                Duration.ofSeconds(10));
+                Duration.ofSeconds(2));
         activate(s);
         OPEN.add(s);
         return s;

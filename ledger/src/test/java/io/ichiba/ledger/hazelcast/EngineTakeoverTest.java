@@ -1,0 +1,114 @@
+package io.ichiba.ledger.hazelcast;
+
+import com.hazelcast.core.HazelcastInstance;
+import io.ichiba.ledger.Admission;
+import io.ichiba.ledger.Auditor;
+import io.ichiba.ledger.Bundle;
+import io.ichiba.ledger.Claim;
+import io.ichiba.ledger.ClaimState;
+import io.ichiba.ledger.Ledger;
+import io.ichiba.ledger.LedgerInvariants;
+import io.ichiba.ledger.LedgerSettings;
+import io.ichiba.ledger.MutableClock;
+import io.ichiba.ledger.engine.EngineStore;
+import io.ichiba.ledger.journal.Batch;
+import io.ichiba.ledger.journal.Change;
+import io.ichiba.ledger.journal.FencedException;
+import io.ichiba.ledger.journal.Takeover;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The Hazelcast journal's fencing, and the engine moving when its member dies: a stale epoch cannot append, a batch
+ * appended twice is in once, and after the engine's member is killed the survivor takes the journal over with
+ * everything that was acknowledged.
+ */
+class EngineTakeoverTest {
+
+    private static Batch batch(long epoch, long seq, String key) {
+        return new Batch(epoch, seq, List.of(new Change("kinds", key, "v" + seq)));
+    }
+
+    @Test
+    void aStaleEpochCannotAppendAndABatchRunTwiceIsInOnce() {
+        HazelcastInstance member = EmbeddedHazelcast.startOne(getClass(), 5971);
+        try {
+            HazelcastJournal first = new HazelcastJournal(member);
+            HazelcastJournal second = new HazelcastJournal(member);
+            Takeover t1 = first.takeOver();
+            first.append(batch(t1.epoch(), t1.lastSeq() + 1, "a"));
+            first.append(batch(t1.epoch(), t1.lastSeq() + 1, "a")); // run twice: answered as appended
+
+            Takeover t2 = second.takeOver();
+            assertThat(t2.epoch()).isEqualTo(t1.epoch() + 1);
+            assertThat(t2.batches()).hasSize(1);
+            assertThatThrownBy(() -> first.append(batch(t1.epoch(), t1.lastSeq() + 2, "b")))
+                    .isInstanceOf(FencedException.class);
+            assertThatThrownBy(() -> second.append(batch(t2.epoch(), t2.lastSeq() + 2, "gap")))
+                    .isInstanceOf(FencedException.class);
+            second.append(batch(t2.epoch(), t2.lastSeq() + 1, "c"));
+            assertThat(first.writeBehind(t1.epoch(), t2.lastSeq() + 1, Map.of())).as("a stale trim").isFalse();
+            assertThat(second.writeBehind(t2.epoch(), t2.lastSeq() + 1,
+                    Map.of("kinds", Map.of("a", "v1", "c", "v2")))).isTrue();
+            Takeover t3 = first.takeOver();
+            assertThat(t3.batches()).as("batches the state maps hold are dropped").isEmpty();
+            assertThat(t3.tables().get("kinds")).containsEntry("a", "v1").containsEntry("c", "v2")
+                    .doesNotContainKey("b");
+        } finally {
+            EmbeddedHazelcast.stop(List.of(member));
+        }
+    }
+
+    @Test
+    void theSurvivorTakesOverWithEverythingAcknowledgedWhenTheEngineMemberIsKilled() {
+        List<HazelcastInstance> members = EmbeddedHazelcast.startCluster(getClass(), 5981, 2);
+        List<EngineStore> stores = new ArrayList<>(members.stream().map(HazelcastEngine::store).toList());
+        MutableClock clock = new MutableClock();
+        try {
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> stores.stream().filter(s -> s.engine().active()).count() == 1);
+            int engine = stores.get(0).engine().active() ? 0 : 1;
+            int other = 1 - engine;
+            long epoch = stores.get(engine).engine().epoch();
+
+            // every call made on the member that does not run the engine is sent to the one that does
+            Ledger remote = new Ledger(stores.get(other), clock, LedgerSettings.defaults());
+            assertThat(remote.createTenant("acme", Map.of("memory", 1000L, "disk", 1000L)).ok()).isTrue();
+            assertThat(remote.report("n1", Map.of("memory", 1000L, "disk", 1000L), Map.of()).ok()).isTrue();
+            for (int i = 0; i < 20; i++) {
+                assertThat(remote.submit("c" + i, "acme", Bundle.of(new TreeMap<>(Map.of("memory", 10L)), List.of()),
+                        0, 60, null).ok()).isTrue();
+            }
+            Ledger local = new Ledger(stores.get(engine), clock, LedgerSettings.defaults());
+            assertThat(stores.get(engine).atomically(new Admission(local)::pass).granted()).hasSize(20);
+            assertThat(remote.release("c0").value().state()).isEqualTo(ClaimState.RELEASED);
+
+            members.get(engine).getLifecycleService().terminate(); // kill -9: nothing migrates gracefully
+            stores.get(engine).close();
+
+            EngineStore survivor = stores.get(other);
+            await().atMost(Duration.ofSeconds(60)).until(() -> survivor.engine().active());
+            assertThat(survivor.engine().epoch()).isGreaterThan(epoch);
+            assertThat(remote.claim("c0").state()).isEqualTo(ClaimState.RELEASED);
+            for (int i = 1; i < 20; i++) {
+                Claim c = remote.claim("c" + i);
+                assertThat(c.state()).as("claim c%d", i).isEqualTo(ClaimState.GRANTED);
+            }
+            assertThat(survivor.nodes().get("n1").holdings().holders()).hasSize(19);
+            LedgerInvariants.check(survivor);
+            assertThat(new Auditor(remote).audit().drift()).isEmpty();
+        } finally {
+            stores.forEach(EngineStore::close);
+            EmbeddedHazelcast.stop(members);
+        }
+    }
+}
