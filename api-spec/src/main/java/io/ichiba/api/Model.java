@@ -519,8 +519,17 @@ public final class Model {
         }
     }
 
-    /** {@code /health} and {@code /ready}. */
-    public record Status(String status, String member, Integer clusterSize) {
+    /**
+     * {@code /health} and {@code /ready}.
+     *
+     * @param engine whether the engine runs on this member ({@code /ready} only)
+     * @param epoch  the engine's epoch as this member knows it ({@code /ready} only)
+     */
+    public record Status(String status, String member, Integer clusterSize, Boolean engine, Long epoch) {
+        /** A status without the engine's part. */
+        public Status(String status, String member, Integer clusterSize) {
+            this(status, member, clusterSize, null, null);
+        }
     }
 
     /** {@code POST /v1/reservations}. */

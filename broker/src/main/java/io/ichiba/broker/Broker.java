@@ -21,6 +21,9 @@ import io.ichiba.ledger.EventRelay;
 import io.ichiba.ledger.Handlers;
 import io.ichiba.ledger.LeaseReaper;
 import io.ichiba.ledger.Ledger;
+import io.ichiba.broker.engine.EngineMeters;
+import io.ichiba.ledger.engine.EngineStore;
+import io.ichiba.ledger.hazelcast.HazelcastEngine;
 import io.ichiba.ledger.hazelcast.HazelcastStore;
 import io.ichiba.ledger.store.Store;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -51,14 +54,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * One broker process: an embedded Hazelcast member, clustered Vert.x over it, the ledger on the replicated
- * store, the admission loop, the lease reaper, the auditor, the metrics, and the HTTP API.
+ * One broker process: an embedded Hazelcast member, clustered Vert.x over it, the ledger on the engine's store,
+ * the admission loop, the lease reaper, the auditor, the metrics, and the HTTP API.
  *
  * <pre>
- *   HTTP ─► Vert.x router (openapi.yaml) ─► worker pool ─► Ledger ─► HazelcastStore (IMaps, sync backup)
- *                                                                        ▲
- *   AdmissionLoop (owner of one partition) ── passes ────────────────────┤
- *   LeaseReaper (every member, its own keys) ── expiries, returns ───────┘
+ *   HTTP ─► Vert.x router (openapi.yaml) ─► worker pool ─► Ledger ─► EngineStore ─► the engine (one thread on the
+ *                                                                        ▲            owner of "ichiba.engine";
+ *   AdmissionLoop (the engine's member) ── a pass = one command ─────────┤            other members send it their
+ *   LeaseReaper (the engine's member) ── expiries, returns ──────────────┘            calls) ─► HazelcastJournal
  * </pre>
  */
 public final class Broker {
@@ -118,12 +121,18 @@ public final class Broker {
 
     /** Starts a broker and returns once it serves HTTP. */
     public static Broker start(BrokerConfig config) throws Exception {
-        return start(config, HazelcastStore::new);
+        HazelcastInstance hz = Hazelcast.newHazelcastInstance(hazelcastConfig(config));
+        try {
+            return start(config, hz, null);
+        } catch (Exception e) {
+            hz.getLifecycleService().terminate();
+            throw e;
+        }
     }
 
     /**
      * Starts a broker whose ledger keeps its state in the store {@code stores} makes over the broker's member,
-     * instead of in the member's maps; the member still forms the cluster, elects the admission loop and carries
+     * instead of in the engine; the member still forms the cluster, elects the admission loop and carries
      * the event bus. For stores kept elsewhere, such as the benchmarks' Redis store; a store that is not shared by
      * every member (as the Hazelcast one is) makes sense only for a broker alone. The broker closes the store when
      * it stops.
@@ -151,11 +160,17 @@ public final class Broker {
                 .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
 
         Clock clock = Clock.systemUTC();
-        Store store = stores.apply(hz);
+        EngineMeters engineMeters = new EngineMeters(registry);
+        Store store = stores == null ? HazelcastEngine.store(hz, engineMeters) : stores.apply(hz);
+        java.util.function.BooleanSupplier engineHere = () -> true;
+        if (store instanceof EngineStore es) {
+            engineMeters.bind(es.engine());
+            engineHere = es.engine()::active;
+        }
         Ledger ledger = new Ledger(store, clock, config.ledger(), config.market(), config.reservations());
         ledger.accounts().openSystemAccounts();
         BrokerMetrics metrics = new BrokerMetrics(registry, ledger);
-        AdmissionLoop loop = new AdmissionLoop(hz, ledger, metrics, 250);
+        AdmissionLoop loop = new AdmissionLoop(hz, ledger, metrics, 250, engineHere);
         WorkerExecutor worker = vertx.createSharedWorkerExecutor("ichiba-ledger", config.workerThreads());
         ChangeWatch watch = new ChangeWatch(vertx);
         store.claims().listen(watch::changed);
@@ -383,6 +398,7 @@ public final class Broker {
         relay.shutdownNow();
         dispatcher.close();
         hz.getLifecycleService().terminate();
+        store.close();
         vertx.close();
     }
 }

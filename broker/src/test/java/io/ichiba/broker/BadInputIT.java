@@ -475,10 +475,10 @@ class BadInputIT {
     @ParameterizedTest(name = "{0}")
     @MethodSource("badRequests")
     void badRequestGetsAClearProblemAndChangesNothing(Bad bad) {
-        StateSnapshot before = StateSnapshot.take(op, broker.hazelcast());
+        StateSnapshot before = StateSnapshot.take(op, broker.ledger().store());
         JsonNode accountsBefore = op.get("/v1/accounts").body();
-        int journalBefore = broker.hazelcast().getMap("ichiba.journal").size();
-        int postingsBefore = broker.hazelcast().getMap("ichiba.postings").size();
+        int journalBefore = TestBrokers.table(broker, "journal").entries().size();
+        int postingsBefore = TestBrokers.table(broker, "postings").entries().size();
 
         Http.Answer a = caller(bad.who()).send(bad.method(), bad.path(), bad.body(), bad.headers());
         String what = bad.name() + ": " + bad.method() + " " + bad.path() + " -> " + a;
@@ -498,11 +498,11 @@ class BadInputIT {
             assertThat(pointers).as("errors[].pointer; %s", what).contains(bad.pointer());
         }
 
-        StateSnapshot after = StateSnapshot.take(op, broker.hazelcast());
+        StateSnapshot after = StateSnapshot.take(op, broker.ledger().store());
         assertThat(after).as("the state after %s", what).isEqualTo(before);
         assertThat(op.get("/v1/accounts").body()).as("the accounts after %s", what).isEqualTo(accountsBefore);
-        assertThat(broker.hazelcast().getMap("ichiba.journal").size()).as(what).isEqualTo(journalBefore);
-        assertThat(broker.hazelcast().getMap("ichiba.postings").size()).as(what).isEqualTo(postingsBefore);
+        assertThat(TestBrokers.table(broker, "journal").entries().size()).as(what).isEqualTo(journalBefore);
+        assertThat(TestBrokers.table(broker, "postings").entries().size()).as(what).isEqualTo(postingsBefore);
         assertThat(tenant.get("/v1/claims/" + granted).text("state")).isEqualTo("GRANTED");
     }
 

@@ -224,7 +224,7 @@ class CreditsIT {
 
         // the key's stored answer forgotten (as after its 24 h): the entry id is derived from the key, so the
         // run that happens again finds the entry posted and moves nothing
-        broker.hazelcast().getMap("ichiba.idempotency").remove("operator:operator:" + key);
+        TestBrokers.forget(broker, "idempotency", "operator:operator:" + key);
         Http.Answer again = op.post(path, body, Map.of(KEY, key));
         assertThat(again.status()).as(again.toString()).isEqualTo(201);
         assertThat(again.headers().firstValue("Idempotent-Replayed")).isEmpty();
@@ -488,8 +488,8 @@ class CreditsIT {
     void badInputGetsAProblemAndChangesNoAccount(Bad bad) {
         JsonNode before = world.accounts();
         JsonNode statement = op.get("/v1/tenants/" + badTenant + "/statement").body();
-        int journal = broker.hazelcast().getMap("ichiba.journal").size();
-        int postings = broker.hazelcast().getMap("ichiba.postings").size();
+        int journal = TestBrokers.table(broker, "journal").entries().size();
+        int postings = TestBrokers.table(broker, "postings").entries().size();
 
         Http.Answer a = op.send(bad.method(), bad.path(), bad.body(), Map.of());
         String what = bad.name() + ": " + bad.method() + " " + bad.path() + " -> " + a;
@@ -501,8 +501,8 @@ class CreditsIT {
 
         assertThat(world.accounts()).as("the accounts after %s", what).isEqualTo(before);
         assertThat(op.get("/v1/tenants/" + badTenant + "/statement").body()).as(what).isEqualTo(statement);
-        assertThat(broker.hazelcast().getMap("ichiba.journal").size()).as(what).isEqualTo(journal);
-        assertThat(broker.hazelcast().getMap("ichiba.postings").size()).as(what).isEqualTo(postings);
+        assertThat(TestBrokers.table(broker, "journal").entries().size()).as(what).isEqualTo(journal);
+        assertThat(TestBrokers.table(broker, "postings").entries().size()).as(what).isEqualTo(postings);
         assertThat(badTenantClient.get("/v1/tenants/" + badTenant + "/account").body().get("creditLimit").asLong())
                 .isEqualTo(5000);
     }

@@ -91,7 +91,7 @@ class IdempotencyIT {
         String key = World.name("key");
         Http.Answer first = t.post("/v1/claims", World.claim(1024, 0, List.of(), 1, 600, node), Map.of(KEY, key));
         assertThat(first.status()).isEqualTo(201);
-        StateSnapshot before = StateSnapshot.take(op, broker.hazelcast());
+        StateSnapshot before = StateSnapshot.take(op, broker.ledger().store());
 
         for (Map<String, Object> other : List.of(World.claim(2048, 0, List.of(), 1, 600, node),
                 World.claim(1024, 0, List.of(), 9, 600, node), World.claim(1024, 0, List.of(), 1, 600, null))) {
@@ -101,7 +101,7 @@ class IdempotencyIT {
             assertThat(reused.text("code")).isEqualTo("IDEMPOTENCY_KEY_REUSED");
             assertThat(reused.headers().firstValue(REPLAYED)).isEmpty();
         }
-        assertThat(StateSnapshot.take(op, broker.hazelcast())).isEqualTo(before);
+        assertThat(StateSnapshot.take(op, broker.ledger().store())).isEqualTo(before);
         assertThat(World.ids(t.get("/v1/claims"))).containsExactly(first.text("id"));
         assertThat(world.pool("memory@" + node).get("granted").asLong()).isEqualTo(1024);
         // and the key still answers its first request
@@ -333,7 +333,7 @@ class IdempotencyIT {
         Http.Answer first = t.post("/v1/jobs", World.job(1024, node, 600, command), Map.of(KEY, key));
         assertThat(first.status()).as(first.toString()).isEqualTo(201);
         awaitStarting(t, first.text("id"));
-        StateSnapshot before = StateSnapshot.take(op, broker.hazelcast());
+        StateSnapshot before = StateSnapshot.take(op, broker.ledger().store());
         JsonNode jobsBefore = op.get("/v1/jobs").body();
 
         Map<String, Object> withEnv = World.job(1024, node, 600, command);
@@ -346,7 +346,7 @@ class IdempotencyIT {
             assertThat(reused.text("code")).isEqualTo("IDEMPOTENCY_KEY_REUSED");
             assertThat(reused.headers().firstValue(REPLAYED)).isEmpty();
         }
-        assertThat(StateSnapshot.take(op, broker.hazelcast())).isEqualTo(before);
+        assertThat(StateSnapshot.take(op, broker.ledger().store())).isEqualTo(before);
         assertThat(op.get("/v1/jobs").body()).isEqualTo(jobsBefore);
         assertOneJob(t, first.text("id"), node, 1024);
         // and the key still answers its first request
@@ -446,7 +446,7 @@ class IdempotencyIT {
     }
 
     private static long principals(Principal.Role role, String subject) {
-        return broker.hazelcast().getMap("ichiba.principals").values().stream()
+        return TestBrokers.table(broker, "principals").entries().values().stream()
                 .filter(v -> v instanceof Principal p && p.role() == role && p.subject().equals(subject)).count();
     }
 }

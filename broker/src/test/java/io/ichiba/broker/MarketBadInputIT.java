@@ -54,7 +54,7 @@ class MarketBadInputIT {
         world = new World(op);
         world.node(World.name("big"), 1_000_000_000L, 1_000_000_000L);
         // the spot updater (every 5 s) creates the book of each kind with capacity: let it, before any snapshot
-        await().atMost(Duration.ofSeconds(15)).until(() -> broker.hazelcast().getMap("ichiba.books").keySet()
+        await().atMost(Duration.ofSeconds(15)).until(() -> TestBrokers.table(broker, "books").entries().keySet()
                 .containsAll(List.of(MEMORY, "disk")));
     }
 
@@ -325,9 +325,9 @@ class MarketBadInputIT {
     private MarketState marketState() {
         Map<String, Integer> sizes = new TreeMap<>();
         for (String m : List.of("journal", "postings", "accounts", "orders", "books", "loans", "claims", "tenants")) {
-            sizes.put(m, broker.hazelcast().getMap("ichiba." + m).size());
+            sizes.put(m, TestBrokers.table(broker, m).entries().size());
         }
-        return new MarketState(StateSnapshot.take(op, broker.hazelcast()), world.accounts(),
+        return new MarketState(StateSnapshot.take(op, broker.ledger().store()), world.accounts(),
                 world.account((String) bad.get("p")), world.account((String) bad.get("q")), book(MEMORY), book("disk"),
                 world.loans(), sizes);
     }

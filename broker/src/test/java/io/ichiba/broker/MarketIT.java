@@ -713,7 +713,7 @@ class MarketIT {
         JsonNode accountA = world.account(a);
         JsonNode accountB = world.account(b);
         List<JsonNode> loans = world.loans();
-        broker.hazelcast().getMap("ichiba.idempotency").clear();
+        TestBrokers.forgetAll(broker, "idempotency");
         for (Sent s : List.of(offer, bid, rest, taken, buy, borrow)) {
             Http.Answer again = s.caller().send(s.method(), s.path(), s.body(), Map.of(KEY, s.key()));
             assertThat(again.status()).as(again.toString()).isEqualTo(201);
@@ -765,7 +765,7 @@ class MarketIT {
     // ------------------------------------------------------------------ helpers
 
     private int journalSize() {
-        return broker.hazelcast().getMap("ichiba.journal").size();
+        return TestBrokers.table(broker, "journal").entries().size();
     }
 
     private static Http.Answer awaitState(Http t, String claimId, String state) {

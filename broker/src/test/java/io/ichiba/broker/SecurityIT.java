@@ -2,6 +2,7 @@ package io.ichiba.broker;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.hazelcast.map.IMap;
+import io.ichiba.ledger.hazelcast.HazelcastJournal;
 import io.ichiba.ledger.Principal;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -47,7 +48,7 @@ class SecurityIT {
         String node = World.name("n");
         world.node(node, 4096, 4096);
         Http t = world.tenant(World.name("t"), 4096, 4096);
-        StateSnapshot before = StateSnapshot.take(op, broker.hazelcast());
+        StateSnapshot before = StateSnapshot.take(op, broker.ledger().store());
         Map<String, Object> claim = World.claim(100, 0, List.of(), 1, 60, node);
 
         List<Http.Answer> refused = new ArrayList<>();
@@ -69,7 +70,7 @@ class SecurityIT {
             assertThat(a.status()).as(a.toString()).isEqualTo(401);
             assertThat(a.isClientProblem()).as(a.toString()).isTrue();
         }
-        assertThat(StateSnapshot.take(op, broker.hazelcast())).isEqualTo(before);
+        assertThat(StateSnapshot.take(op, broker.ledger().store())).isEqualTo(before);
         // the same requests with good tokens work, so the 401s were about the tokens
         assertThat(t.get("/v1/pools").status()).isEqualTo(200);
         Http.Answer ok = t.post("/v1/claims", claim);
@@ -100,7 +101,7 @@ class SecurityIT {
         String newNode = World.name("n");
         String newLock = World.name("l");
         String newKind = World.name("k");
-        StateSnapshot before = StateSnapshot.take(op, broker.hazelcast());
+        StateSnapshot before = StateSnapshot.take(op, broker.ledger().store());
 
         List<Http.Answer> refused = List.of(
                 t.post("/v1/tenants", Map.of("id", newTenant, "quota", Map.of("memory", 1_000_000))),
@@ -116,7 +117,7 @@ class SecurityIT {
             assertThat(a.isClientProblem()).as(a.toString()).isTrue();
         }
 
-        assertThat(StateSnapshot.take(op, broker.hazelcast())).isEqualTo(before);
+        assertThat(StateSnapshot.take(op, broker.ledger().store())).isEqualTo(before);
         assertThat(op.get("/v1/tenants/" + newTenant).status()).isEqualTo(404);
         assertThat(op.get("/v1/pools/lock:" + newLock).status()).isEqualTo(404);
         assertThat(op.get("/v1/pools/memory@" + newNode).status()).isEqualTo(404);
@@ -131,7 +132,7 @@ class SecurityIT {
         Http agent = world.node(mine, 4096, 4096);
         world.node(theirs, 8192, 8192);
         world.tenant(World.name("t"), 4096, 4096);
-        StateSnapshot before = StateSnapshot.take(op, broker.hazelcast());
+        StateSnapshot before = StateSnapshot.take(op, broker.ledger().store());
 
         List<Http.Answer> refused = List.of(
                 agent.put("/v1/nodes/" + theirs + "/report", Map.of("allocatable", Map.of("memory", 1, "disk", 1))),
@@ -145,7 +146,7 @@ class SecurityIT {
             assertThat(a.status()).as(a.toString()).isEqualTo(403);
             assertThat(a.isClientProblem()).as(a.toString()).isTrue();
         }
-        assertThat(StateSnapshot.take(op, broker.hazelcast())).isEqualTo(before);
+        assertThat(StateSnapshot.take(op, broker.ledger().store())).isEqualTo(before);
         assertThat(world.pool("memory@" + theirs).get("capacity").asLong()).isEqualTo(8192);
         // its own node it may report for
         World.report(agent, mine, 2048, 2048);
@@ -156,7 +157,7 @@ class SecurityIT {
     void theOperatorNeitherClaimsNorReports() {
         String node = World.name("n");
         world.node(node, 4096, 4096);
-        StateSnapshot before = StateSnapshot.take(op, broker.hazelcast());
+        StateSnapshot before = StateSnapshot.take(op, broker.ledger().store());
 
         List<Http.Answer> refused = List.of(
                 op.post("/v1/claims", World.claim(100, 0, List.of(), 1, 60, node)),
@@ -166,7 +167,7 @@ class SecurityIT {
             assertThat(a.status()).as(a.toString()).isEqualTo(403);
             assertThat(a.isClientProblem()).as(a.toString()).isTrue();
         }
-        assertThat(StateSnapshot.take(op, broker.hazelcast())).isEqualTo(before);
+        assertThat(StateSnapshot.take(op, broker.ledger().store())).isEqualTo(before);
     }
 
     // ------------------------------------------------------------------ tenants are isolated
@@ -186,7 +187,7 @@ class SecurityIT {
         assertThat(claimB.text("state")).as(claimB.toString()).isEqualTo("GRANTED");
 
         JsonNode aSees = a.get("/v1/claims/" + id).body();
-        StateSnapshot before = StateSnapshot.take(op, broker.hazelcast());
+        StateSnapshot before = StateSnapshot.take(op, broker.ledger().store());
 
         Http.Answer seen = b.get("/v1/claims/" + id);
         Http.Answer polled = b.get("/v1/claims/" + id + "?waitSeconds=1");
@@ -221,7 +222,7 @@ class SecurityIT {
 
         // nothing changed: A's claim as A sees it, and everything the operator sees
         assertThat(a.get("/v1/claims/" + id).body()).isEqualTo(aSees);
-        assertThat(StateSnapshot.take(op, broker.hazelcast())).isEqualTo(before);
+        assertThat(StateSnapshot.take(op, broker.ledger().store())).isEqualTo(before);
         assertThat(World.ids(a.get("/v1/claims"))).containsExactly(id);
         assertThat(World.ids(op.get("/v1/claims?tenant=" + idA))).containsExactly(id);
         assertThat(world.pool("memory@" + node).get("granted").asLong()).isEqualTo(2048 + 1024);
@@ -285,14 +286,20 @@ class SecurityIT {
 
         assertThat(subjects(Principal.Role.TENANT)).as("the map holds the tenant's principal").contains(tenantId);
         assertThat(subjects(Principal.Role.AGENT)).as("the map holds the agent's principal").contains(node);
-        assertThat(broker.hazelcast().getMap("ichiba.idempotency").size()).as("the answers were kept").isPositive();
-        for (String map : List.of("ichiba.principals", "ichiba.agents", "ichiba.idempotency", "ichiba.tenants")) {
-            IMap<Object, Object> m = broker.hazelcast().getMap(map);
-            for (Map.Entry<Object, Object> e : m.entrySet()) {
+        assertThat(TestBrokers.table(broker, "idempotency").entries().size()).as("the answers were kept").isPositive();
+        // what the engine holds, what it writes behind into the members' maps, and its journal's batches
+        for (String table : List.of("principals", "agents", "idempotency", "tenants")) {
+            List<Map.Entry<?, ?>> entries = new ArrayList<>(TestBrokers.table(broker, table).entries().entrySet());
+            IMap<Object, Object> m = broker.hazelcast().getMap(HazelcastJournal.STATE_PREFIX + table);
+            entries.addAll(m.entrySet());
+            broker.hazelcast().getMap(HazelcastJournal.MAP).values()
+                    .forEach(head -> entries.add(Map.entry("journal head", head)));
+            for (Map.Entry<?, ?> e : entries) {
+                Object value = e.getValue() instanceof HazelcastJournal.Versioned v ? v.value() : e.getValue();
                 for (String secret : List.of(token, agentToken, TestBrokers.OPERATOR)) {
-                    assertThat(String.valueOf(e.getKey())).as(map).doesNotContain(secret);
-                    assertThat(String.valueOf(e.getValue())).as(map).doesNotContain(secret);
-                    assertThat(fields(e.getValue())).as(map).noneMatch(f -> f.contains(secret));
+                    assertThat(String.valueOf(e.getKey())).as(table).doesNotContain(secret);
+                    assertThat(String.valueOf(value)).as(table).doesNotContain(secret);
+                    assertThat(fields(value)).as(table).noneMatch(f -> f.contains(secret));
                 }
             }
         }
@@ -302,7 +309,7 @@ class SecurityIT {
 
     private static List<String> subjects(Principal.Role role) {
         List<String> out = new ArrayList<>();
-        broker.hazelcast().getMap("ichiba.principals").values().forEach(v -> {
+        TestBrokers.table(broker, "principals").entries().values().forEach(v -> {
             if (v instanceof Principal p && p.role() == role) {
                 out.add(p.subject());
             }

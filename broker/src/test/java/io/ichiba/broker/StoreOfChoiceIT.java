@@ -1,7 +1,7 @@
 package io.ichiba.broker;
 
 import io.ichiba.ledger.ClaimState;
-import io.ichiba.ledger.hazelcast.HazelcastStore;
+import io.ichiba.ledger.hazelcast.HazelcastJournal;
 import io.ichiba.ledger.store.InMemoryStore;
 import org.junit.jupiter.api.Test;
 
@@ -32,9 +32,10 @@ class StoreOfChoiceIT {
 
             assertThat(given.claims().get(id).state()).isEqualTo(ClaimState.GRANTED);
             assertThat(given.nodes().get("n1").holdings().granted("memory")).isEqualTo(512);
-            assertThat(b.hazelcast().getMap(HazelcastStore.PREFIX + "claims").size())
+            assertThat(b.hazelcast().getMap(HazelcastJournal.STATE_PREFIX + "claims").size())
                     .as("nothing of the ledger in the member's maps").isZero();
-            assertThat(b.hazelcast().getMap(HazelcastStore.PREFIX + "nodes").size()).isZero();
+            assertThat(b.hazelcast().getMap(HazelcastJournal.STATE_PREFIX + "nodes").size()).isZero();
+            assertThat(b.hazelcast().getMap(HazelcastJournal.MAP).size()).as("nor a journal").isZero();
 
             Http.Answer released = tenant.post("/v1/claims/" + id + "/release", Map.of());
             assertThat(released.status()).as(released.toString()).isEqualTo(200);

@@ -55,6 +55,22 @@ public final class TestBrokers implements AutoCloseable {
         return b;
     }
 
+    /** The ledger's table {@code name} on broker {@code b}, read (or changed) as the ledger does. */
+    public static io.ichiba.ledger.store.Table<Object> table(Broker b, String name) {
+        return ((io.ichiba.ledger.store.TableStore) b.ledger().store()).table(name);
+    }
+
+    /** Removes {@code key} from table {@code name} on {@code b}: what a record's retention would do later. */
+    public static void forget(Broker b, String name, String key) {
+        table(b, name).execute(key, (io.ichiba.ledger.Command<Object, Boolean>) current ->
+                io.ichiba.ledger.Command.Outcome.write(null, current != null));
+    }
+
+    /** Removes every record of table {@code name} on {@code b}. */
+    public static void forgetAll(Broker b, String name) {
+        table(b, name).entries().keySet().forEach(k -> forget(b, name, k));
+    }
+
     /** Returns an operator client of broker {@code b}. */
     public static Http operator(Broker b) {
         return new Http("http://127.0.0.1:" + b.httpPort(), OPERATOR);

@@ -125,6 +125,10 @@ public final class Ledger {
 
     /** Creates a tenant with its quota and its credit account (balance 0, no credit); an existing id is a conflict. */
     public Result<TenantState> createTenant(String id, Map<String, Long> quota) {
+        return store.atomically(() -> createTenantNow(id, quota));
+    }
+
+    private Result<TenantState> createTenantNow(String id, Map<String, Long> quota) {
         Rejection bad = checkName("tenant", id);
         if (bad == null && Loan.HOUSE.equals(id)) {
             bad = Rejection.of(Rejection.Code.INVALID, "tenant name '" + id + "' is reserved for the house");
@@ -150,6 +154,10 @@ public final class Ledger {
      * the node never creates a second valid token.
      */
     public Result<AgentRecord> registerAgent(String node, String tokenHash) {
+        return store.atomically(() -> registerAgentNow(node, tokenHash));
+    }
+
+    private Result<AgentRecord> registerAgentNow(String node, String tokenHash) {
         Rejection bad = checkName("node", node);
         if (bad != null) {
             return Result.rejected(bad);
@@ -242,6 +250,11 @@ public final class Ledger {
      */
     public Result<Claim> submit(String id, String tenant, Bundle bundle, int priority, long leaseSeconds,
                                 String requestedNode, Funding funding) {
+        return store.atomically(() -> submitNow(id, tenant, bundle, priority, leaseSeconds, requestedNode, funding));
+    }
+
+    private Result<Claim> submitNow(String id, String tenant, Bundle bundle, int priority, long leaseSeconds,
+                                String requestedNode, Funding funding) {
         Claim existing = store.claims().get(id);
         if (existing != null) {
             return existing.tenant().equals(tenant) ? Result.ok(existing)
@@ -313,6 +326,10 @@ public final class Ledger {
 
     /** Extends a granted claim's lease by {@code seconds} from now (its own lease length if 0). */
     public Result<Claim> renew(String id, long seconds) {
+        return store.atomically(() -> renewNow(id, seconds));
+    }
+
+    private Result<Claim> renewNow(String id, long seconds) {
         Claim c = store.claims().get(id);
         if (c == null) {
             return Result.rejected(Rejection.Code.NOT_FOUND, "no claim " + id);
@@ -339,6 +356,10 @@ public final class Ledger {
     }
 
     private Result<Claim> end(String id, io.ichiba.ledger.Command<Claim, ClaimCommands.Transition> command) {
+        return store.atomically(() -> endNow(id, command));
+    }
+
+    private Result<Claim> endNow(String id, io.ichiba.ledger.Command<Claim, ClaimCommands.Transition> command) {
         ClaimCommands.Transition t = store.claims().execute(id, command);
         if (t.claim() != null && t.claim().state().isFinal() && !t.claim().returned()) {
             return Result.ok(returnTokens(t.claim()));

@@ -26,8 +26,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * attempt the previous owner left half done.
  */
 public final class AdmissionLoop implements AutoCloseable {
-    /** The key whose partition owner runs the loop. */
-    public static final String KEY = "ichiba.admission";
+    /** The key whose partition owner runs the loop: the engine's, so that a pass is a command on its own member. */
+    public static final String KEY = io.ichiba.ledger.hazelcast.HazelcastJournal.ENGINE_KEY;
     private static final Logger LOG = LoggerFactory.getLogger(AdmissionLoop.class);
 
     private final HazelcastInstance hz;
@@ -41,10 +41,16 @@ public final class AdmissionLoop implements AutoCloseable {
         return t;
     });
     private final AtomicBoolean pending = new AtomicBoolean();
+    private final java.util.function.BooleanSupplier engineHere;
     private volatile boolean owner;
 
-    /** Creates the loop; {@link #start} begins it. */
-    public AdmissionLoop(HazelcastInstance hz, Ledger ledger, BrokerMetrics metrics, long tickMillis) {
+    /**
+     * Creates the loop; {@link #start} begins it. {@code engineHere} tells whether the engine runs on this member:
+     * the loop makes passes only there, each pass one command (its grants are journaled together or not at all).
+     */
+    public AdmissionLoop(HazelcastInstance hz, Ledger ledger, BrokerMetrics metrics, long tickMillis,
+                         java.util.function.BooleanSupplier engineHere) {
+        this.engineHere = engineHere;
         this.hz = hz;
         this.ledger = ledger;
         this.admission = new Admission(ledger);
@@ -89,7 +95,7 @@ public final class AdmissionLoop implements AutoCloseable {
     private void tick() {
         pending.set(false);
         try {
-            if (!hz.getLifecycleService().isRunning() || !ownsKey()) {
+            if (!hz.getLifecycleService().isRunning() || !ownsKey() || !engineHere.getAsBoolean()) {
                 if (owner) {
                     LOG.info("admission loop left this member");
                 }
@@ -102,7 +108,7 @@ public final class AdmissionLoop implements AutoCloseable {
                 LOG.info("admission loop runs on this member now; undid {} abandoned grant attempt(s)", undone);
             }
             long t0 = System.nanoTime();
-            Admission.Pass pass = admission.pass();
+            Admission.Pass pass = ledger.store().atomically(admission::pass);
             long now = ledger.clock().millis();
             for (Claim c : pass.granted()) {
                 metrics.granted(c, now - c.createdAt());

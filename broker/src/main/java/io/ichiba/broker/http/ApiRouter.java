@@ -116,7 +116,9 @@ public final class ApiRouter {
 
     private static void fail(RoutingContext rc) {
         Reply r = Problems.fromFailure(rc.statusCode(), rc.failure());
-        if (r.status() >= 500) {
+        if (r.status() == 503) {
+            LOG.warn("request not applied: {} {}: {}", rc.request().method(), rc.request().path(), rc.failure().toString());
+        } else if (r.status() >= 500) {
             LOG.error("request failed: {} {}", rc.request().method(), rc.request().path(), rc.failure());
         }
         send(rc, r);

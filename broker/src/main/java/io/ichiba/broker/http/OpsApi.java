@@ -41,7 +41,14 @@ final class OpsApi {
         if (!ready.getAsBoolean()) {
             return Future.succeededFuture(Problems.of(503, "NOT_READY", "the member is still joining its cluster"));
         }
-        return Future.succeededFuture(Reply.ok(new Model.Status("READY", member.get(), clusterSize.getAsInt())));
+        boolean engine = false;
+        Long epoch = null;
+        if (ctx.ledger().store() instanceof io.ichiba.ledger.engine.EngineStore es) {
+            engine = es.engine().active();
+            epoch = es.engine().epoch();
+        }
+        return Future.succeededFuture(Reply.ok(new Model.Status("READY", member.get(), clusterSize.getAsInt(), engine,
+                epoch)));
     }
 
     private Future<Reply> audit(Call call) {

@@ -80,6 +80,14 @@ public final class Problems {
         if (cause instanceof ValidatorException ve) {
             return of(400, "INVALID_REQUEST", ve.getMessage());
         }
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof io.ichiba.ledger.engine.EngineUnavailableException
+                    || t instanceof io.ichiba.ledger.engine.NotEngineException) {
+                return of(503, "ENGINE_UNAVAILABLE", "no engine could apply the request in time (it is moving to "
+                        + "another member, or its journal cannot be written): nothing was applied; retry, with the "
+                        + "same Idempotency-Key for a change");
+            }
+        }
         int status = failure instanceof HttpException h ? h.getStatusCode() : statusCode;
         if (status >= 400 && status < 500) {
             String detail = failure instanceof HttpException h && h.getPayload() != null ? h.getPayload()

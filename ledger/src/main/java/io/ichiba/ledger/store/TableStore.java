@@ -58,29 +58,62 @@ public abstract class TableStore implements Store {
     private final Table<HandlerCommands.Cursor> cursors;
     private final Table<PriceAlert> alerts;
 
+    private final java.util.Map<String, Table<?>> byName = new java.util.LinkedHashMap<>();
+
+    /** Returns the table called {@code name} (one of {@link #NAMES}), for tools and tests that go by name. */
+    @SuppressWarnings("unchecked")
+    public Table<Object> table(String name) {
+        Table<?> t = byName.get(name);
+        if (t == null) {
+            throw new IllegalArgumentException("no table " + name + "; tables: " + NAMES);
+        }
+        return (Table<Object>) t;
+    }
+
     /** Creates every table through {@code tables}. */
     protected TableStore(Tables tables) {
         this.nodes = tables.table("nodes");
+        byName.put("nodes", this.nodes);
         this.locks = tables.table("locks");
+        byName.put("locks", this.locks);
         this.tenants = tables.table("tenants");
+        byName.put("tenants", this.tenants);
         this.claims = tables.table("claims");
+        byName.put("claims", this.claims);
         this.jobs = tables.table("jobs");
+        byName.put("jobs", this.jobs);
         this.principals = tables.table("principals");
+        byName.put("principals", this.principals);
         this.agents = tables.table("agents");
+        byName.put("agents", this.agents);
         this.kinds = tables.table("kinds");
+        byName.put("kinds", this.kinds);
         this.idempotency = tables.table("idempotency");
+        byName.put("idempotency", this.idempotency);
         this.accounts = tables.table("accounts");
+        byName.put("accounts", this.accounts);
         this.postings = tables.table("postings");
+        byName.put("postings", this.postings);
         this.journal = tables.table("journal");
+        byName.put("journal", this.journal);
         this.books = tables.table("books");
+        byName.put("books", this.books);
         this.orders = tables.table("orders");
+        byName.put("orders", this.orders);
         this.loans = tables.table("loans");
+        byName.put("loans", this.loans);
         this.reservations = tables.table("reservations");
+        byName.put("reservations", this.reservations);
         this.bindings = tables.table("bindings");
+        byName.put("bindings", this.bindings);
         this.deliveries = tables.table("deliveries");
+        byName.put("deliveries", this.deliveries);
         this.deadLetters = tables.table("deadLetters");
+        byName.put("deadLetters", this.deadLetters);
         this.cursors = tables.table("cursors");
+        byName.put("cursors", this.cursors);
         this.alerts = tables.table("alerts");
+        byName.put("alerts", this.alerts);
     }
 
     @Override

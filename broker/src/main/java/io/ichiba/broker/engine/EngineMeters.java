@@ -1,0 +1,72 @@
+package io.ichiba.broker.engine;
+
+import io.ichiba.ledger.engine.Engine;
+import io.ichiba.ledger.engine.EngineListener;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The engine's meters ({@code ichiba_engine_*}): commands and records per batch, the batch's append latency, the
+ * inbox depth, the epoch, whether the engine runs here, takeovers and stops.
+ */
+public final class EngineMeters implements EngineListener {
+    private final MeterRegistry registry;
+    private final DistributionSummary batchCommands;
+    private final DistributionSummary batchRecords;
+    private final Timer append;
+    private final Counter takeovers;
+    private final Counter stops;
+
+    /** Registers the meters that need no engine. */
+    public EngineMeters(MeterRegistry registry) {
+        this.registry = registry;
+        this.batchCommands = DistributionSummary.builder("ichiba.engine.batch.commands")
+                .description("Commands per journaled batch").publishPercentileHistogram()
+                .minimumExpectedValue(1.0).maximumExpectedValue((double) Engine.MAX_BATCH).register(registry);
+        this.batchRecords = DistributionSummary.builder("ichiba.engine.batch.records")
+                .description("Records changed per journaled batch").publishPercentileHistogram()
+                .minimumExpectedValue(1.0).maximumExpectedValue(100_000.0).register(registry);
+        this.append = Timer.builder("ichiba.engine.append")
+                .description("Time to journal one batch (the replicated append), before any caller is answered")
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(10_000))
+                .maximumExpectedValue(Duration.ofSeconds(10)).register(registry);
+        this.takeovers = Counter.builder("ichiba.engine.takeovers")
+                .description("Times the engine took the journal over on this member").register(registry);
+        this.stops = Counter.builder("ichiba.engine.stops")
+                .description("Times the engine stopped on this member (moved, fenced, or the journal failed)")
+                .register(registry);
+    }
+
+    /** Registers the gauges that read {@code engine}. */
+    public void bind(Engine engine) {
+        Gauge.builder("ichiba.engine.active", engine, e -> e.active() ? 1 : 0)
+                .description("1 when the engine runs on this member").register(registry);
+        Gauge.builder("ichiba.engine.epoch", engine, Engine::epoch)
+                .description("The engine's epoch on this member (0: never ran here)").register(registry);
+        Gauge.builder("ichiba.engine.inbox.depth", engine, Engine::inboxDepth)
+                .description("Commands waiting for the engine's next batch").register(registry);
+    }
+
+    @Override
+    public void journaled(int commands, int records, long appendNanos) {
+        batchCommands.record(commands);
+        batchRecords.record(records);
+        append.record(appendNanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void tookOver(long epoch) {
+        takeovers.increment();
+    }
+
+    @Override
+    public void stopped(String why) {
+        stops.increment();
+    }
+}
