@@ -116,18 +116,12 @@ public final class Broker {
         join.getAutoDetectionConfig().setEnabled(false);
         join.getTcpIpConfig().setEnabled(true).setMembers(c.hzMembers());
         hc.getMemberAttributeConfig().setAttribute("__vertx.nodeId", UUID.randomUUID().toString());
-        return HazelcastStore.configure(hc);
+        return HazelcastEngine.protect(HazelcastStore.configure(hc), c.minClusterSize());
     }
 
     /** Starts a broker and returns once it serves HTTP. */
     public static Broker start(BrokerConfig config) throws Exception {
-        HazelcastInstance hz = Hazelcast.newHazelcastInstance(hazelcastConfig(config));
-        try {
-            return start(config, hz, null);
-        } catch (Exception e) {
-            hz.getLifecycleService().terminate();
-            throw e;
-        }
+        return start(config, null);
     }
 
     /**
@@ -135,7 +129,7 @@ public final class Broker {
      * instead of in the engine; the member still forms the cluster, elects the admission loop and carries
      * the event bus. For stores kept elsewhere, such as the benchmarks' Redis store; a store that is not shared by
      * every member (as the Hazelcast one is) makes sense only for a broker alone. The broker closes the store when
-     * it stops.
+     * it stops. With {@code stores} {@code null}, the ledger runs on the engine (the default).
      */
     public static Broker start(BrokerConfig config, Function<HazelcastInstance, Store> stores) throws Exception {
         HazelcastInstance hz = Hazelcast.newHazelcastInstance(hazelcastConfig(config));

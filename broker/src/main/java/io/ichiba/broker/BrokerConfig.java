@@ -40,12 +40,14 @@ import java.util.Properties;
  * @param reservations         the reservations' rules: lead time of the recall, largest count, horizon, fee
  * @param handlersFile         a YAML file of handler bindings, loaded at start and reloaded on change
  *                             ({@code handlers.file}; empty: none)
+ * @param clusterMinSize       how many members must be reachable for the engine to write ({@code cluster.min.size};
+ *                             0: a majority of {@code hz.members}, 1 when alone)
  */
 public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzPort, List<String> hzMembers,
                            String clusterName, String operatorToken, boolean operatorTokenGiven,
                            long grantWaitMillis, long reaperIntervalMillis, long auditIntervalSeconds,
                            int workerThreads, LedgerSettings ledger, MarketSettings market,
-                           ReservationSettings reservations, String handlersFile) {
+                           ReservationSettings reservations, String handlersFile, int clusterMinSize) {
 
     /** Loads the configuration from the command line, the environment and the file they name. */
     public static BrokerConfig load(String[] args, Map<String, String> env) throws IOException {
@@ -108,56 +110,68 @@ public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzP
                         v.num("reservations.advance.max.seconds", r.maxAdvanceSeconds()),
                         v.num("reservations.window.max.seconds", r.maxWindowSeconds()),
                         v.num("reservations.cancel.fee.percent", r.cancelFeePercent()), r.searchLimit()),
-                v.str("handlers.file", ""));
+                v.str("handlers.file", ""), (int) v.num("cluster.min.size", 0));
     }
 
     /** Returns a copy with other ports and members (for tests and tools that start several brokers). */
     public BrokerConfig withPorts(int http, int hz, List<String> members) {
         return new BrokerConfig(httpHost, http, hzHost, hz, members, clusterName, operatorToken, operatorTokenGiven,
                 grantWaitMillis, reaperIntervalMillis, auditIntervalSeconds, workerThreads, ledger, market,
-                reservations, handlersFile);
+                reservations, handlersFile, clusterMinSize);
     }
 
     /** Returns a copy with another cluster name and operator token. */
     public BrokerConfig withCluster(String name, String token) {
         return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, name, token, true, grantWaitMillis,
                 reaperIntervalMillis, auditIntervalSeconds, workerThreads, ledger, market,
-                reservations, handlersFile);
+                reservations, handlersFile, clusterMinSize);
     }
 
     /** Returns a copy with other ledger rules. */
     public BrokerConfig withLedger(LedgerSettings settings) {
         return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, clusterName, operatorToken,
                 operatorTokenGiven, grantWaitMillis, reaperIntervalMillis, auditIntervalSeconds, workerThreads,
-                settings, market, reservations, handlersFile);
+                settings, market, reservations, handlersFile, clusterMinSize);
     }
 
     /** Returns a copy with other market rules. */
     public BrokerConfig withMarket(MarketSettings settings) {
         return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, clusterName, operatorToken,
                 operatorTokenGiven, grantWaitMillis, reaperIntervalMillis, auditIntervalSeconds, workerThreads,
-                ledger, settings, reservations, handlersFile);
+                ledger, settings, reservations, handlersFile, clusterMinSize);
     }
 
     /** Returns a copy with other reservation rules. */
     public BrokerConfig withReservations(ReservationSettings settings) {
         return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, clusterName, operatorToken,
                 operatorTokenGiven, grantWaitMillis, reaperIntervalMillis, auditIntervalSeconds, workerThreads,
-                ledger, market, settings, handlersFile);
+                ledger, market, settings, handlersFile, clusterMinSize);
     }
 
     /** Returns a copy whose auditor runs every {@code seconds} (0: only on demand). */
     public BrokerConfig withAuditIntervalSeconds(long seconds) {
         return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, clusterName, operatorToken,
                 operatorTokenGiven, grantWaitMillis, reaperIntervalMillis, seconds, workerThreads,
-                ledger, market, reservations, handlersFile);
+                ledger, market, reservations, handlersFile, clusterMinSize);
+    }
+
+    /** Returns a copy that needs {@code size} members to write (0: a majority of the members listed). */
+    public BrokerConfig withClusterMinSize(int size) {
+        return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, clusterName, operatorToken,
+                operatorTokenGiven, grantWaitMillis, reaperIntervalMillis, auditIntervalSeconds, workerThreads,
+                ledger, market, reservations, handlersFile, size);
+    }
+
+    /** How many members must be reachable for the engine to write: as configured, else a majority of the list. */
+    public int minClusterSize() {
+        return clusterMinSize > 0 ? clusterMinSize : Math.max(1, hzMembers.size() / 2 + 1);
     }
 
     /** Returns a copy that loads handler bindings from {@code file}. */
     public BrokerConfig withHandlersFile(String file) {
         return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, clusterName, operatorToken,
                 operatorTokenGiven, grantWaitMillis, reaperIntervalMillis, auditIntervalSeconds, workerThreads,
-                ledger, market, reservations, file);
+                ledger, market, reservations, file, clusterMinSize);
     }
 
     private record Values(java.util.function.Function<String, String> lookup) {

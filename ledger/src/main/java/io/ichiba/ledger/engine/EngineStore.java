@@ -98,7 +98,7 @@ public final class EngineStore extends TableStore {
                     // stopped between the test and the call: nothing applied
                 }
             } else if (remote != null) {
-                return work.get();
+                return work.get(); // each table call sent to the engine on its own
             }
             pause(deadline, "no engine to run an operation");
         }
@@ -115,6 +115,12 @@ public final class EngineStore extends TableStore {
                 } catch (NotEngineException moved) {
                     // stopped between the test and the call: nothing applied
                 }
+            } else if (remote != null && !remote.quorum()) {
+                if (!call.writes()) {
+                    return remote.readBehind(table, call); // cut off: the last state this member saw
+                }
+                throw new EngineUnavailableException("this member is cut off from a majority of the cluster: "
+                        + "it changes nothing", null);
             } else if (remote != null) {
                 try {
                     return remote.call(table, call);

@@ -16,6 +16,17 @@ public interface Remote {
      */
     <R> R call(String table, TableCall<R> call);
 
+    /**
+     * Whether this member can reach a majority of the cluster (its split-brain protection holds): without it no
+     * engine can be reached from here, and a call fails at once instead of waiting.
+     */
+    default boolean quorum() {
+        return true;
+    }
+
+    /** Answers a read from the state written behind, as this member holds it (a minority's last view). */
+    <R> R readBehind(String table, TableCall<R> call);
+
     /** Calls {@code listener} with each record of {@code table} written behind (added or updated). */
     void listen(String table, Consumer<Object> listener);
 }

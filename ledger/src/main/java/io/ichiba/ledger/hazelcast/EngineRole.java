@@ -22,6 +22,7 @@ public final class EngineRole implements AutoCloseable {
 
     private final HazelcastInstance hz;
     private final Engine engine;
+    private final HazelcastRemote remote;
     private final AtomicBoolean starting = new AtomicBoolean();
     private final ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "ichiba-engine-role");
@@ -33,6 +34,7 @@ public final class EngineRole implements AutoCloseable {
     public EngineRole(HazelcastInstance hz, Engine engine) {
         this.hz = hz;
         this.engine = engine;
+        this.remote = new HazelcastRemote(hz);
     }
 
     /** Starts checking, every {@code tickMillis} and on every change of the cluster. */
@@ -91,7 +93,7 @@ public final class EngineRole implements AutoCloseable {
     private void check() {
         try {
             boolean owner = owner();
-            if (owner && !engine.active() && starting.compareAndSet(false, true)) {
+            if (owner && !engine.active() && remote.quorum() && starting.compareAndSet(false, true)) {
                 LOG.info("this member owns the engine's partition: taking the journal over");
                 engine.activate().whenComplete((v, e) -> {
                     starting.set(false);

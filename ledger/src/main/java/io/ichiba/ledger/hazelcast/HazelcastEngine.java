@@ -21,6 +21,37 @@ public final class HazelcastEngine {
     /** How often the role is checked besides on every cluster change. */
     public static final long ROLE_TICK_MILLIS = 100;
 
+    /** The split-brain protection of the journal and the state maps. */
+    public static final String PROTECTION = "ichiba-majority";
+    /** How recently a member must have been heard from to count toward the majority. */
+    public static final long PROTECTION_TOLERANCE_MILLIS = 4_000;
+
+    /**
+     * Adds split-brain protection to {@code config}: the journal (read and write) and the state maps (write) work
+     * only while at least {@code minClusterSize} members have been heard from within
+     * {@link #PROTECTION_TOLERANCE_MILLIS}, so a member paused past failure detection refuses at once when it wakes,
+     * instead of trusting its stale member list. Heartbeats go every second, so that a live member always counts.
+     */
+    public static com.hazelcast.config.Config protect(com.hazelcast.config.Config config, int minClusterSize) {
+        config.setProperty("hazelcast.heartbeat.interval.seconds", "1");
+        config.addSplitBrainProtectionConfig(com.hazelcast.config.SplitBrainProtectionConfig
+                .newRecentlyActiveSplitBrainProtectionConfigBuilder(PROTECTION, Math.max(1, minClusterSize),
+                        (int) PROTECTION_TOLERANCE_MILLIS)
+.enabled(true).build());
+        config.addSplitBrainProtectionConfig(com.hazelcast.config.SplitBrainProtectionConfig
+                .newRecentlyActiveSplitBrainProtectionConfigBuilder(PROTECTION + "-writes", Math.max(1, minClusterSize),
+                        (int) PROTECTION_TOLERANCE_MILLIS)
+.enabled(true).build());
+        config.getSplitBrainProtectionConfig(PROTECTION + "-writes")
+                .setProtectOn(com.hazelcast.splitbrainprotection.SplitBrainProtectionOn.WRITE);
+        com.hazelcast.config.MapConfig base = config.getMapConfig(HazelcastStore.PREFIX + "*");
+        config.addMapConfig(new com.hazelcast.config.MapConfig(base).setName(HazelcastJournal.MAP)
+                .setSplitBrainProtectionName(PROTECTION));
+        config.addMapConfig(new com.hazelcast.config.MapConfig(base).setName(HazelcastJournal.STATE_PREFIX + "*")
+                .setSplitBrainProtectionName(PROTECTION + "-writes"));
+        return config;
+    }
+
     /** Makes the engine's store over {@code hz}, with no observer. */
     public static EngineStore store(HazelcastInstance hz) {
         return store(hz, EngineListener.NONE);

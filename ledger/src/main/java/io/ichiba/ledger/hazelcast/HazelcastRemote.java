@@ -71,6 +71,35 @@ public final class HazelcastRemote implements Remote {
     }
 
     @Override
+    public boolean quorum() {
+        try {
+            return hz.getSplitBrainProtectionService().getSplitBrainProtection(HazelcastEngine.PROTECTION)
+                    .hasMinimumSize();
+        } catch (IllegalArgumentException unprotected) {
+            return true;
+        }
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <R> R readBehind(String table, TableCall<R> call) {
+        com.hazelcast.map.IMap<String, HazelcastJournal.Versioned> m = hz.getMap(HazelcastJournal.STATE_PREFIX + table);
+        if (call instanceof TableCall.Get g) {
+            HazelcastJournal.Versioned v = m.get(g.key());
+            return (R) (v == null ? null : v.value());
+        }
+        java.util.Map<String, Object> all = new java.util.TreeMap<>();
+        m.entrySet().forEach(e -> all.put(e.getKey(), e.getValue().value()));
+        if (call instanceof TableCall.Entries) {
+            return (R) all;
+        }
+        io.ichiba.ledger.store.Table.Filter<Object> filter = call instanceof TableCall.Values v ? v.filter()
+                : ((TableCall.Any) call).filter();
+        java.util.List<Object> out = all.values().stream().filter(filter::test).toList();
+        return call instanceof TableCall.Any ? (R) Boolean.valueOf(!out.isEmpty()) : (R) new java.util.ArrayList<>(out);
+    }
+
+    @Override
     public void listen(String table, Consumer<Object> listener) {
         hz.<String, HazelcastJournal.Versioned>getMap(HazelcastJournal.STATE_PREFIX + table)
                 .addEntryListener(new StateListener(listener), true);
