@@ -162,7 +162,12 @@ public final class Broker {
             engineHere = es.engine()::active;
         }
         Ledger ledger = new Ledger(store, clock, config.ledger(), config.market(), config.reservations());
-        ledger.accounts().openSystemAccounts();
+        try {
+            ledger.accounts().openSystemAccounts();
+        } catch (io.ichiba.ledger.engine.EngineUnavailableException notYet) {
+            // too few members to write yet: the engine's member opens them when it starts (AdmissionLoop)
+            LOG.info("the system accounts open once the engine runs: {}", notYet.getMessage());
+        }
         BrokerMetrics metrics = new BrokerMetrics(registry, ledger);
         AdmissionLoop loop = new AdmissionLoop(hz, ledger, metrics, 250, engineHere);
         WorkerExecutor worker = vertx.createSharedWorkerExecutor("ichiba-ledger", config.workerThreads());

@@ -53,11 +53,16 @@ public final class Accounts {
 
     /** Opens the house, escrow and issue accounts if they do not exist. */
     public void openSystemAccounts() {
-        systemOpen = true;
         long now = clock.millis();
-        store.accounts().execute(Account.HOUSE, new CreateIfAbsent<>(Account.open(Account.HOUSE, Account.Type.HOUSE, now)));
-        store.accounts().execute(Account.ESCROW, new CreateIfAbsent<>(Account.open(Account.ESCROW, Account.Type.ESCROW, now)));
-        store.accounts().execute(Account.ISSUE, new CreateIfAbsent<>(Account.open(Account.ISSUE, Account.Type.ISSUE, now)));
+        store.atomically(() -> {
+            store.accounts().execute(Account.HOUSE, new CreateIfAbsent<>(Account.open(Account.HOUSE, Account.Type.HOUSE,
+                    now)));
+            store.accounts().execute(Account.ESCROW, new CreateIfAbsent<>(Account.open(Account.ESCROW,
+                    Account.Type.ESCROW, now)));
+            return store.accounts().execute(Account.ISSUE, new CreateIfAbsent<>(Account.open(Account.ISSUE,
+                    Account.Type.ISSUE, now)));
+        });
+        systemOpen = true;
     }
 
     /** Opens the account of {@code tenant} if it has none; answers the account. */

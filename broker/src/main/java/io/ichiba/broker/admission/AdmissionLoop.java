@@ -103,6 +103,7 @@ public final class AdmissionLoop implements AutoCloseable {
                 return;
             }
             if (!owner) {
+                ledger.accounts().openSystemAccounts(); // idempotent; a member that started alone could not
                 owner = true;
                 int undone = admission.recover(true);
                 LOG.info("admission loop runs on this member now; undid {} abandoned grant attempt(s)", undone);
