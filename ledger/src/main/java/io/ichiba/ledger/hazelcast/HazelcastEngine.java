@@ -59,7 +59,13 @@ public final class HazelcastEngine {
 
     /** Makes the engine's store over {@code hz}; {@code listener} hears of its batches and takeovers. */
     public static EngineStore store(HazelcastInstance hz, EngineListener listener) {
-        HazelcastJournal journal = new HazelcastJournal(hz);
+        return store(hz, listener, j -> j);
+    }
+
+    /** As {@link #store(HazelcastInstance, EngineListener)}, the journal wrapped by {@code wrap} (tests' faults). */
+    public static EngineStore store(HazelcastInstance hz, EngineListener listener,
+                                    java.util.function.UnaryOperator<io.ichiba.ledger.journal.Journal> wrap) {
+        io.ichiba.ledger.journal.Journal journal = wrap.apply(new HazelcastJournal(hz));
         EngineStore store = new EngineStore(journal, new RingbufferEventLog(hz.getRingbuffer(
                 HazelcastStore.PREFIX + "events")), new HazelcastRemote(hz), listener, PATIENCE);
         hz.getUserContext().put(EngineStore.CONTEXT_KEY, store);

@@ -70,8 +70,34 @@ class EngineTakeoverTest {
 
     @Test
     void theSurvivorTakesOverWithEverythingAcknowledgedWhenTheEngineMemberIsKilled() {
-        List<HazelcastInstance> members = EmbeddedHazelcast.startCluster(getClass(), 5981, 2);
-        List<EngineStore> stores = new ArrayList<>(members.stream().map(HazelcastEngine::store).toList());
+        killTheEngineMember(5981, j -> j);
+    }
+
+    /** The state maps never written: the survivor starts from the journal's batches alone. */
+    @Test
+    void theSurvivorReplaysTheJournalsBatchesThatTheStateMapsDoNotHold() {
+        killTheEngineMember(5991, j -> new io.ichiba.ledger.journal.Journal() {
+            @Override
+            public Takeover takeOver() {
+                return j.takeOver();
+            }
+
+            @Override
+            public void append(Batch batch) {
+                j.append(batch);
+            }
+
+            @Override
+            public boolean writeBehind(long epoch, long seq, Map<String, Map<String, Object>> changes) {
+                return false;
+            }
+        });
+    }
+
+    private void killTheEngineMember(int port, java.util.function.UnaryOperator<io.ichiba.ledger.journal.Journal> wrap) {
+        List<HazelcastInstance> members = EmbeddedHazelcast.startCluster(getClass(), port, 2);
+        List<EngineStore> stores = new ArrayList<>(members.stream()
+                .map(m -> HazelcastEngine.store(m, io.ichiba.ledger.engine.EngineListener.NONE, wrap)).toList());
         MutableClock clock = new MutableClock();
         try {
             await().atMost(Duration.ofSeconds(30))
