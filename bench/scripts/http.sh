@@ -10,7 +10,8 @@
 # a low fixed rate); logs in OUT_DIR/logs. About 5 minutes. Knobs (environment): WRK_SECONDS (8),
 # WRK_WARMUP (3), WRK_CONNECTIONS ("16 64"), OPEN_SECONDS (5), OPEN_WARMUP (2), RATE_PERCENTS ("25 50 75"),
 # LOW_RATE (20), NODES (4), PORT_BASE (18080: broker; +1..+4 the arms), REDIS_PORT (16379: the Lua arm),
-# REDIS_STORE_PORT (16381: ichiba-redis's store), HZ_PORT (15701; +10 for ichiba-redis's member).
+# REDIS_STORE_PORT (16381: ichiba-redis's store), HZ_PORT (15701; +10 for ichiba-redis's member, +20 for
+# ichiba-before's), BEFORE_JAR (a broker jar built at another commit: measured as the arm ichiba-before, port +5).
 set -euo pipefail
 OUT=${1:?usage: $0 OUT_DIR}
 source "$(dirname "$0")/common.sh"
@@ -33,6 +34,13 @@ command -v redis-server >/dev/null || { echo "redis-server is not installed" >&2
 declare -A PORT=([ichiba]=$PORT_BASE [hello]=$((PORT_BASE + 1)) [openapi]=$((PORT_BASE + 2)) [redis]=$((PORT_BASE + 3))
   [ichiba-redis]=$((PORT_BASE + 4)))
 ARMS=(ichiba ichiba-redis redis openapi hello)
+BEFORE_JAR=${BEFORE_JAR:-}
+BROKERS=(ichiba ichiba-redis)
+if [ -n "$BEFORE_JAR" ]; then
+  PORT[ichiba-before]=$((PORT_BASE + 5))
+  ARMS=(ichiba ichiba-before ichiba-redis redis openapi hello)
+  BROKERS=(ichiba ichiba-before ichiba-redis)
+fi
 B=http://127.0.0.1:${PORT[ichiba]}
 BR=http://127.0.0.1:${PORT[ichiba-redis]}
 
@@ -47,10 +55,16 @@ SERVER_PID[ichiba]=$LAST_PID
 start_broker "${PORT[ichiba-redis]}" "$((HZ_PORT + 10))" "" "bench-http-redis-$$" "$LOGS/broker-redis.log" \
   -cp "$BENCH_JAR" io.ichiba.bench.http.RedisBroker --redis "redis://127.0.0.1:$REDIS_STORE_PORT"
 SERVER_PID[ichiba-redis]=$LAST_PID
+if [ -n "$BEFORE_JAR" ]; then
+  start_broker "${PORT[ichiba-before]}" "$((HZ_PORT + 20))" "" "bench-http-before-$$" "$LOGS/broker-before.log" \
+    -jar "$BEFORE_JAR"
+  SERVER_PID[ichiba-before]=$LAST_PID
+  wait_ready "http://127.0.0.1:${PORT[ichiba-before]}" 1
+fi
 wait_ready "$B" 1
 wait_ready "$BR" 1
 declare -A TOKENS
-for arm in ichiba ichiba-redis; do
+for arm in "${BROKERS[@]}"; do
   loadgen setup --url "http://127.0.0.1:${PORT[$arm]}" --operator-token "$OPERATOR_TOKEN" --nodes "$NODES" \
     --lock-permits 1000000 --out "$LOGS/token-$arm" >/dev/null 2>"$LOGS/setup-$arm.log"
   TOKENS[$arm]=$(cat "$LOGS/token-$arm")

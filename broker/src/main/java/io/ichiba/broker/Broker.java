@@ -185,7 +185,7 @@ public final class Broker {
                 .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         Idempotency idempotency = new Idempotency(store, worker, clock, config.operatorToken());
         ApiContext ctx = new ApiContext(vertx, ledger, worker, watch, loop::nudge, config.grantWaitMillis(),
-                idempotency, jobs);
+                idempotency, jobs, loop.intake());
         Authenticator auth = new Authenticator(ApiRouter.publicPaths(contract), config.operatorToken(), store, worker);
         Router router = ApiRouter.create(vertx, contract,
                 Api.operations(ctx, metrics, () -> hz.getLifecycleService().isRunning(),
@@ -293,6 +293,9 @@ public final class Broker {
             metrics.swept(0, s.orphans());
             new io.ichiba.ledger.Handlers(ledger).purge();
             jobs.reconcile();
+            // the engine keeps the first answers of keyed requests as the maps did: for a day
+            io.ichiba.ledger.IdempotencyRecord.purge(ledger.store().idempotency(),
+                    ledger.clock().millis() - HazelcastStore.IDEMPOTENCY_TTL_SECONDS * 1000L);
         }), orphanMillis, orphanMillis, TimeUnit.MILLISECONDS);
         long marketMillis = 4 * config.reaperIntervalMillis();
         background.scheduleWithFixedDelay(() -> guard("market", () -> {

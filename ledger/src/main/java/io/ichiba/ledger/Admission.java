@@ -80,6 +80,14 @@ public final class Admission {
         return undone;
     }
 
+    /**
+     * Whether {@code claimId} is the only claim queued: then a pass at once grants it if it fits, and overtakes
+     * nobody (the intake of a new claim on the engine uses this).
+     */
+    public boolean queueIsOnly(String claimId) {
+        return !store.claims().any(new Filters.QueuedOtherThan(claimId));
+    }
+
     /** Returns the queue in admission order at {@code now}. */
     public List<Claim> queue(long now) {
         List<Claim> queued = new ArrayList<>(store.claims().values(new Filters.ClaimIn(Set.of(ClaimState.QUEUED))));

@@ -22,6 +22,19 @@ public final class Filters {
         }
     }
 
+    /** Queued claims other than {@code id}. */
+    public record QueuedOtherThan(String id) implements Filter<Claim> {
+        @Override
+        public boolean test(Claim c) {
+            return c.state() == ClaimState.QUEUED && !c.id().equals(id);
+        }
+
+        @Override
+        public boolean skipsSettled() {
+            return true;
+        }
+    }
+
     /** Claims of {@code tenant} (any tenant if {@code null}) in {@code state} (any if {@code null}). */
     public record ClaimsOf(String tenant, ClaimState state) implements Filter<Claim> {
         @Override

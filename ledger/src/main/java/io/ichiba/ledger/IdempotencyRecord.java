@@ -66,4 +66,34 @@ public record IdempotencyRecord(String fingerprint, long startedAt, boolean done
             return Outcome.write(null, true);
         }
     }
+
+    /** Records of requests that began before {@code cutoff}: past their retention. */
+    public record StartedBefore(long cutoff) implements io.ichiba.ledger.store.Table.Filter<IdempotencyRecord> {
+        @Override
+        public boolean test(IdempotencyRecord r) {
+            return r.startedAt() < cutoff;
+        }
+    }
+
+    /** Removes the record if it began before {@code cutoff}. */
+    public record Expire(long cutoff) implements Command<IdempotencyRecord, Boolean> {
+        @Override
+        public Outcome<IdempotencyRecord, Boolean> apply(IdempotencyRecord r) {
+            return r != null && r.startedAt() < cutoff ? Outcome.write(null, true) : Outcome.keep(false);
+        }
+    }
+
+    /**
+     * Forgets the first answers to requests that began before {@code cutoff} (their retention is over: a retry
+     * after it runs again), among the keys this member sweeps; answers how many.
+     */
+    public static int purge(io.ichiba.ledger.store.Table<IdempotencyRecord> table, long cutoff) {
+        int n = 0;
+        for (String key : table.localKeys(new StartedBefore(cutoff))) {
+            if (Boolean.TRUE.equals(table.execute(key, new Expire(cutoff)))) {
+                n++;
+            }
+        }
+        return n;
+    }
 }

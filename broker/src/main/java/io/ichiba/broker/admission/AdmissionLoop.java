@@ -8,6 +8,7 @@ import io.ichiba.ledger.Admission;
 import io.ichiba.ledger.Claim;
 import io.ichiba.ledger.ClaimState;
 import io.ichiba.ledger.Ledger;
+import io.ichiba.ledger.Result;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -80,6 +81,36 @@ public final class AdmissionLoop implements AutoCloseable {
                 pending.set(false);
             }
         }
+    }
+
+    /**
+     * The intake of new claims: on the engine's member, a submission and (if no other claim is queued) a pass run
+     * as one command, so that a claim that fits is granted by its own request; elsewhere the submission alone.
+     */
+    public Intake intake() {
+        return submit -> {
+            if (!engineHere.getAsBoolean() || !ownsKey()) {
+                return submit.get();
+            }
+            Admission.Pass[] pass = new Admission.Pass[1];
+            Result<Claim> r = ledger.store().atomically(() -> {
+                Result<Claim> submitted = submit.get();
+                if (submitted.ok() && submitted.value().state() == ClaimState.QUEUED
+                        && admission.queueIsOnly(submitted.value().id())) {
+                    pass[0] = admission.pass();
+                    Claim now = ledger.claim(submitted.value().id());
+                    return Result.ok(now == null ? submitted.value() : now);
+                }
+                return submitted;
+            });
+            if (pass[0] != null) {
+                long now = ledger.clock().millis();
+                for (Claim c : pass[0].granted()) {
+                    metrics.granted(c, now - c.createdAt());
+                }
+            }
+            return r;
+        };
     }
 
     /** Whether the loop runs on this member now. */

@@ -22,9 +22,11 @@ import java.util.function.Predicate;
  * @param grantWaitMillis how long a new claim's answer waits for the admission loop's first look
  * @param idempotency     the idempotency guard (it also issues tokens that a retry can be answered again)
  * @param jobs            the jobs
+ * @param intake          how a new claim enters (on the engine's member, granted at once when it fits)
  */
 public record ApiContext(Vertx vertx, Ledger ledger, WorkerExecutor worker, ChangeWatch watch, Runnable nudge,
-                         long grantWaitMillis, Idempotency idempotency, Jobs jobs) {
+                         long grantWaitMillis, Idempotency idempotency, Jobs jobs,
+                         io.ichiba.broker.admission.Intake intake) {
 
     /** Runs {@code work} on the worker pool, unordered. */
     public <T> Future<T> blocking(Callable<T> work) {

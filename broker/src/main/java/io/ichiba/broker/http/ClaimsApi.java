@@ -82,7 +82,8 @@ final class ClaimsApi {
         int priority = body.getInteger("priority", 0);
         long lease = body.getLong("leaseSeconds", 60L);
         String node = body.getString("node");
-        return ctx.blocking(() -> ctx.ledger().submit(id, tenant, bundle, priority, lease, node, funding)).compose(r -> {
+        return ctx.blocking(() -> ctx.intake().submit(
+                () -> ctx.ledger().submit(id, tenant, bundle, priority, lease, node, funding))).compose(r -> {
             if (!r.ok()) {
                 return Future.succeededFuture(Problems.of(r.rejection()));
             }

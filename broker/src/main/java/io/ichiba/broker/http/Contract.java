@@ -75,8 +75,8 @@ public final class Contract {
         });
     }
 
-    /** Loads and resolves the contract. */
+    /** Loads and resolves the contract; its schema validators are built once each ({@link CachedValidators}). */
     public static Future<OpenAPIContract> load(Vertx vertx) {
-        return OpenAPIContract.from(vertx, forRouter());
+        return OpenAPIContract.from(vertx, forRouter()).map(CachedValidators::new);
     }
 }
