@@ -254,7 +254,7 @@ public final class Ledger {
     }
 
     private Result<Claim> submitNow(String id, String tenant, Bundle bundle, int priority, long leaseSeconds,
-                                String requestedNode, Funding funding) {
+                                    String requestedNode, Funding funding) {
         Claim existing = store.claims().get(id);
         if (existing != null) {
             return existing.tenant().equals(tenant) ? Result.ok(existing)
@@ -359,7 +359,7 @@ public final class Ledger {
         return store.atomically(() -> endNow(id, command));
     }
 
-    private Result<Claim> endNow(String id, io.ichiba.ledger.Command<Claim, ClaimCommands.Transition> command) {
+    private Result<Claim> endNow(String id, Command<Claim, ClaimCommands.Transition> command) {
         ClaimCommands.Transition t = store.claims().execute(id, command);
         if (t.claim() != null && t.claim().state().isFinal() && !t.claim().returned()) {
             return Result.ok(returnTokens(t.claim()));

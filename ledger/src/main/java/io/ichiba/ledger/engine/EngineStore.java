@@ -38,6 +38,12 @@ public final class EngineStore extends TableStore {
     /** The key under which a member's engine store is found in Hazelcast's user context. */
     public static final String CONTEXT_KEY = "ichiba.engineStore";
 
+    /**
+     * How long a call waits for a majority before this member counts itself cut off: a member that just started,
+     * or just saw a member leave, reads its split-brain protection as unmet until the next heartbeats (1 s).
+     */
+    static final Duration CUT_OFF_PATIENCE = Duration.ofSeconds(3);
+
     private final Registry registry;
     private final Engine engine;
     private final EventLog events;
@@ -107,7 +113,8 @@ public final class EngineStore extends TableStore {
     /** Runs a call sent from another thread or member: writes as a command, reads from the journaled records. */
     @SuppressWarnings("unchecked")
     <R> R route(String table, TableCall<R> call) {
-        long deadline = System.nanoTime() + patience.toNanos();
+        long start = System.nanoTime();
+        long deadline = start + patience.toNanos();
         while (true) {
             if (engine.active()) {
                 try {
@@ -116,11 +123,14 @@ public final class EngineStore extends TableStore {
                     // stopped between the test and the call: nothing applied
                 }
             } else if (remote != null && !remote.quorum()) {
-                if (!call.writes()) {
-                    return remote.readBehind(table, call); // cut off: the last state this member saw
+                if (System.nanoTime() - start > CUT_OFF_PATIENCE.toNanos()) {
+                    if (!call.writes()) {
+                        return remote.readBehind(table, call); // cut off: the last state this member saw
+                    }
+                    throw new EngineUnavailableException("this member is cut off from a majority of the cluster: "
+                            + "it changes nothing", null);
                 }
-                throw new EngineUnavailableException("this member is cut off from a majority of the cluster: "
-                        + "it changes nothing", null);
+                // not yet known to be cut off: wait for the next heartbeats rather than call a member that left
             } else if (remote != null) {
                 try {
                     return remote.call(table, call);

@@ -21,6 +21,14 @@ import java.util.Map;
  */
 final class WriteBehind implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WriteBehind.class);
+    /**
+     * The least time between two rounds. Each round is one operation per partition it touches, run on the same
+     * partition threads as the journal's appends; rounds at least this far apart coalesce more records each and
+     * leave those threads to the appends. (Measured under wrk on one member: the append's latency, about 0.7 ms,
+     * did not change with it; it is the hand-off between threads on a busy 2-core machine.) The journal keeps the
+     * batches a round has not written yet.
+     */
+    static final long MIN_ROUND_NANOS = 50_000_000L;
 
     private final Journal journal;
     private final Thread thread;
@@ -77,10 +85,15 @@ final class WriteBehind implements AutoCloseable {
     }
 
     private void loop() {
+        long last = 0;
         while (true) {
             Map<String, Map<String, Object>> round;
             long e;
             long seq;
+            long wait = MIN_ROUND_NANOS - (System.nanoTime() - last);
+            if (wait > 0) {
+                java.util.concurrent.locks.LockSupport.parkNanos(wait);
+            }
             synchronized (this) {
                 while (!closed && (epoch == 0 || upTo <= written)) {
                     try {
@@ -97,6 +110,7 @@ final class WriteBehind implements AutoCloseable {
                 e = epoch;
                 seq = upTo;
             }
+            last = System.nanoTime();
             try {
                 if (!journal.writeBehind(e, seq, round)) {
                     LOG.info("write-behind refused: epoch {} is no longer the journal's", e);

@@ -31,8 +31,13 @@ public final class HazelcastEngine {
      * only while at least {@code minClusterSize} members have been heard from within
      * {@link #PROTECTION_TOLERANCE_MILLIS}, so a member paused past failure detection refuses at once when it wakes,
      * instead of trusting its stale member list. Heartbeats go every second, so that a live member always counts.
+     * With a minimum of 1 nothing is added. Hazelcast counts the members only from the first heartbeats on: until
+     * then (about a second after start) the protected maps refuse, and the engine's takeover is tried again.
      */
     public static com.hazelcast.config.Config protect(com.hazelcast.config.Config config, int minClusterSize) {
+        if (minClusterSize <= 1) {
+            return config; // one member is enough: nothing to protect (and no window before the first heartbeat)
+        }
         config.setProperty("hazelcast.heartbeat.interval.seconds", "1");
         config.addSplitBrainProtectionConfig(com.hazelcast.config.SplitBrainProtectionConfig
                 .newRecentlyActiveSplitBrainProtectionConfigBuilder(PROTECTION, Math.max(1, minClusterSize),

@@ -72,6 +72,11 @@ public final class HazelcastRemote implements Remote {
 
     @Override
     public boolean quorum() {
+        com.hazelcast.config.SplitBrainProtectionConfig c =
+                hz.getConfig().getSplitBrainProtectionConfigs().get(HazelcastEngine.PROTECTION);
+        if (c == null || c.getMinimumClusterSize() <= 1) {
+            return true; // alone is enough (and the protection is not evaluated before the first heartbeats)
+        }
         try {
             return hz.getSplitBrainProtectionService().getSplitBrainProtection(HazelcastEngine.PROTECTION)
                     .hasMinimumSize();
