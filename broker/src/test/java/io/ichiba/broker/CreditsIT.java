@@ -284,6 +284,13 @@ class CreditsIT {
         }
         assertThat(world.accounts()).as("a refused limit changes nothing").isEqualTo(before);
         assertThat(world.account(id).get("creditLimit").asLong()).isEqualTo(5000);
+        // with a lending limit beside it, the refused credit limit leaves the lending limit unset too (defect 7)
+        Http.Answer both = op.patch("/v1/tenants/" + id, Map.of("lendingLimit", Map.of("memory", 100),
+                "creditLimit", 2000));
+        assertThat(both.status()).as(both.toString()).isEqualTo(409);
+        JsonNode after = world.account(id);
+        assertThat(after.path("lendingLimit").path("memory").isMissingNode())
+                .as("the lending limit of a refused PATCH: %s", after).isTrue();
 
         assertThat(op.patch("/v1/tenants/" + id, Map.of("creditLimit", 3000)).status()).as("exactly the debt").isEqualTo(200);
         Http.Answer forbidden = t.patch("/v1/tenants/" + id, Map.of("creditLimit", 1_000_000));

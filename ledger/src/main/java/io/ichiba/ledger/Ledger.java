@@ -185,15 +185,18 @@ public final class Ledger {
      * absent has no limit beyond the tenant's quota). What is lent already stays lent.
      */
     public Result<TenantState> setLendingLimit(String tenant, Map<String, Long> limit) {
-        Rejection bad = checkKinds(limit.keySet(), "lendingLimit");
-        if (bad == null) {
-            bad = checkAmounts(limit, "lendingLimit");
-        }
+        Rejection bad = checkLendingLimit(limit);
         if (bad != null) {
             return Result.rejected(bad);
         }
         TenantState t = store.tenants().execute(tenant, new MarketCommands.SetLendingLimit(Amounts.copyOf(limit)));
         return t == null ? Result.rejected(Rejection.Code.NOT_FOUND, "no tenant " + tenant) : Result.ok(t);
+    }
+
+    /** Why {@code limit} cannot be a lending limit (an unknown kind, an amount out of range), or {@code null}. */
+    public Rejection checkLendingLimit(Map<String, Long> limit) {
+        Rejection bad = checkKinds(limit.keySet(), "lendingLimit");
+        return bad != null ? bad : checkAmounts(limit, "lendingLimit");
     }
 
     /** Creates a cluster-wide lock with {@code permits} permits; an existing name is a conflict. */
