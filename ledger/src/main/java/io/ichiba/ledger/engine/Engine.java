@@ -243,9 +243,8 @@ public final class Engine implements AutoCloseable {
             }
         }
         List<Change> changes = tables.changes();
-        if (!changes.isEmpty() && !journal(changes, n)) {
-            RuntimeException failed = active ? new EngineUnavailableException("the batch was not journaled", null)
-                    : new NotEngineException("the engine stopped here: its batch was not journaled");
+        RuntimeException failed = changes.isEmpty() ? null : journal(changes, n);
+        if (failed != null) {
             batch.forEach(p -> p.done.completeExceptionally(failed));
             return;
         }
@@ -259,8 +258,13 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** Appends the batch; on success commits it. Answers whether it was journaled (if not, the engine stopped). */
-    private boolean journal(List<Change> changes, int commands) {
+    /**
+     * Appends the batch; on success commits it and answers {@code null}. Otherwise the engine stops and the answer
+     * is what its callers are told: {@link NotEngineException} when the batch is certainly not in the journal (fenced:
+     * they may run again elsewhere), {@link EngineUnavailableException} when its outcome is unknown (they may not be
+     * run again for them: a retry, with its idempotency key, is the caller's).
+     */
+    private RuntimeException journal(List<Change> changes, int commands) {
         Batch b = new Batch(epoch, seq + 1, changes);
         long t0 = System.nanoTime();
         try {
@@ -268,11 +272,11 @@ public final class Engine implements AutoCloseable {
         } catch (FencedException e) {
             tables.rollbackBatch();
             stop("fenced: " + e.getMessage());
-            return false;
+            return new NotEngineException("the engine stopped here: its batch was refused by the journal");
         } catch (RuntimeException e) {
             tables.rollbackBatch();
             stop("the journal could not be written: " + e);
-            return false;
+            return new EngineUnavailableException("the batch's outcome is unknown; the engine stopped here", e);
         }
         long appendNanos = System.nanoTime() - t0;
         seq = b.seq();
@@ -280,7 +284,7 @@ public final class Engine implements AutoCloseable {
         writeBehind.offer(b);
         notifier.execute(() -> tables.tell(changes));
         listener.journaled(commands, changes.size(), appendNanos);
-        return true;
+        return null;
     }
 
     private void takeOver() {

@@ -120,16 +120,34 @@ public final class HazelcastJournal implements Journal {
         }
     }
 
-    /** The outcome of an append is unknown: read the head; if the batch is not in, append once more. */
+    /**
+     * The outcome of an append is unknown: read the head. The batch is in (appended: answered as such), certainly
+     * not in (fenced, or appended once more), or neither can be told (a batch of this sequence was written behind
+     * already): then the outcome stays unknown, and the engine must not tell its callers either "done" or "not done".
+     */
     private Appended settle(Batch batch, RuntimeException first) {
+        Head h;
         try {
-            Head h = head.get(ENGINE_KEY);
-            if (h == null || h.epoch() != batch.epoch()) {
-                return Appended.STALE_EPOCH;
-            }
-            if (h.lastSeq() >= batch.seq()) {
-                return Appended.ALREADY;
-            }
+            h = head.get(ENGINE_KEY);
+        } catch (RuntimeException again) {
+            again.addSuppressed(first);
+            throw new JournalUnavailableException("the outcome of batch " + batch.seq() + " is unknown", again);
+        }
+        if (h == null) {
+            return Appended.STALE_EPOCH;
+        }
+        boolean in = h.pending().stream().anyMatch(b -> b.epoch() == batch.epoch() && b.seq() == batch.seq());
+        if (in) {
+            return Appended.ALREADY;
+        }
+        if (h.appliedSeq() >= batch.seq()) {
+            throw new JournalUnavailableException("the outcome of batch " + batch.seq() + " is unknown: its "
+                    + "sequence was written behind already", first);
+        }
+        if (h.epoch() != batch.epoch()) {
+            return Appended.STALE_EPOCH; // not in, and no append of this epoch can land any more
+        }
+        try {
             return head.executeOnKey(ENGINE_KEY, new Append(batch));
         } catch (RuntimeException again) {
             again.addSuppressed(first);

@@ -25,8 +25,9 @@ public interface Journal extends AutoCloseable {
     /**
      * Appends {@code batch} as one replicated write.
      *
-     * @throws FencedException      the epoch is stale or the sequence does not follow: another engine took over
-     * @throws JournalUnavailableException the write could not be made, or its outcome could not be settled
+     * @throws FencedException             the batch is not in the journal and cannot be: its epoch is stale or its
+     *                                     sequence does not follow (another engine took over)
+     * @throws JournalUnavailableException the outcome is unknown: the batch may be in the journal or not
      */
     void append(Batch batch);
 

@@ -172,6 +172,38 @@ class EngineFencingTest {
         assertThat(store.tenants().get("acme")).isEqualTo(t);
     }
 
+    /**
+     * An append whose outcome is unknown (here: it landed, then failed) is told to the caller as "unavailable", never
+     * as "not the engine" (which invites running it again): after a takeover the batch is in, once.
+     */
+    @Test
+    void anAppendOfUnknownOutcomeIsNotToldAsNotApplied() {
+        InMemoryJournal journal = new InMemoryJournal();
+        EngineStore store = Engines.started(new Journal() {
+            @Override
+            public Takeover takeOver() {
+                return journal.takeOver();
+            }
+
+            @Override
+            public void append(Batch batch) {
+                journal.append(batch);
+                throw new io.ichiba.ledger.journal.JournalUnavailableException("the answer was lost", null);
+            }
+
+            @Override
+            public boolean writeBehind(long epoch, long seq, Map<String, Map<String, Object>> changes) {
+                return journal.writeBehind(epoch, seq, changes);
+            }
+        });
+        TenantState t = new TenantState("acme", Amounts.of(Map.of("memory", 1L)), Holdings.empty(), 0);
+        assertThatThrownBy(() -> store.engine().call(() ->
+                store.tenants().execute("acme", new PlaceCommands.CreateNew<>(t))))
+                .isInstanceOf(EngineUnavailableException.class);
+        EngineStore next = Engines.started(journal);
+        assertThat(next.tenants().get("acme")).as("the batch landed: the next engine has it").isEqualTo(t);
+    }
+
     @Test
     void aStoppedEngineRefusesCommandsAndChangesNothing() throws Exception {
         InMemoryJournal journal = new InMemoryJournal();
