@@ -141,7 +141,6 @@ class EngineFaultIT {
         check(members, engine, tenantToken);
     }
 
-    // ------------------------------------------------------------------------------------------ clients
 
     private static BrokerProcesses.Member pick(List<BrokerProcesses.Member> members) {
         List<BrokerProcesses.Member> live = members.stream().filter(m -> !m.gone).toList();
@@ -233,7 +232,6 @@ class EngineFaultIT {
         }
     }
 
-    // ------------------------------------------------------------------------------------------ the checker
 
     private void check(List<BrokerProcesses.Member> members, BrokerProcesses.Member faulty, String token) {
         BrokerProcesses.Member judge = members.stream().filter(m -> m != faulty).findFirst().orElseThrow();

@@ -171,7 +171,6 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    // ------------------------------------------------------------------------------------------ the thread
 
     private void loop() {
         List<Pending<?>> taken = new ArrayList<>();

@@ -63,7 +63,6 @@ final class EngineTable<V> implements Table<V> {
         return registry.store().route(name, call);
     }
 
-    // ------------------------------------------------------------------------------------------ Table
 
     @Override
     @SuppressWarnings("unchecked")
@@ -167,7 +166,6 @@ final class EngineTable<V> implements Table<V> {
         localListeners.add(listener);
     }
 
-    // ------------------------------------------------------------------------------------------ reads
 
     /** The record as the running command sees it. Engine thread only. */
     @SuppressWarnings("unchecked")
@@ -253,7 +251,6 @@ final class EngineTable<V> implements Table<V> {
         return call instanceof TableCall.Any ? (R) Boolean.FALSE : (R) out;
     }
 
-    // ------------------------------------------------------------------------------------------ the engine's steps
 
     /** The running command ended well: its changes join the batch. */
     void commitCommand() {

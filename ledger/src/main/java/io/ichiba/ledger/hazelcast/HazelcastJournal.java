@@ -186,7 +186,6 @@ public final class HazelcastJournal implements Journal {
         return h == null ? Head.EMPTY : h;
     }
 
-    // ------------------------------------------------------------------------------------------ processors
 
     /** Appends a batch if its epoch is the head's and its sequence follows. */
     static final class Append implements EntryProcessor<String, Head, Appended> {
