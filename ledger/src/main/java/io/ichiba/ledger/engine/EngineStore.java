@@ -301,8 +301,7 @@ public final class EngineStore extends TableStore {
         }
 
         /** Hears of records written behind while this member's engine does not run (the others' changes). */
-        @SuppressWarnings({"unchecked", "rawtypes"})
-        void remoteListen(String table, Consumer listener) {
+        void remoteListen(String table, Consumer<Object> listener) {
             Remote r = store == null ? null : store.remote;
             if (r == null) {
                 return;

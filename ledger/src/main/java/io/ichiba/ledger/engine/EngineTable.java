@@ -134,20 +134,12 @@ final class EngineTable<V> implements Table<V> {
     /** Every key is the engine's: on its member all of them, elsewhere none. */
     @Override
     public Collection<String> localKeys(Filter<V> filter) {
-        if (!inline() && !registry.engine().active()) {
+        boolean inline = inline();
+        if (!inline && !registry.engine().active()) {
             return List.of();
         }
-        if (!inline()) {
-            List<String> out = new ArrayList<>();
-            committed.forEach((k, v) -> {
-                if (filter.test(v)) {
-                    out.add(k);
-                }
-            });
-            return out;
-        }
         List<String> out = new ArrayList<>();
-        entries().forEach((k, v) -> {
+        (inline ? entries() : committed).forEach((k, v) -> {
             if (filter.test(v)) {
                 out.add(k);
             }
@@ -156,9 +148,13 @@ final class EngineTable<V> implements Table<V> {
     }
 
     @Override
-    public void listen(Consumer<V> listener) {
+    @SuppressWarnings("unchecked")
+    public synchronized void listen(Consumer<V> listener) {
+        if (listeners.isEmpty()) {
+            // one listener per table on the state written behind, told to every listener of this table
+            registry.remoteListen(name, v -> listeners.forEach(l -> l.accept((V) v)));
+        }
         listeners.add(listener);
-        registry.remoteListen(name, listener);
     }
 
     @Override
@@ -214,9 +210,13 @@ final class EngineTable<V> implements Table<V> {
                 return;
             }
         }
-        Iterable<String> keys = filter.skipsSettled() ? live : committed.keySet();
-        for (String k : keys) {
-            if (layers && layered(k)) {
+        scanCommitted(filter, layers, take);
+    }
+
+    /** Tests the committed values (those the layers changed left out if {@code skipLayered}); as {@link #scan}. */
+    private void scanCommitted(Filter<V> filter, boolean skipLayered, java.util.function.Predicate<V> take) {
+        for (String k : filter.skipsSettled() ? live : committed.keySet()) {
+            if (skipLayered && layered(k)) {
                 continue;
             }
             V v = committed.get(k);
@@ -237,18 +237,20 @@ final class EngineTable<V> implements Table<V> {
         }
         Filter<V> filter = call instanceof TableCall.Values v ? (Filter<V>) (Filter<?>) v.filter()
                 : (Filter<V>) (Filter<?>) ((TableCall.Any) call).filter();
-        List<V> out = new ArrayList<>();
-        Iterable<String> keys = filter.skipsSettled() ? live : committed.keySet();
-        for (String k : keys) {
-            V v = committed.get(k);
-            if (v != null && filter.test(v)) {
-                out.add(v);
-                if (call instanceof TableCall.Any) {
-                    return (R) Boolean.TRUE;
-                }
-            }
+        if (call instanceof TableCall.Any) {
+            boolean[] found = new boolean[1];
+            scanCommitted(filter, false, v -> {
+                found[0] = true;
+                return false;
+            });
+            return (R) Boolean.valueOf(found[0]);
         }
-        return call instanceof TableCall.Any ? (R) Boolean.FALSE : (R) out;
+        List<V> out = new ArrayList<>();
+        scanCommitted(filter, false, v -> {
+            out.add(v);
+            return true;
+        });
+        return (R) out;
     }
 
 

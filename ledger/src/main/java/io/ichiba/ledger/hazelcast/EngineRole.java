@@ -30,11 +30,11 @@ public final class EngineRole implements AutoCloseable {
         return t;
     });
 
-    /** Creates the role watcher; {@link #start} begins it. */
-    public EngineRole(HazelcastInstance hz, Engine engine) {
+    /** Creates the role watcher; {@link #start} begins it. {@code remote} tells whether a majority is reachable. */
+    public EngineRole(HazelcastInstance hz, Engine engine, HazelcastRemote remote) {
         this.hz = hz;
         this.engine = engine;
-        this.remote = new HazelcastRemote(hz);
+        this.remote = remote;
     }
 
     /** Starts checking, every {@code tickMillis} and on every change of the cluster. */

@@ -71,10 +71,11 @@ public final class HazelcastEngine {
     public static EngineStore store(HazelcastInstance hz, EngineListener listener,
                                     java.util.function.UnaryOperator<io.ichiba.ledger.journal.Journal> wrap) {
         io.ichiba.ledger.journal.Journal journal = wrap.apply(new HazelcastJournal(hz));
+        HazelcastRemote remote = new HazelcastRemote(hz);
         EngineStore store = new EngineStore(journal, new RingbufferEventLog(hz.getRingbuffer(
-                HazelcastStore.PREFIX + "events")), new HazelcastRemote(hz), listener, PATIENCE);
+                HazelcastStore.PREFIX + "events")), remote, listener, PATIENCE);
         hz.getUserContext().put(EngineStore.CONTEXT_KEY, store);
-        EngineRole role = new EngineRole(hz, store.engine()).start(ROLE_TICK_MILLIS);
+        EngineRole role = new EngineRole(hz, store.engine(), remote).start(ROLE_TICK_MILLIS);
         store.closeAlso(role);
         store.closeAlso(() -> {
             if (hz.getLifecycleService().isRunning()) {

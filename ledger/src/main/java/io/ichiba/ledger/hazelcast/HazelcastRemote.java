@@ -31,11 +31,16 @@ public final class HazelcastRemote implements Remote {
 
     private final HazelcastInstance hz;
     private final IExecutorService executor;
+    /** Whether the member's configuration protects the engine's maps: a minimum above one member. */
+    private final boolean protectedBySize;
 
     /** Creates the remote over a member configured by {@link HazelcastStore#configure}. */
     public HazelcastRemote(HazelcastInstance hz) {
         this.hz = hz;
         this.executor = hz.getExecutorService(EXECUTOR);
+        com.hazelcast.config.SplitBrainProtectionConfig c =
+                hz.getConfig().getSplitBrainProtectionConfigs().get(HazelcastEngine.PROTECTION);
+        this.protectedBySize = c != null && c.getMinimumClusterSize() > 1;
     }
 
     @Override
@@ -72,17 +77,9 @@ public final class HazelcastRemote implements Remote {
 
     @Override
     public boolean quorum() {
-        com.hazelcast.config.SplitBrainProtectionConfig c =
-                hz.getConfig().getSplitBrainProtectionConfigs().get(HazelcastEngine.PROTECTION);
-        if (c == null || c.getMinimumClusterSize() <= 1) {
-            return true; // alone is enough (and the protection is not evaluated before the first heartbeats)
-        }
-        try {
-            return hz.getSplitBrainProtectionService().getSplitBrainProtection(HazelcastEngine.PROTECTION)
-                    .hasMinimumSize();
-        } catch (IllegalArgumentException unprotected) {
-            return true;
-        }
+        // alone is enough when nothing is protected (and the protection is not evaluated before the first heartbeats)
+        return !protectedBySize || hz.getSplitBrainProtectionService()
+                .getSplitBrainProtection(HazelcastEngine.PROTECTION).hasMinimumSize();
     }
 
     @Override

@@ -47,13 +47,12 @@ class EngineFencingTest {
     }
 
     /** A journal whose appends wait at a gate while it is shut: an engine paused before its append. */
-    static final class Gated implements Journal {
-        private final Journal inner;
+    static final class Gated extends Engines.Forwarding {
         private volatile CountDownLatch gate = new CountDownLatch(0);
         private final CountDownLatch arrived = new CountDownLatch(1);
 
         Gated(Journal inner) {
-            this.inner = inner;
+            super(inner);
         }
 
         void shut() {
@@ -62,11 +61,6 @@ class EngineFencingTest {
 
         void open() {
             gate.countDown();
-        }
-
-        @Override
-        public Takeover takeOver() {
-            return inner.takeOver();
         }
 
         @Override
@@ -81,11 +75,6 @@ class EngineFencingTest {
                 }
             }
             inner.append(batch);
-        }
-
-        @Override
-        public boolean writeBehind(long epoch, long seq, Map<String, Map<String, Object>> changes) {
-            return inner.writeBehind(epoch, seq, changes);
         }
     }
 
@@ -179,21 +168,11 @@ class EngineFencingTest {
     @Test
     void anAppendOfUnknownOutcomeIsNotToldAsNotApplied() {
         InMemoryJournal journal = new InMemoryJournal();
-        EngineStore store = Engines.started(new Journal() {
-            @Override
-            public Takeover takeOver() {
-                return journal.takeOver();
-            }
-
+        EngineStore store = Engines.started(new Engines.Forwarding(journal) {
             @Override
             public void append(Batch batch) {
-                journal.append(batch);
+                inner.append(batch);
                 throw new io.ichiba.ledger.journal.JournalUnavailableException("the answer was lost", null);
-            }
-
-            @Override
-            public boolean writeBehind(long epoch, long seq, Map<String, Map<String, Object>> changes) {
-                return journal.writeBehind(epoch, seq, changes);
             }
         });
         TenantState t = new TenantState("acme", Amounts.of(Map.of("memory", 1L)), Holdings.empty(), 0);

@@ -87,18 +87,36 @@ public final class Engines {
                 .as("table %s replayed from the journal", table).isEqualTo(records));
     }
 
-    /** A journal that carries every write twice, as Hazelcast may run an operation again after a member leaves. */
-    public static final class Twice implements Journal {
-        private final Journal inner;
+    /** A journal that passes every call to another: tests override the call they make go wrong. */
+    public static class Forwarding implements Journal {
+        protected final Journal inner;
 
         /** Wraps {@code inner}. */
-        public Twice(Journal inner) {
+        public Forwarding(Journal inner) {
             this.inner = inner;
         }
 
         @Override
         public Takeover takeOver() {
             return inner.takeOver();
+        }
+
+        @Override
+        public void append(Batch batch) {
+            inner.append(batch);
+        }
+
+        @Override
+        public boolean writeBehind(long epoch, long seq, Map<String, Map<String, Object>> changes) {
+            return inner.writeBehind(epoch, seq, changes);
+        }
+    }
+
+    /** A journal that carries every write twice, as Hazelcast may run an operation again after a member leaves. */
+    public static final class Twice extends Forwarding {
+        /** Wraps {@code inner}. */
+        public Twice(Journal inner) {
+            super(inner);
         }
 
         @Override

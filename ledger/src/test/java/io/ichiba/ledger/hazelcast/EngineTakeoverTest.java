@@ -76,17 +76,7 @@ class EngineTakeoverTest {
     /** The state maps never written: the survivor starts from the journal's batches alone. */
     @Test
     void theSurvivorReplaysTheJournalsBatchesThatTheStateMapsDoNotHold() {
-        killTheEngineMember(5991, j -> new io.ichiba.ledger.journal.Journal() {
-            @Override
-            public Takeover takeOver() {
-                return j.takeOver();
-            }
-
-            @Override
-            public void append(Batch batch) {
-                j.append(batch);
-            }
-
+        killTheEngineMember(5991, j -> new io.ichiba.ledger.engine.Engines.Forwarding(j) {
             @Override
             public boolean writeBehind(long epoch, long seq, Map<String, Map<String, Object>> changes) {
                 return false;
