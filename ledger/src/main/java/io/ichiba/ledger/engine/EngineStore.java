@@ -162,8 +162,8 @@ public final class EngineStore extends TableStore {
     @SuppressWarnings("unchecked")
     private <R> R runHere(String table, TableCall<R> call) {
         EngineTable<Object> t = (EngineTable<Object>) registry.named(table);
-        if (call.writes()) {
-            return engine.call(() -> call.on(t));
+        if (call instanceof TableCall.Execute<R> e) {
+            return engine.call(() -> e.on(t));
         }
         if (!engine.active()) {
             throw new NotEngineException("the engine does not run on this member");

@@ -4,35 +4,25 @@ import io.ichiba.ledger.Command;
 import io.ichiba.ledger.store.Table;
 
 import java.io.Serializable;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Map;
 
 /**
  * One operation on one table, as a value that can be sent to the engine's member: what a member that is not the
- * engine asks of it. The engine runs {@link Execute} as a command of a batch; reads answer from its committed state.
+ * engine asks of it. The engine runs {@link Execute} as a command of a batch; reads answer from its committed state
+ * ({@link EngineTable}), or, on a member cut off from the majority, from the state written behind ({@link Remote}).
  *
  * @param <R> the answer's type
  */
 public sealed interface TableCall<R> extends Serializable {
 
     /** Whether the call changes state (runs in a batch) rather than reads it. */
-    boolean writes();
-
-    /** Runs the call on {@code table} here. */
-    R on(Table<Object> table);
+    default boolean writes() {
+        return false;
+    }
 
     /** {@link Table#get}. */
     record Get(String key) implements TableCall<Object> {
-        @Override
-        public boolean writes() {
-            return false;
-        }
-
-        @Override
-        public Object on(Table<Object> table) {
-            return table.get(key);
-        }
     }
 
     /** {@link Table#execute}. */
@@ -42,7 +32,7 @@ public sealed interface TableCall<R> extends Serializable {
             return true;
         }
 
-        @Override
+        /** Runs the command on {@code table} (on the engine thread: within the running command). */
         public R on(Table<Object> table) {
             return table.execute(key, command);
         }
@@ -50,40 +40,13 @@ public sealed interface TableCall<R> extends Serializable {
 
     /** {@link Table#values}. */
     record Values(Table.Filter<Object> filter) implements TableCall<Collection<Object>> {
-        @Override
-        public boolean writes() {
-            return false;
-        }
-
-        @Override
-        public Collection<Object> on(Table<Object> table) {
-            return new ArrayList<>(table.values(filter));
-        }
     }
 
     /** {@link Table#any}. */
     record Any(Table.Filter<Object> filter) implements TableCall<Boolean> {
-        @Override
-        public boolean writes() {
-            return false;
-        }
-
-        @Override
-        public Boolean on(Table<Object> table) {
-            return table.any(filter);
-        }
     }
 
     /** {@link Table#entries}. */
     record Entries() implements TableCall<Map<String, Object>> {
-        @Override
-        public boolean writes() {
-            return false;
-        }
-
-        @Override
-        public Map<String, Object> on(Table<Object> table) {
-            return table.entries();
-        }
     }
 }
