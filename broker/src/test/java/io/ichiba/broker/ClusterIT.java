@@ -360,9 +360,15 @@ class ClusterIT {
     private static Void churn(Http client, String node, AtomicBoolean running, AtomicInteger cycles,
                               List<String> violations) {
         while (running.get()) {
-            Http.Answer a = client.post("/v1/claims", World.claim(3000, 1000, List.of(), 1, 30, node));
+            // a request in flight when the member died may be answered 503 whether or not it was applied: retried
+            // with its key, as the contract says, it is applied once
+            Map<String, String> key = Map.of("Idempotency-Key", java.util.UUID.randomUUID().toString());
+            Http.Answer a = client.post("/v1/claims", World.claim(3000, 1000, List.of(), 1, 30, node), key);
+            while (a.status() >= 500) {
+                a = client.post("/v1/claims", World.claim(3000, 1000, List.of(), 1, 30, node), key);
+            }
             if (a.status() != 201) {
-                continue; // a request in flight when the member died may fail; the laws below must still hold
+                continue;
             }
             String id = a.text("id");
             String state = a.text("state");

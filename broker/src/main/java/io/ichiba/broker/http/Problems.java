@@ -83,9 +83,10 @@ public final class Problems {
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof io.ichiba.ledger.engine.EngineUnavailableException
                     || t instanceof io.ichiba.ledger.engine.NotEngineException) {
-                return of(503, "ENGINE_UNAVAILABLE", "no engine could apply the request in time (it is moving to "
-                        + "another member, or its journal cannot be written): nothing was applied; retry, with the "
-                        + "same Idempotency-Key for a change");
+                return of(503, "ENGINE_UNAVAILABLE", "no engine could confirm the request in time (it is moving "
+                        + "to another member, its journal cannot be written, or this member is cut off from the "
+                        + "majority): a change may not have been applied; retry it with the same Idempotency-Key, "
+                        + "which applies it once");
             }
         }
         int status = failure instanceof HttpException h ? h.getStatusCode() : statusCode;
