@@ -5,6 +5,7 @@ import io.ichiba.ledger.MoneyCommands.Move;
 import io.ichiba.ledger.MoneyCommands.Settle;
 import io.ichiba.ledger.MoneyCommands.Undo;
 import io.ichiba.ledger.PlaceCommands.CreateIfAbsent;
+import io.ichiba.ledger.store.Operation;
 import io.ichiba.ledger.store.Store;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,13 +43,29 @@ public final class Accounts {
     private final Store store;
     private final Clock clock;
     private final LedgerSettings settings;
+    /** The ledger whose operations these are (each runs as one change of its store), or null when alone. */
+    private final Ledger ledger;
     private volatile boolean systemOpen;
 
-    /** Creates the accounts over {@code store}. */
+    /** Creates the accounts over {@code store}, alone: each operation runs here, table call by table call. */
     public Accounts(Store store, Clock clock, LedgerSettings settings) {
+        this(store, clock, settings, null);
+    }
+
+    /** Creates the ledger's accounts: each operation runs as one change of its store. */
+    Accounts(Ledger ledger) {
+        this(ledger.store(), ledger.clock(), ledger.settings(), ledger);
+    }
+
+    private Accounts(Store store, Clock clock, LedgerSettings settings, Ledger ledger) {
         this.store = store;
         this.clock = clock;
         this.settings = settings;
+        this.ledger = ledger;
+    }
+
+    private <R> R atomically(Operation<Ledger, R> op, java.util.function.Supplier<R> alone) {
+        return ledger == null ? alone.get() : ledger.atomically(op);
     }
 
     /** Opens the house, escrow and issue accounts if they do not exist. */
@@ -85,6 +102,11 @@ public final class Accounts {
 
     /** Mints {@code amount} credits for {@code tenant}: from the issue account to the tenant's. */
     public Result<JournalEntry> mint(String entryId, String tenant, long amount, String memo, String key) {
+        return atomically(l -> l.accounts().mintNow(entryId, tenant, amount, memo, key),
+                () -> mintNow(entryId, tenant, amount, memo, key));
+    }
+
+    private Result<JournalEntry> mintNow(String entryId, String tenant, long amount, String memo, String key) {
         if (amount < 1 || amount > MAX_AMOUNT) {
             return Result.rejected(Rejection.Code.INVALID, "amount must be between 1 and " + MAX_AMOUNT + ", was " + amount);
         }
@@ -98,12 +120,16 @@ public final class Accounts {
             openSystemAccounts();
         }
         String text = memo == null || memo.isBlank() ? "credits minted by the operator" : memo;
-        return post(JournalEntry.transfer(entryId, clock.millis(), JournalEntry.Reason.MINT, text, key, null,
+        return postNow(JournalEntry.transfer(entryId, clock.millis(), JournalEntry.Reason.MINT, text, key, null,
                 Account.ISSUE, Account.ofTenant(tenant), amount));
     }
 
     /** Sets the credit limit of {@code tenant}: how far below zero its balance may go. */
     public Result<Account> setCreditLimit(String tenant, long limit) {
+        return atomically(l -> l.accounts().setCreditLimitNow(tenant, limit), () -> setCreditLimitNow(tenant, limit));
+    }
+
+    private Result<Account> setCreditLimitNow(String tenant, long limit) {
         if (limit < 0 || limit > MAX_AMOUNT) {
             return Result.rejected(Rejection.Code.INVALID, "creditLimit must be between 0 and " + MAX_AMOUNT
                     + ", was " + limit);
@@ -121,6 +147,10 @@ public final class Accounts {
      * that was posted with other legs is a conflict.
      */
     public Result<JournalEntry> post(JournalEntry entry) {
+        return atomically(l -> l.accounts().postNow(entry), () -> postNow(entry));
+    }
+
+    private Result<JournalEntry> postNow(JournalEntry entry) {
         JournalEntry written = store.journal().get(entry.id());
         if (written != null) {
             return sameMovement(written, entry) ? Result.ok(written) : conflict(entry);

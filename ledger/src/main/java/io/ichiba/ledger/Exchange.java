@@ -73,7 +73,8 @@ public final class Exchange {
      */
     public Result<MarketOrder> place(String id, String tenant, String kind, Side side, long amount,
                                      long durationSeconds, long price, long goodUntil, String key) {
-        return place(id, tenant, kind, side, amount, durationSeconds, price, goodUntil, key, null);
+        return ledger.atomically(l -> l.exchange().place(id, tenant, kind, side, amount, durationSeconds, price,
+                goodUntil, key, null));
     }
 
     private Result<MarketOrder> place(String id, String tenant, String kind, Side side, long amount,
@@ -286,6 +287,10 @@ public final class Exchange {
 
     /** Cancels a resting order of {@code tenant}: its unfilled part leaves the book and what it set aside returns. */
     public Result<MarketOrder> cancel(String id, String tenant) {
+        return ledger.atomically(l -> l.exchange().cancelNow(id, tenant));
+    }
+
+    private Result<MarketOrder> cancelNow(String id, String tenant) {
         OrderRef ref = store.orders().get(id);
         if (ref == null || !ref.owner().equals(tenant)) {
             return Result.rejected(Rejection.Code.NOT_FOUND, "no order " + id);
@@ -440,7 +445,7 @@ public final class Exchange {
             Result<MarketOrder> r = place(bidId, tenant, e.getKey(), Side.BID, e.getValue(), leaseSeconds,
                     f.maxPrice(), io.ichiba.pricing.NewOrder.NO_EXPIRY, null, claimId);
             if (!r.ok()) {
-                placed.forEach(id -> cancel(id, tenant));
+                placed.forEach(id -> cancelNow(id, tenant));
                 return r.rejection();
             }
             placed.add(bidId);
@@ -589,7 +594,7 @@ public final class Exchange {
             return;
         }
         store.loans().execute(loanId, new MarketCommands.Recall(Loan.HOUSE, now));
-        endLoan(loanId);
+        endLoanNow(loanId);
     }
 
     // ---------------------------------------------------------------- loans
@@ -619,6 +624,10 @@ public final class Exchange {
      * deadline the loan ends.
      */
     public Result<Loan> recall(String loanId, String lender, long noticeSeconds) {
+        return ledger.atomically(l -> l.exchange().recallNow(loanId, lender, noticeSeconds));
+    }
+
+    private Result<Loan> recallNow(String loanId, String lender, long noticeSeconds) {
         if (noticeSeconds < 0 || noticeSeconds > settings.maxTermSeconds()) {
             return Result.rejected(Rejection.Code.INVALID, "noticeSeconds must be between 0 and "
                     + settings.maxTermSeconds() + ", was " + noticeSeconds);
@@ -637,12 +646,7 @@ public final class Exchange {
         }
         LOG.info("loan recalled loan={} lender={} borrower={} deadline={}", l.id(), l.lender(), l.borrower(), l.dueAt());
         if (noticeSeconds == 0) {
-            // the sweep of the loan's member may be ending it too (it is due now): let the first one finish
-            Loan ended = endLoan(loanId);
-            for (int i = 0; i < 500 && ended != null && ended.state() == Loan.State.ENDING; i++) {
-                java.util.concurrent.locks.LockSupport.parkNanos(2_000_000);
-                ended = endLoan(loanId);
-            }
+            endLoanNow(loanId); // in the same change: nothing else runs between the recall and the end
         }
         return Result.ok(store.loans().get(loanId));
     }
@@ -669,6 +673,10 @@ public final class Exchange {
 
     /** Ends a loan that is due (or ending): preempts what no longer fits, removes the shares, pays out escrow. */
     public Loan endLoan(String loanId) {
+        return ledger.atomically(l -> l.exchange().endLoanNow(loanId));
+    }
+
+    private Loan endLoanNow(String loanId) {
         long now = clock.millis();
         Loan l = store.loans().execute(loanId, new MarketCommands.BeginEnd(now));
         if (l == null || l.state() != Loan.State.ENDING) {
@@ -769,24 +777,31 @@ public final class Exchange {
      * releases), and forgets old orders. Books are kind-wide, so one member runs this (the admission loop's).
      */
     public void sweepBooks() {
-        long now = clock.millis();
         for (String kind : ledger.kinds()) {
-            store.books().execute(kind, new MarketCommands.Expire(now));
-            for (MarketOrder o : store.books().execute(kind, new MarketCommands.OrdersOf(null, true))) {
-                Claim c = o.forClaim() == null ? null : store.claims().get(o.forClaim());
-                // a claim's bids are placed just before the claim is stored: a young bid without its claim is not
-                // an orphan yet
-                boolean gone = c == null ? now - o.createdAt() > ledger.settings().staleGrantingMillis()
-                        : c.state().isFinal();
-                if (o.forClaim() != null && gone && o.state().isResting()) {
-                    store.books().execute(kind, new MarketCommands.Cancel(o.id(), o.owner(), now));
-                }
+            ledger.atomically(l -> {
+                l.exchange().sweepBook(kind);
+                return null;
+            });
+        }
+    }
+
+    private void sweepBook(String kind) {
+        long now = clock.millis();
+        store.books().execute(kind, new MarketCommands.Expire(now));
+        for (MarketOrder o : store.books().execute(kind, new MarketCommands.OrdersOf(null, true))) {
+            Claim c = o.forClaim() == null ? null : store.claims().get(o.forClaim());
+            // a claim's bids are placed just before the claim is stored: a young bid without its claim is not
+            // an orphan yet
+            boolean gone = c == null ? now - o.createdAt() > ledger.settings().staleGrantingMillis()
+                    : c.state().isFinal();
+            if (o.forClaim() != null && gone && o.state().isResting()) {
+                store.books().execute(kind, new MarketCommands.Cancel(o.id(), o.owner(), now));
             }
-            finishBook(kind);
-            long cutoff = now - ledger.settings().retentionMillis();
-            for (String id : store.books().execute(kind, new MarketCommands.Purge(cutoff))) {
-                store.orders().execute(id, new MarketCommands.ForgetRef());
-            }
+        }
+        finishBook(kind);
+        long cutoff = now - ledger.settings().retentionMillis();
+        for (String id : store.books().execute(kind, new MarketCommands.Purge(cutoff))) {
+            store.orders().execute(id, new MarketCommands.ForgetRef());
         }
     }
 
@@ -817,6 +832,10 @@ public final class Exchange {
      * each kind its new posted price ({@link PriceAlerts#observe}); answers the posted prices.
      */
     public Map<String, Long> updateSpot() {
+        return ledger.atomically(l -> l.exchange().updateSpotNow());
+    }
+
+    private Map<String, Long> updateSpotNow() {
         SpotPriceCurve curve = settings.curve();
         long now = clock.millis();
         Map<String, long[]> use = new java.util.TreeMap<>();

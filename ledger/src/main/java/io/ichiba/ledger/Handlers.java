@@ -235,6 +235,10 @@ public final class Handlers {
      * long ago: replays are {@code BEFORE}); answers how many.
      */
     public int replay(String binding) {
+        return ledger.atomically(l -> new Handlers(l).replayNow(binding));
+    }
+
+    private int replayNow(String binding) {
         Binding b = store.bindings().get(binding);
         if (b == null) {
             return 0;
@@ -260,6 +264,10 @@ public final class Handlers {
      * Hands the events after the cursor to their handlers: at most {@code max} events; answers how many were read.
      */
     public int ingest(int max) {
+        return ledger.atomically(l -> new Handlers(l).ingestNow(max));
+    }
+
+    private int ingestNow(int max) {
         HandlerCommands.Cursor c = store.cursors().get(CURSOR);
         long after = c == null ? -1 : c.seq();
         List<Event.Logged> events = store.events().read(after, max);
@@ -308,10 +316,14 @@ public final class Handlers {
      * (retry, or settled), and a dead letter when the step failed for good. Answers the delivery afterwards.
      */
     public Delivery attempted(String deliveryId, String binding, boolean ok, String error, String session) {
+        return ledger.atomically(l -> new Handlers(l).attemptedNow(deliveryId, binding, ok, error, session));
+    }
+
+    private Delivery attemptedNow(String deliveryId, String binding, boolean ok, String error, String session) {
         long now = ledger.clock().millis();
         Binding b = store.bindings().execute(binding, new HandlerCommands.Record(ok, error, session, now));
         if (b == null) {
-            return skip(deliveryId, binding);
+            return skipNow(deliveryId, binding);
         }
         Delivery d = store.deliveries().execute(deliveryId, new HandlerCommands.Attempted(binding, ok, error,
                 b.attempts(), b.backoffMs(), now));
@@ -330,6 +342,10 @@ public final class Handlers {
 
     /** Skips a binding's step (it was disabled or removed); answers the delivery afterwards. */
     public Delivery skip(String deliveryId, String binding) {
+        return ledger.atomically(l -> new Handlers(l).skipNow(deliveryId, binding));
+    }
+
+    private Delivery skipNow(String deliveryId, String binding) {
         Delivery d = store.deliveries().execute(deliveryId, new HandlerCommands.Skip(binding, ledger.clock().millis()));
         acknowledged(d);
         return d;

@@ -37,6 +37,12 @@ public final class Jobs {
      */
     public Result<Job> submit(String id, String tenant, List<String> command, Map<String, String> env, Bundle bundle,
                               int priority, long leaseSeconds, String requestedNode) {
+        return ledger.atomically(l -> new Jobs(l).submitNow(id, tenant, command, env, bundle, priority, leaseSeconds,
+                requestedNode));
+    }
+
+    private Result<Job> submitNow(String id, String tenant, List<String> command, Map<String, String> env,
+                                  Bundle bundle, int priority, long leaseSeconds, String requestedNode) {
         Job existing = store.jobs().get(id);
         if (existing != null) {
             return existing.tenant().equals(tenant) ? Result.ok(existing)
@@ -86,6 +92,13 @@ public final class Jobs {
      * handlers: the job goes to its runner, or fails and its claim is released. Nothing for a job not waiting.
      */
     public void handlersAnswered(String id, boolean acknowledged, String why) {
+        ledger.atomically(l -> {
+            new Jobs(l).handlersAnsweredNow(id, acknowledged, why);
+            return null;
+        });
+    }
+
+    private void handlersAnsweredNow(String id, boolean acknowledged, String why) {
         JobCommands.Step s = store.jobs().execute(id, new JobCommands.HandlersAnswered(acknowledged, why,
                 ledger.clock().millis()));
         if (!s.ok()) {
@@ -108,6 +121,10 @@ public final class Jobs {
 
     /** The runner of {@code node} reports the end of the job's process; the job's claim is released. */
     public Result<Job> finish(String id, String node, Integer exitCode, String error) {
+        return ledger.atomically(l -> new Jobs(l).finishNow(id, node, exitCode, error));
+    }
+
+    private Result<Job> finishNow(String id, String node, Integer exitCode, String error) {
         JobCommands.Step s = store.jobs().execute(id, new JobCommands.Finish(node, exitCode, error,
                 ledger.clock().millis()));
         if (s.ok()) {
@@ -129,6 +146,10 @@ public final class Jobs {
 
     /** Cancels a job: one not running ends now with its claim; a running one is stopped by its runner first. */
     public Result<Job> cancel(String id) {
+        return ledger.atomically(l -> new Jobs(l).cancelNow(id));
+    }
+
+    private Result<Job> cancelNow(String id) {
         JobCommands.Step s = store.jobs().execute(id, new JobCommands.Cancel(ledger.clock().millis()));
         if (s.ok() && s.job().state() == JobState.CANCELLED) {
             ledger.cancel(id);
@@ -162,19 +183,27 @@ public final class Jobs {
     public int reconcile() {
         int changed = 0;
         for (String id : store.jobs().localKeys(new Filters.OpenJobs())) {
-            Job j = store.jobs().get(id);
-            if (j == null || j.state().isFinal()) {
-                continue;
-            }
-            Claim c = store.claims().get(id);
-            if (c == null) {
-                ledger.submit(id, j.tenant(), j.bundle(), j.priority(), j.leaseSeconds(), j.requestedNode());
-                changed++;
-            } else if ((c.state() == ClaimState.GRANTED && j.state() == JobState.QUEUED) || c.state().isFinal()) {
-                follow(c);
+            if (ledger.atomically(l -> new Jobs(l).reconcile(id))) {
                 changed++;
             }
         }
         return changed;
+    }
+
+    private boolean reconcile(String id) {
+        Job j = store.jobs().get(id);
+        if (j == null || j.state().isFinal()) {
+            return false;
+        }
+        Claim c = store.claims().get(id);
+        if (c == null) {
+            ledger.submit(id, j.tenant(), j.bundle(), j.priority(), j.leaseSeconds(), j.requestedNode());
+            return true;
+        }
+        if ((c.state() == ClaimState.GRANTED && j.state() == JobState.QUEUED) || c.state().isFinal()) {
+            follow(c);
+            return true;
+        }
+        return false;
     }
 }

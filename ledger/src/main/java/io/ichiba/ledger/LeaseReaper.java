@@ -50,22 +50,38 @@ public final class LeaseReaper {
         long now = ledger.clock().millis();
         int expired = 0;
         for (String id : store.claims().localKeys(new Filters.LeaseDue(now))) {
-            ClaimCommands.Transition t = store.claims().execute(id, new ClaimCommands.Expire(now));
-            if (t.ok()) {
+            if (ledger.atomically(l -> expire(l, id, now))) {
                 expired++;
-                LOG.info("lease expired claim={} tenant={} node={}", id, t.claim().tenant(), t.claim().node());
-                ledger.returnTokens(t.claim());
             }
         }
         int returned = 0;
         for (String id : store.claims().localKeys(new Filters.ReturnsPending())) {
-            Claim c = store.claims().get(id);
-            if (c != null && c.state().isFinal() && !c.returned()) {
-                ledger.returnTokens(c);
+            if (ledger.atomically(l -> finishReturn(l, id))) {
                 returned++;
             }
         }
         return new Sweep(expired, returned, 0, 0);
+    }
+
+    /** Ends a claim whose lease is over and returns its tokens, in one change; answers whether it ended. */
+    private static boolean expire(Ledger ledger, String id, long now) {
+        ClaimCommands.Transition t = ledger.store().claims().execute(id, new ClaimCommands.Expire(now));
+        if (!t.ok()) {
+            return false;
+        }
+        LOG.info("lease expired claim={} tenant={} node={}", id, t.claim().tenant(), t.claim().node());
+        ledger.returnTokens(t.claim());
+        return true;
+    }
+
+    /** Returns the tokens of an ended claim that still holds them; answers whether it did. */
+    private static boolean finishReturn(Ledger ledger, String id) {
+        Claim c = ledger.store().claims().get(id);
+        if (c == null || !c.state().isFinal() || c.returned()) {
+            return false;
+        }
+        ledger.returnTokens(c);
+        return true;
     }
 
     /**
@@ -131,15 +147,23 @@ public final class LeaseReaper {
                 continue;
             }
             for (String claimId : n.holdings().holders().keySet()) {
-                ClaimCommands.Transition t = store.claims().execute(claimId, new ClaimCommands.LoseNode(node, now));
-                if (t.ok()) {
+                if (ledger.atomically(l -> loseNode(l, claimId, node, now))) {
                     grantsLost++;
-                    LOG.info("grant ended claim={} tenant={} node={} reason=NODE_LOST", claimId, t.claim().tenant(), node);
-                    ledger.returnTokens(t.claim());
                 }
             }
         }
         return new NodeSweep(nodesLost, grantsLost);
+    }
+
+    /** Ends a grant on a lost node and returns its tokens, in one change; answers whether it ended. */
+    private static boolean loseNode(Ledger ledger, String claimId, String node, long now) {
+        ClaimCommands.Transition t = ledger.store().claims().execute(claimId, new ClaimCommands.LoseNode(node, now));
+        if (!t.ok()) {
+            return false;
+        }
+        LOG.info("grant ended claim={} tenant={} node={} reason=NODE_LOST", claimId, t.claim().tenant(), node);
+        ledger.returnTokens(t.claim());
+        return true;
     }
 
     /**

@@ -3,6 +3,7 @@ package io.ichiba.ledger;
 import io.ichiba.ledger.PlaceCommands.CreateIfAbsent;
 import io.ichiba.ledger.PlaceCommands.CreateNew;
 import io.ichiba.ledger.PlaceCommands.ReturnFor;
+import io.ichiba.ledger.store.Operation;
 import io.ichiba.ledger.store.Store;
 
 import java.time.Clock;
@@ -50,10 +51,19 @@ public final class Ledger {
         this.store = store;
         this.clock = clock;
         this.settings = settings;
-        this.accounts = new Accounts(store, clock, settings);
+        this.accounts = new Accounts(this);
         this.exchange = new Exchange(this, market);
         this.reservations = new Reservations(this, reservationSettings);
         this.alerts = new PriceAlerts(this);
+        store.bind(this);
+    }
+
+    /**
+     * Runs {@code op} as one change of the store: on the engine's member, wherever it runs, against that member's
+     * ledger ({@link Operation}). {@code op} captures its arguments only, and reaches the rest through the ledger.
+     */
+    public <R> R atomically(Operation<Ledger, R> op) {
+        return store.atomically(this, op);
     }
 
     /** Returns the advance reservations. */
@@ -125,7 +135,7 @@ public final class Ledger {
 
     /** Creates a tenant with its quota and its credit account (balance 0, no credit); an existing id is a conflict. */
     public Result<TenantState> createTenant(String id, Map<String, Long> quota) {
-        return store.atomically(() -> createTenantNow(id, quota));
+        return atomically(l -> l.createTenantNow(id, quota));
     }
 
     private Result<TenantState> createTenantNow(String id, Map<String, Long> quota) {
@@ -154,7 +164,7 @@ public final class Ledger {
      * the node never creates a second valid token.
      */
     public Result<AgentRecord> registerAgent(String node, String tokenHash) {
-        return store.atomically(() -> registerAgentNow(node, tokenHash));
+        return atomically(l -> l.registerAgentNow(node, tokenHash));
     }
 
     private Result<AgentRecord> registerAgentNow(String node, String tokenHash) {
@@ -193,8 +203,40 @@ public final class Ledger {
         return t == null ? Result.rejected(Rejection.Code.NOT_FOUND, "no tenant " + tenant) : Result.ok(t);
     }
 
+    /**
+     * Sets a tenant's credit limit, its lending limit, or both, in one change: both or neither ({@code null} leaves
+     * one as it is). Refused with {@code NOT_FOUND}, {@code INVALID}, or {@code INSUFFICIENT_CREDIT} when the tenant
+     * owes more than the credit limit asked for.
+     */
+    public Result<TenantState> setLimits(String tenant, Long creditLimit, Map<String, Long> lendingLimit) {
+        return atomically(l -> l.setLimitsNow(tenant, creditLimit, lendingLimit));
+    }
+
+    private Result<TenantState> setLimitsNow(String tenant, Long creditLimit, Map<String, Long> lendingLimit) {
+        if (store.tenants().get(tenant) == null) {
+            return Result.rejected(Rejection.Code.NOT_FOUND, "no tenant " + tenant);
+        }
+        Rejection bad = lendingLimit == null ? null : checkLendingLimit(lendingLimit);
+        if (bad != null) {
+            return Result.rejected(bad);
+        }
+        if (creditLimit != null) {
+            Result<Account> r = accounts.setCreditLimit(tenant, creditLimit);
+            if (!r.ok()) {
+                return Result.rejected(r.rejection());
+            }
+        }
+        if (lendingLimit != null) {
+            Result<TenantState> r = setLendingLimit(tenant, lendingLimit);
+            if (!r.ok()) {
+                return r;
+            }
+        }
+        return Result.ok(store.tenants().get(tenant));
+    }
+
     /** Why {@code limit} cannot be a lending limit (an unknown kind, an amount out of range), or {@code null}. */
-    public Rejection checkLendingLimit(Map<String, Long> limit) {
+    private Rejection checkLendingLimit(Map<String, Long> limit) {
         Rejection bad = checkKinds(limit.keySet(), "lendingLimit");
         return bad != null ? bad : checkAmounts(limit, "lendingLimit");
     }
@@ -253,7 +295,7 @@ public final class Ledger {
      */
     public Result<Claim> submit(String id, String tenant, Bundle bundle, int priority, long leaseSeconds,
                                 String requestedNode, Funding funding) {
-        return store.atomically(() -> submitNow(id, tenant, bundle, priority, leaseSeconds, requestedNode, funding));
+        return atomically(l -> l.submitNow(id, tenant, bundle, priority, leaseSeconds, requestedNode, funding));
     }
 
     private Result<Claim> submitNow(String id, String tenant, Bundle bundle, int priority, long leaseSeconds,
@@ -329,7 +371,7 @@ public final class Ledger {
 
     /** Extends a granted claim's lease by {@code seconds} from now (its own lease length if 0). */
     public Result<Claim> renew(String id, long seconds) {
-        return store.atomically(() -> renewNow(id, seconds));
+        return atomically(l -> l.renewNow(id, seconds));
     }
 
     private Result<Claim> renewNow(String id, long seconds) {
@@ -359,7 +401,7 @@ public final class Ledger {
     }
 
     private Result<Claim> end(String id, io.ichiba.ledger.Command<Claim, ClaimCommands.Transition> command) {
-        return store.atomically(() -> endNow(id, command));
+        return atomically(l -> l.endNow(id, command));
     }
 
     private Result<Claim> endNow(String id, Command<Claim, ClaimCommands.Transition> command) {

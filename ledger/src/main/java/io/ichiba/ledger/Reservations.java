@@ -84,7 +84,7 @@ public final class Reservations {
      * @param priority     each copy's priority
      */
     public record Request(Bundle bundle, int count, long start, long end, String node, Funding funding,
-                          long leaseSeconds, int priority) {
+                          long leaseSeconds, int priority) implements java.io.Serializable {
     }
 
     /**
@@ -95,7 +95,7 @@ public final class Reservations {
      * @param rejection   why not, or {@code null}
      * @param earliest    the earliest start that fits, with {@code WINDOW_FULL}; else -1
      */
-    public record Booked(Reservation reservation, Rejection rejection, long earliest) {
+    public record Booked(Reservation reservation, Rejection rejection, long earliest) implements java.io.Serializable {
         /** Whether it was booked. */
         public boolean ok() {
             return rejection == null;
@@ -106,6 +106,10 @@ public final class Reservations {
 
     /** Validates, plans, books and (if bought) pays for a reservation; the same id again answers it as stored. */
     public Booked book(String id, String tenant, Request r) {
+        return ledger.atomically(l -> l.reservations().bookNow(id, tenant, r));
+    }
+
+    private Booked bookNow(String id, String tenant, Request r) {
         Reservation existing = store.reservations().get(id);
         if (existing != null) {
             return existing.tenant().equals(tenant) ? new Booked(existing, null, -1)
@@ -411,6 +415,10 @@ public final class Reservations {
      * {@code IN_PROGRESS}.
      */
     public Result<Reservation> cancel(String id, String tenant) {
+        return ledger.atomically(l -> l.reservations().cancelNow(id, tenant));
+    }
+
+    private Result<Reservation> cancelNow(String id, String tenant) {
         Reservation r = store.reservations().get(id);
         if (r == null || (tenant != null && !r.tenant().equals(tenant))) {
             return Result.rejected(Rejection.Code.NOT_FOUND, "no reservation " + id);
@@ -458,13 +466,7 @@ public final class Reservations {
             JournalEntry entry = JournalEntry.transfer(r.id() + ":refund", now, JournalEntry.Reason.RESERVATION_REFUND,
                     "refund of cancelled reservation " + r.id(), null, r.id(), Account.HOUSE,
                     Account.ofTenant(r.tenant()), refund);
-            Result<JournalEntry> back = ledger.accounts().post(entry);
-            // another member may be posting the same refund right now: it finishes in a moment
-            for (int i = 0; i < 500 && !back.ok() && back.rejection().code() == Rejection.Code.IN_PROGRESS
-                    && store.journal().get(entry.id()) == null; i++) {
-                java.util.concurrent.locks.LockSupport.parkNanos(2_000_000);
-                back = ledger.accounts().post(entry);
-            }
+            Result<JournalEntry> back = ledger.accounts().post(entry); // in this change: nothing else posts it now
             if (back.ok() || store.journal().get(entry.id()) != null) {
                 store.reservations().execute(r.id(), new ReservationCommands.Refunded(refund));
             } else {

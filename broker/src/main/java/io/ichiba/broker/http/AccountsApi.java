@@ -110,38 +110,16 @@ final class AccountsApi {
         if (lending != null) {
             lending.forEach(e -> l.put(e.getKey(), ((Number) e.getValue()).longValue()));
         }
-        // both settings or neither (issue 13, defect 7): the lending limit is checked before the credit limit is
-        // set (the only one that may still be refused), and the whole is one command of the engine
-        return ctx.blocking(() -> ctx.ledger().store().atomically(() -> {
-            TenantState t = ctx.ledger().store().tenants().get(id);
-            if (t == null) {
-                return Problems.notFound("no tenant " + id);
+        // both settings or neither (issue 13, defect 7): one operation of the ledger, one command of the engine
+        return ctx.blocking(() -> {
+            Result<TenantState> r = ctx.ledger().setLimits(id, limit, lending == null ? null : l);
+            if (!r.ok()) {
+                return limit != null && r.rejection().code() == Rejection.Code.INSUFFICIENT_CREDIT
+                        ? limitRefused(id, limit, r.rejection()) : Problems.of(r.rejection());
             }
-            Rejection bad = lending == null ? null : ctx.ledger().checkLendingLimit(l);
-            if (bad != null) {
-                return Problems.of(bad);
-            }
-            Account account = null;
-            if (limit != null) {
-                Result<Account> r = accounts().setCreditLimit(id, limit);
-                if (!r.ok()) {
-                    return r.rejection().code() == Rejection.Code.INSUFFICIENT_CREDIT
-                            ? limitRefused(id, limit, r.rejection()) : Problems.of(r.rejection());
-                }
-                account = r.value();
-                LOG.info("credit limit set tenant={} creditLimit={}", id, limit);
-            }
-            if (lending != null) {
-                Result<TenantState> r = ctx.ledger().setLendingLimit(id, l);
-                if (!r.ok()) {
-                    return Problems.of(r.rejection());
-                }
-                t = r.value();
-                LOG.info("lending limit set tenant={} lendingLimit={}", id, l);
-            }
-            return Reply.ok(Views.tenantAccount(t, account != null ? account
-                    : accounts().account(Account.ofTenant(id)), openOrders(id)));
-        }));
+            LOG.info("limits set tenant={} creditLimit={} lendingLimit={}", id, limit, lending == null ? null : l);
+            return Reply.ok(Views.tenantAccount(r.value(), accounts().account(Account.ofTenant(id)), openOrders(id)));
+        });
     }
 
     /** A 409 that says how far the tenant is past the limit asked for. */

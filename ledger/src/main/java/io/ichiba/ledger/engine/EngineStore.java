@@ -3,6 +3,7 @@ package io.ichiba.ledger.engine;
 import io.ichiba.ledger.journal.Change;
 import io.ichiba.ledger.journal.Journal;
 import io.ichiba.ledger.store.EventLog;
+import io.ichiba.ledger.store.Operation;
 import io.ichiba.ledger.store.Table;
 import io.ichiba.ledger.store.TableStore;
 import org.slf4j.Logger;
@@ -50,6 +51,8 @@ public final class EngineStore extends TableStore {
     private final Remote remote;
     private final Duration patience;
     private final List<AutoCloseable> closing = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** What operations sent here run against: the ledger over this store. */
+    private volatile Object context;
 
     /**
      * Creates the store with a stopped engine over {@code journal}; {@link Engine#activate} starts it.
@@ -110,22 +113,50 @@ public final class EngineStore extends TableStore {
         }
     }
 
+    /**
+     * Runs {@code op} as one command of the engine, wherever it runs: here against {@code here}, or sent as a value
+     * to the engine's member and run there against the context {@link #bind} registered on it.
+     */
+    @Override
+    public <C, R> R atomically(C here, Operation<C, R> op) {
+        assert serializes(op) : "an operation must capture only values that serialize: " + op;
+        if (engine.onEngineThread()) {
+            return op.run(here);
+        }
+        return reach(() -> engine.call(() -> op.run(here)), r -> r.operate(op), null, "an operation");
+    }
+
+    @Override
+    public void bind(Object context) {
+        this.context = context;
+    }
+
     /** Runs a call sent from another thread or member: writes as a command, reads from the journaled records. */
-    @SuppressWarnings("unchecked")
     <R> R route(String table, TableCall<R> call) {
+        return reach(() -> runHere(table, call), r -> r.call(table, call),
+                call.writes() ? null : () -> remote.readBehind(table, call), "a call on " + table);
+    }
+
+    /**
+     * Reaches the engine: runs {@code here} while it runs on this member, else {@code there} through the remote,
+     * waiting (up to the patience) for an engine that moves or starts. A member cut off from a majority answers
+     * {@code cutOff} (a read from the state written behind), or refuses when there is none (a write).
+     */
+    private <R> R reach(Supplier<R> here, java.util.function.Function<Remote, R> there, Supplier<R> cutOff,
+                        String what) {
         long start = System.nanoTime();
         long deadline = start + patience.toNanos();
         while (true) {
             if (engine.active()) {
                 try {
-                    return runHere(table, call);
+                    return here.get();
                 } catch (NotEngineException moved) {
                     // stopped between the test and the call: nothing applied
                 }
             } else if (remote != null && !remote.quorum()) {
                 if (System.nanoTime() - start > CUT_OFF_PATIENCE.toNanos()) {
-                    if (!call.writes()) {
-                        return remote.readBehind(table, call); // cut off: the last state this member saw
+                    if (cutOff != null) {
+                        return cutOff.get(); // cut off: the last state this member saw
                     }
                     throw new EngineUnavailableException("this member is cut off from a majority of the cluster: "
                             + "it changes nothing", null);
@@ -133,12 +164,12 @@ public final class EngineStore extends TableStore {
                 // not yet known to be cut off: wait for the next heartbeats rather than call a member that left
             } else if (remote != null) {
                 try {
-                    return remote.call(table, call);
+                    return there.apply(remote);
                 } catch (NotEngineException moved) {
                     // the member asked is not the engine (any more): ask again
                 }
             }
-            pause(deadline, "no engine for a call on " + table);
+            pause(deadline, "no engine for " + what);
         }
     }
 
@@ -149,6 +180,26 @@ public final class EngineStore extends TableStore {
      * @throws NotEngineException the engine does not run here
      */
     public <R> R serve(String table, TableCall<R> call) {
+        awaitActive();
+        return runHere(table, call);
+    }
+
+    /**
+     * Serves an operation that another member sent here: runs it as one command against this member's context.
+     *
+     * @throws NotEngineException the engine does not run here
+     */
+    @SuppressWarnings("unchecked")
+    public <R> R serve(Operation<Object, R> op) {
+        awaitActive();
+        Object here = context;
+        if (here == null) {
+            throw new NotEngineException("no ledger is bound to this member's store yet");
+        }
+        return engine.call(() -> op.run(here));
+    }
+
+    private void awaitActive() {
         long deadline = System.nanoTime() + Math.min(patience.toNanos(), Duration.ofSeconds(2).toNanos());
         while (!engine.active()) {
             if (System.nanoTime() > deadline) {
@@ -156,7 +207,16 @@ public final class EngineStore extends TableStore {
             }
             LockSupport.parkNanos(Duration.ofMillis(10).toNanos());
         }
-        return runHere(table, call);
+    }
+
+    private static boolean serializes(Object op) {
+        try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(java.io.OutputStream.nullOutputStream())) {
+            out.writeObject(op);
+            return true;
+        } catch (java.io.IOException e) {
+            LOG.error("operation {} does not serialize: {}", op, e.toString());
+            return false;
+        }
     }
 
     @SuppressWarnings("unchecked")

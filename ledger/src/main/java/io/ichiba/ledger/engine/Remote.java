@@ -17,6 +17,14 @@ public interface Remote {
     <R> R call(String table, TableCall<R> call);
 
     /**
+     * Runs {@code op} on the engine's member, as one command against its context, and answers its result.
+     *
+     * @throws NotEngineException          the member asked is not (or no longer) the engine: ask again
+     * @throws EngineUnavailableException the engine's member could not be reached
+     */
+    <R> R operate(io.ichiba.ledger.store.Operation<?, R> op);
+
+    /**
      * Whether this member can reach a majority of the cluster (its split-brain protection holds): without it no
      * engine can be reached from here, and a call fails at once instead of waiting.
      */

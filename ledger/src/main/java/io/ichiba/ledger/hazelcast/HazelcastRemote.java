@@ -11,6 +11,7 @@ import io.ichiba.ledger.engine.EngineUnavailableException;
 import io.ichiba.ledger.engine.NotEngineException;
 import io.ichiba.ledger.engine.Remote;
 import io.ichiba.ledger.engine.TableCall;
+import io.ichiba.ledger.store.Operation;
 
 import java.io.Serializable;
 import java.util.concurrent.Callable;
@@ -45,9 +46,18 @@ public final class HazelcastRemote implements Remote {
 
     @Override
     public <R> R call(String table, TableCall<R> call) {
+        return send(new Forward<>(table, call));
+    }
+
+    @Override
+    public <R> R operate(Operation<?, R> op) {
+        return send(new Operate<>(op));
+    }
+
+    private <R> R send(Callable<R> task) {
         Future<R> f;
         try {
-            f = executor.submitToKeyOwner(new Forward<>(table, call), HazelcastJournal.ENGINE_KEY);
+            f = executor.submitToKeyOwner(task, HazelcastJournal.ENGINE_KEY);
         } catch (RuntimeException e) {
             throw new NotEngineException("cannot reach the engine's member: " + e);
         }
@@ -131,6 +141,32 @@ public final class HazelcastRemote implements Remote {
                 throw new NotEngineException("no engine store on this member");
             }
             return s.serve(table, call);
+        }
+    }
+
+    /** An operation run on the engine's member, against its ledger. */
+    static final class Operate<R> implements Callable<R>, HazelcastInstanceAware, Serializable {
+        private static final long serialVersionUID = 1L;
+        private final Operation<?, R> op;
+        private transient HazelcastInstance hz;
+
+        Operate(Operation<?, R> op) {
+            this.op = op;
+        }
+
+        @Override
+        public void setHazelcastInstance(HazelcastInstance instance) {
+            this.hz = instance;
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public R call() {
+            Object store = hz.getUserContext().get(EngineStore.CONTEXT_KEY);
+            if (!(store instanceof EngineStore s)) {
+                throw new NotEngineException("no engine store on this member");
+            }
+            return s.serve((Operation<Object, R>) op);
         }
     }
 

@@ -105,6 +105,20 @@ public interface Store extends AutoCloseable {
         return work.get();
     }
 
+    /**
+     * Runs {@code op} as one change against the context of the member whose engine runs (the engine's store sends it
+     * there as a value); a store without an engine runs it here against {@code here}, like {@link #atomically}.
+     *
+     * @param here the context of this member, which {@link #bind} registered
+     */
+    default <C, R> R atomically(C here, Operation<C, R> op) {
+        return atomically(() -> op.run(here));
+    }
+
+    /** Registers the context that operations sent to this member run against (the ledger over this store). */
+    default void bind(Object context) {
+    }
+
     @Override
     void close();
 }

@@ -96,7 +96,9 @@ class EngineTakeoverTest {
             int other = 1 - engine;
             long epoch = stores.get(engine).engine().epoch();
 
-            // every call made on the member that does not run the engine is sent to the one that does
+            // every call made on the member that does not run the engine is sent to the one that does, and runs
+            // there against its ledger
+            Ledger local = new Ledger(stores.get(engine), clock, LedgerSettings.defaults());
             Ledger remote = new Ledger(stores.get(other), clock, LedgerSettings.defaults());
             assertThat(remote.createTenant("acme", Map.of("memory", 1000L, "disk", 1000L)).ok()).isTrue();
             assertThat(remote.report("n1", Map.of("memory", 1000L, "disk", 1000L), Map.of()).ok()).isTrue();
@@ -104,7 +106,6 @@ class EngineTakeoverTest {
                 assertThat(remote.submit("c" + i, "acme", Bundle.of(new TreeMap<>(Map.of("memory", 10L)), List.of()),
                         0, 60, null).ok()).isTrue();
             }
-            Ledger local = new Ledger(stores.get(engine), clock, LedgerSettings.defaults());
             assertThat(stores.get(engine).atomically(new Admission(local)::pass).granted()).hasSize(20);
             assertThat(remote.release("c0").value().state()).isEqualTo(ClaimState.RELEASED);
 

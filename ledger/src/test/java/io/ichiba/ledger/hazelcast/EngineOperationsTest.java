@@ -1,0 +1,78 @@
+package io.ichiba.ledger.hazelcast;
+
+import com.hazelcast.core.HazelcastInstance;
+import io.ichiba.ledger.Ledger;
+import io.ichiba.ledger.LedgerSettings;
+import io.ichiba.ledger.MutableClock;
+import io.ichiba.ledger.engine.EngineListener;
+import io.ichiba.ledger.engine.EngineStore;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Operations sent as values: a whole operation of the ledger asked on a member that does not run the engine runs on
+ * the engine's member, on its thread, against that member's ledger, as one command: all of its changes or none.
+ */
+class EngineOperationsTest {
+    private static List<HazelcastInstance> members;
+    private static List<EngineStore> stores;
+    private static Ledger remote;
+    private static Ledger local;
+
+    @BeforeAll
+    static void start() {
+        members = EmbeddedHazelcast.startCluster(EngineOperationsTest.class, 6011, 2);
+        stores = members.stream().map(m -> HazelcastEngine.store(m, EngineListener.NONE, j -> j)).toList();
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> stores.stream().filter(s -> s.engine().active()).count() == 1);
+        int engine = stores.get(0).engine().active() ? 0 : 1;
+        MutableClock clock = new MutableClock();
+        local = new Ledger(stores.get(engine), clock, LedgerSettings.defaults());
+        remote = new Ledger(stores.get(1 - engine), clock, LedgerSettings.defaults());
+    }
+
+    @AfterAll
+    static void stop() {
+        stores.forEach(EngineStore::close);
+        EmbeddedHazelcast.stop(members);
+    }
+
+    @Test
+    void anOperationAskedElsewhereRunsOnTheEngineThreadAgainstItsMembersLedger() {
+        String thread = remote.atomically(l -> Thread.currentThread().getName());
+        assertThat(thread).startsWith("ichiba-engine");
+        boolean onItsLedger = remote.atomically(l -> l == local);
+        assertThat(onItsLedger).as("the engine member's own ledger").isTrue();
+    }
+
+    @Test
+    void anOperationThatFailsHalfwayChangesNothingAndItsErrorReachesTheCaller() {
+        assertThatThrownBy(() -> remote.atomically(l -> {
+            assertThat(l.defineKind("gpu", "cards").ok()).isTrue();
+            assertThat(l.isKind("gpu")).as("seen within the operation").isTrue();
+            throw new IllegalStateException("halfway");
+        })).isInstanceOf(IllegalStateException.class).hasMessage("halfway");
+        assertThat(remote.isKind("gpu")).isFalse();
+        assertThat(local.isKind("gpu")).isFalse();
+        assertThat(remote.defineKind("gpu", "cards").ok()).as("nothing left behind").isTrue();
+    }
+
+    @Test
+    void aTenantCreatedFromAnotherMemberHasItsAccountInTheSameChange() {
+        assertThat(remote.createTenant("acme", Map.of("memory", 10L)).ok()).isTrue();
+        assertThat(remote.accounts().account(io.ichiba.ledger.Account.ofTenant("acme"))).isNotNull();
+        assertThat(remote.setLimits("acme", 50L, Map.of("memory", 5L)).ok()).isTrue();
+        assertThat(remote.setLimits("acme", -1L, Map.of("memory", 7L)).ok()).as("both or neither").isFalse();
+        assertThat(remote.store().tenants().get("acme").lendingLimit()).containsEntry("memory", 5L);
+        assertThat(remote.accounts().account(io.ichiba.ledger.Account.ofTenant("acme")).creditLimit()).isEqualTo(50L);
+    }
+}
