@@ -44,6 +44,13 @@ import java.util.Set;
 public final class Exchange {
     private static final Logger LOG = LoggerFactory.getLogger(Exchange.class);
 
+    /**
+     * Loans in the order they were made: by start, then by the trade's sequence (a loan's id ends with it, so among
+     * ids of one kind the shorter is the earlier: one operation makes many loans in the same millisecond).
+     */
+    private static final Comparator<Loan> IN_ORDER = Comparator.comparingLong(Loan::startedAt)
+            .thenComparingInt(l -> l.id().length()).thenComparing(Loan::id);
+
     private final Ledger ledger;
     private final Store store;
     private final Clock clock;
@@ -602,14 +609,14 @@ public final class Exchange {
     /** Returns the loans {@code tenant} lends or borrows (everyone's if {@code null}), live ones if {@code liveOnly}. */
     public List<Loan> loans(String tenant, boolean liveOnly) {
         List<Loan> out = new ArrayList<>(store.loans().values(new Filters.LoansOf(tenant, liveOnly)));
-        out.sort(Comparator.comparingLong(Loan::startedAt).thenComparing(Loan::id));
+        out.sort(IN_ORDER);
         return out;
     }
 
     /** Returns the loans that fills of order {@code orderId} became, oldest first. */
     public List<Loan> fills(String orderId) {
         List<Loan> out = new ArrayList<>(store.loans().values(new Filters.LoansOfOrder(orderId)));
-        out.sort(Comparator.comparingLong(Loan::startedAt).thenComparing(Loan::id));
+        out.sort(IN_ORDER);
         return out;
     }
 

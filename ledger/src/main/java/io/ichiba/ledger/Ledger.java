@@ -49,7 +49,7 @@ public final class Ledger {
     public Ledger(Store store, Clock clock, LedgerSettings settings, MarketSettings market,
                   ReservationSettings reservationSettings) {
         this.store = store;
-        this.clock = clock;
+        this.clock = store.clock(clock);
         this.settings = settings;
         this.accounts = new Accounts(this);
         this.exchange = new Exchange(this, market);

@@ -49,6 +49,7 @@ public final class Engine implements AutoCloseable {
     private final Thread thread;
     private final ExecutorService notifier;
     private final WriteBehind writeBehind;
+    private final EngineClock clock;
     private volatile boolean active;
     private volatile boolean running = true;
     private volatile long epoch;
@@ -65,8 +66,9 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    Engine(Journal journal, EngineStore.Registry tables, EngineListener listener, String name) {
+    Engine(Journal journal, EngineStore.Registry tables, EngineListener listener, EngineClock clock, String name) {
         this.journal = journal;
+        this.clock = clock;
         this.tables = tables;
         this.listener = listener;
         this.notifier = Executors.newSingleThreadExecutor(r -> daemon(r, name + "-listeners"));
@@ -264,7 +266,7 @@ public final class Engine implements AutoCloseable {
      * run again for them: a retry, with its idempotency key, is the caller's).
      */
     private RuntimeException journal(List<Change> changes, int commands) {
-        Batch b = new Batch(epoch, seq + 1, changes);
+        Batch b = new Batch(epoch, seq + 1, changes, clock.millis());
         long t0 = System.nanoTime();
         try {
             journal.append(b);
@@ -300,9 +302,11 @@ public final class Engine implements AutoCloseable {
         }
         epoch = t.epoch();
         seq = t.lastSeq();
+        clock.resume(Math.max(t.lastTime(), t.batches().stream().mapToLong(Batch::time).max().orElse(0)));
         writeBehind.restart(t);
         active = true;
-        LOG.info("engine took over epoch={} seq={} replayed={} batch(es)", epoch, seq, t.batches().size());
+        LOG.info("engine took over epoch={} seq={} replayed={} batch(es) journaled time={} engine time={}", epoch, seq,
+                t.batches().size(), t.lastTime(), clock.millis());
         listener.tookOver(epoch);
     }
 

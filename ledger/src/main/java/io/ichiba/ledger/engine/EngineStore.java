@@ -47,6 +47,7 @@ public final class EngineStore extends TableStore {
 
     private final Registry registry;
     private final Engine engine;
+    private final EngineClock clock;
     private final EventLog events;
     private final Remote remote;
     private final Duration patience;
@@ -74,7 +75,8 @@ public final class EngineStore extends TableStore {
         this.events = events;
         this.remote = remote;
         this.patience = patience;
-        this.engine = new Engine(journal, registry, listener, "ichiba-engine");
+        this.clock = new EngineClock(null);
+        this.engine = new Engine(journal, registry, listener, clock, "ichiba-engine");
         registry.bind(this);
     }
 
@@ -129,6 +131,16 @@ public final class EngineStore extends TableStore {
     @Override
     public void bind(Object context) {
         this.context = context;
+    }
+
+    /**
+     * The engine's clock over {@code memberClock}: the one clock of the ledger, carried across takeovers through the
+     * journal ({@link EngineClock}).
+     */
+    @Override
+    public java.time.Clock clock(java.time.Clock memberClock) {
+        clock.rebase(memberClock);
+        return clock;
     }
 
     /** Runs a call sent from another thread or member: writes as a command, reads from the journaled records. */

@@ -64,9 +64,11 @@ public final class HazelcastJournal implements Journal {
      * @param lastSeq    the last batch appended
      * @param appliedSeq the last batch the state maps are known to hold
      * @param pending    the batches after {@code appliedSeq}, oldest first
+     * @param lastTime   the latest engine time a batch carried (the next engine's clock resumes from it)
      */
-    public record Head(long epoch, long lastSeq, long appliedSeq, List<Batch> pending) implements Serializable {
-        static final Head EMPTY = new Head(0, 0, 0, List.of());
+    public record Head(long epoch, long lastSeq, long appliedSeq, List<Batch> pending, long lastTime)
+            implements Serializable {
+        static final Head EMPTY = new Head(0, 0, 0, List.of(), 0);
 
         public Head {
             pending = List.copyOf(pending);
@@ -87,13 +89,13 @@ public final class HazelcastJournal implements Journal {
         } catch (HazelcastException e) {
             throw new JournalUnavailableException("cannot take the journal over: " + e, e);
         }
-        return new Takeover(h.epoch(), h.lastSeq(), stateTables(), h.pending());
+        return new Takeover(h.epoch(), h.lastSeq(), stateTables(), h.pending(), h.lastTime());
     }
 
     /** What a new engine would start from, without taking over (the epoch stays): for checks. */
     public Takeover peek() {
         Head h = head();
-        return new Takeover(h.epoch(), h.lastSeq(), stateTables(), h.pending());
+        return new Takeover(h.epoch(), h.lastSeq(), stateTables(), h.pending(), h.lastTime());
     }
 
     private Map<String, Map<String, Object>> stateTables() {
@@ -211,7 +213,8 @@ public final class HazelcastJournal implements Journal {
             List<Batch> pending = new ArrayList<>(h.pending().size() + 1);
             pending.addAll(h.pending());
             pending.add(batch);
-            entry.setValue(new Head(h.epoch(), batch.seq(), h.appliedSeq(), pending));
+            entry.setValue(new Head(h.epoch(), batch.seq(), h.appliedSeq(), pending,
+                    Math.max(h.lastTime(), batch.time())));
             return Appended.APPENDED;
         }
     }
@@ -223,7 +226,7 @@ public final class HazelcastJournal implements Journal {
         @Override
         public Head process(Map.Entry<String, Head> entry) {
             Head h = entry.getValue() == null ? Head.EMPTY : entry.getValue();
-            Head next = new Head(h.epoch() + 1, h.lastSeq(), h.appliedSeq(), h.pending());
+            Head next = new Head(h.epoch() + 1, h.lastSeq(), h.appliedSeq(), h.pending(), h.lastTime());
             entry.setValue(next);
             return next;
         }
@@ -255,7 +258,7 @@ public final class HazelcastJournal implements Journal {
                     left.add(b);
                 }
             }
-            entry.setValue(new Head(h.epoch(), h.lastSeq(), seq, left));
+            entry.setValue(new Head(h.epoch(), h.lastSeq(), seq, left, h.lastTime()));
             return true;
         }
     }

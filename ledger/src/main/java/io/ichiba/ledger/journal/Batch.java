@@ -13,8 +13,15 @@ import java.util.List;
  * @param epoch   the epoch of the engine that made it
  * @param seq     its number: the journal's last sequence plus one
  * @param changes the records it changed, each once
+ * @param time    the engine's time when it ran ({@link io.ichiba.ledger.engine.EngineClock}; 0: not told)
  */
-public record Batch(long epoch, long seq, List<Change> changes) implements Serializable {
+public record Batch(long epoch, long seq, List<Change> changes, long time) implements Serializable {
+
+    /** A batch that carries no time. */
+    public Batch(long epoch, long seq, List<Change> changes) {
+        this(epoch, seq, changes, 0);
+    }
+
     /** Copies the changes. */
     public Batch {
         if (epoch < 1 || seq < 1) {

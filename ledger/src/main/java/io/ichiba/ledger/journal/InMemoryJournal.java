@@ -15,20 +15,21 @@ public final class InMemoryJournal implements Journal {
     private final List<Batch> pending = new ArrayList<>();
     private final Map<String, Map<String, Object>> tables = new HashMap<>();
     private long appends;
+    private long lastTime;
 
     @Override
     public synchronized Takeover takeOver() {
         epoch++;
         Map<String, Map<String, Object>> copy = new HashMap<>();
         tables.forEach((t, m) -> copy.put(t, new HashMap<>(m)));
-        return new Takeover(epoch, lastSeq, copy, pending);
+        return new Takeover(epoch, lastSeq, copy, pending, lastTime);
     }
 
     /** What a new engine would start from, without taking over (the epoch stays): for checks. */
     public synchronized Takeover peek() {
         Map<String, Map<String, Object>> copy = new HashMap<>();
         tables.forEach((t, m) -> copy.put(t, new HashMap<>(m)));
-        return new Takeover(epoch, lastSeq, copy, pending);
+        return new Takeover(epoch, lastSeq, copy, pending, lastTime);
     }
 
     @Override
@@ -44,6 +45,7 @@ public final class InMemoryJournal implements Journal {
         }
         pending.add(batch);
         lastSeq = batch.seq();
+        lastTime = Math.max(lastTime, batch.time());
         appends++;
     }
 

@@ -11,8 +11,16 @@ import java.util.Map;
  * @param lastSeq the journal's last sequence: the new engine's first batch is {@code lastSeq + 1}
  * @param tables  each table's records by key, as written behind up to some batch at or before {@code lastSeq}
  * @param batches the batches after what the tables are known to hold, oldest first
+ * @param lastTime the latest time a batch carried (0: none did): the new engine's clock resumes from it
  */
-public record Takeover(long epoch, long lastSeq, Map<String, Map<String, Object>> tables, List<Batch> batches) {
+public record Takeover(long epoch, long lastSeq, Map<String, Map<String, Object>> tables, List<Batch> batches,
+                       long lastTime) {
+
+    /** A takeover of a journal that carries no time. */
+    public Takeover(long epoch, long lastSeq, Map<String, Map<String, Object>> tables, List<Batch> batches) {
+        this(epoch, lastSeq, tables, batches, 0);
+    }
+
     /** Copies the batches. */
     public Takeover {
         batches = List.copyOf(batches);

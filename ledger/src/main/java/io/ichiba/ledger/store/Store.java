@@ -119,6 +119,14 @@ public interface Store extends AutoCloseable {
     default void bind(Object context) {
     }
 
+    /**
+     * The clock the ledger over this store reads, given this member's: the member's own, or the engine's, which
+     * every deadline is set and checked by wherever the engine runs.
+     */
+    default java.time.Clock clock(java.time.Clock memberClock) {
+        return memberClock;
+    }
+
     @Override
     void close();
 }

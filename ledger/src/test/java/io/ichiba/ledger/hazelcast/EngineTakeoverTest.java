@@ -84,6 +84,51 @@ class EngineTakeoverTest {
         });
     }
 
+    /**
+     * One clock: the engine's member is killed and the survivor's clock is 30 s ahead. Neither the node (15 s of
+     * grace) nor a 20 s lease granted just before ends early: the new engine goes on from the journaled time, and
+     * its clock still runs (20 s later both end).
+     */
+    @Test
+    void aSurvivorWhoseClockIsThirtySecondsAheadEndsNoGrantEarly() {
+        List<HazelcastInstance> members = EmbeddedHazelcast.startCluster(getClass(), 6021, 2);
+        List<EngineStore> stores = new ArrayList<>(members.stream()
+                .map(m -> HazelcastEngine.store(m, io.ichiba.ledger.engine.EngineListener.NONE, j -> j)).toList());
+        try {
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> stores.stream().filter(s -> s.engine().active()).count() == 1);
+            int engine = stores.get(0).engine().active() ? 0 : 1;
+            MutableClock engineClock = new MutableClock();
+            MutableClock ahead = new MutableClock(MutableClock.EPOCH.plusSeconds(30));
+            Ledger first = new Ledger(stores.get(engine), engineClock, LedgerSettings.defaults());
+            Ledger survivor = new Ledger(stores.get(1 - engine), ahead, LedgerSettings.defaults());
+            assertThat(first.createTenant("acme", Map.of("memory", 1000L)).ok()).isTrue();
+            assertThat(first.report("n1", Map.of("memory", 1000L), Map.of()).ok()).isTrue();
+            assertThat(first.submit("c1", "acme", Bundle.of(new TreeMap<>(Map.of("memory", 10L)), List.of()), 0, 20,
+                    null).ok()).isTrue();
+            assertThat(stores.get(engine).atomically(new Admission(first)::pass).granted()).hasSize(1);
+
+            members.get(engine).getLifecycleService().terminate();
+            stores.get(engine).close();
+            EngineStore next = stores.get(1 - engine);
+            await().atMost(Duration.ofSeconds(60)).until(() -> next.engine().active());
+
+            io.ichiba.ledger.LeaseReaper reaper = new io.ichiba.ledger.LeaseReaper(survivor);
+            assertThat(survivor.clock().millis()).isEqualTo(MutableClock.EPOCH.toEpochMilli());
+            assertThat(reaper.sweepNodes().nodesLost()).as("no node lost to the skew").isZero();
+            assertThat(reaper.sweepLeases().expired()).as("no lease ended by the skew").isZero();
+            assertThat(survivor.claim("c1").state()).isEqualTo(ClaimState.GRANTED);
+
+            ahead.advance(Duration.ofSeconds(21));
+            assertThat(reaper.sweepNodes().nodesLost()).as("the engine's clock runs on").isEqualTo(1);
+            assertThat(survivor.claim("c1").state()).isEqualTo(ClaimState.LOST);
+            LedgerInvariants.check(next);
+        } finally {
+            stores.forEach(EngineStore::close);
+            EmbeddedHazelcast.stop(members);
+        }
+    }
+
     private void killTheEngineMember(int port, java.util.function.UnaryOperator<io.ichiba.ledger.journal.Journal> wrap) {
         List<HazelcastInstance> members = EmbeddedHazelcast.startCluster(getClass(), port, 2);
         List<EngineStore> stores = new ArrayList<>(members.stream()
