@@ -130,8 +130,13 @@ class EngineFaultIT {
                 .orElseThrow();
         faulted = true;
         Duration after = fault.apply(engine);
-        await("grants after the fault").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
-                .until(() -> grantsAfterFault.get() >= 10);
+        try {
+            await("grants after the fault").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> grantsAfterFault.get() >= 10);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            dump(members);
+            throw e;
+        }
         long until = System.nanoTime() + after.toNanos();
         await("the load after the fault").atMost(after.plusSeconds(10)).until(() -> System.nanoTime() >= until);
         running.set(false);
@@ -141,6 +146,16 @@ class EngineFaultIT {
         check(members, engine, tenantToken);
     }
 
+
+    /** Prints what each member logged since the fault began (WARN and above, and the engine's moves). */
+    private static void dump(List<BrokerProcesses.Member> members) {
+        for (BrokerProcesses.Member m : members) {
+            List<String> lines = m.output.stream().filter(l -> l.contains("WARN") || l.contains("ERROR")
+                    || l.contains("engine") || l.contains("Exception")).toList();
+            System.err.println("---- broker " + m.index + " (" + lines.size() + " lines of note)");
+            lines.subList(Math.max(0, lines.size() - 150), lines.size()).forEach(System.err::println);
+        }
+    }
 
     private static BrokerProcesses.Member pick(List<BrokerProcesses.Member> members) {
         List<BrokerProcesses.Member> live = members.stream().filter(m -> !m.gone).toList();

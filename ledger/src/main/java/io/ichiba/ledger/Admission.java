@@ -25,8 +25,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * <h2>Queue order</h2>
  * Effective priority = priority + (waiting time / aging step); higher first, then older first, then id.
  * A claim that does not fit is skipped and smaller ones behind it may be granted (backfill) — until it has
- * waited longer than the starvation bound: from then on no claim behind it may take tokens of a kind or lock
- * it waits for, so releases accumulate until it fits. A large claim is therefore granted after at most
+ * waited longer than the starvation bound: from then on no claim behind it may take what it needs and lacks (a
+ * pool it is short of on a node it may use, a lock without a free permit), so releases accumulate until it fits. A large claim is therefore granted after at most
  * the starvation bound plus the longest lease among the holders it waits for.
  *
  * <h2>Grant of one claim (spans keys)</h2>
@@ -115,8 +115,7 @@ public final class Admission {
         Map<String, NodeState> nodes = nodesFor(queue);
         Map<String, LockState> locks = read(store.locks(), locksOf(queue));
         Map<String, TenantState> tenants = new HashMap<>();
-        Set<String> reservedKinds = new HashSet<>();
-        Set<String> reservedLocks = new HashSet<>();
+        Starving starving = new Starving();
         List<Claim> granted = new ArrayList<>();
         for (Claim c : queue) {
             if (c.cancelRequested()) {
@@ -124,26 +123,88 @@ public final class Admission {
             }
             TenantState tenant = tenants.computeIfAbsent(c.tenant(), store.tenants()::get);
             Rejection wait;
-            if (!c.urgent() && blocked(c, reservedKinds, reservedLocks)) {
-                wait = Rejection.of(Rejection.Code.BACKFILL_BLOCKED, "an older claim waits for these pools");
+            if (!c.urgent() && c.funding().buys() && starving.mayTake(c, null)) {
+                // a purchase is made before the node is known: it waits if any pool it may take is kept
+                wait = BACKFILL_BLOCKED;
             } else {
                 Placement.Choice choice = c.funding().buys() ? fund(c, tenant, nodes, locks, tenants, now)
                         : Placement.choose(c, tenant, nodes, locks, now);
-                wait = choice.fits() ? grant(c, choice.node(), nodes, locks, tenants) : choice.why();
-                if (wait == null) {
-                    granted.add(c);
-                    continue;
+                if (choice.fits() && !c.urgent() && starving.mayTake(c, choice.node())) {
+                    wait = BACKFILL_BLOCKED;
+                } else {
+                    wait = choice.fits() ? grant(c, choice.node(), nodes, locks, tenants) : choice.why();
+                    if (wait == null) {
+                        granted.add(c);
+                        continue;
+                    }
                 }
             }
             if (!c.considered() || !wait.code().name().equals(c.reason())) {
                 store.claims().execute(c.id(), new ClaimCommands.MarkWaiting(wait.code().name()));
             }
             if (now - c.createdAt() >= ledger.settings().starvationMillis() && waitsForCapacity(wait)) {
-                reservedKinds.addAll(c.bundle().amounts().keySet());
-                reservedLocks.addAll(c.bundle().locks());
+                starving.keepWhatItLacks(c, nodes, locks, now);
             }
         }
         return new Pass(granted, queue.size());
+    }
+
+    private static final Rejection BACKFILL_BLOCKED = Rejection.of(Rejection.Code.BACKFILL_BLOCKED,
+            "an older claim that has waited past the starvation bound needs what this one would take");
+
+    /**
+     * What the starving claims of a pass lack, kept from the claims behind them (the starvation guard). A claim that
+     * has waited past the bound keeps only what it needs and lacks: each pool it is short of on each node it may
+     * use, and each lock without a free permit. A claim behind it that takes none of those delays nobody and is
+     * granted (issue 13, defect 13: ten thousand claims waiting for a lock no longer stop a small claim for memory
+     * on a node with room to spare). Whatever it still lacks is kept at the next pass, so releases accumulate until
+     * it fits.
+     */
+    private static final class Starving {
+        /** Pools ({@code kind@node}) some starving claim lacks. */
+        private final Set<String> pools = new HashSet<>();
+        /** Kinds some starving claim lacks on some node. */
+        private final Set<String> kinds = new HashSet<>();
+        private final Set<String> locks = new HashSet<>();
+
+        void keepWhatItLacks(Claim c, Map<String, NodeState> nodes, Map<String, LockState> lockStates, long now) {
+            long until = Math.addExact(now, c.leaseSeconds() * 1000);
+            for (String name : c.bundle().locks()) {
+                LockState l = lockStates.get(name);
+                if (l == null || l.checkHold(c.id(), LockState.onePermit(), now, until) != null) {
+                    locks.add(name);
+                }
+            }
+            if (!c.bundle().nodeLocal()) {
+                return;
+            }
+            List<NodeState> mayUse = c.requestedNode() == null ? new ArrayList<>(nodes.values())
+                    : nodes.containsKey(c.requestedNode()) ? List.of(nodes.get(c.requestedNode())) : List.of();
+            for (NodeState n : mayUse) {
+                for (var e : c.bundle().amounts().entrySet()) {
+                    java.util.SortedMap<String, Long> one = new java.util.TreeMap<>(Map.of(e.getKey(), e.getValue()));
+                    if (n.checkHold(c.id(), one, now, until) != null) {
+                        pools.add(e.getKey() + "@" + n.node());
+                        kinds.add(e.getKey());
+                    }
+                }
+            }
+        }
+
+        /** Whether granting {@code c} on {@code node} (any node when {@code null}) may take what is kept. */
+        boolean mayTake(Claim c, String node) {
+            for (String l : c.bundle().locks()) {
+                if (locks.contains(l)) {
+                    return true;
+                }
+            }
+            for (String k : c.bundle().amounts().keySet()) {
+                if (node == null ? kinds.contains(k) : pools.contains(k + "@" + node)) {
+                    return true;
+                }
+            }
+            return false;
+        }
     }
 
     /**
@@ -232,20 +293,6 @@ public final class Admission {
             case INSUFFICIENT_CAPACITY, OVERCOMMITTED, LOCK_HELD, RESERVED -> true;
             default -> false;
         };
-    }
-
-    private static boolean blocked(Claim c, Set<String> kinds, Set<String> locks) {
-        for (String k : c.bundle().amounts().keySet()) {
-            if (kinds.contains(k)) {
-                return true;
-            }
-        }
-        for (String l : c.bundle().locks()) {
-            if (locks.contains(l)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** Grants {@code c} on {@code node}; returns {@code null} when granted, else why it waits. Updates the snapshot. */

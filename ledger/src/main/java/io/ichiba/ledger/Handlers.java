@@ -264,14 +264,20 @@ public final class Handlers {
      * Hands the events after the cursor to their handlers: at most {@code max} events; answers how many were read.
      */
     public int ingest(int max) {
-        return ledger.atomically(l -> new Handlers(l).ingestNow(max));
-    }
-
-    private int ingestNow(int max) {
         HandlerCommands.Cursor c = store.cursors().get(CURSOR);
         long after = c == null ? -1 : c.seq();
-        List<Event.Logged> events = store.events().read(after, max);
+        // the log is read here, never on the engine's thread (a read of the log may wait on another member)
+        List<Event.Logged> events = new ArrayList<>(store.events().read(after, max));
         if (events.isEmpty()) {
+            return 0;
+        }
+        return ledger.atomically(l -> new Handlers(l).ingestNow(after, events));
+    }
+
+    /** Hands {@code events}, read after {@code after}, to their handlers, unless another ingest moved the cursor. */
+    private int ingestNow(long after, List<Event.Logged> events) {
+        HandlerCommands.Cursor c = store.cursors().get(CURSOR);
+        if ((c == null ? -1 : c.seq()) != after) {
             return 0;
         }
         List<Binding> bindings = all();

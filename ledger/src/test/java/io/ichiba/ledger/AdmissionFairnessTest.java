@@ -145,6 +145,36 @@ public abstract class AdmissionFairnessTest {
                     .containsExactly("large", "small2");
         }
 
+        /**
+         * Issue 13, defect 13: thousands of claims waiting past the bound for a held lock (each also asking a little
+         * memory) kept a small claim for memory queued on a node with room to spare. A starving claim keeps only what
+         * it lacks: the lock, not the memory it would find.
+         */
+        @Test
+        void starvingClaimsWaitingForALockDoNotKeepTheMemoryTheyWouldFind() {
+            world(LedgerSettings.defaults());
+            assertThat(ledger.createLock("L", 1).ok()).isTrue();
+            assertThat(ledger.submit("holder", "batch", Bundle.of(Map.of(), List.of("L")), 0, 3600, null).ok())
+                    .isTrue();
+            assertThat(pass()).containsExactly("holder");
+            for (int i = 0; i < 200; i++) {
+                assertThat(ledger.submit("w" + i, "batch", Bundle.of(Map.of("memory", 1L), List.of("L")), 0, 3600,
+                        null).ok()).isTrue();
+            }
+            clock.advanceMillis(ledger.settings().starvationMillis() + 1);
+            assertThat(pass()).isEmpty();
+            assertThat(ledger.claim("w0").reason()).isEqualTo(Code.LOCK_HELD.name());
+
+            submit("small", 1, 0);
+            assertThat(pass()).as("it takes nothing a starving claim lacks").containsExactly("small");
+            assertThat(ledger.submit("other-lock-user", "batch", Bundle.of(Map.of(), List.of("L")), 0, 60, null)
+                    .ok()).isTrue();
+            assertThat(pass()).isEmpty();
+
+            assertThat(ledger.release("holder").ok()).isTrue();
+            assertThat(pass()).as("the oldest starving claim gets the lock first").containsExactly("w0");
+        }
+
         @Test
         void claimWaitingForQuotaDoesNotBlockBackfill() {
             world(LedgerSettings.defaults());
