@@ -268,7 +268,7 @@ public final class Admission {
         }
         Placement.Choice would = Placement.choose(c, bought, nodes, locks, now);
         if (!would.fits() && c.urgent() && waitsForCapacity(would.why())) {
-            String node = exchange.preemptFor(c, nodes);
+            String node = exchange.preemptFor(c, nodes, bought, locks, now);
             if (node != null) {
                 nodes.putAll(store.nodes().entries());
                 tenants.clear();

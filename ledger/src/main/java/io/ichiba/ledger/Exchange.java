@@ -514,9 +514,12 @@ public final class Exchange {
      * its bundle to fit (lowest priority first, youngest first among equals), preempts them (reason
      * {@code URGENT}), refunds the unused part of what they bought, and
      * has the urgent tenant compensate each. Answers the node, or {@code null} if no node can make room, or the
-     * urgent tenant could not pay for both its purchase and the compensation (then nothing is preempted).
+     * urgent tenant could not pay for both its purchase and the compensation, or the claim would still not be granted
+     * once they are gone, for want of a lock or of its tenant's quota ({@code bought}: the quota it would have after
+     * its purchase): then nothing is preempted and nobody paid (issue 13, defect 10).
      */
-    public String preemptFor(Claim c, Map<String, NodeState> nodes) {
+    public String preemptFor(Claim c, Map<String, NodeState> nodes, TenantState bought, Map<String, LockState> locks,
+                             long at) {
         Map<String, List<Claim>> byNode = new java.util.HashMap<>();
         for (Claim g : store.claims().values(new Filters.ClaimIn(Set.of(ClaimState.GRANTED)))) {
             if (g.node() != null && !g.urgent() && !g.tenant().equals(c.tenant())) {
@@ -546,7 +549,7 @@ public final class Exchange {
                 bestVictims = victims;
             }
         }
-        if (best == null) {
+        if (best == null || !fitsWithout(c, bought, nodes, locks, best, bestVictims, at)) {
             return null;
         }
         // preempt only if the urgent claim can then pay for its purchase and every compensation
@@ -581,6 +584,28 @@ public final class Exchange {
             }
         }
         return best;
+    }
+
+    /** Whether {@code c} would be granted with {@code victims}' holds on {@code node} and their locks returned. */
+    private static boolean fitsWithout(Claim c, TenantState bought, Map<String, NodeState> nodes,
+                                       Map<String, LockState> locks, String node, List<Claim> victims, long at) {
+        Map<String, NodeState> after = new java.util.HashMap<>(nodes);
+        Map<String, LockState> locksAfter = new java.util.HashMap<>(locks);
+        NodeState n = nodes.get(node);
+        for (Claim v : victims) {
+            NodeState returned = new PlaceCommands.ReturnFor<NodeState>(v.id(), Holdings.ANY_ATTEMPT).apply(n).next();
+            n = returned == null ? n : returned;
+            for (String lock : v.bundle().locks()) {
+                LockState l = locksAfter.get(lock);
+                LockState freed = l == null ? null
+                        : new PlaceCommands.ReturnFor<LockState>(v.id(), Holdings.ANY_ATTEMPT).apply(l).next();
+                if (freed != null) {
+                    locksAfter.put(lock, freed);
+                }
+            }
+        }
+        after.put(node, n);
+        return Placement.choose(c, bought, after, locksAfter, at).fits();
     }
 
     private static boolean fits(Bundle b, NodeState n, Map<String, Long> freed) {

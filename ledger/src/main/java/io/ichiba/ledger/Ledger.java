@@ -120,6 +120,10 @@ public final class Ledger {
 
     /** Defines a node-local kind; a kind that exists is a conflict. */
     public Result<KindDef> defineKind(String name, String unit) {
+        return atomically(l -> l.defineKindNow(name, unit)); // sent once under its id: a retry is not a conflict
+    }
+
+    private Result<KindDef> defineKindNow(String name, String unit) {
         Rejection bad = checkName("kind", name);
         if (bad != null) {
             return Result.rejected(bad);
@@ -243,6 +247,10 @@ public final class Ledger {
 
     /** Creates a cluster-wide lock with {@code permits} permits; an existing name is a conflict. */
     public Result<LockState> createLock(String name, long permits) {
+        return atomically(l -> l.createLockNow(name, permits)); // sent once under its id: a retry is not a conflict
+    }
+
+    private Result<LockState> createLockNow(String name, long permits) {
         Rejection bad = checkName("lock", name);
         if (bad != null) {
             return Result.rejected(bad);

@@ -90,9 +90,10 @@ public final class PlaceCommands {
     }
 
     /**
-     * Turns a copy's booking into its claim's hold (attempt {@code attempt}): capacity promised is taken up
-     * without a check, since it was kept free for it. Answers whether the copy holds here afterwards (false if it
-     * had neither a booking nor a hold: the reservation was withdrawn).
+     * Turns a copy's booking into its claim's hold (attempt {@code attempt}): the capacity kept free for it is taken
+     * up, if the place still has it (a node may have reported less since). Answers whether the copy holds here
+     * afterwards (false if it had neither a booking nor a hold: the reservation was withdrawn; or if the place no
+     * longer has room for it: the booking is dropped and the copy is not granted).
      */
     public record Activate<S extends Place<S>>(String copyId, long attempt) implements Command<S, Boolean> {
         @Override
@@ -105,6 +106,11 @@ public final class PlaceCommands {
             if (b == null) {
                 Hold held = h.holders().get(copyId);
                 return Outcome.keep(held != null && held.attempt() == attempt);
+            }
+            if (place.checkHold(copyId, b.amounts()) != null) {
+                // the place shrank since the booking (a node reported less, a lock lost permits): a hold now would
+                // grant past its capacity (issue 13, defect 11). The booking goes; the copy is not granted.
+                return Outcome.write(place.withHoldings(h.withoutBooking(copyId)), false);
             }
             Holdings next = h.withoutBooking(copyId).with(copyId, new Hold(attempt, b.amounts()));
             return Outcome.write(place.withHoldings(next), true);

@@ -125,7 +125,16 @@ public final class Reservations {
                 : Math.min(ledger.settings().maxLeaseSeconds(), Math.max(1, (r.end() - start + 999) / 1000));
         long price = 0;
         if (r.funding().buys()) {
-            price = price(r.bundle(), r.count(), r.end() - start, r.funding().maxPrice());
+            try {
+                price = price(r.bundle(), r.count(), r.end() - start, r.funding().maxPrice());
+            } catch (ArithmeticException e) {
+                price = Long.MAX_VALUE; // past any balance: refused below, never a 500 (issue 13, defect 12)
+            }
+            if (price > Accounts.MAX_AMOUNT) {
+                return new Booked(null, Rejection.of(Rejection.Code.INVALID, "the window would cost more than the "
+                        + "largest amount of credits (" + Accounts.MAX_AMOUNT + ") at today's spot prices: ask for "
+                        + "less, fewer copies or a shorter window"), -1);
+            }
             if (price < 0) {
                 return new Booked(null, Rejection.of(Rejection.Code.PRICE, "the spot price of a kind of the bundle is "
                         + "above funding.maxPrice " + r.funding().maxPrice()), -1);

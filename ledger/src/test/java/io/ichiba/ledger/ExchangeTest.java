@@ -208,11 +208,45 @@ class ExchangeTest {
         assertThat(ledger.claim("full").state()).isEqualTo(ClaimState.PREEMPTED);
         assertThat(ledger.claim("full").reason()).isEqualTo("URGENT");
         long cost = MarketOrder.cost(premiumPrice, 2048, 1800);
+        // issue 13, defect 4: the loans that give the capacity are made in the same change as the purchase, at the
+        // price that was charged
+        assertThat(exchange.loans("team-b", true)).extracting(Loan::cost).containsExactly(cost);
+        assertThat(exchange.loans("team-b", true)).extracting(Loan::price).containsExactly(premiumPrice);
         long compensation = MarketSettings.defaults().compensation();
         assertThat(balance("team-b")).isEqualTo(100_000 - cost - compensation);
         assertThat(balance("team-a")).isEqualTo(100_000 + compensation);
         assertThat(ledger.accounts().statement(Account.ofTenant("team-a"), 0, NEVER, null, 10).lines())
                 .extracting(Accounts.Line::memo).anyMatch(m -> m.contains("preempted by team-b's urgent claim u"));
+        assertClean();
+    }
+
+    /**
+     * Issue 13, defect 10: an urgent claim preempted and compensated before knowing it could then be granted. Here it
+     * also needs a lock that no preemption frees: nobody is preempted and nobody pays; it waits for the lock.
+     */
+    @Test
+    void anUrgentClaimThatWouldStillWaitAfterPreemptingPreemptsNobodyAndPaysNothing() {
+        ledger.report("n1", Map.of("memory", 8192L), Map.of());
+        assertThat(ledger.createLock("L", 1).ok()).isTrue();
+        ledger.submit("holder", "team-a", Bundle.of(Map.of(), List.of("L")), 1, 3600, null);
+        ledger.submit("full", "team-a", Bundle.of(Map.of("memory", 8192L), List.of()), 1, 3600, null);
+        admission.pass();
+        assertThat(ledger.claim("full").state()).isEqualTo(ClaimState.GRANTED);
+        clock.advanceMillis(1000);
+
+        assertThat(ledger.submit("u", "team-b", Bundle.of(Map.of("memory", 2048L), List.of("L")), 0, 1800, null,
+                new Funding(Funding.Mode.BUY, 0, true)).ok()).isTrue();
+        admission.pass();
+        assertThat(ledger.claim("u").state()).isEqualTo(ClaimState.QUEUED);
+        assertThat(ledger.claim("full").state()).as("not preempted for nothing").isEqualTo(ClaimState.GRANTED);
+        assertThat(balance("team-b")).isEqualTo(100_000);
+        assertThat(balance("team-a")).isEqualTo(100_000);
+
+        assertThat(ledger.release("holder").ok()).isTrue();
+        admission.pass();
+        assertThat(ledger.claim("u").state()).as("once the lock is free it preempts and is granted")
+                .isEqualTo(ClaimState.GRANTED);
+        assertThat(ledger.claim("full").state()).isEqualTo(ClaimState.PREEMPTED);
         assertClean();
     }
 

@@ -259,4 +259,44 @@ class ReservationsTest {
         assertThat(store.nodes().get("n1").holdings().bookings()).isEmpty();
         assertThat(ledger.accounts().account(Account.ofTenant("team-a")).balance()).isEqualTo(10_000_000);
     }
+
+    /** Issue 13, defect 12: a price past any balance (here past a long) is refused as such, never a 500. */
+    @Test
+    void aWindowWhosePriceOverflowsIsRefusedAndChangesNothing() {
+        Ledger dear = new Ledger(new InMemoryStore(), clock, LedgerSettings.defaults(),
+                new MarketSettings(30L * 86_400, 1_000_000_000_000_000L, 300, 100, 50, 60_000,
+                        new io.ichiba.pricing.SpotPriceCurve(10_000_000_000_000L, 20_000_000_000_000L, 0.5, 3.0)),
+                ReservationSettings.defaults());
+        dear.createTenant("rich", Map.of("memory", 16_384L));
+        dear.report("n1", Map.of("memory", 10_000L), Map.of());
+        long now = clock.millis();
+        for (long days : new long[]{1, 29}) {
+            Reservations.Booked b = dear.reservations().book("r" + days, "rich", new Reservations.Request(mem(9_000), 1,
+                    now, now + days * 86_400_000, null, new Funding(Funding.Mode.BUY, 0, false), 0, 0));
+            assertThat(b.rejection()).as("%d days", days).isNotNull();
+            assertThat(b.rejection().code()).isEqualTo(Code.INVALID);
+            assertThat(b.rejection().detail()).contains("largest amount of credits");
+        }
+        assertThat(dear.store().reservations().entries()).isEmpty();
+    }
+
+    /**
+     * Issue 13, defect 11: a copy activated after its node reported less capacity pushed the pool over capacity,
+     * with no event. It is not granted past the capacity: that copy ends, the other is granted.
+     */
+    @Test
+    void aCopyWhoseNodeShrankSinceTheBookingIsNotGrantedPastItsCapacity() {
+        long start = clock.millis() + 30 * MINUTE;
+        assertThat(reservations.book("r1", "team-a", new Reservations.Request(mem(3000), 2, start, start + 30 * MINUTE,
+                "n1", Funding.QUOTA_ONLY, 600, 5)).ok()).isTrue();
+        tick(10 * MINUTE);
+        assertThat(ledger.report("n1", Map.of("memory", 4000L), Map.of()).ok()).isTrue(); // was 10 000
+        tick(start - clock.millis());
+        List<ClaimState> states = List.of(ledger.claim("r1-1").state(), ledger.claim("r1-2").state());
+        assertThat(states).containsExactlyInAnyOrder(ClaimState.GRANTED, ClaimState.CANCELLED);
+        PoolView pool = ledger.pool("memory@n1");
+        assertThat(pool.granted()).isEqualTo(3000).isLessThanOrEqualTo(pool.capacity());
+        assertThat(store.nodes().get("n1").holdings().bookings()).isEmpty();
+        LedgerInvariants.check(store);
+    }
 }

@@ -38,6 +38,16 @@ public final class EngineStore extends TableStore {
     private static final Logger LOG = LoggerFactory.getLogger(EngineStore.class);
     /** The key under which a member's engine store is found in Hazelcast's user context. */
     public static final String CONTEXT_KEY = "ichiba.engineStore";
+    /**
+     * The engine's own table of the answers to operations sent from other members, by operation id: an operation
+     * sent again (its engine's member died after journaling it, before answering) is answered, not run twice.
+     */
+    public static final String OPERATIONS = "operations";
+    /** Every table the engine journals: the ledger's, and its own. */
+    public static final List<String> TABLES = java.util.stream.Stream.concat(TableStore.NAMES.stream(),
+            java.util.stream.Stream.of(OPERATIONS)).toList();
+    /** How long the answer to an operation sent from another member is kept for a retry. */
+    static final Duration ANSWERS_KEPT = Duration.ofSeconds(120);
 
     /**
      * How long a call waits for a majority before this member counts itself cut off: a member that just started,
@@ -48,6 +58,8 @@ public final class EngineStore extends TableStore {
     private final Registry registry;
     private final Engine engine;
     private final EngineClock clock;
+    private final Table<Answered> answers;
+    private long sinceAnswersPurged;
     private final EventLog events;
     private final Remote remote;
     private final Duration patience;
@@ -78,6 +90,11 @@ public final class EngineStore extends TableStore {
         this.clock = new EngineClock(null);
         this.engine = new Engine(journal, registry, listener, clock, "ichiba-engine");
         registry.bind(this);
+        this.answers = registry.table(OPERATIONS);
+    }
+
+    /** The answer to an operation sent from another member, and when (engine time) it was given. */
+    record Answered(Object answer, long at) implements java.io.Serializable {
     }
 
     /** The engine. */
@@ -125,7 +142,8 @@ public final class EngineStore extends TableStore {
         if (engine.onEngineThread()) {
             return op.run(here);
         }
-        return reach(() -> engine.call(() -> op.run(here)), r -> r.operate(op), null, "an operation");
+        String id = java.util.UUID.randomUUID().toString(); // the same on every retry: answered once, run once
+        return reach(() -> engine.call(() -> op.run(here)), r -> r.operate(id, op), null, "an operation");
     }
 
     @Override
@@ -201,14 +219,38 @@ public final class EngineStore extends TableStore {
      *
      * @throws NotEngineException the engine does not run here
      */
-    @SuppressWarnings("unchecked")
-    public <R> R serve(Operation<Object, R> op) {
+    public <R> R serve(String id, Operation<Object, R> op) {
         awaitActive();
         Object here = context;
         if (here == null) {
             throw new NotEngineException("no ledger is bound to this member's store yet");
         }
-        return engine.call(() -> op.run(here));
+        return engine.call(() -> once(id, () -> op.run(here)));
+    }
+
+    /**
+     * Runs {@code work} as operation {@code id} unless it ran already: then answers what it answered (the answer is
+     * journaled with the operation's changes, so a new engine knows it too). Answers are kept
+     * {@link #ANSWERS_KEPT}; engine thread only.
+     */
+    @SuppressWarnings("unchecked")
+    private <R> R once(String id, Supplier<R> work) {
+        Answered before = answers.get(id);
+        if (before != null) {
+            LOG.info("operation {} arrived again: answered as the first time, not run twice", id);
+            return (R) before.answer();
+        }
+        R r = work.get();
+        long now = clock.millis();
+        answers.execute(id, current -> io.ichiba.ledger.Command.Outcome.write(new Answered(r, now), null));
+        if (++sinceAnswersPurged >= 1024) {
+            sinceAnswersPurged = 0;
+            long before2 = now - ANSWERS_KEPT.toMillis();
+            for (String old : answers.localKeys(a -> a.at() < before2)) {
+                answers.execute(old, current -> io.ichiba.ledger.Command.Outcome.write(null, null));
+            }
+        }
+        return r;
     }
 
     private void awaitActive() {

@@ -17,12 +17,13 @@ public interface Remote {
     <R> R call(String table, TableCall<R> call);
 
     /**
-     * Runs {@code op} on the engine's member, as one command against its context, and answers its result.
+     * Runs {@code op} on the engine's member, as one command against its context, and answers its result. An
+     * operation sent again under the same {@code id} is answered as the first time, not run again.
      *
      * @throws NotEngineException          the member asked is not (or no longer) the engine: ask again
      * @throws EngineUnavailableException the engine's member could not be reached
      */
-    <R> R operate(io.ichiba.ledger.store.Operation<?, R> op);
+    <R> R operate(String id, io.ichiba.ledger.store.Operation<?, R> op);
 
     /**
      * Whether this member can reach a majority of the cluster (its split-brain protection holds): without it no

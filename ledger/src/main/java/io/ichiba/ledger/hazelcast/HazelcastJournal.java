@@ -10,7 +10,6 @@ import io.ichiba.ledger.journal.FencedException;
 import io.ichiba.ledger.journal.Journal;
 import io.ichiba.ledger.journal.JournalUnavailableException;
 import io.ichiba.ledger.journal.Takeover;
-import io.ichiba.ledger.store.TableStore;
 
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -100,7 +99,7 @@ public final class HazelcastJournal implements Journal {
 
     private Map<String, Map<String, Object>> stateTables() {
         Map<String, Map<String, Object>> tables = new HashMap<>();
-        for (String name : TableStore.NAMES) {
+        for (String name : io.ichiba.ledger.engine.EngineStore.TABLES) {
             Map<String, Object> records = new HashMap<>();
             IMap<String, Versioned> m = hz.getMap(STATE_PREFIX + name);
             m.entrySet().forEach(e -> records.put(e.getKey(), e.getValue().value()));

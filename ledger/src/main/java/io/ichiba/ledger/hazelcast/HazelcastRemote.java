@@ -50,8 +50,8 @@ public final class HazelcastRemote implements Remote {
     }
 
     @Override
-    public <R> R operate(Operation<?, R> op) {
-        return send(new Operate<>(op));
+    public <R> R operate(String id, Operation<?, R> op) {
+        return send(new Operate<>(id, op));
     }
 
     private <R> R send(Callable<R> task) {
@@ -147,10 +147,12 @@ public final class HazelcastRemote implements Remote {
     /** An operation run on the engine's member, against its ledger. */
     static final class Operate<R> implements Callable<R>, HazelcastInstanceAware, Serializable {
         private static final long serialVersionUID = 1L;
+        private final String id;
         private final Operation<?, R> op;
         private transient HazelcastInstance hz;
 
-        Operate(Operation<?, R> op) {
+        Operate(String id, Operation<?, R> op) {
+            this.id = id;
             this.op = op;
         }
 
@@ -166,7 +168,7 @@ public final class HazelcastRemote implements Remote {
             if (!(store instanceof EngineStore s)) {
                 throw new NotEngineException("no engine store on this member");
             }
-            return s.serve((Operation<Object, R>) op);
+            return s.serve(id, (Operation<Object, R>) op);
         }
     }
 

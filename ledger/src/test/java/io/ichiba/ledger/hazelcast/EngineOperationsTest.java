@@ -27,6 +27,7 @@ class EngineOperationsTest {
     private static List<EngineStore> stores;
     private static Ledger remote;
     private static Ledger local;
+    private static HazelcastInstance elsewhere;
 
     @BeforeAll
     static void start() {
@@ -38,6 +39,7 @@ class EngineOperationsTest {
         MutableClock clock = new MutableClock();
         local = new Ledger(stores.get(engine), clock, LedgerSettings.defaults());
         remote = new Ledger(stores.get(1 - engine), clock, LedgerSettings.defaults());
+        elsewhere = members.get(1 - engine);
     }
 
     @AfterAll
@@ -74,5 +76,24 @@ class EngineOperationsTest {
         assertThat(remote.setLimits("acme", -1L, Map.of("memory", 7L)).ok()).as("both or neither").isFalse();
         assertThat(remote.store().tenants().get("acme").lendingLimit()).containsEntry("memory", 5L);
         assertThat(remote.accounts().account(io.ichiba.ledger.Account.ofTenant("acme")).creditLimit()).isEqualTo(50L);
+    }
+
+    /**
+     * Issue 13, defect 6: an operation run twice (its engine's member died after journaling it, before answering,
+     * and the caller sent it again) answered 409 for the tenant it had created. Sent again under its id, it is
+     * answered as the first time and runs once; a new request for the same tenant is still a conflict.
+     */
+    @Test
+    void anOperationSentTwiceUnderOneIdRunsOnceAndAnswersTheSameBothTimes() {
+        HazelcastRemote sender = new HazelcastRemote(elsewhere);
+        io.ichiba.ledger.store.Operation<Ledger, io.ichiba.ledger.Result<io.ichiba.ledger.TenantState>> create =
+                l -> l.createTenant("twice", Map.of("memory", 1L));
+        String id = java.util.UUID.randomUUID().toString();
+        var first = sender.operate(id, create);
+        var again = sender.operate(id, create);
+        assertThat(first.ok()).isTrue();
+        assertThat(again).isEqualTo(first);
+        var other = sender.operate(java.util.UUID.randomUUID().toString(), create);
+        assertThat(other.rejection().code()).isEqualTo(io.ichiba.ledger.Rejection.Code.ALREADY_EXISTS);
     }
 }
