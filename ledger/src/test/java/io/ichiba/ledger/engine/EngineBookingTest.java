@@ -1,0 +1,69 @@
+package io.ichiba.ledger.engine;
+
+import io.ichiba.ledger.Bundle;
+import io.ichiba.ledger.Funding;
+import io.ichiba.ledger.Ledger;
+import io.ichiba.ledger.LedgerSettings;
+import io.ichiba.ledger.MarketSettings;
+import io.ichiba.ledger.MutableClock;
+import io.ichiba.ledger.Reservation;
+import io.ichiba.ledger.ReservationSettings;
+import io.ichiba.ledger.Reservations;
+import io.ichiba.ledger.journal.Batch;
+import io.ichiba.ledger.journal.Change;
+import io.ichiba.ledger.journal.InMemoryJournal;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Issue 13, defect 5: a reservation being booked could be swept as abandoned (on another member's clock) while its
+ * booking was under way. On the engine a booking is one operation: its {@code BOOKING} state never reaches the
+ * journal, so no sweep, on any member, ever sees one.
+ */
+class EngineBookingTest {
+
+    @AfterEach
+    void close() {
+        Engines.closeAll();
+    }
+
+    @Test
+    void aBookingInProgressIsNeverJournaled() {
+        InMemoryJournal journal = new InMemoryJournal();
+        EngineStore store = Engines.started(new Engines.Forwarding(journal) {
+            @Override
+            public boolean writeBehind(long epoch, long seq, Map<String, Map<String, Object>> changes) {
+                return false; // every batch stays in the journal, to be read below
+            }
+        });
+        MutableClock clock = new MutableClock();
+        Ledger ledger = new Ledger(store, clock, LedgerSettings.defaults(), MarketSettings.defaults(),
+                ReservationSettings.defaults());
+        assertThat(ledger.createTenant("acme", Map.of("memory", 10_000L)).ok()).isTrue();
+        assertThat(ledger.report("n1", Map.of("memory", 10_000L), Map.of()).ok()).isTrue();
+        long start = clock.millis() + 600_000;
+        for (int i = 0; i < 5; i++) {
+            Reservations.Booked b = ledger.reservations().book("r" + i, "acme", new Reservations.Request(
+                    Bundle.of(Map.of("memory", 1000L), List.of()), 2, start, start + 600_000, null,
+                    Funding.QUOTA_ONLY, 0, 0));
+            assertThat(b.ok()).as("r%d", i).isTrue();
+        }
+        List<Batch> batches = journal.peek().batches();
+        assertThat(batches).isNotEmpty();
+        long seen = 0;
+        for (Batch batch : batches) {
+            for (Change c : batch.changes()) {
+                if (c.table().equals("reservations") && c.value() instanceof Reservation r) {
+                    seen++;
+                    assertThat(r.state()).as("journaled %s", r.id()).isNotEqualTo(Reservation.State.BOOKING);
+                }
+            }
+        }
+        assertThat(seen).isEqualTo(5);
+    }
+}
