@@ -106,6 +106,10 @@ class ClusterIT {
         }
         load.shutdown();
         assertThat(violations).isEmpty();
+        // the survivor that does not run the engine sent its clients' operations, whole, to the one that does
+        Broker engineMember = loopOwner(survivors);
+        assertThat(TestBrokers.operator(engineMember).metric("ichiba_engine_operations_served_total", "outcome", "run"))
+                .isPositive();
 
         for (Broker b : survivors) {
             Http t = tenant.at(TestBrokers.operator(b).base());

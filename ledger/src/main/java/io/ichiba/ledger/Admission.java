@@ -26,8 +26,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * Effective priority = priority + (waiting time / aging step); higher first, then older first, then id.
  * A claim that does not fit is skipped and smaller ones behind it may be granted (backfill) — until it has
  * waited longer than the starvation bound: from then on no claim behind it may take what it needs and lacks (a
- * pool it is short of on a node it may use, a lock without a free permit), so releases accumulate until it fits. A large claim is therefore granted after at most
- * the starvation bound plus the longest lease among the holders it waits for.
+ * pool it is short of on a node it may use, a lock without a free permit), so releases accumulate until it fits.
+ * A large claim is therefore granted after at most the starvation bound plus the longest lease among the holders
+ * it waits for.
  *
  * <h2>Grant of one claim (spans keys)</h2>
  * <pre>

@@ -22,6 +22,8 @@ public final class EngineMeters implements EngineListener {
     private final Timer append;
     private final Counter takeovers;
     private final Counter stops;
+    private final Counter operationsRun;
+    private final Counter operationsAnsweredAgain;
 
     /** Registers the meters that need no engine. */
     public EngineMeters(MeterRegistry registry) {
@@ -41,6 +43,11 @@ public final class EngineMeters implements EngineListener {
         this.stops = Counter.builder("ichiba.engine.stops")
                 .description("Times the engine stopped on this member (moved, fenced, or the journal failed)")
                 .register(registry);
+        this.operationsRun = Counter.builder("ichiba.engine.operations.served").tag("outcome", "run")
+                .description("Operations sent from other members and served here: run, or answered again from the "
+                        + "journal (sent twice: their first answer was lost with a member)").register(registry);
+        this.operationsAnsweredAgain = Counter.builder("ichiba.engine.operations.served")
+                .tag("outcome", "answered_again").register(registry);
     }
 
     /** Registers the gauges that read {@code engine}. */
@@ -51,6 +58,10 @@ public final class EngineMeters implements EngineListener {
                 .description("The engine's epoch on this member (0: never ran here)").register(registry);
         Gauge.builder("ichiba.engine.inbox.depth", engine, Engine::inboxDepth)
                 .description("Commands waiting for the engine's next batch").register(registry);
+        Gauge.builder("ichiba.engine.clock.lag.seconds", engine, e -> e.clock().lagMillis() / 1000.0)
+                .description("The engine's time less this member's clock: negative after a takeover by a member "
+                        + "whose clock is ahead of the journaled time (it closes at 1 % of elapsed time)")
+                .register(registry);
     }
 
     @Override
@@ -68,5 +79,10 @@ public final class EngineMeters implements EngineListener {
     @Override
     public void stopped(String why) {
         stops.increment();
+    }
+
+    @Override
+    public void operationServed(boolean again) {
+        (again ? operationsAnsweredAgain : operationsRun).increment();
     }
 }

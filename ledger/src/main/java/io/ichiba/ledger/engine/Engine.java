@@ -83,6 +83,11 @@ public final class Engine implements AutoCloseable {
         return t;
     }
 
+    /** The engine's clock: the one every deadline is set and checked by ({@link EngineClock}). */
+    public EngineClock clock() {
+        return clock;
+    }
+
     /** Whether this member's engine runs (has taken the journal over and not been fenced since). */
     public boolean active() {
         return active;

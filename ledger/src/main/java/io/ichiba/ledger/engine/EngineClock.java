@@ -79,6 +79,12 @@ public final class EngineClock extends Clock {
         return Math.max(a.journaled(), member + lag);
     }
 
+    /** The engine's time less this member's clock: negative while the engine runs behind it (after a takeover). */
+    public long lagMillis() {
+        Clock b = base;
+        return b == null ? 0 : millis() - b.millis();
+    }
+
     @Override
     public Instant instant() {
         return Instant.ofEpochMilli(millis());

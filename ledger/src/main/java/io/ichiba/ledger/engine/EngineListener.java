@@ -17,4 +17,11 @@ public interface EngineListener {
     /** This member's engine stopped: another took over, or the journal could not be written. */
     default void stopped(String why) {
     }
+
+    /**
+     * An operation sent from another member was served here: run ({@code again} false), or answered from the
+     * journal because it had run already ({@code again} true: its first answer was lost with a member).
+     */
+    default void operationServed(boolean again) {
+    }
 }

@@ -57,6 +57,7 @@ public final class EngineStore extends TableStore {
 
     private final Registry registry;
     private final Engine engine;
+    private final EngineListener listener;
     private final EngineClock clock;
     private final Table<Answered> answers;
     private long sinceAnswersPurged;
@@ -87,6 +88,7 @@ public final class EngineStore extends TableStore {
         this.events = events;
         this.remote = remote;
         this.patience = patience;
+        this.listener = listener;
         this.clock = new EngineClock(null);
         this.engine = new Engine(journal, registry, listener, clock, "ichiba-engine");
         registry.bind(this);
@@ -238,15 +240,17 @@ public final class EngineStore extends TableStore {
         Answered before = answers.get(id);
         if (before != null) {
             LOG.info("operation {} arrived again: answered as the first time, not run twice", id);
+            listener.operationServed(true);
             return (R) before.answer();
         }
         R r = work.get();
+        listener.operationServed(false);
         long now = clock.millis();
         answers.execute(id, current -> io.ichiba.ledger.Command.Outcome.write(new Answered(r, now), null));
         if (++sinceAnswersPurged >= 1024) {
             sinceAnswersPurged = 0;
-            long before2 = now - ANSWERS_KEPT.toMillis();
-            for (String old : answers.localKeys(a -> a.at() < before2)) {
+            long keptSince = now - ANSWERS_KEPT.toMillis();
+            for (String old : answers.localKeys(a -> a.at() < keptSince)) {
                 answers.execute(old, current -> io.ichiba.ledger.Command.Outcome.write(null, null));
             }
         }

@@ -53,7 +53,8 @@ class EngineClockTest {
         MutableClock first = new MutableClock();
         EngineStore a = Engines.started(journal);
         a.clock(first);
-        io.ichiba.ledger.Ledger ledger = new io.ichiba.ledger.Ledger(a, first, io.ichiba.ledger.LedgerSettings.defaults());
+        io.ichiba.ledger.Ledger ledger = new io.ichiba.ledger.Ledger(a, first,
+                io.ichiba.ledger.LedgerSettings.defaults());
         assertThat(ledger.defineKind("gpu", "cards").ok()).isTrue();
         assertThat(journal.peek().lastTime()).isEqualTo(T);
         a.close();
