@@ -144,8 +144,13 @@ public final class EngineStore extends TableStore {
         if (engine.onEngineThread()) {
             return op.run(here);
         }
-        String id = java.util.UUID.randomUUID().toString(); // the same on every retry: answered once, run once
-        return reach(() -> engine.call(() -> op.run(here)), r -> r.operate(id, op), null, "an operation");
+        String[] id = new String[1]; // made when first sent, the same on every retry: answered once, run once
+        return reach(() -> engine.call(() -> op.run(here)), r -> {
+            if (id[0] == null) {
+                id[0] = java.util.UUID.randomUUID().toString();
+            }
+            return r.operate(id[0], op);
+        }, null, "an operation");
     }
 
     @Override
