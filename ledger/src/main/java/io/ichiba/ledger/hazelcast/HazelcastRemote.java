@@ -117,12 +117,33 @@ public final class HazelcastRemote implements Remote {
                 .addEntryListener(new StateListener(listener), true);
     }
 
-    /** A call run on the engine's member. */
-    static final class Forward<R> implements Callable<R>, HazelcastInstanceAware, Serializable {
+    /** Work run on the engine's member against its {@link EngineStore}, found in the member's user context. */
+    abstract static class OnEngine<R> implements Callable<R>, HazelcastInstanceAware, Serializable {
+        private static final long serialVersionUID = 1L;
+        private transient HazelcastInstance hz;
+
+        @Override
+        public void setHazelcastInstance(HazelcastInstance instance) {
+            this.hz = instance;
+        }
+
+        @Override
+        public R call() {
+            Object store = hz.getUserContext().get(EngineStore.CONTEXT_KEY);
+            if (!(store instanceof EngineStore s)) {
+                throw new NotEngineException("no engine store on this member");
+            }
+            return on(s);
+        }
+
+        abstract R on(EngineStore store);
+    }
+
+    /** A table call run on the engine's member. */
+    static final class Forward<R> extends OnEngine<R> {
         private static final long serialVersionUID = 1L;
         private final String table;
         private final TableCall<R> call;
-        private transient HazelcastInstance hz;
 
         Forward(String table, TableCall<R> call) {
             this.table = table;
@@ -130,26 +151,16 @@ public final class HazelcastRemote implements Remote {
         }
 
         @Override
-        public void setHazelcastInstance(HazelcastInstance instance) {
-            this.hz = instance;
-        }
-
-        @Override
-        public R call() {
-            Object store = hz.getUserContext().get(EngineStore.CONTEXT_KEY);
-            if (!(store instanceof EngineStore s)) {
-                throw new NotEngineException("no engine store on this member");
-            }
-            return s.serve(table, call);
+        R on(EngineStore store) {
+            return store.serve(table, call);
         }
     }
 
-    /** An operation run on the engine's member, against its ledger. */
-    static final class Operate<R> implements Callable<R>, HazelcastInstanceAware, Serializable {
+    /** An operation run on the engine's member, against its ledger, once under its id. */
+    static final class Operate<R> extends OnEngine<R> {
         private static final long serialVersionUID = 1L;
         private final String id;
         private final Operation<?, R> op;
-        private transient HazelcastInstance hz;
 
         Operate(String id, Operation<?, R> op) {
             this.id = id;
@@ -157,18 +168,9 @@ public final class HazelcastRemote implements Remote {
         }
 
         @Override
-        public void setHazelcastInstance(HazelcastInstance instance) {
-            this.hz = instance;
-        }
-
-        @Override
         @SuppressWarnings("unchecked")
-        public R call() {
-            Object store = hz.getUserContext().get(EngineStore.CONTEXT_KEY);
-            if (!(store instanceof EngineStore s)) {
-                throw new NotEngineException("no engine store on this member");
-            }
-            return s.serve(id, (Operation<Object, R>) op);
+        R on(EngineStore store) {
+            return store.serve(id, (Operation<Object, R>) op);
         }
     }
 
