@@ -128,14 +128,20 @@ public final class Admission {
                 // a purchase is made before the node is known: it waits if any pool it may take is kept
                 wait = BACKFILL_BLOCKED;
             } else {
-                Placement.Choice choice = c.funding().buys() ? fund(c, tenant, nodes, locks, tenants, now)
-                        : Placement.choose(c, tenant, nodes, locks, now);
+                Placement.Choice choice;
+                if (c.funding().buys()) {
+                    choice = fund(c, tenant, nodes, locks, tenants, now);
+                    starving.changed(); // a preemption may have changed the snapshot
+                } else {
+                    choice = Placement.choose(c, tenant, nodes, locks, now);
+                }
                 if (choice.fits() && !c.urgent() && starving.mayTake(c, choice.node())) {
                     wait = BACKFILL_BLOCKED;
                 } else {
                     wait = choice.fits() ? grant(c, choice.node(), nodes, locks, tenants) : choice.why();
                     if (wait == null) {
                         granted.add(c);
+                        starving.changed();
                         continue;
                     }
                 }
@@ -167,8 +173,22 @@ public final class Admission {
         /** Kinds some starving claim lacks on some node. */
         private final Set<String> kinds = new HashSet<>();
         private final Set<String> locks = new HashSet<>();
+        /**
+         * The asks looked at since the last grant of the pass (bundle, node asked for, lease): a queued claim holds
+         * nothing, so what it lacks depends on these and the snapshot alone, and thousands of starving claims alike
+         * are looked at once.
+         */
+        private final Set<List<Object>> looked = new HashSet<>();
+
+        /** A grant changed the snapshot: what an ask lacks is looked at again. */
+        void changed() {
+            looked.clear();
+        }
 
         void keepWhatItLacks(Claim c, Map<String, NodeState> nodes, Map<String, LockState> lockStates, long now) {
+            if (!looked.add(java.util.Arrays.asList(c.bundle(), c.requestedNode(), c.leaseSeconds()))) {
+                return;
+            }
             long until = Math.addExact(now, c.leaseSeconds() * 1000);
             for (String name : c.bundle().locks()) {
                 LockState l = lockStates.get(name);
@@ -179,7 +199,7 @@ public final class Admission {
             if (!c.bundle().nodeLocal()) {
                 return;
             }
-            List<NodeState> mayUse = c.requestedNode() == null ? new ArrayList<>(nodes.values())
+            java.util.Collection<NodeState> mayUse = c.requestedNode() == null ? nodes.values()
                     : nodes.containsKey(c.requestedNode()) ? List.of(nodes.get(c.requestedNode())) : List.of();
             for (NodeState n : mayUse) {
                 for (var e : c.bundle().amounts().entrySet()) {
