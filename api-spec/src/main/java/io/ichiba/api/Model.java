@@ -296,7 +296,12 @@ public final class Model {
     }
 
     /** A tenant's quota and what its live claims use. */
-    public record Tenant(String id, Map<String, Long> quota, Map<String, Long> used, Instant createdAt) {
+    public record Tenant(String id, Map<String, Long> quota, Map<String, Long> used, Instant createdAt,
+                         Map<String, Long> limits, Map<String, Long> ownLimits, Map<String, Long> limitUsage) {
+        /** A tenant shown without its limits. */
+        public Tenant(String id, Map<String, Long> quota, Map<String, Long> used, Instant createdAt) {
+            this(id, quota, used, createdAt, null, null, null);
+        }
     }
 
     /** {@code POST /v1/agents}. */
@@ -386,10 +391,15 @@ public final class Model {
      *
      * @param creditLimit how far below zero the tenant's balance may go
      */
-    public record TenantUpdate(Long creditLimit, Map<String, Long> lendingLimit) {
+    public record TenantUpdate(Long creditLimit, Map<String, Long> lendingLimit, Map<String, Long> limits) {
         /** Changes the credit limit only. */
         public TenantUpdate(Long creditLimit) {
-            this(creditLimit, null);
+            this(creditLimit, null, null);
+        }
+
+        /** Changes the credit and lending limits. */
+        public TenantUpdate(Long creditLimit, Map<String, Long> lendingLimit) {
+            this(creditLimit, lendingLimit, null);
         }
     }
 
@@ -512,10 +522,16 @@ public final class Model {
 
     /** An RFC 9457 problem. */
     public record Problem(String type, String title, int status, String detail, String code,
-                          List<FieldError> errors, Instant earliestStart, Instant earliestEnd) {
-        /** A problem with no suggested window. */
+                          List<FieldError> errors, Instant earliestStart, Instant earliestEnd, String limit, Long max) {
+        /** A problem with no suggested window and no limit. */
         public Problem(String type, String title, int status, String detail, String code, List<FieldError> errors) {
-            this(type, title, status, detail, code, errors, null, null);
+            this(type, title, status, detail, code, errors, null, null, null, null);
+        }
+
+        /** A problem with a suggested window. */
+        public Problem(String type, String title, int status, String detail, String code, List<FieldError> errors,
+                       Instant earliestStart, Instant earliestEnd) {
+            this(type, title, status, detail, code, errors, earliestStart, earliestEnd, null, null);
         }
     }
 

@@ -84,7 +84,13 @@ public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzP
                 v.num("admission.stale.millis", d.staleGrantingMillis()),
                 v.num("claims.retention.millis", d.retentionMillis()),
                 v.num("lease.max.seconds", d.maxLeaseSeconds()),
-                v.num("node.grace.millis", d.nodeGraceMillis()));
+                v.num("node.grace.millis", d.nodeGraceMillis()),
+                new io.ichiba.ledger.TenantLimits(
+                        v.limit("tenant.limit.live.claims", d.limits().liveClaims()),
+                        v.limit("tenant.limit.queued.claims", d.limits().queuedClaims()),
+                        v.limit("tenant.limit.open.jobs", d.limits().openJobs()),
+                        v.limit("tenant.limit.open.orders", d.limits().openOrders()),
+                        v.limit("tenant.limit.reservations", d.limits().reservations())));
         MarketSettings m = MarketSettings.defaults();
         SpotPriceCurve c = m.curve();
         MarketSettings market = new MarketSettings(
@@ -190,6 +196,19 @@ public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzP
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException("configuration " + key + " must be a whole number, was '" + s + "'");
             }
+        }
+
+        /** A tenant limit: a count of at least 0, or {@code none} (no limit). */
+        long limit(String key, long dflt) {
+            String s = lookup.apply(key);
+            if (s != null && s.trim().equalsIgnoreCase("none")) {
+                return Long.MAX_VALUE;
+            }
+            long n = num(key, dflt);
+            if (n < 0) {
+                throw new IllegalArgumentException("configuration " + key + " must be at least 0 or 'none', was " + n);
+            }
+            return n;
         }
 
         double dbl(String key, double dflt) {

@@ -18,6 +18,7 @@ import io.ichiba.ledger.NodeState;
 import io.ichiba.ledger.Reservation;
 import io.ichiba.ledger.PoolView;
 import io.ichiba.pricing.Side;
+import io.ichiba.ledger.TenantLimits;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -111,6 +112,7 @@ public final class BrokerMetrics {
     private final AtomicLong deliveriesPending = new AtomicLong();
     private final AtomicLong deadLetters = new AtomicLong();
     private final Counter priceCrossings;
+    private final Map<String, Counter> limitRefusals = new ConcurrentHashMap<>();
     private final java.util.concurrent.atomic.AtomicLong priceAlerts = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicInteger eventStreams = new java.util.concurrent.atomic.AtomicInteger();
 
@@ -194,6 +196,11 @@ public final class BrokerMetrics {
         });
         PREEMPT_REASONS.forEach(this::preemptions);
         HINT_MODES.forEach(this::hintsCounter);
+        for (String limit : TenantLimits.NAMES) {
+            limitRefusals.put(limit, Counter.builder("ichiba.tenant.limit.refusals").tag("limit", limit)
+                    .description("Requests refused because their tenant was at this limit (429 TENANT_LIMIT)")
+                    .register(registry));
+        }
         this.explains = Counter.builder("ichiba.claim.explains")
                 .description("Explanations of claims asked (GET /v1/claims/{id}/explain), counted by the member that "
                         + "answered: sum over members").register(registry);
@@ -247,6 +254,11 @@ public final class BrokerMetrics {
         return hints.computeIfAbsent(mode, m -> Counter.builder("ichiba.placement.hints").tag("mode", m)
                 .description("Placement hints answered, by mode (stage, plan), counted by the member that answered: "
                         + "sum over members").register(registry));
+    }
+
+    /** A request refused because its tenant is at one of its limits (one of {@link TenantLimits#NAMES}). */
+    public void tenantLimitRefused(String limit) {
+        limitRefusals.get(TenantLimits.NAMES.contains(limit) ? limit : TenantLimits.NAMES.get(0)).increment();
     }
 
     /** Counts a placement hint answered in {@code mode} ({@code stage} or {@code plan}). */

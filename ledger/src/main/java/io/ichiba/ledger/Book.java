@@ -33,6 +33,8 @@ public final class Book implements Serializable {
     private final String kind;
     private final OrderBook book;
     private final Map<String, MarketOrder> orders = new LinkedHashMap<>();
+    /** How many orders each owner has that have not ended (what its limit of open orders counts). */
+    private final Map<String, Integer> openByOwner = new java.util.HashMap<>();
     private final TreeMap<Long, Fill> unsettled = new TreeMap<>();
     /** What each partly filled bid's fills add up to, in minor units × 3600 (exact, before rounding). */
     private final Map<String, Long> notional = new java.util.HashMap<>();
@@ -57,11 +59,31 @@ public final class Book implements Serializable {
     }
 
     MarketOrder register(MarketOrder o) {
-        return orders.computeIfAbsent(o.id(), k -> o);
+        MarketOrder existing = orders.get(o.id());
+        if (existing != null) {
+            return existing;
+        }
+        keep(o);
+        return o;
     }
 
     void put(MarketOrder o) {
-        orders.put(o.id(), o);
+        keep(o);
+    }
+
+    /** Keeps {@code o} as its order's state, counting its owner's open orders. */
+    private void keep(MarketOrder o) {
+        MarketOrder before = orders.put(o.id(), o);
+        boolean was = before != null && !before.state().isFinal();
+        boolean is = !o.state().isFinal();
+        if (was != is) {
+            openByOwner.merge(o.owner(), is ? 1 : -1, (a, b) -> a + b == 0 ? null : a + b);
+        }
+    }
+
+    /** How many of {@code owner}'s orders in this market have not ended. */
+    int openOf(String owner) {
+        return openByOwner.getOrDefault(owner, 0);
     }
 
     /** Places a funded NEW order in the book: matches it, rests what is left, records trades; answers the trades. */
@@ -69,7 +91,7 @@ public final class Book implements Serializable {
         NewOrder cmd = new NewOrder(o.id(), o.owner(), o.side(), o.amount(), o.durationSeconds(), o.limitPrice(),
                 o.goodUntil());
         PlaceResult r = book.place(cmd, now);
-        orders.put(o.id(), o.moved(MarketOrder.State.OPEN, null, now));
+        keep(o.moved(MarketOrder.State.OPEN, null, now));
         for (Trade t : r.trades()) {
             long cost = costOf(t);
             unsettled.put(t.seq(), new Fill(t, cost));
@@ -112,7 +134,7 @@ public final class Book implements Serializable {
         long qty = t.amount();
         boolean done = o.filled() + qty >= o.amount();
         long paid = o.side() == io.ichiba.pricing.Side.BID ? cost : 0;
-        orders.put(id, o.withFill(qty, paid, done ? MarketOrder.State.FILLED : MarketOrder.State.PARTIALLY_FILLED,
+        keep(o.withFill(qty, paid, done ? MarketOrder.State.FILLED : MarketOrder.State.PARTIALLY_FILLED,
                 now));
     }
 
@@ -120,7 +142,7 @@ public final class Book implements Serializable {
         notional.remove(id);
         MarketOrder o = orders.get(id);
         if (o != null && !o.state().isFinal()) {
-            orders.put(id, o.moved(state, null, now));
+            keep(o.moved(state, null, now));
         }
     }
 
@@ -216,6 +238,11 @@ public final class Book implements Serializable {
 
     void checkInvariants() {
         book.checkInvariants();
+        Map<String, Integer> open = new java.util.HashMap<>();
+        orders.values().stream().filter(o -> !o.state().isFinal()).forEach(o -> open.merge(o.owner(), 1, Integer::sum));
+        if (!open.equals(openByOwner)) {
+            throw new IllegalStateException("open orders by owner " + openByOwner + ", counted " + open);
+        }
     }
 
     /**

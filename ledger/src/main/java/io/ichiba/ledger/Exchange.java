@@ -107,7 +107,10 @@ public final class Exchange {
             return Result.rejected(Rejection.Code.INVALID, "the bid could cost " + order.hold()
                     + ", more than the largest amount of credits, " + Accounts.MAX_AMOUNT);
         }
-        Rejection cannot = side == Side.BID ? canPay(tenant, order.hold()) : canLend(tenant, kind, amount);
+        Rejection cannot = forClaim != null ? null : ledger.checkOrderLimit(tenant);
+        if (cannot == null) {
+            cannot = side == Side.BID ? canPay(tenant, order.hold()) : canLend(tenant, kind, amount);
+        }
         if (cannot != null) {
             return Result.rejected(cannot);
         }
@@ -317,6 +320,15 @@ public final class Exchange {
             return null;
         }
         return store.books().execute(ref.kind(), new MarketCommands.GetOrder(id));
+    }
+
+    /** How many of {@code tenant}'s orders have not ended, across every kind. */
+    public int openOrderCount(String tenant) {
+        int n = 0;
+        for (String kind : ledger.kinds()) {
+            n += store.books().execute(kind, new MarketCommands.OpenCount(tenant));
+        }
+        return n;
     }
 
     /** Returns the live orders of {@code tenant} across every kind. */

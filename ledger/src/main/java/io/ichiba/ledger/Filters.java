@@ -1,19 +1,130 @@
 package io.ichiba.ledger;
 
 import io.ichiba.ledger.store.Table.Filter;
+import io.ichiba.ledger.store.Table.Index;
+import io.ichiba.ledger.store.Table.Indexed;
 
+import java.util.Collection;
+import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
 
-/** Serialisable filters over the ledger's tables, evaluated where the data lives. */
+/**
+ * Serialisable filters over the ledger's tables, evaluated where the data lives, and the indexes that narrow them:
+ * the engine's store keeps an index the first time a filter asks for it, so that a tenant's claims, a queue, a
+ * statement, a node's jobs are found among their own records, not by testing every record of the table.
+ */
 public final class Filters {
     private Filters() {
     }
 
+    // ---------------------------------------------------------------- indexes
+
+    /** Claims by state ({@code QUEUED}, {@code GRANTED}, ...). */
+    public record ClaimsByState() implements Index<Claim> {
+        @Override
+        public void keys(Claim c, Consumer<String> out) {
+            out.accept(c.state().name());
+        }
+    }
+
+    /** Claims by tenant: under {@code tenant}, {@code tenant/STATE} (as shown) and, until it ends, {@code tenant/live}. */
+    public record ClaimsByTenant() implements Index<Claim> {
+        @Override
+        public void keys(Claim c, Consumer<String> out) {
+            out.accept(c.tenant());
+            out.accept(c.tenant() + "/" + c.state().visible());
+            if (!c.state().isFinal()) {
+                out.accept(c.tenant() + "/live");
+            }
+        }
+    }
+
+    /** Jobs by tenant: under {@code tenant}, {@code tenant/STATE} and, until it ends, {@code tenant/open}. */
+    public record JobsByTenant() implements Index<Job> {
+        @Override
+        public void keys(Job j, Consumer<String> out) {
+            out.accept(j.tenant());
+            out.accept(j.tenant() + "/" + j.state());
+            if (!j.state().isFinal()) {
+                out.accept(j.tenant() + "/open");
+            }
+        }
+    }
+
+    /** Jobs not ended, by the node they were assigned to. */
+    public record OpenJobsByNode() implements Index<Job> {
+        @Override
+        public void keys(Job j, Consumer<String> out) {
+            if (j.node() != null && !j.state().isFinal()) {
+                out.accept(j.node());
+            }
+        }
+    }
+
+    /** Reservations by tenant: under {@code tenant} and, until it ends, {@code tenant/live}. */
+    public record ReservationsByTenant() implements Index<Reservation> {
+        @Override
+        public void keys(Reservation r, Consumer<String> out) {
+            out.accept(r.tenant());
+            if (!r.state().isFinal()) {
+                out.accept(r.tenant() + "/live");
+            }
+        }
+    }
+
+    /** Journal entries by each account they have a leg on: a statement reads its own account's entries. */
+    public record EntriesByAccount() implements Index<JournalEntry> {
+        @Override
+        public void keys(JournalEntry e, Consumer<String> out) {
+            for (JournalEntry.Leg l : e.legs()) {
+                out.accept(l.account());
+            }
+        }
+    }
+
+    /** Loans by their lender and their borrower. */
+    public record LoansByTenant() implements Index<Loan> {
+        @Override
+        public void keys(Loan l, Consumer<String> out) {
+            out.accept(l.lender());
+            out.accept(l.borrower());
+        }
+    }
+
+    /** Price alerts by tenant. */
+    public record AlertsByTenant() implements Index<PriceAlert> {
+        @Override
+        public void keys(PriceAlert a, Consumer<String> out) {
+            out.accept(a.tenant());
+        }
+    }
+
+    private static final List<String> ENDED_CLAIMS = java.util.Arrays.stream(ClaimState.values())
+            .filter(ClaimState::isFinal).map(ClaimState::name).toList();
+
+    // ---------------------------------------------------------------- filters
+
     /** Claims in one of {@code states}. */
-    public record ClaimIn(Set<ClaimState> states) implements Filter<Claim> {
+    public record ClaimIn(Set<ClaimState> states) implements Indexed<Claim> {
         @Override
         public boolean test(Claim c) {
             return states.contains(c.state());
+        }
+
+        @Override
+        public Index<Claim> index() {
+            return new ClaimsByState();
+        }
+
+        @Override
+        public Collection<String> indexKeys() {
+            return states.stream().map(ClaimState::name).toList();
+        }
+
+        @Override
+        public boolean exact() {
+            return true;
         }
 
         @Override
@@ -23,10 +134,20 @@ public final class Filters {
     }
 
     /** Queued claims other than {@code id}. */
-    public record QueuedOtherThan(String id) implements Filter<Claim> {
+    public record QueuedOtherThan(String id) implements Indexed<Claim> {
         @Override
         public boolean test(Claim c) {
             return c.state() == ClaimState.QUEUED && !c.id().equals(id);
+        }
+
+        @Override
+        public Index<Claim> index() {
+            return new ClaimsByState();
+        }
+
+        @Override
+        public Collection<String> indexKeys() {
+            return List.of(ClaimState.QUEUED.name());
         }
 
         @Override
@@ -36,18 +157,75 @@ public final class Filters {
     }
 
     /** Claims of {@code tenant} (any tenant if {@code null}) in {@code state} (any if {@code null}). */
-    public record ClaimsOf(String tenant, ClaimState state) implements Filter<Claim> {
+    public record ClaimsOf(String tenant, ClaimState state) implements Indexed<Claim> {
         @Override
         public boolean test(Claim c) {
             return (tenant == null || tenant.equals(c.tenant())) && (state == null || state == c.state().visible());
         }
+
+        @Override
+        public Index<Claim> index() {
+            return tenant != null ? new ClaimsByTenant() : state != null ? new ClaimsByState() : null;
+        }
+
+        @Override
+        public Collection<String> indexKeys() {
+            if (tenant != null) {
+                return List.of(state == null ? tenant : tenant + "/" + state);
+            }
+            return state == ClaimState.QUEUED ? List.of(ClaimState.QUEUED.name(), ClaimState.GRANTING.name())
+                    : state == null ? List.of() : List.of(state.name());
+        }
+
+        @Override
+        public boolean exact() {
+            return true;
+        }
+    }
+
+    /** Claims of {@code tenant} not ended: queued or granted. */
+    public record LiveClaimsOf(String tenant) implements Indexed<Claim> {
+        @Override
+        public boolean test(Claim c) {
+            return tenant.equals(c.tenant()) && !c.state().isFinal();
+        }
+
+        @Override
+        public Index<Claim> index() {
+            return new ClaimsByTenant();
+        }
+
+        @Override
+        public Collection<String> indexKeys() {
+            return List.of(tenant + "/live");
+        }
+
+        @Override
+        public boolean exact() {
+            return true;
+        }
+
+        @Override
+        public boolean skipsSettled() {
+            return true;
+        }
     }
 
     /** Granted claims whose lease deadline is at or before {@code now}. */
-    public record LeaseDue(long now) implements Filter<Claim> {
+    public record LeaseDue(long now) implements Indexed<Claim> {
         @Override
         public boolean test(Claim c) {
             return c.state() == ClaimState.GRANTED && c.leaseExpiresAt() <= now;
+        }
+
+        @Override
+        public Index<Claim> index() {
+            return new ClaimsByState();
+        }
+
+        @Override
+        public Collection<String> indexKeys() {
+            return List.of(ClaimState.GRANTED.name());
         }
 
         @Override
@@ -70,10 +248,20 @@ public final class Filters {
     }
 
     /** Ended, returned claims that ended before {@code cutoff}. */
-    public record Purgeable(long cutoff) implements Filter<Claim> {
+    public record Purgeable(long cutoff) implements Indexed<Claim> {
         @Override
         public boolean test(Claim c) {
             return c.state().isFinal() && c.returned() && c.endedAt() < cutoff;
+        }
+
+        @Override
+        public Index<Claim> index() {
+            return new ClaimsByState();
+        }
+
+        @Override
+        public Collection<String> indexKeys() {
+            return ENDED_CLAIMS;
         }
     }
 
@@ -86,10 +274,48 @@ public final class Filters {
     }
 
     /** Reservations of {@code tenant} (every tenant's if {@code null}). */
-    public record ReservationsOf(String tenant) implements Filter<Reservation> {
+    public record ReservationsOf(String tenant) implements Indexed<Reservation> {
         @Override
         public boolean test(Reservation r) {
             return tenant == null || tenant.equals(r.tenant());
+        }
+
+        @Override
+        public Index<Reservation> index() {
+            return tenant == null ? null : new ReservationsByTenant();
+        }
+
+        @Override
+        public Collection<String> indexKeys() {
+            return tenant == null ? List.of() : List.of(tenant);
+        }
+
+        @Override
+        public boolean exact() {
+            return true;
+        }
+    }
+
+    /** Reservations of {@code tenant} not ended: booked or active. */
+    public record LiveReservationsOf(String tenant) implements Indexed<Reservation> {
+        @Override
+        public boolean test(Reservation r) {
+            return tenant.equals(r.tenant()) && !r.state().isFinal();
+        }
+
+        @Override
+        public Index<Reservation> index() {
+            return new ReservationsByTenant();
+        }
+
+        @Override
+        public Collection<String> indexKeys() {
+            return List.of(tenant + "/live");
+        }
+
+        @Override
+        public boolean exact() {
+            return true;
         }
     }
 
@@ -174,19 +400,67 @@ public final class Filters {
     }
 
     /** Jobs of {@code tenant} (any if {@code null}) in {@code state} (any if {@code null}). */
-    public record JobsOf(String tenant, JobState state) implements Filter<Job> {
+    public record JobsOf(String tenant, JobState state) implements Indexed<Job> {
         @Override
         public boolean test(Job j) {
             return (tenant == null || tenant.equals(j.tenant())) && (state == null || state == j.state());
         }
+
+        @Override
+        public Index<Job> index() {
+            return tenant == null ? null : new JobsByTenant();
+        }
+
+        @Override
+        public Collection<String> indexKeys() {
+            return tenant == null ? List.of() : List.of(state == null ? tenant : tenant + "/" + state);
+        }
+
+        @Override
+        public boolean exact() {
+            return true;
+        }
+    }
+
+    /** Jobs of {@code tenant} not ended. */
+    public record OpenJobsOf(String tenant) implements Indexed<Job> {
+        @Override
+        public boolean test(Job j) {
+            return tenant.equals(j.tenant()) && !j.state().isFinal();
+        }
+
+        @Override
+        public Index<Job> index() {
+            return new JobsByTenant();
+        }
+
+        @Override
+        public Collection<String> indexKeys() {
+            return List.of(tenant + "/open");
+        }
+
+        @Override
+        public boolean exact() {
+            return true;
+        }
     }
 
     /** Jobs a node's runner must start, watch or stop: STARTING or RUNNING there. */
-    public record RunnerJobs(String node) implements Filter<Job> {
+    public record RunnerJobs(String node) implements Indexed<Job> {
         @Override
         public boolean test(Job j) {
             return node.equals(j.node()) && ((j.state() == JobState.STARTING
                     && !JobCommands.Assign.AWAITING_HANDLERS.equals(j.reason())) || j.state() == JobState.RUNNING);
+        }
+
+        @Override
+        public Index<Job> index() {
+            return new OpenJobsByNode();
+        }
+
+        @Override
+        public Collection<String> indexKeys() {
+            return List.of(node);
         }
     }
 
@@ -238,10 +512,25 @@ public final class Filters {
     }
 
     /** Journal entries with a leg on {@code account}. */
-    public record Touching(String account) implements Filter<JournalEntry> {
+    public record Touching(String account) implements Indexed<JournalEntry> {
         @Override
         public boolean test(JournalEntry e) {
             return e.touches(account);
+        }
+
+        @Override
+        public Index<JournalEntry> index() {
+            return new EntriesByAccount();
+        }
+
+        @Override
+        public Collection<String> indexKeys() {
+            return List.of(account);
+        }
+
+        @Override
+        public boolean exact() {
+            return true;
         }
     }
     /** Loans due to end at {@code now}, or ending. */
@@ -254,11 +543,21 @@ public final class Filters {
     }
 
     /** Loans a tenant lends or borrows; only live ones if {@code liveOnly}. */
-    public record LoansOf(String tenant, boolean liveOnly) implements Filter<Loan> {
+    public record LoansOf(String tenant, boolean liveOnly) implements Indexed<Loan> {
         @Override
         public boolean test(Loan l) {
             return (tenant == null || tenant.equals(l.lender()) || tenant.equals(l.borrower()))
                     && (!liveOnly || l.state() != Loan.State.ENDED);
+        }
+
+        @Override
+        public Index<Loan> index() {
+            return tenant == null ? null : new LoansByTenant();
+        }
+
+        @Override
+        public Collection<String> indexKeys() {
+            return tenant == null ? List.of() : List.of(tenant);
         }
     }
 
@@ -285,10 +584,20 @@ public final class Filters {
     }
 
     /** Price alerts of {@code tenant} (every tenant's if {@code null}); only live ones if {@code liveOnly}. */
-    public record AlertsOf(String tenant, boolean liveOnly) implements Filter<PriceAlert> {
+    public record AlertsOf(String tenant, boolean liveOnly) implements Indexed<PriceAlert> {
         @Override
         public boolean test(PriceAlert a) {
             return (tenant == null || tenant.equals(a.tenant())) && (!liveOnly || a.state() == PriceAlert.State.ACTIVE);
+        }
+
+        @Override
+        public Index<PriceAlert> index() {
+            return tenant == null ? null : new AlertsByTenant();
+        }
+
+        @Override
+        public Collection<String> indexKeys() {
+            return tenant == null ? List.of() : List.of(tenant);
         }
     }
 

@@ -49,6 +49,12 @@ public final class Jobs {
                     : Result.rejected(Rejection.Code.ALREADY_EXISTS, "job id " + id + " is taken");
         }
         Rejection bad = ledger.validate(tenant, bundle, leaseSeconds, requestedNode);
+        if (bad == null) {
+            bad = ledger.checkJobLimit(tenant);
+        }
+        if (bad == null) {
+            bad = ledger.checkClaimLimits(tenant);
+        }
         if (bad != null) {
             return Result.rejected(bad);
         }

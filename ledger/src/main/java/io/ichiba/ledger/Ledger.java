@@ -213,14 +213,31 @@ public final class Ledger {
      * owes more than the credit limit asked for.
      */
     public Result<TenantState> setLimits(String tenant, Long creditLimit, Map<String, Long> lendingLimit) {
-        return atomically(l -> l.setLimitsNow(tenant, creditLimit, lendingLimit));
+        return setLimits(tenant, creditLimit, lendingLimit, null);
     }
 
-    private Result<TenantState> setLimitsNow(String tenant, Long creditLimit, Map<String, Long> lendingLimit) {
+    /**
+     * As {@link #setLimits(String, Long, Map)}, and the operator's own {@link TenantLimits} for the tenant
+     * ({@code tenantLimits}: by name, replacing the whole map; a name absent takes the broker's; {@code null} leaves
+     * them as they are). A tenant already past a lowered limit keeps what it has and gets nothing new until it is
+     * below.
+     */
+    public Result<TenantState> setLimits(String tenant, Long creditLimit, Map<String, Long> lendingLimit,
+                                         Map<String, Long> tenantLimits) {
+        java.util.SortedMap<String, Long> own = tenantLimits == null ? null : new java.util.TreeMap<>(tenantLimits);
+        return atomically(l -> l.setLimitsNow(tenant, creditLimit, lendingLimit, own));
+    }
+
+    private Result<TenantState> setLimitsNow(String tenant, Long creditLimit, Map<String, Long> lendingLimit,
+                                             java.util.SortedMap<String, Long> tenantLimits) {
         if (store.tenants().get(tenant) == null) {
             return Result.rejected(Rejection.Code.NOT_FOUND, "no tenant " + tenant);
         }
         Rejection bad = lendingLimit == null ? null : checkLendingLimit(lendingLimit);
+        String badLimits = TenantLimits.invalid(tenantLimits);
+        if (bad == null && badLimits != null) {
+            bad = Rejection.of(Rejection.Code.INVALID, badLimits);
+        }
         if (bad != null) {
             return Result.rejected(bad);
         }
@@ -235,6 +252,9 @@ public final class Ledger {
             if (!r.ok()) {
                 return r;
             }
+        }
+        if (tenantLimits != null) {
+            store.tenants().execute(tenant, new MarketCommands.SetTenantLimits(tenantLimits));
         }
         return Result.ok(store.tenants().get(tenant));
     }
@@ -315,6 +335,9 @@ public final class Ledger {
         }
         Rejection bad = validate(tenant, bundle, leaseSeconds, requestedNode, funding);
         if (bad == null) {
+            bad = checkClaimLimits(tenant);
+        }
+        if (bad == null) {
             bad = exchange.fund(id, tenant, bundle, leaseSeconds, funding);
         }
         if (bad != null) {
@@ -375,6 +398,97 @@ public final class Ledger {
         // rest of a submit with a few thousand nodes (bench/, issue 7).
         return store.nodes().any(new Filters.FitsCapacity(bundle)) ? null
                 : Rejection.of(Rejection.Code.NEVER_FITS, "the bundle is larger than every node's capacity");
+    }
+
+    // ---------------------------------------------------------------- tenant limits
+
+    /** {@code tenant}'s limits: the broker's, with those the operator set for it over them. */
+    public TenantLimits limits(TenantState tenant) {
+        return tenant.limits(settings.limits());
+    }
+
+    /**
+     * How many of each thing {@code tenant} has that its limits count, by limit name ({@link TenantLimits#NAMES}),
+     * or {@code null} for an unknown tenant. Counted from the engine's indexes, in one command.
+     */
+    public java.util.SortedMap<String, Long> limitUsage(String tenant) {
+        return atomically(l -> l.store.tenants().get(tenant) == null ? null : l.usageNow(tenant));
+    }
+
+    private java.util.SortedMap<String, Long> usageNow(String tenant) {
+        java.util.SortedMap<String, Long> out = new java.util.TreeMap<>();
+        out.put("liveClaims", (long) store.claims().count(new Filters.LiveClaimsOf(tenant)));
+        out.put("queuedClaims", (long) store.claims().count(new Filters.ClaimsOf(tenant, ClaimState.QUEUED)));
+        out.put("openJobs", (long) store.jobs().count(new Filters.OpenJobsOf(tenant)));
+        out.put("openOrders", (long) exchange.openOrderCount(tenant));
+        out.put("reservations", (long) store.reservations().count(new Filters.LiveReservationsOf(tenant)));
+        return out;
+    }
+
+    /** Why {@code tenant} may not have one more claim now ({@code TENANT_LIMIT}), or {@code null}. */
+    Rejection checkClaimLimits(String tenant) {
+        TenantState t = store.tenants().get(tenant);
+        if (t == null) {
+            return null;
+        }
+        TenantLimits l = limits(t);
+        if (l.liveClaims() < Long.MAX_VALUE) {
+            int n = store.claims().count(new Filters.LiveClaimsOf(tenant));
+            if (n >= l.liveClaims()) {
+                return Rejection.overLimit(tenant, "liveClaims", l.liveClaims(), n, "claims not ended",
+                        "release or cancel some first");
+            }
+        }
+        if (l.queuedClaims() < Long.MAX_VALUE) {
+            int n = store.claims().count(new Filters.ClaimsOf(tenant, ClaimState.QUEUED));
+            if (n >= l.queuedClaims()) {
+                return Rejection.overLimit(tenant, "queuedClaims", l.queuedClaims(), n, "queued claims",
+                        "wait until some are granted, or cancel some");
+            }
+        }
+        return null;
+    }
+
+    /** Why {@code tenant} may not have one more job now, or {@code null}. */
+    Rejection checkJobLimit(String tenant) {
+        TenantState t = store.tenants().get(tenant);
+        long max = t == null ? Long.MAX_VALUE : limits(t).openJobs();
+        if (max < Long.MAX_VALUE) {
+            int n = store.jobs().count(new Filters.OpenJobsOf(tenant));
+            if (n >= max) {
+                return Rejection.overLimit(tenant, "openJobs", max, n, "jobs not ended",
+                        "wait until some end, or cancel some");
+            }
+        }
+        return null;
+    }
+
+    /** Why {@code tenant} may not place one more order now, or {@code null}. */
+    Rejection checkOrderLimit(String tenant) {
+        TenantState t = store.tenants().get(tenant);
+        long max = t == null ? Long.MAX_VALUE : limits(t).openOrders();
+        if (max < Long.MAX_VALUE) {
+            int n = exchange.openOrderCount(tenant);
+            if (n >= max) {
+                return Rejection.overLimit(tenant, "openOrders", max, n, "market orders not ended",
+                        "cancel some, or wait until they fill or expire");
+            }
+        }
+        return null;
+    }
+
+    /** Why {@code tenant} may not book one more reservation now, or {@code null}. */
+    Rejection checkReservationLimit(String tenant) {
+        TenantState t = store.tenants().get(tenant);
+        long max = t == null ? Long.MAX_VALUE : limits(t).reservations();
+        if (max < Long.MAX_VALUE) {
+            int n = store.reservations().count(new Filters.LiveReservationsOf(tenant));
+            if (n >= max) {
+                return Rejection.overLimit(tenant, "reservations", max, n, "reservations not ended",
+                        "cancel some, or wait until their windows close");
+            }
+        }
+        return null;
     }
 
     /** Extends a granted claim's lease by {@code seconds} from now (its own lease length if 0). */

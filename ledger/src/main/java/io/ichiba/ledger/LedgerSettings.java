@@ -9,16 +9,24 @@ package io.ichiba.ledger;
  * @param retentionMillis        ended claims are kept this long, then purged
  * @param maxLeaseSeconds        the longest lease a claim may ask for
  * @param nodeGraceMillis        a node whose last report is older than this is lost (0: nodes are never lost)
+ * @param limits                 how many of each thing a tenant may have at once, unless the operator set its own
  */
 public record LedgerSettings(long agingMillisPerPriority, long starvationMillis, long staleGrantingMillis,
-                             long retentionMillis, long maxLeaseSeconds, long nodeGraceMillis) {
+                             long retentionMillis, long maxLeaseSeconds, long nodeGraceMillis, TenantLimits limits) {
 
     /** Validates the settings. */
     public LedgerSettings {
         if (agingMillisPerPriority < 1 || starvationMillis < 0 || staleGrantingMillis < 1 || retentionMillis < 0
-                || maxLeaseSeconds < 1 || nodeGraceMillis < 0) {
+                || maxLeaseSeconds < 1 || nodeGraceMillis < 0 || limits == null) {
             throw new IllegalArgumentException("invalid ledger settings");
         }
+    }
+
+    /** Settings with the default tenant limits. */
+    public LedgerSettings(long agingMillisPerPriority, long starvationMillis, long staleGrantingMillis,
+                          long retentionMillis, long maxLeaseSeconds, long nodeGraceMillis) {
+        this(agingMillisPerPriority, starvationMillis, staleGrantingMillis, retentionMillis, maxLeaseSeconds,
+                nodeGraceMillis, TenantLimits.defaults());
     }
 
     /** Settings under which nodes are never lost, whatever their reports. */
@@ -30,7 +38,13 @@ public record LedgerSettings(long agingMillisPerPriority, long starvationMillis,
     /** Returns these settings with another node grace period. */
     public LedgerSettings withNodeGraceMillis(long millis) {
         return new LedgerSettings(agingMillisPerPriority, starvationMillis, staleGrantingMillis, retentionMillis,
-                maxLeaseSeconds, millis);
+                maxLeaseSeconds, millis, limits);
+    }
+
+    /** Returns these settings with other tenant limits. */
+    public LedgerSettings withLimits(TenantLimits tenantLimits) {
+        return new LedgerSettings(agingMillisPerPriority, starvationMillis, staleGrantingMillis, retentionMillis,
+                maxLeaseSeconds, nodeGraceMillis, tenantLimits);
     }
 
     /**

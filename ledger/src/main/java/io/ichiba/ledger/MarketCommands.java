@@ -193,6 +193,14 @@ public final class MarketCommands {
         }
     }
 
+    /** Answers how many of {@code owner}'s orders have not ended, without copying them. */
+    public record OpenCount(String owner) implements Command<Book, Integer> {
+        @Override
+        public Outcome<Book, Integer> apply(Book b) {
+            return Outcome.keep(b == null ? 0 : b.openOf(owner));
+        }
+    }
+
     /** Answers a snapshot of the book with {@code levels} price levels a side. */
     public record ViewOf(int levels) implements Command<Book, Book.View> {
         @Override
@@ -393,6 +401,18 @@ public final class MarketCommands {
                 return Outcome.keep(null);
             }
             TenantState next = t.withLendingLimit(limit);
+            return Outcome.write(next, next);
+        }
+    }
+
+    /** Sets the operator's own limits for a tenant ({@link TenantLimits}); answers the tenant, {@code null} if none. */
+    public record SetTenantLimits(SortedMap<String, Long> limits) implements Command<TenantState, TenantState> {
+        @Override
+        public Outcome<TenantState, TenantState> apply(TenantState t) {
+            if (t == null) {
+                return Outcome.keep(null);
+            }
+            TenantState next = t.withLimits(limits);
             return Outcome.write(next, next);
         }
     }

@@ -7,8 +7,15 @@ import java.io.Serializable;
  *
  * @param code   what went wrong
  * @param detail a sentence naming the pool, claim or field concerned
+ * @param limit  with {@code TENANT_LIMIT}: the name of the limit ({@link TenantLimits#NAMES}); else {@code null}
+ * @param max    with {@code TENANT_LIMIT}: the limit's value; else 0
  */
-public record Rejection(Code code, String detail) implements Serializable {
+public record Rejection(Code code, String detail, String limit, long max) implements Serializable {
+
+    /** A rejection that names no limit. */
+    public Rejection(Code code, String detail) {
+        this(code, detail, null, 0);
+    }
 
     /** The stable rejection codes. */
     public enum Code {
@@ -55,6 +62,11 @@ public record Rejection(Code code, String detail) implements Serializable {
         WINDOW_FULL,
         /** The caller has as many of something as it may have (e.g. price alerts): delete one first. */
         LIMIT_REACHED,
+        /**
+         * The tenant has as many claims, jobs, orders or reservations as its limit allows ({@link TenantLimits}): the
+         * rejection names the limit; a later request may pass once some end.
+         */
+        TENANT_LIMIT,
         /** The request is invalid. */
         INVALID
     }
@@ -62,5 +74,11 @@ public record Rejection(Code code, String detail) implements Serializable {
     /** Creates a rejection. */
     public static Rejection of(Code code, String detail) {
         return new Rejection(code, detail);
+    }
+
+    /** A {@code TENANT_LIMIT} rejection: {@code tenant} has {@code count} of what {@code limit} counts. */
+    public static Rejection overLimit(String tenant, String limit, long max, long count, String what, String then) {
+        return new Rejection(Code.TENANT_LIMIT, "tenant " + tenant + " has " + count + " " + what + "; its limit "
+                + limit + " is " + max + ": " + then + ", or ask the operator to raise the limit", limit, max);
     }
 }

@@ -117,6 +117,9 @@ public final class Reservations {
         }
         long now = ledger.clock().millis();
         Rejection bad = validate(tenant, r, now);
+        if (bad == null) {
+            bad = ledger.checkReservationLimit(tenant);
+        }
         if (bad != null) {
             return new Booked(null, bad, -1);
         }

@@ -21,10 +21,13 @@ import java.util.TreeMap;
  * @param lendingLimit kind to the most the tenant may lend or offer at once (absent: its whole quota)
  * @param earmarks     the amounts its resting offers set aside, by order id
  * @param loans        its share of each loan, lent or borrowed, by loan id
+ * @param limits       the operator's limits for this tenant by name ({@link TenantLimits#NAMES}), over the broker's
+ *                     (absent: the broker's)
  */
 public record TenantState(String id, SortedMap<String, Long> quota, Holdings holdings, long createdAt,
                           SortedMap<String, Long> lendingLimit, SortedMap<String, Earmark> earmarks,
-                          SortedMap<String, LoanShare> loans) implements Place<TenantState> {
+                          SortedMap<String, LoanShare> loans, SortedMap<String, Long> limits)
+        implements Place<TenantState> {
 
     /**
      * Quota set aside by a resting offer.
@@ -56,11 +59,25 @@ public record TenantState(String id, SortedMap<String, Long> quota, Holdings hol
         Amounts.requireNonNegative(lendingLimit, "lendingLimit");
         earmarks = Collections.unmodifiableSortedMap(new TreeMap<>(earmarks == null ? Collections.emptyMap() : earmarks));
         loans = Collections.unmodifiableSortedMap(new TreeMap<>(loans == null ? Collections.emptyMap() : loans));
+        limits = Amounts.copyOf(limits);
+        Amounts.requireNonNegative(limits, "limits");
+    }
+
+    /** A tenant with the broker's limits. */
+    public TenantState(String id, SortedMap<String, Long> quota, Holdings holdings, long createdAt,
+                       SortedMap<String, Long> lendingLimit, SortedMap<String, Earmark> earmarks,
+                       SortedMap<String, LoanShare> loans) {
+        this(id, quota, holdings, createdAt, lendingLimit, earmarks, loans, null);
     }
 
     /** A tenant with no market activity. */
     public TenantState(String id, SortedMap<String, Long> quota, Holdings holdings, long createdAt) {
-        this(id, quota, holdings, createdAt, null, null, null);
+        this(id, quota, holdings, createdAt, null, null, null, null);
+    }
+
+    /** This tenant's limits: {@code defaults} (the broker's) with the operator's own for it over them. */
+    public TenantLimits limits(TenantLimits defaults) {
+        return defaults.with(limits);
     }
 
     /** Returns the quota of {@code kind}. */
@@ -144,20 +161,24 @@ public record TenantState(String id, SortedMap<String, Long> quota, Holdings hol
 
     @Override
     public TenantState withHoldings(Holdings h) {
-        return new TenantState(id, quota, h, createdAt, lendingLimit, earmarks, loans);
+        return new TenantState(id, quota, h, createdAt, lendingLimit, earmarks, loans, limits);
     }
 
     TenantState withLendingLimit(SortedMap<String, Long> limit) {
-        return new TenantState(id, quota, holdings, createdAt, limit, earmarks, loans);
+        return new TenantState(id, quota, holdings, createdAt, limit, earmarks, loans, limits);
+    }
+
+    TenantState withLimits(SortedMap<String, Long> own) {
+        return new TenantState(id, quota, holdings, createdAt, lendingLimit, earmarks, loans, own);
     }
 
     TenantState withEarmarks(SortedMap<String, Earmark> e) {
-        return new TenantState(id, quota, holdings, createdAt, lendingLimit, e, loans);
+        return new TenantState(id, quota, holdings, createdAt, lendingLimit, e, loans, limits);
     }
 
     /** Returns this tenant with other loan shares (the admission loop also tries hypothetical ones). */
     public TenantState withLoans(SortedMap<String, LoanShare> l) {
-        return new TenantState(id, quota, holdings, createdAt, lendingLimit, earmarks, l);
+        return new TenantState(id, quota, holdings, createdAt, lendingLimit, earmarks, l, limits);
     }
 
     @Override

@@ -110,14 +110,20 @@ final class AccountsApi {
         if (lending != null) {
             lending.forEach(e -> l.put(e.getKey(), ((Number) e.getValue()).longValue()));
         }
-        // both settings or neither (issue 13, defect 7): one operation of the ledger, one command of the engine
+        JsonObject own = call.body().getJsonObject("limits");
+        Map<String, Long> limits = own == null ? null : new TreeMap<>();
+        if (own != null) {
+            own.forEach(e -> limits.put(e.getKey(), ((Number) e.getValue()).longValue()));
+        }
+        // every setting or none (issue 13, defect 7): one operation of the ledger, one command of the engine
         return ctx.blocking(() -> {
-            Result<TenantState> r = ctx.ledger().setLimits(id, limit, lending == null ? null : l);
+            Result<TenantState> r = ctx.ledger().setLimits(id, limit, lending == null ? null : l, limits);
             if (!r.ok()) {
                 return limit != null && r.rejection().code() == Rejection.Code.INSUFFICIENT_CREDIT
                         ? limitRefused(id, limit, r.rejection()) : Problems.of(r.rejection());
             }
-            LOG.info("limits set tenant={} creditLimit={} lendingLimit={}", id, limit, lending == null ? null : l);
+            LOG.info("limits set tenant={} creditLimit={} lendingLimit={} limits={}", id, limit,
+                    lending == null ? null : l, limits);
             return Reply.ok(Views.tenantAccount(r.value(), accounts().account(Account.ofTenant(id)), openOrders(id)));
         });
     }

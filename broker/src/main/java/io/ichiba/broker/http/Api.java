@@ -29,6 +29,17 @@ public final class Api {
         ops.putAll(new HandlersApi(ctx, new io.ichiba.ledger.Handlers(ctx.ledger())).ops());
         ops.putAll(new AlertsApi(ctx).ops());
         ops.putAll(new OpsApi(ctx, metrics, ready, member, clusterSize).ops());
+        ops.replaceAll((id, op) -> countingLimits(op, metrics));
         return ops;
+    }
+
+    /** {@code op}, counting its answers refused by a tenant limit (429 {@code TENANT_LIMIT}) by the limit's name. */
+    private static ApiRouter.Op countingLimits(ApiRouter.Op op, BrokerMetrics metrics) {
+        return call -> op.handle(call).map(r -> {
+            if (r.status() == 429 && r.body() instanceof io.ichiba.api.Model.Problem p && p.limit() != null) {
+                metrics.tenantLimitRefused(p.limit());
+            }
+            return r;
+        });
     }
 }

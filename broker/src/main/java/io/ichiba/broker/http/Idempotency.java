@@ -107,7 +107,9 @@ public final class Idempotency {
     }
 
     private Future<Reply> store(String id, String fingerprint, Reply reply) {
-        if (reply.status() >= 500) {
+        // a 5xx, and a 429 (the tenant at a limit: a state that passes), are not the request's answer: a retry with
+        // the same key runs it again
+        if (reply.status() >= 500 || reply.status() == 429) {
             return worker.executeBlocking(() -> store.idempotency().execute(id, new IdempotencyRecord.Abandon(fingerprint)),
                     false).map(x -> reply);
         }

@@ -65,7 +65,8 @@ final class IdentityApi {
         }
         return ctx.blocking(() -> {
             List<Model.Tenant> out = new ArrayList<>();
-            ctx.ledger().store().tenants().entries().values().forEach(t -> out.add(Views.tenant(t)));
+            ctx.ledger().store().tenants().entries().values().forEach(t -> out.add(Views.tenant(t,
+                    ctx.ledger().settings().limits(), null)));
             return Reply.ok(new Model.Items<>(out));
         });
     }
@@ -77,7 +78,11 @@ final class IdentityApi {
         }
         return ctx.blocking(() -> {
             TenantState t = ctx.ledger().store().tenants().get(id);
-            return t == null ? Problems.notFound("no tenant " + id) : Reply.ok(Views.tenant(t));
+            if (t == null) {
+                return Problems.notFound("no tenant " + id);
+            }
+            Map<String, Long> usage = ctx.ledger().limitUsage(id);
+            return Reply.ok(Views.tenant(t, ctx.ledger().settings().limits(), usage));
         });
     }
 

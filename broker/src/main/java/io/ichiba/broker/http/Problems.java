@@ -42,8 +42,14 @@ public final class Problems {
             case ALREADY_EXISTS, WRONG_STATE, LEASE_EXPIRED, INSUFFICIENT_CREDIT, NOT_LENDABLE, PRICE, IN_PROGRESS,
                  WINDOW_FULL, LIMIT_REACHED -> 409;
             case INVALID -> 400;
+            case TENANT_LIMIT -> 429;
             default -> 422;
         };
+        if (r.limit() != null) {
+            Model.Problem p = (Model.Problem) of(status, r.code().name(), r.detail()).body();
+            return new Reply(status, new Model.Problem(p.type(), p.title(), status, p.detail(), p.code(), null, null,
+                    null, r.limit(), r.max()));
+        }
         return of(status, r.code().name(), r.detail());
     }
 
@@ -137,6 +143,7 @@ public final class Problems {
             case 409 -> "CONFLICT";
             case 413 -> "BODY_TOO_LARGE";
             case 415 -> "UNSUPPORTED_MEDIA_TYPE";
+            case 429 -> "TOO_MANY_REQUESTS";
             default -> "BAD_REQUEST";
         };
     }

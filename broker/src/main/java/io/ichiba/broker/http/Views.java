@@ -21,6 +21,7 @@ import io.ichiba.pricing.PriceLevel;
 import io.ichiba.pricing.Side;
 
 import java.time.Instant;
+import java.util.Map;
 import java.util.List;
 
 /** Maps ledger records to wire records. */
@@ -78,8 +79,12 @@ final class Views {
                 n.capacity(), n.measuredFree(), n.holdings().totals(), n.withheld(), n.holdings().holders().size());
     }
 
-    static Model.Tenant tenant(TenantState t) {
-        return new Model.Tenant(t.id(), t.quota(), t.holdings().totals(), time(t.createdAt()));
+    /** A tenant with its limits ({@code defaults}: the broker's) and, if given, what each counts now. */
+    static Model.Tenant tenant(TenantState t, io.ichiba.ledger.TenantLimits defaults, Map<String, Long> usage) {
+        Map<String, Long> limits = new java.util.TreeMap<>(t.limits(defaults).byName());
+        limits.values().removeIf(java.util.Objects::isNull); // unlimited: absent
+        return new Model.Tenant(t.id(), t.quota(), t.holdings().totals(), time(t.createdAt()), limits,
+                t.limits().isEmpty() ? null : t.limits(), usage);
     }
 
     /** The tenant's account view; a tenant without an account yet (none was opened) shows an empty one. */

@@ -44,6 +44,13 @@ final class EngineTable<V> implements Table<V> {
     private final HashMap<String, Object> command = new HashMap<>();
     private final List<Consumer<V>> listeners = new CopyOnWriteArrayList<>();
     private final List<Consumer<V>> localListeners = new CopyOnWriteArrayList<>();
+    /**
+     * The indexes asked for so far, each from an index key to the keys of the committed records filed under it. Built
+     * when first asked for; kept with {@link #committed} under {@link #filing}, which every change of a committed
+     * record takes (on the engine thread, uncontended but for an index being built by a reader).
+     */
+    private final Map<Table.Index<V>, ConcurrentHashMap<String, Set<String>>> indexes = new ConcurrentHashMap<>();
+    private final Object filing = new Object();
 
     EngineTable(String name, EngineStore.Registry registry) {
         this.name = name;
@@ -115,6 +122,33 @@ final class EngineTable<V> implements Table<V> {
             return true;
         });
         return out;
+    }
+
+    @Override
+    public int count(Filter<V> filter) {
+        if (!inline()) {
+            return Table.super.count(filter);
+        }
+        if (filter instanceof Table.Indexed<V> indexed && indexed.exact() && indexed.index() != null) {
+            // what is filed, corrected by the records the running command and batch changed
+            int[] n = {candidates(filter).size()};
+            overlay((k, v) -> {
+                V before = committed.get(k);
+                if (before != null && filter.test(before)) {
+                    n[0]--;
+                }
+                if (v != null && filter.test(v)) {
+                    n[0]++;
+                }
+            });
+            return n[0];
+        }
+        int[] n = {0};
+        scan(filter, v -> {
+            n[0]++;
+            return true;
+        });
+        return n[0];
     }
 
     @Override
@@ -215,7 +249,7 @@ final class EngineTable<V> implements Table<V> {
 
     /** Tests the committed values (those the layers changed left out if {@code skipLayered}); as {@link #scan}. */
     private void scanCommitted(Filter<V> filter, boolean skipLayered, java.util.function.Predicate<V> take) {
-        for (String k : filter.skipsSettled() ? live : committed.keySet()) {
+        for (String k : candidates(filter)) {
             if (skipLayered && layered(k)) {
                 continue;
             }
@@ -224,6 +258,81 @@ final class EngineTable<V> implements Table<V> {
                 return;
             }
         }
+    }
+
+    /**
+     * The keys of the committed records that may pass {@code filter}: those its index files under its keys, the live
+     * ones, or all.
+     */
+    private Collection<String> candidates(Filter<V> filter) {
+        if (filter instanceof Table.Indexed<V> indexed && indexed.index() != null) {
+            Map<String, Set<String>> index = index(indexed.index());
+            Collection<String> keys = indexed.indexKeys();
+            if (keys.size() == 1) {
+                Set<String> filed = index.get(keys.iterator().next());
+                return filed == null ? List.of() : filed;
+            }
+            Set<String> union = new java.util.HashSet<>();
+            for (String k : keys) {
+                Set<String> filed = index.get(k);
+                if (filed != null) {
+                    union.addAll(filed);
+                }
+            }
+            return union;
+        }
+        return filter.skipsSettled() ? live : committed.keySet();
+    }
+
+    /** The index, built from the committed records the first time it is asked for. */
+    private Map<String, Set<String>> index(Table.Index<V> index) {
+        ConcurrentHashMap<String, Set<String>> built = indexes.get(index);
+        if (built != null) {
+            return built;
+        }
+        synchronized (filing) {
+            built = indexes.get(index);
+            if (built == null) {
+                ConcurrentHashMap<String, Set<String>> fresh = new ConcurrentHashMap<>();
+                committed.forEach((k, v) -> index.keys(v, ik -> fresh.computeIfAbsent(ik,
+                        x -> ConcurrentHashMap.newKeySet()).add(k)));
+                indexes.put(index, fresh);
+                built = fresh;
+            }
+            return built;
+        }
+    }
+
+    /** Files {@code key} under the index keys of {@code now} instead of those of {@code before}; under {@link #filing}. */
+    private void refile(String key, V before, V now) {
+        if (indexes.isEmpty()) {
+            return;
+        }
+        List<String> was = new ArrayList<>(2);
+        List<String> is = new ArrayList<>(2);
+        indexes.forEach((index, filed) -> {
+            was.clear();
+            is.clear();
+            if (before != null) {
+                index.keys(before, was::add);
+            }
+            if (now != null) {
+                index.keys(now, is::add);
+            }
+            for (String ik : was) {
+                if (!is.contains(ik)) {
+                    Set<String> s = filed.get(ik);
+                    if (s != null && s.remove(key) && s.isEmpty()) {
+                        filed.remove(ik);
+                    }
+                }
+            }
+            for (String ik : is) {
+                if (!was.contains(ik)) {
+                    filed.computeIfAbsent(ik, x -> ConcurrentHashMap.newKeySet()).add(key);
+                }
+            }
+        });
     }
 
     /** Answers a read sent from another thread or member, from the committed records. */
@@ -294,12 +403,14 @@ final class EngineTable<V> implements Table<V> {
     }
 
     private void put(String key, V value) {
-        if (value == null) {
-            committed.remove(key);
-            live.remove(key);
-            return;
+        synchronized (filing) {
+            if (value == null) {
+                refile(key, committed.remove(key), null);
+                live.remove(key);
+                return;
+            }
+            refile(key, committed.put(key, value), value);
         }
-        committed.put(key, value);
         if (value instanceof Settleable s && !s.settled()) {
             live.add(key);
         } else if (value instanceof Settleable) {
@@ -310,7 +421,10 @@ final class EngineTable<V> implements Table<V> {
     /** Forgets every record (the engine stopped here). */
     void clear() {
         rollbackBatch();
-        committed.clear();
+        synchronized (filing) {
+            committed.clear();
+            indexes.clear();
+        }
         live.clear();
     }
 

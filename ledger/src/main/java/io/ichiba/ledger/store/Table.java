@@ -34,6 +34,11 @@ public interface Table<V> {
         return !values(filter).isEmpty();
     }
 
+    /** How many values pass {@code filter}: a store that keeps the filter's index counts without copying them. */
+    default int count(Filter<V> filter) {
+        return values(filter).size();
+    }
+
     /**
      * Returns the keys owned by this member that pass {@code filter}: each key is swept by exactly one
      * member, and by another when its owner dies. In memory, every key.
@@ -64,6 +69,42 @@ public interface Table<V> {
          * indexes the flag then tests only the live values. A filter that says so must never pass a settled value.
          */
         default boolean skipsSettled() {
+            return false;
+        }
+    }
+
+    /**
+     * A way to file values under keys of theirs (a claim under its tenant and its state, a journal entry under each
+     * account it touches), so that a store that keeps it finds the values of a key without testing every value. A
+     * store may keep it or not: an {@link Indexed} filter gives the same answer either way.
+     *
+     * <p>Indexes are compared by {@code equals}: make them records without components.
+     *
+     * @param <V> the value type
+     */
+    interface Index<V> extends Serializable {
+        /** Calls {@code out} with each key {@code value} is filed under (none: it is not in the index). */
+        void keys(V value, Consumer<String> out);
+    }
+
+    /**
+     * A filter that passes only values its {@link #index()} files under one of its {@link #indexKeys()}: a store that
+     * keeps the index tests only those.
+     *
+     * @param <V> the value type
+     */
+    interface Indexed<V> extends Filter<V> {
+        /** The index that narrows the search. */
+        Index<V> index();
+
+        /** The keys to look under; a value passes only if it is filed under one of them. */
+        Collection<String> indexKeys();
+
+        /**
+         * Whether every value filed under one of the keys passes: then a count is the size of what is filed, with no
+         * test of the values.
+         */
+        default boolean exact() {
             return false;
         }
     }
