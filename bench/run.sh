@@ -116,7 +116,7 @@ fi
 if want admission; then
   step "admission-loop latency against the queue's length"
   rm -f "$OUT/admission.csv"
-  # grantProbe only: a pass with nothing to grant (AdmissionBench.pass) costs the same walk, and its own trials
+  # grantProbe only: a pass with nothing to grant (AdmissionBench.passOverQueue) costs the same walk, and its own trials
   # (the 100 000-claim setup on Hazelcast takes half a minute) would add 1.5 minutes.
   java -jar "$JAR" 'AdmissionBench.grantProbe' "${JMH[@]}" -rf csv -rff "$OUT/admission.csv" > "$LOGS/admission.log"
   grep -E '^AdmissionBench' "$LOGS/admission.log" | grep -v '·p' || true

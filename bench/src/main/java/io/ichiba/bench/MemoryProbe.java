@@ -83,7 +83,8 @@ public final class MemoryProbe {
         BrokerConfig config = BrokerConfig.from(Map.of("http.host", "127.0.0.1", "audit.interval.seconds", "0")::get)
                 .withPorts(0, freePort(), List.of())
                 .withCluster("ichiba-memory-probe-" + UUID.randomUUID(), "memory-probe-operator")
-                .withLedger(LedgerSettings.defaults().withNodeGraceMillis(0));
+                .withLedger(LedgerSettings.defaults().withNodeGraceMillis(0)
+                        .withLimits(io.ichiba.ledger.TenantLimits.NONE)); // what is measured, not what a tenant may have
         Broker broker = Broker.start(config);
         try {
             Ledger ledger = broker.ledger();

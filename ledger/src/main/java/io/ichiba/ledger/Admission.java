@@ -44,9 +44,29 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class Admission {
     private static final Logger LOG = LoggerFactory.getLogger(Admission.class);
 
+    private static final Filters.ClaimIn QUEUED = new Filters.ClaimIn(Set.of(ClaimState.QUEUED));
+
+    /** How long a pass that found nothing changed may be skipped, at most: a full pass runs at least this often. */
+    static final long SKIP_AT_MOST_MILLIS = 1_000;
+
     private final Ledger ledger;
     private final Store store;
     private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+    /** What the last full pass decided on; {@code null} before the first, or when nothing may be taken from it. */
+    private Seen seen;
+
+    /**
+     * What a full pass decided on: the versions of the tables a claim's fit depends on, when, the earliest time a
+     * claim it left waiting may start to starve, what its starving claims lack, how many claims it left queued,
+     * whether the guard held back a claim that fits, and whether it granted any. While the tables are unchanged, no
+     * claim left the queue or came into it unseen, no claim starts to starve, little time passed and no claim that
+     * fits was held back (time reorders the queue, and with it the guard's effect), another pass would grant nothing:
+     * a claim that did not fit still does not, since nothing was given back. A claim admitted alone is checked against
+     * what the starving claims lack, so only after a pass that granted nothing after their look.
+     */
+    private record Seen(long[] versions, long at, long nextStarvingAt, Starving starving, int queued,
+                        boolean guarded, boolean grantedAny) {
+    }
 
     /** Creates the admission work over the ledger's store. */
     public Admission(Ledger ledger) {
@@ -104,13 +124,106 @@ public final class Admission {
         return c.priority() + Math.max(0, now - c.createdAt()) / agingStep;
     }
 
-    /** Runs one pass over the queue: grants every claim that fits, in order, and records why the others wait. */
+    /** The versions of the tables whose records decide whether a queued claim fits. */
+    private long[] versions() {
+        return new long[] {store.nodes().version(), store.locks().version(), store.tenants().version(),
+                store.reservations().version(), store.loans().version(), store.books().version(),
+                store.kinds().version(), store.accounts().version()};
+    }
+
+    /**
+     * Whether a full pass now would decide what the last one did for every claim it looked at ({@link Seen}), with
+     * at most {@code unseen} queued claims it did not look at. Needs a store that counts its changes (the engine's).
+     */
+    private boolean unchanged(long now, int unseen) {
+        Seen s = seen;
+        if (s == null || s.guarded() || now - s.at() >= SKIP_AT_MOST_MILLIS || now >= s.nextStarvingAt()
+                || now < s.at()) {
+            return false;
+        }
+        long[] v = versions();
+        for (long x : v) {
+            if (x < 0) {
+                return false;
+            }
+        }
+        // the queue holds what the pass left waiting and the unseen claims only: none left it (a starving claim
+        // cancelled keeps nothing any more)
+        return java.util.Arrays.equals(v, s.versions())
+                && store.claims().count(new Filters.UnseenQueued()) <= unseen
+                && store.claims().count(QUEUED) == s.queued() + unseen;
+    }
+
+    /**
+     * Admits a claim just queued, as part of the command that queued it, when that decides what a pass would: if it
+     * is the only claim queued, a pass; else, if nothing changed since the last pass ({@link #unchanged}) and the
+     * claim neither buys nor is urgent, the claim alone: granted if it fits and takes nothing a starving claim lacks,
+     * else marked waiting with its reason. Otherwise nothing: the next pass decides. So a claim that fits is granted
+     * by its own request however long the queue of claims that cannot be granted (issue 13: admission
+     * O(log n)), without overtaking a claim that a release, a report or a new lock let in.
+     */
+    public Pass admit(String claimId) {
+        Claim c = store.claims().get(claimId);
+        if (c == null || c.state() != ClaimState.QUEUED || c.considered()) {
+            return new Pass(List.of(), 0);
+        }
+        if (queueIsOnly(claimId)) {
+            return pass();
+        }
+        if (c.urgent() || c.funding().mode() != Funding.Mode.QUOTA || c.cancelRequested()) {
+            return new Pass(List.of(), 0);
+        }
+        ledger.reservations().sweep(); // a window that closed frees what it was promised: then not unchanged
+        long now = ledger.clock().millis();
+        if (!unchanged(now, 1) || seen.grantedAny()) {
+            return new Pass(List.of(), 0);
+        }
+        TenantState tenant = store.tenants().get(c.tenant());
+        Map<String, NodeState> nodes = !c.bundle().nodeLocal() ? new HashMap<>()
+                : c.requestedNode() == null ? new HashMap<>(store.nodes().entries())
+                : read(store.nodes(), Set.of(c.requestedNode()));
+        Map<String, LockState> locks = read(store.locks(), new HashSet<>(c.bundle().locks()));
+        Placement.Choice choice = Placement.choose(c, tenant, nodes, locks, now);
+        Rejection wait;
+        if (!choice.fits()) {
+            wait = choice.why();
+        } else if (seen.starving().mayTake(c, choice.node())) {
+            return new Pass(List.of(), 0); // it may be ahead of the starving claim, or behind it: a pass decides
+        } else {
+            Map<String, TenantState> tenants = new HashMap<>();
+            tenants.put(c.tenant(), tenant);
+            wait = grant(c, choice.node(), nodes, locks, tenants);
+        }
+        if (wait == null) {
+            // what it took may be what a starving claim now lacks, or another reason for a waiting claim: the next
+            // pass looks at every claim again (one claim admitted alone per pass: exactly what a pass would grant)
+            seen = null;
+            return new Pass(List.of(store.claims().get(claimId)), 1);
+        }
+        store.claims().execute(c.id(), new ClaimCommands.MarkWaiting(wait.code().name()));
+        Seen s = seen;
+        seen = new Seen(s.versions(), s.at(), s.nextStarvingAt(), s.starving(), s.queued() + 1, s.guarded(),
+                s.grantedAny());
+        return new Pass(List.of(), 1);
+    }
+
+    /**
+     * Runs one pass over the queue: grants every claim that fits, in order, and records why the others wait. A pass
+     * when nothing changed since the last ({@link #unchanged}) is skipped: it would grant nothing and change no
+     * reason.
+     */
     public Pass pass() {
         ledger.reservations().sweep();
         recover(false);
         long now = ledger.clock().millis();
+        if (unchanged(now, 0)) {
+            return new Pass(List.of(), 0);
+        }
+        seen = null;
         List<Claim> queue = queue(now);
         if (queue.isEmpty()) {
+            seen = new Seen(versions(), now, Long.MAX_VALUE, new Starving(), store.claims().count(QUEUED), false,
+                    false);
             return new Pass(List.of(), 0);
         }
         Map<String, NodeState> nodes = nodesFor(queue);
@@ -118,13 +231,24 @@ public final class Admission {
         Map<String, TenantState> tenants = new HashMap<>();
         Starving starving = new Starving();
         List<Claim> granted = new ArrayList<>();
+        long step = ledger.settings().starvationMillis();
+        long nextStarvingAt = Math.addExact(now, step);
+        // asks that did not fit in this pass (tenant, bundle, node asked for, lease): grants and the guard only take,
+        // so an ask alike later in the pass does not fit either (a purchase or a preemption forgets them)
+        Map<List<Object>, Rejection> didNotFit = new HashMap<>();
+        boolean guarded = false;
         for (Claim c : queue) {
             if (c.cancelRequested()) {
                 continue;
             }
             TenantState tenant = tenants.computeIfAbsent(c.tenant(), store.tenants()::get);
             Rejection wait;
-            if (!c.urgent() && c.funding().buys() && starving.mayTake(c, null)) {
+            List<Object> ask = c.funding().buys() || c.urgent() ? null
+                    : java.util.Arrays.asList(c.tenant(), c.bundle(), c.requestedNode(), c.leaseSeconds());
+            Rejection known = ask == null ? null : didNotFit.get(ask);
+            if (known != null) {
+                wait = known;
+            } else if (!c.urgent() && c.funding().buys() && starving.mayTake(c, null)) {
                 // a purchase is made before the node is known: it waits if any pool it may take is kept
                 wait = BACKFILL_BLOCKED;
             } else {
@@ -132,8 +256,12 @@ public final class Admission {
                 if (c.funding().buys()) {
                     choice = fund(c, tenant, nodes, locks, tenants, now);
                     starving.changed(); // a preemption may have changed the snapshot
+                    didNotFit.clear();
                 } else {
                     choice = Placement.choose(c, tenant, nodes, locks, now);
+                    if (!choice.fits() && ask != null) {
+                        didNotFit.put(ask, choice.why());
+                    }
                 }
                 if (choice.fits() && !c.urgent() && starving.mayTake(c, choice.node())) {
                     wait = BACKFILL_BLOCKED;
@@ -149,10 +277,15 @@ public final class Admission {
             if (!c.considered() || !wait.code().name().equals(c.reason())) {
                 store.claims().execute(c.id(), new ClaimCommands.MarkWaiting(wait.code().name()));
             }
-            if (now - c.createdAt() >= ledger.settings().starvationMillis() && waitsForCapacity(wait)) {
+            guarded |= wait == BACKFILL_BLOCKED;
+            if (now - c.createdAt() >= step && waitsForCapacity(wait)) {
                 starving.keepWhatItLacks(c, nodes, locks, now);
+            } else if (now - c.createdAt() < step) {
+                nextStarvingAt = Math.min(nextStarvingAt, c.createdAt() + step);
             }
         }
+        seen = new Seen(versions(), now, nextStarvingAt, starving, store.claims().count(QUEUED), guarded,
+                !granted.isEmpty());
         return new Pass(granted, queue.size());
     }
 

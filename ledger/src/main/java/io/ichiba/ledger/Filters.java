@@ -20,11 +20,25 @@ public final class Filters {
 
     // ---------------------------------------------------------------- indexes
 
-    /** Claims by state ({@code QUEUED}, {@code GRANTED}, ...). */
+    /** Claims by state ({@code QUEUED}, {@code GRANTED}, ...), and queued claims no pass has looked at yet. */
     public record ClaimsByState() implements Index<Claim> {
+        /** The key of queued claims not yet considered by the admission. */
+        static final String UNSEEN = "QUEUED/unseen";
+
         @Override
         public void keys(Claim c, Consumer<String> out) {
             out.accept(c.state().name());
+            if (c.state() == ClaimState.QUEUED && !c.considered()) {
+                out.accept(UNSEEN);
+            }
+        }
+    }
+
+    /** Reservations by state. */
+    public record ReservationsByState() implements Index<Reservation> {
+        @Override
+        public void keys(Reservation r, Consumer<String> out) {
+            out.accept(r.state().name());
         }
     }
 
@@ -183,6 +197,34 @@ public final class Filters {
         }
     }
 
+    /** Queued claims the admission has not looked at yet (not {@link Claim#considered}). */
+    public record UnseenQueued() implements Indexed<Claim> {
+        @Override
+        public boolean test(Claim c) {
+            return c.state() == ClaimState.QUEUED && !c.considered();
+        }
+
+        @Override
+        public Index<Claim> index() {
+            return new ClaimsByState();
+        }
+
+        @Override
+        public Collection<String> indexKeys() {
+            return List.of(ClaimsByState.UNSEEN);
+        }
+
+        @Override
+        public boolean exact() {
+            return true;
+        }
+
+        @Override
+        public boolean skipsSettled() {
+            return true;
+        }
+    }
+
     /** Claims of {@code tenant} not ended: queued or granted. */
     public record LiveClaimsOf(String tenant) implements Indexed<Claim> {
         @Override
@@ -320,10 +362,25 @@ public final class Filters {
     }
 
     /** Reservations in one of {@code states}. */
-    public record ReservationIn(Set<Reservation.State> states) implements Filter<Reservation> {
+    public record ReservationIn(Set<Reservation.State> states) implements Indexed<Reservation> {
         @Override
         public boolean test(Reservation r) {
             return states.contains(r.state());
+        }
+
+        @Override
+        public Index<Reservation> index() {
+            return new ReservationsByState();
+        }
+
+        @Override
+        public Collection<String> indexKeys() {
+            return states.stream().map(Reservation.State::name).toList();
+        }
+
+        @Override
+        public boolean exact() {
+            return true;
         }
     }
 

@@ -84,8 +84,10 @@ public final class AdmissionLoop implements AutoCloseable {
     }
 
     /**
-     * The intake of new claims: on the engine's member, a submission and (if no other claim is queued) a pass run
-     * as one command, so that a claim that fits is granted by its own request; elsewhere the submission alone.
+     * The intake of new claims: on the engine's member, a submission and its admission ({@link Admission#admit}: a
+     * pass when no other claim is queued, the claim alone when nothing changed since the last pass) run as one
+     * command, so that a claim that fits is granted by its own request however long the queue; elsewhere the
+     * submission alone.
      */
     public Intake intake() {
         return submit -> {
@@ -95,9 +97,8 @@ public final class AdmissionLoop implements AutoCloseable {
             Admission.Pass[] pass = new Admission.Pass[1];
             Result<Claim> r = ledger.store().atomically(() -> {
                 Result<Claim> submitted = submit.get();
-                if (submitted.ok() && submitted.value().state() == ClaimState.QUEUED
-                        && admission.queueIsOnly(submitted.value().id())) {
-                    pass[0] = admission.pass();
+                if (submitted.ok() && submitted.value().state() == ClaimState.QUEUED) {
+                    pass[0] = admission.admit(submitted.value().id());
                     Claim now = ledger.claim(submitted.value().id());
                     return Result.ok(now == null ? submitted.value() : now);
                 }

@@ -40,8 +40,14 @@ final class EngineTable<V> implements Table<V> {
     private final ConcurrentHashMap<String, V> committed = new ConcurrentHashMap<>();
     /** Keys of committed values that are not settled: what live-only filters look at. */
     private final Set<String> live = ConcurrentHashMap.newKeySet();
-    private final HashMap<String, Object> batch = new HashMap<>();
-    private final HashMap<String, Object> command = new HashMap<>();
+    /**
+     * The layers. A {@code HashMap} keeps the table it grew to, and clearing or walking it costs that table's size:
+     * after a command that changed a hundred thousand records (a pass marking a long queue), every later command
+     * would pay for it. So a layer that held many records is replaced, not cleared ({@link #emptied}).
+     */
+    private HashMap<String, Object> batch = new HashMap<>();
+    private HashMap<String, Object> command = new HashMap<>();
+    private static final int REUSED_UP_TO = 64;
     private final List<Consumer<V>> listeners = new CopyOnWriteArrayList<>();
     private final List<Consumer<V>> localListeners = new CopyOnWriteArrayList<>();
     /**
@@ -51,6 +57,8 @@ final class EngineTable<V> implements Table<V> {
      */
     private final Map<Table.Index<V>, ConcurrentHashMap<String, Set<String>>> indexes = new ConcurrentHashMap<>();
     private final Object filing = new Object();
+    /** Counts the changes the engine thread made or dropped (and loads and clears): {@link #version}. */
+    private long version;
 
     EngineTable(String name, EngineStore.Registry registry) {
         this.name = name;
@@ -85,6 +93,7 @@ final class EngineTable<V> implements Table<V> {
         }
         Command.Outcome<V, R> o = cmd.apply(effective(key));
         if (o.write()) {
+            version++;
             if (command.isEmpty()) {
                 registry.touched(this);
             }
@@ -122,6 +131,12 @@ final class EngineTable<V> implements Table<V> {
             return true;
         });
         return out;
+    }
+
+    /** On the engine thread, the count of changes made, dropped, loaded and cleared; elsewhere -1 (not counted). */
+    @Override
+    public long version() {
+        return inline() ? version : -1;
     }
 
     @Override
@@ -366,16 +381,26 @@ final class EngineTable<V> implements Table<V> {
     /** The running command ended well: its changes join the batch. */
     void commitCommand() {
         batch.putAll(command);
-        command.clear();
+        command = emptied(command);
     }
 
     /** The running command failed: its changes are dropped. */
     void rollbackCommand() {
-        command.clear();
+        version++;
+        command = emptied(command);
     }
 
     boolean batchChanged() {
         return !batch.isEmpty();
+    }
+
+    /** {@code layer} cleared, or a new map if it held many records (its table would stay that large). */
+    private static HashMap<String, Object> emptied(HashMap<String, Object> layer) {
+        if (layer.size() > REUSED_UP_TO) {
+            return new HashMap<>();
+        }
+        layer.clear();
+        return layer;
     }
 
     /** The batch's changes, one per key. */
@@ -387,18 +412,20 @@ final class EngineTable<V> implements Table<V> {
     @SuppressWarnings("unchecked")
     void commitBatch() {
         batch.forEach((k, v) -> put(k, v == REMOVED ? null : (V) v));
-        batch.clear();
+        batch = emptied(batch);
     }
 
     /** The batch was refused: its changes are dropped. */
     void rollbackBatch() {
-        command.clear();
-        batch.clear();
+        version++;
+        command = emptied(command);
+        batch = emptied(batch);
     }
 
     /** Sets a committed record (takeover's load and replay). */
     @SuppressWarnings("unchecked")
     void load(String key, Object value) {
+        version++;
         put(key, (V) value);
     }
 

@@ -34,6 +34,15 @@ public interface Table<V> {
         return !values(filter).isEmpty();
     }
 
+    /**
+     * A number that changes whenever the table may have changed, as the caller sees it (the engine's thread: with the
+     * running command's changes), or {@code -1} when the store does not count its changes. Equal numbers mean nothing
+     * changed; a caller that gets {@code -1} must assume anything did.
+     */
+    default long version() {
+        return -1;
+    }
+
     /** How many values pass {@code filter}: a store that keeps the filter's index counts without copying them. */
     default int count(Filter<V> filter) {
         return values(filter).size();

@@ -1,0 +1,150 @@
+package io.ichiba.ledger.engine;
+
+import io.ichiba.ledger.Admission;
+import io.ichiba.ledger.Bundle;
+import io.ichiba.ledger.Claim;
+import io.ichiba.ledger.ClaimState;
+import io.ichiba.ledger.Ledger;
+import io.ichiba.ledger.LedgerSettings;
+import io.ichiba.ledger.MutableClock;
+import io.ichiba.ledger.Result;
+import io.ichiba.ledger.journal.InMemoryJournal;
+import io.ichiba.ledger.store.Store;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Admission on the engine without walking the queue (issue 13: "a claim that fits is granted as fast with 100 000
+ * claims queued as with 10"): a claim that fits is granted by the command that queues it when nothing changed since
+ * the last pass ({@link Admission#admit}), and a pass when nothing changed is skipped. Neither may change what a
+ * pass would decide: a new claim never overtakes a claim that a release let in, never takes what a starving claim
+ * lacks, and never goes ahead once a queued claim starts to starve.
+ */
+class EngineAdmissionTest {
+    private static final long STARVATION = 60_000;
+    private MutableClock clock;
+    private Store store;
+    private Ledger ledger;
+    private Admission admission;
+
+    @AfterAll
+    static void closeEngines() {
+        Engines.closeAll();
+    }
+
+    @BeforeEach
+    void setUp() {
+        clock = new MutableClock();
+        store = Engines.started(new InMemoryJournal());
+        ledger = new Ledger(store, clock, new LedgerSettings(10_000, STARVATION, 10_000, 3_600_000, 86_400, 0));
+        admission = new Admission(ledger);
+        assertThat(ledger.createTenant("t", Map.of("memory", 1_000_000L)).ok()).isTrue();
+        assertThat(ledger.report("n1", Map.of("memory", 10L), Map.of()).ok()).isTrue();
+        assertThat(ledger.createLock("blocker", 1).ok()).isTrue();
+    }
+
+    private static Bundle mem(long mib) {
+        return Bundle.of(Map.of("memory", mib), List.of());
+    }
+
+    private void submit(String id, Bundle b) {
+        Result<Claim> r = ledger.submit(id, "t", b, 1, 600, null);
+        assertThat(r.rejection()).as(id).isNull();
+    }
+
+    /** What the broker's intake does on the engine: the submission and its admission, one command. */
+    private Admission.Pass intake(String id, Bundle b) {
+        return store.atomically(() -> {
+            submit(id, b);
+            return admission.admit(id);
+        });
+    }
+
+    private Admission.Pass pass() {
+        return store.atomically(admission::pass);
+    }
+
+    private ClaimState state(String id) {
+        return ledger.claim(id).state();
+    }
+
+    @Test
+    void aClaimThatFitsIsGrantedByItsOwnSubmissionBehindAThousandBlockedClaims() {
+        submit("holder", Bundle.of(Map.of(), List.of("blocker")));
+        pass();
+        for (int i = 0; i < 1000; i++) {
+            submit("blocked-" + i, Bundle.of(Map.of(), List.of("blocker")));
+        }
+        assertThat(pass().considered()).isEqualTo(1000);
+
+        Admission.Pass probe = intake("probe", mem(1));
+        assertThat(state("probe")).isEqualTo(ClaimState.GRANTED);
+        assertThat(probe.considered()).as("the probe alone was looked at").isEqualTo(1);
+        assertThat(ledger.claim("blocked-999").reason()).isEqualTo("LOCK_HELD");
+        assertThat(pass().considered()).as("what the probe took may change why others wait: a full pass")
+                .isEqualTo(1000);
+        assertThat(pass().considered()).as("nothing changed since: the pass is skipped").isZero();
+
+        Admission.Pass tooBig = intake("too-big", mem(10));
+        assertThat(tooBig.considered()).isEqualTo(1);
+        assertThat(ledger.claim("too-big").reason()).as("marked waiting by its own submission")
+                .isEqualTo("INSUFFICIENT_CAPACITY");
+
+        assertThat(ledger.release("probe").ok()).isTrue();
+        assertThat(pass().considered()).as("a release changed the world: a full pass").isEqualTo(1001);
+        assertThat(state("too-big")).isEqualTo(ClaimState.GRANTED);
+    }
+
+    @Test
+    void aNewClaimNeverOvertakesAClaimThatAReleaseLetIn() {
+        submit("a", mem(8));
+        pass();
+        submit("b", mem(8));
+        pass();
+        assertThat(state("b")).isEqualTo(ClaimState.QUEUED);
+        assertThat(ledger.release("a").ok()).isTrue(); // b fits now; no pass has seen it
+
+        intake("newer", mem(8));
+        assertThat(state("newer")).as("not granted ahead of b").isEqualTo(ClaimState.QUEUED);
+        pass();
+        assertThat(state("b")).isEqualTo(ClaimState.GRANTED);
+        assertThat(state("newer")).isEqualTo(ClaimState.QUEUED);
+    }
+
+    @Test
+    void aNewClaimNeverTakesWhatAStarvingClaimLacks() {
+        submit("a", mem(8));
+        pass();
+        submit("b", mem(8)); // waits for a's 8
+        pass();
+        clock.advanceMillis(STARVATION + 1);
+        pass(); // b starves: memory on n1 is kept for it
+
+        intake("small", mem(2)); // fits in the 2 left, but takes what b lacks
+        assertThat(state("small")).isEqualTo(ClaimState.QUEUED);
+        pass();
+        assertThat(state("small")).isEqualTo(ClaimState.QUEUED);
+        assertThat(ledger.claim("small").reason()).isEqualTo("BACKFILL_BLOCKED");
+    }
+
+    @Test
+    void oncePastTheTimeAQueuedClaimStartsToStarveTheNextClaimWaitsForAPass() {
+        submit("a", mem(8));
+        pass();
+        submit("b", mem(8));
+        clock.advanceMillis(STARVATION - 500);
+        pass(); // b is not starving yet: it will be in 500 ms
+        clock.advanceMillis(600);
+
+        intake("small", mem(2));
+        assertThat(state("small")).as("b starves now: a pass must decide").isEqualTo(ClaimState.QUEUED);
+        pass();
+        assertThat(ledger.claim("small").reason()).isEqualTo("BACKFILL_BLOCKED");
+    }
+}
