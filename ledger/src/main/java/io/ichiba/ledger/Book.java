@@ -33,6 +33,11 @@ public final class Book implements Serializable {
     private final String kind;
     private final OrderBook book;
     private final Map<String, MarketOrder> orders = new LinkedHashMap<>();
+    /**
+     * The orders that may need the market's work (new, or ended without giving back what they set aside), kept apart
+     * from the resting ones: a sweep of the book looks at these, not at every order.
+     */
+    private final java.util.Set<String> working = new java.util.LinkedHashSet<>();
     /** How many orders each owner has that have not ended (what its limit of open orders counts). */
     private final Map<String, Integer> openByOwner = new java.util.HashMap<>();
     private final TreeMap<Long, Fill> unsettled = new TreeMap<>();
@@ -74,6 +79,11 @@ public final class Book implements Serializable {
     /** Keeps {@code o} as its order's state, counting its owner's open orders. */
     private void keep(MarketOrder o) {
         MarketOrder before = orders.put(o.id(), o);
+        if (mayNeedWork(o)) {
+            working.add(o.id());
+        } else {
+            working.remove(o.id());
+        }
         boolean was = before != null && !before.state().isFinal();
         boolean is = !o.state().isFinal();
         if (was != is) {
@@ -179,10 +189,15 @@ public final class Book implements Serializable {
         return unsettled.remove(seq) != null;
     }
 
+    private static boolean mayNeedWork(MarketOrder o) {
+        return (o.state().isFinal() && !o.released()) || o.state() == MarketOrder.State.NEW;
+    }
+
     /** Orders that have ended and not given back what they set aside, or NEW since before {@code staleBefore}. */
     List<MarketOrder> needingWork(long staleBefore) {
         List<MarketOrder> out = new ArrayList<>();
-        for (MarketOrder o : orders.values()) {
+        for (String id : working) {
+            MarketOrder o = orders.get(id);
             if ((o.state().isFinal() && !o.released()) || (o.state() == MarketOrder.State.NEW && o.createdAt() < staleBefore)) {
                 out.add(o);
             }
@@ -242,6 +257,11 @@ public final class Book implements Serializable {
         orders.values().stream().filter(o -> !o.state().isFinal()).forEach(o -> open.merge(o.owner(), 1, Integer::sum));
         if (!open.equals(openByOwner)) {
             throw new IllegalStateException("open orders by owner " + openByOwner + ", counted " + open);
+        }
+        java.util.Set<String> work = new java.util.HashSet<>();
+        orders.values().stream().filter(Book::mayNeedWork).forEach(o -> work.add(o.id()));
+        if (!work.equals(new java.util.HashSet<>(working))) {
+            throw new IllegalStateException("orders kept apart for work " + working + ", found " + work);
         }
     }
 
