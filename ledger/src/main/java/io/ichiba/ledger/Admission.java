@@ -243,7 +243,8 @@ public final class Admission {
             }
             TenantState tenant = tenants.computeIfAbsent(c.tenant(), store.tenants()::get);
             Rejection wait;
-            List<Object> ask = c.funding().buys() || c.urgent() ? null
+            // (a reservation's copy is not alike: what was booked for it is free for it alone)
+            List<Object> ask = c.funding().buys() || c.urgent() || c.reserved() ? null
                     : java.util.Arrays.asList(c.tenant(), c.bundle(), c.requestedNode(), c.leaseSeconds());
             Rejection known = ask == null ? null : didNotFit.get(ask);
             if (known != null) {
