@@ -427,68 +427,44 @@ public final class Ledger {
 
     /** Why {@code tenant} may not have one more claim now ({@code TENANT_LIMIT}), or {@code null}. */
     Rejection checkClaimLimits(String tenant) {
-        TenantState t = store.tenants().get(tenant);
-        if (t == null) {
-            return null;
-        }
-        TenantLimits l = limits(t);
-        if (l.liveClaims() < Long.MAX_VALUE) {
-            int n = store.claims().count(new Filters.LiveClaimsOf(tenant));
-            if (n >= l.liveClaims()) {
-                return Rejection.overLimit(tenant, "liveClaims", l.liveClaims(), n, "claims not ended",
-                        "release or cancel some first");
-            }
-        }
-        if (l.queuedClaims() < Long.MAX_VALUE) {
-            int n = store.claims().count(new Filters.ClaimsOf(tenant, ClaimState.QUEUED));
-            if (n >= l.queuedClaims()) {
-                return Rejection.overLimit(tenant, "queuedClaims", l.queuedClaims(), n, "queued claims",
-                        "wait until some are granted, or cancel some");
-            }
-        }
-        return null;
+        Rejection r = checkLimit(tenant, "liveClaims", TenantLimits::liveClaims,
+                () -> store.claims().count(new Filters.LiveClaimsOf(tenant)), "claims not ended",
+                "release or cancel some first");
+        return r != null ? r : checkLimit(tenant, "queuedClaims", TenantLimits::queuedClaims,
+                () -> store.claims().count(new Filters.ClaimsOf(tenant, ClaimState.QUEUED)), "queued claims",
+                "wait until some are granted, or cancel some");
     }
 
     /** Why {@code tenant} may not have one more job now, or {@code null}. */
     Rejection checkJobLimit(String tenant) {
-        TenantState t = store.tenants().get(tenant);
-        long max = t == null ? Long.MAX_VALUE : limits(t).openJobs();
-        if (max < Long.MAX_VALUE) {
-            int n = store.jobs().count(new Filters.OpenJobsOf(tenant));
-            if (n >= max) {
-                return Rejection.overLimit(tenant, "openJobs", max, n, "jobs not ended",
-                        "wait until some end, or cancel some");
-            }
-        }
-        return null;
+        return checkLimit(tenant, "openJobs", TenantLimits::openJobs,
+                () -> store.jobs().count(new Filters.OpenJobsOf(tenant)), "jobs not ended",
+                "wait until some end, or cancel some");
     }
 
     /** Why {@code tenant} may not place one more order now, or {@code null}. */
     Rejection checkOrderLimit(String tenant) {
-        TenantState t = store.tenants().get(tenant);
-        long max = t == null ? Long.MAX_VALUE : limits(t).openOrders();
-        if (max < Long.MAX_VALUE) {
-            int n = exchange.openOrderCount(tenant);
-            if (n >= max) {
-                return Rejection.overLimit(tenant, "openOrders", max, n, "market orders not ended",
-                        "cancel some, or wait until they fill or expire");
-            }
-        }
-        return null;
+        return checkLimit(tenant, "openOrders", TenantLimits::openOrders, () -> exchange.openOrderCount(tenant),
+                "market orders not ended", "cancel some, or wait until they fill or expire");
     }
 
     /** Why {@code tenant} may not book one more reservation now, or {@code null}. */
     Rejection checkReservationLimit(String tenant) {
+        return checkLimit(tenant, "reservations", TenantLimits::reservations,
+                () -> store.reservations().count(new Filters.LiveReservationsOf(tenant)), "reservations not ended",
+                "cancel some, or wait until their windows close");
+    }
+
+    /** {@code TENANT_LIMIT} if {@code tenant} has as many as its limit {@code name} allows (counted only if any). */
+    private Rejection checkLimit(String tenant, String name, java.util.function.ToLongFunction<TenantLimits> limit,
+                                 java.util.function.IntSupplier count, String what, String then) {
         TenantState t = store.tenants().get(tenant);
-        long max = t == null ? Long.MAX_VALUE : limits(t).reservations();
-        if (max < Long.MAX_VALUE) {
-            int n = store.reservations().count(new Filters.LiveReservationsOf(tenant));
-            if (n >= max) {
-                return Rejection.overLimit(tenant, "reservations", max, n, "reservations not ended",
-                        "cancel some, or wait until their windows close");
-            }
+        long max = t == null ? Long.MAX_VALUE : limit.applyAsLong(limits(t));
+        if (max == Long.MAX_VALUE) {
+            return null;
         }
-        return null;
+        int n = count.getAsInt();
+        return n >= max ? Rejection.overLimit(tenant, name, max, n, what, then) : null;
     }
 
     /** Extends a granted claim's lease by {@code seconds} from now (its own lease length if 0). */
