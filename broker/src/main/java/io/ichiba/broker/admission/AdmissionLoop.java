@@ -16,6 +16,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 
 /**
  * The single writer of grants: runs {@link Admission} passes on the member that owns the partition of a fixed
@@ -90,28 +91,36 @@ public final class AdmissionLoop implements AutoCloseable {
      * submission alone.
      */
     public Intake intake() {
-        return submit -> {
-            if (!engineHere.getAsBoolean() || !ownsKey()) {
-                return submit.get();
-            }
-            Admission.Pass[] pass = new Admission.Pass[1];
-            Result<Claim> r = ledger.store().atomically(() -> {
-                Result<Claim> submitted = submit.get();
-                if (submitted.ok() && submitted.value().state() == ClaimState.QUEUED) {
-                    pass[0] = admission.admit(submitted.value().id());
-                    Claim now = ledger.claim(submitted.value().id());
-                    return Result.ok(now == null ? submitted.value() : now);
+        return new Intake() {
+            @Override
+            public Result<Claim> submit(Supplier<Result<Claim>> submit) {
+                if (!engineHere.getAsBoolean() || !ownsKey()) {
+                    return submit.get();
                 }
-                return submitted;
-            });
-            if (pass[0] != null) {
-                long now = ledger.clock().millis();
-                for (Claim c : pass[0].granted()) {
-                    metrics.granted(c, now - c.createdAt());
-                }
+                return ledger.store().atomically(() -> admitted(submit));
             }
-            return r;
+
+            @Override
+            public java.util.concurrent.CompletableFuture<Result<Claim>> submitLocal(Supplier<Result<Claim>> submit) {
+                return engineHere.getAsBoolean() && ownsKey() ? ledger.store().submitLocal(() -> admitted(submit))
+                        : null;
+            }
         };
+    }
+
+    /** On the engine thread: the submission, then its admission; answers the claim as it is after both. */
+    private Result<Claim> admitted(Supplier<Result<Claim>> submit) {
+        Result<Claim> submitted = submit.get();
+        if (!submitted.ok() || submitted.value().state() != ClaimState.QUEUED) {
+            return submitted;
+        }
+        Admission.Pass pass = admission.admit(submitted.value().id());
+        long now = ledger.clock().millis();
+        for (Claim c : pass.granted()) {
+            metrics.granted(c, now - c.createdAt());
+        }
+        Claim after = ledger.claim(submitted.value().id());
+        return Result.ok(after == null ? submitted.value() : after);
     }
 
     /** Whether the loop runs on this member now. */

@@ -17,4 +17,12 @@ public interface Intake {
 
     /** Runs {@code submit}; answers its result, with the claim as it is after the intake. */
     Result<Claim> submit(Supplier<Result<Claim>> submit);
+
+    /**
+     * As {@link #submit}, as one command of the engine on this member without holding the caller's thread, or
+     * {@code null} when that cannot be done here (then call {@link #submit} where a thread may wait).
+     */
+    default java.util.concurrent.CompletableFuture<Result<Claim>> submitLocal(Supplier<Result<Claim>> submit) {
+        return null;
+    }
 }

@@ -34,6 +34,35 @@ public record ApiContext(Vertx vertx, Ledger ledger, WorkerExecutor worker, Chan
     }
 
     /**
+     * Runs {@code work} as one command of the engine when it runs on this member, completing on the caller's event
+     * loop once the command is journaled, with no thread held meanwhile; elsewhere (or if the engine moved away before
+     * it ran) on a worker, where each ledger call inside it reaches the engine on its own. {@code work} must only
+     * call the ledger: on the engine's thread it must not wait for anything.
+     */
+    public <T> Future<T> onEngine(java.util.function.Supplier<T> work) {
+        return local(ledger.store().submitLocal(work), work);
+    }
+
+    /** The intake of a new claim ({@link Intake}), as {@link #onEngine}: without a worker on the engine's member. */
+    public Future<io.ichiba.ledger.Result<Claim>> admit(
+            java.util.function.Supplier<io.ichiba.ledger.Result<Claim>> submit) {
+        return local(intake.submitLocal(submit), () -> intake.submit(submit));
+    }
+
+    private <T> Future<T> local(java.util.concurrent.CompletableFuture<T> running,
+                                java.util.function.Supplier<T> otherwise) {
+        if (running == null) {
+            return blocking(otherwise::get);
+        }
+        return Future.fromCompletionStage(running, vertx.getOrCreateContext()).recover(e -> {
+            Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                    ? e.getCause() : e;
+            return cause instanceof io.ichiba.ledger.engine.NotEngineException ? blocking(otherwise::get)
+                    : Future.failedFuture(cause);
+        });
+    }
+
+    /**
      * Answers claim {@code id} once {@code waiting} no longer holds for it, or at {@code deadline} (epoch
      * millis) at the latest, without holding a thread meanwhile.
      */

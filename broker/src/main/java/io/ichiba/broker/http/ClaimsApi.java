@@ -82,15 +82,19 @@ final class ClaimsApi {
         int priority = body.getInteger("priority", 0);
         long lease = body.getLong("leaseSeconds", 60L);
         String node = body.getString("node");
-        return ctx.blocking(() -> ctx.intake().submit(
-                () -> ctx.ledger().submit(id, tenant, bundle, priority, lease, node, funding))).compose(r -> {
+        return ctx.admit(() -> ctx.ledger().submit(id, tenant, bundle, priority, lease, node, funding)).compose(r -> {
             if (!r.ok()) {
                 return Future.succeededFuture(Problems.of(r.rejection()));
             }
             LOG.info("claim queued claim={} tenant={} bundle={} priority={}", id, tenant, bundle.amounts(), priority);
+            java.util.function.Predicate<Claim> unseen =
+                    c -> (c.state() == ClaimState.QUEUED && !c.considered()) || c.state() == ClaimState.GRANTING;
+            if (!unseen.test(r.value())) {
+                // the intake admitted it (granted, or looked at and waiting): the answer is the claim as it is
+                return Future.succeededFuture(Reply.created(Views.claim(r.value())));
+            }
             ctx.nudge().run();
-            return ctx.await(id, System.currentTimeMillis() + ctx.grantWaitMillis(),
-                    c -> (c.state() == ClaimState.QUEUED && !c.considered()) || c.state() == ClaimState.GRANTING)
+            return ctx.await(id, System.currentTimeMillis() + ctx.grantWaitMillis(), unseen)
                     .map(c -> Reply.created(Views.claim(c == null ? r.value() : c)));
         });
     }
@@ -136,19 +140,37 @@ final class ClaimsApi {
         });
     }
 
+    /**
+     * Reads the claim, checks the caller may see it, and runs {@code change} on it, all in one command of the engine
+     * (no worker thread on the engine's member); answers {@code null} for a claim the caller may not see.
+     */
+    private Future<Result<Claim>> changeVisible(Call call, Function<Claim, Result<Claim>> change) {
+        String id = call.path("id");
+        boolean operator = call.caller().operator();
+        String tenant = call.caller().tenant() ? call.caller().subject() : null;
+        return ctx.onEngine(() -> {
+            Claim c = ctx.ledger().claim(id);
+            return c == null || !(operator || c.tenant().equals(tenant)) ? null : change.apply(c);
+        });
+    }
+
     private Future<Reply> renew(Call call) {
         long seconds = call.body().getLong("leaseSeconds", 0L);
-        return withClaim(call, c -> ctx.blocking(() -> answer(ctx.ledger().renew(c.id(), seconds))));
+        return changeVisible(call, c -> ctx.ledger().renew(c.id(), seconds)).map(r -> r == null
+                ? Problems.notFound("no claim " + call.path("id")) : answer(r));
     }
 
     private Future<Reply> release(Call call) {
-        return withClaim(call, c -> ctx.blocking(() -> {
-            Result<Claim> r = ctx.ledger().release(c.id());
+        return changeVisible(call, c -> ctx.ledger().release(c.id())).map(r -> {
+            if (r == null) {
+                return Problems.notFound("no claim " + call.path("id"));
+            }
             if (r.ok()) {
-                LOG.info("claim released claim={} tenant={} node={}", c.id(), c.tenant(), r.value().node());
+                LOG.info("claim released claim={} tenant={} node={}", r.value().id(), r.value().tenant(),
+                        r.value().node());
             }
             return answer(r);
-        }));
+        });
     }
 
     private Future<Reply> cancel(Call call) {

@@ -154,6 +154,11 @@ public final class EngineStore extends TableStore {
     }
 
     @Override
+    public <R> java.util.concurrent.CompletableFuture<R> submitLocal(Supplier<R> work) {
+        return engine.active() && !engine.onEngineThread() ? engine.submit(work) : null;
+    }
+
+    @Override
     public void bind(Object context) {
         this.context = context;
     }

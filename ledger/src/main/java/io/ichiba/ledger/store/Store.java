@@ -115,6 +115,16 @@ public interface Store extends AutoCloseable {
         return atomically(() -> op.run(here));
     }
 
+    /**
+     * Runs {@code work} as one command of an engine that runs on this member, without holding the caller's thread: the
+     * future completes once the command's batch is journaled (with {@code NotEngineException} if the engine stopped
+     * first, nothing applied). {@code null} when no engine runs here: then run {@code work} where a thread may wait.
+     * {@code work} runs on the engine's thread: it must not wait for anything.
+     */
+    default <R> java.util.concurrent.CompletableFuture<R> submitLocal(java.util.function.Supplier<R> work) {
+        return null;
+    }
+
     /** Registers the context that operations sent to this member run against (the ledger over this store). */
     default void bind(Object context) {
     }
