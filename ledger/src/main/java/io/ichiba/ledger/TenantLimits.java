@@ -7,9 +7,9 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
- * How many of each thing one tenant may have at once, so that one tenant's flood cannot slow everyone else's
- * requests and passes: a request that would pass a limit is refused ({@code TENANT_LIMIT}, HTTP 429) and changes
- * nothing. The broker's configuration gives every tenant's limits; the operator may set other limits for one tenant
+ * How many of each thing one tenant may have at once, so that one tenant's flood is bounded (it cannot fill the
+ * queue, and lengthen every admission pass for everyone else, past its limits): a request that would pass a limit is
+ * refused ({@code TENANT_LIMIT}, HTTP 429) and changes nothing. The broker's configuration gives every tenant's limits; the operator may set other limits for one tenant
  * ({@link TenantState#limits()}). {@link #NONE} is no limit.
  *
  * @param liveClaims   claims not ended: queued or granted (jobs' and reservations' claims included)
