@@ -45,6 +45,8 @@ class TenantLimitsIT {
         assertThat(a.status()).as(a.toString()).isEqualTo(429);
         assertThat(a.headers().firstValue("Content-Type")).hasValue("application/problem+json");
         assertThat(a.text("code")).isEqualTo("TENANT_LIMIT");
+        assertThat(a.text("title")).isEqualTo("Too Many Requests");
+        assertThat(a.text("type")).isEqualTo("urn:ichiba:problem:tenant-limit");
         assertThat(a.text("limit")).isEqualTo(limit);
         assertThat(a.body().get("max").asLong()).isEqualTo(max);
         assertThat(a.text("detail")).contains(limit);
