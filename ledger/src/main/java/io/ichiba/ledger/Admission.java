@@ -179,10 +179,9 @@ public final class Admission {
             return new Pass(List.of(), 0);
         }
         TenantState tenant = store.tenants().get(c.tenant());
-        Map<String, NodeState> nodes = !c.bundle().nodeLocal() ? new HashMap<>()
-                : c.requestedNode() == null ? new HashMap<>(store.nodes().entries())
-                : read(store.nodes(), Set.of(c.requestedNode()));
-        Map<String, LockState> locks = read(store.locks(), new HashSet<>(c.bundle().locks()));
+        List<Claim> alone = List.of(c);
+        Map<String, NodeState> nodes = nodesFor(alone);
+        Map<String, LockState> locks = read(store.locks(), locksOf(alone));
         Placement.Choice choice = Placement.choose(c, tenant, nodes, locks, now);
         Rejection wait;
         if (!choice.fits()) {

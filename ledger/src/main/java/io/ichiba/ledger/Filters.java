@@ -114,6 +114,8 @@ public final class Filters {
         }
     }
 
+    private static final List<String> ENDED_RESERVATIONS = java.util.Arrays.stream(Reservation.State.values())
+            .filter(Reservation.State::isFinal).map(Reservation.State::name).toList();
     private static final List<String> ENDED_CLAIMS = java.util.Arrays.stream(ClaimState.values())
             .filter(ClaimState::isFinal).map(ClaimState::name).toList();
 
@@ -385,10 +387,20 @@ public final class Filters {
     }
 
     /** Ended reservations last changed before {@code cutoff}. */
-    public record PurgeableReservations(long cutoff) implements Filter<Reservation> {
+    public record PurgeableReservations(long cutoff) implements Indexed<Reservation> {
         @Override
         public boolean test(Reservation r) {
             return r.state().isFinal() && r.updatedAt() < cutoff;
+        }
+
+        @Override
+        public Index<Reservation> index() {
+            return new ReservationsByState();
+        }
+
+        @Override
+        public Collection<String> indexKeys() {
+            return ENDED_RESERVATIONS;
         }
     }
 

@@ -417,53 +417,56 @@ public final class Ledger {
 
     private java.util.SortedMap<String, Long> usageNow(String tenant) {
         java.util.SortedMap<String, Long> out = new java.util.TreeMap<>();
-        out.put("liveClaims", (long) store.claims().count(new Filters.LiveClaimsOf(tenant)));
-        out.put("queuedClaims", (long) store.claims().count(new Filters.ClaimsOf(tenant, ClaimState.QUEUED)));
-        out.put("openJobs", (long) store.jobs().count(new Filters.OpenJobsOf(tenant)));
-        out.put("openOrders", (long) exchange.openOrderCount(tenant));
-        out.put("reservations", (long) store.reservations().count(new Filters.LiveReservationsOf(tenant)));
+        for (String limit : TenantLimits.NAMES) {
+            out.put(limit, (long) count(tenant, limit));
+        }
         return out;
+    }
+
+    /** How many of what limit {@code limit} counts {@code tenant} has, from the indexes (and each book's counts). */
+    private int count(String tenant, String limit) {
+        return switch (limit) {
+            case "liveClaims" -> store.claims().count(new Filters.LiveClaimsOf(tenant));
+            case "queuedClaims" -> store.claims().count(new Filters.ClaimsOf(tenant, ClaimState.QUEUED));
+            case "openJobs" -> store.jobs().count(new Filters.OpenJobsOf(tenant));
+            case "openOrders" -> exchange.openOrderCount(tenant);
+            case "reservations" -> store.reservations().count(new Filters.LiveReservationsOf(tenant));
+            default -> throw new IllegalArgumentException("no tenant limit " + limit);
+        };
     }
 
     /** Why {@code tenant} may not have one more claim now ({@code TENANT_LIMIT}), or {@code null}. */
     Rejection checkClaimLimits(String tenant) {
-        Rejection r = checkLimit(tenant, "liveClaims", TenantLimits::liveClaims,
-                () -> store.claims().count(new Filters.LiveClaimsOf(tenant)), "claims not ended",
-                "release or cancel some first");
-        return r != null ? r : checkLimit(tenant, "queuedClaims", TenantLimits::queuedClaims,
-                () -> store.claims().count(new Filters.ClaimsOf(tenant, ClaimState.QUEUED)), "queued claims",
+        Rejection r = checkLimit(tenant, "liveClaims", "claims not ended", "release or cancel some first");
+        return r != null ? r : checkLimit(tenant, "queuedClaims", "queued claims",
                 "wait until some are granted, or cancel some");
     }
 
     /** Why {@code tenant} may not have one more job now, or {@code null}. */
     Rejection checkJobLimit(String tenant) {
-        return checkLimit(tenant, "openJobs", TenantLimits::openJobs,
-                () -> store.jobs().count(new Filters.OpenJobsOf(tenant)), "jobs not ended",
-                "wait until some end, or cancel some");
+        return checkLimit(tenant, "openJobs", "jobs not ended", "wait until some end, or cancel some");
     }
 
     /** Why {@code tenant} may not place one more order now, or {@code null}. */
     Rejection checkOrderLimit(String tenant) {
-        return checkLimit(tenant, "openOrders", TenantLimits::openOrders, () -> exchange.openOrderCount(tenant),
-                "market orders not ended", "cancel some, or wait until they fill or expire");
+        return checkLimit(tenant, "openOrders", "market orders not ended",
+                "cancel some, or wait until they fill or expire");
     }
 
     /** Why {@code tenant} may not book one more reservation now, or {@code null}. */
     Rejection checkReservationLimit(String tenant) {
-        return checkLimit(tenant, "reservations", TenantLimits::reservations,
-                () -> store.reservations().count(new Filters.LiveReservationsOf(tenant)), "reservations not ended",
+        return checkLimit(tenant, "reservations", "reservations not ended",
                 "cancel some, or wait until their windows close");
     }
 
     /** {@code TENANT_LIMIT} if {@code tenant} has as many as its limit {@code name} allows (counted only if any). */
-    private Rejection checkLimit(String tenant, String name, java.util.function.ToLongFunction<TenantLimits> limit,
-                                 java.util.function.IntSupplier count, String what, String then) {
+    private Rejection checkLimit(String tenant, String name, String what, String then) {
         TenantState t = store.tenants().get(tenant);
-        long max = t == null ? Long.MAX_VALUE : limit.applyAsLong(limits(t));
+        long max = t == null ? Long.MAX_VALUE : limits(t).of(name);
         if (max == Long.MAX_VALUE) {
             return null;
         }
-        int n = count.getAsInt();
+        int n = count(tenant, name);
         return n >= max ? Rejection.overLimit(tenant, name, max, n, what, then) : null;
     }
 
