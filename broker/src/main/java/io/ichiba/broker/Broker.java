@@ -45,6 +45,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
@@ -61,7 +63,7 @@ import java.util.function.Function;
  *   HTTP ─► Vert.x router (openapi.yaml) ─► worker pool ─► Ledger ─► EngineStore ─► the engine (one thread on the
  *                                                                        ▲            owner of "ichiba.engine";
  *   AdmissionLoop (the engine's member) ── a pass = one command ─────────┤            other members send it their
- *   LeaseReaper (the engine's member) ── expiries, returns ──────────────┘            calls) ─► HazelcastJournal
+ *   timers on the engine's thread: leases, nodes, market, purges ───────┘            calls) ─► HazelcastJournal
  * </pre>
  */
 public final class Broker {
@@ -73,7 +75,7 @@ public final class Broker {
     private final Store store;
     private final Ledger ledger;
     private final AdmissionLoop loop;
-    private final ScheduledExecutorService background;
+    private final Background background;
     private final HttpServer server;
     private final WorkerExecutor worker;
     private final ExecutorService jobFollower;
@@ -81,7 +83,7 @@ public final class Broker {
     private final HandlerDispatcher dispatcher;
 
     private Broker(BrokerConfig config, HazelcastInstance hz, Vertx vertx, Store store, Ledger ledger,
-                   AdmissionLoop loop, ScheduledExecutorService background, HttpServer server, WorkerExecutor worker,
+                   AdmissionLoop loop, Background background, HttpServer server, WorkerExecutor worker,
                    ExecutorService jobFollower, ExecutorService relay, HandlerDispatcher dispatcher) {
         this.config = config;
         this.hz = hz;
@@ -157,9 +159,11 @@ public final class Broker {
         EngineMeters engineMeters = new EngineMeters(registry);
         Store store = stores == null ? HazelcastEngine.store(hz, engineMeters) : stores.apply(hz);
         java.util.function.BooleanSupplier engineHere = () -> true;
+        java.util.function.LongSupplier epoch = () -> 0;
         if (store instanceof EngineStore es) {
             engineMeters.bind(es.engine());
             engineHere = es.engine()::active;
+            epoch = es.engine()::epoch;
         }
         Ledger ledger = new Ledger(store, clock, config.ledger(), config.market(), config.reservations());
         try {
@@ -169,7 +173,7 @@ public final class Broker {
             LOG.info("the system accounts open once the engine runs: {}", notYet.getMessage());
         }
         BrokerMetrics metrics = new BrokerMetrics(registry, ledger);
-        AdmissionLoop loop = new AdmissionLoop(hz, ledger, metrics, 250, engineHere);
+        AdmissionLoop loop = new AdmissionLoop(hz, ledger, metrics, 250, engineHere, epoch);
         WorkerExecutor worker = vertx.createSharedWorkerExecutor("ichiba-ledger", config.workerThreads());
         ChangeWatch watch = new ChangeWatch(vertx);
         store.claims().listen(watch::changed);
@@ -179,7 +183,7 @@ public final class Broker {
         loop.start();
         HandlerDispatcher dispatcher = new HandlerDispatcher(vertx, new Handlers(ledger), worker, loop::owner,
                 metrics::handlerAttempt);
-        ScheduledExecutorService background = scheduleBackground(config, ledger, metrics, loop, jobs);
+        Background background = scheduleBackground(config, ledger, metrics, loop, jobs);
 
         OpenAPIContract contract = io.ichiba.broker.http.Contract.load(vertx)
                 .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -267,48 +271,66 @@ public final class Broker {
         return relayer;
     }
 
+    /** The broker's background work: the ledger's timers (on the engine) and the member's own threads. */
+    private record Background(ScheduledExecutorService threads, List<io.ichiba.ledger.store.Timer> timers)
+            implements AutoCloseable {
+        @Override
+        public void close() {
+            timers.forEach(io.ichiba.ledger.store.Timer::close);
+            threads.shutdownNow();
+        }
+    }
+
     /**
-     * Schedules what every member does in the background over its own keys: node loss and lease expiry (often),
-     * loans due to end (4 times less often), orphan holds, purges, postings and job reconciliation (20 times less
-     * often), metrics; and on the member that runs the admission loop, the books' sweep (expiry, trades into
-     * loans, releases), the spot prices (every 5 s) and the audit.
+     * Schedules the background work. The ledger's timers run where its state is kept ({@link Store#every}: on the
+     * engine's thread, by its clock, as commands of its batches, moving with the engine): node loss and lease expiry
+     * (every reaper interval), loans due to end and the books' sweep (4 times less often), purges, postings and job
+     * reconciliation (20 times less often), the spot prices (every 5 s). On a store without an engine they run on a
+     * thread, and orphan holds are returned too. Each member's own threads read: metrics, the handlers file and the
+     * audit (on the member that runs the admission loop).
      */
-    private static ScheduledExecutorService scheduleBackground(BrokerConfig config, Ledger ledger,
-                                                               BrokerMetrics metrics, AdmissionLoop loop, Jobs jobs) {
-        ScheduledExecutorService background = Executors.newScheduledThreadPool(3, r -> {
-            Thread t = new Thread(r, "ichiba-background");
-            t.setDaemon(true);
-            return t;
-        });
+    private static Background scheduleBackground(BrokerConfig config, Ledger ledger, BrokerMetrics metrics,
+                                                 AdmissionLoop loop, Jobs jobs) {
+        Store store = ledger.store();
+        boolean engine = store instanceof EngineStore;
+        java.util.function.BooleanSupplier here = () -> engine || loop.owner();
         LeaseReaper reaper = new LeaseReaper(ledger);
-        background.scheduleWithFixedDelay(() -> guard("lease reaper", () -> {
+        long reaperMillis = config.reaperIntervalMillis();
+        List<io.ichiba.ledger.store.Timer> timers = new java.util.ArrayList<>();
+        timers.add(store.every("leases", Duration.ofMillis(reaperMillis), () -> {
             LeaseReaper.NodeSweep n = reaper.sweepNodes();
             LeaseReaper.Sweep s = reaper.sweepLeases();
             metrics.swept(s.expired(), 0);
             metrics.nodesLost(n.nodesLost(), n.grantsLost());
-        }), config.reaperIntervalMillis(), config.reaperIntervalMillis(), TimeUnit.MILLISECONDS);
-        long orphanMillis = 20 * config.reaperIntervalMillis();
-        background.scheduleWithFixedDelay(() -> guard("orphan sweep", () -> {
-            LeaseReaper.Sweep s = reaper.sweepOrphans();
-            metrics.swept(0, s.orphans());
+        }));
+        timers.add(store.every("purges", Duration.ofMillis(20 * reaperMillis), () -> {
+            if (engine) {
+                reaper.purge(); // the engine leaves no orphan hold: every operation is journaled whole or not at all
+            } else {
+                metrics.swept(0, reaper.sweepOrphans().orphans());
+            }
             new io.ichiba.ledger.Handlers(ledger).purge();
             jobs.reconcile();
             // the engine keeps the first answers of keyed requests as the maps did: for a day
             io.ichiba.ledger.IdempotencyRecord.purge(ledger.store().idempotency(),
                     ledger.clock().millis() - HazelcastStore.IDEMPOTENCY_TTL_SECONDS * 1000L);
-        }), orphanMillis, orphanMillis, TimeUnit.MILLISECONDS);
-        long marketMillis = 4 * config.reaperIntervalMillis();
-        background.scheduleWithFixedDelay(() -> guard("market", () -> {
+        }));
+        timers.add(store.every("market", Duration.ofMillis(4 * reaperMillis), () -> {
             ledger.exchange().sweepLoans();
-            if (loop.owner()) {
+            if (here.getAsBoolean()) {
                 ledger.exchange().sweepBooks();
             }
-        }), marketMillis, marketMillis, TimeUnit.MILLISECONDS);
-        background.scheduleWithFixedDelay(() -> guard("spot prices", () -> {
-            if (loop.owner()) {
+        }));
+        timers.add(store.every("spot-prices", Duration.ofSeconds(5), () -> {
+            if (here.getAsBoolean()) {
                 ledger.exchange().updateSpot();
             }
-        }), 0, 5, TimeUnit.SECONDS);
+        }));
+        ScheduledExecutorService background = Executors.newScheduledThreadPool(2, r -> {
+            Thread t = new Thread(r, "ichiba-background");
+            t.setDaemon(true);
+            return t;
+        });
         background.scheduleWithFixedDelay(() -> guard("metrics", metrics::refresh), 0, 2, TimeUnit.SECONDS);
         if (!config.handlersFile().isBlank()) {
             BindingsFile file = new BindingsFile(java.nio.file.Path.of(config.handlersFile()), new Handlers(ledger));
@@ -329,7 +351,7 @@ public final class Broker {
                 }
             }), config.auditIntervalSeconds(), config.auditIntervalSeconds(), TimeUnit.SECONDS);
         }
-        return background;
+        return new Background(background, List.copyOf(timers));
     }
 
     private static void guard(String what, Runnable task) {
@@ -375,7 +397,7 @@ public final class Broker {
     /** Stops serving, leaves the cluster gracefully (its partitions migrate to the others) and shuts down. */
     public void stop() {
         loop.close();
-        background.shutdownNow();
+        background.close();
         jobFollower.shutdownNow();
         relay.shutdownNow();
         dispatcher.close();
@@ -395,7 +417,7 @@ public final class Broker {
     /** Simulates a crash for tests: the member vanishes without migrating anything, as with kill -9. */
     public void crash() {
         loop.close();
-        background.shutdownNow();
+        background.close();
         jobFollower.shutdownNow();
         relay.shutdownNow();
         dispatcher.close();

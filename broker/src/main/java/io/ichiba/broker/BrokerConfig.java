@@ -32,7 +32,7 @@ import java.util.Properties;
  * @param operatorToken        the operator's bearer token, generated when unset ({@code operator.token})
  * @param operatorTokenGiven   whether the token came from the configuration
  * @param grantWaitMillis      how long {@code POST /v1/claims} waits for the admission loop's first look
- * @param reaperIntervalMillis how often each member sweeps its claims for expired leases
+ * @param reaperIntervalMillis the period of the engine's {@code leases} timer (the market's 4 times, the purges' 20 times longer)
  * @param auditIntervalSeconds how often the auditor runs (0 = only on demand)
  * @param workerThreads        threads that run ledger calls off the event loop
  * @param ledger               the ledger's rules: aging, starvation bound, stale grants, retention, max lease

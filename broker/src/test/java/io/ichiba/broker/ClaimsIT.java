@@ -245,7 +245,10 @@ class ClaimsIT {
             assertThat(m.raw()).contains("ichiba_pool_capacity", "ichiba_queue_depth", "ichiba_claims{",
                 "ichiba_grant_latency_seconds_bucket", "ichiba_lease_expiries_total", "vertx_http_server_requests",
                 "jvm_memory_used_bytes", "ichiba_engine_active 1.0", "ichiba_engine_append_seconds_bucket",
-                "ichiba_engine_clock_lag_seconds", "ichiba_engine_operations_served_total{outcome=\"run\"}");
+                "ichiba_engine_clock_lag_seconds", "ichiba_engine_operations_served_total{outcome=\"run\"}",
+                // the timers the engine runs on its own thread
+                "ichiba_engine_timer_seconds_count{timer=\"admission\"}",
+                "ichiba_engine_timer_seconds_count{timer=\"leases\"}");
         });
     }
 }

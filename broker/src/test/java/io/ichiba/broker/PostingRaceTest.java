@@ -112,6 +112,11 @@ class PostingRaceTest {
         }
 
         @Override
+        public io.ichiba.ledger.store.Timer every(String name, java.time.Duration period, Runnable body) {
+            return inner.every(name, period, body);
+        }
+
+        @Override
         public Table<Account> accounts() {
             return new Wrapped<>(inner.accounts()) {
                 @Override

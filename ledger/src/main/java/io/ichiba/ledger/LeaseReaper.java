@@ -50,17 +50,32 @@ public final class LeaseReaper {
         long now = ledger.clock().millis();
         int expired = 0;
         for (String id : store.claims().localKeys(new Filters.LeaseDue(now))) {
-            if (ledger.atomically(l -> expire(l, id, now))) {
+            if (each("lease expiry", id, l -> expire(l, id, now))) {
                 expired++;
             }
         }
         int returned = 0;
         for (String id : store.claims().localKeys(new Filters.ReturnsPending())) {
-            if (ledger.atomically(l -> finishReturn(l, id))) {
+            if (each("return", id, l -> finishReturn(l, id))) {
                 returned++;
             }
         }
         return new Sweep(expired, returned, 0, 0);
+    }
+
+    /**
+     * Runs one record's operation: one that fails is logged and left for the next sweep, and the sweep goes on with
+     * the others (on the engine, each is a command of its own: what it changed is dropped, theirs kept).
+     */
+    private boolean each(String what, String id, io.ichiba.ledger.store.Operation<Ledger, Boolean> op) {
+        try {
+            return ledger.atomically(op);
+        } catch (io.ichiba.ledger.engine.NotEngineException | io.ichiba.ledger.engine.EngineUnavailableException e) {
+            throw e; // the engine moved or cannot journal: the next sweep, wherever it runs, does it
+        } catch (RuntimeException e) {
+            LOG.warn("{} failed for {}, left for the next sweep: {}", what, id, e.toString());
+            return false;
+        }
     }
 
     /** Ends a claim whose lease is over and returns its tokens, in one change; answers whether it ended. */
@@ -85,30 +100,55 @@ public final class LeaseReaper {
     }
 
     /**
-     * Returns orphan holds in this member's places, purges old ended claims and jobs (and deleted price alerts),
-     * and finishes postings whose
-     * poster died ({@link Accounts#recover}): reads every holder's claim, so it runs less often than
-     * {@link #sweepLeases}.
+     * Returns orphan holds in this member's places ({@link #returnOrphans}), then relays the events of what is due to
+     * be purged and purges it ({@link #purge}): reads every holder's claim, so it runs less often than
+     * {@link #sweepLeases}. For stores without an engine; the engine's timers {@link #purge} only.
      */
     public Sweep sweepOrphans() {
-        int orphans = returnOrphans(store.nodes()) + returnOrphans(store.locks()) + returnOrphans(store.tenants());
+        int orphans = returnOrphans();
+        return new Sweep(0, 0, orphans, purge(new EventRelay(store)));
+    }
+
+    /**
+     * Returns holds no live grant owns, in the nodes, locks and tenants: what a member that died halfway through a
+     * grant or a return left on a store without an engine. The engine never leaves one: every operation is journaled
+     * whole or not at all.
+     */
+    public int returnOrphans() {
+        return returnOrphans(store.nodes()) + returnOrphans(store.locks()) + returnOrphans(store.tenants());
+    }
+
+    /**
+     * Purges claims and jobs ended longer than the retention ago and deleted price alerts, and finishes postings
+     * whose poster died ({@link Accounts#recover}). A record whose events are not in the event log yet stays until
+     * a later run (the event relay, on its own thread, puts them there): nothing here waits for the log. Answers
+     * how many claims were purged.
+     */
+    public int purge() {
+        return purge(null);
+    }
+
+    private int purge(EventRelay relayFirst) {
         int purged = 0;
         long cutoff = ledger.clock().millis() - ledger.settings().retentionMillis();
-        EventRelay relay = new EventRelay(store);
         for (String id : store.claims().localKeys(new Filters.Purgeable(cutoff))) {
-            relay.claim(id); // its last events reach the log before it goes
+            if (relayFirst != null) {
+                relayFirst.claim(id); // its last events reach the log before it goes
+            }
             if (store.claims().execute(id, new ClaimCommands.Purge(cutoff))) {
                 purged++;
             }
         }
         // ended jobs go after the same retention (their claims, ended no later, go with them)
         for (String id : store.jobs().localKeys(new Filters.PurgeableJobs(cutoff))) {
-            relay.job(id); // its last events reach the log before it goes
+            if (relayFirst != null) {
+                relayFirst.job(id);
+            }
             store.jobs().execute(id, new JobCommands.Purge(cutoff));
         }
-        ledger.alerts().purge(); // deleted price alerts, once their events are relayed
+        ledger.alerts().purge(relayFirst); // deleted price alerts, once their events are relayed
         ledger.accounts().recover();
-        return new Sweep(0, 0, orphans, purged);
+        return purged;
     }
 
     /**
@@ -147,7 +187,7 @@ public final class LeaseReaper {
                 continue;
             }
             for (String claimId : n.holdings().holders().keySet()) {
-                if (ledger.atomically(l -> loseNode(l, claimId, node, now))) {
+                if (each("node loss", claimId, l -> loseNode(l, claimId, node, now))) {
                     grantsLost++;
                 }
             }

@@ -111,11 +111,20 @@ public final class PriceAlerts {
 
     /** Removes this member's alerts deleted more than the retention time ago, once their events are relayed. */
     public int purge() {
+        return purge(new EventRelay(store));
+    }
+
+    /**
+     * As {@link #purge()}, relaying each alert's events first through {@code relayFirst}; with {@code null}, an alert
+     * whose events are not in the log yet stays until a later purge.
+     */
+    int purge(EventRelay relayFirst) {
         long cutoff = ledger.clock().millis() - ledger.settings().retentionMillis();
-        EventRelay relay = new EventRelay(store);
         int purged = 0;
         for (String id : store.alerts().localKeys(new Filters.PurgeableAlerts(cutoff))) {
-            relay.alert(id); // its events reach the log before it goes
+            if (relayFirst != null) {
+                relayFirst.alert(id); // its events reach the log before it goes
+            }
             if (store.alerts().execute(id, new AlertCommands.Purge(cutoff))) {
                 purged++;
             }

@@ -57,6 +57,11 @@ public final class InterceptingStore implements Store {
     }
 
     @Override
+    public io.ichiba.ledger.store.Timer every(String name, java.time.Duration period, Runnable body) {
+        return inner.every(name, period, body);
+    }
+
+    @Override
     public Table<NodeState> nodes() {
         return new Intercepted<>("nodes", inner.nodes());
     }

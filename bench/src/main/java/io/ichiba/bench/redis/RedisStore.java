@@ -124,6 +124,7 @@ public final class RedisStore extends TableStore {
 
     @Override
     public void close() {
+        super.close();
         connection.close();
     }
 

@@ -12,20 +12,17 @@ import io.ichiba.ledger.Result;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 /**
- * The single writer of grants: runs {@link Admission} passes on the member that owns the partition of a fixed
- * key, and moves with that partition when members come and go.
+ * The single writer of grants: runs {@link Admission} passes where the engine runs, and moves with it.
  *
- * <p>Every member runs this loop, but only the owner of {@link #KEY}'s partition makes passes. A pass runs on
- * a nudge (a new claim, an ended claim, a report, a new lock: every member hears those changes) and on a
- * periodic tick (aging, ownership changes). When the loop arrives on a member it first undoes every grant
- * attempt the previous owner left half done.
+ * <p>A pass is a timer of the ledger's store ({@link io.ichiba.ledger.store.Store#every}): on the engine, the engine
+ * runs it on its own thread, by its clock, as a command of the batch it falls in, and only while the engine runs on
+ * this member. It runs every tick (aging) and at once on a nudge (a new claim, an ended claim, a report, a new lock:
+ * every member hears those changes and wakes the timer; only the engine's member runs it). When the loop arrives on a
+ * member (or the engine takes over again) it first opens the system accounts and undoes every grant attempt a store
+ * without an engine left half done (the engine never leaves one).
  */
 public final class AdmissionLoop implements AutoCloseable {
     /** The key whose partition owner runs the loop: the engine's, so that a pass is a command on its own member. */
@@ -37,22 +34,22 @@ public final class AdmissionLoop implements AutoCloseable {
     private final Admission admission;
     private final BrokerMetrics metrics;
     private final long tickMillis;
-    private final ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "ichiba-admission");
-        t.setDaemon(true);
-        return t;
-    });
-    private final AtomicBoolean pending = new AtomicBoolean();
     private final java.util.function.BooleanSupplier engineHere;
+    private final java.util.function.LongSupplier epoch;
+    private volatile io.ichiba.ledger.store.Timer timer;
     private volatile boolean owner;
+    /** The engine's epoch when the loop last arrived here (0 without an engine). */
+    private long ownedEpoch = -1;
 
     /**
      * Creates the loop; {@link #start} begins it. {@code engineHere} tells whether the engine runs on this member:
-     * the loop makes passes only there, each pass one command (its grants are journaled together or not at all).
+     * the loop makes passes only there, each pass one command (its grants are journaled together or not at all);
+     * {@code epoch} is its epoch (a takeover: the loop arrives again).
      */
     public AdmissionLoop(HazelcastInstance hz, Ledger ledger, BrokerMetrics metrics, long tickMillis,
-                         java.util.function.BooleanSupplier engineHere) {
+                         java.util.function.BooleanSupplier engineHere, java.util.function.LongSupplier epoch) {
         this.engineHere = engineHere;
+        this.epoch = epoch;
         this.hz = hz;
         this.ledger = ledger;
         this.admission = new Admission(ledger);
@@ -70,17 +67,15 @@ public final class AdmissionLoop implements AutoCloseable {
         ledger.store().nodes().listen(n -> nudge());
         ledger.store().locks().listen(l -> nudge());
         ledger.store().tenants().listen(t -> nudge());
-        executor.scheduleWithFixedDelay(this::tick, 0, tickMillis, TimeUnit.MILLISECONDS);
+        timer = ledger.store().every("admission", java.time.Duration.ofMillis(tickMillis), this::tick);
+        timer.wake();
     }
 
     /** Asks for a pass soon; many nudges before the pass starts make one pass. */
     public void nudge() {
-        if (pending.compareAndSet(false, true)) {
-            try {
-                executor.execute(this::tick);
-            } catch (java.util.concurrent.RejectedExecutionException closed) {
-                pending.set(false);
-            }
+        io.ichiba.ledger.store.Timer t = timer;
+        if (t != null) {
+            t.wake();
         }
     }
 
@@ -125,7 +120,7 @@ public final class AdmissionLoop implements AutoCloseable {
 
     /** Whether the loop runs on this member now. */
     public boolean owner() {
-        return owner;
+        return owner && engineHere.getAsBoolean();
     }
 
     private boolean ownsKey() {
@@ -134,7 +129,6 @@ public final class AdmissionLoop implements AutoCloseable {
     }
 
     private void tick() {
-        pending.set(false);
         try {
             if (!hz.getLifecycleService().isRunning() || !ownsKey() || !engineHere.getAsBoolean()) {
                 if (owner) {
@@ -143,9 +137,11 @@ public final class AdmissionLoop implements AutoCloseable {
                 owner = false;
                 return;
             }
-            if (!owner) {
+            long at = epoch.getAsLong();
+            if (!owner || at != ownedEpoch) {
                 ledger.accounts().openSystemAccounts(); // idempotent; a member that started alone could not
                 owner = true;
+                ownedEpoch = at;
                 int undone = admission.recover(true);
                 LOG.info("admission loop runs on this member now; undid {} abandoned grant attempt(s)", undone);
             }
@@ -167,11 +163,9 @@ public final class AdmissionLoop implements AutoCloseable {
 
     @Override
     public void close() {
-        executor.shutdownNow();
-        try {
-            executor.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        io.ichiba.ledger.store.Timer t = timer;
+        if (t != null) {
+            t.close();
         }
     }
 }

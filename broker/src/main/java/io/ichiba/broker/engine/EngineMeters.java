@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The engine's meters ({@code ichiba_engine_*}): commands and records per batch, the batch's append latency, the
- * inbox depth, the epoch, whether the engine runs here, takeovers and stops.
+ * inbox depth, the epoch, whether the engine runs here, takeovers and stops, the timers' runs and failures.
  */
 public final class EngineMeters implements EngineListener {
     private final MeterRegistry registry;
@@ -24,6 +24,9 @@ public final class EngineMeters implements EngineListener {
     private final Counter stops;
     private final Counter operationsRun;
     private final Counter operationsAnsweredAgain;
+    /** By timer name: a handful of constants ({@code leases}, {@code market}, ...), so the labels stay bounded. */
+    private final java.util.Map<String, Timer> timerRuns = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Map<String, Counter> timerFailures = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** Registers the meters that need no engine. */
     public EngineMeters(MeterRegistry registry) {
@@ -84,5 +87,18 @@ public final class EngineMeters implements EngineListener {
     @Override
     public void operationServed(boolean again) {
         (again ? operationsAnsweredAgain : operationsRun).increment();
+    }
+
+    @Override
+    public void timerRan(String name, long nanos, boolean ok) {
+        timerRuns.computeIfAbsent(name, n -> Timer.builder("ichiba.engine.timer")
+                .description("Runs of the engine's timers (lease expiry, node loss, market, purges, spot prices) on "
+                        + "its thread, and the time each took, within the batch it fell in")
+                .tag("timer", n).register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+        if (!ok) {
+            timerFailures.computeIfAbsent(name, n -> Counter.builder("ichiba.engine.timer.failures")
+                    .description("Runs of the engine's timers that threw (they run again at their next period)")
+                    .tag("timer", n).register(registry)).increment();
+        }
     }
 }

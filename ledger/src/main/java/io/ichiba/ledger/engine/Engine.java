@@ -5,6 +5,7 @@ import io.ichiba.ledger.journal.Change;
 import io.ichiba.ledger.journal.FencedException;
 import io.ichiba.ledger.journal.Journal;
 import io.ichiba.ledger.journal.Takeover;
+import io.ichiba.ledger.store.Timer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,6 +55,13 @@ public final class Engine implements AutoCloseable {
     private volatile boolean running = true;
     private volatile long epoch;
     private long seq;
+    /** The timers ({@link #every}); each runs, when due, as a command of the next batch. */
+    private final List<EngineTimer> timers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Put in the inbox by a timer's wake, to end the wait for commands; never run. */
+    private final Pending<Void> wake = new Pending<>(() -> null, false);
+    /** Engine thread only: a timer runs ({@link #step} makes each operation a command); one of its steps runs. */
+    private boolean inTimer;
+    private boolean stepping;
 
     private static final class Pending<R> {
         final Supplier<R> work;
@@ -122,12 +130,84 @@ public final class Engine implements AutoCloseable {
      */
     public <R> R call(Supplier<R> work) {
         if (onEngineThread()) {
-            return work.get();
+            return step(work);
         }
         if (!active) {
             throw new NotEngineException("the engine does not run on this member");
         }
         return join(submit(work, false));
+    }
+
+    /**
+     * On the engine thread, runs {@code work}: inline, within the running command, except while a timer runs, when it
+     * is a command of its own (the timer's changes before it are kept; if it throws, only its own changes are
+     * dropped). The engine's store runs every operation through it.
+     */
+    public <R> R step(Supplier<R> work) {
+        if (!inTimer || stepping) {
+            return work.get();
+        }
+        tables.commitCommand();
+        stepping = true;
+        try {
+            R r = work.get();
+            tables.commitCommand();
+            return r;
+        } catch (RuntimeException e) {
+            tables.rollbackCommand();
+            throw e;
+        } finally {
+            stepping = false;
+        }
+    }
+
+    /**
+     * Runs {@code body} on the engine's thread every {@code periodMillis} of the engine's clock (a fixed delay from
+     * the end of one run to the next), while the engine runs on this member, as a command of the batch it falls in:
+     * its changes are journaled with that batch, and each operation it runs through {@link #step} is a command of
+     * its own. A run that throws is logged and counted ({@link EngineListener#timerRan}); the timer runs again. The
+     * first run comes a period after the engine takes over (or after the timer is made, if it runs already).
+     */
+    public Timer every(String name, long periodMillis, Runnable body) {
+        if (periodMillis <= 0) {
+            throw new IllegalArgumentException("a timer's period must be positive: " + periodMillis);
+        }
+        EngineTimer t = new EngineTimer(name, periodMillis, body);
+        timers.add(t);
+        return t;
+    }
+
+    /** A timer of this engine: its next run in engine time (set by the engine thread), and whether it was woken. */
+    private final class EngineTimer implements Timer {
+        final String name;
+        final long periodMillis;
+        final Runnable body;
+        final java.util.concurrent.atomic.AtomicBoolean woken = new java.util.concurrent.atomic.AtomicBoolean();
+        /** Engine time of the next run; -1 until the engine thread first sees the timer. */
+        long nextAt = -1;
+
+        EngineTimer(String name, long periodMillis, Runnable body) {
+            this.name = name;
+            this.periodMillis = periodMillis;
+            this.body = body;
+        }
+
+        @Override
+        public void wake() {
+            if (woken.compareAndSet(false, true)) {
+                inbox.add(wake);
+            }
+        }
+
+        @Override
+        public void close() {
+            timers.remove(this);
+        }
+
+        @Override
+        public String toString() {
+            return "timer " + name;
+        }
     }
 
     /** As {@link #call}, without waiting: the future completes once the command's batch is journaled. */
@@ -183,12 +263,18 @@ public final class Engine implements AutoCloseable {
         List<Pending<?>> taken = new ArrayList<>();
         while (running) {
             try {
-                Pending<?> first = inbox.poll(100, TimeUnit.MILLISECONDS);
-                if (first == null) {
+                Pending<?> first = inbox.poll(untilNextTimer(), TimeUnit.MILLISECONDS);
+                if (first != null) {
+                    taken.add(first);
+                    inbox.drainTo(taken, MAX_BATCH - 1);
+                    taken.removeIf(p -> p == wake);
+                }
+                if (active) {
+                    dueTimers(taken);
+                }
+                if (taken.isEmpty()) {
                     continue;
                 }
-                taken.add(first);
-                inbox.drainTo(taken, MAX_BATCH - 1);
                 int from = 0;
                 for (int i = 0; i < taken.size(); i++) {
                     if (taken.get(i).control) {
@@ -215,6 +301,64 @@ public final class Engine implements AutoCloseable {
         while ((p = inbox.poll()) != null) {
             p.done.completeExceptionally(closed);
         }
+    }
+
+    /** How long the engine may wait for a command before a timer is due: 0 to 100 ms. */
+    private long untilNextTimer() {
+        if (!active || timers.isEmpty()) {
+            return 100;
+        }
+        long now = clock.millis();
+        long wait = 100;
+        for (EngineTimer t : timers) {
+            if (t.woken.get()) {
+                return 0;
+            }
+            wait = Math.min(wait, t.nextAt < 0 ? 0 : Math.max(0, t.nextAt - now));
+        }
+        return wait;
+    }
+
+    /** Adds a command to {@code taken} for each timer due by the engine's clock (or woken). */
+    private void dueTimers(List<Pending<?>> taken) {
+        if (timers.isEmpty()) {
+            return;
+        }
+        long now = clock.millis();
+        for (EngineTimer t : timers) {
+            if (t.nextAt < 0) {
+                t.nextAt = now + t.periodMillis;
+            }
+            if (t.woken.get() || now >= t.nextAt) {
+                t.nextAt = Long.MAX_VALUE; // set again when it has run
+                taken.add(new Pending<Void>(() -> {
+                    runTimer(t);
+                    return null;
+                }, false));
+            }
+        }
+    }
+
+    /**
+     * Runs a timer as the running command: each of its steps a command of its own; if it throws, what it changed
+     * since its last step is dropped, and the rest of the batch goes on.
+     */
+    private void runTimer(EngineTimer t) {
+        t.woken.set(false);
+        long t0 = System.nanoTime();
+        boolean ok = true;
+        inTimer = true;
+        try {
+            t.body.run();
+        } catch (RuntimeException e) {
+            ok = false;
+            tables.rollbackCommand();
+            LOG.warn("timer {} failed, runs again: {}", t.name, e.toString());
+        } finally {
+            inTimer = false;
+            t.nextAt = clock.millis() + t.periodMillis;
+        }
+        listener.timerRan(t.name, System.nanoTime() - t0, ok);
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
@@ -309,6 +453,7 @@ public final class Engine implements AutoCloseable {
         seq = t.lastSeq();
         clock.resume(Math.max(t.lastTime(), t.batches().stream().mapToLong(Batch::time).max().orElse(0)));
         writeBehind.restart(t);
+        timers.forEach(timer -> timer.nextAt = -1); // each runs a period after the takeover
         active = true;
         LOG.info("engine took over epoch={} seq={} replayed={} batch(es) journaled time={} engine time={}", epoch, seq,
                 t.batches().size(), t.lastTime(), clock.millis());

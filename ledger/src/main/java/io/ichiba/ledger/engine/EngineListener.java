@@ -24,4 +24,8 @@ public interface EngineListener {
      */
     default void operationServed(boolean again) {
     }
+
+    /** The timer {@code name} ran on the engine's thread for {@code nanos}; {@code ok} false if it threw. */
+    default void timerRan(String name, long nanos, boolean ok) {
+    }
 }

@@ -117,7 +117,7 @@ public final class EngineStore extends TableStore {
     @Override
     public <R> R atomically(Supplier<R> work) {
         if (engine.onEngineThread()) {
-            return work.get();
+            return engine.step(work);
         }
         long deadline = System.nanoTime() + patience.toNanos();
         while (true) {
@@ -142,7 +142,7 @@ public final class EngineStore extends TableStore {
     public <C, R> R atomically(C here, Operation<C, R> op) {
         assert serializes(op) : "an operation must capture only values that serialize: " + op;
         if (engine.onEngineThread()) {
-            return op.run(here);
+            return engine.step(() -> op.run(here));
         }
         String[] id = new String[1]; // made when first sent, the same on every retry: answered once, run once
         return reach(() -> engine.call(() -> op.run(here)), r -> {
@@ -156,6 +156,15 @@ public final class EngineStore extends TableStore {
     @Override
     public <R> java.util.concurrent.CompletableFuture<R> submitLocal(Supplier<R> work) {
         return engine.active() && !engine.onEngineThread() ? engine.submit(work) : null;
+    }
+
+    /**
+     * Runs {@code body} on the engine's thread, by its clock, while the engine runs on this member ({@link
+     * Engine#every}): the timers move with the engine.
+     */
+    @Override
+    public io.ichiba.ledger.store.Timer every(String name, Duration period, Runnable body) {
+        return engine.every(name, period.toMillis(), body);
     }
 
     @Override

@@ -126,7 +126,7 @@ final class EngineTable<V> implements Table<V> {
             return (Collection<V>) route(new TableCall.Values((Filter<Object>) (Filter<?>) filter));
         }
         List<V> out = new ArrayList<>();
-        scan(filter, v -> {
+        scan(filter, (k, v) -> {
             out.add(v);
             return true;
         });
@@ -159,7 +159,7 @@ final class EngineTable<V> implements Table<V> {
             return n[0];
         }
         int[] n = {0};
-        scan(filter, v -> {
+        scan(filter, (k, v) -> {
             n[0]++;
             return true;
         });
@@ -173,14 +173,17 @@ final class EngineTable<V> implements Table<V> {
             return (Boolean) route(new TableCall.Any((Filter<Object>) (Filter<?>) filter));
         }
         boolean[] found = new boolean[1];
-        scan(filter, v -> {
+        scan(filter, (k, v) -> {
             found[0] = true;
             return false;
         });
         return found[0];
     }
 
-    /** Every key is the engine's: on its member all of them, elsewhere none. */
+    /**
+     * Every key is the engine's: on its member all of them, elsewhere none. Looks at the records the filter's index
+     * files under its keys (or the live ones, or all): a sweep on the engine's thread reads what it may change.
+     */
     @Override
     public Collection<String> localKeys(Filter<V> filter) {
         boolean inline = inline();
@@ -188,11 +191,18 @@ final class EngineTable<V> implements Table<V> {
             return List.of();
         }
         List<String> out = new ArrayList<>();
-        (inline ? entries() : committed).forEach((k, v) -> {
-            if (filter.test(v)) {
+        if (inline) {
+            scan(filter, (k, v) -> {
                 out.add(k);
-            }
-        });
+                return true;
+            });
+        } else {
+            scanCommitted(filter, false, (k, v) -> {
+                out.add(k);
+                return true;
+            });
+        }
+        out.sort(null); // in key order, as the tables' entries: a sweep goes the same way on every engine
         return out;
     }
 
@@ -245,14 +255,14 @@ final class EngineTable<V> implements Table<V> {
         return command.containsKey(key) || batch.containsKey(key);
     }
 
-    /** Tests the effective values; {@code take} answers whether to go on. Engine thread only. */
-    private void scan(Filter<V> filter, java.util.function.Predicate<V> take) {
+    /** Tests the effective values; {@code take} (given each key and value) answers whether to go on. Engine thread only. */
+    private void scan(Filter<V> filter, java.util.function.BiPredicate<String, V> take) {
         boolean layers = !command.isEmpty() || !batch.isEmpty();
         if (layers) {
             boolean[] go = {true};
             overlay((k, v) -> {
                 if (go[0] && v != null && filter.test(v)) {
-                    go[0] = take.test(v);
+                    go[0] = take.test(k, v);
                 }
             });
             if (!go[0]) {
@@ -263,13 +273,13 @@ final class EngineTable<V> implements Table<V> {
     }
 
     /** Tests the committed values (those the layers changed left out if {@code skipLayered}); as {@link #scan}. */
-    private void scanCommitted(Filter<V> filter, boolean skipLayered, java.util.function.Predicate<V> take) {
+    private void scanCommitted(Filter<V> filter, boolean skipLayered, java.util.function.BiPredicate<String, V> take) {
         for (String k : candidates(filter)) {
             if (skipLayered && layered(k)) {
                 continue;
             }
             V v = committed.get(k);
-            if (v != null && filter.test(v) && !take.test(v)) {
+            if (v != null && filter.test(v) && !take.test(k, v)) {
                 return;
             }
         }
@@ -363,14 +373,14 @@ final class EngineTable<V> implements Table<V> {
                 : (Filter<V>) (Filter<?>) ((TableCall.Any) call).filter();
         if (call instanceof TableCall.Any) {
             boolean[] found = new boolean[1];
-            scanCommitted(filter, false, v -> {
+            scanCommitted(filter, false, (k, v) -> {
                 found[0] = true;
                 return false;
             });
             return (R) Boolean.valueOf(found[0]);
         }
         List<V> out = new ArrayList<>();
-        scanCommitted(filter, false, v -> {
+        scanCommitted(filter, false, (k, v) -> {
             out.add(v);
             return true;
         });

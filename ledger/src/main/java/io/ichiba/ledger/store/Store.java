@@ -125,6 +125,19 @@ public interface Store extends AutoCloseable {
         return null;
     }
 
+    /**
+     * Runs {@code body} every {@code period} (a fixed delay between runs), where the store keeps its state, until the
+     * answer is closed or the store is. The engine's store runs it on the engine's thread, by the engine's clock, only
+     * while the engine runs on this member: the run is part of a batch, and each operation the body runs through
+     * {@link #atomically} is a command of its own (one that throws leaves nothing, the others stay), all journaled
+     * together. A store without an engine runs it on a thread of its own.
+     *
+     * @param name   what the work is (logs, metrics): a constant, not a value
+     * @param period the time between runs
+     * @param body   the work; on the engine it must not wait for anything
+     */
+    Timer every(String name, java.time.Duration period, Runnable body);
+
     /** Registers the context that operations sent to this member run against (the ledger over this store). */
     default void bind(Object context) {
     }

@@ -221,7 +221,56 @@ public abstract class TableStore implements Store {
         return alerts;
     }
 
+    /** Runs the timers of a store without an engine: one thread, made when the first timer is asked for. */
+    private java.util.concurrent.ScheduledExecutorService timers;
+
+    /** Runs {@code body} on a thread of the store's own, every {@code period}; a run that throws is logged. */
     @Override
-    public void close() {
+    public synchronized Timer every(String name, java.time.Duration period, Runnable body) {
+        if (timers == null) {
+            timers = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "ichiba-timers");
+                t.setDaemon(true);
+                return t;
+            });
+        }
+        java.util.concurrent.ScheduledExecutorService on = timers;
+        java.util.concurrent.atomic.AtomicBoolean woken = new java.util.concurrent.atomic.AtomicBoolean();
+        Runnable run = () -> {
+            woken.set(false);
+            try {
+                body.run();
+            } catch (RuntimeException e) {
+                org.slf4j.LoggerFactory.getLogger(TableStore.class).warn("timer {} failed, runs again: {}", name,
+                        e.toString());
+            }
+        };
+        java.util.concurrent.ScheduledFuture<?> task = on.scheduleWithFixedDelay(run, period.toMillis(),
+                period.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        return new Timer() {
+            @Override
+            public void wake() {
+                if (!task.isDone() && woken.compareAndSet(false, true)) {
+                    try {
+                        on.execute(run);
+                    } catch (java.util.concurrent.RejectedExecutionException closed) {
+                        woken.set(false);
+                    }
+                }
+            }
+
+            @Override
+            public void close() {
+                task.cancel(false);
+            }
+        };
+    }
+
+    /** Stops the timers' thread; a store that overrides this calls it. */
+    @Override
+    public synchronized void close() {
+        if (timers != null) {
+            timers.shutdownNow();
+        }
     }
 }
