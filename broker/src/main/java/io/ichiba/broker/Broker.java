@@ -155,6 +155,10 @@ public final class Broker {
                 .withMetrics(new MicrometerMetricsFactory(registry)).buildClustered()
                 .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
 
+        if (java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() <= 1) {
+            LOG.warn("the JDK's common pool has one thread: Hazelcast starts a thread for every asynchronous "
+                    + "completion; run with -D{}=2", Main.COMMON_POOL);
+        }
         Clock clock = Clock.systemUTC();
         EngineMeters engineMeters = new EngineMeters(registry);
         Store store = stores == null ? HazelcastEngine.store(hz, engineMeters) : stores.apply(hz);

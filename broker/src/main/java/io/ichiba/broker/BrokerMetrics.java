@@ -31,6 +31,7 @@ import io.micrometer.core.instrument.config.MeterFilter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -401,12 +402,15 @@ public final class BrokerMetrics {
             }
         }
         long now = ledger.clock().millis();
+        // counted from the claims' index by state, not by reading every claim (ended ones are kept for the retention)
+        for (ClaimState s : ClaimState.values()) {
+            byState.merge(s.visible(), (long) ledger.store().claims().count(new Filters.ClaimIn(EnumSet.of(s))),
+                    Long::sum);
+        }
         long oldest = 0;
-        for (Claim c : ledger.store().claims().values(new Filters.All<>())) {
-            byState.merge(c.state().visible(), 1L, Long::sum);
-            if (c.state().visible() == ClaimState.QUEUED) {
-                oldest = Math.max(oldest, now - c.createdAt());
-            }
+        for (Claim c : ledger.store().claims().values(new Filters.ClaimIn(EnumSet.of(ClaimState.QUEUED,
+                ClaimState.GRANTING)))) {
+            oldest = Math.max(oldest, now - c.createdAt());
         }
         List<MultiGauge.Row<?>> rows = new ArrayList<>();
         byState.forEach((s, n) -> rows.add(MultiGauge.Row.of(Tags.of("state", s.name()), n)));

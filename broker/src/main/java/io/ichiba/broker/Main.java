@@ -12,6 +12,7 @@ public final class Main {
 
     /** Starts the broker and stops it on SIGTERM. */
     public static void main(String[] args) throws Exception {
+        commonPoolOfTwo();
         System.setProperty("hazelcast.logging.type", "slf4j");
         BrokerConfig config = BrokerConfig.load(args, System.getenv());
         Broker broker = Broker.start(config);
@@ -21,5 +22,19 @@ public final class Main {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             broker.stop();
         }, "ichiba-shutdown"));
+    }
+
+    /** The JDK's property that sizes the common fork-join pool. */
+    static final String COMMON_POOL = "java.util.concurrent.ForkJoinPool.common.parallelism";
+
+    /**
+     * Gives the JDK's common pool two threads on a machine of one or two cores (unless set): with one, Hazelcast runs
+     * every asynchronous completion on a thread of its own, started for it (the write-behind's, a thousand a second
+     * under load, measured with JFR). Must run before anything uses the pool.
+     */
+    static void commonPoolOfTwo() {
+        if (System.getProperty(COMMON_POOL) == null && Runtime.getRuntime().availableProcessors() <= 2) {
+            System.setProperty(COMMON_POOL, "2");
+        }
     }
 }

@@ -1,5 +1,6 @@
 package io.ichiba.ledger;
 
+import io.ichiba.ledger.store.Table;
 import io.ichiba.ledger.store.Table.Filter;
 import io.ichiba.ledger.store.Table.Index;
 import io.ichiba.ledger.store.Table.Indexed;
@@ -32,6 +33,31 @@ public final class Filters {
                 out.accept(UNSEEN);
             }
         }
+    }
+
+    /** Ended claims whose tokens are back, by the second they ended (in order): what a purge looks at. */
+    public record ClaimsByEnd() implements Table.OrderedIndex<Claim> {
+        @Override
+        public void keys(Claim c, Consumer<String> out) {
+            if (c.state().isFinal() && c.returned()) {
+                out.accept(Table.OrderedIndex.key(c.endedAt() / 1000));
+            }
+        }
+    }
+
+    /** Ended jobs, by the second they ended (in order). */
+    public record JobsByEnd() implements Table.OrderedIndex<Job> {
+        @Override
+        public void keys(Job j, Consumer<String> out) {
+            if (j.state().isFinal()) {
+                out.accept(Table.OrderedIndex.key(j.endedAt() / 1000));
+            }
+        }
+    }
+
+    /** The key below which everything filed by a {@code ...ByEnd} index ended before {@code cutoff} (or may have). */
+    static String endedBefore(long cutoff) {
+        return Table.OrderedIndex.key(Math.max(0, Math.floorDiv(cutoff - 1, 1000) + 1));
     }
 
     /** Reservations by state. */
@@ -116,8 +142,6 @@ public final class Filters {
 
     private static final List<String> ENDED_RESERVATIONS = java.util.Arrays.stream(Reservation.State.values())
             .filter(Reservation.State::isFinal).map(Reservation.State::name).toList();
-    private static final List<String> ENDED_CLAIMS = java.util.Arrays.stream(ClaimState.values())
-            .filter(ClaimState::isFinal).map(ClaimState::name).toList();
 
     // ---------------------------------------------------------------- filters
 
@@ -300,12 +324,17 @@ public final class Filters {
 
         @Override
         public Index<Claim> index() {
-            return new ClaimsByState();
+            return new ClaimsByEnd();
         }
 
         @Override
         public Collection<String> indexKeys() {
-            return ENDED_CLAIMS;
+            return List.of();
+        }
+
+        @Override
+        public String below() {
+            return endedBefore(cutoff);
         }
     }
 
@@ -542,10 +571,25 @@ public final class Filters {
     }
 
     /** Ended jobs that ended before {@code cutoff}. */
-    public record PurgeableJobs(long cutoff) implements Filter<Job> {
+    public record PurgeableJobs(long cutoff) implements Indexed<Job> {
         @Override
         public boolean test(Job j) {
             return j.state().isFinal() && j.endedAt() < cutoff;
+        }
+
+        @Override
+        public Index<Job> index() {
+            return new JobsByEnd();
+        }
+
+        @Override
+        public Collection<String> indexKeys() {
+            return List.of();
+        }
+
+        @Override
+        public String below() {
+            return endedBefore(cutoff);
         }
     }
 

@@ -19,8 +19,8 @@ import java.util.function.Supplier;
  *
  * <p>A pass is a timer of the ledger's store ({@link io.ichiba.ledger.store.Store#every}): on the engine, the engine
  * runs it on its own thread, by its clock, as a command of the batch it falls in, and only while the engine runs on
- * this member. It runs every tick (aging) and at once on a nudge (a new claim, an ended claim, a report, a new lock:
- * every member hears those changes and wakes the timer; only the engine's member runs it). When the loop arrives on a
+ * this member. It runs every tick (aging) and at once on a nudge (a new claim, an ended claim, a report, a new lock,
+ * heard by the engine's member from its engine). When the loop arrives on a
  * member (or the engine takes over again) it first opens the system accounts and undoes every grant attempt a store
  * without an engine left half done (the engine never leaves one).
  */
@@ -57,16 +57,20 @@ public final class AdmissionLoop implements AutoCloseable {
         this.tickMillis = tickMillis;
     }
 
-    /** Starts ticking and listening for changes that may let a queued claim in. */
+    /**
+     * Starts ticking and listening for changes that may let a queued claim in. A pass runs only where the engine runs,
+     * and that member hears every change from its engine: the loop listens there only ({@code listenLocal}), so that
+     * the state maps written behind carry no event of a node, a lock or a tenant that no member needs.
+     */
     public void start() {
-        ledger.store().claims().listen(c -> {
+        ledger.store().claims().listenLocal(c -> {
             if ((c.state() == ClaimState.QUEUED && !c.considered()) || (c.state().isFinal() && c.returned())) {
                 nudge();
             }
         });
-        ledger.store().nodes().listen(n -> nudge());
-        ledger.store().locks().listen(l -> nudge());
-        ledger.store().tenants().listen(t -> nudge());
+        ledger.store().nodes().listenLocal(n -> nudge());
+        ledger.store().locks().listenLocal(l -> nudge());
+        ledger.store().tenants().listenLocal(t -> nudge());
         timer = ledger.store().every("admission", java.time.Duration.ofMillis(tickMillis), this::tick);
         timer.wake();
     }

@@ -25,7 +25,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * schema on every request, and building one copies the repository's whole lookup table: measured, that was most of
  * the broker's CPU under load (bench/, issue 13). A validator holds only final, read-only state, so one per schema
  * serves every request. The schemas are the contract's own objects, the same at every request: the cache is keyed
- * by identity and bounded all the same.
+ * by identity and bounded all the same. Each validator checks with a compiled fast path first ({@link FastValidator}).
  */
 final class CachedValidators implements OpenAPIContract {
     private static final int MAX = 10_000;
@@ -128,17 +128,19 @@ final class CachedValidators implements OpenAPIContract {
 
         @Override
         public Validator validator(JsonSchema schema) {
-            return cached(new Key(schema, null, false), () -> inner.validator(schema));
+            return cached(new Key(schema, null, false), () -> FastValidator.of(schema, inner.validator(schema)));
         }
 
         @Override
         public Validator validator(JsonSchema schema, JsonSchemaOptions options) {
-            return cached(new Key(schema, options, false), () -> inner.validator(schema, options));
+            return cached(new Key(schema, options, false),
+                    () -> FastValidator.of(schema, inner.validator(schema, options)));
         }
 
         @Override
         public Validator validator(JsonSchema schema, JsonSchemaOptions options, boolean dereference) {
-            return cached(new Key(schema, options, dereference), () -> inner.validator(schema, options, dereference));
+            return cached(new Key(schema, options, dereference),
+                    () -> FastValidator.of(schema, inner.validator(schema, options, dereference)));
         }
 
         @Override

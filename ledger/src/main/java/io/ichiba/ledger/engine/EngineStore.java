@@ -90,13 +90,45 @@ public final class EngineStore extends TableStore {
         this.patience = patience;
         this.listener = listener;
         this.clock = new EngineClock(null);
-        this.engine = new Engine(journal, registry, listener, clock, "ichiba-engine");
+        this.engine = new Engine(journal, registry, new EngineListener() {
+            @Override
+            public void journaled(int commands, int records, long appendNanos) {
+                listener.journaled(commands, records, appendNanos);
+            }
+
+            @Override
+            public void tookOver(long epoch) {
+                registry.followEngine();
+                listener.tookOver(epoch);
+            }
+
+            @Override
+            public void stopped(String why) {
+                registry.followEngine();
+                listener.stopped(why);
+            }
+
+            @Override
+            public void operationServed(boolean again) {
+                listener.operationServed(again);
+            }
+
+            @Override
+            public void timerRan(String name, long nanos, boolean ok) {
+                listener.timerRan(name, nanos, ok);
+            }
+        }, clock, "ichiba-engine");
         registry.bind(this);
         this.answers = registry.table(OPERATIONS);
     }
 
     /** The answer to an operation sent from another member, and when (engine time) it was given. */
     record Answered(Object answer, long at) implements java.io.Serializable {
+    }
+
+    /** Whether this member's listeners are registered on the state written behind (while the engine is elsewhere). */
+    boolean listeningBehind() {
+        return registry.listeningBehind();
     }
 
     /** The engine. */
@@ -330,6 +362,7 @@ public final class EngineStore extends TableStore {
             }
         }
         engine.close();
+        registry.closeListening();
     }
 
     /** The tables by name, and the steps the engine takes on all of them. */
@@ -438,16 +471,82 @@ public final class EngineStore extends TableStore {
         }
 
         /** Hears of records written behind while this member's engine does not run (the others' changes). */
+        /**
+         * The listeners of this member on the state written behind, and their registrations while the engine does not
+         * run here. The engine's member hears every change from its engine ({@link EngineTable#tell}); a registration
+         * there would only make every record written behind also an event that no one reads (serialized again, on
+         * the partition threads: a tenth of a loaded member's CPU). So they are registered while the engine runs
+         * elsewhere, dropped when it takes over here, and registered again when it stops here.
+         */
+        private final Map<Consumer<Object>, String> remoteListeners = new java.util.concurrent.ConcurrentHashMap<>();
+        private final Map<Consumer<Object>, AutoCloseable> registered = new java.util.concurrent.ConcurrentHashMap<>();
+        /** Registers and drops them off the engine's thread, in the order the engine moved. */
+        private final java.util.concurrent.ExecutorService listening = java.util.concurrent.Executors
+                .newSingleThreadExecutor(r -> {
+                    Thread t = new Thread(r, "ichiba-engine-listening");
+                    t.setDaemon(true);
+                    return t;
+                });
+
         void remoteListen(String table, Consumer<Object> listener) {
             Remote r = store == null ? null : store.remote;
             if (r == null) {
                 return;
             }
-            r.listen(table, v -> {
+            Consumer<Object> guarded = v -> {
                 if (!store.engine.active()) {
                     listener.accept(v);
                 }
-            });
+            };
+            remoteListeners.put(guarded, table);
+            followEngine();
+        }
+
+        /** Registers the listeners on the state written behind if the engine does not run here, else drops them. */
+        void followEngine() {
+            if (store == null || store.remote == null) {
+                return;
+            }
+            try {
+                listening.execute(this::syncListening);
+            } catch (java.util.concurrent.RejectedExecutionException closed) {
+                // the store is closing
+            }
+        }
+
+        private void syncListening() {
+            try {
+                syncListeningNow();
+            } catch (RuntimeException e) {
+                LOG.warn("could not follow the engine with this member's listeners: {}", e.toString());
+            }
+        }
+
+        private void syncListeningNow() {
+            boolean wanted = !store.engine.active();
+            for (Map.Entry<Consumer<Object>, String> l : remoteListeners.entrySet()) {
+                if (wanted && !registered.containsKey(l.getKey())) {
+                    registered.put(l.getKey(), store.remote.listen(l.getValue(), l.getKey()));
+                } else if (!wanted) {
+                    AutoCloseable r = registered.remove(l.getKey());
+                    if (r != null) {
+                        try {
+                            r.close();
+                        } catch (Exception e) {
+                            LOG.warn("dropping a listener of {}: {}", l.getValue(), e.toString());
+                        }
+                    }
+                }
+            }
+        }
+
+        /** Whether this member's listeners are registered on the state written behind now (tests). */
+        boolean listeningBehind() {
+            return !registered.isEmpty();
+        }
+
+        void closeListening() {
+            listening.shutdownNow();
         }
     }
 }

@@ -55,7 +55,8 @@ final class EngineTable<V> implements Table<V> {
      * when first asked for; kept with {@link #committed} under {@link #filing}, which every change of a committed
      * record takes (on the engine thread, uncontended but for an index being built by a reader).
      */
-    private final Map<Table.Index<V>, ConcurrentHashMap<String, Set<String>>> indexes = new ConcurrentHashMap<>();
+    private final Map<Table.Index<V>, java.util.concurrent.ConcurrentMap<String, Set<String>>> indexes =
+            new ConcurrentHashMap<>();
     private final Object filing = new Object();
     /** Counts the changes the engine thread made or dropped (and loads and clears): {@link #version}. */
     private long version;
@@ -142,6 +143,10 @@ final class EngineTable<V> implements Table<V> {
     @Override
     public int count(Filter<V> filter) {
         if (!inline()) {
+            if (registry.engine().active() && filter instanceof Table.Indexed<V> indexed && indexed.exact()
+                    && indexed.index() != null) {
+                return candidates(filter).size(); // the engine's member: what the committed index files
+            }
             return Table.super.count(filter);
         }
         if (filter instanceof Table.Indexed<V> indexed && indexed.exact() && indexed.index() != null) {
@@ -292,6 +297,11 @@ final class EngineTable<V> implements Table<V> {
     private Collection<String> candidates(Filter<V> filter) {
         if (filter instanceof Table.Indexed<V> indexed && indexed.index() != null) {
             Map<String, Set<String>> index = index(indexed.index());
+            if (indexed.below() != null && index instanceof java.util.NavigableMap<String, Set<String>> ordered) {
+                List<String> found = new ArrayList<>();
+                ordered.headMap(indexed.below(), false).values().forEach(found::addAll);
+                return found;
+            }
             Collection<String> keys = indexed.indexKeys();
             if (keys.size() == 1) {
                 Set<String> filed = index.get(keys.iterator().next());
@@ -311,14 +321,16 @@ final class EngineTable<V> implements Table<V> {
 
     /** The index, built from the committed records the first time it is asked for. */
     private Map<String, Set<String>> index(Table.Index<V> index) {
-        ConcurrentHashMap<String, Set<String>> built = indexes.get(index);
+        java.util.concurrent.ConcurrentMap<String, Set<String>> built = indexes.get(index);
         if (built != null) {
             return built;
         }
         synchronized (filing) {
             built = indexes.get(index);
             if (built == null) {
-                ConcurrentHashMap<String, Set<String>> fresh = new ConcurrentHashMap<>();
+                java.util.concurrent.ConcurrentMap<String, Set<String>> fresh =
+                        index instanceof Table.OrderedIndex<V> ? new java.util.concurrent.ConcurrentSkipListMap<>()
+                                : new ConcurrentHashMap<>();
                 committed.forEach((k, v) -> index.keys(v, ik -> fresh.computeIfAbsent(ik,
                         x -> ConcurrentHashMap.newKeySet()).add(k)));
                 indexes.put(index, fresh);

@@ -36,6 +36,9 @@ public interface Remote {
     /** Answers a read from the state written behind, as this member holds it (a minority's last view). */
     <R> R readBehind(String table, TableCall<R> call);
 
-    /** Calls {@code listener} with each record of {@code table} written behind (added or updated). */
-    void listen(String table, Consumer<Object> listener);
+    /**
+     * Calls {@code listener} with each record of {@code table} written behind (added or updated), until the answer is
+     * closed.
+     */
+    AutoCloseable listen(String table, Consumer<Object> listener);
 }

@@ -112,9 +112,14 @@ public final class HazelcastRemote implements Remote {
     }
 
     @Override
-    public void listen(String table, Consumer<Object> listener) {
-        hz.<String, HazelcastJournal.Versioned>getMap(HazelcastJournal.STATE_PREFIX + table)
-                .addEntryListener(new StateListener(listener), true);
+    public AutoCloseable listen(String table, Consumer<Object> listener) {
+        com.hazelcast.map.IMap<String, HazelcastJournal.Versioned> map = hz.getMap(HazelcastJournal.STATE_PREFIX + table);
+        java.util.UUID id = map.addEntryListener(new StateListener(listener), true);
+        return () -> {
+            if (hz.getLifecycleService().isRunning()) {
+                map.removeEntryListener(id);
+            }
+        };
     }
 
     /** Work run on the engine's member against its {@link EngineStore}, found in the member's user context. */

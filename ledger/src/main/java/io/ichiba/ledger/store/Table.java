@@ -116,5 +116,28 @@ public interface Table<V> {
         default boolean exact() {
             return false;
         }
+
+        /**
+         * With an {@link OrderedIndex}: the key below which to look (exclusive), instead of {@link #indexKeys()}: a
+         * value passes only if it is filed under a key that sorts before it. {@code null}: look under the keys.
+         */
+        default String below() {
+            return null;
+        }
+    }
+
+    /**
+     * An index whose keys sort as the values should be found in a range (times as zero-padded numbers): a store that
+     * keeps it in order finds the values filed below a key ({@link Indexed#below()}) without looking at the others.
+     * An ended claim is filed under the second it ended: a purge looks only at those past the retention.
+     *
+     * @param <V> the value type
+     */
+    interface OrderedIndex<V> extends Index<V> {
+        /** {@code n} (not negative) as a key that sorts as the number: zero-padded to 19 digits. */
+        static String key(long n) {
+            String digits = Long.toString(n);
+            return "0".repeat(19 - digits.length()) + digits;
+        }
     }
 }

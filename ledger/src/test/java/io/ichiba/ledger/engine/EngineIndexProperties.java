@@ -111,6 +111,37 @@ class EngineIndexProperties {
         }
     }
 
+    /** Items by their number, in order (as ended records by their end time). */
+    record ByN() implements Table.OrderedIndex<Item> {
+        @Override
+        public void keys(Item item, Consumer<String> out) {
+            out.accept(Table.OrderedIndex.key(item.n()));
+        }
+    }
+
+    /** Items numbered below {@code bound}: found in the ordered index below its key. */
+    record NBelow(int bound) implements Table.Indexed<Item> {
+        @Override
+        public boolean test(Item item) {
+            return item.n() < bound;
+        }
+
+        @Override
+        public Table.Index<Item> index() {
+            return new ByN();
+        }
+
+        @Override
+        public Collection<String> indexKeys() {
+            return List.of();
+        }
+
+        @Override
+        public String below() {
+            return Table.OrderedIndex.key(bound);
+        }
+    }
+
     /** Sets a record. */
     record Put(Item item) implements Command<Item, Object> {
         @Override
@@ -166,6 +197,7 @@ class EngineIndexProperties {
                 filters.add(new InGroup(GROUPS.get(filters.size() % GROUPS.size())));
                 filters.add(new OpenIn(List.of("a", "c")));
                 filters.add(new OddIn("b"));
+                filters.add(new NBelow(filters.size() % 11));
             }
             try {
                 store.atomically(() -> {
@@ -195,6 +227,7 @@ class EngineIndexProperties {
         assertThat(indexed).as(f + " " + where).isEqualTo(every);
         assertThat(table.count(f)).as("count of " + f + " " + where).isEqualTo(every.size());
         assertThat(table.any(f)).as("any " + f + " " + where).isEqualTo(!every.isEmpty());
+        assertThat(table.localKeys(f)).as("keys of " + f + " " + where).hasSize(every.size());
     }
 
     private static final Comparator<Item> ORDER = Comparator.comparing(Item::group).thenComparing(Item::open)
@@ -216,6 +249,47 @@ class EngineIndexProperties {
         Table.Indexed<Item> counting = new CountingInA(tested);
         assertThat(table.values(counting)).hasSize(10);
         assertThat(tested[0]).as("records tested for a filter on the 10 of group a among 1000").isEqualTo(10);
+        close();
+    }
+
+    /** A range of an ordered index tests only the records filed below its bound (a purge: only the ended past it). */
+    @Test
+    void aRangeOfAnOrderedIndexTestsOnlyWhatIsFiledBelowIt() {
+        store = Engines.started(new InMemoryJournal());
+        @SuppressWarnings("unchecked")
+        Table<Item> table = (Table<Item>) (Table<?>) store.table("cursors");
+        store.atomically(() -> {
+            for (int i = 0; i < 1000; i++) {
+                table.execute("k" + i, new Put(new Item("a", false, i % 100)));
+            }
+            return null;
+        });
+        int[] tested = {0};
+        NBelow below = new NBelow(3);
+        Table.Indexed<Item> counting = new Table.Indexed<>() {
+            @Override
+            public boolean test(Item item) {
+                tested[0]++;
+                return below.test(item);
+            }
+
+            @Override
+            public Table.Index<Item> index() {
+                return below.index();
+            }
+
+            @Override
+            public Collection<String> indexKeys() {
+                return below.indexKeys();
+            }
+
+            @Override
+            public String below() {
+                return below.below();
+            }
+        };
+        assertThat(table.values(counting)).hasSize(30);
+        assertThat(tested[0]).as("records tested for the 30 numbered below 3 among 1000").isEqualTo(30);
         close();
     }
 

@@ -1,0 +1,92 @@
+package io.ichiba.ledger;
+
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A place's holdings ({@link Holdings}) after any sequence of holds, releases and bookings: the granted totals equal
+ * the sum over the holders (law 3: derived from the holders, never a counter of their own), whether derived at once,
+ * carried from the holdings before, or derived again after a trip through serialization (the journal); and each step
+ * leaves the holdings it was made from unchanged (they are shared, not copied).
+ */
+class HoldingsProperties {
+
+    /** One change: {@code claim} holds {@code amounts} (or lets go, when {@code amounts} is null), or a booking. */
+    record Step(String claim, Map<String, Long> amounts, long attempt, boolean booking) {
+    }
+
+    @Provide
+    Arbitrary<List<Step>> steps() {
+        Arbitrary<String> claims = Arbitraries.of("c1", "c2", "c3", "c4", "c5", "c6");
+        Arbitrary<Map<String, Long>> amounts = Arbitraries.maps(Arbitraries.of("memory", "disk", "gpu"),
+                Arbitraries.longs().between(1, 1000)).ofMaxSize(3).injectNull(0.3);
+        Arbitrary<Step> step = Combinators.combine(claims, amounts, Arbitraries.longs().between(0, 2),
+                Arbitraries.of(true, false, false, false)).as(Step::new);
+        return step.list().ofMaxSize(40);
+    }
+
+    @Property(tries = 300)
+    void totalsAreTheSumOverTheHoldersHoweverTheyWereReached(@ForAll("steps") List<Step> steps) throws Exception {
+        Holdings h = Holdings.empty();
+        h.granted("memory"); // derived now: later steps carry the totals forward
+        Holdings lazy = Holdings.empty(); // never asked until the end: derived from its holders then
+        for (Step s : steps) {
+            Holdings before = h;
+            Map<String, Hold> holdersBefore = new TreeMap<>(before.holders());
+            if (s.booking()) {
+                Booking b = new Booking("r-" + s.claim(), 1000, 2000, new TreeMap<>(Map.of("memory", 1L)));
+                h = h.withBooking(s.claim(), b);
+                lazy = lazy.withBooking(s.claim(), b);
+            } else if (s.amounts() == null) {
+                h = h.without(s.claim(), s.attempt() == 0 ? Holdings.ANY_ATTEMPT : s.attempt());
+                lazy = lazy.without(s.claim(), s.attempt() == 0 ? Holdings.ANY_ATTEMPT : s.attempt());
+            } else {
+                Hold hold = new Hold(s.attempt(), new TreeMap<>(s.amounts()));
+                h = h.with(s.claim(), hold);
+                lazy = lazy.with(s.claim(), hold);
+            }
+            assertThat(before.holders()).as("the holdings a step was made from are unchanged")
+                    .isEqualTo(holdersBefore);
+            assertThat(h.totals()).isEqualTo(sum(h));
+        }
+        assertThat(lazy).isEqualTo(h);
+        assertThat(lazy.totals()).isEqualTo(sum(h));
+        Holdings read = roundTrip(h);
+        assertThat(read).isEqualTo(h);
+        assertThat(read.totals()).as("derived again after the journal").isEqualTo(sum(h));
+        for (String kind : List.of("memory", "disk", "gpu")) {
+            assertThat(read.granted(kind)).isEqualTo(sum(h).getOrDefault(kind, 0L));
+        }
+    }
+
+    private static Map<String, Long> sum(Holdings h) {
+        TreeMap<String, Long> out = new TreeMap<>();
+        h.holders().values().forEach(hold -> hold.amounts().forEach((k, v) -> out.merge(k, v, Long::sum)));
+        out.values().removeIf(v -> v == 0);
+        return out;
+    }
+
+    private static Holdings roundTrip(Holdings h) throws Exception {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+            out.writeObject(h);
+        }
+        try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+            return (Holdings) in.readObject();
+        }
+    }
+}
