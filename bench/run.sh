@@ -134,7 +134,11 @@ redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
 if want http; then
   step "over HTTP: wrk closed loop and open-loop latency, five arms"
   rm -f "$OUT/http-closed.csv" "$OUT/http-open.csv"
-  bash bench/scripts/http.sh "$OUT"
+  if [ "$QUICK" = 1 ]; then
+    WRK_WARMUP=${WRK_WARMUP:-3} bash bench/scripts/http.sh "$OUT"
+  else
+    bash bench/scripts/http.sh "$OUT"
+  fi
 fi
 
 if want scale; then

@@ -7,8 +7,8 @@
 # (SIGSTOP, see focus in common.sh): an idle broker's sweeps and JIT compiler would otherwise take CPU from it.
 # Writes OUT_DIR/http-closed.csv (wrk, closed loop, 16 and 64 connections) and OUT_DIR/http-open.csv
 # (LoadGen, open loop at the same rates for every arm: fractions of ichiba's closed-loop claims/s plus
-# a low fixed rate); logs in OUT_DIR/logs. About 5 minutes. Knobs (environment): WRK_SECONDS (8),
-# WRK_WARMUP (3), WRK_CONNECTIONS ("16 64"), OPEN_SECONDS (5), OPEN_WARMUP (2), RATE_PERCENTS ("25 50 75"),
+# a low fixed rate); logs in OUT_DIR/logs. About 10 minutes. Knobs (environment): WRK_SECONDS (8),
+# WRK_WARMUP (45: the broker's JIT takes about a minute of load to settle on 2 cores), WRK_CONNECTIONS ("16 64"), OPEN_SECONDS (5), OPEN_WARMUP (2), RATE_PERCENTS ("25 50 75"),
 # LOW_RATE (20), NODES (4), PORT_BASE (18080: broker; +1..+4 the arms), REDIS_PORT (16379: the Lua arm),
 # REDIS_STORE_PORT (16381: ichiba-redis's store), HZ_PORT (15701; +10 for ichiba-redis's member, +20 for
 # ichiba-before's), BEFORE_JAR (a broker jar built at another commit: measured as the arm ichiba-before, port +5).
@@ -18,7 +18,7 @@ source "$(dirname "$0")/common.sh"
 setup_out "$OUT"
 
 WRK_SECONDS=${WRK_SECONDS:-8}
-WRK_WARMUP=${WRK_WARMUP:-3}
+WRK_WARMUP=${WRK_WARMUP:-45}
 WRK_CONNECTIONS=${WRK_CONNECTIONS:-16 64}
 OPEN_SECONDS=${OPEN_SECONDS:-5}
 OPEN_WARMUP=${OPEN_WARMUP:-2}
