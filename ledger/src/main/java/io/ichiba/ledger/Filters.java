@@ -543,6 +543,45 @@ public final class Filters {
         }
     }
 
+    /** Jobs granted and held back until their tenant's {@code claim.granted} handlers answer. */
+    public record AwaitingHandlers() implements Indexed<Job> {
+        @Override
+        public boolean test(Job j) {
+            return awaiting(j);
+        }
+
+        @Override
+        public Index<Job> index() {
+            return new JobsAwaitingHandlers();
+        }
+
+        @Override
+        public Collection<String> indexKeys() {
+            return List.of(AWAITING);
+        }
+
+        @Override
+        public boolean exact() {
+            return true;
+        }
+    }
+
+    private static final String AWAITING = "awaiting";
+
+    private static boolean awaiting(Job j) {
+        return j.state() == JobState.STARTING && JobCommands.Assign.AWAITING_HANDLERS.equals(j.reason());
+    }
+
+    /** The jobs held back for their handlers' answer, under one key (usually none). */
+    public record JobsAwaitingHandlers() implements Index<Job> {
+        @Override
+        public void keys(Job j, Consumer<String> out) {
+            if (awaiting(j)) {
+                out.accept(AWAITING);
+            }
+        }
+    }
+
     /** Jobs a node's runner must start, watch or stop: STARTING or RUNNING there. */
     public record RunnerJobs(String node) implements Indexed<Job> {
         @Override

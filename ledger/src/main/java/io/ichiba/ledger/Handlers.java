@@ -266,12 +266,35 @@ public final class Handlers {
     public int ingest(int max) {
         HandlerCommands.Cursor c = store.cursors().get(CURSOR);
         long after = c == null ? -1 : c.seq();
+        long newest = store.events().newest();
+        if (newest <= after) {
+            return 0;
+        }
+        if (ledger.atomically(l -> new Handlers(l).passOverNow(after, newest))) {
+            return (int) Math.min(newest - after, Integer.MAX_VALUE);
+        }
         // the log is read here, never on the engine's thread (a read of the log may wait on another member)
         List<Event.Logged> events = new ArrayList<>(store.events().read(after, max));
         if (events.isEmpty()) {
             return 0;
         }
         return ledger.atomically(l -> new Handlers(l).ingestNow(after, events));
+    }
+
+    /**
+     * Moves the cursor past the events up to {@code newest} without reading them, when none could be handed to anyone:
+     * no binding exists and no job waits for its handlers' answer (what reading them would do is then only that). A
+     * broker with no handler so no longer reads and deserializes every event of the log (a tenth of a loaded member's
+     * CPU). Answers whether it did; not if another ingest moved the cursor.
+     */
+    private boolean passOverNow(long after, long newest) {
+        HandlerCommands.Cursor c = store.cursors().get(CURSOR);
+        if ((c == null ? -1 : c.seq()) != after || store.bindings().any(new Filters.All<>())
+                || store.jobs().any(new Filters.AwaitingHandlers())) {
+            return false;
+        }
+        store.cursors().execute(CURSOR, new HandlerCommands.Advance(newest));
+        return true;
     }
 
     /** Hands {@code events}, read after {@code after}, to their handlers, unless another ingest moved the cursor. */

@@ -12,8 +12,9 @@ import java.util.Map;
  * Ends what must end, on the member that owns each key: leases past their deadline (law 6), returns left
  * unfinished by a member that died (law 3), holds no live grant owns (orphans), and old ended claims.
  *
- * <p>Every member runs a sweep over its own keys, so when a member dies its partitions move to the
- * survivors and their sweeps take its claims over; nothing depends on the member that granted a claim.
+ * <p>On the engine its sweeps are timers the engine runs on its own thread, by its clock ({@code Store#every}); on a
+ * store without an engine every member sweeps its own keys, so when a member dies its keys move to the survivors and
+ * their sweeps take its claims over. Nothing depends on the member that granted a claim.
  */
 public final class LeaseReaper {
     private static final Logger LOG = LoggerFactory.getLogger(LeaseReaper.class);

@@ -176,6 +176,42 @@ class HandlersTest {
     }
 
     @Test
+    void withNoBindingAndNoJobAwaitingItsHandlersTheEventsArePassedOverUnread() {
+        ledger.submit("c1", "team-a", Bundle.of(Map.of("memory", 100L), List.of()), 1, 60, null);
+        admission.pass();
+        relay.sweep();
+        long newest = store.events().newest();
+        assertThat(newest).isGreaterThanOrEqualTo(0);
+        assertThat(handlers.ingest(100)).as("passed over").isEqualTo((int) (newest + 1));
+        assertThat(store.cursors().get(Handlers.CURSOR).seq()).isEqualTo(newest);
+        assertThat(handlers.pending()).isEmpty();
+        assertThat(handlers.ingest(100)).as("nothing new").isZero();
+
+        bind("h1", "team-a", AckPolicy.ALL, 0, 1); // a binding: events are read and handed over again
+        ledger.submit("c2", "team-a", Bundle.of(Map.of("memory", 100L), List.of()), 1, 60, null);
+        admission.pass();
+        relay.sweep();
+        handlers.ingest(100);
+        assertThat(handlers.pending()).extracting(Delivery::id).containsExactly("claim:c2:1|team-a");
+    }
+
+    @Test
+    void aJobAwaitingHandlersDeletedSinceGoesAheadWhenItsGrantIsRead() {
+        bind("h1", "team-a", AckPolicy.ALL, 0, 1);
+        Jobs jobs = new Jobs(ledger);
+        assertThat(jobs.submit("j1", "team-a", List.of("true"), Map.of(), Bundle.of(Map.of("memory", 100L), List.of()),
+                1, 60, null).ok()).isTrue();
+        admission.pass();
+        jobs.follow(store.claims().get("j1"));
+        assertThat(jobs.job("j1").reason()).isEqualTo(JobCommands.Assign.AWAITING_HANDLERS);
+        assertThat(handlers.delete("h1")).isTrue(); // no binding left, but a job waits: the log must be read
+        relay.sweep();
+        handlers.ingest(100);
+        assertThat(jobs.forNode("n1")).as("no handler will answer: the job goes ahead").extracting(Job::id)
+                .containsExactly("j1");
+    }
+
+    @Test
     void anEventAppendedTwiceIsDeliveredOnce() {
         bind("h1", "team-a", AckPolicy.ALL, 0, 1);
         ledger.submit("c1", "team-a", Bundle.of(Map.of("memory", 100L), List.of()), 1, 60, null);

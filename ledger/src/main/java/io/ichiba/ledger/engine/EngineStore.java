@@ -470,7 +470,6 @@ public final class EngineStore extends TableStore {
             }
         }
 
-        /** Hears of records written behind while this member's engine does not run (the others' changes). */
         /**
          * The listeners of this member on the state written behind, and their registrations while the engine does not
          * run here. The engine's member hears every change from its engine ({@link EngineTable#tell}); a registration
@@ -488,6 +487,7 @@ public final class EngineStore extends TableStore {
                     return t;
                 });
 
+        /** Hears of records written behind while this member's engine does not run (the others' changes). */
         void remoteListen(String table, Consumer<Object> listener) {
             Remote r = store == null ? null : store.remote;
             if (r == null) {
