@@ -290,8 +290,8 @@ public final class Broker {
      * engine's thread, by its clock, as commands of its batches, moving with the engine): node loss and lease expiry
      * (every reaper interval), loans due to end and the books' sweep (4 times less often), purges, postings and job
      * reconciliation (20 times less often), the spot prices (every 5 s). On a store without an engine they run on a
-     * thread, and orphan holds are returned too. Each member's own threads read: metrics, the handlers file and the
-     * audit (on the member that runs the admission loop).
+     * thread, and orphan holds are returned too. On the member's own threads, what is not a deadline: the metrics,
+     * and on the member that runs the admission loop the handlers file and the audit.
      */
     private static Background scheduleBackground(BrokerConfig config, Ledger ledger, BrokerMetrics metrics,
                                                  AdmissionLoop loop, Jobs jobs) {
