@@ -270,7 +270,9 @@ public final class Handlers {
         if (newest <= after) {
             return 0;
         }
-        if (ledger.atomically(l -> new Handlers(l).passOverNow(after, newest))) {
+        // a binding seen here means the events are read: no command to find it out again (checked again inside it)
+        if (!store.bindings().any(new Filters.All<>())
+                && ledger.atomically(l -> new Handlers(l).passOverNow(after, newest))) {
             return (int) Math.min(newest - after, Integer.MAX_VALUE);
         }
         // the log is read here, never on the engine's thread (a read of the log may wait on another member)
