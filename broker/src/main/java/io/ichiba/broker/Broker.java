@@ -143,6 +143,39 @@ public final class Broker {
         }
     }
 
+    static final int JOIN_ATTEMPTS = 4;
+
+    /**
+     * Starts clustered Vert.x over the broker's member, again (up to {@code attempts} times in all) when the start
+     * failed only because a write's outcome was unknown. The member fails such writes instead of calling them done
+     * ({@code hazelcast.operation.fail.on.indeterminate.state}, for the engine's journal), and Vert.x's own write of
+     * its node's address during the join is one of them: its backup's ack can miss while partitions migrate, as when
+     * members join together on a slow machine. That write is a put of the same value, so it is safe to repeat.
+     */
+    static Vertx joinVertx(java.util.function.Supplier<io.vertx.core.Future<Vertx>> start, int attempts)
+            throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return start.get().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (attempt >= attempts || !indeterminate(e)) {
+                    throw e;
+                }
+                LOG.warn("joining the cluster's event bus failed with an outcome unknown (attempt {} of {}); "
+                        + "trying again: {}", attempt, attempts, e.getCause().toString());
+            }
+        }
+    }
+
+    private static boolean indeterminate(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof com.hazelcast.core.IndeterminateOperationStateException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static Broker start(BrokerConfig config, HazelcastInstance hz, Function<HazelcastInstance, Store> stores)
             throws Exception {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -151,9 +184,8 @@ public final class Broker {
                 .setEnabled(true).setJvmMetricsEnabled(true)
                 .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true)));
         options.getEventBusOptions().setHost(config.hzHost()).setClusterPublicHost(config.hzHost());
-        Vertx vertx = Vertx.builder().with(options).withClusterManager(new HazelcastClusterManager(hz))
-                .withMetrics(new MicrometerMetricsFactory(registry)).buildClustered()
-                .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+        Vertx vertx = joinVertx(() -> Vertx.builder().with(options).withClusterManager(new HazelcastClusterManager(hz))
+                .withMetrics(new MicrometerMetricsFactory(registry)).buildClustered(), JOIN_ATTEMPTS);
 
         if (java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() <= 1) {
             LOG.warn("the JDK's common pool has one thread: Hazelcast starts a thread for every asynchronous "
