@@ -330,20 +330,18 @@ public final class Broker {
         Store store = ledger.store();
         boolean engine = store instanceof EngineStore;
         java.util.function.BooleanSupplier here = () -> engine || loop.owner();
-        LeaseReaper reaper = new LeaseReaper(ledger);
+        LeaseReaper reaper = new LeaseReaper(ledger, metrics.reaperTally());
         long reaperMillis = config.reaperIntervalMillis();
         List<io.ichiba.ledger.store.Timer> timers = new java.util.ArrayList<>();
         timers.add(store.every("leases", Duration.ofMillis(reaperMillis), () -> {
-            LeaseReaper.NodeSweep n = reaper.sweepNodes();
-            LeaseReaper.Sweep s = reaper.sweepLeases();
-            metrics.swept(s.expired(), 0);
-            metrics.nodesLost(n.nodesLost(), n.grantsLost());
+            reaper.sweepNodes();
+            reaper.sweepLeases();
         }));
         timers.add(store.every("purges", Duration.ofMillis(20 * reaperMillis), () -> {
             if (engine) {
                 reaper.purge(); // the engine leaves no orphan hold: every operation is journaled whole or not at all
             } else {
-                metrics.swept(0, reaper.sweepOrphans().orphans());
+                metrics.orphansReturned(reaper.sweepOrphans().orphans());
             }
             new io.ichiba.ledger.Handlers(ledger).purge();
             jobs.reconcile();

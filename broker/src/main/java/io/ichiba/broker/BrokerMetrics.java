@@ -9,6 +9,7 @@ import io.ichiba.ledger.Filters;
 import io.ichiba.ledger.JobState;
 import io.ichiba.ledger.JournalEntry;
 import io.ichiba.ledger.KindDef;
+import io.ichiba.ledger.LeaseReaper;
 import io.ichiba.ledger.Ledger;
 import io.ichiba.ledger.Loan;
 import io.ichiba.ledger.MarketCommands;
@@ -354,16 +355,29 @@ public final class BrokerMetrics {
         passDuration.record(Duration.ofNanos(nanos));
     }
 
-    /** Records a reaper sweep's work. */
-    public void swept(int expired, int orphans) {
-        leaseExpiries.increment(expired);
+    /** Records orphan holds returned by a store without an engine. */
+    public void orphansReturned(int orphans) {
         orphansReturned.increment(orphans);
     }
 
-    /** Records nodes found lost and the grants that ended with them. */
-    public void nodesLost(int lostNodes, int lostGrants) {
-        nodesLost.increment(lostNodes);
-        grantsLost.increment(lostGrants);
+    /** Counts what the lease reaper ends, one at a time: leases past their deadline, nodes lost, their grants. */
+    public LeaseReaper.Tally reaperTally() {
+        return new LeaseReaper.Tally() {
+            @Override
+            public void leaseExpired() {
+                leaseExpiries.increment();
+            }
+
+            @Override
+            public void nodeLost() {
+                nodesLost.increment();
+            }
+
+            @Override
+            public void grantLost() {
+                grantsLost.increment();
+            }
+        };
     }
 
     /** Records an audit. */

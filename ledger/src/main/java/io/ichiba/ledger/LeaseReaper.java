@@ -21,11 +21,40 @@ public final class LeaseReaper {
 
     private final Ledger ledger;
     private final Store store;
+    private final Tally tally;
+
+    /**
+     * What the reaper ended, told one at a time as each is done: a sweep cut short (an engine's timer run ends at its
+     * bound, {@code Timer.Deferred}) returns no {@link Sweep}, but what it did is told.
+     */
+    public interface Tally {
+        /** Tells nothing. */
+        Tally NONE = new Tally() {
+        };
+
+        /** A lease ended past its deadline. */
+        default void leaseExpired() {
+        }
+
+        /** A node was found lost. */
+        default void nodeLost() {
+        }
+
+        /** A grant ended because its node was lost. */
+        default void grantLost() {
+        }
+    }
 
     /** Creates the reaper over the ledger's store. */
     public LeaseReaper(Ledger ledger) {
+        this(ledger, Tally.NONE);
+    }
+
+    /** Creates the reaper over the ledger's store, telling {@code tally} what it ends. */
+    public LeaseReaper(Ledger ledger, Tally tally) {
         this.ledger = ledger;
         this.store = ledger.store();
+        this.tally = tally;
     }
 
     /**
@@ -53,6 +82,7 @@ public final class LeaseReaper {
         for (String id : store.claims().localKeys(new Filters.LeaseDue(now))) {
             if (each("lease expiry", id, l -> expire(l, id, now))) {
                 expired++;
+                tally.leaseExpired();
             }
         }
         int returned = 0;
@@ -73,6 +103,8 @@ public final class LeaseReaper {
             return ledger.atomically(op);
         } catch (io.ichiba.ledger.engine.NotEngineException | io.ichiba.ledger.engine.EngineUnavailableException e) {
             throw e; // the engine moved or cannot journal: the next sweep, wherever it runs, does it
+        } catch (io.ichiba.ledger.store.Timer.Deferred e) {
+            throw e; // the engine's timer run reached its bound: the rest goes on in the next batch
         } catch (RuntimeException e) {
             LOG.warn("{} failed for {}, left for the next sweep: {}", what, id, e.toString());
             return false;
@@ -177,6 +209,7 @@ public final class LeaseReaper {
             NodeState lost = store.nodes().execute(node, new PlaceCommands.MarkLost(now - grace, now));
             if (lost != null) {
                 nodesLost++;
+                tally.nodeLost();
                 LOG.warn("node lost node={} lastReport={}ms ago grants={}", node, now - lost.lastReportAt(),
                         lost.holdings().holders().size());
             }
@@ -190,6 +223,7 @@ public final class LeaseReaper {
             for (String claimId : n.holdings().holders().keySet()) {
                 if (each("node loss", claimId, l -> loseNode(l, claimId, node, now))) {
                     grantsLost++;
+                    tally.grantLost();
                 }
             }
         }

@@ -160,6 +160,8 @@ public final class AdmissionLoop implements AutoCloseable {
             }
         } catch (HazelcastInstanceNotActiveException e) {
             owner = false;
+        } catch (io.ichiba.ledger.store.Timer.Deferred e) {
+            throw e; // the timer run reached the engine's bound: it goes on in the next batch
         } catch (RuntimeException e) {
             LOG.warn("admission pass failed, will retry: {}", e.toString());
         }

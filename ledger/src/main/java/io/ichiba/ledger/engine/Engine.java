@@ -59,9 +59,15 @@ public final class Engine implements AutoCloseable {
     private final List<EngineTimer> timers = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** Put in the inbox by a timer's wake, to end the wait for commands; never run. */
     private final Pending<Void> wake = new Pending<>(() -> null, false);
+    /** The most operations one timer run applies ({@link Timer.Deferred}); the rest go on in the next batch. */
+    public static final int TIMER_STEPS = 256;
     /** Engine thread only: a timer runs ({@link #step} makes each operation a command); one of its steps runs. */
     private boolean inTimer;
     private boolean stepping;
+    /** Engine thread only: the running timer's operations so far, and whether they changed anything. */
+    private int stepsThisRun;
+    private boolean progressed;
+    private volatile int timerSteps = TIMER_STEPS;
 
     private static final class Pending<R> {
         final Supplier<R> work;
@@ -147,11 +153,15 @@ public final class Engine implements AutoCloseable {
         if (!inTimer || stepping) {
             return work.get();
         }
-        tables.commitCommand();
+        progressed |= tables.commitCommand();
+        if (stepsThisRun >= timerSteps) {
+            throw new Timer.Deferred();
+        }
+        stepsThisRun++;
         stepping = true;
         try {
             R r = work.get();
-            tables.commitCommand();
+            progressed |= tables.commitCommand();
             return r;
         } catch (RuntimeException e) {
             tables.rollbackCommand();
@@ -166,7 +176,9 @@ public final class Engine implements AutoCloseable {
      * the end of one run to the next), while the engine runs on this member, as a command of the batch it falls in:
      * its changes are journaled with that batch, and each operation it runs through {@link #step} is a command of
      * its own. A run that throws is logged and counted ({@link EngineListener#timerRan}); the timer runs again. The
-     * first run comes a period after the engine takes over (or after the timer is made, if it runs already).
+     * first run comes a period after the engine takes over (or after the timer is made, if it runs already). A run
+     * applies at most {@link #TIMER_STEPS} operations: the next one throws {@link Timer.Deferred}, and the timer runs
+     * again in the next batch.
      */
     public Timer every(String name, long periodMillis, Runnable body) {
         if (periodMillis <= 0) {
@@ -175,6 +187,14 @@ public final class Engine implements AutoCloseable {
         EngineTimer t = new EngineTimer(name, periodMillis, body);
         timers.add(t);
         return t;
+    }
+
+    /** Sets the most operations one timer run applies (tests make it small). */
+    void timerSteps(int steps) {
+        if (steps <= 0) {
+            throw new IllegalArgumentException("a timer run must apply at least one operation: " + steps);
+        }
+        this.timerSteps = steps;
     }
 
     /** A timer of this engine: its next run in engine time (set by the engine thread), and whether it was woken. */
@@ -347,16 +367,23 @@ public final class Engine implements AutoCloseable {
         t.woken.set(false);
         long t0 = System.nanoTime();
         boolean ok = true;
+        boolean deferred = false;
         inTimer = true;
+        stepsThisRun = 0;
+        progressed = false;
         try {
             t.body.run();
+        } catch (Timer.Deferred d) {
+            deferred = true; // bounded: what it did stays, the rest runs in the next batch
         } catch (RuntimeException e) {
             ok = false;
             tables.rollbackCommand();
             LOG.warn("timer {} failed, runs again: {}", t.name, e.toString());
         } finally {
             inTimer = false;
-            t.nextAt = clock.millis() + t.periodMillis;
+            // a run cut short goes on at once (after the commands waiting), unless it changed nothing: then a
+            // period later, so that operations that keep refusing do not spin the engine
+            t.nextAt = clock.millis() + (deferred && progressed ? 0 : t.periodMillis);
         }
         listener.timerRan(t.name, System.nanoTime() - t0, ok);
     }

@@ -409,12 +409,17 @@ public final class EngineStore extends TableStore {
             inCommand.add(t);
         }
 
-        void commitCommand() {
+        /** Keeps the running command's changes in the batch; answers whether it changed anything. */
+        boolean commitCommand() {
+            if (inCommand.isEmpty()) {
+                return false;
+            }
             for (EngineTable<?> t : inCommand) {
                 t.commitCommand();
                 inBatch.add(t);
             }
             inCommand.clear();
+            return true;
         }
 
         void rollbackCommand() {

@@ -198,6 +198,93 @@ class EngineTimersTest {
     }
 
     @Test
+    void aBacklogIsWorkedOffInBoundedBatchesWithCommandsAnsweredBetween() throws Exception {
+        Counting journal = new Counting(new InMemoryJournal());
+        EngineStore store = Engines.started(journal);
+        store.engine().timerSteps(10);
+        Ledger ledger = new Ledger(store, clock, LedgerSettings.defaults());
+        assertThat(ledger.createTenant("t", Map.of("memory", 1_000L)).ok()).isTrue();
+        assertThat(ledger.report("n1", Map.of("memory", 100L), Map.of()).ok()).isTrue();
+        for (int i = 0; i < 50; i++) {
+            assertThat(ledger.submit("c" + i, "t", Bundle.of(Map.of("memory", 1L), List.of()), 1, 30, null).ok())
+                    .isTrue();
+        }
+        store.atomically(new Admission(ledger)::pass);
+        AtomicInteger expired = new AtomicInteger();
+        LeaseReaper reaper = new LeaseReaper(ledger, new LeaseReaper.Tally() {
+            @Override
+            public void leaseExpired() {
+                expired.incrementAndGet();
+            }
+        });
+        store.every("leases", Duration.ofSeconds(1), reaper::sweepLeases);
+        roundTrip(store);
+        int before = journal.appended.size();
+
+        // the engine is busy while the clock jumps and a command arrives: the command shares a batch with the first
+        // or the second run
+        java.util.concurrent.CountDownLatch busy = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CompletableFuture<Object> holding = store.engine().submit(() -> {
+            try {
+                busy.await(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return null;
+        });
+        clock.advance(Duration.ofSeconds(31));
+        // counted when the answer is given (on the engine's thread, before it goes on)
+        java.util.concurrent.CompletableFuture<Integer> expiredWhenAnswered = store.engine().submit(() -> null)
+                .thenApply(x -> expired.get());
+        busy.countDown();
+        holding.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(expiredWhenAnswered.get(30, java.util.concurrent.TimeUnit.SECONDS))
+                .as("the command was answered after one or two runs of ten leases, not after all fifty")
+                .isBetween(10, 20);
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            roundTrip(store);
+            return expired.get() == 50;
+        });
+        for (int i = 0; i < 50; i++) {
+            assertThat(ledger.claim("c" + i).state()).isEqualTo(ClaimState.EXPIRED);
+        }
+        assertThat(ledger.pool("memory@n1").granted()).as("every token returned").isZero();
+        List<Long> claimsPerBatch = journal.appended.subList(before, journal.appended.size()).stream()
+                .map(b -> b.changes().stream().filter(c -> c.table().equals("claims")).count())
+                .filter(n -> n > 0).toList();
+        assertThat(claimsPerBatch).as("at most ten leases ended in each batch").allMatch(n -> n <= 10)
+                .hasSizeGreaterThanOrEqualTo(5);
+    }
+
+    @Test
+    void aRunCutShortThatChangedNothingRunsAgainOnlyAPeriodLater() {
+        EngineStore store = Engines.started(new InMemoryJournal());
+        store.engine().timerSteps(10);
+        store.clock(clock);
+        AtomicInteger runs = new AtomicInteger();
+        AtomicInteger steps = new AtomicInteger();
+        store.every("refusing", Duration.ofHours(1), () -> {
+            runs.incrementAndGet();
+            for (int i = 0; i < 30; i++) {
+                store.atomically(steps::incrementAndGet); // an operation that changes nothing (it refuses)
+            }
+        });
+        roundTrip(store);
+        clock.advance(Duration.ofHours(1));
+        roundTrip(store);
+        assertThat(runs).hasValue(1);
+        assertThat(steps).as("the run stopped at its bound").hasValue(10);
+        for (int i = 0; i < 5; i++) {
+            roundTrip(store);
+        }
+        assertThat(runs).as("it did not spin: nothing changed, so it waits its period").hasValue(1);
+        clock.advance(Duration.ofHours(1));
+        roundTrip(store);
+        assertThat(runs).hasValue(2);
+    }
+
+    @Test
     void timersRunOnlyWhereTheEngineRunsAndMoveWithIt() {
         InMemoryJournal journal = new InMemoryJournal();
         EngineStore a = Engines.started(journal);
