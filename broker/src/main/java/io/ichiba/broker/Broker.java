@@ -225,7 +225,7 @@ public final class Broker {
                 .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         Idempotency idempotency = new Idempotency(store, worker, clock, config.operatorToken());
         ApiContext ctx = new ApiContext(vertx, ledger, worker, watch, loop::nudge, config.grantWaitMillis(),
-                idempotency, jobs, loop.intake());
+                idempotency, jobs);
         Authenticator auth = new Authenticator(ApiRouter.publicPaths(contract), config.operatorToken(), store, worker);
         Router router = ApiRouter.create(vertx, contract,
                 Api.operations(ctx, metrics, () -> hz.getLifecycleService().isRunning(),

@@ -433,7 +433,8 @@ public final class BrokerMetrics {
         for (JobState s : JobState.values()) {
             jobsByState.put(s, 0L);
         }
-        ledger.store().jobs().values(new Filters.All<>()).forEach(j -> jobsByState.merge(j.state(), 1L, Long::sum));
+        // counts, not records: on a member that does not run the engine only the numbers cross the network
+        jobsByState.replaceAll((s, n) -> (long) ledger.store().jobs().count(new Filters.JobsOf(null, s)));
         List<MultiGauge.Row<?>> jobRows = new ArrayList<>();
         jobsByState.forEach((s, n) -> jobRows.add(MultiGauge.Row.of(Tags.of("state", s.name()), n)));
         jobs.register(jobRows, true);
@@ -445,9 +446,9 @@ public final class BrokerMetrics {
         });
         refreshMarket();
         refreshReservations(now);
-        deliveriesPending.set(ledger.store().deliveries().values(new Filters.Unsettled()).size());
-        deadLetters.set(ledger.store().deadLetters().entries().size());
-        priceAlerts.set(ledger.store().alerts().values(new Filters.AlertsOf(null, true)).size());
+        deliveriesPending.set(ledger.store().deliveries().count(new Filters.Unsettled()));
+        deadLetters.set(ledger.store().deadLetters().count(new Filters.All<>()));
+        priceAlerts.set(ledger.store().alerts().count(new Filters.AlertsOf(null, true)));
     }
 
     /** Counts reservations by state and the reserved peak of each pool over the next day. */
@@ -458,8 +459,9 @@ public final class BrokerMetrics {
                 byState.put(s, 0L);
             }
         }
-        for (Reservation r : ledger.store().reservations().values(new Filters.All<>())) {
-            byState.merge(r.state() == Reservation.State.BOOKING ? Reservation.State.BOOKED : r.state(), 1L, Long::sum);
+        for (Reservation.State s : Reservation.State.values()) {
+            byState.merge(s == Reservation.State.BOOKING ? Reservation.State.BOOKED : s,
+                    (long) ledger.store().reservations().count(new Filters.ReservationIn(EnumSet.of(s))), Long::sum);
         }
         List<MultiGauge.Row<?>> rows = new ArrayList<>();
         byState.forEach((s, n) -> rows.add(MultiGauge.Row.of(Tags.of("state", s.name()), n)));

@@ -35,8 +35,7 @@ class ContractTest {
         vertx = Vertx.vertx();
         contract = Contract.load(vertx).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         Ledger ledger = new Ledger(new InMemoryStore(), Clock.systemUTC(), LedgerSettings.defaults());
-        ApiContext ctx = new ApiContext(vertx, ledger, null, null, () -> { }, 0, null, new io.ichiba.ledger.Jobs(ledger),
-                io.ichiba.broker.admission.Intake.SUBMIT_ONLY);
+        ApiContext ctx = new ApiContext(vertx, ledger, null, null, () -> { }, 0, null, new io.ichiba.ledger.Jobs(ledger));
         ops = Api.operations(ctx, new BrokerMetrics(new SimpleMeterRegistry(), ledger), () -> true, () -> "m", () -> 1);
     }
 

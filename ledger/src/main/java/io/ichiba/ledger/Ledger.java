@@ -34,6 +34,7 @@ public final class Ledger {
     private final Exchange exchange;
     private final Reservations reservations;
     private final PriceAlerts alerts;
+    private volatile Intake intake;
 
     /** Creates the ledger over {@code store}, reading time from {@code clock}, with the default market settings. */
     public Ledger(Store store, Clock clock, LedgerSettings settings) {
@@ -323,7 +324,36 @@ public final class Ledger {
      */
     public Result<Claim> submit(String id, String tenant, Bundle bundle, int priority, long leaseSeconds,
                                 String requestedNode, Funding funding) {
-        return atomically(l -> l.submitNow(id, tenant, bundle, priority, leaseSeconds, requestedNode, funding));
+        return atomically(l -> l.admitted(l.submitNow(id, tenant, bundle, priority, leaseSeconds, requestedNode,
+                funding)));
+    }
+
+    /**
+     * What a claim's intake does after its submission, on the member where the submission runs (the engine's): the
+     * broker's admission loop looks at the claim at once ({@code Admission#admit}), so that a claim that fits is
+     * granted by its own request, whichever member it was sent to. It runs inside the submission's operation, so on
+     * the engine's thread: it must not wait for anything.
+     */
+    @FunctionalInterface
+    public interface Intake {
+        /** Answers {@code queued}, just submitted, as it is after its admission. */
+        Claim admit(Claim queued);
+    }
+
+    /**
+     * Sets what follows each submission that leaves its claim {@code QUEUED} (none by default: the claim waits for
+     * the admission loop). The ledger of the member that runs the submission is the one whose intake runs.
+     */
+    public void admitOnIntake(Intake intake) {
+        this.intake = intake;
+    }
+
+    private Result<Claim> admitted(Result<Claim> submitted) {
+        Intake in = intake;
+        if (in == null || !submitted.ok() || submitted.value().state() != ClaimState.QUEUED) {
+            return submitted;
+        }
+        return Result.ok(in.admit(submitted.value()));
     }
 
     private Result<Claim> submitNow(String id, String tenant, Bundle bundle, int priority, long leaseSeconds,

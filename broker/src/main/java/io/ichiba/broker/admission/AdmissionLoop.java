@@ -8,11 +8,9 @@ import io.ichiba.ledger.Admission;
 import io.ichiba.ledger.Claim;
 import io.ichiba.ledger.ClaimState;
 import io.ichiba.ledger.Ledger;
-import io.ichiba.ledger.Result;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.function.Supplier;
 
 /**
  * The single writer of grants: runs {@link Admission} passes where the engine runs, and moves with it.
@@ -63,6 +61,7 @@ public final class AdmissionLoop implements AutoCloseable {
      * the state maps written behind carry no event of a node, a lock or a tenant that no member needs.
      */
     public void start() {
+        ledger.admitOnIntake(this::admitAtIntake);
         ledger.store().claims().listenLocal(c -> {
             if ((c.state() == ClaimState.QUEUED && !c.considered()) || (c.state().isFinal() && c.returned())) {
                 nudge();
@@ -84,42 +83,22 @@ public final class AdmissionLoop implements AutoCloseable {
     }
 
     /**
-     * The intake of new claims: on the engine's member, a submission and its admission ({@link Admission#admit}: a
-     * pass when no other claim is queued, the claim alone when nothing changed since the last pass) run as one
-     * command, so that a claim that fits is granted by its own request however long the queue; elsewhere the
-     * submission alone.
+     * A new claim's admission, run by the ledger right after its submission, in the same operation
+     * ({@link Ledger#admitOnIntake}): on the member that runs the admission loop (the engine's), {@link Admission#admit}
+     * (a pass when no other claim is queued, the claim alone when nothing changed since the last pass), so that a
+     * claim that fits is granted by its own request however long the queue, whichever member received it.
      */
-    public Intake intake() {
-        return new Intake() {
-            @Override
-            public Result<Claim> submit(Supplier<Result<Claim>> submit) {
-                if (!engineHere.getAsBoolean() || !ownsKey()) {
-                    return submit.get();
-                }
-                return ledger.store().atomically(() -> admitted(submit));
-            }
-
-            @Override
-            public java.util.concurrent.CompletableFuture<Result<Claim>> submitLocal(Supplier<Result<Claim>> submit) {
-                return engineHere.getAsBoolean() && ownsKey() ? ledger.store().submitLocal(() -> admitted(submit))
-                        : null;
-            }
-        };
-    }
-
-    /** On the engine thread: the submission, then its admission; answers the claim as it is after both. */
-    private Result<Claim> admitted(Supplier<Result<Claim>> submit) {
-        Result<Claim> submitted = submit.get();
-        if (!submitted.ok() || submitted.value().state() != ClaimState.QUEUED) {
-            return submitted;
+    private Claim admitAtIntake(Claim queued) {
+        if (!engineHere.getAsBoolean() || !ownsKey()) {
+            return queued;
         }
-        Admission.Pass pass = admission.admit(submitted.value().id());
+        Admission.Pass pass = admission.admit(queued.id());
         long now = ledger.clock().millis();
         for (Claim c : pass.granted()) {
             metrics.granted(c, now - c.createdAt());
         }
-        Claim after = ledger.claim(submitted.value().id());
-        return Result.ok(after == null ? submitted.value() : after);
+        Claim after = ledger.claim(queued.id());
+        return after == null ? queued : after;
     }
 
     /** Whether the loop runs on this member now. */

@@ -22,11 +22,9 @@ import java.util.function.Predicate;
  * @param grantWaitMillis how long a new claim's answer waits for the admission loop's first look
  * @param idempotency     the idempotency guard (it also issues tokens that a retry can be answered again)
  * @param jobs            the jobs
- * @param intake          how a new claim enters (on the engine's member, granted at once when it fits)
  */
 public record ApiContext(Vertx vertx, Ledger ledger, WorkerExecutor worker, ChangeWatch watch, Runnable nudge,
-                         long grantWaitMillis, Idempotency idempotency, Jobs jobs,
-                         io.ichiba.broker.admission.Intake intake) {
+                         long grantWaitMillis, Idempotency idempotency, Jobs jobs) {
 
     /** Runs {@code work} on the worker pool, unordered. */
     public <T> Future<T> blocking(Callable<T> work) {
@@ -36,28 +34,19 @@ public record ApiContext(Vertx vertx, Ledger ledger, WorkerExecutor worker, Chan
     /**
      * Runs {@code work} as one command of the engine when it runs on this member, completing on the caller's event
      * loop once the command is journaled, with no thread held meanwhile; elsewhere (or if the engine moved away before
-     * it ran) on a worker, where each ledger call inside it reaches the engine on its own. {@code work} must only
-     * call the ledger: on the engine's thread it must not wait for anything.
+     * it ran) on a worker, where each ledger call inside it reaches the engine on its own: one call for an operation
+     * the ledger sends whole ({@link Ledger#atomically}). {@code work} must only call the ledger: on the engine's
+     * thread it must not wait for anything.
      */
     public <T> Future<T> onEngine(java.util.function.Supplier<T> work) {
-        return local(ledger.store().submitLocal(work), work);
-    }
-
-    /** The intake of a new claim ({@link Intake}), as {@link #onEngine}: without a worker on the engine's member. */
-    public Future<io.ichiba.ledger.Result<Claim>> admit(
-            java.util.function.Supplier<io.ichiba.ledger.Result<Claim>> submit) {
-        return local(intake.submitLocal(submit), () -> intake.submit(submit));
-    }
-
-    private <T> Future<T> local(java.util.concurrent.CompletableFuture<T> running,
-                                java.util.function.Supplier<T> otherwise) {
+        java.util.concurrent.CompletableFuture<T> running = ledger.store().submitLocal(work);
         if (running == null) {
-            return blocking(otherwise::get);
+            return blocking(work::get);
         }
         return Future.fromCompletionStage(running, vertx.getOrCreateContext()).recover(e -> {
             Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
                     ? e.getCause() : e;
-            return cause instanceof io.ichiba.ledger.engine.NotEngineException ? blocking(otherwise::get)
+            return cause instanceof io.ichiba.ledger.engine.NotEngineException ? blocking(work::get)
                     : Future.failedFuture(cause);
         });
     }

@@ -82,7 +82,7 @@ final class ClaimsApi {
         int priority = body.getInteger("priority", 0);
         long lease = body.getLong("leaseSeconds", 60L);
         String node = body.getString("node");
-        return ctx.admit(() -> ctx.ledger().submit(id, tenant, bundle, priority, lease, node, funding)).compose(r -> {
+        return ctx.onEngine(() -> ctx.ledger().submit(id, tenant, bundle, priority, lease, node, funding)).compose(r -> {
             if (!r.ok()) {
                 return Future.succeededFuture(Problems.of(r.rejection()));
             }
@@ -140,28 +140,35 @@ final class ClaimsApi {
         });
     }
 
+    /** A change to a claim, sent with its read to the engine's member as a value: it captures only values. */
+    @FunctionalInterface
+    private interface Change extends java.io.Serializable {
+        Result<Claim> apply(io.ichiba.ledger.Ledger ledger, Claim claim);
+    }
+
     /**
-     * Reads the claim, checks the caller may see it, and runs {@code change} on it, all in one command of the engine
-     * (no worker thread on the engine's member); answers {@code null} for a claim the caller may not see.
+     * Reads the claim, checks the caller may see it, and runs {@code change} on it, all in one command of the engine:
+     * no worker thread on the engine's member, one call to it from any other; answers {@code null} for a claim the
+     * caller may not see.
      */
-    private Future<Result<Claim>> changeVisible(Call call, Function<Claim, Result<Claim>> change) {
+    private Future<Result<Claim>> changeVisible(Call call, Change change) {
         String id = call.path("id");
         boolean operator = call.caller().operator();
         String tenant = call.caller().tenant() ? call.caller().subject() : null;
-        return ctx.onEngine(() -> {
-            Claim c = ctx.ledger().claim(id);
-            return c == null || !(operator || c.tenant().equals(tenant)) ? null : change.apply(c);
-        });
+        return ctx.onEngine(() -> ctx.ledger().atomically(l -> {
+            Claim c = l.claim(id);
+            return c == null || !(operator || c.tenant().equals(tenant)) ? null : change.apply(l, c);
+        }));
     }
 
     private Future<Reply> renew(Call call) {
         long seconds = call.body().getLong("leaseSeconds", 0L);
-        return changeVisible(call, c -> ctx.ledger().renew(c.id(), seconds)).map(r -> r == null
+        return changeVisible(call, (l, c) -> l.renew(c.id(), seconds)).map(r -> r == null
                 ? Problems.notFound("no claim " + call.path("id")) : answer(r));
     }
 
     private Future<Reply> release(Call call) {
-        return changeVisible(call, c -> ctx.ledger().release(c.id())).map(r -> {
+        return changeVisible(call, (l, c) -> l.release(c.id())).map(r -> {
             if (r == null) {
                 return Problems.notFound("no claim " + call.path("id"));
             }

@@ -147,7 +147,7 @@ final class EngineTable<V> implements Table<V> {
                     && indexed.index() != null) {
                 return candidates(filter).size(); // the engine's member: what the committed index files
             }
-            return Table.super.count(filter);
+            return (Integer) route(new TableCall.Count((Filter<Object>) (Filter<?>) filter)); // the number alone
         }
         if (filter instanceof Table.Indexed<V> indexed && indexed.exact() && indexed.index() != null) {
             // what is filed, corrected by the records the running command and batch changed
@@ -380,6 +380,18 @@ final class EngineTable<V> implements Table<V> {
         }
         if (call instanceof TableCall.Entries) {
             return (R) new TreeMap<>(committed);
+        }
+        if (call instanceof TableCall.Count c) {
+            Filter<V> filter = (Filter<V>) (Filter<?>) c.filter();
+            if (filter instanceof Table.Indexed<V> indexed && indexed.exact() && indexed.index() != null) {
+                return (R) Integer.valueOf(candidates(filter).size());
+            }
+            int[] n = {0};
+            scanCommitted(filter, false, (k, v) -> {
+                n[0]++;
+                return true;
+            });
+            return (R) Integer.valueOf(n[0]);
         }
         Filter<V> filter = call instanceof TableCall.Values v ? (Filter<V>) (Filter<?>) v.filter()
                 : (Filter<V>) (Filter<?>) ((TableCall.Any) call).filter();

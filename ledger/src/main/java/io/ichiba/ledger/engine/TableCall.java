@@ -42,6 +42,10 @@ public sealed interface TableCall<R> extends Serializable {
     record Values(Table.Filter<Object> filter) implements TableCall<Collection<Object>> {
     }
 
+    /** {@link Table#count}: the number alone crosses to the caller, not the records. */
+    record Count(Table.Filter<Object> filter) implements TableCall<Integer> {
+    }
+
     /** {@link Table#any}. */
     record Any(Table.Filter<Object> filter) implements TableCall<Boolean> {
     }

@@ -105,6 +105,9 @@ public final class HazelcastRemote implements Remote {
         if (call instanceof TableCall.Entries) {
             return (R) all;
         }
+        if (call instanceof TableCall.Count c) {
+            return (R) Integer.valueOf((int) all.values().stream().filter(c.filter()::test).count());
+        }
         io.ichiba.ledger.store.Table.Filter<Object> filter = call instanceof TableCall.Values v ? v.filter()
                 : ((TableCall.Any) call).filter();
         java.util.List<Object> out = all.values().stream().filter(filter::test).toList();

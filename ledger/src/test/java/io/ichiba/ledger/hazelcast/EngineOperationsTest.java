@@ -96,4 +96,46 @@ class EngineOperationsTest {
         var other = sender.operate(java.util.UUID.randomUUID().toString(), create);
         assertThat(other.rejection().code()).isEqualTo(io.ichiba.ledger.Rejection.Code.ALREADY_EXISTS);
     }
+
+    @Test
+    void aClaimSubmittedElsewhereIsAdmittedByTheIntakeOfTheEnginesMemberInTheSameOperation() {
+        assertThat(remote.createTenant("intake", Map.of("memory", 10L)).ok()).isTrue();
+        assertThat(remote.report("intake-node", Map.of("memory", 100L), Map.of()).ok()).isTrue();
+        io.ichiba.ledger.Admission admission = new io.ichiba.ledger.Admission(local);
+        List<String> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
+        local.admitOnIntake(queued -> {
+            threads.add(Thread.currentThread().getName());
+            admission.admit(queued.id());
+            return local.claim(queued.id());
+        });
+        remote.admitOnIntake(queued -> {
+            throw new AssertionError("the intake of the member that sent the submission ran");
+        });
+        try {
+            var r = remote.submit("intake-1", "intake",
+                    io.ichiba.ledger.Bundle.of(Map.of("memory", 1L), List.of()), 1, 30, null);
+            assertThat(r.ok()).isTrue();
+            assertThat(r.value().state()).as("granted by its own submission").isEqualTo(
+                    io.ichiba.ledger.ClaimState.GRANTED);
+            assertThat(threads).hasSize(1).allMatch(t -> t.startsWith("ichiba-engine"));
+            assertThat(local.pool("memory@intake-node").granted()).isEqualTo(1L);
+        } finally {
+            local.admitOnIntake(null);
+            remote.admitOnIntake(null);
+        }
+    }
+
+    @Test
+    void aCountAskedElsewhereIsTheEnginesCount() {
+        for (int i = 0; i < 5; i++) {
+            assertThat(remote.defineKind("count-" + i, "u").ok()).isTrue();
+        }
+        io.ichiba.ledger.store.Table.Filter<io.ichiba.ledger.KindDef> counted = k -> k.name().startsWith("count-");
+        assertThat(remote.store().kinds().count(counted)).isEqualTo(5);
+        assertThat(remote.store().kinds().count(counted))
+                .isEqualTo(local.store().kinds().values(counted).size());
+        // an exact index on the engine's member: what it files, asked from elsewhere
+        var queued = new io.ichiba.ledger.Filters.ClaimIn(java.util.EnumSet.of(io.ichiba.ledger.ClaimState.QUEUED));
+        assertThat(remote.store().claims().count(queued)).isEqualTo(local.store().claims().count(queued));
+    }
 }
