@@ -74,6 +74,7 @@ public final class HazelcastStore extends TableStore {
         // An operation whose backup did not answer, or whose member left, throws instead of returning as if done:
         // the journal settles such an append by reading its head (DEPENDENCIES.md).
         config.setProperty("hazelcast.operation.fail.on.indeterminate.state", "true");
+        KryoSerializer.register(config); // journal appends, state written behind, its events: Kryo, not Java
         config.getExecutorConfig(HazelcastRemote.EXECUTOR).setPoolSize(64);
         config.addMapConfig(new MapConfig(all).setName(PREFIX + "idempotency")
                 .setTimeToLiveSeconds(IDEMPOTENCY_TTL_SECONDS));

@@ -1,0 +1,93 @@
+package io.ichiba.ledger.hazelcast;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.internal.serialization.Data;
+import com.hazelcast.internal.serialization.InternalSerializationService;
+import com.hazelcast.internal.serialization.impl.DefaultSerializationServiceBuilder;
+import io.ichiba.ledger.Admission;
+import io.ichiba.ledger.Bundle;
+import io.ichiba.ledger.ClaimState;
+import io.ichiba.ledger.Jobs;
+import io.ichiba.ledger.Ledger;
+import io.ichiba.ledger.LedgerSettings;
+import io.ichiba.ledger.MutableClock;
+import io.ichiba.ledger.PriceAlert;
+import io.ichiba.ledger.engine.EngineStore;
+import io.ichiba.ledger.engine.Engines;
+import io.ichiba.ledger.journal.Batch;
+import io.ichiba.ledger.journal.Change;
+import io.ichiba.ledger.journal.InMemoryJournal;
+import io.ichiba.pricing.Side;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * What members send each other, written by Kryo: every batch a ledger's day makes (tenants, credits, locks, claims and
+ * their holdings, a market with a trade and its loan, a job, a price alert) is read back equal field by field
+ * ({@link KryoRoundTrip}); through Hazelcast's serialization, a value Kryo cannot write falls back to Java's.
+ */
+class KryoSerializerTest {
+
+    @AfterAll
+    static void close() {
+        Engines.closeAll();
+    }
+
+    @Test
+    void everyBatchOfALedgersDayIsReadBackEqualFieldByField() {
+        EngineStore store = Engines.started(new KryoRoundTrip(new InMemoryJournal()));
+        MutableClock clock = new MutableClock();
+        Ledger ledger = new Ledger(store, clock, LedgerSettings.defaults());
+        ledger.accounts().openSystemAccounts();
+        assertThat(ledger.createTenant("team-a", Map.of("memory", 16_384L)).ok()).isTrue();
+        assertThat(ledger.createTenant("team-b", Map.of("memory", 4_096L)).ok()).isTrue();
+        assertThat(ledger.report("n1", Map.of("memory", 65_536L), Map.of()).ok()).isTrue();
+        ledger.accounts().mint("m-a", "team-a", 100_000, null, null);
+        ledger.accounts().mint("m-b", "team-b", 100_000, null, null);
+        assertThat(ledger.createLock("db", 2).ok()).isTrue();
+        clock.advanceMillis(1);
+
+        assertThat(ledger.exchange().place("o1", "team-a", "memory", Side.OFFER, 8192, 7200, 3, Long.MAX_VALUE, null)
+                .ok()).isTrue();
+        assertThat(ledger.exchange().place("b1", "team-b", "memory", Side.BID, 4096, 3600, 5, Long.MAX_VALUE, null)
+                .ok()).isTrue();
+        assertThat(ledger.submit("c1", "team-a", Bundle.of(Map.of("memory", 1024L), List.of("db")), 1, 60, null)
+                .ok()).isTrue();
+        store.atomically(new Admission(ledger)::pass);
+        assertThat(ledger.claim("c1").state()).isEqualTo(ClaimState.GRANTED);
+        assertThat(new Jobs(ledger).submit("j1", "team-b", List.of("echo", "hi"), Map.of("A", "b"),
+                Bundle.of(Map.of("memory", 512L), List.of()), 1, 60, null).ok()).isTrue();
+        assertThat(ledger.alerts().create("a1", "team-a", "memory", PriceAlert.Direction.ABOVE, 10).ok()).isTrue();
+        assertThat(ledger.release("c1").ok()).isTrue();
+
+        // the market's book, a mutable object, whole
+        Object book = store.books().get("memory");
+        assertThat(book).isNotNull();
+        KryoRoundTrip.assertEqualFieldByField(KryoRoundTrip.copy(KryoSerializer.newKryo(), book), book);
+    }
+
+    @Test
+    void throughHazelcastAValueKryoCannotWriteIsWrittenByJavaSerialization() {
+        InternalSerializationService ss = new DefaultSerializationServiceBuilder()
+                .setConfig(KryoSerializer.register(new Config()).getSerializationConfig()).build();
+        HazelcastJournal.Versioned plain = new HazelcastJournal.Versioned(3, Map.of("memory", 5L));
+        Data written = ss.toData(plain);
+        assertThat(written.getType()).as("by the Kryo serializer").isGreaterThanOrEqualTo(KryoSerializer.FIRST_TYPE_ID);
+        assertThat((Object) ss.toObject(written)).isEqualTo(plain);
+
+        // Java 17 does not let Kryo into java.util.concurrent.atomic: Java serialization writes it, read back the same
+        HazelcastJournal.Versioned odd = new HazelcastJournal.Versioned(4, new AtomicLong(7));
+        HazelcastJournal.Versioned back = ss.toObject(ss.toData(odd));
+        assertThat(back.seq()).isEqualTo(4);
+        assertThat(((AtomicLong) back.value()).get()).isEqualTo(7);
+
+        Batch batch = new Batch(1, 2, List.of(new Change("claims", "c1", plain)), 10);
+        KryoRoundTrip.assertEqualFieldByField(ss.toObject(ss.toData(batch)), batch);
+    }
+}
