@@ -212,9 +212,18 @@ public final class Broker {
         AdmissionLoop loop = new AdmissionLoop(hz, ledger, metrics, 250, engineHere, epoch);
         WorkerExecutor worker = vertx.createSharedWorkerExecutor("ichiba-ledger", config.workerThreads());
         ChangeWatch watch = new ChangeWatch(vertx);
-        store.claims().listen(watch::changed);
+        boolean engineStore = store instanceof EngineStore;
+        java.util.function.Consumer<String> changed;
+        if (engineStore) {
+            // the engine's member tells every member's watch over the event bus; the state maps' events are not needed
+            changed = new io.ichiba.broker.admission.ChangeFeed(vertx, watch)::changed;
+            store.claims().listenLocal(c -> changed.accept(c.id()));
+        } else {
+            changed = watch::changed;
+            store.claims().listen(watch::changed);
+        }
         Jobs jobs = new Jobs(ledger);
-        ExecutorService jobFollower = followJobs(store, jobs, watch);
+        ExecutorService jobFollower = followJobs(store, jobs, changed, engineStore);
         ExecutorService relay = relayEvents(store, metrics, config.reaperIntervalMillis());
         loop.start();
         HandlerDispatcher dispatcher = new HandlerDispatcher(vertx, new Handlers(ledger), worker, loop::owner,
@@ -224,8 +233,13 @@ public final class Broker {
         OpenAPIContract contract = io.ichiba.broker.http.Contract.load(vertx)
                 .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         Idempotency idempotency = new Idempotency(store, worker, clock, config.operatorToken());
+        // operations of the HTTP edge reach the engine's member over the event bus (closed with Vert.x)
+        io.ichiba.broker.engine.Forwarder forwarder = store instanceof EngineStore es
+                ? io.ichiba.broker.engine.Forwarder.start(vertx, hz, es, registry)
+                        .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS)
+                : null;
         ApiContext ctx = new ApiContext(vertx, ledger, worker, watch, loop::nudge, config.grantWaitMillis(),
-                idempotency, jobs);
+                idempotency, jobs, forwarder);
         Authenticator auth = new Authenticator(ApiRouter.publicPaths(contract), config.operatorToken(), store, worker);
         Router router = ApiRouter.create(vertx, contract,
                 Api.operations(ctx, metrics, () -> hz.getLifecycleService().isRunning(),
@@ -246,14 +260,20 @@ public final class Broker {
      * Wakes long-polls on job changes, and makes each job follow its claim's changes on the member that owns
      * both (they share a key), off the Hazelcast event thread.
      */
-    private static ExecutorService followJobs(Store store, Jobs jobs, ChangeWatch watch) {
-        store.jobs().listen(j -> {
-            watch.changed(j.id()); // a job's claim has its id: waits on either wake on both
-            watch.changed("job:" + j.id());
+    private static ExecutorService followJobs(Store store, Jobs jobs, java.util.function.Consumer<String> changed,
+                                              boolean engineStore) {
+        java.util.function.Consumer<io.ichiba.ledger.Job> wake = j -> {
+            changed.accept(j.id()); // a job's claim has its id: waits on either wake on both
+            changed.accept("job:" + j.id());
             if (j.node() != null) {
-                watch.changed("node-jobs:" + j.node());
+                changed.accept("node-jobs:" + j.node());
             }
-        });
+        };
+        if (engineStore) {
+            store.jobs().listenLocal(wake); // told to every member by the change feed
+        } else {
+            store.jobs().listen(wake);
+        }
         ExecutorService follower = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "ichiba-jobs");
             t.setDaemon(true);

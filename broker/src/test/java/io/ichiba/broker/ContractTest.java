@@ -35,7 +35,7 @@ class ContractTest {
         vertx = Vertx.vertx();
         contract = Contract.load(vertx).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         Ledger ledger = new Ledger(new InMemoryStore(), Clock.systemUTC(), LedgerSettings.defaults());
-        ApiContext ctx = new ApiContext(vertx, ledger, null, null, () -> { }, 0, null, new io.ichiba.ledger.Jobs(ledger));
+        ApiContext ctx = new ApiContext(vertx, ledger, null, null, () -> { }, 0, null, new io.ichiba.ledger.Jobs(ledger), null);
         ops = Api.operations(ctx, new BrokerMetrics(new SimpleMeterRegistry(), ledger), () -> true, () -> "m", () -> 1);
     }
 

@@ -15,8 +15,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * Wakes requests that wait for something to change (long-poll), without holding any thread while they wait.
  * Keys name what changed: a claim's id, {@code job:<id>}, {@code node-jobs:<node>}.
  *
- * <p>Every member hears every change of the claims and jobs tables (Hazelcast entry listeners), so a claim
- * granted by the admission loop on another member wakes the waiters here within a network hop.
+ * <p>Every member hears every change of the claims and jobs tables: the engine's member from its own listeners, the
+ * others from its {@link ChangeFeed} over the event bus (a store without an engine: from Hazelcast entry listeners),
+ * so a claim granted on another member wakes the waiters here within a network hop.
  */
 public final class ChangeWatch {
     private final Vertx vertx;

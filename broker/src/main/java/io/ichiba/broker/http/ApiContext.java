@@ -1,9 +1,11 @@
 package io.ichiba.broker.http;
 
 import io.ichiba.broker.admission.ChangeWatch;
+import io.ichiba.broker.engine.Forwarder;
 import io.ichiba.ledger.Claim;
 import io.ichiba.ledger.Jobs;
 import io.ichiba.ledger.Ledger;
+import io.ichiba.ledger.store.Operation;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
@@ -22,9 +24,10 @@ import java.util.function.Predicate;
  * @param grantWaitMillis how long a new claim's answer waits for the admission loop's first look
  * @param idempotency     the idempotency guard (it also issues tokens that a retry can be answered again)
  * @param jobs            the jobs
+ * @param forwarder       sends operations to the engine's member over the event bus ({@code null}: never)
  */
 public record ApiContext(Vertx vertx, Ledger ledger, WorkerExecutor worker, ChangeWatch watch, Runnable nudge,
-                         long grantWaitMillis, Idempotency idempotency, Jobs jobs) {
+                         long grantWaitMillis, Idempotency idempotency, Jobs jobs, Forwarder forwarder) {
 
     /** Runs {@code work} on the worker pool, unordered. */
     public <T> Future<T> blocking(Callable<T> work) {
@@ -32,23 +35,36 @@ public record ApiContext(Vertx vertx, Ledger ledger, WorkerExecutor worker, Chan
     }
 
     /**
-     * Runs {@code work} as one command of the engine when it runs on this member, completing on the caller's event
-     * loop once the command is journaled, with no thread held meanwhile; elsewhere (or if the engine moved away before
-     * it ran) on a worker, where each ledger call inside it reaches the engine on its own: one call for an operation
-     * the ledger sends whole ({@link Ledger#atomically}). {@code work} must only call the ledger: on the engine's
-     * thread it must not wait for anything.
+     * Runs {@code op} as one command of the engine, wherever it runs, without holding a thread: on this member from
+     * the caller's event loop ({@code Store.submitLocal}); on another, sent over the event bus ({@link Forwarder}).
+     * Either way the future completes on the caller's event loop once the command's batch is journaled. If neither can
+     * be done (no engine here, none known, or it moved before the command ran), {@code op} runs on a worker, which
+     * finds the engine wherever it is. {@code op} must only call the ledger: on the engine's thread it must not wait
+     * for anything.
      */
-    public <T> Future<T> onEngine(java.util.function.Supplier<T> work) {
-        java.util.concurrent.CompletableFuture<T> running = ledger.store().submitLocal(work);
+    public <T> Future<T> onEngine(Operation<Ledger, T> op) {
+        java.util.concurrent.CompletableFuture<T> running = ledger.store().submitLocal(() -> op.run(ledger));
         if (running == null) {
-            return blocking(work::get);
+            return elsewhere(op);
         }
-        return Future.fromCompletionStage(running, vertx.getOrCreateContext()).recover(e -> {
-            Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
-                    ? e.getCause() : e;
-            return cause instanceof io.ichiba.ledger.engine.NotEngineException ? blocking(work::get)
-                    : Future.failedFuture(cause);
-        });
+        return Future.fromCompletionStage(running, vertx.getOrCreateContext())
+                .recover(e -> notEngine(e) ? elsewhere(op) : Future.failedFuture(cause(e)));
+    }
+
+    private <T> Future<T> elsewhere(Operation<Ledger, T> op) {
+        Future<T> sent = forwarder == null ? null : forwarder.send(op);
+        if (sent == null) {
+            return blocking(() -> ledger.atomically(op));
+        }
+        return sent.recover(e -> notEngine(e) ? blocking(() -> ledger.atomically(op)) : Future.failedFuture(cause(e)));
+    }
+
+    private static Throwable cause(Throwable e) {
+        return e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+    }
+
+    private static boolean notEngine(Throwable e) {
+        return cause(e) instanceof io.ichiba.ledger.engine.NotEngineException;
     }
 
     /**

@@ -82,7 +82,7 @@ final class ClaimsApi {
         int priority = body.getInteger("priority", 0);
         long lease = body.getLong("leaseSeconds", 60L);
         String node = body.getString("node");
-        return ctx.onEngine(() -> ctx.ledger().submit(id, tenant, bundle, priority, lease, node, funding)).compose(r -> {
+        return ctx.onEngine(l -> l.submit(id, tenant, bundle, priority, lease, node, funding)).compose(r -> {
             if (!r.ok()) {
                 return Future.succeededFuture(Problems.of(r.rejection()));
             }
@@ -155,10 +155,10 @@ final class ClaimsApi {
         String id = call.path("id");
         boolean operator = call.caller().operator();
         String tenant = call.caller().tenant() ? call.caller().subject() : null;
-        return ctx.onEngine(() -> ctx.ledger().atomically(l -> {
+        return ctx.onEngine(l -> {
             Claim c = l.claim(id);
             return c == null || !(operator || c.tenant().equals(tenant)) ? null : change.apply(l, c);
-        }));
+        });
     }
 
     private Future<Reply> renew(Call call) {

@@ -282,6 +282,20 @@ public final class EngineStore extends TableStore {
     }
 
     /**
+     * As {@link #serve(String, Operation)}, without holding the caller's thread: the future completes once the
+     * operation's batch is journaled, with {@link NotEngineException} (nothing applied) if the engine does not run here
+     * or stopped first. For transports that answer when the future completes (the broker's event bus).
+     */
+    public <R> java.util.concurrent.CompletableFuture<R> serveLocal(String id, Operation<Object, R> op) {
+        Object here = context;
+        if (!engine.active() || here == null) {
+            return java.util.concurrent.CompletableFuture.failedFuture(
+                    new NotEngineException("the engine does not run on this member"));
+        }
+        return engine.submit(() -> once(id, () -> op.run(here)));
+    }
+
+    /**
      * Runs {@code work} as operation {@code id} unless it ran already: then answers what it answered (the answer is
      * journaled with the operation's changes, so a new engine knows it too). Answers are kept
      * {@link #ANSWERS_KEPT}; engine thread only.
