@@ -118,6 +118,12 @@ public final class Broker {
         join.getAutoDetectionConfig().setEnabled(false);
         join.getTcpIpConfig().setEnabled(true).setMembers(c.hzMembers());
         hc.getMemberAttributeConfig().setAttribute("__vertx.nodeId", UUID.randomUUID().toString());
+        // Vert.x's own registrations (event-bus consumers, nodes) get asynchronous backups. The member fails a write
+        // whose synchronous backup did not answer in time, as the journal needs; for these registrations that failed
+        // joins and event-bus consumers on a busy machine (in CI), and Vert.x writes them again as members change.
+        hc.getMultiMapConfig("__vertx.subs").setBackupCount(0).setAsyncBackupCount(1);
+        hc.getMapConfig("__vertx.haInfo").setBackupCount(0).setAsyncBackupCount(1);
+        hc.getMapConfig("__vertx.nodeInfo").setBackupCount(0).setAsyncBackupCount(1);
         return HazelcastEngine.protect(HazelcastStore.configure(hc), c.minClusterSize());
     }
 

@@ -11,7 +11,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** The join of the event bus is tried again only when it failed with an outcome unknown, and only so often. */
+/**
+ * Joining the cluster's event bus: tried again only when it failed with an outcome unknown, and only so often; Vert.x's
+ * own registrations are backed up asynchronously, so a slow backup cannot fail them.
+ */
 class JoinVertxTest {
 
     private static Future<Vertx> indeterminate() {
@@ -51,5 +54,17 @@ class JoinVertxTest {
             return Future.failedFuture(new IllegalStateException("port in use"));
         }, 4)).isInstanceOf(ExecutionException.class).hasCauseInstanceOf(IllegalStateException.class);
         assertThat(calls).hasValue(1);
+    }
+
+    @Test
+    void vertxsOwnRegistrationsAreBackedUpAsynchronously() {
+        com.hazelcast.config.Config c = Broker.hazelcastConfig(BrokerConfig.from(k -> null));
+        assertThat(c.getMultiMapConfig("__vertx.subs").getBackupCount()).isZero();
+        assertThat(c.getMultiMapConfig("__vertx.subs").getAsyncBackupCount()).isEqualTo(1);
+        for (String map : new String[] {"__vertx.haInfo", "__vertx.nodeInfo"}) {
+            assertThat(c.getMapConfig(map).getBackupCount()).as(map).isZero();
+            assertThat(c.getMapConfig(map).getAsyncBackupCount()).as(map).isEqualTo(1);
+        }
+        assertThat(c.getMapConfig("ichiba.journal.head").getBackupCount()).as("the journal: synchronous").isEqualTo(1);
     }
 }

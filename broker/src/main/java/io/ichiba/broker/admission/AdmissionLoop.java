@@ -11,7 +11,6 @@ import io.ichiba.ledger.Ledger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-
 /**
  * The single writer of grants: runs {@link Admission} passes where the engine runs, and moves with it.
  *

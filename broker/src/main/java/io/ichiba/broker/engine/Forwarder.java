@@ -71,10 +71,11 @@ public final class Forwarder {
         DeliveryOptions reply = new DeliveryOptions().setCodecName(CODEC);
         this.consumer = vertx.eventBus().consumer(PREFIX + hz.getCluster().getLocalMember().getUuid(), msg -> {
             Forward f = (Forward) msg.body();
+            io.vertx.core.Context here = vertx.getOrCreateContext();
             store.serveLocal(f.id(), f.op()).whenComplete((value, error) -> {
                 Throwable cause = error instanceof java.util.concurrent.CompletionException c && c.getCause() != null
                         ? c.getCause() : error;
-                msg.reply(new Answer(value, cause), reply);
+                here.runOnContext(v -> msg.reply(new Answer(value, cause), reply)); // written on the event loop
             });
         });
     }
@@ -126,7 +127,10 @@ public final class Forwarder {
         });
     }
 
-    /** Both directions' bodies, written by Kryo as the members' maps are ({@link KryoSerializer}). */
+    /**
+     * Both directions' bodies, written by Kryo as the members' maps are ({@link KryoSerializer#toBytes}: what Kryo
+     * cannot write, by Java serialization, marked so).
+     */
     static final class KryoCodec implements MessageCodec<Object, Object> {
         @Override
         public void encodeToWire(Buffer buffer, Object o) {

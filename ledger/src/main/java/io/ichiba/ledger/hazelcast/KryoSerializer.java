@@ -139,25 +139,65 @@ public final class KryoSerializer<T> implements StreamSerializer<T> {
         return k;
     }
 
-    /** Writes {@code value}, whatever its class, as Kryo does for the members (for other transports). */
+    /**
+     * Writes {@code value}, whatever its class, as Kryo does for the members (for other transports); what Kryo cannot
+     * write, by Java serialization, marked so (as {@link #write}).
+     */
     public static byte[] toBytes(Object value) {
         Kryo kryo = POOL.obtain();
         try {
             Output o = new Output(256, -1);
+            o.writeByte(KRYO);
             kryo.writeClassAndObject(o, value);
             return o.toBytes();
+        } catch (RuntimeException e) {
+            if (FELL_BACK.add(value.getClass())) {
+                LOG.warn("Kryo cannot write a {}; written by Java serialization instead: {}",
+                        value.getClass().getName(), e.toString());
+            }
+        } finally {
+            POOL.free(kryo);
+        }
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        bytes.write(JAVA);
+        try (ObjectOutputStream java = new ObjectOutputStream(bytes)) {
+            java.writeObject(value);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    /** Reads what {@link #toBytes} wrote. */
+    public static Object fromBytes(byte[] bytes) {
+        if (bytes[0] == JAVA) {
+            try {
+                return readJava(java.util.Arrays.copyOfRange(bytes, 1, bytes.length));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+        Kryo kryo = POOL.obtain();
+        try {
+            Input in = new Input(bytes);
+            in.readByte();
+            return kryo.readClassAndObject(in);
         } finally {
             POOL.free(kryo);
         }
     }
 
-    /** Reads what {@link #toBytes} wrote. */
-    public static Object fromBytes(byte[] bytes) {
-        Kryo kryo = POOL.obtain();
-        try {
-            return kryo.readClassAndObject(new Input(bytes));
-        } finally {
-            POOL.free(kryo);
+    private static Object readJava(byte[] bytes) throws IOException {
+        try (ObjectInputStream java = new ObjectInputStream(new ByteArrayInputStream(bytes)) {
+            @Override
+            protected Class<?> resolveClass(java.io.ObjectStreamClass desc) throws IOException,
+                    ClassNotFoundException {
+                return Class.forName(desc.getName(), false, KryoSerializer.class.getClassLoader());
+            }
+        }) {
+            return java.readObject();
+        } catch (ClassNotFoundException e) {
+            throw new IOException(e);
         }
     }
 
@@ -196,17 +236,7 @@ public final class KryoSerializer<T> implements StreamSerializer<T> {
         byte how = in.readByte();
         byte[] bytes = in.readByteArray();
         if (how == JAVA) {
-            try (ObjectInputStream java = new ObjectInputStream(new ByteArrayInputStream(bytes)) {
-                @Override
-                protected Class<?> resolveClass(java.io.ObjectStreamClass desc) throws IOException,
-                        ClassNotFoundException {
-                    return Class.forName(desc.getName(), false, KryoSerializer.class.getClassLoader());
-                }
-            }) {
-                return type.cast(java.readObject());
-            } catch (ClassNotFoundException e) {
-                throw new IOException(e);
-            }
+            return type.cast(readJava(bytes));
         }
         Kryo kryo = POOL.obtain();
         try {

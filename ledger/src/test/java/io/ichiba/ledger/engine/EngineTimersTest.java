@@ -166,10 +166,8 @@ class EngineTimersTest {
                 .containsExactlyInAnyOrder("a", "c");
     }
 
-    @Test
-    void leasesEndByTheEnginesTimerAllInOneBatch() {
-        Counting journal = new Counting(new InMemoryJournal());
-        EngineStore store = Engines.started(journal);
+    /** A ledger over {@code store} with fifty claims granted on one node, each with a 30 s lease. */
+    private Ledger fiftyGrantedLeases(EngineStore store) {
         Ledger ledger = new Ledger(store, clock, LedgerSettings.defaults());
         assertThat(ledger.createTenant("t", Map.of("memory", 1_000L)).ok()).isTrue();
         assertThat(ledger.report("n1", Map.of("memory", 100L), Map.of()).ok()).isTrue();
@@ -177,9 +175,16 @@ class EngineTimersTest {
             assertThat(ledger.submit("c" + i, "t", Bundle.of(Map.of("memory", 1L), List.of()), 1, 30, null).ok())
                     .isTrue();
         }
-        Admission admission = new Admission(ledger);
-        store.atomically(admission::pass);
+        store.atomically(new Admission(ledger)::pass);
         assertThat(ledger.claim("c49").state()).isEqualTo(ClaimState.GRANTED);
+        return ledger;
+    }
+
+    @Test
+    void leasesEndByTheEnginesTimerAllInOneBatch() {
+        Counting journal = new Counting(new InMemoryJournal());
+        EngineStore store = Engines.started(journal);
+        Ledger ledger = fiftyGrantedLeases(store);
         LeaseReaper reaper = new LeaseReaper(ledger);
         AtomicInteger expired = new AtomicInteger();
         store.every("leases", Duration.ofSeconds(1), () -> expired.addAndGet(reaper.sweepLeases().expired()));
@@ -202,14 +207,7 @@ class EngineTimersTest {
         Counting journal = new Counting(new InMemoryJournal());
         EngineStore store = Engines.started(journal);
         store.engine().timerSteps(10);
-        Ledger ledger = new Ledger(store, clock, LedgerSettings.defaults());
-        assertThat(ledger.createTenant("t", Map.of("memory", 1_000L)).ok()).isTrue();
-        assertThat(ledger.report("n1", Map.of("memory", 100L), Map.of()).ok()).isTrue();
-        for (int i = 0; i < 50; i++) {
-            assertThat(ledger.submit("c" + i, "t", Bundle.of(Map.of("memory", 1L), List.of()), 1, 30, null).ok())
-                    .isTrue();
-        }
-        store.atomically(new Admission(ledger)::pass);
+        Ledger ledger = fiftyGrantedLeases(store);
         AtomicInteger expired = new AtomicInteger();
         LeaseReaper reaper = new LeaseReaper(ledger, new LeaseReaper.Tally() {
             @Override

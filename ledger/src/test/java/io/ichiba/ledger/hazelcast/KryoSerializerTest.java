@@ -90,4 +90,14 @@ class KryoSerializerTest {
         Batch batch = new Batch(1, 2, List.of(new Change("claims", "c1", plain)), 10);
         KryoRoundTrip.assertEqualFieldByField(ss.toObject(ss.toData(batch)), batch);
     }
+
+    @Test
+    void anyValueSentOverAnotherTransportIsReadBackAndWhatKryoCannotWriteFallsBackToJava() {
+        HazelcastJournal.Versioned plain = new HazelcastJournal.Versioned(3, Map.of("memory", 5L));
+        assertThat(KryoSerializer.fromBytes(KryoSerializer.toBytes(plain))).isEqualTo(plain);
+        assertThat(KryoSerializer.fromBytes(KryoSerializer.toBytes(new IllegalStateException("boom"))))
+                .isInstanceOf(IllegalStateException.class).hasFieldOrPropertyWithValue("message", "boom");
+        Object odd = KryoSerializer.fromBytes(KryoSerializer.toBytes(new AtomicLong(7)));
+        assertThat(((AtomicLong) odd).get()).isEqualTo(7);
+    }
 }
