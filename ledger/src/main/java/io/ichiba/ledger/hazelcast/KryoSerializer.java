@@ -141,14 +141,42 @@ public final class KryoSerializer<T> implements StreamSerializer<T> {
 
     /**
      * Writes {@code value}, whatever its class, as Kryo does for the members (for other transports); what Kryo cannot
-     * write, by Java serialization, marked so (as {@link #write}).
+     * write, by Java serialization, marked so.
      */
     public static byte[] toBytes(Object value) {
+        return encode(value, (kryo, out) -> kryo.writeClassAndObject(out, value));
+    }
+
+    /** Reads what {@link #toBytes} wrote. */
+    public static Object fromBytes(byte[] bytes) {
+        return decode(bytes, (kryo, in) -> kryo.readClassAndObject(in));
+    }
+
+    @Override
+    public int getTypeId() {
+        return typeId;
+    }
+
+    @Override
+    public void write(ObjectDataOutput out, T object) throws IOException {
+        out.writeByteArray(encode(object, (kryo, o) -> kryo.writeObject(o, object)));
+    }
+
+    @Override
+    public T read(ObjectDataInput in) throws IOException {
+        return type.cast(decode(in.readByteArray(), (kryo, i) -> kryo.readObject(i, type)));
+    }
+
+    /**
+     * The bytes of {@code value}: a mark, then what {@code kryoWrite} wrote, or, if Kryo cannot write it (logged once
+     * per class), what Java serialization writes.
+     */
+    private static byte[] encode(Object value, java.util.function.BiConsumer<Kryo, Output> kryoWrite) {
         Kryo kryo = POOL.obtain();
         try {
             Output o = new Output(256, -1);
             o.writeByte(KRYO);
-            kryo.writeClassAndObject(o, value);
+            kryoWrite.accept(kryo, o);
             return o.toBytes();
         } catch (RuntimeException e) {
             if (FELL_BACK.add(value.getClass())) {
@@ -168,79 +196,28 @@ public final class KryoSerializer<T> implements StreamSerializer<T> {
         return bytes.toByteArray();
     }
 
-    /** Reads what {@link #toBytes} wrote. */
-    public static Object fromBytes(byte[] bytes) {
+    /** Reads what {@link #encode} wrote: by Java serialization if so marked, else with {@code kryoRead}. */
+    private static Object decode(byte[] bytes, java.util.function.BiFunction<Kryo, Input, Object> kryoRead) {
         if (bytes[0] == JAVA) {
-            try {
-                return readJava(java.util.Arrays.copyOfRange(bytes, 1, bytes.length));
+            try (ObjectInputStream java = new ObjectInputStream(new ByteArrayInputStream(bytes, 1, bytes.length - 1)) {
+                @Override
+                protected Class<?> resolveClass(java.io.ObjectStreamClass desc) throws IOException,
+                        ClassNotFoundException {
+                    return Class.forName(desc.getName(), false, KryoSerializer.class.getClassLoader());
+                }
+            }) {
+                return java.readObject();
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
+            } catch (ClassNotFoundException e) {
+                throw new IllegalStateException(e);
             }
         }
         Kryo kryo = POOL.obtain();
         try {
             Input in = new Input(bytes);
             in.readByte();
-            return kryo.readClassAndObject(in);
-        } finally {
-            POOL.free(kryo);
-        }
-    }
-
-    private static Object readJava(byte[] bytes) throws IOException {
-        try (ObjectInputStream java = new ObjectInputStream(new ByteArrayInputStream(bytes)) {
-            @Override
-            protected Class<?> resolveClass(java.io.ObjectStreamClass desc) throws IOException,
-                    ClassNotFoundException {
-                return Class.forName(desc.getName(), false, KryoSerializer.class.getClassLoader());
-            }
-        }) {
-            return java.readObject();
-        } catch (ClassNotFoundException e) {
-            throw new IOException(e);
-        }
-    }
-
-    @Override
-    public int getTypeId() {
-        return typeId;
-    }
-
-    @Override
-    public void write(ObjectDataOutput out, T object) throws IOException {
-        Kryo kryo = POOL.obtain();
-        try {
-            Output o = new Output(256, -1);
-            kryo.writeObject(o, object);
-            out.writeByte(KRYO);
-            out.writeByteArray(o.toBytes());
-            return;
-        } catch (RuntimeException e) {
-            if (FELL_BACK.add(object.getClass())) {
-                LOG.warn("Kryo cannot write a {}; written by Java serialization instead: {}",
-                        object.getClass().getName(), e.toString());
-            }
-        } finally {
-            POOL.free(kryo);
-        }
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (ObjectOutputStream java = new ObjectOutputStream(bytes)) {
-            java.writeObject(object);
-        }
-        out.writeByte(JAVA);
-        out.writeByteArray(bytes.toByteArray());
-    }
-
-    @Override
-    public T read(ObjectDataInput in) throws IOException {
-        byte how = in.readByte();
-        byte[] bytes = in.readByteArray();
-        if (how == JAVA) {
-            return type.cast(readJava(bytes));
-        }
-        Kryo kryo = POOL.obtain();
-        try {
-            return kryo.readObject(new Input(bytes), type);
+            return kryoRead.apply(kryo, in);
         } finally {
             POOL.free(kryo);
         }
