@@ -177,14 +177,16 @@ public final class KryoSerializer<T> implements StreamSerializer<T> {
             Output o = new Output(256, -1);
             o.writeByte(KRYO);
             kryoWrite.accept(kryo, o);
-            return o.toBytes();
+            byte[] out = o.toBytes();
+            POOL.free(kryo);
+            return out;
         } catch (RuntimeException e) {
+            // not given back: a write that threw leaves the Kryo's state (its generic types, its references) half
+            // way, and the next value it wrote would be written against that (or fail)
             if (FELL_BACK.add(value.getClass())) {
                 LOG.warn("Kryo cannot write a {}; written by Java serialization instead: {}",
                         value.getClass().getName(), e.toString());
             }
-        } finally {
-            POOL.free(kryo);
         }
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         bytes.write(JAVA);
@@ -214,13 +216,11 @@ public final class KryoSerializer<T> implements StreamSerializer<T> {
             }
         }
         Kryo kryo = POOL.obtain();
-        try {
-            Input in = new Input(bytes);
-            in.readByte();
-            return kryoRead.apply(kryo, in);
-        } finally {
-            POOL.free(kryo);
-        }
+        Input in = new Input(bytes);
+        in.readByte();
+        Object value = kryoRead.apply(kryo, in); // a read that throws does not give its Kryo back (see encode)
+        POOL.free(kryo);
+        return value;
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
