@@ -111,6 +111,11 @@ if want book; then
   rm -f "$OUT/book.csv"
   java -jar "$JAR" BookBench "${JMH[@]}" -rf csv -rff "$OUT/book.csv" > "$LOGS/book.log"
   grep -E '^BookBench' "$LOGS/book.log" || true
+  step "orders through the market on the engine"
+  rm -f "$OUT/market.csv"
+  java -jar "$JAR" MarketBench "${JMH[@]}" -jvmArgsAppend "-Xmx3g ${HZ_JVM_ARGS[*]}" -rf csv -rff "$OUT/market.csv" \
+    > "$LOGS/market.log"
+  grep -E '^MarketBench' "$LOGS/market.log" || true
 fi
 
 if want admission; then

@@ -415,10 +415,10 @@ public final class Admission {
         SortedMap<String, Long> missing = exchange.toBuy(c, tenant);
         TenantState bought = tenant;
         if (!missing.isEmpty()) {
-            java.util.TreeMap<String, TenantState.LoanShare> shares = new java.util.TreeMap<>(tenant.loans());
-            missing.forEach((kind, amount) -> shares.put(c.id() + ":would-buy:" + kind,
-                    new TenantState.LoanShare(kind, amount, false, false)));
-            bought = tenant.withLoans(shares);
+            for (var m : missing.entrySet()) {
+                bought = bought.withLoan(c.id() + ":would-buy:" + m.getKey(),
+                        new TenantState.LoanShare(m.getKey(), m.getValue(), false, false));
+            }
         }
         Placement.Choice would = Placement.choose(c, bought, nodes, locks, now);
         if (!would.fits() && c.urgent() && waitsForCapacity(would.why())) {

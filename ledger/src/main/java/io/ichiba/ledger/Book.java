@@ -24,6 +24,18 @@ import java.util.TreeMap;
  * <p>Unlike the other values of the store this one is mutable (copying a large book on every order would cost
  * more than matching it): it is only ever read and changed inside {@link MarketCommands}, which answer
  * immutable snapshots.
+ *
+ * <h2>As parts ({@link #track}, the engine)</h2>
+ * The engine journals what each batch changed, so a book is not journaled whole (a hundred thousand resting orders
+ * in every batch that places one) but as its parts, each an immutable record:
+ * <pre>
+ *   books[kind]                  Head: the sequences, the trades not yet loans, the spot price, the last trade
+ *   bookOrders[kind/orderId]     Entry: the order, its arrival sequence while it rests, what its fills add up to
+ *   bookPrices[kind/s|t/n]       Sample: the n-th spot sample or trade print of the price history
+ * </pre>
+ * A tracked book records which parts its changes touched; {@link #drain} hands them over (then the engine journals
+ * them with the batch), and {@link #rebuild} makes the same book again from its parts (a takeover, or a command that
+ * failed half way).
  */
 public final class Book implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -47,6 +59,18 @@ public final class Book implements Serializable {
     private SmoothedPrice spot;
     private long lastTradePrice;
     private long lastTradeAt;
+    /** Spot samples and trade prints recorded so far (each one's number in its part's key). */
+    private long spots;
+    private long trades;
+    /** The parts changed since the last {@link #drain}, while the book is kept as parts; {@code null} otherwise. */
+    private transient Changed changed;
+
+    /** The table of a book's head (the engine's journal). */
+    public static final String HEADS = "books";
+    /** The table of a book's orders. */
+    public static final String ORDERS = "bookOrders";
+    /** The table of a book's price history. */
+    public static final String PRICES = "bookPrices";
 
     /** Creates the empty market of {@code kind}. */
     public Book(String kind) {
@@ -79,6 +103,9 @@ public final class Book implements Serializable {
     /** Keeps {@code o} as its order's state, counting its owner's open orders. */
     private void keep(MarketOrder o) {
         MarketOrder before = orders.put(o.id(), o);
+        if (changed != null) {
+            changed.orders.add(o.id());
+        }
         if (mayNeedWork(o)) {
             working.add(o.id());
         } else {
@@ -101,6 +128,7 @@ public final class Book implements Serializable {
         NewOrder cmd = new NewOrder(o.id(), o.owner(), o.side(), o.amount(), o.durationSeconds(), o.limitPrice(),
                 o.goodUntil());
         PlaceResult r = book.place(cmd, now);
+        headChanged();
         keep(o.moved(MarketOrder.State.OPEN, null, now));
         for (Trade t : r.trades()) {
             long cost = costOf(t);
@@ -108,6 +136,7 @@ public final class Book implements Serializable {
             fill(t.buyOrderId(), t, cost, now);
             fill(t.sellOrderId(), t, cost, now);
             history.recordTrade(now, t.price(), t.amount());
+            sampled(true, t.price(), t.amount());
             lastTradePrice = t.price();
             lastTradeAt = now;
         }
@@ -133,6 +162,9 @@ public final class Book implements Serializable {
         } else {
             notional.put(t.buyOrderId(), after);
         }
+        if (changed != null) {
+            changed.orders.add(t.buyOrderId()); // what its fills add up to is kept with the order
+        }
         return -Math.floorDiv(-after, 3600) + Math.floorDiv(-before, 3600);
     }
 
@@ -149,7 +181,9 @@ public final class Book implements Serializable {
     }
 
     private void end(String id, MarketOrder.State state, long now) {
-        notional.remove(id);
+        if (notional.remove(id) != null && changed != null) {
+            changed.orders.add(id);
+        }
         MarketOrder o = orders.get(id);
         if (o != null && !o.state().isFinal()) {
             keep(o.moved(state, null, now));
@@ -186,7 +220,11 @@ public final class Book implements Serializable {
     }
 
     boolean settled(long seq) {
-        return unsettled.remove(seq) != null;
+        if (unsettled.remove(seq) == null) {
+            return false;
+        }
+        headChanged();
+        return true;
     }
 
     private static boolean mayNeedWork(MarketOrder o) {
@@ -212,6 +250,9 @@ public final class Book implements Serializable {
             boolean old = o.state().isFinal() && o.released() && o.endedAt() < cutoff;
             if (old) {
                 gone.add(o.id());
+                if (changed != null) {
+                    changed.orders.add(o.id()); // no longer there: removed from the parts
+                }
             }
             return old;
         });
@@ -225,6 +266,8 @@ public final class Book implements Serializable {
         }
         long posted = spot.update(target, now);
         history.recordSpot(now, posted);
+        sampled(false, posted, 0);
+        headChanged();
         return posted;
     }
 
@@ -249,6 +292,206 @@ public final class Book implements Serializable {
 
     List<PriceHistory.Bucket> history(long from, long to, long step) {
         return history.query(from, to, step);
+    }
+
+    // ---------------------------------------------------------------- as parts
+
+    /**
+     * A book's own part: its sequences, the trades not yet turned into loans, the spot price (a copy), the last trade,
+     * and how many samples its history has recorded.
+     */
+    public record Head(String kind, long nextOrderSeq, long nextTradeSeq, List<Fill> unsettled, SmoothedPrice spot,
+                       long lastTradePrice, long lastTradeAt, long spots, long trades) implements Serializable {
+        /** Copies the list. */
+        public Head {
+            unsettled = List.copyOf(unsettled);
+        }
+    }
+
+    /**
+     * An order as a part of its book.
+     *
+     * @param order    the order
+     * @param seq      its arrival sequence while it rests (its time priority), else 0
+     * @param notional what a partly filled bid's fills add up to (see {@link #costOf}), else 0
+     */
+    public record Entry(MarketOrder order, long seq, long notional) implements Serializable {
+    }
+
+    /**
+     * One sample of a book's price history: a spot sample ({@code amount} 0) or a trade print, at the time the
+     * history kept it.
+     */
+    public record Sample(long time, long price, long amount) implements Serializable {
+    }
+
+    /** Takes the parts a book hands over. */
+    public interface Parts {
+        /** The part {@code key} of {@code table} is now {@code value} ({@code null}: removed). */
+        void put(String table, String key, Object value);
+    }
+
+    /** The parts changed since the last drain. */
+    private static final class Changed {
+        final java.util.Set<String> orders = new java.util.LinkedHashSet<>();
+        final List<Object[]> samples = new ArrayList<>();
+        boolean head;
+    }
+
+    /**
+     * From now on, records which parts change (until {@link #drain} hands them over); answers this book. A book not
+     * tracked before counts every part it has as changed.
+     */
+    public Book track() {
+        if (changed == null) {
+            changed = new Changed();
+            changed.head = true;
+            changed.orders.addAll(orders.keySet());
+            List<PriceHistory.SpotSample> s = history.spotSamples();
+            for (int i = 0; i < s.size(); i++) {
+                changed.samples.add(new Object[] {false, spots - s.size() + i + 1,
+                        new Sample(s.get(i).time(), s.get(i).price(), 0)});
+            }
+            List<PriceHistory.TradePrint> t = history.lastTrades(HISTORY);
+            for (int i = 0; i < t.size(); i++) {
+                changed.samples.add(new Object[] {true, trades - t.size() + i + 1,
+                        new Sample(t.get(i).time(), t.get(i).price(), t.get(i).amount())});
+            }
+        }
+        return this;
+    }
+
+    /** Whether parts changed since the last drain. */
+    public boolean changed() {
+        return changed != null && (changed.head || !changed.orders.isEmpty() || !changed.samples.isEmpty());
+    }
+
+    private void headChanged() {
+        if (changed != null) {
+            changed.head = true;
+        }
+    }
+
+    private void sampled(boolean trade, long price, long amount) {
+        long n = trade ? ++trades : ++spots;
+        if (changed != null) {
+            changed.samples.add(new Object[] {trade, n, new Sample(history.latest(), price, amount)});
+        }
+    }
+
+    /** The key of an order's part. */
+    public static String orderKey(String kind, String id) {
+        return kind + "/" + id;
+    }
+
+    /** The key of the {@code n}-th spot sample or trade print's part. */
+    public static String sampleKey(String kind, boolean trade, long n) {
+        return kind + (trade ? "/t/" : "/s/") + n;
+    }
+
+    /** The kind a part's key belongs to. */
+    public static String kindOf(String key) {
+        int slash = key.indexOf('/');
+        return slash < 0 ? key : key.substring(0, slash);
+    }
+
+    /** Hands the parts changed since the last drain to {@code out}, as they are now; forgets them. */
+    public void drain(Parts out) {
+        if (changed == null) {
+            return;
+        }
+        if (changed.head) {
+            out.put(HEADS, kind, new Head(kind, book.nextOrderSeq(), book.nextTradeSeq(),
+                    new ArrayList<>(unsettled.values()), spot == null ? null : spot.copy(), lastTradePrice,
+                    lastTradeAt, spots, trades));
+        }
+        for (String id : changed.orders) {
+            MarketOrder o = orders.get(id);
+            out.put(ORDERS, orderKey(kind, id), o == null ? null
+                    : new Entry(o, book.seqOf(id), notional.getOrDefault(id, 0L)));
+        }
+        for (Object[] s : changed.samples) {
+            boolean trade = (Boolean) s[0];
+            long n = (Long) s[1];
+            out.put(PRICES, sampleKey(kind, trade, n), s[2]);
+            if (n > HISTORY) {
+                out.put(PRICES, sampleKey(kind, trade, n - HISTORY), null); // the history's ring forgot it
+            }
+        }
+        changed = new Changed();
+    }
+
+    /**
+     * The book whose parts these are: its orders as they were (the resting ones in the order book at their arrival
+     * sequences), its head, its price history. The book is tracked ({@link #track}) and has nothing to drain.
+     *
+     * @param kind    the kind
+     * @param head    its head, or {@code null} if it never had one (then it has no orders either)
+     * @param entries its orders
+     * @param samples its price history's samples by key ({@link #sampleKey})
+     */
+    public static Book rebuild(String kind, Head head, java.util.Collection<Entry> entries,
+                               Map<String, Sample> samples) {
+        Book b = new Book(kind);
+        List<Entry> byArrival = new ArrayList<>();
+        List<Entry> all = new ArrayList<>(entries);
+        all.sort(java.util.Comparator.comparingLong((Entry e) -> e.order().createdAt())
+                .thenComparing(e -> e.order().id()));
+        for (Entry e : all) {
+            b.keep(e.order());
+            if (e.notional() != 0) {
+                b.notional.put(e.order().id(), e.notional());
+            }
+            if (e.order().state().isResting()) {
+                byArrival.add(e);
+            }
+        }
+        byArrival.sort(java.util.Comparator.comparingLong(Entry::seq));
+        for (Entry e : byArrival) {
+            MarketOrder o = e.order();
+            b.book.restore(new NewOrder(o.id(), o.owner(), o.side(), o.amount(), o.durationSeconds(), o.limitPrice(),
+                    o.goodUntil()), o.filled(), e.seq());
+        }
+        if (head != null) {
+            b.book.resume(head.nextOrderSeq(), head.nextTradeSeq());
+            head.unsettled().forEach(f -> b.unsettled.put(f.trade().seq(), f));
+            b.spot = head.spot() == null ? null : head.spot().copy();
+            b.lastTradePrice = head.lastTradePrice();
+            b.lastTradeAt = head.lastTradeAt();
+            b.spots = head.spots();
+            b.trades = head.trades();
+        }
+        // the history's samples in the order they were kept (their times never go back; spot before trade at a tie)
+        List<Map.Entry<String, Sample>> kept = new ArrayList<>(samples.entrySet());
+        kept.sort(java.util.Comparator.comparingLong((Map.Entry<String, Sample> e) -> e.getValue().time())
+                .thenComparing(e -> e.getKey().contains("/t/"))
+                .thenComparingLong(e -> Long.parseLong(e.getKey().substring(e.getKey().lastIndexOf('/') + 1))));
+        for (Map.Entry<String, Sample> e : kept) {
+            Sample s = e.getValue();
+            if (e.getKey().contains("/t/")) {
+                b.history.recordTrade(s.time(), s.price(), s.amount());
+            } else {
+                b.history.recordSpot(s.time(), s.price());
+            }
+        }
+        b.changed = new Changed();
+        return b;
+    }
+
+    /** Everything a book holds, as values equal for two books that hold the same (for checks). */
+    record Snapshot(Map<String, MarketOrder> orders, List<OrderStatus> resting, long nextOrderSeq, long nextTradeSeq,
+                    List<Fill> unsettled, Map<String, Long> notional, List<Long> spot, long lastTradePrice,
+                    long lastTradeAt, long spots, long trades, List<PriceHistory.SpotSample> spotSamples,
+                    List<PriceHistory.TradePrint> tradePrints, Map<String, Integer> openByOwner,
+                    java.util.Set<String> working) {
+    }
+
+    Snapshot snapshot() {
+        return new Snapshot(new TreeMap<>(orders), book.restingOrders(), book.nextOrderSeq(), book.nextTradeSeq(),
+                unsettled(), new TreeMap<>(notional), spot == null ? List.of()
+                        : List.of(spot.posted(), spot.lastUpdate(), spot.windowMillis()),
+                lastTradePrice, lastTradeAt, spots, trades, history.spotSamples(), history.lastTrades(HISTORY),
+                new TreeMap<>(openByOwner), new java.util.TreeSet<>(working));
     }
 
     void checkInvariants() {

@@ -6,7 +6,6 @@ import io.ichiba.pricing.Trade;
 import java.io.Serializable;
 import java.util.List;
 import java.util.SortedMap;
-import java.util.TreeMap;
 
 /**
  * The atomic changes of the market: of a kind's {@link Book} (its single writer), of loans, and of the market
@@ -291,9 +290,7 @@ public final class MarketCommands {
             if (no != null) {
                 return Outcome.keep(no);
             }
-            TreeMap<String, TenantState.Earmark> e = new TreeMap<>(t.earmarks());
-            e.put(orderId, new TenantState.Earmark(kind, amount));
-            return Outcome.write(t.withEarmarks(e), null);
+            return Outcome.write(t.withEarmark(orderId, new TenantState.Earmark(kind, amount)), null);
         }
     }
 
@@ -317,9 +314,7 @@ public final class MarketCommands {
             if (t == null || !t.earmarks().containsKey(orderId)) {
                 return Outcome.keep(false);
             }
-            TreeMap<String, TenantState.Earmark> e = new TreeMap<>(t.earmarks());
-            e.remove(orderId);
-            return Outcome.write(t.withEarmarks(e), true);
+            return Outcome.write(t.withEarmark(orderId, null), true);
         }
     }
 
@@ -336,21 +331,13 @@ public final class MarketCommands {
             }
             TenantState next = t;
             if (lent && offerId != null) {
-                TreeMap<String, TenantState.Earmark> e = new TreeMap<>(t.earmarks());
-                TenantState.Earmark m = e.get(offerId);
+                TenantState.Earmark m = t.earmarks().get(offerId);
                 if (m != null) {
                     long left = m.amount() - amount;
-                    if (left > 0) {
-                        e.put(offerId, new TenantState.Earmark(kind, left));
-                    } else {
-                        e.remove(offerId);
-                    }
-                    next = next.withEarmarks(e);
+                    next = next.withEarmark(offerId, left > 0 ? new TenantState.Earmark(kind, left) : null);
                 }
             }
-            TreeMap<String, TenantState.LoanShare> l = new TreeMap<>(next.loans());
-            l.put(loanId, new TenantState.LoanShare(kind, amount, lent, false));
-            return Outcome.write(next.withLoans(l), true);
+            return Outcome.write(next.withLoan(loanId, new TenantState.LoanShare(kind, amount, lent, false)), true);
         }
     }
 
@@ -362,9 +349,8 @@ public final class MarketCommands {
             if (s == null || s.ending()) {
                 return Outcome.keep(false);
             }
-            TreeMap<String, TenantState.LoanShare> l = new TreeMap<>(t.loans());
-            l.put(loanId, new TenantState.LoanShare(s.kind(), s.amount(), s.lent(), true));
-            return Outcome.write(t.withLoans(l), true);
+            return Outcome.write(t.withLoan(loanId, new TenantState.LoanShare(s.kind(), s.amount(), s.lent(), true)),
+                    true);
         }
     }
 
@@ -380,9 +366,7 @@ public final class MarketCommands {
             if (s == null) {
                 return Outcome.keep(0L);
             }
-            TreeMap<String, TenantState.LoanShare> l = new TreeMap<>(t.loans());
-            l.remove(loanId);
-            TenantState next = t.withLoans(l);
+            TenantState next = t.withLoan(loanId, null);
             if (!s.lent()) {
                 long excess = next.used(s.kind()) - next.entitlement(s.kind(), true);
                 if (excess > 0) {

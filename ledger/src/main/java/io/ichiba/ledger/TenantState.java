@@ -1,9 +1,7 @@
 package io.ichiba.ledger;
 
 import java.io.Serializable;
-import java.util.Collections;
 import java.util.SortedMap;
-import java.util.TreeMap;
 
 /**
  * A tenant: its quota per node-local kind (cluster-wide, MiB), what it lends and borrows on the market, and what
@@ -27,7 +25,7 @@ import java.util.TreeMap;
 public record TenantState(String id, SortedMap<String, Long> quota, Holdings holdings, long createdAt,
                           SortedMap<String, Long> lendingLimit, SortedMap<String, Earmark> earmarks,
                           SortedMap<String, LoanShare> loans, SortedMap<String, Long> limits)
-        implements Place<TenantState> {
+        implements Place<TenantState>, io.ichiba.ledger.store.Incremental<TenantState> {
 
     /**
      * Quota set aside by a resting offer.
@@ -35,7 +33,11 @@ public record TenantState(String id, SortedMap<String, Long> quota, Holdings hol
      * @param kind   the kind
      * @param amount what is still offered
      */
-    public record Earmark(String kind, long amount) implements Serializable {
+    public record Earmark(String kind, long amount) implements Serializable, Tallied.Tally {
+        @Override
+        public void count(java.util.function.BiConsumer<String, Long> into) {
+            into.accept(OFFERED + kind, amount);
+        }
     }
 
     /**
@@ -47,8 +49,29 @@ public record TenantState(String id, SortedMap<String, Long> quota, Holdings hol
      * @param ending whether the loan is ending (recalled past its deadline, or at its term): it covers the holds
      *               it covers, and no new ones
      */
-    public record LoanShare(String kind, long amount, boolean lent, boolean ending) implements Serializable {
+    public record LoanShare(String kind, long amount, boolean lent, boolean ending) implements Serializable,
+            Tallied.Tally {
+        @Override
+        public void count(java.util.function.BiConsumer<String, Long> into) {
+            if (lent) {
+                into.accept(LENT + kind, amount);
+            } else {
+                into.accept(BORROWED + kind, amount);
+                if (!ending) {
+                    into.accept(BORROWED_LIVE + kind, amount);
+                }
+            }
+        }
     }
+
+    /** How many earmarks and loan shares a tenant has before a change of it travels as a patch. */
+    static final int PATCHED_FROM = 16;
+
+    /** The names of the totals the earmarks and loan shares keep, followed by a kind. */
+    private static final String OFFERED = "offered/";
+    private static final String LENT = "lent/";
+    private static final String BORROWED = "borrowed/";
+    private static final String BORROWED_LIVE = "borrowedLive/";
 
     /** Normalises the maps. */
     public TenantState {
@@ -57,8 +80,8 @@ public record TenantState(String id, SortedMap<String, Long> quota, Holdings hol
         holdings = holdings == null ? Holdings.empty() : holdings;
         lendingLimit = Amounts.copyOf(lendingLimit);
         Amounts.requireNonNegative(lendingLimit, "lendingLimit");
-        earmarks = Collections.unmodifiableSortedMap(new TreeMap<>(earmarks == null ? Collections.emptyMap() : earmarks));
-        loans = Collections.unmodifiableSortedMap(new TreeMap<>(loans == null ? Collections.emptyMap() : loans));
+        earmarks = Tallied.of(earmarks); // shared with the tenant this one was made from (no copy), and summed
+        loans = Tallied.of(loans);
         limits = Amounts.copyOf(limits);
         Amounts.requireNonNegative(limits, "limits");
     }
@@ -90,42 +113,44 @@ public record TenantState(String id, SortedMap<String, Long> quota, Holdings hol
         return holdings.granted(kind);
     }
 
+    @SuppressWarnings("unchecked")
+    private Tallied<LoanShare> shares() {
+        return (Tallied<LoanShare>) loans;
+    }
+
+    @SuppressWarnings("unchecked")
+    private Tallied<Earmark> marks() {
+        return (Tallied<Earmark>) earmarks;
+    }
+
     /** Returns what the tenant borrows of {@code kind} (ending loans included). */
     public long borrowed(String kind) {
-        return loans.values().stream().filter(s -> !s.lent() && s.kind().equals(kind)).mapToLong(LoanShare::amount).sum();
+        return shares().total(BORROWED + kind);
     }
 
     /** Returns what the tenant lends of {@code kind}. */
     public long lent(String kind) {
-        return loans.values().stream().filter(s -> s.lent() && s.kind().equals(kind)).mapToLong(LoanShare::amount).sum();
+        return shares().total(LENT + kind);
     }
 
     /** Returns what the tenant's resting offers set aside of {@code kind}. */
     public long offered(String kind) {
-        return earmarks.values().stream().filter(e -> e.kind().equals(kind)).mapToLong(Earmark::amount).sum();
+        return marks().total(OFFERED + kind);
     }
 
     /** Borrowed amounts per kind. */
     public SortedMap<String, Long> borrowed() {
-        return sumLoans(false);
+        return shares().totals(BORROWED);
     }
 
     /** Amounts resting offers set aside, per kind. */
     public SortedMap<String, Long> offered() {
-        TreeMap<String, Long> out = new TreeMap<>();
-        earmarks.values().forEach(e -> out.merge(e.kind(), e.amount(), Math::addExact));
-        return Collections.unmodifiableSortedMap(out);
+        return marks().totals(OFFERED);
     }
 
     /** Lent amounts per kind. */
     public SortedMap<String, Long> lent() {
-        return sumLoans(true);
-    }
-
-    private SortedMap<String, Long> sumLoans(boolean lent) {
-        TreeMap<String, Long> out = new TreeMap<>();
-        loans.values().stream().filter(s -> s.lent() == lent).forEach(s -> out.merge(s.kind(), s.amount(), Math::addExact));
-        return Collections.unmodifiableSortedMap(out);
+        return shares().totals(LENT);
     }
 
     /**
@@ -133,17 +158,8 @@ public record TenantState(String id, SortedMap<String, Long> quota, Holdings hol
      * loans that are ending unless {@code withEnding}.
      */
     public long entitlement(String kind, boolean withEnding) {
-        long e = quota(kind);
-        for (LoanShare s : loans.values()) {
-            if (s.kind().equals(kind)) {
-                if (s.lent()) {
-                    e -= s.amount();
-                } else if (withEnding || !s.ending()) {
-                    e += s.amount();
-                }
-            }
-        }
-        return e - offered(kind);
+        long borrowed = withEnding ? borrowed(kind) : shares().total(BORROWED_LIVE + kind);
+        return quota(kind) + borrowed - lent(kind) - offered(kind);
     }
 
     /**
@@ -159,6 +175,44 @@ public record TenantState(String id, SortedMap<String, Long> quota, Holdings hol
         return Math.max(0, own);
     }
 
+    /**
+     * What changed from {@code before}: this tenant without its earmarks and loan shares, and those of them that
+     * changed (thousands for a tenant that trades, of which an order changes one or two).
+     */
+    @Override
+    public io.ichiba.ledger.store.Incremental.Patch<TenantState> since(TenantState before) {
+        if (earmarks.size() + loans.size() < PATCHED_FROM) {
+            return null; // as small whole
+        }
+        java.util.Map<String, Earmark> e = marks().changesSince(before.marks());
+        java.util.Map<String, LoanShare> l = shares().changesSince(before.shares());
+        if (e == null || l == null) {
+            return null;
+        }
+        return new Changed(new TenantState(id, quota, holdings, createdAt, lendingLimit, null, null, limits), e, l);
+    }
+
+    /**
+     * A tenant's change: every field but its earmarks and loan shares as {@code rest} has them, and those of them
+     * that changed, each set to its value ({@code null}: removed).
+     */
+    record Changed(TenantState rest, java.util.Map<String, Earmark> earmarks, java.util.Map<String, LoanShare> loans)
+            implements io.ichiba.ledger.store.Incremental.Patch<TenantState> {
+        @Override
+        public TenantState applyTo(TenantState before) {
+            Tallied<Earmark> e = before.marks();
+            for (var c : new java.util.TreeMap<>(earmarks).entrySet()) {
+                e = e.with(c.getKey(), c.getValue());
+            }
+            Tallied<LoanShare> l = before.shares();
+            for (var c : new java.util.TreeMap<>(loans).entrySet()) {
+                l = l.with(c.getKey(), c.getValue());
+            }
+            return new TenantState(rest.id(), rest.quota(), rest.holdings(), rest.createdAt(), rest.lendingLimit(), e,
+                    l, rest.limits());
+        }
+    }
+
     @Override
     public TenantState withHoldings(Holdings h) {
         return new TenantState(id, quota, h, createdAt, lendingLimit, earmarks, loans, limits);
@@ -172,13 +226,17 @@ public record TenantState(String id, SortedMap<String, Long> quota, Holdings hol
         return new TenantState(id, quota, holdings, createdAt, lendingLimit, earmarks, loans, own);
     }
 
-    TenantState withEarmarks(SortedMap<String, Earmark> e) {
-        return new TenantState(id, quota, holdings, createdAt, lendingLimit, e, loans, limits);
+    /** Returns this tenant with the earmark of offer {@code orderId} set to {@code e} ({@code null}: dropped). */
+    TenantState withEarmark(String orderId, Earmark e) {
+        return new TenantState(id, quota, holdings, createdAt, lendingLimit, marks().with(orderId, e), loans, limits);
     }
 
-    /** Returns this tenant with other loan shares (the admission loop also tries hypothetical ones). */
-    public TenantState withLoans(SortedMap<String, LoanShare> l) {
-        return new TenantState(id, quota, holdings, createdAt, lendingLimit, earmarks, l, limits);
+    /**
+     * Returns this tenant with its share of loan {@code loanId} set to {@code s} ({@code null}: removed); the
+     * admission loop also tries hypothetical ones.
+     */
+    public TenantState withLoan(String loanId, LoanShare s) {
+        return new TenantState(id, quota, holdings, createdAt, lendingLimit, earmarks, shares().with(loanId, s), limits);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.ichiba.ledger;
 
 import io.ichiba.ledger.store.InMemoryStore;
+import io.ichiba.ledger.store.Store;
 import io.ichiba.pricing.Side;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -14,7 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ExchangeTest {
     private static final long NEVER = Long.MAX_VALUE;
     private MutableClock clock;
-    private InMemoryStore store;
+    protected Store store;
     private Ledger ledger;
     private Exchange exchange;
     private Admission admission;
@@ -22,7 +23,7 @@ class ExchangeTest {
     @BeforeEach
     void setUp() {
         clock = new MutableClock();
-        store = new InMemoryStore();
+        store = createStore();
         ledger = new Ledger(store, clock, LedgerSettings.defaults());
         ledger.accounts().openSystemAccounts();
         exchange = new Exchange(ledger, MarketSettings.defaults());
@@ -33,6 +34,11 @@ class ExchangeTest {
         ledger.accounts().mint("m-a", "team-a", 100_000, null, null);
         ledger.accounts().mint("m-b", "team-b", 100_000, null, null);
         clock.advanceMillis(1);
+    }
+
+    /** The store the market runs on: the reference store here. */
+    protected Store createStore() {
+        return new InMemoryStore();
     }
 
     private long balance(String tenant) {

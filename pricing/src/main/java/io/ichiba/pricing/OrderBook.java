@@ -254,6 +254,67 @@ public final class OrderBook implements Serializable {
     return out;
   }
 
+  /**
+   * Returns the arrival sequence of a resting order (its time priority among orders of one price), or
+   * 0 if no order with this id is resting.
+   */
+  public long seqOf(String id) {
+    Order o = resting.get(id);
+    return o == null ? 0 : o.seq;
+  }
+
+  /** Returns the sequence the next order placed will arrive with. */
+  public long nextOrderSeq() {
+    return nextOrderSeq;
+  }
+
+  /** Returns the sequence of the next trade. */
+  public long nextTradeSeq() {
+    return nextTradeSeq;
+  }
+
+  /**
+   * Puts back a resting order as a copy of this book held it, to rebuild the book from its resting
+   * orders: in arrival order (ascending {@code seq}), then {@link #resume}.
+   *
+   * @param order the order as placed (its whole amount)
+   * @param filled how much of it was filled, {@code 0 <= filled < amount}
+   * @param seq its arrival sequence, above every sequence restored before
+   * @throws IllegalArgumentException if the id rests already, the amounts do not leave a remainder,
+   *     or the sequence is not above the last one
+   */
+  public void restore(NewOrder order, long filled, long seq) {
+    if (resting.containsKey(order.id())) {
+      throw new IllegalArgumentException("duplicate order id: " + order.id());
+    }
+    if (filled < 0 || filled >= order.amount()) {
+      throw new IllegalArgumentException("order " + order.id() + " restored with filled " + filled
+          + " of " + order.amount());
+    }
+    if (seq < nextOrderSeq) {
+      throw new IllegalArgumentException("order " + order.id() + " restored out of arrival order");
+    }
+    Order o = new Order(order, seq);
+    if (filled > 0) {
+      o.addFill(filled);
+    }
+    rest(o);
+    nextOrderSeq = seq + 1;
+  }
+
+  /**
+   * Continues the sequences of the book a rebuilt copy was made from.
+   *
+   * @throws IllegalArgumentException if a sequence would go back
+   */
+  public void resume(long nextOrderSeq, long nextTradeSeq) {
+    if (nextOrderSeq < this.nextOrderSeq || nextTradeSeq < this.nextTradeSeq) {
+      throw new IllegalArgumentException("sequences go back: " + nextOrderSeq + ", " + nextTradeSeq);
+    }
+    this.nextOrderSeq = nextOrderSeq;
+    this.nextTradeSeq = nextTradeSeq;
+  }
+
   /** Returns the number of resting orders. */
   public int size() {
     return resting.size();

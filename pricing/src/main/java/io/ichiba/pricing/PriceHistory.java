@@ -133,6 +133,14 @@ public final class PriceHistory implements Serializable {
     return latest;
   }
 
+  /**
+   * Returns the time the last sample was recorded at: times never go back, so a sample recorded
+   * with an earlier time is kept at this one ({@link Long#MIN_VALUE} before the first).
+   */
+  public long latest() {
+    return latest;
+  }
+
   /** Returns the spot samples kept, oldest first. */
   public List<SpotSample> spotSamples() {
     List<SpotSample> out = new ArrayList<>(spotSize);

@@ -54,6 +54,18 @@ public final class SmoothedPrice implements Serializable {
     this.lastUpdate = startMillis;
   }
 
+  private SmoothedPrice(SmoothedPrice of) {
+    this.windowMillis = of.windowMillis;
+    this.value = of.value;
+    this.posted = of.posted;
+    this.lastUpdate = of.lastUpdate;
+  }
+
+  /** Returns a copy in the same state, which moves on its own from now on. */
+  public SmoothedPrice copy() {
+    return new SmoothedPrice(this);
+  }
+
   /**
    * Moves the posted price towards {@code target} for the time elapsed since the last update and
    * returns the new posted price.

@@ -64,6 +64,7 @@ public final class Report {
         s.put("budget", budget());
         s.put("parts", plain(csv("grant-parts.csv")));
         s.put("book", jmhTable(csv("book.csv")));
+        s.put("market", jmhTable(csv("market.csv")));
         s.put("admission", sampled(csv("admission.csv")));
         s.put("scale-members", plain(csv("scale-members.csv")));
         s.put("scale-pools", plain(csv("scale-pools.csv")));

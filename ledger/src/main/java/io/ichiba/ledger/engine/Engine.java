@@ -479,7 +479,7 @@ public final class Engine implements AutoCloseable {
         epoch = t.epoch();
         seq = t.lastSeq();
         clock.resume(Math.max(t.lastTime(), t.batches().stream().mapToLong(Batch::time).max().orElse(0)));
-        writeBehind.restart(t);
+        writeBehind.restart(t, tables::committed); // a patched record is written behind as it is now
         timers.forEach(timer -> timer.nextAt = -1); // each runs a period after the takeover
         active = true;
         LOG.info("engine took over epoch={} seq={} replayed={} batch(es) journaled time={} engine time={}", epoch, seq,

@@ -43,9 +43,10 @@ public final class EngineStore extends TableStore {
      * sent again (its engine's member died after journaling it, before answering) is answered, not run twice.
      */
     public static final String OPERATIONS = "operations";
-    /** Every table the engine journals: the ledger's, and its own. */
+    /** Every table the engine journals: the ledger's (a market's book as its parts), and its own. */
     public static final List<String> TABLES = java.util.stream.Stream.concat(TableStore.NAMES.stream(),
-            java.util.stream.Stream.of(OPERATIONS)).toList();
+            java.util.stream.Stream.of(io.ichiba.ledger.Book.ORDERS, io.ichiba.ledger.Book.PRICES, OPERATIONS))
+            .toList();
     /** How long the answer to an operation sent from another member is kept for a retry. */
     static final Duration ANSWERS_KEPT = Duration.ofSeconds(120);
 
@@ -344,9 +345,9 @@ public final class EngineStore extends TableStore {
 
     @SuppressWarnings("unchecked")
     private <R> R runHere(String table, TableCall<R> call) {
-        EngineTable<Object> t = (EngineTable<Object>) registry.named(table);
+        Layered t = registry.named(table);
         if (call instanceof TableCall.Execute<R> e) {
-            return engine.call(() -> e.on(t));
+            return engine.call(() -> e.on((Table<Object>) t));
         }
         if (!engine.active()) {
             throw new NotEngineException("the engine does not run on this member");
@@ -381,18 +382,23 @@ public final class EngineStore extends TableStore {
 
     /** The tables by name, and the steps the engine takes on all of them. */
     static final class Registry implements Tables {
-        private final Map<String, EngineTable<?>> tables = new LinkedHashMap<>();
+        /** The tables by each name they journal under (a market's books under three). */
+        private final Map<String, Layered> tables = new LinkedHashMap<>();
+        private final Set<Layered> distinct = new LinkedHashSet<>();
         /** Tables the running command changed; engine thread only. */
-        private final List<EngineTable<?>> inCommand = new ArrayList<>();
+        private final List<Layered> inCommand = new ArrayList<>();
         /** Tables the running batch changed; engine thread only. */
-        private final Set<EngineTable<?>> inBatch = new LinkedHashSet<>();
+        private final Set<Layered> inBatch = new LinkedHashSet<>();
         private EngineStore store;
 
         @Override
+        @SuppressWarnings("unchecked")
         public <V> Table<V> table(String name) {
-            EngineTable<V> t = new EngineTable<>(name, this);
-            tables.put(name, t);
-            return t;
+            Layered t = name.equals(io.ichiba.ledger.Book.HEADS) ? new BookTable(this)
+                    : new EngineTable<V>(name, this);
+            t.names().forEach(n -> tables.put(n, t));
+            distinct.add(t);
+            return (Table<V>) t;
         }
 
         void bind(EngineStore s) {
@@ -407,19 +413,19 @@ public final class EngineStore extends TableStore {
             return store.engine;
         }
 
-        EngineTable<?> named(String name, boolean required) {
-            EngineTable<?> t = tables.get(name);
+        Layered named(String name, boolean required) {
+            Layered t = tables.get(name);
             if (t == null && required) {
                 throw new IllegalArgumentException("no table " + name);
             }
             return t;
         }
 
-        EngineTable<?> named(String name) {
+        Layered named(String name) {
             return named(name, true);
         }
 
-        void touched(EngineTable<?> t) {
+        void touched(Layered t) {
             inCommand.add(t);
         }
 
@@ -428,7 +434,7 @@ public final class EngineStore extends TableStore {
             if (inCommand.isEmpty()) {
                 return false;
             }
-            for (EngineTable<?> t : inCommand) {
+            for (Layered t : inCommand) {
                 t.commitCommand();
                 inBatch.add(t);
             }
@@ -437,42 +443,48 @@ public final class EngineStore extends TableStore {
         }
 
         void rollbackCommand() {
-            inCommand.forEach(EngineTable::rollbackCommand);
+            inCommand.forEach(Layered::rollbackCommand);
             inCommand.clear();
         }
 
         List<Change> changes() {
             List<Change> out = new ArrayList<>();
-            for (EngineTable<?> t : inBatch) {
+            for (Layered t : inBatch) {
                 t.changes(out);
             }
             return out;
         }
 
         void commitBatch() {
-            inBatch.forEach(EngineTable::commitBatch);
+            inBatch.forEach(Layered::commitBatch);
             inBatch.clear();
         }
 
         void rollbackBatch() {
-            inCommand.forEach(EngineTable::rollbackBatch);
-            inBatch.forEach(EngineTable::rollbackBatch);
+            inCommand.forEach(Layered::rollbackBatch);
+            inBatch.forEach(Layered::rollbackBatch);
             inCommand.clear();
             inBatch.clear();
         }
 
         void clear() {
             rollbackBatch();
-            tables.values().forEach(EngineTable::clear);
+            distinct.forEach(Layered::clear);
         }
 
         void load(String table, String key, Object value) {
-            EngineTable<?> t = named(table, false);
+            Layered t = named(table, false);
             if (t == null) {
                 LOG.warn("journal names an unknown table {}: record {} ignored", table, key);
                 return;
             }
-            t.load(key, value);
+            t.load(table, key, value);
+        }
+
+        /** The committed record {@code key} of journal table {@code table}, or {@code null}. */
+        Object committed(String table, String key) {
+            Layered t = named(table, false);
+            return t == null ? null : t.committed(table, key);
         }
 
         /** Tells each table's listeners of the journaled records of a batch (removals are not told). */

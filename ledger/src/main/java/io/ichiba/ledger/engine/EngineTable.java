@@ -32,7 +32,7 @@ import java.util.function.Consumer;
  *
  * @param <V> the record type
  */
-final class EngineTable<V> implements Table<V> {
+final class EngineTable<V> implements Table<V>, Layered {
     private static final Object REMOVED = new Object();
 
     private final String name;
@@ -68,6 +68,11 @@ final class EngineTable<V> implements Table<V> {
 
     String name() {
         return name;
+    }
+
+    @Override
+    public List<String> names() {
+        return List.of(name);
     }
 
     private boolean inline() {
@@ -373,8 +378,9 @@ final class EngineTable<V> implements Table<V> {
     }
 
     /** Answers a read sent from another thread or member, from the committed records. */
+    @Override
     @SuppressWarnings("unchecked")
-    <R> R readCommitted(TableCall<R> call) {
+    public <R> R readCommitted(TableCall<R> call) {
         if (call instanceof TableCall.Get g) {
             return (R) committed.get(g.key());
         }
@@ -413,13 +419,15 @@ final class EngineTable<V> implements Table<V> {
 
 
     /** The running command ended well: its changes join the batch. */
-    void commitCommand() {
+    @Override
+    public void commitCommand() {
         batch.putAll(command);
         command = emptied(command);
     }
 
     /** The running command failed: its changes are dropped. */
-    void rollbackCommand() {
+    @Override
+    public void rollbackCommand() {
         version++;
         command = emptied(command);
     }
@@ -438,28 +446,60 @@ final class EngineTable<V> implements Table<V> {
     }
 
     /** The batch's changes, one per key. */
-    void changes(List<Change> out) {
-        batch.forEach((k, v) -> out.add(new Change(name, k, v == REMOVED ? null : v)));
+    @Override
+    @SuppressWarnings("unchecked")
+    public void changes(List<Change> out) {
+        batch.forEach((k, v) -> {
+            Object value = v == REMOVED ? null : v;
+            io.ichiba.ledger.store.Incremental.Patch<?> patch = null;
+            if (value instanceof io.ichiba.ledger.store.Incremental<?> incremental) {
+                V before = committed.get(k);
+                if (before != null) {
+                    patch = ((io.ichiba.ledger.store.Incremental<V>) incremental).since(before);
+                }
+            }
+            out.add(new Change(name, k, value, patch));
+        });
     }
 
     /** The batch was journaled: its changes become the committed records. */
     @SuppressWarnings("unchecked")
-    void commitBatch() {
+    @Override
+    public void commitBatch() {
         batch.forEach((k, v) -> put(k, v == REMOVED ? null : (V) v));
         batch = emptied(batch);
     }
 
     /** The batch was refused: its changes are dropped. */
-    void rollbackBatch() {
+    @Override
+    public void rollbackBatch() {
         version++;
         command = emptied(command);
         batch = emptied(batch);
     }
 
-    /** Sets a committed record (takeover's load and replay). */
+    @Override
+    public void load(String table, String key, Object value) {
+        load(key, value);
+    }
+
+    @Override
+    public Object committed(String table, String key) {
+        return committed.get(key);
+    }
+
+    /** Sets a committed record (takeover's load and replay), or applies a patch to it. */
     @SuppressWarnings("unchecked")
     void load(String key, Object value) {
         version++;
+        if (value instanceof io.ichiba.ledger.store.Incremental.Patched p) {
+            V before = committed.get(key);
+            if (before == null) {
+                throw new IllegalStateException("the journal patches record " + key + " of " + name
+                        + ", which the state loaded does not hold");
+            }
+            value = p.applyTo(before);
+        }
         put(key, (V) value);
     }
 
@@ -480,7 +520,8 @@ final class EngineTable<V> implements Table<V> {
     }
 
     /** Forgets every record (the engine stopped here). */
-    void clear() {
+    @Override
+    public void clear() {
         rollbackBatch();
         synchronized (filing) {
             committed.clear();
@@ -491,7 +532,8 @@ final class EngineTable<V> implements Table<V> {
 
     /** Tells the listeners of a journaled record. */
     @SuppressWarnings("unchecked")
-    void tell(Object value) {
+    @Override
+    public void tell(Object value) {
         V v = (V) value;
         for (Consumer<V> l : localListeners) {
             l.accept(v);

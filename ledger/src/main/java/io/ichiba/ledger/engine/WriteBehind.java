@@ -45,14 +45,21 @@ final class WriteBehind implements AutoCloseable {
         this.thread.start();
     }
 
-    /** Starts writing for a new epoch: what an older epoch left unwritten is the new engine's to replay. */
-    synchronized void restart(Takeover t) {
+    /**
+     * Starts writing for a new epoch: what an older epoch left unwritten is the new engine's to replay. A record the
+     * batches carry as a patch is written as {@code resolve} answers it: the record as the takeover made it.
+     */
+    synchronized void restart(Takeover t, java.util.function.BiFunction<String, String, Object> resolve) {
         pending = new HashMap<>();
         epoch = t.epoch();
         upTo = t.lastSeq();
         written = 0;
         for (Batch b : t.batches()) {
-            add(b);
+            for (Change c : b.changes()) {
+                Object v = c.value() instanceof io.ichiba.ledger.store.Incremental.Patched
+                        ? resolve.apply(c.table(), c.key()) : c.value();
+                pending.computeIfAbsent(c.table(), k -> new LinkedHashMap<>()).put(c.key(), v);
+            }
         }
         notifyAll();
     }

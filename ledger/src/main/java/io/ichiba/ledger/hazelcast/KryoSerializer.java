@@ -116,6 +116,9 @@ public final class KryoSerializer<T> implements StreamSerializer<T> {
                 new MapCopy<Map<Object, Object>>((c, m) -> Collections.unmodifiableMap(m)));
         // a persistent map's empty tree is a singleton its code compares by identity (Java serialization restores it
         // with readResolve): rebuilt through the public factory
+        k.addDefaultSerializer(io.ichiba.ledger.journal.Change.class, new ChangeWritten());
+        k.addDefaultSerializer(io.ichiba.ledger.Tallied.class, new MapCopy<Map<Object, Object>>(
+                (c, m) -> tallied(m)));
         k.addDefaultSerializer(TreePMap.class, new MapCopy<TreePMap<Object, Object>>((c, m) -> c == null
                 ? TreePMap.from(naturalOrder(), m) : TreePMap.from(c, m)));
         k.addDefaultSerializer(Collections.unmodifiableList(new ArrayList<>()).getClass(),
@@ -221,6 +224,34 @@ public final class KryoSerializer<T> implements StreamSerializer<T> {
         Object value = kryoRead.apply(kryo, in); // a read that throws does not give its Kryo back (see encode)
         POOL.free(kryo);
         return value;
+    }
+
+    /** A batch's change as another member gets it: its patch in place of its record, if it has one. */
+    private static final class ChangeWritten extends Serializer<io.ichiba.ledger.journal.Change> {
+        ChangeWritten() {
+            setImmutable(true);
+        }
+
+        @Override
+        public void write(Kryo kryo, Output out, io.ichiba.ledger.journal.Change c) {
+            io.ichiba.ledger.journal.Change w = c.written();
+            out.writeString(w.table());
+            out.writeString(w.key());
+            kryo.writeClassAndObject(out, w.value());
+        }
+
+        @Override
+        public io.ichiba.ledger.journal.Change read(Kryo kryo, Input in,
+                                                   Class<? extends io.ichiba.ledger.journal.Change> type) {
+            String table = in.readString();
+            String key = in.readString();
+            return new io.ichiba.ledger.journal.Change(table, key, kryo.readClassAndObject(in));
+        }
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static Map<Object, Object> tallied(Map<Object, Object> m) {
+        return (Map) io.ichiba.ledger.Tallied.of((Map) m);
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})

@@ -73,6 +73,8 @@ public final class Engines {
                 Map<String, Object> table = out.computeIfAbsent(c.table(), k -> new TreeMap<>());
                 if (c.value() == null) {
                     table.remove(c.key());
+                } else if (c.value() instanceof io.ichiba.ledger.store.Incremental.Patched p) {
+                    table.put(c.key(), p.applyTo(table.get(c.key()))); // as another member got it
                 } else {
                     table.put(c.key(), c.value());
                 }
@@ -109,6 +111,23 @@ public final class Engines {
         @Override
         public boolean writeBehind(long epoch, long seq, Map<String, Map<String, Object>> changes) {
             return inner.writeBehind(epoch, seq, changes);
+        }
+    }
+
+    /**
+     * A journal that keeps every batch as another member gets it (written by Kryo and read back: a record that
+     * changed little as its patch), so a takeover from it applies those patches.
+     */
+    public static class AsBackup extends Forwarding {
+        /** Wraps {@code inner}. */
+        public AsBackup(Journal inner) {
+            super(inner);
+        }
+
+        @Override
+        public void append(Batch batch) {
+            inner.append((Batch) io.ichiba.ledger.hazelcast.KryoSerializer.fromBytes(
+                    io.ichiba.ledger.hazelcast.KryoSerializer.toBytes(batch)));
         }
     }
 

@@ -14,7 +14,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * A journal that writes every batch with the members' Kryo ({@link KryoSerializer}, without its fallback to Java
  * serialization), reads it back, and checks the copy equals the batch field by field, before passing the batch on:
- * every record the ledger's contract makes must cross between members whole.
+ * every record the ledger's contract makes must cross between members whole (or as its patch, {@link
+ * io.ichiba.ledger.store.Incremental}).
  */
 public final class KryoRoundTrip implements Journal {
     private final Journal inner;
@@ -50,10 +51,13 @@ public final class KryoRoundTrip implements Journal {
 
     @Override
     public synchronized void append(Batch batch) {
+        // as another member gets it: a record that changed little as its patch
+        Batch written = new Batch(batch.epoch(), batch.seq(), batch.changes().stream()
+                .map(io.ichiba.ledger.journal.Change::written).toList(), batch.time());
         Batch back = copy(kryo, batch);
-        assertEqualFieldByField(back, batch);
+        assertEqualFieldByField(back, written);
         HazelcastJournal.Versioned v = new HazelcastJournal.Versioned(batch.seq(), batch);
-        assertEqualFieldByField(copy(kryo, v), v);
+        assertEqualFieldByField(copy(kryo, v), new HazelcastJournal.Versioned(batch.seq(), written));
         inner.append(batch);
     }
 
