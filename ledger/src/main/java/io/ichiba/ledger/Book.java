@@ -334,8 +334,18 @@ public final class Book implements Serializable {
     /** The parts changed since the last drain. */
     private static final class Changed {
         final java.util.Set<String> orders = new java.util.LinkedHashSet<>();
-        final List<Object[]> samples = new ArrayList<>();
+        final List<Sampled> samples = new ArrayList<>();
         boolean head;
+
+        void clear() {
+            orders.clear();
+            samples.clear();
+            head = false;
+        }
+    }
+
+    /** A sample recorded since the last drain: the {@code n}-th spot sample or trade print. */
+    private record Sampled(boolean trade, long n, Sample sample) {
     }
 
     /**
@@ -349,21 +359,16 @@ public final class Book implements Serializable {
             changed.orders.addAll(orders.keySet());
             List<PriceHistory.SpotSample> s = history.spotSamples();
             for (int i = 0; i < s.size(); i++) {
-                changed.samples.add(new Object[] {false, spots - s.size() + i + 1,
-                        new Sample(s.get(i).time(), s.get(i).price(), 0)});
+                changed.samples.add(new Sampled(false, spots - s.size() + i + 1,
+                        new Sample(s.get(i).time(), s.get(i).price(), 0)));
             }
             List<PriceHistory.TradePrint> t = history.lastTrades(HISTORY);
             for (int i = 0; i < t.size(); i++) {
-                changed.samples.add(new Object[] {true, trades - t.size() + i + 1,
-                        new Sample(t.get(i).time(), t.get(i).price(), t.get(i).amount())});
+                changed.samples.add(new Sampled(true, trades - t.size() + i + 1,
+                        new Sample(t.get(i).time(), t.get(i).price(), t.get(i).amount())));
             }
         }
         return this;
-    }
-
-    /** Whether parts changed since the last drain. */
-    public boolean changed() {
-        return changed != null && (changed.head || !changed.orders.isEmpty() || !changed.samples.isEmpty());
     }
 
     private void headChanged() {
@@ -375,7 +380,7 @@ public final class Book implements Serializable {
     private void sampled(boolean trade, long price, long amount) {
         long n = trade ? ++trades : ++spots;
         if (changed != null) {
-            changed.samples.add(new Object[] {trade, n, new Sample(history.latest(), price, amount)});
+            changed.samples.add(new Sampled(trade, n, new Sample(history.latest(), price, amount)));
         }
     }
 
@@ -410,15 +415,13 @@ public final class Book implements Serializable {
             out.put(ORDERS, orderKey(kind, id), o == null ? null
                     : new Entry(o, book.seqOf(id), notional.getOrDefault(id, 0L)));
         }
-        for (Object[] s : changed.samples) {
-            boolean trade = (Boolean) s[0];
-            long n = (Long) s[1];
-            out.put(PRICES, sampleKey(kind, trade, n), s[2]);
-            if (n > HISTORY) {
-                out.put(PRICES, sampleKey(kind, trade, n - HISTORY), null); // the history's ring forgot it
+        for (Sampled s : changed.samples) {
+            out.put(PRICES, sampleKey(kind, s.trade(), s.n()), s.sample());
+            if (s.n() > HISTORY) {
+                out.put(PRICES, sampleKey(kind, s.trade(), s.n() - HISTORY), null); // the history's ring forgot it
             }
         }
-        changed = new Changed();
+        changed.clear();
     }
 
     /**

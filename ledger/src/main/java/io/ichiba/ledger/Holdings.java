@@ -37,6 +37,18 @@ public final class Holdings implements Serializable {
     private final TreePMap<String, Booking> bookings;
     /** The totals per kind derived from {@link #holders}; not serialized, derived again when first asked. */
     private transient volatile Map<String, Long> totals;
+    /**
+     * The holdings these were made from by changing one holder ({@link #changed}) or one booking ({@link
+     * #changedBooking}), while fewer than {@link #REMEMBERED} changes back: what {@link #changesSince} walks. Not
+     * serialized (a copy from another member goes whole once).
+     */
+    private final transient Holdings from;
+    private final transient String changed;
+    private final transient String changedBooking;
+    private final transient int depth;
+
+    /** How many changes back holdings remember what changed. */
+    static final int REMEMBERED = 64;
 
     /**
      * The holdings of {@code holders} (claim id to its hold) and {@code bookings} (copy, future claim, id to the
@@ -53,10 +65,105 @@ public final class Holdings implements Serializable {
     }
 
     private Holdings(TreePMap<String, Hold> holders, TreePMap<String, Booking> bookings, Map<String, Long> totals) {
+        this(holders, bookings, totals, null, null, null, 0);
+    }
+
+    private Holdings(TreePMap<String, Hold> holders, TreePMap<String, Booking> bookings, Map<String, Long> totals,
+                     Holdings from, String changed, String changedBooking, int depth) {
         this.holders = holders;
         this.bookings = bookings;
         this.totals = totals;
+        this.from = from;
+        this.changed = changed;
+        this.changedBooking = changedBooking;
+        this.depth = depth;
     }
+
+    /** These holdings changed in one holder ({@code holder}) or one booking ({@code booking}), remembered. */
+    private Holdings next(TreePMap<String, Hold> h, TreePMap<String, Booking> b, Map<String, Long> t, String holder,
+                          String booking) {
+        boolean remembers = depth < REMEMBERED;
+        return new Holdings(h, b, t, remembers ? this : null, holder, booking, remembers ? depth + 1 : 0);
+    }
+
+    /** How many holders and bookings there are. */
+    public int size() {
+        return holders.size() + bookings.size();
+    }
+
+    /**
+     * What changed in holdings: each holder and booking set to its value ({@code null}: removed).
+     *
+     * @param holders  holders by claim id
+     * @param bookings bookings by copy id
+     */
+    public record Changes(Map<String, Hold> holders, Map<String, Booking> bookings) implements Serializable {
+    }
+
+    /**
+     * What changed from {@code before} to these holdings, if they were made from it by at most {@link #REMEMBERED}
+     * changes of one holder or booking each; {@code null} when that cannot be told.
+     */
+    public Changes changesSince(Holdings before) {
+        Map<String, Hold> h = new java.util.HashMap<>();
+        Map<String, Booking> b = new java.util.HashMap<>();
+        for (Holdings t = this; t != before; t = t.from) {
+            if (t == null) {
+                return null;
+            }
+            if (t.changed != null) {
+                h.put(t.changed, holders.get(t.changed));
+            }
+            if (t.changedBooking != null) {
+                b.put(t.changedBooking, bookings.get(t.changedBooking));
+            }
+        }
+        return new Changes(h, b);
+    }
+
+    /** These holdings with {@code c} applied: each holder and booking set as it says. */
+    public Holdings applied(Changes c) {
+        TreePMap<String, Hold> h = holders;
+        for (Map.Entry<String, Hold> e : c.holders().entrySet()) {
+            h = e.getValue() == null ? h.minus(e.getKey()) : h.plus(e.getKey(), e.getValue());
+        }
+        TreePMap<String, Booking> b = bookings;
+        for (Map.Entry<String, Booking> e : c.bookings().entrySet()) {
+            b = e.getValue() == null ? b.minus(e.getKey()) : b.plus(e.getKey(), e.getValue());
+        }
+        return new Holdings(h, b, null);
+    }
+
+    /**
+     * A place's change when only its holdings changed much: every other field as {@code rest} has them, and the
+     * holders and bookings that changed.
+     *
+     * @param rest    the place, its holdings left out
+     * @param changes what changed in its holdings
+     * @param <S>     the place
+     */
+    public record Patch<S extends Place<S>>(S rest, Changes changes)
+            implements io.ichiba.ledger.store.Incremental.Patch<S> {
+        @Override
+        public S applyTo(S before) {
+            return rest.withHoldings(before.holdings().applied(changes));
+        }
+    }
+
+    /**
+     * The patch of {@code after} against {@code before} when its holdings are many ({@link #PATCHED_FROM}) and
+     * known to have changed in few; else {@code null} (the place goes whole).
+     */
+    static <S extends Place<S>> io.ichiba.ledger.store.Incremental.Patch<S> patch(S after, S before) {
+        if (after.holdings().size() < PATCHED_FROM) {
+            return null;
+        }
+        Changes c = after.holdings().changesSince(before.holdings());
+        return c == null ? null : new Patch<>(after.withHoldings(EMPTY), c);
+    }
+
+    /** How many holders and bookings a place has before a change of it travels as a patch. */
+    static final int PATCHED_FROM = 16;
 
     /** Returns the empty holdings. */
     public static Holdings empty() {
@@ -123,7 +230,7 @@ public final class Holdings implements Serializable {
 
     /** Returns these holdings with {@code claimId} holding {@code hold}. */
     public Holdings with(String claimId, Hold hold) {
-        return new Holdings(holders.plus(claimId, hold), bookings, moved(this, holders.get(claimId), hold));
+        return next(holders.plus(claimId, hold), bookings, moved(this, holders.get(claimId), hold), claimId, null);
     }
 
     /**
@@ -135,12 +242,12 @@ public final class Holdings implements Serializable {
         if (h == null || (attempt != ANY_ATTEMPT && h.attempt() != attempt)) {
             return this;
         }
-        return new Holdings(holders.minus(claimId), bookings, moved(this, h, null));
+        return next(holders.minus(claimId), bookings, moved(this, h, null), claimId, null);
     }
 
     /** Returns these holdings with {@code booking} promised to copy {@code copyId} (replacing one it had). */
     public Holdings withBooking(String copyId, Booking booking) {
-        return new Holdings(holders, bookings.plus(copyId, booking), totals);
+        return next(holders, bookings.plus(copyId, booking), totals, null, copyId);
     }
 
     /** Returns these holdings without copy {@code copyId}'s booking. */
@@ -148,7 +255,7 @@ public final class Holdings implements Serializable {
         if (!bookings.containsKey(copyId)) {
             return this;
         }
-        return new Holdings(holders, bookings.minus(copyId), totals);
+        return next(holders, bookings.minus(copyId), totals, null, copyId);
     }
 
     /** Returns these holdings without any booking of {@code reservation}. */

@@ -9,7 +9,15 @@ import java.util.SortedMap;
  * @param permits  number of permits
  * @param holdings holders, each holding {@code {"lock": 1}}
  */
-public record LockState(String name, long permits, Holdings holdings) implements Place<LockState> {
+public record LockState(String name, long permits, Holdings holdings) implements Place<LockState>,
+        io.ichiba.ledger.store.Incremental<LockState> {
+
+    /** A lock that many claims hold travels as its patch when one of them changed ({@link Holdings#patch}). */
+    @Override
+    public io.ichiba.ledger.store.Incremental.Patch<LockState> since(LockState before) {
+        return Holdings.patch(this, before);
+    }
+
 
     /** The kind a lock's holds are counted in. */
     public static final String KIND = "lock";

@@ -33,7 +33,15 @@ import java.util.TreeMap;
  */
 public record NodeState(String node, SortedMap<String, Long> capacity, SortedMap<String, Long> measuredFree,
                         SortedMap<String, Long> withheld, SortedMap<String, Long> announced, long lastReportAt,
-                        long lostAt, Holdings holdings, Outbox outbox) implements Place<NodeState>, Emits<NodeState> {
+                        long lostAt, Holdings holdings, Outbox outbox) implements Place<NodeState>, Emits<NodeState>,
+        io.ichiba.ledger.store.Incremental<NodeState> {
+
+    /** A node that holds many claims travels as its patch when one of them changed ({@link Holdings#patch}). */
+    @Override
+    public io.ichiba.ledger.store.Incremental.Patch<NodeState> since(NodeState before) {
+        return Holdings.patch(this, before);
+    }
+
     /** The change of a withheld amount, in percent of the pool's capacity, that is told although it stays above 0. */
     public static final int WITHHELD_EVENT_STEP_PERCENT = 5;
 

@@ -64,7 +64,7 @@ public record TenantState(String id, SortedMap<String, Long> quota, Holdings hol
         }
     }
 
-    /** How many earmarks and loan shares a tenant has before a change of it travels as a patch. */
+    /** How many earmarks, loan shares and holders a tenant has before a change of it travels as a patch. */
     static final int PATCHED_FROM = 16;
 
     /** The names of the totals the earmarks and loan shares keep, followed by a kind. */
@@ -176,28 +176,31 @@ public record TenantState(String id, SortedMap<String, Long> quota, Holdings hol
     }
 
     /**
-     * What changed from {@code before}: this tenant without its earmarks and loan shares, and those of them that
-     * changed (thousands for a tenant that trades, of which an order changes one or two).
+     * What changed from {@code before}: this tenant without its earmarks, loan shares and holdings, and those of them
+     * that changed (thousands for a tenant that trades or holds many claims, of which an order or a grant changes one
+     * or two).
      */
     @Override
     public io.ichiba.ledger.store.Incremental.Patch<TenantState> since(TenantState before) {
-        if (earmarks.size() + loans.size() < PATCHED_FROM) {
+        if (earmarks.size() + loans.size() + holdings.size() < PATCHED_FROM) {
             return null; // as small whole
         }
         java.util.Map<String, Earmark> e = marks().changesSince(before.marks());
         java.util.Map<String, LoanShare> l = shares().changesSince(before.shares());
-        if (e == null || l == null) {
+        Holdings.Changes h = holdings.changesSince(before.holdings());
+        if (e == null || l == null || h == null) {
             return null;
         }
-        return new Changed(new TenantState(id, quota, holdings, createdAt, lendingLimit, null, null, limits), e, l);
+        return new Changed(new TenantState(id, quota, Holdings.empty(), createdAt, lendingLimit, null, null, limits), e,
+                l, h);
     }
 
     /**
-     * A tenant's change: every field but its earmarks and loan shares as {@code rest} has them, and those of them
-     * that changed, each set to its value ({@code null}: removed).
+     * A tenant's change: every field but its earmarks, loan shares and holdings as {@code rest} has them, and those
+     * of them that changed, each set to its value ({@code null}: removed).
      */
-    record Changed(TenantState rest, java.util.Map<String, Earmark> earmarks, java.util.Map<String, LoanShare> loans)
-            implements io.ichiba.ledger.store.Incremental.Patch<TenantState> {
+    record Changed(TenantState rest, java.util.Map<String, Earmark> earmarks, java.util.Map<String, LoanShare> loans,
+                   Holdings.Changes holdings) implements io.ichiba.ledger.store.Incremental.Patch<TenantState> {
         @Override
         public TenantState applyTo(TenantState before) {
             Tallied<Earmark> e = before.marks();
@@ -208,8 +211,8 @@ public record TenantState(String id, SortedMap<String, Long> quota, Holdings hol
             for (var c : new java.util.TreeMap<>(loans).entrySet()) {
                 l = l.with(c.getKey(), c.getValue());
             }
-            return new TenantState(rest.id(), rest.quota(), rest.holdings(), rest.createdAt(), rest.lendingLimit(), e,
-                    l, rest.limits());
+            return new TenantState(rest.id(), rest.quota(), before.holdings().applied(holdings), rest.createdAt(),
+                    rest.lendingLimit(), e, l, rest.limits());
         }
     }
 

@@ -134,6 +134,20 @@ class EngineBookTest {
         assertThat(new Auditor(ledger).audit().drift()).isEmpty();
     }
 
+    /** A market command that throws after changing the book in place leaves it as it was, too. */
+    @Test
+    void aBookCommandThatThrowsHalfWayLeavesTheBookAsItWas() {
+        Book.Snapshot before = snapshot();
+        MarketOrder bid = MarketOrder.create("bid", "borrower", "memory", Side.BID, 150, 3600, 11, NEVER, 1, null,
+                null);
+        assertThatThrownBy(() -> engine.books().execute("memory", (Command<Book, Object>) b -> {
+            b.register(bid);
+            b.place(bid, 1); // trades with two offers, in place
+            throw new ArithmeticException("overflow half way");
+        })).isInstanceOf(ArithmeticException.class);
+        assertThat(snapshot()).isEqualTo(before);
+    }
+
     private Book.Snapshot snapshot() {
         return engine.books().execute("memory", b -> Command.Outcome.keep(b.snapshot()));
     }

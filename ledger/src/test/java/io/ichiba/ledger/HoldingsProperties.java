@@ -73,6 +73,38 @@ class HoldingsProperties {
         }
     }
 
+    /**
+     * What changed since a holdings value, applied to it (or to one that already holds the change, as a member that
+     * takes over may), gives the holdings after; past what they remember, or after a copy, they cannot tell.
+     */
+    @Property(tries = 300)
+    void changesSinceAppliedGiveTheHoldingsAfter(@ForAll("steps") List<Step> first, @ForAll("steps") List<Step> then)
+            throws Exception {
+        Holdings base = roundTrip(apply(Holdings.empty(), first)); // a copy: it remembers nothing before it
+        Holdings after = apply(base, then); // at most 40 changes: fewer than the holdings remember
+        Holdings.Changes c = after.changesSince(base);
+        assertThat(c).isNotNull();
+        assertThat(base.applied(c)).isEqualTo(after);
+        assertThat(after.applied(c)).as("applied again").isEqualTo(after);
+        assertThat(after.applied(c).totals()).isEqualTo(sum(after));
+        assertThat(after.changesSince(after)).isEqualTo(new Holdings.Changes(Map.of(), Map.of()));
+        assertThat(roundTrip(after).changesSince(base)).as("a copy remembers nothing").isNull();
+    }
+
+    private static Holdings apply(Holdings h, List<Step> steps) {
+        for (Step s : steps) {
+            if (s.booking()) {
+                h = s.amounts() == null ? h.withoutBooking(s.claim()) : h.withBooking(s.claim(),
+                        new Booking("r-" + s.claim(), 1000, 2000, new TreeMap<>(Map.of("memory", 1L))));
+            } else if (s.amounts() == null) {
+                h = h.without(s.claim(), s.attempt() == 0 ? Holdings.ANY_ATTEMPT : s.attempt());
+            } else {
+                h = h.with(s.claim(), new Hold(s.attempt(), new TreeMap<>(s.amounts())));
+            }
+        }
+        return h;
+    }
+
     private static Map<String, Long> sum(Holdings h) {
         TreeMap<String, Long> out = new TreeMap<>();
         h.holders().values().forEach(hold -> hold.amounts().forEach((k, v) -> out.merge(k, v, Long::sum)));

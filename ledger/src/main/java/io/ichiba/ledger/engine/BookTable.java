@@ -93,6 +93,12 @@ final class BookTable implements Table<Book>, Layered {
                     new TableCall.Execute<>(kind, (Command<Object, R>) (Command<?, R>) cmd));
         }
         Book before = book(kind);
+        // before it runs: a command that throws half way through changing the book in place is undone with the
+        // command it is part of (rollbackCommand makes the book again from its parts)
+        if (inCommand.isEmpty()) {
+            registry.touched(this);
+        }
+        inCommand.add(kind);
         Command.Outcome<Book, R> o = cmd.apply(before);
         if (o.write()) {
             if (o.next() != before) {
@@ -102,10 +108,6 @@ final class BookTable implements Table<Book>, Layered {
                 live.put(kind, o.next().track()); // a new book: every part of it is a change
             }
             version++;
-            if (inCommand.isEmpty()) {
-                registry.touched(this);
-            }
-            inCommand.add(kind);
         }
         return o.result();
     }
