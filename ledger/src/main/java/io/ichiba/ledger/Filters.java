@@ -60,6 +60,84 @@ public final class Filters {
         return Table.OrderedIndex.key(Math.max(0, Math.floorDiv(cutoff - 1, 1000) + 1));
     }
 
+    /**
+     * The records a {@code ...ByEnd} index files before {@code cutoff}: a purge looks only below the cutoff's second
+     * ({@link #endedBefore}), and tests those.
+     *
+     * @param <V> the record
+     */
+    interface EndedBefore<V> extends Indexed<V> {
+        /** Epoch millis: what ended before it passes. */
+        long cutoff();
+
+        @Override
+        default Collection<String> indexKeys() {
+            return List.of();
+        }
+
+        @Override
+        default String below() {
+            return endedBefore(cutoff());
+        }
+    }
+
+    /** The key of epoch millis {@code at} in a {@code ...ByEnd} index: its second. */
+    static String second(long at) {
+        return Table.OrderedIndex.key(Math.max(0, at / 1000));
+    }
+
+    /** Final postings, by the second of their last move (in order). */
+    public record PostingsByEnd() implements Table.OrderedIndex<Posting> {
+        @Override
+        public void keys(Posting p, Consumer<String> out) {
+            if (p.state().isFinal()) {
+                out.accept(second(p.updatedAt()));
+            }
+        }
+    }
+
+    /** Ended loans, by the second they ended (in order). */
+    public record LoansByEnd() implements Table.OrderedIndex<Loan> {
+        @Override
+        public void keys(Loan l, Consumer<String> out) {
+            if (l.state() == Loan.State.ENDED) {
+                out.accept(second(l.endedAt()));
+            }
+        }
+    }
+
+    /** Loans not ended, by the second they are due (in order); ending ones first of all. */
+    public record LoansByDue() implements Table.OrderedIndex<Loan> {
+        @Override
+        public void keys(Loan l, Consumer<String> out) {
+            if (l.state() == Loan.State.ENDING) {
+                out.accept(second(0));
+            } else if (l.state() == Loan.State.ACTIVE || l.state() == Loan.State.RECALLING) {
+                out.accept(second(l.dueAt()));
+            }
+        }
+    }
+
+    /** Deleted price alerts, by the second they were deleted (in order). */
+    public record AlertsByEnd() implements Table.OrderedIndex<PriceAlert> {
+        @Override
+        public void keys(PriceAlert a, Consumer<String> out) {
+            if (a.state() == PriceAlert.State.DELETED) {
+                out.accept(second(a.deletedAt()));
+            }
+        }
+    }
+
+    /** Deliveries every handler settled, by the second they were made (in order). */
+    public record DeliveriesByEnd() implements Table.OrderedIndex<Delivery> {
+        @Override
+        public void keys(Delivery d, Consumer<String> out) {
+            if (d.done()) {
+                out.accept(second(d.createdAt()));
+            }
+        }
+    }
+
     /** Reservations by state. */
     public record ReservationsByState() implements Index<Reservation> {
         @Override
@@ -316,7 +394,7 @@ public final class Filters {
     }
 
     /** Ended, returned claims that ended before {@code cutoff}. */
-    public record Purgeable(long cutoff) implements Indexed<Claim> {
+    public record Purgeable(long cutoff) implements EndedBefore<Claim> {
         @Override
         public boolean test(Claim c) {
             return c.state().isFinal() && c.returned() && c.endedAt() < cutoff;
@@ -325,16 +403,6 @@ public final class Filters {
         @Override
         public Index<Claim> index() {
             return new ClaimsByEnd();
-        }
-
-        @Override
-        public Collection<String> indexKeys() {
-            return List.of();
-        }
-
-        @Override
-        public String below() {
-            return endedBefore(cutoff);
         }
     }
 
@@ -466,10 +534,15 @@ public final class Filters {
     }
 
     /** Settled deliveries made before {@code cutoff}. */
-    public record SettledBefore(long cutoff) implements Filter<Delivery> {
+    public record SettledBefore(long cutoff) implements EndedBefore<Delivery> {
         @Override
         public boolean test(Delivery d) {
             return d.done() && d.createdAt() < cutoff;
+        }
+
+        @Override
+        public Index<Delivery> index() {
+            return new DeliveriesByEnd();
         }
     }
 
@@ -610,7 +683,7 @@ public final class Filters {
     }
 
     /** Ended jobs that ended before {@code cutoff}. */
-    public record PurgeableJobs(long cutoff) implements Indexed<Job> {
+    public record PurgeableJobs(long cutoff) implements EndedBefore<Job> {
         @Override
         public boolean test(Job j) {
             return j.state().isFinal() && j.endedAt() < cutoff;
@@ -619,16 +692,6 @@ public final class Filters {
         @Override
         public Index<Job> index() {
             return new JobsByEnd();
-        }
-
-        @Override
-        public Collection<String> indexKeys() {
-            return List.of();
-        }
-
-        @Override
-        public String below() {
-            return endedBefore(cutoff);
         }
     }
 
@@ -648,10 +711,15 @@ public final class Filters {
     }
 
     /** Final postings whose last move is older than {@code cutoff}. */
-    public record PurgeablePostings(long cutoff) implements Filter<Posting> {
+    public record PurgeablePostings(long cutoff) implements EndedBefore<Posting> {
         @Override
         public boolean test(Posting p) {
             return p.state().isFinal() && p.updatedAt() < cutoff;
+        }
+
+        @Override
+        public Index<Posting> index() {
+            return new PostingsByEnd();
         }
     }
 
@@ -686,11 +754,26 @@ public final class Filters {
         }
     }
     /** Loans due to end at {@code now}, or ending. */
-    public record LoansDue(long now) implements Filter<Loan> {
+    public record LoansDue(long now) implements Indexed<Loan> {
         @Override
         public boolean test(Loan l) {
             return l.state() == Loan.State.ENDING
                     || ((l.state() == Loan.State.ACTIVE || l.state() == Loan.State.RECALLING) && l.dueAt() <= now);
+        }
+
+        @Override
+        public Index<Loan> index() {
+            return new LoansByDue();
+        }
+
+        @Override
+        public Collection<String> indexKeys() {
+            return List.of();
+        }
+
+        @Override
+        public String below() {
+            return Table.OrderedIndex.key(Math.max(0, Math.floorDiv(now, 1000) + 1)); // due within the second, or before
         }
     }
 
@@ -728,10 +811,15 @@ public final class Filters {
         }
     }
     /** Loans that ended before {@code cutoff}. */
-    public record PurgeableLoans(long cutoff) implements Filter<Loan> {
+    public record PurgeableLoans(long cutoff) implements EndedBefore<Loan> {
         @Override
         public boolean test(Loan l) {
             return l.state() == Loan.State.ENDED && l.endedAt() < cutoff;
+        }
+
+        @Override
+        public Index<Loan> index() {
+            return new LoansByEnd();
         }
     }
 
@@ -762,10 +850,15 @@ public final class Filters {
     }
 
     /** Price alerts deleted before {@code cutoff}. */
-    public record PurgeableAlerts(long cutoff) implements Filter<PriceAlert> {
+    public record PurgeableAlerts(long cutoff) implements EndedBefore<PriceAlert> {
         @Override
         public boolean test(PriceAlert a) {
             return a.state() == PriceAlert.State.DELETED && a.deletedAt() < cutoff;
+        }
+
+        @Override
+        public Index<PriceAlert> index() {
+            return new AlertsByEnd();
         }
     }
 }

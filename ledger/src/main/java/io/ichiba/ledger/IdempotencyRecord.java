@@ -68,10 +68,23 @@ public record IdempotencyRecord(String fingerprint, long startedAt, boolean done
     }
 
     /** Records of requests that began before {@code cutoff}: past their retention. */
-    public record StartedBefore(long cutoff) implements io.ichiba.ledger.store.Table.Filter<IdempotencyRecord> {
+    public record StartedBefore(long cutoff) implements Filters.EndedBefore<IdempotencyRecord> {
         @Override
         public boolean test(IdempotencyRecord r) {
             return r.startedAt() < cutoff;
+        }
+
+        @Override
+        public io.ichiba.ledger.store.Table.Index<IdempotencyRecord> index() {
+            return new ByStart();
+        }
+    }
+
+    /** Every record, by the second it began (in order): what the purge of old ones looks at. */
+    public record ByStart() implements io.ichiba.ledger.store.Table.OrderedIndex<IdempotencyRecord> {
+        @Override
+        public void keys(IdempotencyRecord r, java.util.function.Consumer<String> out) {
+            out.accept(Filters.second(r.startedAt()));
         }
     }
 

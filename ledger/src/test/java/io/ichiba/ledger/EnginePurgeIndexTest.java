@@ -1,0 +1,123 @@
+package io.ichiba.ledger;
+
+import io.ichiba.ledger.engine.EngineStore;
+import io.ichiba.ledger.engine.Engines;
+import io.ichiba.ledger.journal.InMemoryJournal;
+import io.ichiba.ledger.store.Table;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.LongFunction;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The purges and the loans' deadlines find what they look for from an index ordered by time (the second a record
+ * ended, began or is due), not by testing every record: on the engine, each such filter answers exactly what testing
+ * every record answers, for cutoffs all around the records' times, committed and within a command.
+ */
+class EnginePurgeIndexTest {
+    private static final long T0 = 1_900_000_000_000L;
+    private final SplittableRandom random = new SplittableRandom(11);
+    private EngineStore store;
+
+    @AfterEach
+    void close() {
+        Engines.closeAll();
+    }
+
+    @Test
+    void eachTimeIndexAnswersWhatTestingEveryRecordAnswers() {
+        store = Engines.started(new InMemoryJournal());
+        check(store.loans(), i -> loan("l" + i), Filters.PurgeableLoans::new);
+        check(store.loans(), i -> loan("l" + i), Filters.LoansDue::new);
+        check(store.alerts(), i -> alert("a" + i), Filters.PurgeableAlerts::new);
+        check(store.postings(), i -> posting("p" + i), Filters.PurgeablePostings::new);
+        check(store.deliveries(), i -> delivery("d" + i), Filters.SettledBefore::new);
+        check(store.idempotency(), i -> new IdempotencyRecord("f" + i, time(), random.nextBoolean(), 200, null),
+                IdempotencyRecord.StartedBefore::new);
+    }
+
+    /** Writes 300 random records (keyed by number), changes a third of them again, and checks 60 cutoffs. */
+    private <V> void check(Table<V> table, java.util.function.IntFunction<V> make, LongFunction<Table.Filter<V>> at) {
+        store.atomically(() -> {
+            for (int i = 0; i < 300; i++) {
+                put(table, "k" + i, make.apply(i));
+            }
+            return null;
+        });
+        List<Long> cutoffs = new ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            cutoffs.add(i % 10 == 0 ? T0 + 1000L * random.nextInt(0, 200) : time()); // whole seconds too
+        }
+        for (long cutoff : cutoffs) {
+            same(table, at.apply(cutoff), "committed");
+        }
+        store.atomically(() -> { // the layers of a command over the committed records
+            for (int i = 0; i < 300; i += 3) {
+                put(table, "k" + i, make.apply(i));
+            }
+            for (int i = 1; i < 300; i += 7) {
+                table.execute("k" + i, current -> Command.Outcome.write(null, null));
+            }
+            for (long cutoff : cutoffs) {
+                same(table, at.apply(cutoff), "within a command");
+            }
+            return null;
+        });
+        for (long cutoff : cutoffs) {
+            same(table, at.apply(cutoff), "after");
+        }
+    }
+
+    private static <V> void put(Table<V> table, String key, V value) {
+        table.execute(key, current -> Command.Outcome.write(value, null));
+    }
+
+    private static <V> void same(Table<V> table, Table.Filter<V> f, String when) {
+        List<String> every = new ArrayList<>();
+        table.entries().forEach((k, v) -> {
+            if (f.test(v)) {
+                every.add(k);
+            }
+        });
+        assertThat(table.localKeys(f)).as("%s %s", f, when).containsExactlyInAnyOrderElementsOf(every);
+    }
+
+    private long time() {
+        return T0 + random.nextLong(0, 200_000);
+    }
+
+    private Loan loan(String id) {
+        Loan l = Loan.start(id, "memory", "a", "b", 1, 1, 1, "bid", "offer", time(), random.nextLong(1, 100));
+        return switch (random.nextInt(4)) {
+            case 0 -> l;
+            case 1 -> l.recalled(time());
+            case 2 -> l.ending(time(), "TERM");
+            default -> l.ending(time(), "TERM").ended();
+        };
+    }
+
+    private PriceAlert alert(String id) {
+        PriceAlert a = PriceAlert.create(id, "t", "memory", PriceAlert.Direction.ABOVE, 10, time());
+        return random.nextBoolean() ? a : a.deleted(time());
+    }
+
+    private Posting posting(String id) {
+        JournalEntry e = JournalEntry.transfer(id, time(), JournalEntry.Reason.MINT, "m", null, id, "a", "b", 1);
+        Posting.State[] states = Posting.State.values();
+        long created = time();
+        return new Posting(e, states[random.nextInt(states.length)], null, created, created + random.nextLong(0, 5000),
+                "driver");
+    }
+
+    private Delivery delivery(String id) {
+        Delivery.StepState[] states = Delivery.StepState.values();
+        List<Delivery.Step> steps = List.of(new Delivery.Step("b1", 0, states[random.nextInt(states.length)], 1, 0,
+                null), new Delivery.Step("b2", 0, states[random.nextInt(states.length)], 1, 0, null));
+        return new Delivery(id, 1, null, "t", Binding.AckPolicy.ALL, steps, Delivery.Ack.PENDING, 0, time());
+    }
+}
