@@ -61,7 +61,7 @@ import java.util.concurrent.atomic.LongAdder;
  * <h2>Workload</h2>
  * The setup rests {@code resting} orders that do not cross, half bids below the middle price and half offers above,
  * over 1 000 levels each, from 32 tenants with credits enough and quota enough to lend. Then each of 4 threads runs
- * its own seeded stream, as {@code BookBench}'s: 10 % cancels of an order it placed that rested, 90 % new orders,
+ * its own random stream, as {@code BookBench}'s: 10 % cancels of an order it placed that rested, 90 % new orders,
  * half bids and half offers, crossing (priced at the far end of the other side) with probability
  * {@code 4/9 × resting now / resting at the start}, else passive at a random level of its own side; amounts 64…512,
  * bids for 3 600 s, offers for 7 200 s. So the book keeps about its size. A crossing order trades with one or two

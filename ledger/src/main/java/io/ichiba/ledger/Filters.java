@@ -128,6 +128,16 @@ public final class Filters {
         }
     }
 
+    /** Ended reservations, by the second of their last change (in order). */
+    public record ReservationsByEnd() implements Table.OrderedIndex<Reservation> {
+        @Override
+        public void keys(Reservation r, Consumer<String> out) {
+            if (r.state().isFinal()) {
+                out.accept(second(r.updatedAt()));
+            }
+        }
+    }
+
     /** Deliveries every handler settled, by the second they were made (in order). */
     public record DeliveriesByEnd() implements Table.OrderedIndex<Delivery> {
         @Override
@@ -217,9 +227,6 @@ public final class Filters {
             out.accept(a.tenant());
         }
     }
-
-    private static final List<String> ENDED_RESERVATIONS = java.util.Arrays.stream(Reservation.State.values())
-            .filter(Reservation.State::isFinal).map(Reservation.State::name).toList();
 
     // ---------------------------------------------------------------- filters
 
@@ -484,7 +491,7 @@ public final class Filters {
     }
 
     /** Ended reservations last changed before {@code cutoff}. */
-    public record PurgeableReservations(long cutoff) implements Indexed<Reservation> {
+    public record PurgeableReservations(long cutoff) implements EndedBefore<Reservation> {
         @Override
         public boolean test(Reservation r) {
             return r.state().isFinal() && r.updatedAt() < cutoff;
@@ -492,12 +499,7 @@ public final class Filters {
 
         @Override
         public Index<Reservation> index() {
-            return new ReservationsByState();
-        }
-
-        @Override
-        public Collection<String> indexKeys() {
-            return ENDED_RESERVATIONS;
+            return new ReservationsByEnd();
         }
     }
 

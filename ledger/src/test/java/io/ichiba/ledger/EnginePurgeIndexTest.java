@@ -37,6 +37,7 @@ class EnginePurgeIndexTest {
         check(store.alerts(), i -> alert("a" + i), Filters.PurgeableAlerts::new);
         check(store.postings(), i -> posting("p" + i), Filters.PurgeablePostings::new);
         check(store.deliveries(), i -> delivery("d" + i), Filters.SettledBefore::new);
+        check(store.reservations(), i -> reservation("r" + i), Filters.PurgeableReservations::new);
         check(store.idempotency(), i -> new IdempotencyRecord("f" + i, time(), random.nextBoolean(), 200, null),
                 IdempotencyRecord.StartedBefore::new);
     }
@@ -112,6 +113,14 @@ class EnginePurgeIndexTest {
         long created = time();
         return new Posting(e, states[random.nextInt(states.length)], null, created, created + random.nextLong(0, 5000),
                 "driver");
+    }
+
+    private Reservation reservation(String id) {
+        Reservation.State[] states = Reservation.State.values();
+        long created = time();
+        return new Reservation(id, "t", Bundle.of(java.util.Map.of("memory", 1L), List.of()), 1, T0 + 500_000,
+                T0 + 900_000, null, Funding.QUOTA_ONLY, 60, 1, states[random.nextInt(states.length)],
+                new java.util.TreeMap<>(), 0, 0, created, created + random.nextLong(0, 5000), null, List.of());
     }
 
     private Delivery delivery(String id) {
