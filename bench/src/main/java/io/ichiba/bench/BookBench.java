@@ -166,12 +166,14 @@ public class BookBench {
         return place(stream, side, price);
     }
 
-    private static long passivePrice(SplittableRandom r, Side side) {
+    /** A price on {@code side}'s own side of the middle, at a random level of its {@code LEVELS}: it rests. */
+    static long passivePrice(SplittableRandom r, Side side) {
         int away = 1 + r.nextInt(LEVELS);
         return side == Side.BID ? MID - away : MID + away;
     }
 
-    private static long crossingPrice(Side side) {
+    /** A price at the far end of the other side: an order at it crosses every resting order of that side. */
+    static long crossingPrice(Side side) {
         return side == Side.BID ? MID + LEVELS : MID - LEVELS;
     }
 

@@ -77,8 +77,6 @@ import java.util.concurrent.atomic.LongAdder;
 @Threads(4)
 public class MarketBench {
     private static final String KIND = "memory";
-    private static final long MID = 100_000;
-    private static final int LEVELS = 1_000;
     private static final int OWNERS = 32;
     private static final long OFFER_SECONDS = 7_200;
     private static final long BID_SECONDS = 3_600;
@@ -118,7 +116,7 @@ public class MarketBench {
             store.atomically(() -> { // five hundred orders a command
                 for (int i = start; i < Math.min(resting, start + 500); i++) {
                     Side side = i % 2 == 0 ? Side.BID : Side.OFFER;
-                    Result<MarketOrder> r = place(setup, side, passivePrice(setup, side));
+                    Result<MarketOrder> r = place(setup, side, BookBench.passivePrice(setup, side));
                     if (!r.ok() || !r.value().state().isResting()) {
                         throw new IllegalStateException("setup order did not rest: " + r);
                     }
@@ -168,7 +166,8 @@ public class MarketBench {
         }
         Side side = roll < 55 ? Side.BID : Side.OFFER;
         double crossing = 4.0 / 9.0 * restingNow.sum() / resting;
-        long price = s.random.nextDouble() < crossing ? crossingPrice(side) : passivePrice(s.random, side);
+        long price = s.random.nextDouble() < crossing ? BookBench.crossingPrice(side)
+                : BookBench.passivePrice(s.random, side);
         Result<MarketOrder> r = place(s.random, side, price);
         if (r.ok() && r.value().state().isResting()) {
             restingNow.increment();
@@ -189,15 +188,6 @@ public class MarketBench {
 
     private static String owner(int i) {
         return "tenant-" + i;
-    }
-
-    private static long passivePrice(SplittableRandom r, Side side) {
-        int away = 1 + r.nextInt(LEVELS);
-        return side == Side.BID ? MID - away : MID + away;
-    }
-
-    private static long crossingPrice(Side side) {
-        return side == Side.BID ? MID + LEVELS : MID - LEVELS;
     }
 
     private static void require(Result<?> r) {
