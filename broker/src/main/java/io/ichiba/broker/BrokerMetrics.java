@@ -89,7 +89,7 @@ public final class BrokerMetrics {
     private final AtomicLong oldestWaitMillis = new AtomicLong();
     private final AtomicLong auditDriftNow = new AtomicLong();
     private final Timer grantLatency;
-    private final Timer passDuration;
+    private final Map<io.ichiba.ledger.Admission.Pass.Kind, Timer> passDuration;
     private final Counter grants;
     private final Counter leaseExpiries;
     private final Counter auditDrift;
@@ -156,8 +156,14 @@ public final class BrokerMetrics {
                 .publishPercentileHistogram()
                 .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofMinutes(10))
                 .register(registry);
-        this.passDuration = Timer.builder("ichiba.admission.pass.duration")
-                .description("Duration of one admission pass over the queue").register(registry);
+        this.passDuration = new EnumMap<>(io.ichiba.ledger.Admission.Pass.Kind.class);
+        for (io.ichiba.ledger.Admission.Pass.Kind kind : List.of(io.ichiba.ledger.Admission.Pass.Kind.FULL,
+                io.ichiba.ledger.Admission.Pass.Kind.PARTIAL, io.ichiba.ledger.Admission.Pass.Kind.SKIPPED)) {
+            passDuration.put(kind, Timer.builder("ichiba.admission.pass.duration")
+                    .description("Duration of one admission pass: over the whole queue (full), over the claims the "
+                            + "changes since concern (partial), or skipped as nothing changed (skipped)")
+                    .tag("kind", kind.name().toLowerCase(java.util.Locale.ROOT)).register(registry));
+        }
         this.grants = Counter.builder("ichiba.grants").description("Claims granted").register(registry);
         this.leaseExpiries = Counter.builder("ichiba.lease.expiries")
                 .description("Grants ended because their lease was not renewed").register(registry);
@@ -350,9 +356,12 @@ public final class BrokerMetrics {
         grantLatency.record(Duration.ofMillis(Math.max(0, latencyMillis)));
     }
 
-    /** Records the duration of an admission pass. */
-    public void pass(long nanos) {
-        passDuration.record(Duration.ofNanos(nanos));
+    /** Records the duration of an admission pass of {@code kind} (full, partial or skipped; others are not kept). */
+    public void pass(io.ichiba.ledger.Admission.Pass.Kind kind, long nanos) {
+        Timer t = passDuration.get(kind);
+        if (t != null) {
+            t.record(Duration.ofNanos(nanos));
+        }
     }
 
     /** Records orphan holds returned by a store without an engine. */

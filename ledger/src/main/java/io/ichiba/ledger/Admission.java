@@ -46,8 +46,11 @@ public final class Admission {
 
     private static final Filters.ClaimIn QUEUED = new Filters.ClaimIn(Set.of(ClaimState.QUEUED));
 
-    /** How long a pass that found nothing changed may be skipped, at most: a full pass runs at least this often. */
-    static final long SKIP_AT_MOST_MILLIS = 1_000;
+    /**
+     * How long after a full pass others may be skipped or partial, at most: a full pass runs at least this often. What
+     * only a full pass sees is what time alone changes: why a claim waits when a reservation's window comes closer.
+     */
+    static final long FULL_AT_LEAST_EVERY_MILLIS = 10_000;
 
     private final Ledger ledger;
     private final Store store;
@@ -66,6 +69,14 @@ public final class Admission {
      */
     private record Seen(long[] versions, long at, long nextStarvingAt, Starving starving, int queued,
                         boolean guarded, boolean grantedAny) {
+        /**
+         * The same, after a partial pass or a claim admitted alone: the versions it began at ({@link #seenFrom}),
+         * when a claim it left waiting starts to starve, the claims left queued, and whether it granted any.
+         */
+        Seen after(long[] versions, long starvingAt, int stillQueued, boolean granted) {
+            return new Seen(versions, at, Math.min(nextStarvingAt, starvingAt), starving, stillQueued, guarded,
+                    granted);
+        }
     }
 
     /** Creates the admission work over the ledger's store. */
@@ -74,8 +85,21 @@ public final class Admission {
         this.store = ledger.store();
     }
 
-    /** The outcome of one pass: the claims granted, and how many were looked at. */
-    public record Pass(List<Claim> granted, int considered) {
+    /** The outcome of one pass: the claims granted, how many were looked at, and what kind of pass it was. */
+    public record Pass(List<Claim> granted, int considered, Kind kind) {
+        /** What a pass looked at. */
+        public enum Kind {
+            /** Nothing: {@link #admit} left the claim to the next pass. */
+            NONE,
+            /** The claim just queued, alone ({@link #admit}). */
+            ALONE,
+            /** Nothing: nothing changed since the last pass. */
+            SKIPPED,
+            /** The claims the changes since the last full pass concern. */
+            PARTIAL,
+            /** The whole queue. */
+            FULL
+        }
     }
 
     /**
@@ -112,11 +136,16 @@ public final class Admission {
     /** Returns the queue in admission order at {@code now}. */
     public List<Claim> queue(long now) {
         List<Claim> queued = new ArrayList<>(store.claims().values(new Filters.ClaimIn(Set.of(ClaimState.QUEUED))));
-        long step = ledger.settings().agingMillisPerPriority();
-        queued.sort(Comparator.<Claim, Boolean>comparing(c -> !c.urgent())
-                .thenComparingLong(c -> -effectivePriority(c, now, step))
-                .thenComparingLong(Claim::createdAt).thenComparing(Claim::id));
+        queued.sort(order(now));
         return queued;
+    }
+
+    /** Admission order at {@code now}: urgent first, then by priority after aging, then older first, then by id. */
+    private Comparator<Claim> order(long now) {
+        long step = ledger.settings().agingMillisPerPriority();
+        return Comparator.<Claim, Boolean>comparing(c -> !c.urgent())
+                .thenComparingLong(c -> -effectivePriority(c, now, step))
+                .thenComparingLong(Claim::createdAt).thenComparing(Claim::id);
     }
 
     /** Returns the priority of {@code c} after aging. */
@@ -124,11 +153,29 @@ public final class Admission {
         return c.priority() + Math.max(0, now - c.createdAt()) / agingStep;
     }
 
-    /** The versions of the tables whose records decide whether a queued claim fits. */
+    /**
+     * The versions of the tables whose records decide whether a queued claim fits (nodes, locks and tenants first:
+     * {@link #partial} knows which of their records changed), and last of the claims table.
+     */
     private long[] versions() {
         return new long[] {store.nodes().version(), store.locks().version(), store.tenants().version(),
                 store.reservations().version(), store.loans().version(), store.books().version(),
-                store.kinds().version(), store.accounts().version()};
+                store.kinds().version(), store.accounts().version(), store.claims().version()};
+    }
+
+    /** How many of {@link #versions} decide whether a claim fits: all but the claims table's. */
+    private static final int FIT_TABLES = 8;
+
+    /**
+     * What a pass that began at {@code start} remembers: the versions of the tables a claim's fit depends on as they
+     * were before it decided anything, so that what its own grants took counts as a change for the claims ahead of them
+     * (a full pass now would decide on those after the grants: their reason may differ), and the claims table's as it
+     * is now, after its marks.
+     */
+    private long[] seenFrom(long[] start) {
+        long[] v = start.clone();
+        v[FIT_TABLES] = store.claims().version();
+        return v;
     }
 
     /**
@@ -137,7 +184,7 @@ public final class Admission {
      */
     private boolean unchanged(long now, int unseen) {
         Seen s = seen;
-        if (s == null || s.guarded() || now - s.at() >= SKIP_AT_MOST_MILLIS || now >= s.nextStarvingAt()
+        if (s == null || s.guarded() || now - s.at() >= FULL_AT_LEAST_EVERY_MILLIS || now >= s.nextStarvingAt()
                 || now < s.at()) {
             return false;
         }
@@ -149,7 +196,7 @@ public final class Admission {
         }
         // the queue holds what the pass left waiting and the unseen claims only: none left it (a starving claim
         // cancelled keeps nothing any more)
-        return java.util.Arrays.equals(v, s.versions())
+        return java.util.Arrays.equals(v, 0, FIT_TABLES, s.versions(), 0, FIT_TABLES)
                 && store.claims().count(new Filters.UnseenQueued()) <= unseen
                 && store.claims().count(QUEUED) == s.queued() + unseen;
     }
@@ -165,18 +212,18 @@ public final class Admission {
     public Pass admit(String claimId) {
         Claim c = store.claims().get(claimId);
         if (c == null || c.state() != ClaimState.QUEUED || c.considered()) {
-            return new Pass(List.of(), 0);
+            return new Pass(List.of(), 0, Pass.Kind.NONE);
         }
         if (queueIsOnly(claimId)) {
             return pass();
         }
         if (c.urgent() || c.funding().mode() != Funding.Mode.QUOTA || c.cancelRequested()) {
-            return new Pass(List.of(), 0);
+            return new Pass(List.of(), 0, Pass.Kind.NONE);
         }
         ledger.reservations().sweep(); // a window that closed frees what it was promised: then not unchanged
         long now = ledger.clock().millis();
         if (!unchanged(now, 1) || seen.grantedAny()) {
-            return new Pass(List.of(), 0);
+            return new Pass(List.of(), 0, Pass.Kind.NONE);
         }
         TenantState tenant = store.tenants().get(c.tenant());
         List<Claim> alone = List.of(c);
@@ -187,58 +234,221 @@ public final class Admission {
         if (!choice.fits()) {
             wait = choice.why();
         } else if (seen.starving().mayTake(c, choice.node())) {
-            return new Pass(List.of(), 0); // it may be ahead of the starving claim, or behind it: a pass decides
+            // it may be ahead of the starving claim, or behind it: a pass decides
+            return new Pass(List.of(), 0, Pass.Kind.NONE);
         } else {
             Map<String, TenantState> tenants = new HashMap<>();
             tenants.put(c.tenant(), tenant);
             wait = grant(c, choice.node(), nodes, locks, tenants);
         }
         if (wait == null) {
-            // what it took may be what a starving claim now lacks, or another reason for a waiting claim: the next
-            // pass looks at every claim again (one claim admitted alone per pass: exactly what a pass would grant)
-            seen = null;
-            return new Pass(List.of(store.claims().get(claimId)), 1);
+            // what it took may be what a starving claim now lacks: the next pass looks at every claim again; else
+            // another reason for a waiting claim that needs what it took, which a partial pass finds by the records
+            // the grant changed (one claim admitted alone per pass: exactly what a pass would grant)
+            Seen s = seen;
+            seen = s.starving().isEmpty() ? s.after(s.versions(), Long.MAX_VALUE, s.queued(), true) : null;
+            return new Pass(List.of(store.claims().get(claimId)), 1, Pass.Kind.ALONE);
         }
         store.claims().execute(c.id(), new ClaimCommands.MarkWaiting(wait.code().name()));
         Seen s = seen;
         seen = new Seen(s.versions(), s.at(), s.nextStarvingAt(), s.starving(), s.queued() + 1, s.guarded(),
                 s.grantedAny());
-        return new Pass(List.of(), 1);
+        return new Pass(List.of(), 1, Pass.Kind.ALONE);
     }
 
     /**
      * Runs one pass over the queue: grants every claim that fits, in order, and records why the others wait. A pass
      * when nothing changed since the last ({@link #unchanged}) is skipped: it would grant nothing and change no
-     * reason.
+     * reason. A pass after changes the store can name ({@link #partial}) looks only at the claims they concern.
      */
     public Pass pass() {
         ledger.reservations().sweep();
         recover(false);
         long now = ledger.clock().millis();
         if (unchanged(now, 0)) {
-            return new Pass(List.of(), 0);
+            return new Pass(List.of(), 0, Pass.Kind.SKIPPED);
+        }
+        long[] start = versions();
+        Pass partial = partial(now, start);
+        if (partial != null) {
+            return partial;
         }
         seen = null;
         List<Claim> queue = queue(now);
         if (queue.isEmpty()) {
-            seen = new Seen(versions(), now, Long.MAX_VALUE, new Starving(), store.claims().count(QUEUED), false,
+            seen = new Seen(seenFrom(start), now, Long.MAX_VALUE, new Starving(), store.claims().count(QUEUED), false,
                     false);
-            return new Pass(List.of(), 0);
+            return new Pass(List.of(), 0, Pass.Kind.FULL);
         }
-        Map<String, NodeState> nodes = nodesFor(queue);
-        Map<String, LockState> locks = read(store.locks(), locksOf(queue));
-        Map<String, TenantState> tenants = new HashMap<>();
-        Starving starving = new Starving();
-        List<Claim> granted = new ArrayList<>();
-        long step = ledger.settings().starvationMillis();
-        long nextStarvingAt = Math.addExact(now, step);
-        // asks that did not fit in this pass (tenant, bundle, node asked for, lease): grants and the guard only take,
-        // so an ask alike later in the pass does not fit either (a purchase or a preemption forgets them)
-        Map<List<Object>, Rejection> didNotFit = new HashMap<>();
-        boolean guarded = false;
+        Run run = new Run(now, nodesFor(queue), read(store.locks(), locksOf(queue)));
         for (Claim c : queue) {
-            if (c.cancelRequested()) {
+            run.decide(c);
+        }
+        seen = new Seen(seenFrom(start), now, run.nextStarvingAt, run.starving, store.claims().count(QUEUED),
+                run.guarded,
+                !run.granted.isEmpty());
+        return new Pass(run.granted, queue.size(), Pass.Kind.FULL);
+    }
+
+    /**
+     * A pass over the claims that the changes since the last full pass concern, when that decides what a full pass
+     * would; {@code null} when it may not, and a full pass must run. It may when the last full pass found no claim
+     * starving (then no claim is held back for another, and none starts to starve before {@link Seen#nextStarvingAt}),
+     * little time passed, and of the tables a claim's fit depends on only nodes, locks and tenants changed, by records
+     * the store can name. A waiting claim none of whose needs ({@link Filters.QueuedByNeed}) changed does not fit now
+     * either, since nothing it needs was given back and a grant before it only takes; so it is left as it is, and the
+     * others are decided in queue order as a full pass would. A claim this pass grants changes what it takes: the
+     * waiting claims after it that need the same are decided too. A claim that buys, is urgent or is a reservation's
+     * copy may depend on anything: while one waits, a change means a full pass. Issue 13: admission looks at what a
+     * change concerns, not at the whole queue.
+     */
+    private Pass partial(long now, long[] v) {
+        Seen s = seen;
+        if (s == null || s.guarded() || !s.starving().isEmpty() || now - s.at() >= FULL_AT_LEAST_EVERY_MILLIS
+                || now >= s.nextStarvingAt() || now < s.at()) {
+            return null;
+        }
+        for (int i = 3; i < FIT_TABLES; i++) {
+            if (v[i] < 0 || v[i] != s.versions()[i]) {
+                return null;
+            }
+        }
+        Set<String> needs = new HashSet<>();
+        needs.add(Filters.QueuedByNeed.ANY);
+        Set<String> nodes = store.nodes().changedSince(s.versions()[0]);
+        Set<String> locks = store.locks().changedSince(s.versions()[1]);
+        Set<String> tenants = store.tenants().changedSince(s.versions()[2]);
+        Set<String> claims = store.claims().changedSince(s.versions()[FIT_TABLES]);
+        if (nodes == null || locks == null || tenants == null || claims == null) {
+            return null;
+        }
+        nodes.forEach(n -> needs.add("n:" + n));
+        if (!nodes.isEmpty()) {
+            needs.add("n:*");
+        }
+        locks.forEach(l -> needs.add("l:" + l));
+        tenants.forEach(t -> needs.add("t:" + t));
+        Map<String, Claim> concerned = new HashMap<>();
+        for (Claim c : store.claims().values(new Filters.QueuedNeeding(needs))) {
+            concerned.put(c.id(), c);
+        }
+        for (Claim c : store.claims().values(new Filters.UnseenQueued())) {
+            concerned.put(c.id(), c);
+        }
+        for (String id : claims) {
+            Claim c = store.claims().get(id);
+            if (c != null && c.state() == ClaimState.QUEUED) {
+                concerned.put(id, c);
+            }
+        }
+        for (Claim c : concerned.values()) {
+            if (c.funding().buys() || c.urgent() || c.reserved()) {
+                return null;
+            }
+        }
+        Comparator<Claim> order = order(now);
+        java.util.PriorityQueue<Claim> todo = new java.util.PriorityQueue<>(Math.max(1, concerned.size()), order);
+        todo.addAll(concerned.values());
+        List<Claim> all = new ArrayList<>(concerned.values());
+        Run run = new Run(now, nodesFor(all), read(store.locks(), locksOf(all)));
+        Set<String> widened = new HashSet<>(needs);
+        int considered = 0;
+        while (!todo.isEmpty()) {
+            Claim c = todo.poll();
+            considered++;
+            if (!run.decide(c)) {
                 continue;
+            }
+            // what it took: the waiting claims after it that need it are decided now, as a full pass would
+            Set<String> took = new HashSet<>();
+            new Filters.QueuedByNeed().keys(c, took::add); // c as it was queued
+            if (c.bundle().nodeLocal()) {
+                took.add("n:" + store.claims().get(c.id()).node());
+                took.add("n:*");
+            }
+            took.removeAll(widened);
+            if (took.isEmpty()) {
+                continue;
+            }
+            widened.addAll(took);
+            List<Claim> after = new ArrayList<>();
+            for (Claim w : store.claims().values(new Filters.QueuedNeeding(took))) {
+                if (concerned.containsKey(w.id())) {
+                    continue;
+                }
+                if (order.compare(w, c) > 0) {
+                    concerned.put(w.id(), w);
+                    after.add(w);
+                } else {
+                    run.decidedAhead(w);
+                }
+            }
+            run.widen(nodesFor(after), locksOf(after));
+            todo.addAll(after);
+        }
+        if (run.guarded || !run.starving.isEmpty()) {
+            seen = null; // cannot be: no claim starves before nextStarvingAt; a full pass next time, to be sure
+        } else {
+            seen = s.after(seenFrom(v), run.nextStarvingAt, store.claims().count(QUEUED), !run.granted.isEmpty());
+        }
+        return new Pass(run.granted, considered, Pass.Kind.PARTIAL);
+    }
+
+    /** One pass's work: the snapshot it decides on, and what it found so far. */
+    private final class Run {
+        final long now;
+        final Map<String, NodeState> nodes;
+        final Map<String, LockState> locks;
+        final Map<String, TenantState> tenants = new HashMap<>();
+        final Starving starving = new Starving();
+        final List<Claim> granted = new ArrayList<>();
+        final long step = ledger.settings().starvationMillis();
+        long nextStarvingAt;
+        boolean guarded;
+        /**
+         * Asks that did not fit in this pass (tenant, bundle, node asked for, lease): grants and the guard only take,
+         * so an ask alike later in the pass does not fit either (a purchase or a preemption forgets them).
+         */
+        final Map<List<Object>, Rejection> didNotFit = new HashMap<>();
+
+        Run(long now, Map<String, NodeState> nodes, Map<String, LockState> locks) {
+            this.now = now;
+            this.nodes = nodes;
+            this.locks = locks;
+            this.nextStarvingAt = Math.addExact(now, step);
+        }
+
+        /**
+         * Takes {@code w}, a waiting claim ahead of this pass's grant that the pass leaves as it is, as decided: a full
+         * pass would have found it did not fit, for the reason it has, before the grant; a claim alike behind the grant
+         * then waits for that reason too ({@link #didNotFit}). (Claims alike need the same: if one of them was
+         * concerned by a change, all were, so none alike has been decided in this pass.)
+         */
+        void decidedAhead(Claim w) {
+            if (!w.considered() || w.reason() == null || w.funding().buys() || w.urgent() || w.reserved()) {
+                return;
+            }
+            Rejection.Code code;
+            try {
+                code = Rejection.Code.valueOf(w.reason());
+            } catch (IllegalArgumentException e) {
+                return; // not a reason a pass gives (an aborted attempt's): the claim behind is decided afresh
+            }
+            didNotFit.putIfAbsent(java.util.Arrays.asList(w.tenant(), w.bundle(), w.requestedNode(), w.leaseSeconds()),
+                    Rejection.of(code, "as " + w.id() + " ahead of it"));
+        }
+
+        /** Adds the records not yet in the snapshot: read now, they hold the pass's grants. */
+        void widen(Map<String, NodeState> moreNodes, Set<String> moreLocks) {
+            moreNodes.forEach(nodes::putIfAbsent);
+            moreLocks.removeAll(locks.keySet());
+            locks.putAll(read(store.locks(), moreLocks));
+        }
+
+        /** Decides on {@code c}, next in queue order: grants it, or records why it waits. Answers whether granted. */
+        boolean decide(Claim c) {
+            if (c.cancelRequested()) {
+                return false;
             }
             TenantState tenant = tenants.computeIfAbsent(c.tenant(), store.tenants()::get);
             Rejection wait;
@@ -270,7 +480,7 @@ public final class Admission {
                     if (wait == null) {
                         granted.add(c);
                         starving.changed();
-                        continue;
+                        return true;
                     }
                 }
             }
@@ -283,10 +493,8 @@ public final class Admission {
             } else if (now - c.createdAt() < step) {
                 nextStarvingAt = Math.min(nextStarvingAt, c.createdAt() + step);
             }
+            return false;
         }
-        seen = new Seen(versions(), now, nextStarvingAt, starving, store.claims().count(QUEUED), guarded,
-                !granted.isEmpty());
-        return new Pass(granted, queue.size());
     }
 
     private static final Rejection BACKFILL_BLOCKED = Rejection.of(Rejection.Code.BACKFILL_BLOCKED,
@@ -312,6 +520,11 @@ public final class Admission {
          * are looked at once.
          */
         private final Set<List<Object>> looked = new HashSet<>();
+
+        /** Whether no starving claim keeps anything. */
+        boolean isEmpty() {
+            return pools.isEmpty() && kinds.isEmpty() && locks.isEmpty();
+        }
 
         /** A grant changed the snapshot: what an ask lacks is looked at again. */
         void changed() {

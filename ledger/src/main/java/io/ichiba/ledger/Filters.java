@@ -258,6 +258,65 @@ public final class Filters {
         }
     }
 
+    /**
+     * Queued claims by what a change must touch for them to fit where they did not: {@code t:tenant} and
+     * {@code n:node} ({@code n:*} when any node will do) for a node-local bundle, {@code l:lock} for each lock;
+     * {@code *} for a claim that buys, is urgent or is a reservation's copy (it may depend on anything). What a partial
+     * admission pass looks at ({@link Admission#pass}).
+     */
+    public record QueuedByNeed() implements Index<Claim> {
+        /** The key of the claims that may depend on any change. */
+        static final String ANY = "*";
+
+        @Override
+        public void keys(Claim c, Consumer<String> out) {
+            if (c.state() != ClaimState.QUEUED) {
+                return;
+            }
+            if (c.funding().buys() || c.urgent() || c.reserved()) {
+                out.accept(ANY);
+                return;
+            }
+            for (String lock : c.bundle().locks()) {
+                out.accept("l:" + lock);
+            }
+            if (c.bundle().nodeLocal()) {
+                out.accept("t:" + c.tenant());
+                out.accept("n:" + (c.requestedNode() == null ? "*" : c.requestedNode()));
+            }
+        }
+    }
+
+    /** Queued claims filed by {@link QueuedByNeed} under one of {@code needs}. */
+    public record QueuedNeeding(Set<String> needs) implements Indexed<Claim> {
+        @Override
+        public boolean test(Claim c) {
+            boolean[] found = {false};
+            new QueuedByNeed().keys(c, k -> found[0] |= needs.contains(k));
+            return found[0];
+        }
+
+        @Override
+        public Index<Claim> index() {
+            return new QueuedByNeed();
+        }
+
+        @Override
+        public Collection<String> indexKeys() {
+            return needs;
+        }
+
+        @Override
+        public boolean exact() {
+            return true;
+        }
+
+        @Override
+        public boolean skipsSettled() {
+            return true;
+        }
+    }
+
     /** Queued claims other than {@code id}. */
     public record QueuedOtherThan(String id) implements Indexed<Claim> {
         @Override

@@ -133,9 +133,7 @@ public final class AdmissionLoop implements AutoCloseable {
             for (Claim c : pass.granted()) {
                 metrics.granted(c, now - c.createdAt());
             }
-            if (pass.considered() > 0) {
-                metrics.pass(System.nanoTime() - t0);
-            }
+            metrics.pass(pass.kind(), System.nanoTime() - t0);
         } catch (HazelcastInstanceNotActiveException e) {
             owner = false;
         } catch (io.ichiba.ledger.store.Timer.Deferred e) {

@@ -60,6 +60,15 @@ final class EngineTable<V> implements Table<V>, Layered {
     private final Object filing = new Object();
     /** Counts the changes the engine thread made or dropped (and loads and clears): {@link #version}. */
     private long version;
+    /**
+     * The keys of the last {@link #CHANGES_KEPT} writes, each with the {@link #version} it made, in a ring: what
+     * {@link #changedSince} answers from. Loads and clears are not kept: {@link #unknownUpTo} says up to where.
+     */
+    private static final int CHANGES_KEPT = 1024;
+    private final long[] changedAt = new long[CHANGES_KEPT];
+    private final String[] changedKeys = new String[CHANGES_KEPT];
+    private long changesKept;
+    private long unknownUpTo;
 
     EngineTable(String name, EngineStore.Registry registry) {
         this.name = name;
@@ -100,6 +109,9 @@ final class EngineTable<V> implements Table<V>, Layered {
         Command.Outcome<V, R> o = cmd.apply(effective(key));
         if (o.write()) {
             version++;
+            int slot = (int) (changesKept++ % CHANGES_KEPT);
+            changedAt[slot] = version;
+            changedKeys[slot] = key;
             if (command.isEmpty()) {
                 registry.touched(this);
             }
@@ -143,6 +155,30 @@ final class EngineTable<V> implements Table<V>, Layered {
     @Override
     public long version() {
         return inline() ? version : -1;
+    }
+
+    /**
+     * On the engine thread, the keys written since {@code since} (a {@link #version} read on it), those of commands
+     * dropped since included; {@code null} when they are not all known: too many writes since, a load or a clear, or
+     * another thread.
+     */
+    @Override
+    public Set<String> changedSince(long since) {
+        if (!inline() || since < unknownUpTo || since > version) {
+            return null;
+        }
+        Set<String> keys = new java.util.HashSet<>();
+        for (long i = changesKept - 1; i >= 0; i--) {
+            if (i < changesKept - CHANGES_KEPT) {
+                return null; // the oldest kept is still after since: some were forgotten
+            }
+            int slot = (int) (i % CHANGES_KEPT);
+            if (changedAt[slot] <= since) {
+                break;
+            }
+            keys.add(changedKeys[slot]);
+        }
+        return keys;
     }
 
     @Override
@@ -492,6 +528,7 @@ final class EngineTable<V> implements Table<V>, Layered {
     @SuppressWarnings("unchecked")
     void load(String key, Object value) {
         version++;
+        unknownUpTo = version;
         if (value instanceof io.ichiba.ledger.store.Incremental.Patched p) {
             V before = committed.get(key);
             if (before == null) {
@@ -523,6 +560,7 @@ final class EngineTable<V> implements Table<V>, Layered {
     @Override
     public void clear() {
         rollbackBatch();
+        unknownUpTo = version;
         synchronized (filing) {
             committed.clear();
             indexes.clear();

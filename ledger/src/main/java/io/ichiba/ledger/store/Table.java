@@ -43,6 +43,15 @@ public interface Table<V> {
         return -1;
     }
 
+    /**
+     * The keys that may have changed since {@link #version} answered {@code since}, as the caller sees them, or
+     * {@code null} when the store does not know them all (it does not keep them, or no longer): then the caller must
+     * assume any did.
+     */
+    default java.util.Set<String> changedSince(long since) {
+        return null;
+    }
+
     /** How many values pass {@code filter}: a store that keeps the filter's index counts without copying them. */
     default int count(Filter<V> filter) {
         return values(filter).size();

@@ -87,9 +87,12 @@ class EngineAdmissionTest {
         assertThat(state("probe")).isEqualTo(ClaimState.GRANTED);
         assertThat(probe.considered()).as("the probe alone was looked at").isEqualTo(1);
         assertThat(ledger.claim("blocked-999").reason()).isEqualTo("LOCK_HELD");
-        assertThat(pass().considered()).as("what the probe took may change why others wait: a full pass")
-                .isEqualTo(1000);
-        assertThat(pass().considered()).as("nothing changed since: the pass is skipped").isZero();
+        Admission.Pass after = pass();
+        assertThat(after.kind()).as("what the probe took may change why others wait: a pass over those it concerns")
+                .isEqualTo(Admission.Pass.Kind.PARTIAL);
+        assertThat(after.considered()).as("the blocked claims need the lock only: none is looked at again").isZero();
+        assertThat(pass().kind()).as("nothing changed since: the pass is skipped")
+                .isEqualTo(Admission.Pass.Kind.SKIPPED);
 
         Admission.Pass tooBig = intake("too-big", mem(10));
         assertThat(tooBig.considered()).isEqualTo(1);
@@ -97,8 +100,32 @@ class EngineAdmissionTest {
                 .isEqualTo("INSUFFICIENT_CAPACITY");
 
         assertThat(ledger.release("probe").ok()).isTrue();
-        assertThat(pass().considered()).as("a release changed the world: a full pass").isEqualTo(1001);
+        Admission.Pass released = pass();
+        assertThat(released.kind()).isEqualTo(Admission.Pass.Kind.PARTIAL);
+        assertThat(released.considered()).as("the release gave back memory: the claim that needs it").isEqualTo(1);
         assertThat(state("too-big")).isEqualTo(ClaimState.GRANTED);
+
+        assertThat(ledger.release("holder").ok()).isTrue();
+        Admission.Pass lock = pass();
+        assertThat(lock.kind()).isEqualTo(Admission.Pass.Kind.PARTIAL);
+        assertThat(lock.considered()).as("the lock is free: every claim that needs it").isEqualTo(1000);
+        assertThat(lock.granted()).extracting(Claim::id).containsExactly("blocked-0");
+        assertThat(ledger.claim("blocked-1").reason()).isEqualTo("LOCK_HELD");
+    }
+
+    @Test
+    void aClaimStarvingMakesEveryPassAFullOne() {
+        submit("holder", Bundle.of(Map.of(), List.of("blocker")));
+        pass();
+        submit("starving", Bundle.of(Map.of(), List.of("blocker")));
+        pass();
+        clock.advanceMillis(ledger.settings().starvationMillis());
+        assertThat(pass().kind()).as("time passed: a full pass finds it starving").isEqualTo(Admission.Pass.Kind.FULL);
+        intake("small", mem(1));
+        assertThat(state("small")).as("it takes nothing the starving claim lacks").isEqualTo(ClaimState.GRANTED);
+        assertThat(ledger.release("small").ok()).isTrue();
+        assertThat(pass().kind()).as("what a starving claim keeps back depends on every claim before it")
+                .isEqualTo(Admission.Pass.Kind.FULL);
     }
 
     @Test
