@@ -7,7 +7,7 @@
 #   QUICK=1 bash bench/run.sh         one short iteration of each, to check the script (numbers meaningless)
 #   BEFORE=<rev> bash bench/run.sh    also measures the ledger's grant arms at <rev>, for the before/after table
 #                                     (default: the commit before the grant path was made faster; BEFORE= skips it)
-#   ONLY="grant http" bash bench/run.sh   only these parts: grant before parts book admission memory http scale
+#   ONLY="grant http" bash bench/run.sh   only these parts: grant before book admission memory http scale
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -16,7 +16,7 @@ MD=${MD:-$ROOT/docs/benchmarks.md}
 LOGS=$ROOT/bench/target/logs
 QUICK=${QUICK:-0}
 BEFORE=${BEFORE-1e1d073}
-ONLY=${ONLY:-"grant before parts book admission memory http scale"}
+ONLY=${ONLY:-"grant before book admission memory http scale"}
 JAR=$ROOT/bench/target/ichiba-bench.jar
 REDIS_PORT=16380
 # The JVM flags Hazelcast needs on Java 17, and quiet logs.
@@ -58,7 +58,7 @@ install
 mvn -B -q -ntp package -DskipTests
 mkdir -p "$OUT" "$LOGS"
 
-ALL="grant before parts book admission memory http scale"
+ALL="grant before book admission memory http scale"
 if [ "$ONLY" != "$ALL" ] && [ -s "$OUT/machine.txt" ]; then
   # A partial run keeps the full run's record and says which parts it measured again, when, at which commit.
   echo "again:   $ONLY at $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git rev-parse --short HEAD)" >> "$OUT/machine.txt"
@@ -85,6 +85,12 @@ if want grant; then
     java -jar "$JAR" GrantBench "${GRANT_JMH[@]}" -t "$t" -rf csv -rff "$OUT/grant-t$t.csv" > "$LOGS/grant-t$t.log"
     grep -E '^GrantBench' "$LOGS/grant-t$t.log" || true
   done
+  # the issue's measure: 64 concurrent submitters, the replicated ledger against the bare entry-processor pair
+  step "in-process grants, 64 threads (Hazelcast arms)"
+  rm -f "$OUT/grant-t64.csv"
+  java -jar "$JAR" GrantBench "${GRANT_JMH[@]}" -t 64 -p arm=entryProcessor,engine,entryProcessor2,engine2 \
+    -rf csv -rff "$OUT/grant-t64.csv" > "$LOGS/grant-t64.log"
+  grep -E '^GrantBench' "$LOGS/grant-t64.log" || true
 fi
 
 if want before && [ -n "$BEFORE" ]; then
@@ -98,12 +104,6 @@ if want before && [ -n "$BEFORE" ]; then
     -p arm=memory,hazelcast -rf csv -rff "$OUT/grant-before.csv" > "$LOGS/grant-before.log"
   grep -E '^GrantBench' "$LOGS/grant-before.log" || true
   git worktree remove --force "$ROOT/bench/target/before"
-fi
-
-if want parts; then
-  step "the grant path part by part"
-  rm -f "$OUT/grant-parts.csv"
-  java "${HZ_FLAGS[@]}" -cp "$JAR" io.ichiba.bench.GrantParts "$OUT/grant-parts.csv" > "$LOGS/grant-parts.log" 2>&1
 fi
 
 if want book; then

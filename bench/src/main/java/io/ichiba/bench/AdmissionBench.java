@@ -1,6 +1,5 @@
 package io.ichiba.bench;
 
-import com.hazelcast.core.HazelcastInstance;
 import io.ichiba.ledger.Admission;
 import io.ichiba.ledger.Bundle;
 import io.ichiba.ledger.Claim;
@@ -12,7 +11,6 @@ import io.ichiba.ledger.Ledger;
 import io.ichiba.ledger.LedgerSettings;
 import io.ichiba.ledger.PlaceCommands;
 import io.ichiba.ledger.Result;
-import io.ichiba.ledger.hazelcast.HazelcastStore;
 import io.ichiba.ledger.engine.EngineListener;
 import io.ichiba.ledger.engine.EngineStore;
 import io.ichiba.ledger.journal.InMemoryJournal;
@@ -39,8 +37,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Admission-loop latency: how long a claim that fits waits for the single admission loop when {@code queued}
- * claims that cannot be granted are ahead of it, over the reference {@code InMemoryStore} and over a
- * {@code HazelcastStore} on one embedded member.
+ * claims that cannot be granted are ahead of it, over the reference {@code InMemoryStore} (every pass a full one) and
+ * through the engine's store over its journal in memory (what a broker runs, without Hazelcast's replication).
  *
  * <p>Run: {@code java -jar bench/target/ichiba-bench.jar AdmissionBench -f 1 -wi 2 -i 3 -w 1s -r 2s}
  * (add {@code -p queued=10,1000} to leave out the largest queue).
@@ -92,14 +90,13 @@ public class AdmissionBench {
     public int queued;
 
     /**
-     * {@code memory}: {@link InMemoryStore}; {@code hazelcast}: {@link HazelcastStore} on one member; {@code engine}:
+     * {@code memory}: {@link InMemoryStore}; {@code engine}:
      * the engine's store over its journal in memory (what a broker runs, without Hazelcast's replication).
      */
-    @Param({"memory", "hazelcast", "engine"})
+    @Param({"memory", "engine"})
     public String store;
 
     private final StepClock clock = new StepClock(1_700_000_000_000L);
-    private HazelcastInstance hz;
     private Store tables;
     private Ledger ledger;
     private Admission admission;
@@ -111,10 +108,7 @@ public class AdmissionBench {
     @Setup(Level.Trial)
     public void setUp() {
         long started = System.nanoTime();
-        if (store.equals("hazelcast")) {
-            hz = BenchHazelcast.startOne(AdmissionBench.class);
-            tables = new HazelcastStore(hz);
-        } else if (store.equals("engine")) {
+        if (store.equals("engine")) {
             EngineStore e = new EngineStore(new InMemoryJournal(), new InMemoryEventLog(100_000), null,
                     EngineListener.NONE, java.time.Duration.ofSeconds(30));
             try {
@@ -165,9 +159,6 @@ public class AdmissionBench {
     /** Stops the member, if any. */
     @TearDown(Level.Trial)
     public void tearDown() {
-        if (hz != null) {
-            hz.getLifecycleService().terminate();
-        }
         tables.close();
     }
 

@@ -11,7 +11,8 @@ import io.ichiba.ledger.Claim;
 import io.ichiba.ledger.ClaimState;
 import io.ichiba.ledger.Ledger;
 import io.ichiba.ledger.LedgerSettings;
-import io.ichiba.ledger.hazelcast.HazelcastStore;
+import io.ichiba.ledger.engine.EngineStore;
+import io.ichiba.ledger.hazelcast.HazelcastEngine;
 import io.ichiba.ledger.store.InMemoryStore;
 import io.ichiba.ledger.store.Store;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -45,13 +46,19 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       counters of one key, and one that gives them back;</li>
  *   <li>{@code entryProcessor}: the limit of the stack: the same as one bare Hazelcast {@link EntryProcessor} on one
  *       key of an IMap configured as the ledger's (OBJECT format, one synchronous backup), and one to give back;</li>
- *   <li>{@code memory}, {@code hazelcast}: Ichiba's ledger over {@link InMemoryStore} and {@link HazelcastStore} on
- *       one embedded member: {@link Ledger#submit}, {@link Admission#pass} until the claim is granted (the broker's
- *       admission loop does exactly this), {@link Ledger#release};</li>
+ *   <li>{@code memory}: Ichiba's ledger over the reference {@link InMemoryStore}: {@link Ledger#submit},
+ *       {@link Admission#pass} until the claim is granted, {@link Ledger#release};</li>
+ *   <li>{@code engine}: Ichiba's ledger as a broker runs it: the engine's store over the Hazelcast journal on one
+ *       embedded member ({@link HazelcastEngine}), the submission and its admission ({@link Admission#admit}) one
+ *       command, passes until the claim is granted, the release one command; every batch journaled (an entry
+ *       processor on the journal's head) before its callers are answered;</li>
+ *   <li>{@code entryProcessor2}, {@code engine2}: the same as {@code entryProcessor} and {@code engine} on a cluster
+ *       of two members in this process, so that every change has a backup copy sent to the other member (the engine
+ *       arm's callers are on the engine's member, as the HTTP edge of a broker that runs the engine);</li>
  *   <li>{@code redis}: what a user would write instead: {@link RedisGrants} (pools as counters, one Lua script
  *       checks and decrements every counter of the bundle, all or nothing) on a local {@code redis-server}, through
  *       Lettuce; its address is the system property {@code ichiba.bench.redis}.</li>
- *   <li>{@code redisStore}: Ichiba's ledger, as {@code memory} and {@code hazelcast}, over {@link RedisStore} on
+ *   <li>{@code redisStore}: Ichiba's ledger, as {@code memory}, over {@link RedisStore} on
  *       that {@code redis-server}: the same commands, each a read and a Lua compare-and-set.</li>
  * </ul>
  *
@@ -78,7 +85,7 @@ public class GrantBench {
     static final int LOCK_PERMITS = 1_000;
     static final int MAX_THREADS = 64;
 
-    @Param({"jdk", "entryProcessor", "memory", "hazelcast", "redis", "redisStore"})
+    @Param({"jdk", "entryProcessor", "memory", "engine", "redis", "redisStore", "entryProcessor2", "engine2"})
     public String arm;
 
     @Param({"hot", "spread"})
@@ -111,12 +118,11 @@ public class GrantBench {
     public void setUp() {
         impl = switch (arm) {
             case "jdk" -> new JdkArm();
-            case "entryProcessor" -> new EntryProcessorArm();
+            case "entryProcessor" -> new EntryProcessorArm(1);
+            case "entryProcessor2" -> new EntryProcessorArm(2);
             case "memory" -> new LedgerArm(new InMemoryStore(), null);
-            case "hazelcast" -> {
-                HazelcastInstance hz = BenchHazelcast.startOne(GrantBench.class);
-                yield new LedgerArm(new HazelcastStore(hz), hz);
-            }
+            case "engine" -> new EngineArm(1);
+            case "engine2" -> new EngineArm(2);
             case "redis" -> new RedisArm(redisUri());
             case "redisStore" -> {
                 RedisStore.drop(redisUri(), "bench:");
@@ -214,11 +220,13 @@ public class GrantBench {
     }
 
     static final class EntryProcessorArm implements Arm {
-        private final HazelcastInstance hz = BenchHazelcast.startOne(GrantBench.class);
-        // Named under the ledger's prefix, so that it has the ledger's map configuration.
-        private final IMap<String, Counters> map = hz.getMap(HazelcastStore.PREFIX + "bench.counters");
+        private final List<HazelcastInstance> members;
+        private final IMap<String, Counters> map;
 
-        EntryProcessorArm() {
+        EntryProcessorArm(int n) {
+            members = BenchHazelcast.startCluster(GrantBench.class, n);
+            // named under the ledger's prefix, so that it has the ledger's map configuration
+            map = members.get(0).getMap(HazelcastEngine.PREFIX + "bench.counters");
             for (int i = 0; i < MAX_THREADS; i++) {
                 map.put(node(i), new Counters(CAPACITY, CAPACITY, LOCK_PERMITS));
             }
@@ -235,7 +243,64 @@ public class GrantBench {
 
         @Override
         public void close() {
-            hz.shutdown();
+            members.forEach(HazelcastInstance::shutdown);
+        }
+    }
+
+    /** The ledger through the engine over the Hazelcast journal, as a broker runs it; callers on the engine's member. */
+    static final class EngineArm implements Arm {
+        private final List<HazelcastInstance> members;
+        private final List<EngineStore> stores;
+        private final EngineStore store;
+        private final Ledger ledger;
+        private final Admission admission;
+
+        EngineArm(int n) {
+            members = BenchHazelcast.startCluster(GrantBench.class, n);
+            stores = members.stream().map(HazelcastEngine::store).toList();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (stores.stream().noneMatch(s -> s.engine().active())) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("no engine started in a minute");
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+            }
+            store = stores.stream().filter(s -> s.engine().active()).findFirst().orElseThrow();
+            ledger = new Ledger(store, Clock.systemUTC(), LedgerSettings.defaults());
+            admission = new Admission(ledger);
+            // the broker's intake: a claim just queued is admitted in its submission's command
+            ledger.admitOnIntake(queued -> {
+                admission.admit(queued.id());
+                Claim c = ledger.claim(queued.id());
+                return c == null ? queued : c;
+            });
+            must(ledger.createTenant("bench", Map.of("memory", CAPACITY, "disk", CAPACITY)));
+            for (int i = 0; i < MAX_THREADS; i++) {
+                must(ledger.report(node(i), Map.of("memory", CAPACITY, "disk", CAPACITY),
+                        Map.of("memory", CAPACITY, "disk", CAPACITY)));
+                must(ledger.createLock(lock(i), LOCK_PERMITS));
+            }
+        }
+
+        @Override
+        public void claimGrantRelease(String claim, int slot) {
+            Bundle bundle = Bundle.of(Map.of("memory", MEMORY, "disk", DISK), List.of(lock(slot)));
+            Claim c = must(store.atomically(() -> ledger.submit(claim, "bench", bundle, 5, 60, node(slot))));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (c.state() != ClaimState.GRANTED) {
+                if (c.state() != ClaimState.QUEUED || System.nanoTime() > deadline) {
+                    throw new IllegalStateException("not granted: " + c);
+                }
+                store.atomically(admission::pass); // what the broker's loop does when a claim waits
+                c = ledger.claim(claim);
+            }
+            must(store.atomically(() -> ledger.release(claim)));
+        }
+
+        @Override
+        public void close() {
+            stores.forEach(EngineStore::close);
+            members.forEach(HazelcastInstance::shutdown);
         }
     }
 

@@ -24,7 +24,6 @@ import io.ichiba.ledger.Ledger;
 import io.ichiba.broker.engine.EngineMeters;
 import io.ichiba.ledger.engine.EngineStore;
 import io.ichiba.ledger.hazelcast.HazelcastEngine;
-import io.ichiba.ledger.hazelcast.HazelcastStore;
 import io.ichiba.ledger.store.Store;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -124,7 +123,7 @@ public final class Broker {
         hc.getMultiMapConfig("__vertx.subs").setBackupCount(0).setAsyncBackupCount(1);
         hc.getMapConfig("__vertx.haInfo").setBackupCount(0).setAsyncBackupCount(1);
         hc.getMapConfig("__vertx.nodeInfo").setBackupCount(0).setAsyncBackupCount(1);
-        return HazelcastEngine.protect(HazelcastStore.configure(hc), c.minClusterSize());
+        return HazelcastEngine.protect(HazelcastEngine.configure(hc), c.minClusterSize());
     }
 
     /** Starts a broker and returns once it serves HTTP. */
@@ -373,7 +372,7 @@ public final class Broker {
             jobs.reconcile();
             // the engine keeps the first answers of keyed requests as the maps did: for a day
             io.ichiba.ledger.IdempotencyRecord.purge(ledger.store().idempotency(),
-                    ledger.clock().millis() - HazelcastStore.IDEMPOTENCY_TTL_SECONDS * 1000L);
+                    ledger.clock().millis() - HazelcastEngine.IDEMPOTENCY_TTL_SECONDS * 1000L);
         }));
         timers.add(store.every("market", Duration.ofMillis(4 * reaperMillis), () -> {
             ledger.exchange().sweepLoans();

@@ -5,7 +5,7 @@ import io.ichiba.ledger.hazelcast.EmbeddedHazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import io.ichiba.ledger.JournalEntry.Reason;
 import io.ichiba.ledger.Rejection.Code;
-import io.ichiba.ledger.hazelcast.HazelcastStore;
+import io.ichiba.ledger.engine.EngineStore;
 import io.ichiba.ledger.store.Store;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -28,9 +28,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Hammers the credit accounts from many threads on a cluster of two Hazelcast members in this JVM, so that about
- * half of the accounts, postings and journal entries live on the other member of each thread and every change has
- * a real synchronous backup.
+ * Hammers the credit accounts from many threads on a cluster of two Hazelcast members in this JVM, each member's
+ * ledger over the engine's store on it, so that half of the threads send their calls to the engine on the other
+ * member and every batch has a real synchronous backup.
  *
  * <p>Ten tenants are each minted 1 000 credits, with no credit limit. Eight workers — half through the first
  * member's store, half through the second's — each post 200 random transfers between the tenants (random amounts,
@@ -53,6 +53,15 @@ class AccountsConcurrencyTest {
     @BeforeAll
     static void startCluster() {
         members = EmbeddedHazelcast.startCluster(AccountsConcurrencyTest.class, 5951, 2);
+    }
+
+    /** The engines' stores of the running test, closed after it. */
+    private static final List<EngineStore> opened = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    @org.junit.jupiter.api.AfterEach
+    void closeStores() {
+        opened.forEach(EngineStore::close);
+        opened.clear();
     }
 
     @AfterAll
@@ -103,9 +112,8 @@ class AccountsConcurrencyTest {
 
         Hammer(String prefix) {
             this.prefix = prefix;
-            for (HazelcastInstance m : members) {
-                EmbeddedHazelcast.destroyLedgerMaps(m);
-                Store s = new HazelcastStore(m);
+            for (EngineStore s : EmbeddedHazelcast.engineStores(members)) {
+                opened.add(s);
                 stores.add(s);
                 accounts.add(new Accounts(s, clock, settings));
             }

@@ -23,7 +23,10 @@ import java.util.regex.Pattern;
 public final class Report {
     private static final Pattern SECTION = Pattern.compile(
             "(<!-- generated:([a-z0-9-]+) -->\\n)(.*?)(<!-- /generated:\\2 -->)", Pattern.DOTALL);
-    private static final String[] GRANT_ARMS = {"jdk", "entryProcessor", "memory", "hazelcast", "redis", "redisStore"};
+    private static final String[] GRANT_ARMS = {"jdk", "entryProcessor", "memory", "engine", "redis", "redisStore",
+        "entryProcessor2", "engine2"};
+    /** The thread counts of the in-process grant runs ({@code grant-tN.csv}); 64 runs the Hazelcast arms only. */
+    private static final String[] GRANT_THREADS = {"1", "2", "64"};
 
     private final Path dir;
 
@@ -62,7 +65,6 @@ public final class Report {
         s.put("http-closed", httpClosed());
         s.put("http-open", httpOpen());
         s.put("budget", budget());
-        s.put("parts", plain(csv("grant-parts.csv")));
         s.put("book", jmhTable(csv("book.csv")));
         s.put("market", jmhTable(csv("market.csv")));
         s.put("admission", sampled(csv("admission.csv")));
@@ -85,7 +87,7 @@ public final class Report {
 
     private String grant() throws IOException {
         StringBuilder b = new StringBuilder();
-        for (String t : new String[] {"1", "2"}) {
+        for (String t : GRANT_THREADS) {
             Csv jmh = csv("grant-t" + t + ".csv");
             if (jmh.isEmpty()) {
                 continue;
@@ -94,6 +96,9 @@ public final class Report {
                     .append("** (ops/s, ± 99.9 % confidence interval)\n\n");
             b.append("| arm | hot keys | spread keys |\n|---|---:|---:|\n");
             for (String arm : GRANT_ARMS) {
+                if (grantRow(jmh, arm, "hot") == null && grantRow(jmh, arm, "spread") == null) {
+                    continue;
+                }
                 b.append("| ").append(arm).append(" | ").append(score(grantRow(jmh, arm, "hot")))
                         .append(" | ").append(score(grantRow(jmh, arm, "spread"))).append(" |\n");
             }
@@ -102,25 +107,25 @@ public final class Report {
     }
 
     private String grantRatios() throws IOException {
-        StringBuilder b = new StringBuilder("| threads, keys | hazelcast ÷ entryProcessor | memory ÷ jdk "
-                + "| entryProcessor ÷ jdk | hazelcast ÷ redis | memory ÷ redis | redisStore ÷ redis "
-                + "| hazelcast ÷ redisStore |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        StringBuilder b = new StringBuilder("| threads, keys | engine ÷ entryProcessor | engine2 ÷ entryProcessor2 "
+                + "| memory ÷ jdk | entryProcessor ÷ jdk | engine ÷ redis | memory ÷ redis | redisStore ÷ redis "
+                + "|\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
         boolean any = false;
-        for (String t : new String[] {"1", "2"}) {
+        for (String t : GRANT_THREADS) {
             Csv jmh = csv("grant-t" + t + ".csv");
             for (String keys : new String[] {"hot", "spread"}) {
-                if (grantRow(jmh, "hazelcast", keys) == null) {
+                if (grantRow(jmh, "engine", keys) == null) {
                     continue;
                 }
                 any = true;
                 b.append("| ").append(t).append(", ").append(keys).append(" | ")
-                        .append(ratio(jmh, keys, "hazelcast", "entryProcessor")).append(" | ")
+                        .append(ratio(jmh, keys, "engine", "entryProcessor")).append(" | ")
+                        .append(ratio(jmh, keys, "engine2", "entryProcessor2")).append(" | ")
                         .append(ratio(jmh, keys, "memory", "jdk")).append(" | ")
                         .append(ratio(jmh, keys, "entryProcessor", "jdk")).append(" | ")
-                        .append(ratio(jmh, keys, "hazelcast", "redis")).append(" | ")
+                        .append(ratio(jmh, keys, "engine", "redis")).append(" | ")
                         .append(ratio(jmh, keys, "memory", "redis")).append(" | ")
-                        .append(ratio(jmh, keys, "redisStore", "redis")).append(" | ")
-                        .append(ratio(jmh, keys, "hazelcast", "redisStore")).append(" |\n");
+                        .append(ratio(jmh, keys, "redisStore", "redis")).append(" |\n");
             }
         }
         return any ? b.toString() : missing();
@@ -138,13 +143,15 @@ public final class Report {
         }
         StringBuilder b = new StringBuilder("| arm, keys (1 thread) | before (ops/s) | after (ops/s) | after ÷ before |\n"
                 + "|---|---:|---:|---:|\n");
-        for (String arm : new String[] {"memory", "hazelcast"}) {
+        // the ledger replicated was the per-key store then (arm hazelcast), and is the engine now
+        for (String[] arms : new String[][] {{"memory", "memory"}, {"hazelcast", "engine"}}) {
             for (String keys : new String[] {"hot", "spread"}) {
-                Map<String, String> x = grantRow(before, arm, keys);
-                Map<String, String> y = grantRow(after, arm, keys);
+                Map<String, String> x = grantRow(before, arms[0], keys);
+                Map<String, String> y = grantRow(after, arms[1], keys);
                 if (x == null || y == null) {
                     continue;
                 }
+                String arm = arms[0].equals(arms[1]) ? arms[0] : arms[0] + " → " + arms[1];
                 b.append("| ").append(arm).append(", ").append(keys).append(" | ").append(score(x)).append(" | ")
                         .append(score(y)).append(" | ")
                         .append(ratio(Csv.num(y, "Score"), Csv.num(x, "Score"))).append(" |\n");
@@ -191,7 +198,7 @@ public final class Report {
      * The budget of one request at the lowest open-loop rate (the machine nearly idle): the hello route's median
      * is HTTP; the OpenAPI route's minus hello's is the contract's validation; Ichiba's minus the OpenAPI route's
      * is the rest, split between the domain and Hazelcast in the proportion of the in-process single-thread
-     * costs of the {@code memory} and {@code hazelcast} arms.
+     * costs of the {@code memory} and {@code engine} arms.
      */
     private String budget() throws IOException {
         Csv open = csv("http-open.csv");
@@ -207,7 +214,7 @@ public final class Report {
         double redis = Csv.num(at.where("arm", "redis").first(), "p50_ms");
         double onRedis = Csv.num(at.where("arm", "ichiba-redis").first(), "p50_ms");
         double mem = 1000.0 / Csv.num(grantRow(jmh, "memory", "hot"), "Score");
-        double hz = 1000.0 / Csv.num(grantRow(jmh, "hazelcast", "hot"), "Score");
+        double hz = 1000.0 / Csv.num(grantRow(jmh, "engine", "hot"), "Score");
         double rest = ichiba - openapi;
         double domainShare = Double.isNaN(mem) || Double.isNaN(hz) ? Double.NaN : mem / hz;
         StringBuilder b = new StringBuilder();
@@ -216,7 +223,7 @@ public final class Report {
         b.append(row("HTTP (Vert.x, JSON)", hello, "hello route p50"));
         b.append(row("contract validation (OpenAPI router)", openapi - hello, "openapi p50 − hello p50"));
         b.append(row("domain (ledger, admission)", rest * domainShare,
-                "(ichiba − openapi) × in-process memory ÷ hazelcast time per op"));
+                "(ichiba − openapi) × in-process memory ÷ engine time per op"));
         b.append(row("Hazelcast, and the hop to the admission loop and back", rest * (1 - domainShare),
                 "the rest of ichiba − openapi"));
         b.append(row("whole Ichiba request", ichiba, "ichiba p50"));

@@ -16,6 +16,38 @@ public final class HazelcastEngine {
     private HazelcastEngine() {
     }
 
+    /** Prefix of every map and ring buffer the ledger uses. */
+    public static final String PREFIX = "ichiba.";
+    /** How long a request's first answer is kept for retries with the same idempotency key. */
+    public static final int IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
+    /** The event log's ring buffer: how many events it keeps at most. */
+    public static final int EVENTS_CAPACITY = 100_000;
+    /** The event log's ring buffer: how long it keeps an event. */
+    public static final int EVENTS_TTL_SECONDS = 3600;
+
+    /**
+     * Adds the ledger's configuration to {@code config}: its maps (the journal's head and the state maps) with one
+     * synchronous backup in OBJECT format, operations that fail rather than return when their backup or member is
+     * gone, Kryo for what the engine writes, the remote's executor, and the event log's ring buffer.
+     */
+    public static com.hazelcast.config.Config configure(com.hazelcast.config.Config config) {
+        com.hazelcast.config.MapConfig all = new com.hazelcast.config.MapConfig(PREFIX + "*")
+                .setBackupCount(1)
+                .setAsyncBackupCount(0)
+                .setReadBackupData(false)
+                .setInMemoryFormat(com.hazelcast.config.InMemoryFormat.OBJECT);
+        config.addMapConfig(all);
+        // An operation whose backup did not answer, or whose member left, throws instead of returning as if done:
+        // the journal settles such an append by reading its head (DEPENDENCIES.md).
+        config.setProperty("hazelcast.operation.fail.on.indeterminate.state", "true");
+        KryoSerializer.register(config); // journal appends, state written behind, its events: Kryo, not Java
+        config.getExecutorConfig(HazelcastRemote.EXECUTOR).setPoolSize(64);
+        config.addRingBufferConfig(new com.hazelcast.config.RingbufferConfig(PREFIX + "events")
+                .setCapacity(EVENTS_CAPACITY).setTimeToLiveSeconds(EVENTS_TTL_SECONDS).setBackupCount(1)
+                .setAsyncBackupCount(0).setInMemoryFormat(com.hazelcast.config.InMemoryFormat.OBJECT));
+        return config;
+    }
+
     /** How long a call waits for an engine that is moving before it fails (503 at the HTTP edge). */
     public static final Duration PATIENCE = Duration.ofSeconds(30);
     /** How often the role is checked besides on every cluster change. */
@@ -31,7 +63,7 @@ public final class HazelcastEngine {
     public static final long PROTECTION_TOLERANCE_MILLIS = 10_000;
 
     /**
-     * Adds split-brain protection to {@code config}: the journal (read and write) and the state maps (write) work
+     * Adds split-brain protection to {@code config} (after {@link #configure}): the journal (read and write) and the state maps (write) work
      * only while at least {@code minClusterSize} members have been heard from within
      * {@link #PROTECTION_TOLERANCE_MILLIS}, so a member paused past failure detection refuses at once when it wakes,
      * instead of trusting its stale member list. Heartbeats go every second, so that a live member always counts.
@@ -53,7 +85,7 @@ public final class HazelcastEngine {
 .enabled(true).build());
         config.getSplitBrainProtectionConfig(PROTECTION + "-writes")
                 .setProtectOn(com.hazelcast.splitbrainprotection.SplitBrainProtectionOn.WRITE);
-        com.hazelcast.config.MapConfig base = config.getMapConfig(HazelcastStore.PREFIX + "*");
+        com.hazelcast.config.MapConfig base = config.getMapConfig(PREFIX + "*");
         config.addMapConfig(new com.hazelcast.config.MapConfig(base).setName(HazelcastJournal.MAP)
                 .setSplitBrainProtectionName(PROTECTION));
         config.addMapConfig(new com.hazelcast.config.MapConfig(base).setName(HazelcastJournal.STATE_PREFIX + "*")
@@ -77,7 +109,7 @@ public final class HazelcastEngine {
         io.ichiba.ledger.journal.Journal journal = wrap.apply(new HazelcastJournal(hz));
         HazelcastRemote remote = new HazelcastRemote(hz);
         EngineStore store = new EngineStore(journal, new RingbufferEventLog(hz.getRingbuffer(
-                HazelcastStore.PREFIX + "events")), remote, listener, PATIENCE);
+                PREFIX + "events")), remote, listener, PATIENCE);
         hz.getUserContext().put(EngineStore.CONTEXT_KEY, store);
         EngineRole role = new EngineRole(hz, store.engine(), remote).start(ROLE_TICK_MILLIS);
         store.closeAlso(role);

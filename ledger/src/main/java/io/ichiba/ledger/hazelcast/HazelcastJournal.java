@@ -41,16 +41,16 @@ import java.util.concurrent.TimeUnit;
  */
 public final class HazelcastJournal implements Journal {
     /** The map of the journal's head. */
-    public static final String MAP = HazelcastStore.PREFIX + "journal.head";
+    public static final String MAP = HazelcastEngine.PREFIX + "journal.head";
     /** The key of the head, whose partition's owner runs the engine. */
     public static final String ENGINE_KEY = "ichiba.engine";
     /** The prefix of the state maps. */
-    public static final String STATE_PREFIX = HazelcastStore.PREFIX + "state.";
+    public static final String STATE_PREFIX = HazelcastEngine.PREFIX + "state.";
 
     private final HazelcastInstance hz;
     private final IMap<String, Head> head;
 
-    /** Creates the journal over a member configured by {@link HazelcastStore#configure}. */
+    /** Creates the journal over a member configured by {@link HazelcastEngine#configure}. */
     public HazelcastJournal(HazelcastInstance hz) {
         this.hz = hz;
         this.head = hz.getMap(MAP);

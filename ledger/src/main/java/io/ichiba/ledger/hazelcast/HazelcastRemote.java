@@ -28,14 +28,14 @@ import java.util.function.Consumer;
  */
 public final class HazelcastRemote implements Remote {
     /** The executor that carries calls to the engine. */
-    public static final String EXECUTOR = HazelcastStore.PREFIX + "engine";
+    public static final String EXECUTOR = HazelcastEngine.PREFIX + "engine";
 
     private final HazelcastInstance hz;
     private final IExecutorService executor;
     /** Whether the member's configuration protects the engine's maps: a minimum above one member. */
     private final boolean protectedBySize;
 
-    /** Creates the remote over a member configured by {@link HazelcastStore#configure}. */
+    /** Creates the remote over a member configured by {@link HazelcastEngine#configure}. */
     public HazelcastRemote(HazelcastInstance hz) {
         this.hz = hz;
         this.executor = hz.getExecutorService(EXECUTOR);

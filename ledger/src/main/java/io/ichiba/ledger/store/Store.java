@@ -25,8 +25,8 @@ import io.ichiba.ledger.TenantState;
 /**
  * Where the ledger's state lives: one {@link Table} per aggregate, each change atomic on one key.
  *
- * <p>{@link InMemoryStore} is the reference; {@code HazelcastStore} replicates the same tables in IMaps
- * with synchronous backups and runs the same commands as entry processors.
+ * <p>{@link InMemoryStore} is the reference; the engine's store ({@code EngineStore}) keeps the same tables on its
+ * thread, journals each batch of commands and writes the tables behind it.
  */
 public interface Store extends AutoCloseable {
 

@@ -7,6 +7,7 @@ import com.hazelcast.core.DistributedObject;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
+import io.ichiba.ledger.engine.EngineStore;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,7 +19,7 @@ import static org.awaitility.Awaitility.await;
 /**
  * Embedded Hazelcast members for tests: loopback only, no multicast, no auto-detection, no phone-home, a
  * cluster name of their own (so that no other test run on the machine joins them), and the ledger's maps
- * configured by {@link HazelcastStore#configure}.
+ * configured by {@link HazelcastEngine#configure}.
  */
 public final class EmbeddedHazelcast {
     private EmbeddedHazelcast() {
@@ -48,7 +49,7 @@ public final class EmbeddedHazelcast {
         for (String m : members) {
             join.getTcpIpConfig().addMember(m);
         }
-        return HazelcastStore.configure(config);
+        return HazelcastEngine.configure(config);
     }
 
     /** Starts one member of a new cluster named for {@code owner}. */
@@ -76,10 +77,21 @@ public final class EmbeddedHazelcast {
     /** Destroys every map of the ledger, listeners included, so that the next test starts empty. */
     public static void destroyLedgerMaps(HazelcastInstance hz) {
         for (DistributedObject o : hz.getDistributedObjects()) {
-            if (o instanceof IMap<?, ?> && o.getName().startsWith(HazelcastStore.PREFIX)) {
+            if (o instanceof IMap<?, ?> && o.getName().startsWith(HazelcastEngine.PREFIX)) {
                 o.destroy();
             }
         }
+    }
+
+    /**
+     * The engine's stores over {@code members}, one each, over emptied maps, once the engine runs on one of them (its
+     * partition's owner); the others send their calls there. Close them when done.
+     */
+    public static List<EngineStore> engineStores(List<HazelcastInstance> members) {
+        members.forEach(EmbeddedHazelcast::destroyLedgerMaps);
+        List<EngineStore> stores = members.stream().map(HazelcastEngine::store).toList();
+        await().atMost(Duration.ofSeconds(30)).until(() -> stores.stream().filter(s -> s.engine().active()).count() == 1);
+        return stores;
     }
 
     /** Stops the members (without waiting for migrations: the data is thrown away). */

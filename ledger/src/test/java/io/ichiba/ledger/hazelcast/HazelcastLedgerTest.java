@@ -4,18 +4,22 @@ import com.hazelcast.core.HazelcastInstance;
 import io.ichiba.ledger.AdmissionFairnessTest;
 import io.ichiba.ledger.JobsTest;
 import io.ichiba.ledger.NodeLossTest;
+import io.ichiba.ledger.engine.EngineStore;
 import io.ichiba.ledger.store.Store;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 
+import java.time.Duration;
 import java.util.List;
 
+import static org.awaitility.Awaitility.await;
+
 /**
- * The ledger's behaviours beyond {@link io.ichiba.ledger.StoreContractTest} on {@link HazelcastStore} over one real
- * embedded member, shared by the class: node loss and withheld capacity, jobs following their claims (told by
- * Hazelcast's entry listeners), and the admission queue's order and fairness. Each test starts with the ledger's
- * maps destroyed. {@code InMemoryLedgerTest} runs the same on the reference store.
+ * The ledger's behaviours beyond {@link io.ichiba.ledger.StoreContractTest} through the engine over the Hazelcast
+ * journal on one real embedded member, shared by the class: node loss and withheld capacity, jobs following their
+ * claims (told by the engine's listeners), and the admission queue's order and fairness. Each test starts with the
+ * ledger's maps destroyed and a new engine. {@code EngineLedgerTest} runs the same over the reference journal.
  */
 class HazelcastLedgerTest {
     private static HazelcastInstance member;
@@ -27,12 +31,22 @@ class HazelcastLedgerTest {
 
     @AfterAll
     static void stopMember() {
+        if (current != null) {
+            current.close();
+        }
         EmbeddedHazelcast.stop(List.of(member));
     }
 
+    private static EngineStore current;
+
     private static Store emptyStore() {
+        if (current != null) {
+            current.close();
+        }
         EmbeddedHazelcast.destroyLedgerMaps(member);
-        return new HazelcastStore(member);
+        current = HazelcastEngine.store(member);
+        await().atMost(Duration.ofSeconds(30)).until(() -> current.engine().active());
+        return current;
     }
 
     @Nested
