@@ -112,12 +112,15 @@ class AccountsConcurrencyTest {
 
         Hammer(String prefix) {
             this.prefix = prefix;
+            List<Ledger> ledgers = new ArrayList<>();
             for (EngineStore s : EmbeddedHazelcast.engineStores(members)) {
                 opened.add(s);
                 stores.add(s);
+                // each member has its ledger, as each broker does: an operation sent to the engine's member runs there
+                ledgers.add(new Ledger(s, clock, settings));
                 accounts.add(new Accounts(s, clock, settings));
             }
-            ledger = new Ledger(stores.get(0), clock, settings);
+            ledger = ledgers.get(0);
         }
 
         void run() throws Exception {
