@@ -255,9 +255,25 @@ public class GrantBench {
         private final Ledger ledger;
         private final Admission admission;
 
+        /** What the engine journaled during the trial: batches, commands, records, append time. */
+        private final java.util.concurrent.atomic.LongAdder batches = new java.util.concurrent.atomic.LongAdder();
+        private final java.util.concurrent.atomic.LongAdder commands = new java.util.concurrent.atomic.LongAdder();
+        private final java.util.concurrent.atomic.LongAdder records = new java.util.concurrent.atomic.LongAdder();
+        private final java.util.concurrent.atomic.LongAdder appendNanos = new java.util.concurrent.atomic.LongAdder();
+        private final long started = System.nanoTime();
+
         EngineArm(int n) {
             members = BenchHazelcast.startCluster(GrantBench.class, n);
-            stores = members.stream().map(HazelcastEngine::store).toList();
+            io.ichiba.ledger.engine.EngineListener counting = new io.ichiba.ledger.engine.EngineListener() {
+                @Override
+                public void journaled(int c, int r, long nanos) {
+                    batches.increment();
+                    commands.add(c);
+                    records.add(r);
+                    appendNanos.add(nanos);
+                }
+            };
+            stores = members.stream().map(m -> HazelcastEngine.store(m, counting)).toList();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (stores.stream().noneMatch(s -> s.engine().active())) {
                 if (System.nanoTime() > deadline) {
@@ -299,6 +315,13 @@ public class GrantBench {
 
         @Override
         public void close() {
+            long b = Math.max(1, batches.sum());
+            double seconds = (System.nanoTime() - started) / 1e9;
+            // the trial's whole life (setup, warmup, measurement): what a batch looked like, not a rate to report
+            System.out.printf("%nengine: %d batches in %.0f s, %.1f commands and %.1f records a batch, append %.0f us"
+                    + " a batch, %.0f %% of the time in appends%n", batches.sum(), seconds,
+                    (double) commands.sum() / b, (double) records.sum() / b, appendNanos.sum() / 1e3 / b,
+                    100 * appendNanos.sum() / 1e9 / seconds);
             stores.forEach(EngineStore::close);
             members.forEach(HazelcastInstance::shutdown);
         }
