@@ -205,9 +205,11 @@ public final class Admission {
      * Admits a claim just queued, as part of the command that queued it, when that decides what a pass would: if it
      * is the only claim queued, a pass; else, if nothing changed since the last pass ({@link #unchanged}) and the
      * claim neither buys nor is urgent, the claim alone: granted if it fits and takes nothing a starving claim lacks,
-     * else marked waiting with its reason. Otherwise nothing: the next pass decides. So a claim that fits is granted
-     * by its own request however long the queue of claims that cannot be granted (issue 13: admission
-     * O(log n)), without overtaking a claim that a release, a report or a new lock let in.
+     * else marked waiting with its reason; else, if a partial pass may run ({@link #partial}), that pass: it decides,
+     * in queue order, the claims the changes since concern and the unseen ones, this one among them. Otherwise
+     * nothing: the next pass decides. So a claim that fits is granted by its own request however long the queue of
+     * claims that cannot be granted, and while others come and go (issue 13: admission O(log n)), without overtaking
+     * a claim that a release, a report or a new lock let in.
      */
     public Pass admit(String claimId) {
         Claim c = store.claims().get(claimId);
@@ -223,7 +225,9 @@ public final class Admission {
         ledger.reservations().sweep(); // a window that closed frees what it was promised: then not unchanged
         long now = ledger.clock().millis();
         if (!unchanged(now, 1) || seen.grantedAny()) {
-            return new Pass(List.of(), 0, Pass.Kind.NONE);
+            // a pass at once: what the admission loop's next pass would do, in this command
+            Pass partial = partial(now, versions());
+            return partial != null ? partial : new Pass(List.of(), 0, Pass.Kind.NONE);
         }
         TenantState tenant = store.tenants().get(c.tenant());
         List<Claim> alone = List.of(c);

@@ -114,6 +114,22 @@ class EngineAdmissionTest {
     }
 
     @Test
+    void aClaimThatFitsIsGrantedByItsOwnSubmissionAfterChangesAPassHasNotSeen() {
+        submit("holder", Bundle.of(Map.of(), List.of("blocker")));
+        submit("blocked", Bundle.of(Map.of(), List.of("blocker")));
+        submit("a", mem(2));
+        pass();
+        pass(); // what the first pass's grants took, seen: the blocked claim again
+        assertThat(ledger.release("a").ok()).as("a change no pass has seen").isTrue();
+
+        Admission.Pass b = intake("b", mem(2));
+        assertThat(b.kind()).as("a partial pass in the submission's command").isEqualTo(Admission.Pass.Kind.PARTIAL);
+        assertThat(state("b")).isEqualTo(ClaimState.GRANTED);
+        assertThat(b.considered()).as("the blocked claim needs none of what changed").isEqualTo(1);
+        assertThat(pass().kind()).as("the loop's next pass has nothing to do").isEqualTo(Admission.Pass.Kind.PARTIAL);
+    }
+
+    @Test
     void aClaimStarvingMakesEveryPassAFullOne() {
         submit("holder", Bundle.of(Map.of(), List.of("blocker")));
         pass();
