@@ -54,15 +54,16 @@ public final class HazelcastRemote implements Remote {
         return send(new Operate<>(id, op));
     }
 
-    private <R> R send(Callable<R> task) {
-        Future<R> f;
+    @SuppressWarnings("unchecked")
+    private <R> R send(OnEngine<R> task) {
+        Future<Answer> f;
         try {
             f = executor.submitToKeyOwner(task, HazelcastJournal.ENGINE_KEY);
         } catch (RuntimeException e) {
             throw new NotEngineException("cannot reach the engine's member: " + e);
         }
         try {
-            return f.get(30, TimeUnit.SECONDS);
+            return (R) f.get(30, TimeUnit.SECONDS).value();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new EngineUnavailableException("interrupted waiting for the engine", e);
@@ -125,8 +126,16 @@ public final class HazelcastRemote implements Remote {
         };
     }
 
+    /**
+     * What a call answers, in an envelope of its own: the envelope (and so the records, lists and maps in it) is
+     * written by Kryo, as the calls are ({@link KryoSerializer#types}), where a bare value would go by Java
+     * serialization.
+     */
+    record Answer(Object value) implements Serializable {
+    }
+
     /** Work run on the engine's member against its {@link EngineStore}, found in the member's user context. */
-    abstract static class OnEngine<R> implements Callable<R>, HazelcastInstanceAware, Serializable {
+    abstract static class OnEngine<R> implements Callable<Answer>, HazelcastInstanceAware, Serializable {
         private static final long serialVersionUID = 1L;
         private transient HazelcastInstance hz;
 
@@ -136,12 +145,12 @@ public final class HazelcastRemote implements Remote {
         }
 
         @Override
-        public R call() {
+        public Answer call() {
             Object store = hz.getUserContext().get(EngineStore.CONTEXT_KEY);
             if (!(store instanceof EngineStore s)) {
                 throw new NotEngineException("no engine store on this member");
             }
-            return on(s);
+            return new Answer(on(s));
         }
 
         abstract R on(EngineStore store);

@@ -38,9 +38,10 @@ import java.util.function.Function;
 
 /**
  * Writes what the members send each other most — a batch appended to the journal and its backup, the records written
- * behind into the state maps and their backups, the events those maps send to listening members — with Kryo instead
- * of Java serialization. Profiled with three members under load, Java serialization (its class descriptors written
- * and parsed again in every message) was most of every member's CPU.
+ * behind into the state maps and their backups, the events those maps send to listening members, the calls other
+ * members send the engine's and their answers — with Kryo instead of Java serialization. Profiled with three members
+ * under load, Java serialization (its class descriptors written and parsed again in every message) was most of every
+ * member's CPU.
  *
  * <p>One serializer per top-level type ({@link #register}); inside, Kryo writes the graph: records through their
  * canonical constructors, JDK immutable and unmodifiable collections rebuilt through their public factories (Java 17
@@ -75,7 +76,8 @@ public final class KryoSerializer<T> implements StreamSerializer<T> {
     /** The types whose messages Kryo writes: each with its own serializer and type id. */
     static List<Class<?>> types() {
         return List.of(HazelcastJournal.Append.class, HazelcastJournal.PutIfNewer.class,
-                HazelcastJournal.Versioned.class, HazelcastJournal.Head.class, io.ichiba.ledger.journal.Batch.class);
+                HazelcastJournal.Versioned.class, HazelcastJournal.Head.class, io.ichiba.ledger.journal.Batch.class,
+                HazelcastRemote.Forward.class, HazelcastRemote.Operate.class, HazelcastRemote.Answer.class);
     }
 
     /** Adds a serializer for each of {@link #types} to {@code config}. */

@@ -90,6 +90,27 @@ class KryoSerializerTest {
         KryoRoundTrip.assertEqualFieldByField(ss.toObject(ss.toData(batch)), batch);
     }
 
+    /** A call another member sends the engine's, and its answer, go by Kryo too, and read back as they were. */
+    @Test
+    void theCallsToTheEnginesMemberAndTheirAnswersAreWrittenByKryo() {
+        InternalSerializationService ss = new DefaultSerializationServiceBuilder()
+                .setConfig(KryoSerializer.register(new Config()).getSerializationConfig()).build();
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        io.ichiba.ledger.store.Table.Filter<Object> unseen = (io.ichiba.ledger.store.Table.Filter)
+                new io.ichiba.ledger.Filters.UnseenQueued();
+        HazelcastRemote.Forward<?> call = new HazelcastRemote.Forward<>("claims",
+                new io.ichiba.ledger.engine.TableCall.Values(unseen));
+        Data written = ss.toData(call);
+        assertThat(written.getType()).as("by the Kryo serializer").isGreaterThanOrEqualTo(KryoSerializer.FIRST_TYPE_ID);
+        KryoRoundTrip.assertEqualFieldByField(ss.toObject(written), call);
+
+        HazelcastRemote.Answer answer = new HazelcastRemote.Answer(List.of(
+                new HazelcastJournal.Versioned(3, Map.of("memory", 5L))));
+        Data back = ss.toData(answer);
+        assertThat(back.getType()).isGreaterThanOrEqualTo(KryoSerializer.FIRST_TYPE_ID);
+        assertThat((Object) ss.toObject(back)).isEqualTo(answer);
+    }
+
     @Test
     void anyValueSentOverAnotherTransportIsReadBackAndWhatKryoCannotWriteFallsBackToJava() {
         HazelcastJournal.Versioned plain = new HazelcastJournal.Versioned(3, Map.of("memory", 5L));
