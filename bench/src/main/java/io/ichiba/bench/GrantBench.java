@@ -167,6 +167,16 @@ public class GrantBench {
         return r.value();
     }
 
+    /** The ledger arms' world: tenant {@code bench}, and a node and a lock per slot, all far larger than asked. */
+    static void provision(Ledger ledger) {
+        must(ledger.createTenant("bench", Map.of("memory", CAPACITY, "disk", CAPACITY)));
+        for (int i = 0; i < MAX_THREADS; i++) {
+            must(ledger.report(node(i), Map.of("memory", CAPACITY, "disk", CAPACITY),
+                    Map.of("memory", CAPACITY, "disk", CAPACITY)));
+            must(ledger.createLock(lock(i), LOCK_PERMITS));
+        }
+    }
+
     static String node(int slot) {
         return "node-" + slot;
     }
@@ -290,12 +300,7 @@ public class GrantBench {
                 Claim c = ledger.claim(queued.id());
                 return c == null ? queued : c;
             });
-            must(ledger.createTenant("bench", Map.of("memory", CAPACITY, "disk", CAPACITY)));
-            for (int i = 0; i < MAX_THREADS; i++) {
-                must(ledger.report(node(i), Map.of("memory", CAPACITY, "disk", CAPACITY),
-                        Map.of("memory", CAPACITY, "disk", CAPACITY)));
-                must(ledger.createLock(lock(i), LOCK_PERMITS));
-            }
+            provision(ledger);
         }
 
         @Override
@@ -338,12 +343,7 @@ public class GrantBench {
             this.hz = hz;
             this.ledger = new Ledger(store, Clock.systemUTC(), LedgerSettings.defaults());
             this.admission = new Admission(ledger);
-            must(ledger.createTenant("bench", Map.of("memory", CAPACITY, "disk", CAPACITY)));
-            for (int i = 0; i < MAX_THREADS; i++) {
-                must(ledger.report(node(i), Map.of("memory", CAPACITY, "disk", CAPACITY),
-                        Map.of("memory", CAPACITY, "disk", CAPACITY)));
-                must(ledger.createLock(lock(i), LOCK_PERMITS));
-            }
+            provision(ledger);
         }
 
         @Override

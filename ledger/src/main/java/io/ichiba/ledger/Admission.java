@@ -95,7 +95,7 @@ public final class Admission {
             ALONE,
             /** Nothing: nothing changed since the last pass. */
             SKIPPED,
-            /** The claims the changes since the last full pass concern. */
+            /** The claims the changes since the last pass concern, and the unseen ones. */
             PARTIAL,
             /** The whole queue. */
             FULL
@@ -289,17 +289,16 @@ public final class Admission {
             run.decide(c);
         }
         seen = new Seen(seenFrom(start), now, run.nextStarvingAt, run.starving, store.claims().count(QUEUED),
-                run.guarded,
-                !run.granted.isEmpty());
+                run.guarded, !run.granted.isEmpty());
         return new Pass(run.granted, queue.size(), Pass.Kind.FULL);
     }
 
     /**
-     * A pass over the claims that the changes since the last full pass concern, when that decides what a full pass
-     * would; {@code null} when it may not, and a full pass must run. It may when the last full pass found no claim
-     * starving (then no claim is held back for another, and none starts to starve before {@link Seen#nextStarvingAt}),
-     * little time passed, and of the tables a claim's fit depends on only nodes, locks and tenants changed, by records
-     * the store can name. A waiting claim none of whose needs ({@link Filters.QueuedByNeed}) changed does not fit now
+     * A pass over the claims that the changes since the last pass began concern, when that decides what a full pass
+     * would; {@code null} when it may not, and a full pass must run. It may when the last full pass found no starving
+     * claim that keeps anything (then no claim is held back for another, and none starts to starve before
+     * {@link Seen#nextStarvingAt}), little time passed, and of the tables a claim's fit depends on only nodes, locks
+     * and tenants changed, by records the store can name. A waiting claim none of whose needs ({@link Filters.QueuedByNeed}) changed does not fit now
      * either, since nothing it needs was given back and a grant before it only takes; so it is left as it is, and the
      * others are decided in queue order as a full pass would. A claim this pass grants changes what it takes: the
      * waiting claims after it that need the same are decided too. A claim that buys, is urgent or is a reservation's
