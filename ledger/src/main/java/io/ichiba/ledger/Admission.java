@@ -345,7 +345,7 @@ public final class Admission {
             }
         }
         for (Claim c : concerned.values()) {
-            if (c.funding().buys() || c.urgent() || c.reserved()) {
+            if (mayDependOnAnything(c)) {
                 return null;
             }
         }
@@ -428,7 +428,8 @@ public final class Admission {
          * concerned by a change, all were, so none alike has been decided in this pass.)
          */
         void decidedAhead(Claim w) {
-            if (!w.considered() || w.reason() == null || w.funding().buys() || w.urgent() || w.reserved()) {
+            List<Object> ask = ask(w);
+            if (!w.considered() || w.reason() == null || ask == null) {
                 return;
             }
             Rejection.Code code;
@@ -437,8 +438,7 @@ public final class Admission {
             } catch (IllegalArgumentException e) {
                 return; // not a reason a pass gives (an aborted attempt's): the claim behind is decided afresh
             }
-            didNotFit.putIfAbsent(java.util.Arrays.asList(w.tenant(), w.bundle(), w.requestedNode(), w.leaseSeconds()),
-                    Rejection.of(code, "as " + w.id() + " ahead of it"));
+            didNotFit.putIfAbsent(ask, Rejection.of(code, "as " + w.id() + " ahead of it"));
         }
 
         /** Adds the records not yet in the snapshot: read now, they hold the pass's grants. */
@@ -455,9 +455,7 @@ public final class Admission {
             }
             TenantState tenant = tenants.computeIfAbsent(c.tenant(), store.tenants()::get);
             Rejection wait;
-            // (a reservation's copy is not alike: what was booked for it is free for it alone)
-            List<Object> ask = c.funding().buys() || c.urgent() || c.reserved() ? null
-                    : java.util.Arrays.asList(c.tenant(), c.bundle(), c.requestedNode(), c.leaseSeconds());
+            List<Object> ask = ask(c);
             Rejection known = ask == null ? null : didNotFit.get(ask);
             if (known != null) {
                 wait = known;
@@ -498,6 +496,24 @@ public final class Admission {
             }
             return false;
         }
+    }
+
+    /**
+     * Whether {@code c} buys, is urgent or is a reservation's copy: whether it fits may depend on anything (prices,
+     * credits, other tenants' grants, what was booked for it), and no other claim is alike.
+     */
+    static boolean mayDependOnAnything(Claim c) {
+        return c.funding().buys() || c.urgent() || c.reserved();
+    }
+
+    /**
+     * What decides whether {@code c} fits besides the state (tenant, bundle, node asked for, lease): claims alike fit or
+     * not together within a pass. {@code null} for a claim that {@link #mayDependOnAnything} (a reservation's copy is
+     * not alike: what was booked for it is free for it alone).
+     */
+    private static List<Object> ask(Claim c) {
+        return mayDependOnAnything(c) ? null
+                : java.util.Arrays.asList(c.tenant(), c.bundle(), c.requestedNode(), c.leaseSeconds());
     }
 
     private static final Rejection BACKFILL_BLOCKED = Rejection.of(Rejection.Code.BACKFILL_BLOCKED,

@@ -273,7 +273,7 @@ public final class Filters {
             if (c.state() != ClaimState.QUEUED) {
                 return;
             }
-            if (c.funding().buys() || c.urgent() || c.reserved()) {
+            if (Admission.mayDependOnAnything(c)) {
                 out.accept(ANY);
                 return;
             }
