@@ -284,7 +284,7 @@ public final class Admission {
                     false);
             return new Pass(List.of(), 0, Pass.Kind.FULL);
         }
-        Run run = new Run(now, nodesFor(queue), read(store.locks(), locksOf(queue)));
+        Run run = new Run(now, queue);
         for (Claim c : queue) {
             run.decide(c);
         }
@@ -353,7 +353,7 @@ public final class Admission {
         java.util.PriorityQueue<Claim> todo = new java.util.PriorityQueue<>(Math.max(1, concerned.size()), order);
         todo.addAll(concerned.values());
         List<Claim> all = new ArrayList<>(concerned.values());
-        Run run = new Run(now, nodesFor(all), read(store.locks(), locksOf(all)));
+        Run run = new Run(now, all);
         Set<String> widened = new HashSet<>(needs);
         int considered = 0;
         while (!todo.isEmpty()) {
@@ -386,7 +386,7 @@ public final class Admission {
                     run.decidedAhead(w);
                 }
             }
-            run.widen(nodesFor(after), locksOf(after));
+            run.widen(after);
             todo.addAll(after);
         }
         if (run.guarded || !run.starving.isEmpty()) {
@@ -401,6 +401,8 @@ public final class Admission {
     private final class Run {
         final long now;
         final Map<String, NodeState> nodes;
+        /** Whether {@link #nodes} holds every node. */
+        boolean allNodes;
         final Map<String, LockState> locks;
         final Map<String, TenantState> tenants = new HashMap<>();
         final Starving starving = new Starving();
@@ -414,10 +416,12 @@ public final class Admission {
          */
         final Map<List<Object>, Rejection> didNotFit = new HashMap<>();
 
-        Run(long now, Map<String, NodeState> nodes, Map<String, LockState> locks) {
+        Run(long now, List<Claim> claims) {
             this.now = now;
-            this.nodes = nodes;
-            this.locks = locks;
+            Set<String> named = nodesNamed(claims);
+            this.allNodes = named == null;
+            this.nodes = allNodes ? new HashMap<>(store.nodes().entries()) : read(store.nodes(), named);
+            this.locks = read(store.locks(), locksOf(claims));
             this.nextStarvingAt = Math.addExact(now, step);
         }
 
@@ -441,9 +445,22 @@ public final class Admission {
             didNotFit.putIfAbsent(ask, Rejection.of(code, "as " + w.id() + " ahead of it"));
         }
 
-        /** Adds the records not yet in the snapshot: read now, they hold the pass's grants. */
-        void widen(Map<String, NodeState> moreNodes, Set<String> moreLocks) {
-            moreNodes.forEach(nodes::putIfAbsent);
+        /**
+         * Adds the nodes and locks {@code claims} need that the snapshot does not hold yet: read now, they hold the
+         * pass's grants. Every node is read once at most.
+         */
+        void widen(List<Claim> claims) {
+            Set<String> named = nodesNamed(claims);
+            if (named == null) {
+                if (!allNodes) {
+                    store.nodes().entries().forEach(nodes::putIfAbsent);
+                    allNodes = true;
+                }
+            } else {
+                named.removeAll(nodes.keySet());
+                nodes.putAll(read(store.nodes(), named));
+            }
+            Set<String> moreLocks = locksOf(claims);
             moreLocks.removeAll(locks.keySet());
             locks.putAll(read(store.locks(), moreLocks));
         }
@@ -599,17 +616,23 @@ public final class Admission {
      * store, so a pass over claims pinned to nodes no longer pays for every node of the cluster (bench/, issue 7).
      */
     private Map<String, NodeState> nodesFor(List<Claim> queue) {
+        Set<String> named = nodesNamed(queue);
+        return named == null ? new HashMap<>(store.nodes().entries()) : read(store.nodes(), named);
+    }
+
+    /** The nodes {@code queue} may be placed on: those its claims name, or {@code null} for every node. */
+    private static Set<String> nodesNamed(List<Claim> queue) {
         Set<String> named = new HashSet<>();
         for (Claim c : queue) {
             if (c.cancelRequested() || !c.bundle().nodeLocal()) {
                 continue;
             }
             if (c.requestedNode() == null || c.funding().buys()) {
-                return new HashMap<>(store.nodes().entries());
+                return null;
             }
             named.add(c.requestedNode());
         }
-        return read(store.nodes(), named);
+        return named;
     }
 
     /** The locks the queued claims ask for. */
