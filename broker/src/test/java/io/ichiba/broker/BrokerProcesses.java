@@ -125,6 +125,18 @@ final class BrokerProcesses implements AutoCloseable {
         return m;
     }
 
+    /**
+     * Writes every member's output so far to a temporary folder (kept) and answers its path: for a failed fault test,
+     * whose cause is in the members' logs.
+     */
+    Path keepLogs() throws IOException {
+        Path dir = java.nio.file.Files.createTempDirectory("ichiba-faults-");
+        for (Member m : members) {
+            java.nio.file.Files.write(dir.resolve("broker-" + m.index + ".log"), m.output);
+        }
+        return dir;
+    }
+
     @Override
     public void close() {
         for (Member m : members) {

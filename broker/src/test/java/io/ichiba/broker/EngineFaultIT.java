@@ -73,7 +73,7 @@ class EngineFaultIT {
     void killingTheEngineMemberUnderLoadBreaksNoLaw() throws Exception {
         try (BrokerProcesses cluster = new BrokerProcesses()) {
             List<BrokerProcesses.Member> members = cluster.start(3);
-            run(members, engine -> {
+            run(cluster, members, engine -> {
                 engine.kill();
                 return Duration.ofSeconds(20);
             });
@@ -84,7 +84,7 @@ class EngineFaultIT {
     void pausingTheEngineMemberPastFailureDetectionBreaksNoLaw() throws Exception {
         try (BrokerProcesses cluster = new BrokerProcesses()) {
             List<BrokerProcesses.Member> members = cluster.start(3);
-            run(members, engine -> {
+            run(cluster, members, engine -> {
                 engine.signal("STOP");
                 engine.gone = true; // the clients stop choosing it; it may answer them still once woken
                 await("another member took the engine over").atMost(Duration.ofSeconds(60))
@@ -101,7 +101,7 @@ class EngineFaultIT {
         Duration apply(BrokerProcesses.Member engine) throws Exception;
     }
 
-    private void run(List<BrokerProcesses.Member> members, Fault fault) throws Exception {
+    private void run(BrokerProcesses cluster, List<BrokerProcesses.Member> members, Fault fault) throws Exception {
         World world = new World(members.get(0).operator);
         String tenantId = World.name("t");
         String tenantToken = world.tenant(tenantId, 1_000_000, 1_000_000).token();
@@ -143,7 +143,13 @@ class EngineFaultIT {
         pool.shutdown();
         assertThat(pool.awaitTermination(120, TimeUnit.SECONDS)).as("the clients stopped").isTrue();
 
-        check(members, engine, tenantToken);
+        try {
+            check(members, engine, tenantToken);
+        } catch (AssertionError e) {
+            System.err.println("the members' logs are kept in " + cluster.keepLogs() + "; the engine was "
+                    + engine.base() + " (broker-" + engine.index + ")");
+            throw e;
+        }
     }
 
 
@@ -279,7 +285,9 @@ class EngineFaultIT {
             Answer now = send(judge, token, "GET", "/v1/claims/" + op.id, null, null, "check");
             String state = now.state();
             if (now.status() != 200) {
-                violations.add("claim " + op.id + " answered before is now " + now.status());
+                violations.add("claim " + op.id + " answered before is now " + now.status() + "; answers: "
+                        + op.answers.stream().map(a -> a.what() + " " + a.member() + " " + a.status() + " "
+                        + a.state()).toList());
             } else if (op.released && !"RELEASED".equals(state)) {
                 violations.add("claim " + op.id + " released (acknowledged) is " + state);
             } else if (op.cancelled && !"CANCELLED".equals(state) && !"RELEASED".equals(state)) {

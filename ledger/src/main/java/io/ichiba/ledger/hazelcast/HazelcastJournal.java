@@ -36,8 +36,9 @@ import java.util.concurrent.TimeUnit;
  * <p>The head's key is the engine's key: the engine runs on its partition's owner, so an append is a local call
  * plus the backup's round trip. An append whose outcome Hazelcast cannot tell (its member left, the backup did not
  * answer: the config sets {@code hazelcast.operation.fail.on.indeterminate.state}) is settled by reading the head
- * again, never by guessing. State records carry their batch's sequence so that a write-behind still in flight
- * from a stopped engine cannot put an older record over a newer one.
+ * again from the member that owns it now, never by guessing, and never from this member's own copy: an append this
+ * member applied is in a majority only once its backup acknowledged it. State records carry their batch's sequence
+ * so that a write-behind still in flight from a stopped engine cannot put an older record over a newer one.
  */
 public final class HazelcastJournal implements Journal {
     /** The map of the journal's head. */
@@ -125,8 +126,17 @@ public final class HazelcastJournal implements Journal {
      * The outcome of an append is unknown: read the head. The batch is in (appended: answered as such), certainly
      * not in (fenced, or appended once more), or neither can be told (a batch of this sequence was written behind
      * already): then the outcome stays unknown, and the engine must not tell its callers either "done" or "not done".
+     *
+     * <p>Only another member's copy can settle it. While this member owns the head, reading it reads this member's
+     * own copy, which holds what this member applied, not what its backup acknowledged: a member paused past failure
+     * detection and woken still owns the head in its stale view, applies the append to its own copy, gets no
+     * acknowledgement from a backup that no longer takes its writes, and would read its own append back as "in".
      */
     private Appended settle(Batch batch, RuntimeException first) {
+        if (ownsTheHead()) {
+            throw new JournalUnavailableException("the outcome of batch " + batch.seq() + " is unknown: its backup "
+                    + "did not acknowledge it, and this member's own copy cannot tell", first);
+        }
         Head h;
         try {
             h = head.get(ENGINE_KEY);
@@ -153,6 +163,15 @@ public final class HazelcastJournal implements Journal {
         } catch (RuntimeException again) {
             again.addSuppressed(first);
             throw new JournalUnavailableException("the outcome of batch " + batch.seq() + " is unknown", again);
+        }
+    }
+
+    private boolean ownsTheHead() {
+        try {
+            com.hazelcast.cluster.Member owner = hz.getPartitionService().getPartition(ENGINE_KEY).getOwner();
+            return owner == null || owner.localMember();
+        } catch (RuntimeException e) {
+            return true; // cannot tell who owns it: nothing read here could settle the append
         }
     }
 

@@ -68,6 +68,75 @@ class EngineTakeoverTest {
         }
     }
 
+    /** Holds a partition thread of the member it runs on until {@link #RELEASE} opens. */
+    static final class Block implements com.hazelcast.map.EntryProcessor<String, Object, Object> {
+        static final java.util.concurrent.CountDownLatch BLOCKED = new java.util.concurrent.CountDownLatch(1);
+        static final java.util.concurrent.CountDownLatch RELEASE = new java.util.concurrent.CountDownLatch(1);
+
+        @Override
+        public Object process(Map.Entry<String, Object> entry) {
+            BLOCKED.countDown();
+            try {
+                RELEASE.await(60, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return null;
+        }
+
+        @Override
+        public com.hazelcast.map.EntryProcessor<String, Object, Object> getBackupProcessor() {
+            return null;
+        }
+    }
+
+    /**
+     * What a member paused past failure detection meets when it wakes: it still owns the journal's head in its own
+     * view and applies an append to its own copy, but its backup does not acknowledge it. That append is not "in"
+     * because this member's own copy says so: its outcome is unknown, and no caller may be told it is done. (Here the
+     * backup is late rather than gone: the backup member's partition thread for the head is held.)
+     */
+    @Test
+    void anAppendWhoseBackupDoesNotAcknowledgeItIsUnknownThoughTheOwnCopyHoldsIt() throws InterruptedException {
+        String cluster = EmbeddedHazelcast.clusterName(getClass());
+        java.util.function.UnaryOperator<com.hazelcast.config.Config> quick = c -> c
+                .setProperty("hazelcast.operation.backup.timeout.millis", "1000")
+                .setProperty("hazelcast.operation.partition.thread.count", "2");
+        HazelcastInstance a = com.hazelcast.core.Hazelcast.newHazelcastInstance(
+                quick.apply(EmbeddedHazelcast.config(cluster, 5991)));
+        HazelcastInstance b = com.hazelcast.core.Hazelcast.newHazelcastInstance(quick.apply(EmbeddedHazelcast.config(
+                cluster, 5992, "127.0.0.1:" + a.getCluster().getLocalMember().getAddress().getPort())));
+        List<HazelcastInstance> members = List.of(a, b);
+        try {
+            await().atMost(Duration.ofSeconds(60)).until(() -> members.stream()
+                    .allMatch(m -> m.getCluster().getMembers().size() == 2 && m.getPartitionService().isClusterSafe()));
+            HazelcastInstance owner = a.getPartitionService().getPartition(HazelcastJournal.ENGINE_KEY).getOwner()
+                    .localMember() ? a : b;
+            HazelcastInstance backup = owner == a ? b : a;
+            HazelcastJournal journal = new HazelcastJournal(owner);
+            Takeover t = journal.takeOver();
+            journal.append(batch(t.epoch(), t.lastSeq() + 1, "acknowledged"));
+
+            // hold the backup member's partition thread that applies the head's backups
+            int head = owner.getPartitionService().getPartition(HazelcastJournal.ENGINE_KEY).getPartitionId();
+            String held = java.util.stream.IntStream.range(0, 100_000).mapToObj(i -> "hold-" + i)
+                    .filter(k -> {
+                        com.hazelcast.partition.Partition p = owner.getPartitionService().getPartition(k);
+                        return p.getPartitionId() % 2 == head % 2 && !p.getOwner().localMember();
+                    }).findFirst().orElseThrow();
+            owner.<String, Object>getMap(HazelcastEngine.PREFIX + "test.hold").submitToKey(held, new Block());
+            assertThat(Block.BLOCKED.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+
+            assertThatThrownBy(() -> journal.append(batch(t.epoch(), t.lastSeq() + 2, "unacknowledged")))
+                    .as("an append its backup did not acknowledge")
+                    .isInstanceOf(io.ichiba.ledger.journal.JournalUnavailableException.class);
+            assertThat(backup.getCluster().getMembers()).hasSize(2);
+        } finally {
+            Block.RELEASE.countDown();
+            EmbeddedHazelcast.stop(members);
+        }
+    }
+
     @Test
     void theSurvivorTakesOverWithEverythingAcknowledgedWhenTheEngineMemberIsKilled() {
         killTheEngineMember(5981, j -> j);
