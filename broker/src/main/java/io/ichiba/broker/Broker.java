@@ -123,7 +123,7 @@ public final class Broker {
         hc.getMultiMapConfig("__vertx.subs").setBackupCount(0).setAsyncBackupCount(1);
         hc.getMapConfig("__vertx.haInfo").setBackupCount(0).setAsyncBackupCount(1);
         hc.getMapConfig("__vertx.nodeInfo").setBackupCount(0).setAsyncBackupCount(1);
-        return HazelcastEngine.protect(HazelcastEngine.configure(hc), c.minClusterSize());
+        return HazelcastEngine.protect(HazelcastEngine.configure(hc), c.minClusterSize(), c.hzMembers().size());
     }
 
     /** Starts a broker and returns once it serves HTTP. */

@@ -98,7 +98,9 @@ public final class EngineRole implements AutoCloseable {
                 engine.activate().whenComplete((v, e) -> {
                     starting.set(false);
                     if (e != null) {
-                        LOG.warn("taking the journal over failed, will retry: {}", e.toString());
+                        failedToTakeOver(e.toString());
+                    } else {
+                        lastFailure = null;
                     }
                 });
             } else if (!owner && engine.active()) {
@@ -107,6 +109,21 @@ public final class EngineRole implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             LOG.warn("engine role check failed: {}", e.toString());
+        }
+    }
+
+    /** The last failure to take over, and when it was logged: the same failure is logged once a minute at most. */
+    private volatile String lastFailure;
+    private volatile long lastFailureLoggedAt;
+
+    private void failedToTakeOver(String why) {
+        long now = System.nanoTime();
+        if (!why.equals(lastFailure) || now - lastFailureLoggedAt > java.util.concurrent.TimeUnit.MINUTES.toNanos(1)) {
+            LOG.warn("taking the journal over failed, will retry: {}", why);
+            lastFailure = why;
+            lastFailureLoggedAt = now;
+        } else {
+            LOG.debug("taking the journal over failed again: {}", why);
         }
     }
 

@@ -71,6 +71,29 @@ public final class HazelcastEngine {
      * then (about a second after start) the protected maps refuse, and the engine's takeover is tried again.
      */
     public static com.hazelcast.config.Config protect(com.hazelcast.config.Config config, int minClusterSize) {
+        return protect(config, minClusterSize, minClusterSize);
+    }
+
+    /**
+     * How many synchronous backups the ledger's structures need so that any {@code minClusterSize} of {@code members}
+     * still hold a copy of every record: more copies than members that may be gone while the rest still write
+     * ({@code members - minClusterSize}), at least one, at most Hazelcast's six. One backup on three members; two on
+     * five (with one, a majority of three could lose the journal's head with the two members that held it, and start
+     * from nothing).
+     */
+    public static int backupsFor(int members, int minClusterSize) {
+        return Math.max(1, Math.min(6, members - minClusterSize));
+    }
+
+    /**
+     * As {@link #protect(com.hazelcast.config.Config, int)} for a cluster of {@code members} configured members: also
+     * gives the ledger's maps and event log {@link #backupsFor} synchronous backups.
+     */
+    public static com.hazelcast.config.Config protect(com.hazelcast.config.Config config, int minClusterSize,
+                                                      int members) {
+        int backups = backupsFor(members, minClusterSize);
+        config.getMapConfig(PREFIX + "*").setBackupCount(backups);
+        config.getRingbufferConfig(PREFIX + "events").setBackupCount(backups);
         if (minClusterSize <= 1) {
             return config; // one member is enough: nothing to protect (and no window before the first heartbeat)
         }

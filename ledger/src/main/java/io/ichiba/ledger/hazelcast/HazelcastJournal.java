@@ -51,10 +51,32 @@ public final class HazelcastJournal implements Journal {
     private final HazelcastInstance hz;
     private final IMap<String, Head> head;
 
+    /**
+     * What was lost: set when a partition of the head or of a state map lost its owner and every backup at once (more
+     * members gone than the backups allow for). From then on no engine starts from this member's view of the maps.
+     */
+    private volatile String lost;
+
     /** Creates the journal over a member configured by {@link HazelcastEngine#configure}. */
     public HazelcastJournal(HazelcastInstance hz) {
         this.hz = hz;
         this.head = hz.getMap(MAP);
+        head.addPartitionLostListener(e -> lost(MAP, e.getPartitionId()));
+        for (String table : io.ichiba.ledger.engine.EngineStore.TABLES) {
+            hz.getMap(STATE_PREFIX + table).addPartitionLostListener(e -> lost(STATE_PREFIX + table,
+                    e.getPartitionId()));
+        }
+    }
+
+    private synchronized void lost(String map, int partition) {
+        org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(HazelcastJournal.class);
+        if (lost == null) {
+            lost = map + " partition " + partition;
+            log.error("the ledger lost {} partition {}: its owner and every backup left at once; no engine starts "
+                    + "from what is left (an engine running keeps running on its own state)", map, partition);
+        } else {
+            log.debug("the ledger lost {} partition {} too", map, partition);
+        }
     }
 
     /**
@@ -81,15 +103,42 @@ public final class HazelcastJournal implements Journal {
 
     enum Appended { APPENDED, ALREADY, STALE_EPOCH, GAP }
 
+    /**
+     * Takes the journal over: bumps the epoch and answers what the new engine starts from. Refuses, rather than start
+     * from part of the ledger, when a partition of its maps was lost, or when the head is missing while state maps
+     * hold records (the head was lost: the batches it held and the sequence are gone).
+     */
     @Override
     public Takeover takeOver() {
+        if (lost != null) {
+            throw new JournalUnavailableException("the ledger's records were lost (" + lost + "): more members left "
+                    + "at once than the maps have backups; no engine starts from what is left", null);
+        }
         Head h;
         try {
+            if (head.get(ENGINE_KEY) == null) {
+                String held = heldWithoutHead();
+                if (held != null) {
+                    throw new JournalUnavailableException("the journal's head is gone while " + held + " holds "
+                            + "records: it was lost with the members that held it; no engine starts from what is left",
+                            null);
+                }
+            }
             h = head.executeOnKey(ENGINE_KEY, new TakeOver());
         } catch (HazelcastException e) {
             throw new JournalUnavailableException("cannot take the journal over: " + e, e);
         }
         return new Takeover(h.epoch(), h.lastSeq(), stateTables(), h.pending(), h.lastTime());
+    }
+
+    /** The first state map that holds records, or {@code null}: with no head, there should be none. */
+    private String heldWithoutHead() {
+        for (String name : io.ichiba.ledger.engine.EngineStore.TABLES) {
+            if (!hz.getMap(STATE_PREFIX + name).isEmpty()) {
+                return STATE_PREFIX + name;
+            }
+        }
+        return null;
     }
 
     /** What a new engine would start from, without taking over (the epoch stays): for checks. */

@@ -59,13 +59,19 @@ public final class EmbeddedHazelcast {
 
     /** Starts {@code n} members of one new cluster in this JVM and waits (bounded) until they all see each other. */
     public static List<HazelcastInstance> startCluster(Class<?> owner, int port, int n) {
+        return startCluster(owner, port, n, c -> c);
+    }
+
+    /** As {@link #startCluster(Class, int, int)}, each member's configuration changed by {@code change}. */
+    public static List<HazelcastInstance> startCluster(Class<?> owner, int port, int n,
+                                                      java.util.function.UnaryOperator<Config> change) {
         String cluster = clusterName(owner);
         List<HazelcastInstance> members = new ArrayList<>();
-        HazelcastInstance first = Hazelcast.newHazelcastInstance(config(cluster, port));
+        HazelcastInstance first = Hazelcast.newHazelcastInstance(change.apply(config(cluster, port)));
         members.add(first);
         String firstAddress = "127.0.0.1:" + first.getCluster().getLocalMember().getAddress().getPort();
         for (int i = 1; i < n; i++) {
-            members.add(Hazelcast.newHazelcastInstance(config(cluster, port + i, firstAddress)));
+            members.add(Hazelcast.newHazelcastInstance(change.apply(config(cluster, port + i, firstAddress))));
         }
         await().atMost(Duration.ofSeconds(60))
                 .until(() -> members.stream().allMatch(m -> m.getCluster().getMembers().size() == n));
