@@ -229,7 +229,13 @@ public final class Broker {
         }
         Jobs jobs = new Jobs(ledger);
         ExecutorService jobFollower = followJobs(store, jobs, changed, engineStore);
-        ExecutorService relay = relayEvents(store, metrics, config.reaperIntervalMillis());
+        // the engine publishes the events of each batch it journals; another store's records wait in their
+        // outboxes for this member's relay
+        engineMeters.onEvents(e -> {
+            metrics.eventAppended(e);
+            metrics.eventsRelayed(1);
+        });
+        ExecutorService relay = engineStore ? null : relayEvents(store, metrics, config.reaperIntervalMillis());
         loop.start();
         HandlerDispatcher dispatcher = new HandlerDispatcher(vertx, new Handlers(ledger), worker, loop::owner,
                 metrics::handlerAttempt);
@@ -458,7 +464,9 @@ public final class Broker {
         loop.close();
         background.close();
         jobFollower.shutdownNow();
-        relay.shutdownNow();
+        if (relay != null) {
+            relay.shutdownNow();
+        }
         dispatcher.close();
         try {
             server.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -478,7 +486,9 @@ public final class Broker {
         loop.close();
         background.close();
         jobFollower.shutdownNow();
-        relay.shutdownNow();
+        if (relay != null) {
+            relay.shutdownNow();
+        }
         dispatcher.close();
         hz.getLifecycleService().terminate();
         store.close();

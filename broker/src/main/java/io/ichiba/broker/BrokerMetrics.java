@@ -225,8 +225,9 @@ public final class BrokerMetrics {
         Gauge.builder("ichiba.handler.dead.letters", deadLetters, AtomicLong::get)
                 .description("Deliveries that exhausted their attempts, kept for replay").register(registry);
         this.eventsRelayed = Counter.builder("ichiba.events.relayed")
-                .description("Events appended to the event log by this member's relay (sum over members; a relay "
-                        + "that died before acknowledging appends again)").register(registry);
+                .description("Events appended to the event log by this member: by the engine once their batch is "
+                        + "journaled (again by an engine that takes over while the batch is in the journal's head), "
+                        + "or by the relay of a store without an engine").register(registry);
         Gauge.builder("ichiba.event.streams", eventStreams, java.util.concurrent.atomic.AtomicInteger::get)
                 .description("Server-sent event streams open on this member").register(registry);
         Gauge.builder("ichiba.events.log.newest", ledger.store().events(), l -> l.newest())
@@ -236,20 +237,18 @@ public final class BrokerMetrics {
                 .register(registry);
         Gauge.builder("ichiba.price.alerts", priceAlerts, java.util.concurrent.atomic.AtomicLong::get)
                 .description("Live price alerts (every tenant's)").register(registry);
-        // a trade's loan is written on the member that owns its key: count it there (preemptions: eventAppended)
-        ledger.store().loans().listenLocal(this::loanChanged);
     }
 
     private Counter trades(String kind) {
         return trades.computeIfAbsent(kind, k -> Counter.builder("ichiba.trades").tag("kind", k)
-                .description("Trades on a kind's book (each became a loan), counted by the member that owns the "
-                        + "loan: sum over members").register(registry));
+                .description("Trades on a kind's book (each became a loan), counted by the member that published "
+                        + "the trade's event: sum over members").register(registry));
     }
 
     private Counter tradedAmount(String kind) {
         return tradedAmount.computeIfAbsent(kind, k -> Counter.builder("ichiba.traded.amount").tag("kind", k)
                 .description("Amount traded on a kind's book (MiB for memory and disk, units otherwise), counted "
-                        + "by the member that owns the loan: sum over members").register(registry));
+                        + "by the member that published the trade's event: sum over members").register(registry));
     }
 
     private Counter preemptions(String reason) {
@@ -284,22 +283,17 @@ public final class BrokerMetrics {
      * first event pending, only when it is created (the relay's acknowledgement empties the outbox; a recall or its
      * end moves it on). Purchases from the house are loans too, but no trade.
      */
-    void loanChanged(Loan l) {
-        // the creation is the only write whose outbox still holds the loan's first event: the relay's
-        // acknowledgement writes it again, ACTIVE and unrecalled, without it
-        boolean created = l.outbox().pending().stream().anyMatch(p -> p.n() == 0);
-        if (l.state() == Loan.State.ACTIVE && l.recallDeadline() == 0 && l.endedAt() == 0 && created
-                && !Loan.HOUSE.equals(l.lender())) {
-            trades(l.kind()).increment();
-            tradedAmount(l.kind()).increment(l.amount());
-        }
-    }
-
     /**
-     * Counts what an event appended to the log tells: a preemption, by reason; a price alert's crossing. Events are
-     * relayed by the member that owns their record, once (again only if a relay died before acknowledging them).
+     * Counts what an event appended to the log tells: a trade (its lender's {@code trade.executed}, the loan's first
+     * event), a preemption by reason, a price alert's crossing. The engine tells each event of a batch it journaled
+     * once (not those it publishes again after a takeover); a store without an engine tells what its relay appends.
      */
     public void eventAppended(Event e) {
+        if ("trade.executed".equals(e.type()) && e.id().endsWith(":0")) {
+            String kind = e.payload().get("kind");
+            trades(kind).increment();
+            tradedAmount(kind).increment(Long.parseLong(e.payload().getOrDefault("amount", "0")));
+        }
         if ("price.crossed".equals(e.type())) {
             priceCrossings.increment();
         }

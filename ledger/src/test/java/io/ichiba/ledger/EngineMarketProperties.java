@@ -145,7 +145,9 @@ class EngineMarketProperties {
                 current[0] = eng;
             }
             assertThat(snapshot(engine)).as("the engine's book after %s", op).isEqualTo(snapshot(ref.store()));
-            assertThat(eng.exchange().loans(null, false)).isEqualTo(ref.exchange().loans(null, false));
+            // the loans alike, their outboxes aside: the engine publishes a batch's events and empties the outboxes
+            assertThat(eng.exchange().loans(null, false)).usingRecursiveFieldByFieldElementComparatorIgnoringFields(
+                    "outbox").isEqualTo(ref.exchange().loans(null, false));
             assertThat(eng.store().tenants().entries()).as("tenants, their earmarks and loan shares")
                     .isEqualTo(ref.store().tenants().entries());
         }

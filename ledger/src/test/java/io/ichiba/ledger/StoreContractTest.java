@@ -441,7 +441,8 @@ public abstract class StoreContractTest {
             clock.advance(Duration.ofSeconds(3));
             Result<Claim> again = ledger.submit("c1", "acme", bundle(999, 999), 5, 10, null);
             assertThat(again.ok()).isTrue();
-            assertThat(again.value()).isEqualTo(first);
+            // the same claim; its outbox aside (an engine publishes the events of a batch and empties the outbox)
+            assertThat(again.value()).usingRecursiveComparison().ignoringFields("outbox").isEqualTo(first);
             assertThat(store.claims().entries()).hasSize(1);
         }
     }
@@ -673,7 +674,7 @@ public abstract class StoreContractTest {
             clock.advance(Duration.ofSeconds(1));
             Result<Claim> twice = ledger.release("a");
             assertThat(twice.ok()).isTrue();
-            assertThat(twice.value()).isEqualTo(released);
+            assertThat(twice.value()).usingRecursiveComparison().ignoringFields("outbox").isEqualTo(released);
             assertThat(snapshot()).as("a second release changes nothing").isEqualTo(after);
 
             // the same tokens go to another claim; returning "a" again must not take them from it
@@ -714,7 +715,8 @@ public abstract class StoreContractTest {
             assertThat(pass()).as("a cancelled claim is never granted").isEmpty();
             assertThat(claim("q").state()).isEqualTo(ClaimState.CANCELLED);
             List<Map<String, ?>> before = snapshot();
-            assertThat(ledger.cancel("q").value()).isEqualTo(r.value());
+            assertThat(ledger.cancel("q").value()).usingRecursiveComparison().ignoringFields("outbox")
+                    .isEqualTo(r.value());
             assertThat(snapshot()).isEqualTo(before);
         }
 
@@ -1147,12 +1149,12 @@ public abstract class StoreContractTest {
             assertThat(store.alerts().get("up").lastPrice()).isEqualTo(ledger.exchange().spot("memory"));
             clock.advanceMillis(5000);
             assertThat(alerts.observe(new TreeMap<>(Map.of("memory", 11L)))).isEqualTo(1);
-            // each member relays the records it owns: in a cluster the alert's owner may be a peer
-            int relayed = new EventRelay(store).sweep();
+            // an engine published the crossing with the batch that observed it; a store without one relays it (each
+            // member the records it owns: in a cluster the alert's owner may be a peer)
+            new EventRelay(store).sweep();
             for (Store peer : peerStores()) {
-                relayed += new EventRelay(peer).sweep();
+                new EventRelay(peer).sweep();
             }
-            assertThat(relayed).isEqualTo(1);
             assertThat(store.events().read(-1, 10)).extracting(l -> l.event().id()).containsExactly("alert:up:0");
             assertThat(alerts.delete("up", "acme").value().state()).isEqualTo(PriceAlert.State.DELETED);
             assertThat(alerts.list("acme")).extracting(PriceAlert::id).containsExactly("d");

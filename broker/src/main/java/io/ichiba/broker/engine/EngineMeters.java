@@ -28,6 +28,22 @@ public final class EngineMeters implements EngineListener {
     private final java.util.Map<String, Timer> timerRuns = new java.util.concurrent.ConcurrentHashMap<>();
     private final java.util.Map<String, Counter> timerFailures = new java.util.concurrent.ConcurrentHashMap<>();
 
+    /** Told of each event the engine published (the broker's event meters). */
+    private volatile java.util.function.Consumer<io.ichiba.ledger.Event> onEvent = e -> { };
+
+    /** Tells {@code onEvent} of each event the engine publishes from now on. */
+    public void onEvents(java.util.function.Consumer<io.ichiba.ledger.Event> onEvent) {
+        this.onEvent = onEvent;
+    }
+
+    @Override
+    public void published(java.util.List<Object> events) {
+        java.util.function.Consumer<io.ichiba.ledger.Event> tell = onEvent;
+        for (Object e : events) {
+            tell.accept((io.ichiba.ledger.Event) e);
+        }
+    }
+
     /** Registers the meters that need no engine. */
     public EngineMeters(MeterRegistry registry) {
         this.registry = registry;
@@ -57,6 +73,10 @@ public final class EngineMeters implements EngineListener {
     public void bind(Engine engine) {
         Gauge.builder("ichiba.engine.active", engine, e -> e.active() ? 1 : 0)
                 .description("1 when the engine runs on this member").register(registry);
+        Gauge.builder("ichiba.engine.ledger.lost", engine, e -> e.journalLost() == null ? 0 : 1)
+                .description("1 when this member found part of the ledger lost (more members gone at once than its "
+                        + "maps have copies): no engine starts until an operator restarts the cluster")
+                .register(registry);
         Gauge.builder("ichiba.engine.epoch", engine, Engine::epoch)
                 .description("The engine's epoch on this member (0: never ran here)").register(registry);
         Gauge.builder("ichiba.engine.inbox.depth", engine, Engine::inboxDepth)

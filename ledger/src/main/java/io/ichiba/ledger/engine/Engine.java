@@ -25,9 +25,9 @@ import java.util.function.Supplier;
  * <pre>
  *   callers ─▶ inbox ─▶ engine thread: take every waiting command (a batch)
  *                          for each: run it on the tables (its changes in the command layer; fails: dropped)
- *                          journal the batch: Journal.append(epoch, seq, changed records)   ── refused: drop all
- *                          only then: commit the records, answer every caller, tell the listeners,
- *                                     hand the records to the write-behind
+ *                          journal the batch: Journal.append(epoch, seq, changed records, events)  ── refused: drop all
+ *                          only then: publish its events, commit the records, answer every caller, tell the
+ *                                     listeners, hand the records to the write-behind
  * </pre>
  *
  * <p>The engine starts stopped. {@link #activate} takes the journal over (a new epoch), loads the state tables and
@@ -110,6 +110,11 @@ public final class Engine implements AutoCloseable {
     /** The epoch this engine journals under (0 before its first takeover). */
     public long epoch() {
         return epoch;
+    }
+
+    /** What of the journal was found lost ({@link Journal#lost}), or {@code null}. */
+    public String journalLost() {
+        return journal.lost();
     }
 
     /** How many commands wait in the inbox. */
@@ -442,7 +447,7 @@ public final class Engine implements AutoCloseable {
      * run again for them: a retry, with its idempotency key, is the caller's).
      */
     private RuntimeException journal(List<Change> changes, int commands) {
-        Batch b = new Batch(epoch, seq + 1, changes, clock.millis());
+        Batch b = new Batch(epoch, seq + 1, changes, clock.millis(), tables.events());
         long t0 = System.nanoTime();
         try {
             journal.append(b);
@@ -457,10 +462,21 @@ public final class Engine implements AutoCloseable {
         }
         long appendNanos = System.nanoTime() - t0;
         seq = b.seq();
+        try {
+            tables.publish(b.events());
+        } catch (RuntimeException e) {
+            // journaled, but its events are not in the log: the engine that takes over publishes them again
+            stop("the event log could not be written: " + e);
+            return new EngineUnavailableException("the batch's events could not be published; the engine stopped "
+                    + "here", e);
+        }
         tables.commitBatch();
         writeBehind.offer(b);
         notifier.execute(() -> tables.tell(changes));
         listener.journaled(commands, changes.size(), appendNanos);
+        if (!b.events().isEmpty()) {
+            listener.published(b.events());
+        }
         return null;
     }
 
@@ -475,6 +491,10 @@ public final class Engine implements AutoCloseable {
             for (Change c : b.changes()) {
                 tables.load(c.table(), c.key(), c.value());
             }
+        }
+        // the events of the batches still in the head may not all be in the log: published again (same ids)
+        for (Batch b : t.batches()) {
+            tables.publish(b.events());
         }
         epoch = t.epoch();
         seq = t.lastSeq();

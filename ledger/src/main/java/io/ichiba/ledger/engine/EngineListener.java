@@ -25,6 +25,10 @@ public interface EngineListener {
     default void operationServed(boolean again) {
     }
 
+    /** A journaled batch's {@code events} ({@link io.ichiba.ledger.Event}s) were appended to the event log. */
+    default void published(java.util.List<Object> events) {
+    }
+
     /** The timer {@code name} ran on the engine's thread for {@code nanos}; {@code ok} false if it threw. */
     default void timerRan(String name, long nanos, boolean ok) {
     }

@@ -118,6 +118,11 @@ public final class EngineStore extends TableStore {
             public void timerRan(String name, long nanos, boolean ok) {
                 listener.timerRan(name, nanos, ok);
             }
+
+            @Override
+            public void published(List<Object> events) {
+                listener.published(events);
+            }
         }, clock, "ichiba-engine");
         registry.bind(this);
         this.answers = registry.table(OPERATIONS);
@@ -429,17 +434,45 @@ public final class EngineStore extends TableStore {
             inCommand.add(t);
         }
 
-        /** Keeps the running command's changes in the batch; answers whether it changed anything. */
+        /** The events the running batch's commands emitted, in order; engine thread only. */
+        private final List<Object> batchEvents = new ArrayList<>();
+
+        /**
+         * Keeps the running command's changes in the batch, and the events its records emitted with the batch's;
+         * answers whether it changed anything.
+         */
         boolean commitCommand() {
             if (inCommand.isEmpty()) {
                 return false;
             }
             for (Layered t : inCommand) {
+                t.drainEvents(batchEvents);
                 t.commitCommand();
                 inBatch.add(t);
             }
             inCommand.clear();
             return true;
+        }
+
+        /** The events of the running batch, in the order its commands emitted them. */
+        List<Object> events() {
+            return batchEvents;
+        }
+
+        /**
+         * Appends {@code events} (a journaled batch's) to the event log, in order, in one call.
+         *
+         * @throws RuntimeException the log could not be written
+         */
+        void publish(List<Object> events) {
+            if (events.isEmpty()) {
+                return;
+            }
+            List<io.ichiba.ledger.Event> out = new ArrayList<>(events.size());
+            for (Object e : events) {
+                out.add((io.ichiba.ledger.Event) e);
+            }
+            store.events().appendAll(out);
         }
 
         void rollbackCommand() {
@@ -458,6 +491,7 @@ public final class EngineStore extends TableStore {
         void commitBatch() {
             inBatch.forEach(Layered::commitBatch);
             inBatch.clear();
+            batchEvents.clear();
         }
 
         void rollbackBatch() {
@@ -465,6 +499,7 @@ public final class EngineStore extends TableStore {
             inBatch.forEach(Layered::rollbackBatch);
             inCommand.clear();
             inBatch.clear();
+            batchEvents.clear();
         }
 
         void clear() {

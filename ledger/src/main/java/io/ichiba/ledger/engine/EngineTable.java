@@ -46,7 +46,8 @@ final class EngineTable<V> implements Table<V>, Layered {
      * would pay for it. So a layer that held many records is replaced, not cleared ({@link #emptied}).
      */
     private HashMap<String, Object> batch = new HashMap<>();
-    private HashMap<String, Object> command = new HashMap<>();
+    /** In the order the command first wrote each key: the order its records' events are published in. */
+    private HashMap<String, Object> command = new java.util.LinkedHashMap<>();
     private static final int REUSED_UP_TO = 64;
     private final List<Consumer<V>> listeners = new CopyOnWriteArrayList<>();
     private final List<Consumer<V>> localListeners = new CopyOnWriteArrayList<>();
@@ -454,6 +455,22 @@ final class EngineTable<V> implements Table<V>, Layered {
     }
 
 
+    @Override
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    public void drainEvents(List<Object> out) {
+        for (Map.Entry<String, Object> e : command.entrySet()) {
+            if (e.getValue() instanceof io.ichiba.ledger.Emits emits && emits.outbox().hasPending()) {
+                long upTo = 0;
+                for (Object o : emits.outbox().pending()) {
+                    io.ichiba.ledger.Outbox.Pending p = (io.ichiba.ledger.Outbox.Pending) o;
+                    out.add(emits.toEvent(p));
+                    upTo = p.n() + 1;
+                }
+                e.setValue(emits.withOutbox(emits.outbox().acknowledge(upTo)));
+            }
+        }
+    }
+
     /** The running command ended well: its changes join the batch. */
     @Override
     public void commitCommand() {
@@ -475,7 +492,7 @@ final class EngineTable<V> implements Table<V>, Layered {
     /** {@code layer} cleared, or a new map if it held many records (its table would stay that large). */
     private static HashMap<String, Object> emptied(HashMap<String, Object> layer) {
         if (layer.size() > REUSED_UP_TO) {
-            return new HashMap<>();
+            return layer instanceof java.util.LinkedHashMap ? new java.util.LinkedHashMap<>() : new HashMap<>();
         }
         layer.clear();
         return layer;

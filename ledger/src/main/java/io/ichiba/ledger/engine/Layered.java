@@ -14,6 +14,14 @@ interface Layered {
     /** The names of the journal's tables this one writes (a {@link Change} names one of them). */
     List<String> names();
 
+    /**
+     * The running command ended well and its changes are about to join the batch: moves the events its records emitted
+     * (their outboxes' pending events) to {@code out}, in order, leaving the records with none pending. The batch
+     * carries them, and the engine publishes them once the batch is journaled.
+     */
+    default void drainEvents(List<Object> out) {
+    }
+
     /** The running command ended well: its changes join the batch. */
     void commitCommand();
 

@@ -112,16 +112,22 @@ public final class EngineRole implements AutoCloseable {
         }
     }
 
-    /** The last failure to take over, and when it was logged: the same failure is logged once a minute at most. */
+    /**
+     * The last failure to take over, and how many times in a row it came: the same failure is logged once, then every
+     * {@link #LOG_EVERY} times (about once a minute at the role's tick).
+     */
     private volatile String lastFailure;
-    private volatile long lastFailureLoggedAt;
+    private volatile int repeated;
+    private static final int LOG_EVERY = 600;
 
     private void failedToTakeOver(String why) {
-        long now = System.nanoTime();
-        if (!why.equals(lastFailure) || now - lastFailureLoggedAt > java.util.concurrent.TimeUnit.MINUTES.toNanos(1)) {
-            LOG.warn("taking the journal over failed, will retry: {}", why);
+        if (!why.equals(lastFailure) || ++repeated % LOG_EVERY == 0) {
+            LOG.warn("taking the journal over failed{}, will retry: {}",
+                    why.equals(lastFailure) ? " (" + repeated + " times)" : "", why);
+            if (!why.equals(lastFailure)) {
+                repeated = 0;
+            }
             lastFailure = why;
-            lastFailureLoggedAt = now;
         } else {
             LOG.debug("taking the journal over failed again: {}", why);
         }

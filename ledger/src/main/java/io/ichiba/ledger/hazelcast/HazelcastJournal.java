@@ -68,12 +68,17 @@ public final class HazelcastJournal implements Journal {
         }
     }
 
+    @Override
+    public String lost() {
+        return lost;
+    }
+
     private synchronized void lost(String map, int partition) {
         org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(HazelcastJournal.class);
         if (lost == null) {
-            lost = map + " partition " + partition;
-            log.error("the ledger lost {} partition {}: its owner and every backup left at once; no engine starts "
-                    + "from what is left (an engine running keeps running on its own state)", map, partition);
+            lost = partition < 0 ? map : map + " partition " + partition;
+            log.error("the ledger lost {}: its owner and every backup left at once; no engine starts from what is left "
+                    + "(an engine running keeps running on its own state)", lost);
         } else {
             log.debug("the ledger lost {} partition {} too", map, partition);
         }
@@ -119,6 +124,7 @@ public final class HazelcastJournal implements Journal {
             if (head.get(ENGINE_KEY) == null) {
                 String held = heldWithoutHead();
                 if (held != null) {
+                    lost(MAP + " (its head, while " + held + " holds records)", -1);
                     throw new JournalUnavailableException("the journal's head is gone while " + held + " holds "
                             + "records: it was lost with the members that held it; no engine starts from what is left",
                             null);

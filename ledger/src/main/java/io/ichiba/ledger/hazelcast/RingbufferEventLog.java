@@ -25,6 +25,25 @@ final class RingbufferEventLog implements EventLog {
         return ring.add(e);
     }
 
+    /** Appends in calls of up to 1 000 events (the ring buffer's most per call), each waited for, in order. */
+    @Override
+    public long appendAll(List<Event> events) {
+        long last = -1;
+        for (int from = 0; from < events.size(); from += 1000) {
+            List<Event> part = events.subList(from, Math.min(events.size(), from + 1000));
+            try {
+                last = ring.addAllAsync(new ArrayList<>(part), com.hazelcast.ringbuffer.OverflowPolicy.OVERWRITE)
+                        .toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted appending to the event log", e);
+            } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+                throw new IllegalStateException("cannot append to the event log: " + e, e);
+            }
+        }
+        return last;
+    }
+
     @Override
     public List<Event.Logged> read(long after, int max) {
         List<Event.Logged> out = new ArrayList<>();

@@ -14,19 +14,28 @@ import java.util.List;
  * @param seq     its number: the journal's last sequence plus one
  * @param changes the records it changed, each once
  * @param time    the engine's time when it ran ({@link io.ichiba.ledger.engine.EngineClock}; 0: not told)
+ * @param events  the events its commands emitted, in order: published to the event log once the batch is journaled
+ *                (and again by an engine that takes over while the batch is still in the journal's head)
  */
-public record Batch(long epoch, long seq, List<Change> changes, long time) implements Serializable {
+public record Batch(long epoch, long seq, List<Change> changes, long time, List<Object> events)
+        implements Serializable {
 
-    /** A batch that carries no time. */
+    /** A batch that carries no time and no events. */
     public Batch(long epoch, long seq, List<Change> changes) {
         this(epoch, seq, changes, 0);
     }
 
-    /** Copies the changes. */
+    /** A batch that carries no events. */
+    public Batch(long epoch, long seq, List<Change> changes, long time) {
+        this(epoch, seq, changes, time, List.of());
+    }
+
+    /** Copies the changes and the events. */
     public Batch {
         if (epoch < 1 || seq < 1) {
             throw new IllegalArgumentException("epoch and seq start at 1, were " + epoch + " and " + seq);
         }
         changes = List.copyOf(changes);
+        events = events == null ? List.of() : List.copyOf(events);
     }
 }

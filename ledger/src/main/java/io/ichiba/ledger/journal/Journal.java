@@ -39,6 +39,14 @@ public interface Journal extends AutoCloseable {
      */
     boolean writeBehind(long epoch, long seq, Map<String, Map<String, Object>> changes);
 
+    /**
+     * What of the journal was found lost (its records gone with more members than it has copies), or {@code null}:
+     * while it is set no engine takes the journal over.
+     */
+    default String lost() {
+        return null;
+    }
+
     @Override
     default void close() {
     }

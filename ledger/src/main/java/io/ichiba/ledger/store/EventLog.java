@@ -13,6 +13,15 @@ public interface EventLog {
     /** Appends {@code e}; returns its sequence number. */
     long append(Event e);
 
+    /** Appends {@code events} in order (one call where the log can take many); returns the last one's sequence. */
+    default long appendAll(List<Event> events) {
+        long last = newest();
+        for (Event e : events) {
+            last = append(e);
+        }
+        return last;
+    }
+
     /**
      * Returns up to {@code max} events with a sequence after {@code after} (-1: from the oldest kept), oldest first.
      * Events older than the oldest kept are gone: the first answered then has a sequence above {@code after + 1}.

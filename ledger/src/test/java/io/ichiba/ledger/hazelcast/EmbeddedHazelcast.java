@@ -80,10 +80,11 @@ public final class EmbeddedHazelcast {
         return members;
     }
 
-    /** Destroys every map of the ledger, listeners included, so that the next test starts empty. */
+    /** Destroys every map of the ledger (listeners included) and its event log, so that the next test starts empty. */
     public static void destroyLedgerMaps(HazelcastInstance hz) {
         for (DistributedObject o : hz.getDistributedObjects()) {
-            if (o instanceof IMap<?, ?> && o.getName().startsWith(HazelcastEngine.PREFIX)) {
+            if ((o instanceof IMap<?, ?> || o instanceof com.hazelcast.ringbuffer.Ringbuffer<?>)
+                    && o.getName().startsWith(HazelcastEngine.PREFIX)) {
                 o.destroy();
             }
         }

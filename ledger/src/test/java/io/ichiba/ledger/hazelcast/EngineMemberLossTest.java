@@ -139,6 +139,7 @@ class EngineMemberLossTest {
                     .hasMessageMatching("(?s).*(head is gone|records were lost).*");
             await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10))
                     .until(() -> !leftStore.engine().active());
+            assertThat(leftStore.engine().journalLost()).as("what ichiba_engine_ledger_lost shows").isNotNull();
         } finally {
             stores.forEach(EngineStore::close);
             EmbeddedHazelcast.stop(members);
