@@ -90,7 +90,8 @@ public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzP
                         v.limit("tenant.limit.queued.claims", d.limits().queuedClaims()),
                         v.limit("tenant.limit.open.jobs", d.limits().openJobs()),
                         v.limit("tenant.limit.open.orders", d.limits().openOrders()),
-                        v.limit("tenant.limit.reservations", d.limits().reservations())));
+                        v.limit("tenant.limit.reservations", d.limits().reservations())),
+                v.num("claims.retained.max", d.retainedMax()));
         MarketSettings m = MarketSettings.defaults();
         SpotPriceCurve c = m.curve();
         MarketSettings market = new MarketSettings(

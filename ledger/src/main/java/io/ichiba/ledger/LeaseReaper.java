@@ -163,7 +163,7 @@ public final class LeaseReaper {
 
     private int purge(EventRelay relayFirst) {
         int purged = 0;
-        long cutoff = ledger.clock().millis() - ledger.settings().retentionMillis();
+        long cutoff = Math.max(ledger.clock().millis() - ledger.settings().retentionMillis(), keepingAtMost());
         for (String id : store.claims().localKeys(new Filters.Purgeable(cutoff))) {
             if (relayFirst != null) {
                 relayFirst.claim(id); // its last events reach the log before it goes
@@ -182,6 +182,36 @@ public final class LeaseReaper {
         ledger.alerts().purge(relayFirst); // deleted price alerts, once their events are relayed
         ledger.accounts().recover();
         return purged;
+    }
+
+    /**
+     * The cutoff that keeps at most {@link LedgerSettings#retainedMax} ended claims: those that ended before it are
+     * the oldest, beyond the bound (by whole seconds: a few more may go). {@code Long.MIN_VALUE} when under the bound,
+     * unbounded, or where the table cannot count its index (a store without an engine: the retention alone).
+     */
+    long keepingAtMost() {
+        long max = ledger.settings().retainedMax();
+        java.util.NavigableMap<String, Integer> bySecond = max == 0 ? null
+                : store.claims().filedCounts(new Filters.ClaimsByEnd());
+        if (bySecond == null) {
+            return Long.MIN_VALUE;
+        }
+        long ended = 0;
+        for (int n : bySecond.values()) {
+            ended += n;
+        }
+        long excess = ended - max;
+        if (excess <= 0) {
+            return Long.MIN_VALUE;
+        }
+        long passed = 0;
+        for (java.util.Map.Entry<String, Integer> e : bySecond.entrySet()) {
+            passed += e.getValue();
+            if (passed >= excess) {
+                return (Long.parseLong(e.getKey()) + 1) * 1000; // every claim that ended in that second or before
+            }
+        }
+        return Long.MIN_VALUE;
     }
 
     /**

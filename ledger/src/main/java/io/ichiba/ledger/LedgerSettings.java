@@ -10,16 +10,29 @@ package io.ichiba.ledger;
  * @param maxLeaseSeconds        the longest lease a claim may ask for
  * @param nodeGraceMillis        a node whose last report is older than this is lost (0: nodes are never lost)
  * @param limits                 how many of each thing a tenant may have at once, unless the operator set its own
+ * @param retainedMax            at most this many ended claims are kept: past it the oldest go before their
+ *                               retention is over (0: no bound but the retention)
  */
 public record LedgerSettings(long agingMillisPerPriority, long starvationMillis, long staleGrantingMillis,
-                             long retentionMillis, long maxLeaseSeconds, long nodeGraceMillis, TenantLimits limits) {
+                             long retentionMillis, long maxLeaseSeconds, long nodeGraceMillis, TenantLimits limits,
+                             long retainedMax) {
+
+    /** The most ended claims kept by default: about 100 MB of the engine member's heap. */
+    public static final long RETAINED_MAX = 100_000;
 
     /** Validates the settings. */
     public LedgerSettings {
         if (agingMillisPerPriority < 1 || starvationMillis < 0 || staleGrantingMillis < 1 || retentionMillis < 0
-                || maxLeaseSeconds < 1 || nodeGraceMillis < 0 || limits == null) {
+                || maxLeaseSeconds < 1 || nodeGraceMillis < 0 || limits == null || retainedMax < 0) {
             throw new IllegalArgumentException("invalid ledger settings");
         }
+    }
+
+    /** Settings that keep at most {@link #RETAINED_MAX} ended claims. */
+    public LedgerSettings(long agingMillisPerPriority, long starvationMillis, long staleGrantingMillis,
+                          long retentionMillis, long maxLeaseSeconds, long nodeGraceMillis, TenantLimits limits) {
+        this(agingMillisPerPriority, starvationMillis, staleGrantingMillis, retentionMillis, maxLeaseSeconds,
+                nodeGraceMillis, limits, RETAINED_MAX);
     }
 
     /** Settings with the default tenant limits. */
@@ -38,13 +51,19 @@ public record LedgerSettings(long agingMillisPerPriority, long starvationMillis,
     /** Returns these settings with another node grace period. */
     public LedgerSettings withNodeGraceMillis(long millis) {
         return new LedgerSettings(agingMillisPerPriority, starvationMillis, staleGrantingMillis, retentionMillis,
-                maxLeaseSeconds, millis, limits);
+                maxLeaseSeconds, millis, limits, retainedMax);
     }
 
     /** Returns these settings with other tenant limits. */
     public LedgerSettings withLimits(TenantLimits tenantLimits) {
         return new LedgerSettings(agingMillisPerPriority, starvationMillis, staleGrantingMillis, retentionMillis,
-                maxLeaseSeconds, nodeGraceMillis, tenantLimits);
+                maxLeaseSeconds, nodeGraceMillis, tenantLimits, retainedMax);
+    }
+
+    /** Returns these settings keeping at most {@code max} ended claims (0: no bound but the retention). */
+    public LedgerSettings withRetainedMax(long max) {
+        return new LedgerSettings(agingMillisPerPriority, starvationMillis, staleGrantingMillis, retentionMillis,
+                maxLeaseSeconds, nodeGraceMillis, limits, max);
     }
 
     /**

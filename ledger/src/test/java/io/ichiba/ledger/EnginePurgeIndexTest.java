@@ -42,6 +42,40 @@ class EnginePurgeIndexTest {
                 IdempotencyRecord.StartedBefore::new);
     }
 
+    /**
+     * Past {@code ICHIBA_CLAIMS_RETAINED_MAX} ended claims, the oldest go first, before their retention is over (by
+     * whole seconds: those that ended in the same second as the last one past the bound go with it); claims that have
+     * not ended are never purged, and under the bound only the retention purges.
+     */
+    @Test
+    void pastTheBoundTheOldestEndedClaimsArePurgedBeforeTheirRetention() {
+        store = Engines.started(new InMemoryJournal());
+        MutableClock clock = new MutableClock();
+        Ledger ledger = new Ledger(store, clock, LedgerSettings.defaults().withRetainedMax(4));
+        assertThat(ledger.createTenant("acme", java.util.Map.of("memory", 1000L)).ok()).isTrue();
+        assertThat(ledger.report("n1", java.util.Map.of("memory", 1000L), java.util.Map.of()).ok()).isTrue();
+        Admission admission = new Admission(ledger);
+        for (int i = 0; i < 7; i++) {
+            ledger.submit("e" + i, "acme", Bundle.of(java.util.Map.of("memory", 10L), List.of()), 0, 60, null);
+            assertThat(store.atomically(admission::pass).granted()).hasSize(1);
+            ledger.release("e" + i);
+            clock.advanceMillis(1000); // each ends in a second of its own
+        }
+        ledger.submit("live", "acme", Bundle.of(java.util.Map.of("memory", 10L), List.of()), 0, 60, null);
+        LeaseReaper reaper = new LeaseReaper(ledger);
+
+        assertThat(reaper.purge()).as("7 ended, 4 kept: the 3 oldest go").isEqualTo(3);
+        assertThat(List.of("e0", "e1", "e2")).allMatch(id -> ledger.claim(id) == null);
+        assertThat(List.of("e3", "e4", "e5", "e6", "live")).allMatch(id -> ledger.claim(id) != null);
+        assertThat(reaper.purge()).as("at the bound").isZero();
+
+        Ledger unbounded = new Ledger(store, clock, LedgerSettings.defaults().withRetainedMax(0));
+        assertThat(new LeaseReaper(unbounded).purge()).as("no bound: the retention alone").isZero();
+        clock.advanceMillis(LedgerSettings.defaults().retentionMillis());
+        assertThat(new LeaseReaper(unbounded).purge()).as("past the retention").isEqualTo(4);
+        assertThat(ledger.claim("live")).as("a claim that has not ended stays").isNotNull();
+    }
+
     /** Writes 300 random records (keyed by number), changes a third of them again, and checks 60 cutoffs. */
     private <V> void check(Table<V> table, java.util.function.IntFunction<V> make, LongFunction<Table.Filter<V>> at) {
         store.atomically(() -> {

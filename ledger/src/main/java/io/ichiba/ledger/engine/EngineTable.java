@@ -361,6 +361,21 @@ final class EngineTable<V> implements Table<V>, Layered {
         return filter.skipsSettled() ? live : committed.keySet();
     }
 
+    /** On the engine's member: counted from the committed index (built if it was never asked for). */
+    @Override
+    public java.util.NavigableMap<String, Integer> filedCounts(Table.OrderedIndex<V> index) {
+        if (!inline() && !registry.engine().active()) {
+            return null;
+        }
+        java.util.NavigableMap<String, Integer> out = new TreeMap<>();
+        index(index).forEach((k, keys) -> {
+            if (!keys.isEmpty()) {
+                out.put(k, keys.size());
+            }
+        });
+        return out;
+    }
+
     /** The index, built from the committed records the first time it is asked for. */
     private Map<String, Set<String>> index(Table.Index<V> index) {
         java.util.concurrent.ConcurrentMap<String, Set<String>> built = indexes.get(index);

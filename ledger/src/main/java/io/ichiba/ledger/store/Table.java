@@ -142,6 +142,14 @@ public interface Table<V> {
      *
      * @param <V> the value type
      */
+    /**
+     * How many committed records an ordered index files under each of its keys, in key order; {@code null} where the
+     * table cannot tell cheaply (then a caller falls back to what it can do without).
+     */
+    default java.util.NavigableMap<String, Integer> filedCounts(OrderedIndex<V> index) {
+        return null;
+    }
+
     interface OrderedIndex<V> extends Index<V> {
         /** {@code n} (not negative) as a key that sorts as the number: zero-padded to 19 digits. */
         static String key(long n) {
