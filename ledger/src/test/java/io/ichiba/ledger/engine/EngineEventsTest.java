@@ -49,8 +49,12 @@ class EngineEventsTest {
         return s;
     }
 
+    /** A ledger over {@code store} with a tenant {@code acme} and a node {@code n1} to claim from. */
     private Ledger ledger(EngineStore store) {
-        return new Ledger(store, clock, LedgerSettings.defaults());
+        Ledger ledger = new Ledger(store, clock, LedgerSettings.defaults());
+        assertThat(ledger.createTenant("acme", Map.of("memory", 1000L, "disk", 1000L)).ok()).isTrue();
+        assertThat(ledger.report("n1", Map.of("memory", 1000L, "disk", 1000L), Map.of()).ok()).isTrue();
+        return ledger;
     }
 
     private static Bundle bundle(long memory) {
@@ -91,8 +95,6 @@ class EngineEventsTest {
         InMemoryEventLog log = new InMemoryEventLog(1000);
         EngineStore store = started(journal, log);
         Ledger ledger = ledger(store);
-        assertThat(ledger.createTenant("acme", Map.of("memory", 1000L, "disk", 1000L)).ok()).isTrue();
-        assertThat(ledger.report("n1", Map.of("memory", 1000L, "disk", 1000L), Map.of()).ok()).isTrue();
 
         Claim c = ledger.submit("c1", "acme", bundle(10), 0, 60, null).value();
         assertThat(c.outbox().hasPending()).as("the answer was made before the batch took the events").isTrue();
@@ -118,8 +120,6 @@ class EngineEventsTest {
         InMemoryEventLog log = new InMemoryEventLog(1000);
         EngineStore store = started(journal, log);
         Ledger ledger = ledger(store);
-        assertThat(ledger.createTenant("acme", Map.of("memory", 1000L, "disk", 1000L)).ok()).isTrue();
-        assertThat(ledger.report("n1", Map.of("memory", 1000L, "disk", 1000L), Map.of()).ok()).isTrue();
         List<String> before = ids(log);
 
         journal.refuse.set(true);
@@ -135,8 +135,6 @@ class EngineEventsTest {
         InMemoryEventLog first = new InMemoryEventLog(1000);
         EngineStore old = started(journal, first);
         Ledger ledger = ledger(old);
-        assertThat(ledger.createTenant("acme", Map.of("memory", 1000L, "disk", 1000L)).ok()).isTrue();
-        assertThat(ledger.report("n1", Map.of("memory", 1000L, "disk", 1000L), Map.of()).ok()).isTrue();
         ledger.submit("c1", "acme", bundle(10), 0, 60, null);
         List<String> published = ids(first);
         assertThat(published).contains("claim:c1:0");
@@ -179,8 +177,6 @@ class EngineEventsTest {
         };
         EngineStore store = started(journal, log);
         Ledger ledger = ledger(store);
-        assertThat(ledger.createTenant("acme", Map.of("memory", 1000L, "disk", 1000L)).ok()).isTrue();
-        assertThat(ledger.report("n1", Map.of("memory", 1000L, "disk", 1000L), Map.of()).ok()).isTrue();
 
         broken.set(true);
         assertThatThrownBy(() -> ledger.submit("c1", "acme", bundle(10), 0, 60, null))

@@ -41,6 +41,20 @@ class EngineMemberLossTest {
         return out;
     }
 
+    /** Waits (bounded) until one of {@code stores} runs the engine, and answers which. */
+    private static int engineAmong(List<EngineStore> stores) {
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> stores.stream().filter(s -> s.engine().active()).count() == 1);
+        return stores.indexOf(stores.stream().filter(s -> s.engine().active()).findFirst().orElseThrow());
+    }
+
+    /** A ledger over {@code store} with the tenant {@code acme}. */
+    private static Ledger acme(EngineStore store, MutableClock clock) {
+        Ledger ledger = new Ledger(store, clock, LedgerSettings.defaults());
+        assertThat(ledger.createTenant("acme", Map.of("memory", 1000L, "disk", 1000L)).ok()).isTrue();
+        return ledger;
+    }
+
     private static void terminate(List<HazelcastInstance> gone) {
         gone.parallelStream().forEach(m -> m.getLifecycleService().terminate()); // kill -9, both at once
     }
@@ -58,11 +72,8 @@ class EngineMemberLossTest {
         List<EngineStore> stores = new ArrayList<>(members.stream().map(HazelcastEngine::store).toList());
         MutableClock clock = new MutableClock();
         try {
-            await().atMost(Duration.ofSeconds(60))
-                    .until(() -> stores.stream().filter(s -> s.engine().active()).count() == 1);
-            int engine = stores.indexOf(stores.stream().filter(s -> s.engine().active()).findFirst().orElseThrow());
-            Ledger ledger = new Ledger(stores.get(engine), clock, LedgerSettings.defaults());
-            assertThat(ledger.createTenant("acme", Map.of("memory", 1000L, "disk", 1000L)).ok()).isTrue();
+            int engine = engineAmong(stores);
+            Ledger ledger = acme(stores.get(engine), clock);
             assertThat(ledger.report("n1", Map.of("memory", 1000L, "disk", 1000L), Map.of()).ok()).isTrue();
             for (int i = 0; i < 20; i++) {
                 assertThat(ledger.submit("c" + i, "acme", Bundle.of(new TreeMap<>(Map.of("memory", 10L)), List.of()),
@@ -109,11 +120,7 @@ class EngineMemberLossTest {
                 .map(m -> HazelcastEngine.store(m, EngineListener.NONE)).toList());
         MutableClock clock = new MutableClock();
         try {
-            await().atMost(Duration.ofSeconds(60))
-                    .until(() -> stores.stream().filter(s -> s.engine().active()).count() == 1);
-            int engine = stores.indexOf(stores.stream().filter(s -> s.engine().active()).findFirst().orElseThrow());
-            Ledger ledger = new Ledger(stores.get(engine), clock, LedgerSettings.defaults());
-            assertThat(ledger.createTenant("acme", Map.of("memory", 1000L, "disk", 1000L)).ok()).isTrue();
+            Ledger ledger = acme(stores.get(engineAmong(stores)), clock);
             for (int i = 0; i < 50; i++) {
                 assertThat(ledger.report("n" + i, Map.of("memory", 1000L), Map.of()).ok()).isTrue();
             }
