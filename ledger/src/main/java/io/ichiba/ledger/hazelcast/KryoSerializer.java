@@ -77,7 +77,8 @@ public final class KryoSerializer<T> implements StreamSerializer<T> {
     static List<Class<?>> types() {
         return List.of(HazelcastJournal.Append.class, HazelcastJournal.PutIfNewer.class,
                 HazelcastJournal.Versioned.class, HazelcastJournal.Head.class, io.ichiba.ledger.journal.Batch.class,
-                HazelcastRemote.Forward.class, HazelcastRemote.Operate.class, HazelcastRemote.Answer.class);
+                HazelcastRemote.Forward.class, HazelcastRemote.Operate.class, HazelcastRemote.Answer.class,
+                io.ichiba.ledger.Event.class); // the event log's entries: written for the ring buffer by Kryo too
     }
 
     /** Adds a serializer for each of {@link #types} to {@code config}. */
