@@ -279,14 +279,10 @@ public final class BrokerMetrics {
     }
 
     /**
-     * Counts a trade when its loan is written for the first time: a loan is written ACTIVE, unrecalled, with its
-     * first event pending, only when it is created (the relay's acknowledgement empties the outbox; a recall or its
-     * end moves it on). Purchases from the house are loans too, but no trade.
-     */
-    /**
      * Counts what an event appended to the log tells: a trade (its lender's {@code trade.executed}, the loan's first
-     * event), a preemption by reason, a price alert's crossing. The engine tells each event of a batch it journaled
-     * once (not those it publishes again after a takeover); a store without an engine tells what its relay appends.
+     * event; a purchase from the house is a loan too, but no trade), a preemption by reason, a price alert's
+     * crossing. The engine tells each event of a batch it journaled once (not those it publishes again after a
+     * takeover); a store without an engine tells what its relay appends.
      */
     public void eventAppended(Event e) {
         if ("trade.executed".equals(e.type()) && e.id().endsWith(":0")) {
