@@ -73,17 +73,14 @@ public final class EventRelay {
         if (s == null || !s.outbox().hasPending()) {
             return 0;
         }
-        long upTo = 0;
-        int n = 0;
-        for (Outbox.Pending p : s.outbox().pending()) {
-            Event e = s.toEvent(p);
+        int[] n = {0};
+        long upTo = s.pendingEvents(e -> {
             log.append(e);
             appended.accept(e);
-            upTo = p.n() + 1;
-            n++;
-        }
+            n[0]++;
+        });
         table.execute(key, new Acknowledge<S>(upTo));
-        return n;
+        return n[0];
     }
 
     /** Removes the events numbered below {@code upTo} from a record's outbox: they are in the log. */

@@ -471,16 +471,10 @@ final class EngineTable<V> implements Table<V>, Layered {
 
 
     @Override
-    @SuppressWarnings({"unchecked", "rawtypes"})
     public void drainEvents(List<Object> out) {
         for (Map.Entry<String, Object> e : command.entrySet()) {
-            if (e.getValue() instanceof io.ichiba.ledger.Emits emits && emits.outbox().hasPending()) {
-                long upTo = 0;
-                for (Object o : emits.outbox().pending()) {
-                    io.ichiba.ledger.Outbox.Pending p = (io.ichiba.ledger.Outbox.Pending) o;
-                    out.add(emits.toEvent(p));
-                    upTo = p.n() + 1;
-                }
+            if (e.getValue() instanceof io.ichiba.ledger.Emits<?> emits && emits.outbox().hasPending()) {
+                long upTo = emits.pendingEvents(out::add);
                 e.setValue(emits.withOutbox(emits.outbox().acknowledge(upTo)));
             }
         }
