@@ -88,9 +88,16 @@ final class BrokerProcesses implements AutoCloseable {
         for (int i = 0; i < n; i++) {
             members.add(launch(i, hzPorts.get(i)));
         }
-        await("the cluster formed").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
-                .until(() -> members.stream().allMatch(m -> m.clusterSize() == n)
-                        && members.stream().filter(Member::engine).count() == 1);
+        try {
+            await("the cluster formed").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> members.stream().allMatch(m -> m.clusterSize() == n)
+                            && members.stream().filter(Member::engine).count() == 1);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            System.err.println("the cluster did not form: sizes " + members.stream().map(Member::clusterSize).toList()
+                    + ", engines " + members.stream().map(Member::engine).toList() + "; the members' logs are kept in "
+                    + keepLogs());
+            throw e;
+        }
         return members;
     }
 
