@@ -731,7 +731,7 @@ public final class Admission {
                 return Rejection.of(Rejection.Code.WRONG_STATE, "cancelled while being granted");
             }
             applyToSnapshot(c, attempt, node, nodes, locks, tenants);
-            LOG.info("granted claim={} tenant={} node={} locks={}", c.id(), c.tenant(), node, c.bundle().locks());
+            LOG.debug("granted claim={} tenant={} node={} locks={}", c.id(), c.tenant(), node, c.bundle().locks());
             return null;
         } finally {
             inFlight.remove(c.id());

@@ -194,7 +194,7 @@ public final class Exchange {
                 giveBack(placed.order());
             }
             if (!placed.trades().isEmpty()) {
-                LOG.info("order={} tenant={} kind={} made {} trade(s)", o.id(), o.owner(), kind, placed.trades().size());
+                LOG.debug("order={} tenant={} kind={} made {} trade(s)", o.id(), o.owner(), kind, placed.trades().size());
             }
         }
         finishBook(kind);
@@ -247,7 +247,7 @@ public final class Exchange {
         store.tenants().execute(loan.lender(), new AddShare(loanId, loan.offerId(), kind, loan.amount(), true));
         store.tenants().execute(loan.borrower(), new AddShare(loanId, null, kind, loan.amount(), false));
         store.books().execute(kind, new MarketCommands.Settled(t.seq()));
-        LOG.info("trade loan={} kind={} lender={} borrower={} amount={} price={} cost={} until={}", loanId, kind,
+        LOG.debug("trade loan={} kind={} lender={} borrower={} amount={} price={} cost={} until={}", loanId, kind,
                 loan.lender(), loan.borrower(), loan.amount(), loan.price(), loan.cost(), loan.endsAt());
     }
 
@@ -516,7 +516,7 @@ public final class Exchange {
                     now, c.leaseSeconds())));
             store.tenants().execute(c.tenant(), new AddShare(l.id(), null, e.getKey(), e.getValue(), false));
         }
-        LOG.info("purchase claim={} tenant={} amounts={} cost={} urgent={}", c.id(), c.tenant(), amounts, cost,
+        LOG.debug("purchase claim={} tenant={} amounts={} cost={} urgent={}", c.id(), c.tenant(), amounts, cost,
                 c.urgent());
         return null;
     }

@@ -78,7 +78,7 @@ public final class Jobs {
             JobCommands.Step s = store.jobs().execute(c.id(), new JobCommands.Assign(c.node(),
                     Handlers.awaitsGrantAck(store, c.tenant())));
             if (s.ok()) {
-                LOG.info("job assigned job={} tenant={} node={}", c.id(), c.tenant(), c.node());
+                LOG.debug("job assigned job={} tenant={} node={}", c.id(), c.tenant(), c.node());
             }
         } else if (c.state().isFinal()) {
             Job j = store.jobs().get(c.id());
@@ -86,7 +86,7 @@ public final class Jobs {
                 JobCommands.Step s = store.jobs().execute(c.id(),
                         new JobCommands.ClaimEnded(c.state(), c.reason(), ledger.clock().millis()));
                 if (s.ok()) {
-                    LOG.info("job ended with its claim job={} state={} reason={}", c.id(), s.job().state(),
+                    LOG.debug("job ended with its claim job={} state={} reason={}", c.id(), s.job().state(),
                             s.job().reason());
                 }
             }
@@ -110,7 +110,7 @@ public final class Jobs {
         if (!s.ok()) {
             return;
         }
-        LOG.info("job handlers answered job={} acknowledged={} why={}", id, acknowledged, why);
+        LOG.debug("job handlers answered job={} acknowledged={} why={}", id, acknowledged, why);
         if (!acknowledged) {
             ledger.release(id);
         }
@@ -120,7 +120,7 @@ public final class Jobs {
     public Result<Job> start(String id, String node) {
         JobCommands.Step s = store.jobs().execute(id, new JobCommands.Start(node, ledger.clock().millis()));
         if (s.ok()) {
-            LOG.info("job started job={} node={}", id, node);
+            LOG.debug("job started job={} node={}", id, node);
         }
         return new Result<>(s.job(), s.rejection());
     }
@@ -135,7 +135,7 @@ public final class Jobs {
                 ledger.clock().millis()));
         if (s.ok()) {
             ledger.release(id);
-            LOG.info("job finished job={} node={} state={} exit={}", id, node, s.job().state(), exitCode);
+            LOG.debug("job finished job={} node={} state={} exit={}", id, node, s.job().state(), exitCode);
         }
         return new Result<>(s.job(), s.rejection());
     }

@@ -117,7 +117,7 @@ public final class LeaseReaper {
         if (!t.ok()) {
             return false;
         }
-        LOG.info("lease expired claim={} tenant={} node={}", id, t.claim().tenant(), t.claim().node());
+        LOG.debug("lease expired claim={} tenant={} node={}", id, t.claim().tenant(), t.claim().node());
         ledger.returnTokens(t.claim());
         return true;
     }

@@ -35,9 +35,11 @@ public record LockState(String name, long permits, Holdings holdings) implements
         return "lock:" + name;
     }
 
-    /** Returns the amounts one claim holds of a lock. */
+    private static final SortedMap<String, Long> ONE_PERMIT = Amounts.of(java.util.Map.of(KIND, 1L));
+
+    /** Returns the amounts one claim holds of a lock (immutable, shared: admission asks it for every lock it checks). */
     public static SortedMap<String, Long> onePermit() {
-        return Amounts.of(java.util.Map.of(KIND, 1L));
+        return ONE_PERMIT;
     }
 
     /** Returns the number of permits held. */
