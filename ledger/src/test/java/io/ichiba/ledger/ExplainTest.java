@@ -1,6 +1,7 @@
 package io.ichiba.ledger;
 
 import io.ichiba.ledger.store.InMemoryStore;
+import io.ichiba.ledger.store.Store;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -14,8 +15,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** Why a claim waits, on fixed states: what is missing where, who holds it, when it frees, the queue, the price. */
 class ExplainTest {
+    /** An empty store of the kind under test: the reference store here, the engine's in {@link EngineScenariosTest}. */
+    Store createStore() {
+        return new InMemoryStore();
+    }
+
     private MutableClock clock;
-    private InMemoryStore store;
+    private Store store;
     private Ledger ledger;
     private Admission admission;
     private long now;
@@ -23,7 +29,7 @@ class ExplainTest {
     @BeforeEach
     void setUp() {
         clock = new MutableClock();
-        store = new InMemoryStore();
+        store = createStore();
         ledger = new Ledger(store, clock, LedgerSettings.defaults());
         admission = new Admission(ledger);
         now = clock.millis();

@@ -1,6 +1,7 @@
 package io.ichiba.ledger;
 
 import io.ichiba.ledger.store.InMemoryStore;
+import io.ichiba.ledger.store.Store;
 import org.junit.jupiter.api.Test;
 
 import java.time.Instant;
@@ -14,6 +15,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** Placement hints on fixed states: the ranking rule, deadlines, quota, the queue, bookings, plans, validation. */
 class HintsTest {
+    /** An empty store of the kind under test: the reference store here, the engine's in {@link EngineScenariosTest}. */
+    Store createStore() {
+        return new InMemoryStore();
+    }
+
     private static final long NOW = Instant.parse("2030-01-01T00:00:00Z").toEpochMilli();
     private static final long MIN = 60_000;
     private static final Map<String, Long> SPOT = Map.of("memory", 2L, "disk", 1L);
@@ -266,7 +272,7 @@ class HintsTest {
     @Test
     void theSnapshotIsReadFromTheLedger() {
         MutableClock clock = new MutableClock(Instant.ofEpochMilli(NOW));
-        Ledger ledger = new Ledger(new InMemoryStore(), clock, LedgerSettings.defaults());
+        Ledger ledger = new Ledger(createStore(), clock, LedgerSettings.defaults());
         assertThat(ledger.createTenant("acme", Map.of("memory", 8192L)).ok()).isTrue();
         assertThat(ledger.report("n1", Map.of("memory", 8192L), Map.of()).ok()).isTrue();
         assertThat(ledger.submit("c1", "acme", Bundle.of(Map.of("memory", 6144L), List.of()), 0, 600, null).ok())

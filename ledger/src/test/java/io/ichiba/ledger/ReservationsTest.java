@@ -2,6 +2,7 @@ package io.ichiba.ledger;
 
 import io.ichiba.ledger.Rejection.Code;
 import io.ichiba.ledger.store.InMemoryStore;
+import io.ichiba.ledger.store.Store;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -12,9 +13,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** Advance reservations on a controllable clock: booking, the earliest window, the start, the end, refunds. */
 class ReservationsTest {
+    /** An empty store of the kind under test: the reference store here, the engine's in {@link EngineScenariosTest}. */
+    Store createStore() {
+        return new InMemoryStore();
+    }
+
     private static final long MINUTE = 60_000;
     private MutableClock clock;
-    private InMemoryStore store;
+    private Store store;
     private Ledger ledger;
     private Admission admission;
     private LeaseReaper reaper;
@@ -23,7 +29,7 @@ class ReservationsTest {
     @BeforeEach
     void setUp() {
         clock = new MutableClock();
-        store = new InMemoryStore();
+        store = createStore();
         ledger = new Ledger(store, clock, LedgerSettings.defaults(), MarketSettings.defaults(),
                 ReservationSettings.defaults().withLeadSeconds(600));
         ledger.accounts().openSystemAccounts();
@@ -263,7 +269,7 @@ class ReservationsTest {
     /** Issue 13, defect 12: a price past any balance (here past a long) is refused as such, never a 500. */
     @Test
     void aWindowWhosePriceOverflowsIsRefusedAndChangesNothing() {
-        Ledger dear = new Ledger(new InMemoryStore(), clock, LedgerSettings.defaults(),
+        Ledger dear = new Ledger(createStore(), clock, LedgerSettings.defaults(),
                 new MarketSettings(30L * 86_400, 1_000_000_000_000_000L, 300, 100, 50, 60_000,
                         new io.ichiba.pricing.SpotPriceCurve(10_000_000_000_000L, 20_000_000_000_000L, 0.5, 3.0)),
                 ReservationSettings.defaults());

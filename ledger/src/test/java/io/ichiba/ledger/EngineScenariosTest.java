@@ -1,0 +1,112 @@
+package io.ichiba.ledger;
+
+import io.ichiba.ledger.engine.Engines;
+import io.ichiba.ledger.journal.InMemoryJournal;
+import io.ichiba.ledger.store.Store;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Nested;
+
+/**
+ * The ledger's scenarios written against the reference store (placement hints, explain, event handlers, price alerts,
+ * the market's events, reservations), run again through the engine over the reference journal: the store a broker
+ * runs on.
+ */
+class EngineScenariosTest {
+
+    private static Store engine() {
+        return Engines.started(new InMemoryJournal());
+    }
+
+    @Nested
+    class Hints extends HintsTest {
+        @Override
+        Store createStore() {
+            return engine();
+        }
+
+        @AfterEach
+        void closeEngines() {
+            Engines.closeAll();
+        }
+    }
+
+    @Nested
+    class Explain extends ExplainTest {
+        @Override
+        Store createStore() {
+            return engine();
+        }
+
+        @AfterEach
+        void closeEngines() {
+            Engines.closeAll();
+        }
+    }
+
+    @Nested
+    class Handlers extends HandlersTest {
+        @Override
+        Store createStore() {
+            return engine();
+        }
+
+        @Override
+        boolean relaysEvents() {
+            return false;
+        }
+
+        @AfterEach
+        void closeEngines() {
+            Engines.closeAll();
+        }
+    }
+
+    @Nested
+    class PriceAlerts extends PriceAlertsTest {
+        @Override
+        Store createStore() {
+            return engine();
+        }
+
+        @Override
+        boolean relaysEvents() {
+            return false;
+        }
+
+        @AfterEach
+        void closeEngines() {
+            Engines.closeAll();
+        }
+    }
+
+    @Nested
+    class MarketEvents extends MarketEventsTest {
+        @Override
+        Store createStore() {
+            return engine();
+        }
+
+        @Override
+        boolean relaysEvents() {
+            return false;
+        }
+
+        @AfterEach
+        void closeEngines() {
+            Engines.closeAll();
+        }
+    }
+
+    @Nested
+    class Reservations extends ReservationsTest {
+        @Override
+        Store createStore() {
+            return engine();
+        }
+
+        @AfterEach
+        void closeEngines() {
+            Engines.closeAll();
+        }
+    }
+}
