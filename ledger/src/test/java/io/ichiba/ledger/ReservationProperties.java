@@ -1,6 +1,9 @@
 package io.ichiba.ledger;
 
+import io.ichiba.ledger.engine.Engines;
+import io.ichiba.ledger.journal.InMemoryJournal;
 import io.ichiba.ledger.store.InMemoryStore;
+import io.ichiba.ledger.store.Store;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -85,11 +88,42 @@ class ReservationProperties {
         }
     }
 
+    /** The same through the engine over the reference journal. */
+    @Property(tries = 150)
+    void noMomentOfAnyPoolIsOverPromisedOnTheEngine(@ForAll("runs") List<Op> ops,
+                                                    @ForAll("capacities") List<Long> caps) {
+        World w = new World(caps, Engines.started(new InMemoryJournal()));
+        try {
+            for (Op op : ops) {
+                w.apply(op);
+                w.checkTimeline();
+                w.checkPresent();
+            }
+        } finally {
+            Engines.closeAll();
+        }
+    }
+
     /** With renewals running into windows, the recall still makes every reservation whole at its start. */
     @Property(tries = 400)
     void everyReservationIsWholeAtItsStart(@ForAll("runsWithRenewals") List<Op> ops,
                                            @ForAll("capacities") List<Long> caps) {
         World w = new World(caps);
+        everyReservationIsWholeAtItsStart(w, ops);
+    }
+
+    /** The same through the engine over the reference journal. */
+    @Property(tries = 400)
+    void everyReservationIsWholeAtItsStartOnTheEngine(@ForAll("runsWithRenewals") List<Op> ops,
+                                                      @ForAll("capacities") List<Long> caps) {
+        try {
+            everyReservationIsWholeAtItsStart(new World(caps, Engines.started(new InMemoryJournal())), ops);
+        } finally {
+            Engines.closeAll();
+        }
+    }
+
+    private static void everyReservationIsWholeAtItsStart(World w, List<Op> ops) {
         for (Op op : ops) {
             w.apply(op);
             w.checkPresent();
@@ -127,16 +161,24 @@ class ReservationProperties {
     /** A ledger on a controllable clock, driven by the ops, with the checks. */
     static final class World {
         final MutableClock clock = new MutableClock();
-        final InMemoryStore store = new InMemoryStore();
-        final Ledger ledger = new Ledger(store, clock, LedgerSettings.defaults(), MarketSettings.defaults(),
-                ReservationSettings.defaults().withLeadSeconds(600));
-        final Admission admission = new Admission(ledger);
-        final LeaseReaper reaper = new LeaseReaper(ledger);
+        final Store store;
+        final Ledger ledger;
+        final Admission admission;
+        final LeaseReaper reaper;
         final List<String> claimIds = new ArrayList<>();
         final List<String> reservationIds = new ArrayList<>();
         int seq;
 
         World(List<Long> caps) {
+            this(caps, new InMemoryStore());
+        }
+
+        World(List<Long> caps, Store store) {
+            this.store = store;
+            ledger = new Ledger(store, clock, LedgerSettings.defaults(), MarketSettings.defaults(),
+                    ReservationSettings.defaults().withLeadSeconds(600));
+            admission = new Admission(ledger);
+            reaper = new LeaseReaper(ledger);
             ledger.accounts().openSystemAccounts();
             ledger.createTenant("a", Map.of("memory", 40_000L));
             ledger.createTenant("b", Map.of("memory", 60_000L));
