@@ -11,6 +11,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -265,6 +266,8 @@ class EngineFaultIT {
 
         List<String> violations = new ArrayList<>();
         Set<String> ids = new HashSet<>();
+        Map<String, String> states = new HashMap<>();
+        Set<String> seenGranted = new HashSet<>();
         int granted = 0;
         for (Op op : history) {
             Set<String> named = new HashSet<>();
@@ -284,6 +287,12 @@ class EngineFaultIT {
             granted += op.sawGranted ? 1 : 0;
             Answer now = send(judge, token, "GET", "/v1/claims/" + op.id, null, null, "check");
             String state = now.state();
+            if (now.status() == 200) {
+                states.put(op.id, state);
+            }
+            if (op.sawGranted) {
+                seenGranted.add(op.id);
+            }
             if (now.status() != 200) {
                 violations.add("claim " + op.id + " answered before is now " + now.status() + "; answers: "
                         + op.answers.stream().map(a -> a.what() + " " + a.member() + " " + a.status() + " "
@@ -304,6 +313,7 @@ class EngineFaultIT {
                 ids.size(), granted, grantsAfterFault.get(), unanswered, unavailable, samples.get());
         assertThat(violations).as("laws over %d claims (%d seen granted)", ids.size(), granted).isEmpty();
         assertThat(granted).as("claims granted").isGreaterThan(20);
+        checkEvents(judge, token, states, seenGranted);
 
         Answer audit = send(judge, TestBrokers.OPERATOR, "GET", "/v1/audit", null, null, "audit");
         assertThat(audit.status()).as(audit.toString()).isEqualTo(200);
@@ -317,5 +327,89 @@ class EngineFaultIT {
         await("a 1 s lease ends").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250))
                 .until(() -> "EXPIRED".equals(send(judge, token, "GET", "/v1/claims/" + shortLease.id(), null, null,
                         "expiry").state()));
+    }
+
+    /**
+     * The event log over the history: every claim's events are in it (none lost: their numbers run from 0 without a
+     * gap), each first appears in the order the claim changed (a duplicate, appended again by an engine that took
+     * over, has the same id and type), the last says the state the claim is in, a claim answered GRANTED has its
+     * {@code claim.granted}, and no event is about a claim the cluster does not hold (nothing published for a batch
+     * that was not journaled).
+     */
+    private void checkEvents(BrokerProcesses.Member judge, String token, Map<String, String> states,
+                             Set<String> seenGranted) {
+        List<JsonNode> log = new ArrayList<>();
+        long after = -1;
+        for (int page = 0; page < 1_000; page++) {
+            Answer a = send(judge, token, "GET", "/v1/events?limit=1000&after=" + after, null, null, "events");
+            assertThat(a.status()).as(a.toString()).isEqualTo(200);
+            if (page == 0) {
+                assertThat(a.body().path("oldest").asLong()).as("the log dropped nothing").isLessThanOrEqualTo(0);
+            }
+            a.body().path("items").forEach(e -> {
+                if (e.path("id").asText().startsWith("claim:")) {
+                    log.add(e);
+                }
+            });
+            if (a.body().path("items").isEmpty()) {
+                break;
+            }
+            after = a.body().path("next").asLong();
+        }
+        Map<String, List<JsonNode>> bySubject = new HashMap<>();
+        for (JsonNode e : log) {
+            bySubject.computeIfAbsent(e.path("subject").asText(), k -> new ArrayList<>()).add(e);
+        }
+        List<String> violations = new ArrayList<>();
+        long duplicates = 0;
+        for (Map.Entry<String, List<JsonNode>> s : bySubject.entrySet()) {
+            String claim = s.getKey();
+            String state = states.get(claim);
+            if (state == null) {
+                Answer now = send(judge, token, "GET", "/v1/claims/" + claim, null, null, "event's claim");
+                if (now.status() != 200) {
+                    violations.add("events about claim " + claim + ", which is " + now.status() + ": "
+                            + s.getValue().stream().map(e -> e.path("type").asText()).toList());
+                    continue;
+                }
+                state = now.state();
+            }
+            Map<Long, String> types = new HashMap<>();
+            long highest = -1;
+            String last = null;
+            for (JsonNode e : s.getValue()) {
+                String id = e.path("id").asText();
+                long n = Long.parseLong(id.substring(id.lastIndexOf(':') + 1));
+                String type = e.path("type").asText();
+                String before = types.putIfAbsent(n, type);
+                if (before != null) {
+                    duplicates++;
+                    if (!before.equals(type)) {
+                        violations.add("event " + id + " is " + before + " and " + type);
+                    }
+                } else if (n != highest + 1) {
+                    violations.add("claim " + claim + "'s event " + n + " (" + type + ") follows " + highest
+                            + ": lost or out of order");
+                } else {
+                    highest = n;
+                    last = type;
+                }
+            }
+            if (!("claim." + state.toLowerCase(java.util.Locale.ROOT)).equals(last)) {
+                violations.add("claim " + claim + " is " + state + " but its last event is " + last);
+            }
+            if (seenGranted.contains(claim) && !types.containsValue("claim.granted")) {
+                violations.add("claim " + claim + " answered GRANTED has no claim.granted event");
+            }
+        }
+        for (String claim : states.keySet()) {
+            if (!bySubject.containsKey(claim)) {
+                violations.add("claim " + claim + " (" + states.get(claim) + ") has no event");
+            }
+        }
+        org.slf4j.LoggerFactory.getLogger(EngineFaultIT.class).info(
+                "event log: {} claim events about {} claims, {} appended twice", log.size(), bySubject.size(),
+                duplicates);
+        assertThat(violations).as("the event log over %d claims", bySubject.size()).isEmpty();
     }
 }
