@@ -58,6 +58,18 @@ public final class KryoSerializer<T> implements StreamSerializer<T> {
     private static final byte JAVA = 2;
     private static final Set<Class<?>> FELL_BACK = ConcurrentHashMap.newKeySet();
 
+    /** The largest buffer given back to {@link #OUTPUTS}: a larger one (a rare large batch) is left to the collector. */
+    private static final int KEPT_BUFFER = 256 << 10;
+    /**
+     * Buffers to write into, used again: a batch of tens of kilobytes written into a new one grew it by doubling
+     * from 256 bytes, then was copied out, and Hazelcast copied it again.
+     */
+    private static final Pool<Output> OUTPUTS = new Pool<>(true, false, 16) {
+        @Override
+        protected Output create() {
+            return new Output(4096, -1);
+        }
+    };
     private static final Pool<Kryo> POOL = new Pool<>(true, false, 64) {
         @Override
         protected Kryo create() {
@@ -150,7 +162,11 @@ public final class KryoSerializer<T> implements StreamSerializer<T> {
      * write, by Java serialization, marked so.
      */
     public static byte[] toBytes(Object value) {
-        return encode(value, (kryo, out) -> kryo.writeClassAndObject(out, value));
+        try {
+            return encode(value, (kryo, out) -> kryo.writeClassAndObject(out, value), java.util.Arrays::copyOf);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** Reads what {@link #toBytes} wrote. */
@@ -165,7 +181,17 @@ public final class KryoSerializer<T> implements StreamSerializer<T> {
 
     @Override
     public void write(ObjectDataOutput out, T object) throws IOException {
-        out.writeByteArray(encode(object, (kryo, o) -> kryo.writeObject(o, object)));
+        // as out.writeByteArray would write them (the length, then the bytes), without a copy of its own
+        encode(object, (kryo, o) -> kryo.writeObject(o, object), (bytes, length) -> {
+            out.writeInt(length);
+            out.write(bytes, 0, length);
+            return null;
+        });
+    }
+
+    /** What is done with the bytes written (the first {@code length} of {@code bytes}, which are lent). */
+    private interface Written<R> {
+        R take(byte[] bytes, int length) throws IOException;
     }
 
     @Override
@@ -177,15 +203,35 @@ public final class KryoSerializer<T> implements StreamSerializer<T> {
      * The bytes of {@code value}: a mark, then what {@code kryoWrite} wrote, or, if Kryo cannot write it (logged once
      * per class), what Java serialization writes.
      */
-    private static byte[] encode(Object value, java.util.function.BiConsumer<Kryo, Output> kryoWrite) {
+    private static <R> R encode(Object value, java.util.function.BiConsumer<Kryo, Output> kryoWrite,
+                                Written<R> written) throws IOException {
+        Output o = OUTPUTS.obtain();
+        try {
+            if (kryoWrite(value, kryoWrite, o)) {
+                return written.take(o.getBuffer(), o.position());
+            }
+        } finally {
+            if (o.getBuffer().length <= KEPT_BUFFER) {
+                OUTPUTS.free(o);
+            }
+        }
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        bytes.write(JAVA);
+        try (ObjectOutputStream java = new ObjectOutputStream(bytes)) {
+            java.writeObject(value);
+        }
+        return written.take(bytes.toByteArray(), bytes.size());
+    }
+
+    /** Writes the mark and {@code value} into {@code o} with Kryo; false if Kryo cannot (logged once per class). */
+    private static boolean kryoWrite(Object value, java.util.function.BiConsumer<Kryo, Output> kryoWrite, Output o) {
         Kryo kryo = POOL.obtain();
         try {
-            Output o = new Output(256, -1);
+            o.reset();
             o.writeByte(KRYO);
             kryoWrite.accept(kryo, o);
-            byte[] out = o.toBytes();
             POOL.free(kryo);
-            return out;
+            return true;
         } catch (RuntimeException e) {
             // not given back: a write that threw leaves the Kryo's state (its generic types, its references) half
             // way, and the next value it wrote would be written against that (or fail)
@@ -193,15 +239,8 @@ public final class KryoSerializer<T> implements StreamSerializer<T> {
                 LOG.warn("Kryo cannot write a {}; written by Java serialization instead: {}",
                         value.getClass().getName(), e.toString());
             }
+            return false;
         }
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        bytes.write(JAVA);
-        try (ObjectOutputStream java = new ObjectOutputStream(bytes)) {
-            java.writeObject(value);
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-        return bytes.toByteArray();
     }
 
     /** Reads what {@link #encode} wrote: by Java serialization if so marked, else with {@code kryoRead}. */
