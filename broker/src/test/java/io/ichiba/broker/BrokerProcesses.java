@@ -94,8 +94,16 @@ final class BrokerProcesses implements AutoCloseable {
                             && members.stream().filter(Member::engine).count() == 1);
         } catch (org.awaitility.core.ConditionTimeoutException e) {
             System.err.println("the cluster did not form: sizes " + members.stream().map(Member::clusterSize).toList()
-                    + ", engines " + members.stream().map(Member::engine).toList() + "; the members' logs are kept in "
+                    + ", engines " + members.stream().map(Member::engine).toList() + ", alive "
+                    + members.stream().map(m -> m.process.isAlive()).toList() + "; the members' logs are kept in "
                     + keepLogs());
+            // the kept folder is gone with the machine that ran CI: what matters is printed too
+            for (Member m : members) {
+                List<String> lines = m.output.stream().filter(l -> l.contains("WARN") || l.contains("ERROR")
+                        || l.contains("engine") || l.contains("Exception") || l.contains("Members {")).toList();
+                System.err.println("---- broker " + m.index + " (" + lines.size() + " lines of note)");
+                lines.subList(Math.max(0, lines.size() - 60), lines.size()).forEach(System.err::println);
+            }
             throw e;
         }
         return members;
