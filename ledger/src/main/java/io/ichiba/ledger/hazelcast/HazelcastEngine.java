@@ -44,7 +44,7 @@ public final class HazelcastEngine {
         config.getExecutorConfig(HazelcastRemote.EXECUTOR).setPoolSize(64);
         config.addRingBufferConfig(new com.hazelcast.config.RingbufferConfig(PREFIX + "events")
                 .setCapacity(EVENTS_CAPACITY).setTimeToLiveSeconds(EVENTS_TTL_SECONDS).setBackupCount(1)
-                .setAsyncBackupCount(0).setInMemoryFormat(com.hazelcast.config.InMemoryFormat.OBJECT));
+                .setAsyncBackupCount(0).setInMemoryFormat(com.hazelcast.config.InMemoryFormat.BINARY));
         return config;
     }
 
