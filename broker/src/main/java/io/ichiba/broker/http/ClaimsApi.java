@@ -86,7 +86,7 @@ final class ClaimsApi {
             if (!r.ok()) {
                 return Future.succeededFuture(Problems.of(r.rejection()));
             }
-            LOG.info("claim queued claim={} tenant={} bundle={} priority={}", id, tenant, bundle.amounts(), priority);
+            LOG.debug("claim queued claim={} tenant={} bundle={} priority={}", id, tenant, bundle.amounts(), priority);
             java.util.function.Predicate<Claim> unseen =
                     c -> (c.state() == ClaimState.QUEUED && !c.considered()) || c.state() == ClaimState.GRANTING;
             if (!unseen.test(r.value())) {
@@ -173,7 +173,7 @@ final class ClaimsApi {
                 return Problems.notFound("no claim " + call.path("id"));
             }
             if (r.ok()) {
-                LOG.info("claim released claim={} tenant={} node={}", r.value().id(), r.value().tenant(),
+                LOG.debug("claim released claim={} tenant={} node={}", r.value().id(), r.value().tenant(),
                         r.value().node());
             }
             return answer(r);
@@ -185,7 +185,7 @@ final class ClaimsApi {
             if (!r.ok()) {
                 return Future.succeededFuture(answer(r));
             }
-            LOG.info("claim cancelled claim={} tenant={}", c.id(), c.tenant());
+            LOG.debug("claim cancelled claim={} tenant={}", c.id(), c.tenant());
             if (r.value().state() != ClaimState.GRANTING) {
                 return Future.succeededFuture(answer(r));
             }

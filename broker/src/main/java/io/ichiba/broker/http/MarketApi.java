@@ -87,7 +87,7 @@ final class MarketApi {
                 return Problems.of(r.rejection());
             }
             MarketOrder o = r.value();
-            LOG.info("order placed order={} tenant={} side={} kind={} amount={} price={} state={} filled={}", id,
+            LOG.debug("order placed order={} tenant={} side={} kind={} amount={} price={} state={} filled={}", id,
                     tenant, side, kind, amount, price, o.state(), o.filled());
             ctx.nudge().run(); // a fill may let waiting claims in
             return Reply.created(Views.order(o, exchange().fills(id)));
@@ -123,7 +123,7 @@ final class MarketApi {
             if (!r.ok()) {
                 return Problems.of(r.rejection());
             }
-            LOG.info("order cancelled order={} tenant={} state={} filled={}", o.id(), o.owner(), r.value().state(),
+            LOG.debug("order cancelled order={} tenant={} state={} filled={}", o.id(), o.owner(), r.value().state(),
                     r.value().filled());
             return Reply.ok(Views.order(r.value(), exchange().fills(o.id())));
         });
