@@ -233,12 +233,12 @@ public final class Broker {
         // outboxes for this member's relay
         engineMeters.onEvents(e -> {
             metrics.eventAppended(e);
-            metrics.eventsRelayed(1);
+            metrics.events().eventsRelayed(1);
         });
         ExecutorService relay = engineStore ? null : relayEvents(store, metrics, config.reaperIntervalMillis());
         loop.start();
         HandlerDispatcher dispatcher = new HandlerDispatcher(vertx, new Handlers(ledger), worker, loop::owner,
-                metrics::handlerAttempt);
+                metrics.events()::handlerAttempt);
         Background background = scheduleBackground(config, ledger, metrics, loop, jobs);
 
         OpenAPIContract contract = io.ichiba.broker.http.Contract.load(vertx)
@@ -309,30 +309,30 @@ public final class Broker {
         });
         store.claims().listenLocal(c -> {
             if (c.outbox().hasPending()) {
-                relayer.execute(() -> guard("event relay", () -> metrics.eventsRelayed(relay.claim(c.id()))));
+                relayer.execute(() -> guard("event relay", () -> metrics.events().eventsRelayed(relay.claim(c.id()))));
             }
         });
         store.nodes().listenLocal(n -> {
             if (n.outbox().hasPending()) {
-                relayer.execute(() -> guard("event relay", () -> metrics.eventsRelayed(relay.node(n.node()))));
+                relayer.execute(() -> guard("event relay", () -> metrics.events().eventsRelayed(relay.node(n.node()))));
             }
         });
         store.jobs().listenLocal(j -> {
             if (j.outbox().hasPending()) {
-                relayer.execute(() -> guard("event relay", () -> metrics.eventsRelayed(relay.job(j.id()))));
+                relayer.execute(() -> guard("event relay", () -> metrics.events().eventsRelayed(relay.job(j.id()))));
             }
         });
         store.loans().listenLocal(l -> {
             if (l.outbox().hasPending()) {
-                relayer.execute(() -> guard("event relay", () -> metrics.eventsRelayed(relay.loan(l.id()))));
+                relayer.execute(() -> guard("event relay", () -> metrics.events().eventsRelayed(relay.loan(l.id()))));
             }
         });
         store.alerts().listenLocal(a -> {
             if (a.outbox().hasPending()) {
-                relayer.execute(() -> guard("event relay", () -> metrics.eventsRelayed(relay.alert(a.id()))));
+                relayer.execute(() -> guard("event relay", () -> metrics.events().eventsRelayed(relay.alert(a.id()))));
             }
         });
-        relayer.scheduleWithFixedDelay(() -> guard("event relay sweep", () -> metrics.eventsRelayed(relay.sweep())),
+        relayer.scheduleWithFixedDelay(() -> guard("event relay sweep", () -> metrics.events().eventsRelayed(relay.sweep())),
                 intervalMillis,
                 4 * intervalMillis, TimeUnit.MILLISECONDS);
         return relayer;
@@ -372,7 +372,7 @@ public final class Broker {
             if (engine) {
                 reaper.purge(); // the engine leaves no orphan hold: every operation is journaled whole or not at all
             } else {
-                metrics.orphansReturned(reaper.sweepOrphans().orphans());
+                metrics.claims().orphansReturned(reaper.sweepOrphans().orphans());
             }
             new io.ichiba.ledger.Handlers(ledger).purge();
             jobs.reconcile();
@@ -410,7 +410,7 @@ public final class Broker {
             background.scheduleWithFixedDelay(() -> guard("auditor", () -> {
                 if (loop.owner()) {
                     Auditor.Report r = auditor.audit();
-                    metrics.audited(r);
+                    metrics.claims().audited(r);
                     r.drift().forEach(d -> LOG.warn("audit drift subject={} recorded={} live={} detail={}",
                             d.subject(), d.recorded(), d.live(), d.detail()));
                 }

@@ -94,7 +94,7 @@ public final class AdmissionLoop implements AutoCloseable {
         Admission.Pass pass = admission.admit(queued.id());
         long now = ledger.clock().millis();
         for (Claim c : pass.granted()) {
-            metrics.granted(c, now - c.createdAt());
+            metrics.claims().granted(c, now - c.createdAt());
         }
         Claim after = ledger.claim(queued.id());
         return after == null ? queued : after;
@@ -131,9 +131,9 @@ public final class AdmissionLoop implements AutoCloseable {
             Admission.Pass pass = ledger.store().atomically(admission::pass);
             long now = ledger.clock().millis();
             for (Claim c : pass.granted()) {
-                metrics.granted(c, now - c.createdAt());
+                metrics.claims().granted(c, now - c.createdAt());
             }
-            metrics.pass(pass.kind(), System.nanoTime() - t0);
+            metrics.claims().pass(pass.kind(), System.nanoTime() - t0);
         } catch (HazelcastInstanceNotActiveException e) {
             owner = false;
         } catch (io.ichiba.ledger.store.Timer.Deferred e) {

@@ -37,7 +37,7 @@ public final class Api {
     private static ApiRouter.Op countingLimits(ApiRouter.Op op, BrokerMetrics metrics) {
         return call -> op.handle(call).map(r -> {
             if (r.status() == 429 && r.body() instanceof io.ichiba.api.Model.Problem p && p.limit() != null) {
-                metrics.tenantLimitRefused(p.limit());
+                metrics.claims().tenantLimitRefused(p.limit());
             }
             return r;
         });

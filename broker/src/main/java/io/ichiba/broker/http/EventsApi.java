@@ -122,9 +122,9 @@ final class EventsApi {
         res.write(": stream of events after " + after + "\n\n");
         Promise<Reply> done = Promise.promise();
         Streamer s = new Streamer(res, after, visible, done);
-        metrics.eventStream(1);
+        metrics.events().eventStream(1);
         res.closeHandler(v -> {
-            metrics.eventStream(-1);
+            metrics.events().eventStream(-1);
             s.stop();
         });
         s.poll();

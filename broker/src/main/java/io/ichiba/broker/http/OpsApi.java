@@ -57,7 +57,7 @@ final class OpsApi {
         }
         return ctx.blocking(() -> {
             Auditor.Report r = auditor.audit();
-            metrics.audited(r);
+            metrics.claims().audited(r);
             if (!r.ok()) {
                 r.drift().forEach(d -> LOG.warn("audit drift subject={} recorded={} live={} detail={}",
                         d.subject(), d.recorded(), d.live(), d.detail()));

@@ -98,7 +98,7 @@ final class PlacementApi {
                     Hints.plan(snap, stages, deadline, quota).stages().stream().map(PlacementApi::planned).toList())
                     : new Model.PlacementHints(Views.time(snap.now()), "stage", funding, time(deadline),
                     stageHint(Hints.rank(snap, stages.get(0), deadline, quota)), null);
-            metrics.hinted(answer.mode());
+            metrics.claims().hinted(answer.mode());
             return Reply.ok(answer);
         });
     }
@@ -160,7 +160,7 @@ final class PlacementApi {
             }
             boolean waits = c.state().visible() == io.ichiba.ledger.ClaimState.QUEUED;
             Explain.Explanation e = Explain.of(c, waits ? Explain.Input.of(ctx.ledger(), tenant) : null);
-            metrics.explained();
+            metrics.claims().explained();
             return Reply.ok(explanation(e));
         });
     }

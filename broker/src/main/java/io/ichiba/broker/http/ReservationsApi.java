@@ -91,7 +91,7 @@ final class ReservationsApi {
                 body.getString("node"), funding, body.getLong("leaseSeconds", 0L), body.getInteger("priority", 0));
         return ctx.blocking(() -> {
             Reservations.Booked b = reservations().book(id, tenant, request);
-            metrics.reservationBooking(b.ok() ? "booked" : b.rejection().code().name());
+            metrics.reservations().booking(b.ok() ? "booked" : b.rejection().code().name());
             if (!b.ok()) {
                 Reply problem = Problems.of(b.rejection());
                 if (b.rejection().code() == Rejection.Code.WINDOW_FULL && b.earliest() >= 0) {
