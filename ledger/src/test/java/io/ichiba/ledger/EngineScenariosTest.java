@@ -3,14 +3,15 @@ package io.ichiba.ledger;
 import io.ichiba.ledger.engine.Engines;
 import io.ichiba.ledger.journal.InMemoryJournal;
 import io.ichiba.ledger.store.Store;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The ledger's scenarios written against the reference store (placement hints, explain, event handlers, price alerts,
  * the market's events, reservations), run again through the engine over the reference journal: the store a broker
- * runs on.
+ * runs on. Each test's engine is closed after it.
  */
+@ExtendWith(Engines.ClosedAfterEach.class)
 class EngineScenariosTest {
 
     private static Store engine() {
@@ -23,11 +24,6 @@ class EngineScenariosTest {
         Store createStore() {
             return engine();
         }
-
-        @AfterEach
-        void closeEngines() {
-            Engines.closeAll();
-        }
     }
 
     @Nested
@@ -35,11 +31,6 @@ class EngineScenariosTest {
         @Override
         Store createStore() {
             return engine();
-        }
-
-        @AfterEach
-        void closeEngines() {
-            Engines.closeAll();
         }
     }
 
@@ -54,11 +45,6 @@ class EngineScenariosTest {
         boolean relaysEvents() {
             return false;
         }
-
-        @AfterEach
-        void closeEngines() {
-            Engines.closeAll();
-        }
     }
 
     @Nested
@@ -71,11 +57,6 @@ class EngineScenariosTest {
         @Override
         boolean relaysEvents() {
             return false;
-        }
-
-        @AfterEach
-        void closeEngines() {
-            Engines.closeAll();
         }
     }
 
@@ -90,11 +71,6 @@ class EngineScenariosTest {
         boolean relaysEvents() {
             return false;
         }
-
-        @AfterEach
-        void closeEngines() {
-            Engines.closeAll();
-        }
     }
 
     @Nested
@@ -102,11 +78,6 @@ class EngineScenariosTest {
         @Override
         Store createStore() {
             return engine();
-        }
-
-        @AfterEach
-        void closeEngines() {
-            Engines.closeAll();
         }
     }
 }

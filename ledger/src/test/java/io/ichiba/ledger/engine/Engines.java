@@ -42,6 +42,14 @@ public final class Engines {
         }
     }
 
+    /** Closes the engine stores a test made, after each test of the class it extends (and of its nested classes). */
+    public static final class ClosedAfterEach implements org.junit.jupiter.api.extension.AfterEachCallback {
+        @Override
+        public void afterEach(org.junit.jupiter.api.extension.ExtensionContext context) {
+            closeAll();
+        }
+    }
+
     /** Closes every engine store made so far (their threads). */
     public static synchronized void closeAll() {
         OPEN.forEach(EngineStore::close);
