@@ -37,7 +37,7 @@ public record LockState(String name, long permits, Holdings holdings) implements
 
     private static final SortedMap<String, Long> ONE_PERMIT = Amounts.of(java.util.Map.of(KIND, 1L));
 
-    /** Returns the amounts one claim holds of a lock (immutable, shared: admission asks it for every lock it checks). */
+    /** Returns the amounts one claim holds of a lock (immutable, shared: admission asks for it for every lock). */
     public static SortedMap<String, Long> onePermit() {
         return ONE_PERMIT;
     }

@@ -27,7 +27,8 @@ public final class CreditMetrics {
     public CreditMetrics(MeterRegistry registry, Ledger ledger) {
         this.ledger = ledger;
         this.creditsMinted = Counter.builder("ichiba.credits.minted")
-                .description("Credits minted (minor units), counted by the member that owns each entry: sum over members")
+                .description("Credits minted (minor units), counted by the member that owns each entry: sum over "
+                        + "members")
                 .register(registry);
         for (JournalEntry.Reason r : JournalEntry.Reason.values()) {
             journalEntries.put(r, Counter.builder("ichiba.journal.entries").tag("reason", r.name())

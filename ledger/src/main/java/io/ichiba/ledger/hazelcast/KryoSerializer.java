@@ -58,7 +58,7 @@ public final class KryoSerializer<T> implements StreamSerializer<T> {
     private static final byte JAVA = 2;
     private static final Set<Class<?>> FELL_BACK = ConcurrentHashMap.newKeySet();
 
-    /** The largest buffer given back to {@link #OUTPUTS}: a larger one (a rare large batch) is left to the collector. */
+    /** The largest buffer given back to {@link #OUTPUTS}: a larger one (a rare large batch) is left to the GC. */
     private static final int KEPT_BUFFER = 256 << 10;
     /**
      * Buffers to write into, used again: a batch of tens of kilobytes written into a new one grew it by doubling
