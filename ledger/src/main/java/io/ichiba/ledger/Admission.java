@@ -667,7 +667,7 @@ public final class Admission {
             return Placement.choose(c, null, nodes, locks, now);
         }
         Exchange exchange = ledger.exchange();
-        SortedMap<String, Long> missing = exchange.toBuy(c, tenant);
+        SortedMap<String, Long> missing = exchange.funding().toBuy(c, tenant);
         TenantState bought = tenant;
         if (!missing.isEmpty()) {
             for (var m : missing.entrySet()) {
@@ -677,7 +677,7 @@ public final class Admission {
         }
         Placement.Choice would = Placement.choose(c, bought, nodes, locks, now);
         if (!would.fits() && c.urgent() && waitsForCapacity(would.why())) {
-            String node = exchange.preemptFor(c, nodes, bought, locks, now);
+            String node = exchange.funding().preemptFor(c, nodes, bought, locks, now);
             if (node != null) {
                 nodes.putAll(store.nodes().entries());
                 tenants.clear();
@@ -688,7 +688,7 @@ public final class Admission {
         if (!would.fits() || missing.isEmpty()) {
             return would;
         }
-        Rejection unpaid = exchange.buyFor(c, tenant);
+        Rejection unpaid = exchange.funding().buyFor(c, tenant);
         if (unpaid != null) {
             return new Placement.Choice(null, unpaid);
         }

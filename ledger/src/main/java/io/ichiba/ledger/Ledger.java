@@ -368,7 +368,7 @@ public final class Ledger {
             bad = checkClaimLimits(tenant);
         }
         if (bad == null) {
-            bad = exchange.fund(id, tenant, bundle, leaseSeconds, funding);
+            bad = exchange.funding().fund(id, tenant, bundle, leaseSeconds, funding);
         }
         if (bad != null) {
             return Result.rejected(bad);

@@ -613,8 +613,8 @@ class MarketProperties {
             Result<Claim> r = ledger.submit(id, tenant, Bundle.of(amounts, List.of()), s.priority(), s.lease(), null,
                     funding);
             for (String kind : KINDS) {
-                if (store.orders().get(Exchange.borrowBidId(id, kind)) != null) {
-                    orders.add(Exchange.borrowBidId(id, kind));
+                if (store.orders().get(ClaimFunding.borrowBidId(id, kind)) != null) {
+                    orders.add(ClaimFunding.borrowBidId(id, kind));
                 }
             }
             if (r.ok()) {
