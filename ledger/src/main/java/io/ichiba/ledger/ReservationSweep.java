@@ -38,8 +38,8 @@ final class ReservationSweep {
 
     /**
      * Moves reservations along: withdraws abandoned bookings, recalls capacity for windows about to open, opens
-     * due windows (preempting what was recalled, then granting every copy), closes ended ones. Run by the engine's
-     * timer, before each admission pass.
+     * due windows (preempting what was recalled, then granting every copy), closes ended ones. Run by each admission
+     * pass before it looks at the queue.
      */
     Reservations.Sweep sweep() {
         long now = ledger.clock().millis();
