@@ -121,13 +121,11 @@ public final class EngineRole implements AutoCloseable {
     private static final int LOG_EVERY = 600;
 
     private void failedToTakeOver(String why) {
-        if (!why.equals(lastFailure) || ++repeated % LOG_EVERY == 0) {
-            LOG.warn("taking the journal over failed{}, will retry: {}",
-                    why.equals(lastFailure) ? " (" + repeated + " times)" : "", why);
-            if (!why.equals(lastFailure)) {
-                repeated = 0;
-            }
-            lastFailure = why;
+        boolean again = why.equals(lastFailure);
+        repeated = again ? repeated + 1 : 0;
+        lastFailure = why;
+        if (!again || repeated % LOG_EVERY == 0) {
+            LOG.warn("taking the journal over failed{}, will retry: {}", again ? " (" + repeated + " times)" : "", why);
         } else {
             LOG.debug("taking the journal over failed again: {}", why);
         }
