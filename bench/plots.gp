@@ -4,7 +4,7 @@ set datafile separator ","
 set terminal pngcairo size 900,560 font "sans,10"
 set key outside right top
 set grid
-arms = "hello openapi redis ichiba-redis ichiba"
+arms = "hello openapi redis ichiba"
 file_exists(f) = int(system("test -s '".f."' && echo 1 || echo 0"))
 
 f = dir."/http-closed.csv"
@@ -48,8 +48,8 @@ if (file_exists(f)) {
 }
 
 # Bars per arm: x = the arm's place, hot keys left of it, spread keys right.
-arm_x(s) = s eq "jdk" ? 1 : s eq "entryProcessor" ? 2 : s eq "memory" ? 3 : s eq "hazelcast" ? 4 : s eq "redis" ? 5 \
-  : s eq "redisStore" ? 6 : 1/0
+arm_x(s) = s eq "jdk" ? 1 : s eq "entryProcessor" ? 2 : s eq "engine" ? 3 : s eq "redis" ? 4 \
+  : s eq "entryProcessor2" ? 5 : s eq "engine2" ? 6 : 1/0
 err(e) = e == e ? e : 0
 do for [t in "1 2"] {
   f = dir."/grant-t".t.".csv"
@@ -59,7 +59,7 @@ do for [t in "1 2"] {
     set style fill solid 0.6 border -1; set boxwidth 0.35
     set logscale y; set yrange [1:*]; set ylabel "ops/s"; set xlabel ""
     set xrange [0.4:6.6]
-    set xtics ("jdk" 1, "entryProcessor" 2, "memory" 3, "hazelcast" 4, "redis" 5, "redisStore" 6)
+    set xtics ("jdk" 1, "entryProcessor" 2, "engine" 3, "redis" 4, "entryProcessor2" 5, "engine2" 6)
     # Columns: Benchmark, Mode, Threads, Samples, Score, Error, Unit, arm, keys.
     plot f using (strcol(9) eq "hot" ? arm_x(strcol(8)) - 0.18 : 1/0):5:(err($6)) with boxerrorbars title "hot keys", \
          f using (strcol(9) eq "spread" ? arm_x(strcol(8)) + 0.18 : 1/0):5:(err($6)) with boxerrorbars title "spread keys"

@@ -7,6 +7,8 @@
 #   QUICK=1 bash bench/run.sh         one short iteration of each, to check the script (numbers meaningless)
 #   BEFORE=<rev> bash bench/run.sh    also measures the ledger's grant arms at <rev>, for the before/after table
 #                                     (default: the commit before the grant path was made faster; BEFORE= skips it)
+#                                     BEFORE_ARMS: its arms to run (default hazelcast, the per-key store then;
+#                                     engine for a commit since the engine)
 #   ONLY="grant http" bash bench/run.sh   only these parts: grant before book admission memory http scale
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +18,7 @@ MD=${MD:-$ROOT/docs/benchmarks.md}
 LOGS=$ROOT/bench/target/logs
 QUICK=${QUICK:-0}
 BEFORE=${BEFORE-1e1d073}
+BEFORE_ARMS=${BEFORE_ARMS:-hazelcast}
 ONLY=${ONLY:-"grant before book admission memory http scale"}
 JAR=$ROOT/bench/target/ichiba-bench.jar
 REDIS_PORT=16380
@@ -101,7 +104,7 @@ if want before && [ -n "$BEFORE" ]; then
   (cd "$ROOT/bench/target/before" && mvn -B -q -ntp package -DskipTests -pl bench -am)
   rm -f "$OUT/grant-before.csv"
   java -jar "$ROOT/bench/target/before/bench/target/ichiba-bench.jar" GrantBench "${GRANT_JMH[@]}" -t 1 \
-    -p arm=memory,hazelcast -rf csv -rff "$OUT/grant-before.csv" > "$LOGS/grant-before.log"
+    -p arm="$BEFORE_ARMS" -rf csv -rff "$OUT/grant-before.csv" > "$LOGS/grant-before.log"
   grep -E '^GrantBench' "$LOGS/grant-before.log" || true
   git worktree remove --force "$ROOT/bench/target/before"
 fi

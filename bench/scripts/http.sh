@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
-# HTTP benchmark of the claim path: Ichiba's broker against itself on Redis and three baselines (bench/README.md).
+# HTTP benchmark of the claim path: Ichiba's broker against three baselines (bench/README.md).
 #   bench/scripts/http.sh OUT_DIR      (jars built: mvn -o -B -q package -DskipTests)
-# Arms: ichiba (one broker member), ichiba-redis (the same broker, its ledger on the Redis store: RedisBroker),
-# redis (the broker's router + a Lua acquire in redis-server), openapi (the broker's router, constant answers),
+# Arms: ichiba (one broker member), redis (the broker's router + a Lua acquire in redis-server), openapi (the broker's router, constant answers),
 # hello (plain Vert.x router, constant answers). While one arm is measured, the other arms' JVMs are stopped
 # (SIGSTOP, see focus in common.sh): an idle broker's sweeps and JIT compiler would otherwise take CPU from it.
 # Writes OUT_DIR/http-closed.csv (wrk, closed loop, 16 and 64 connections) and OUT_DIR/http-open.csv
@@ -10,8 +9,7 @@
 # a low fixed rate); logs in OUT_DIR/logs. About 10 minutes. Knobs (environment): WRK_SECONDS (8),
 # WRK_WARMUP (45: the broker's JIT takes about a minute of load to settle on 2 cores), WRK_CONNECTIONS ("16 64"), OPEN_SECONDS (5), OPEN_WARMUP (2), RATE_PERCENTS ("25 50 75"),
 # LOW_RATE (20), NODES (4), PORT_BASE (18080: broker; +1..+4 the arms), REDIS_PORT (16379: the Lua arm),
-# REDIS_STORE_PORT (16381: ichiba-redis's store), HZ_PORT (15701; +10 for ichiba-redis's member, +20 for
-# ichiba-before's), BEFORE_JAR (a broker jar built at another commit: measured as the arm ichiba-before, port +5).
+# HZ_PORT (15701; +20 for ichiba-before's), BEFORE_JAR (a broker jar built at another commit: measured as the arm ichiba-before, port +5).
 set -euo pipefail
 OUT=${1:?usage: $0 OUT_DIR}
 source "$(dirname "$0")/common.sh"
@@ -27,34 +25,26 @@ LOW_RATE=${LOW_RATE:-20}
 NODES=${NODES:-4}
 PORT_BASE=${PORT_BASE:-18080}
 REDIS_PORT=${REDIS_PORT:-16379}
-REDIS_STORE_PORT=${REDIS_STORE_PORT:-16381}
 HZ_PORT=${HZ_PORT:-15701}
 command -v redis-server >/dev/null || { echo "redis-server is not installed" >&2; exit 1; }
 
-declare -A PORT=([ichiba]=$PORT_BASE [hello]=$((PORT_BASE + 1)) [openapi]=$((PORT_BASE + 2)) [redis]=$((PORT_BASE + 3))
-  [ichiba-redis]=$((PORT_BASE + 4)))
-ARMS=(ichiba ichiba-redis redis openapi hello)
+declare -A PORT=([ichiba]=$PORT_BASE [hello]=$((PORT_BASE + 1)) [openapi]=$((PORT_BASE + 2)) [redis]=$((PORT_BASE + 3)))
+ARMS=(ichiba redis openapi hello)
 BEFORE_JAR=${BEFORE_JAR:-}
-BROKERS=(ichiba ichiba-redis)
+BROKERS=(ichiba)
 if [ -n "$BEFORE_JAR" ]; then
   PORT[ichiba-before]=$((PORT_BASE + 5))
-  ARMS=(ichiba ichiba-before ichiba-redis redis openapi hello)
-  BROKERS=(ichiba ichiba-before ichiba-redis)
+  ARMS=(ichiba ichiba-before redis openapi hello)
+  BROKERS=(ichiba ichiba-before)
 fi
 B=http://127.0.0.1:${PORT[ichiba]}
-BR=http://127.0.0.1:${PORT[ichiba-redis]}
 
-log "redis-server :$REDIS_PORT and :$REDIS_STORE_PORT, brokers $B and $BR (on Redis)"
-for port in "$REDIS_PORT" "$REDIS_STORE_PORT"; do
-  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no >"$LOGS/redis-$port.log" 2>&1 &
-  PIDS+=($!)
-done
+log "redis-server :$REDIS_PORT, broker $B"
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no >"$LOGS/redis-$REDIS_PORT.log" 2>&1 &
+PIDS+=($!)
 declare -A SERVER_PID # the JVM serving each arm: all but the one measured are stopped while it is (focus)
 start_broker "${PORT[ichiba]}" "$HZ_PORT" "" "bench-http-$$" "$LOGS/broker.log"
 SERVER_PID[ichiba]=$LAST_PID
-start_broker "${PORT[ichiba-redis]}" "$((HZ_PORT + 10))" "" "bench-http-redis-$$" "$LOGS/broker-redis.log" \
-  -cp "$BENCH_JAR" io.ichiba.bench.http.RedisBroker --redis "redis://127.0.0.1:$REDIS_STORE_PORT"
-SERVER_PID[ichiba-redis]=$LAST_PID
 if [ -n "$BEFORE_JAR" ]; then
   start_broker "${PORT[ichiba-before]}" "$((HZ_PORT + 20))" "" "bench-http-before-$$" "$LOGS/broker-before.log" \
     -jar "$BEFORE_JAR"
@@ -62,7 +52,6 @@ if [ -n "$BEFORE_JAR" ]; then
   wait_ready "http://127.0.0.1:${PORT[ichiba-before]}" 1
 fi
 wait_ready "$B" 1
-wait_ready "$BR" 1
 declare -A TOKENS
 for arm in "${BROKERS[@]}"; do
   loadgen setup --url "http://127.0.0.1:${PORT[$arm]}" --operator-token "$OPERATOR_TOKEN" --nodes "$NODES" \
@@ -117,6 +106,6 @@ done
 
 focus ""
 sleep 1
-log "pools' granted total after the run: ichiba $(granted_total "$B"), ichiba-redis $(granted_total "$BR")" \
+log "pools' granted total after the run: ichiba $(granted_total "$B")" \
   "(claims wrk left unreleased end with their 60 s leases)"
 log "done: $OUT/http-closed.csv $OUT/http-open.csv"

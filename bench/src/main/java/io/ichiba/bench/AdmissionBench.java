@@ -5,7 +5,6 @@ import io.ichiba.ledger.Bundle;
 import io.ichiba.ledger.Claim;
 import io.ichiba.ledger.ClaimCommands;
 import io.ichiba.ledger.ClaimState;
-import io.ichiba.ledger.EventRelay;
 import io.ichiba.ledger.Funding;
 import io.ichiba.ledger.Ledger;
 import io.ichiba.ledger.LedgerSettings;
@@ -15,7 +14,6 @@ import io.ichiba.ledger.engine.EngineListener;
 import io.ichiba.ledger.engine.EngineStore;
 import io.ichiba.ledger.journal.InMemoryJournal;
 import io.ichiba.ledger.store.InMemoryEventLog;
-import io.ichiba.ledger.store.InMemoryStore;
 import io.ichiba.ledger.store.Store;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -37,8 +35,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Admission-loop latency: how long a claim that fits waits for the single admission loop when {@code queued}
- * claims that cannot be granted are ahead of it, over the reference {@code InMemoryStore} (every pass a full one) and
- * through the engine's store over its journal in memory (what a broker runs, without Hazelcast's replication).
+ * claims that cannot be granted are ahead of it, through the engine's store over its journal in memory (what a broker
+ * runs, without Hazelcast's replication).
  *
  * <p>Run: {@code java -jar bench/target/ichiba-bench.jar AdmissionBench -f 1 -wi 2 -i 3 -w 1s -r 2s}
  * (add {@code -p queued=10,1000} to leave out the largest queue).
@@ -89,18 +87,10 @@ public class AdmissionBench {
     @Param({"10", "1000", "100000"})
     public int queued;
 
-    /**
-     * {@code memory}: {@link InMemoryStore}; {@code engine}:
-     * the engine's store over its journal in memory (what a broker runs, without Hazelcast's replication).
-     */
-    @Param({"memory", "engine"})
-    public String store;
-
     private final StepClock clock = new StepClock(1_700_000_000_000L);
     private Store tables;
     private Ledger ledger;
     private Admission admission;
-    private EventRelay relay;
     private long probes;
     private String lastProbe;
 
@@ -108,23 +98,18 @@ public class AdmissionBench {
     @Setup(Level.Trial)
     public void setUp() {
         long started = System.nanoTime();
-        if (store.equals("engine")) {
-            EngineStore e = new EngineStore(new InMemoryJournal(), new InMemoryEventLog(100_000), null,
-                    EngineListener.NONE, java.time.Duration.ofSeconds(30));
-            try {
-                e.engine().activate().get(30, TimeUnit.SECONDS);
-            } catch (Exception ex) {
-                throw new IllegalStateException("the engine did not start", ex);
-            }
-            tables = e;
-        } else {
-            tables = new InMemoryStore();
+        EngineStore e = new EngineStore(new InMemoryJournal(), new InMemoryEventLog(100_000), null,
+                EngineListener.NONE, java.time.Duration.ofSeconds(30));
+        try {
+            e.engine().activate().get(30, TimeUnit.SECONDS);
+        } catch (Exception ex) {
+            throw new IllegalStateException("the engine did not start", ex);
         }
+        tables = e;
         // no tenant limits: one tenant queues a hundred thousand claims here on purpose
         ledger = new Ledger(tables, clock, LedgerSettings.defaults().withLimits(io.ichiba.ledger.TenantLimits.NONE));
         ledger.accounts().openSystemAccounts();
         admission = new Admission(ledger);
-        relay = new EventRelay(tables);
         require(ledger.createTenant(TENANT, Map.of("memory", HUGE, "disk", HUGE)));
         require(ledger.report(NODE, Map.of("memory", HUGE, "disk", HUGE), Map.of("memory", HUGE, "disk", HUGE)));
         require(ledger.createLock("blocker", 1));
@@ -152,7 +137,7 @@ public class AdmissionBench {
         if (!last.considered() || !"LOCK_HELD".equals(last.reason())) {
             throw new IllegalStateException("a blocked claim was not marked: " + last);
         }
-        System.out.printf("%nsetup store=%s queued=%d: submit %.1f s, first pass %.1f s%n", store, queued,
+        System.out.printf("%nsetup queued=%d: submit %.1f s, first pass %.1f s%n", queued,
                 (submitted - started) / 1e9, (System.nanoTime() - submitted) / 1e9);
     }
 
@@ -168,8 +153,8 @@ public class AdmissionBench {
         clock.advance(1);
         String id = "p-" + (++probes);
         lastProbe = id;
-        // the broker's intake: the submission and its admission in one command (on the engine, the probe alone when
-        // nothing changed since the last pass; elsewhere nothing), then passes until it is granted
+        // the broker's intake: the submission and its admission in one command (the probe alone when nothing changed
+        // since the last pass), then passes until it is granted
         boolean granted = tables.atomically(() -> {
             require(ledger.submit(id, TENANT, PROBE, 0, 60, null));
             return admission.admit(id).granted().stream().anyMatch(c -> c.id().equals(id));
@@ -185,11 +170,10 @@ public class AdmissionBench {
         return passes;
     }
 
-    /** The broker's follow-up of a released probe, outside the measurement: relay its events, purge it. */
+    /** The broker's follow-up of a released probe, outside the measurement: purge it. */
     @TearDown(Level.Invocation)
     public void forgetProbe() {
         if (lastProbe != null) {
-            relay.claim(lastProbe);
             if (!tables.claims().execute(lastProbe, new ClaimCommands.Purge(clock.millis() + 1))) {
                 throw new IllegalStateException("probe " + lastProbe + " was not purged: " + ledger.claim(lastProbe));
             }
@@ -204,8 +188,8 @@ public class AdmissionBench {
     }
 
     /**
-     * One admission pass over the blocked queue: nothing fits, nothing changes (on the engine, a pass when nothing
-     * changed since the last is skipped: this measures the skip).
+     * One admission pass over the blocked queue: nothing fits, nothing changes (a pass when nothing changed since the
+     * last is skipped: this measures the skip).
      */
     @Benchmark
     public Admission.Pass passOverQueue() {

@@ -4,7 +4,6 @@ import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.IMap;
 import io.ichiba.bench.redis.RedisGrants;
-import io.ichiba.bench.redis.RedisStore;
 import io.ichiba.ledger.Admission;
 import io.ichiba.ledger.Bundle;
 import io.ichiba.ledger.Claim;
@@ -13,8 +12,6 @@ import io.ichiba.ledger.Ledger;
 import io.ichiba.ledger.LedgerSettings;
 import io.ichiba.ledger.engine.EngineStore;
 import io.ichiba.ledger.hazelcast.HazelcastEngine;
-import io.ichiba.ledger.store.InMemoryStore;
-import io.ichiba.ledger.store.Store;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -46,8 +43,6 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       counters of one key, and one that gives them back;</li>
  *   <li>{@code entryProcessor}: the limit of the stack: the same as one bare Hazelcast {@link EntryProcessor} on one
  *       key of an IMap configured as the ledger's (OBJECT format, one synchronous backup), and one to give back;</li>
- *   <li>{@code memory}: Ichiba's ledger over the reference {@link InMemoryStore}: {@link Ledger#submit},
- *       {@link Admission#pass} until the claim is granted, {@link Ledger#release};</li>
  *   <li>{@code engine}: Ichiba's ledger as a broker runs it: the engine's store over the Hazelcast journal on one
  *       embedded member ({@link HazelcastEngine}), the submission and its admission ({@link Admission#admit}) one
  *       command, passes until the claim is granted, the release one command; every batch journaled (an entry
@@ -58,8 +53,6 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@code redis}: what a user would write instead: {@link RedisGrants} (pools as counters, one Lua script
  *       checks and decrements every counter of the bundle, all or nothing) on a local {@code redis-server}, through
  *       Lettuce; its address is the system property {@code ichiba.bench.redis}.</li>
- *   <li>{@code redisStore}: Ichiba's ledger, as {@code memory}, over {@link RedisStore} on
- *       that {@code redis-server}: the same commands, each a read and a Lua compare-and-set.</li>
  * </ul>
  *
  * <p>{@code keys=hot}: every thread takes from the same node and lock; {@code keys=spread}: each thread has a node
@@ -85,7 +78,7 @@ public class GrantBench {
     static final int LOCK_PERMITS = 1_000;
     static final int MAX_THREADS = 64;
 
-    @Param({"jdk", "entryProcessor", "memory", "engine", "redis", "redisStore", "entryProcessor2", "engine2"})
+    @Param({"jdk", "entryProcessor", "engine", "redis", "entryProcessor2", "engine2"})
     public String arm;
 
     @Param({"hot", "spread"})
@@ -120,14 +113,9 @@ public class GrantBench {
             case "jdk" -> new JdkArm();
             case "entryProcessor" -> new EntryProcessorArm(1);
             case "entryProcessor2" -> new EntryProcessorArm(2);
-            case "memory" -> new LedgerArm(new InMemoryStore(), null);
             case "engine" -> new EngineArm(1);
             case "engine2" -> new EngineArm(2);
             case "redis" -> new RedisArm(redisUri());
-            case "redisStore" -> {
-                RedisStore.drop(redisUri(), "bench:");
-                yield new LedgerArm(new RedisStore(redisUri(), "bench:"), null);
-            }
             default -> throw new IllegalArgumentException("unknown arm " + arm);
         };
     }
@@ -329,50 +317,6 @@ public class GrantBench {
                     100 * appendNanos.sum() / 1e9 / seconds);
             stores.forEach(EngineStore::close);
             members.forEach(HazelcastInstance::shutdown);
-        }
-    }
-
-    static final class LedgerArm implements Arm {
-        private final Store store;
-        private final HazelcastInstance hz;
-        private final Ledger ledger;
-        private final Admission admission;
-
-        LedgerArm(Store store, HazelcastInstance hz) {
-            this.store = store;
-            this.hz = hz;
-            this.ledger = new Ledger(store, Clock.systemUTC(), LedgerSettings.defaults());
-            this.admission = new Admission(ledger);
-            provision(ledger);
-        }
-
-        @Override
-        public void claimGrantRelease(String claim, int slot) {
-            Bundle bundle = Bundle.of(Map.of("memory", MEMORY, "disk", DISK), List.of(lock(slot)));
-            must(ledger.submit(claim, "bench", bundle, 5, 60, node(slot)));
-            // Another thread's pass may be granting this claim (GRANTING): pass again until it is granted.
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (true) {
-                admission.pass();
-                Claim c = ledger.claim(claim);
-                if (c.state() == ClaimState.GRANTED) {
-                    break;
-                }
-                if (c.state() != ClaimState.QUEUED && c.state() != ClaimState.GRANTING
-                        || System.nanoTime() > deadline) {
-                    throw new IllegalStateException("not granted: " + c);
-                }
-                Thread.yield();
-            }
-            must(ledger.release(claim));
-        }
-
-        @Override
-        public void close() {
-            store.close();
-            if (hz != null) {
-                hz.shutdown();
-            }
         }
     }
 

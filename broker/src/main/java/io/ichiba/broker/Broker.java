@@ -17,7 +17,6 @@ import io.ichiba.ledger.Auditor;
 import io.ichiba.ledger.Jobs;
 import io.ichiba.broker.handlers.BindingsFile;
 import io.ichiba.broker.handlers.HandlerDispatcher;
-import io.ichiba.ledger.EventRelay;
 import io.ichiba.ledger.Handlers;
 import io.ichiba.ledger.LeaseReaper;
 import io.ichiba.ledger.Ledger;
@@ -52,7 +51,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 
 /**
  * One broker process: an embedded Hazelcast member, clustered Vert.x over it, the ledger on the engine's store,
@@ -78,12 +76,11 @@ public final class Broker {
     private final HttpServer server;
     private final WorkerExecutor worker;
     private final ExecutorService jobFollower;
-    private final ExecutorService relay;
     private final HandlerDispatcher dispatcher;
 
     private Broker(BrokerConfig config, HazelcastInstance hz, Vertx vertx, Store store, Ledger ledger,
                    AdmissionLoop loop, Background background, HttpServer server, WorkerExecutor worker,
-                   ExecutorService jobFollower, ExecutorService relay, HandlerDispatcher dispatcher) {
+                   ExecutorService jobFollower, HandlerDispatcher dispatcher) {
         this.config = config;
         this.hz = hz;
         this.vertx = vertx;
@@ -94,7 +91,6 @@ public final class Broker {
         this.server = server;
         this.worker = worker;
         this.jobFollower = jobFollower;
-        this.relay = relay;
         this.dispatcher = dispatcher;
     }
 
@@ -128,20 +124,9 @@ public final class Broker {
 
     /** Starts a broker and returns once it serves HTTP. */
     public static Broker start(BrokerConfig config) throws Exception {
-        return start(config, null);
-    }
-
-    /**
-     * Starts a broker whose ledger keeps its state in the store {@code stores} makes over the broker's member,
-     * instead of in the engine; the member still forms the cluster, elects the admission loop and carries
-     * the event bus. For stores kept elsewhere, such as the benchmarks' Redis store; a store that is not shared by
-     * every member (as the Hazelcast one is) makes sense only for a broker alone. The broker closes the store when
-     * it stops. With {@code stores} {@code null}, the ledger runs on the engine (the default).
-     */
-    public static Broker start(BrokerConfig config, Function<HazelcastInstance, Store> stores) throws Exception {
         HazelcastInstance hz = Hazelcast.newHazelcastInstance(hazelcastConfig(config));
         try {
-            return start(config, hz, stores);
+            return start(config, hz);
         } catch (Exception e) {
             hz.getLifecycleService().terminate();
             throw e;
@@ -181,8 +166,7 @@ public final class Broker {
         return false;
     }
 
-    private static Broker start(BrokerConfig config, HazelcastInstance hz, Function<HazelcastInstance, Store> stores)
-            throws Exception {
+    private static Broker start(BrokerConfig config, HazelcastInstance hz) throws Exception {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         BrokerMetrics.configureForPrometheus(registry);
         VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
@@ -198,14 +182,8 @@ public final class Broker {
         }
         Clock clock = Clock.systemUTC();
         EngineMeters engineMeters = new EngineMeters(registry);
-        Store store = stores == null ? HazelcastEngine.store(hz, engineMeters) : stores.apply(hz);
-        java.util.function.BooleanSupplier engineHere = () -> true;
-        java.util.function.LongSupplier epoch = () -> 0;
-        if (store instanceof EngineStore es) {
-            engineMeters.bind(es.engine());
-            engineHere = es.engine()::active;
-            epoch = es.engine()::epoch;
-        }
+        EngineStore store = HazelcastEngine.store(hz, engineMeters);
+        engineMeters.bind(store.engine());
         Ledger ledger = new Ledger(store, clock, config.ledger(), config.market(), config.reservations());
         try {
             ledger.accounts().openSystemAccounts();
@@ -214,28 +192,20 @@ public final class Broker {
             LOG.info("the system accounts open once the engine runs: {}", notYet.getMessage());
         }
         BrokerMetrics metrics = new BrokerMetrics(registry, ledger);
-        AdmissionLoop loop = new AdmissionLoop(hz, ledger, metrics, 250, engineHere, epoch);
+        AdmissionLoop loop = new AdmissionLoop(hz, ledger, metrics, 250, store.engine()::active,
+                store.engine()::epoch);
         WorkerExecutor worker = vertx.createSharedWorkerExecutor("ichiba-ledger", config.workerThreads());
         ChangeWatch watch = new ChangeWatch(vertx);
-        boolean engineStore = store instanceof EngineStore;
-        java.util.function.Consumer<String> changed;
-        if (engineStore) {
-            // the engine's member tells every member's watch over the event bus; the state maps' events are not needed
-            changed = new io.ichiba.broker.admission.ChangeFeed(vertx, watch)::changed;
-            store.claims().listenLocal(c -> changed.accept(c.id()));
-        } else {
-            changed = watch::changed;
-            store.claims().listen(watch::changed);
-        }
+        // the engine's member tells every member's watch over the event bus; the state maps' events are not needed
+        java.util.function.Consumer<String> changed = new io.ichiba.broker.admission.ChangeFeed(vertx, watch)::changed;
+        store.claims().listenLocal(c -> changed.accept(c.id()));
         Jobs jobs = new Jobs(ledger);
-        ExecutorService jobFollower = followJobs(store, jobs, changed, engineStore);
-        // the engine publishes the events of each batch it journals; another store's records wait in their
-        // outboxes for this member's relay
+        ExecutorService jobFollower = followJobs(store, jobs, changed);
+        // the engine publishes the events of each batch it journals
         engineMeters.onEvents(e -> {
             metrics.eventAppended(e);
             metrics.events().eventsRelayed(1);
         });
-        ExecutorService relay = engineStore ? null : relayEvents(store, metrics, config.reaperIntervalMillis());
         loop.start();
         HandlerDispatcher dispatcher = new HandlerDispatcher(vertx, new Handlers(ledger), worker, loop::owner,
                 metrics.events()::handlerAttempt);
@@ -245,10 +215,8 @@ public final class Broker {
                 .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         Idempotency idempotency = new Idempotency(store, worker, clock, config.operatorToken());
         // operations of the HTTP edge reach the engine's member over the event bus (closed with Vert.x)
-        io.ichiba.broker.engine.Forwarder forwarder = store instanceof EngineStore es
-                ? io.ichiba.broker.engine.Forwarder.start(vertx, hz, es, registry)
-                        .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS)
-                : null;
+        io.ichiba.broker.engine.Forwarder forwarder = io.ichiba.broker.engine.Forwarder.start(vertx, hz, store, registry)
+                .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         ApiContext ctx = new ApiContext(vertx, ledger, worker, watch, loop::nudge, config.grantWaitMillis(),
                 idempotency, jobs, forwarder);
         Authenticator auth = new Authenticator(ApiRouter.publicPaths(contract), config.operatorToken(), store, worker);
@@ -263,16 +231,14 @@ public final class Broker {
                 .requestHandler(router).listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         LOG.info("broker serving http={}:{} member={} cluster={} members={}", config.httpHost(), server.actualPort(),
                 hz.getCluster().getLocalMember().getAddress(), config.clusterName(), hz.getCluster().getMembers().size());
-        return new Broker(config, hz, vertx, store, ledger, loop, background, server, worker, jobFollower, relay,
-                dispatcher);
+        return new Broker(config, hz, vertx, store, ledger, loop, background, server, worker, jobFollower, dispatcher);
     }
 
     /**
      * Wakes long-polls on job changes, and makes each job follow its claim's changes on the member that owns
      * both (they share a key), off the Hazelcast event thread.
      */
-    private static ExecutorService followJobs(Store store, Jobs jobs, java.util.function.Consumer<String> changed,
-                                              boolean engineStore) {
+    private static ExecutorService followJobs(Store store, Jobs jobs, java.util.function.Consumer<String> changed) {
         java.util.function.Consumer<io.ichiba.ledger.Job> wake = j -> {
             changed.accept(j.id()); // a job's claim has its id: waits on either wake on both
             changed.accept("job:" + j.id());
@@ -280,11 +246,7 @@ public final class Broker {
                 changed.accept("node-jobs:" + j.node());
             }
         };
-        if (engineStore) {
-            store.jobs().listenLocal(wake); // told to every member by the change feed
-        } else {
-            store.jobs().listen(wake);
-        }
+        store.jobs().listenLocal(wake); // told to every member by the change feed
         ExecutorService follower = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "ichiba-jobs");
             t.setDaemon(true);
@@ -292,50 +254,6 @@ public final class Broker {
         });
         store.claims().listenLocal(c -> follower.execute(() -> guard("job follower", () -> jobs.follow(c))));
         return follower;
-    }
-
-    /**
-     * Relays the events of the claims, nodes, jobs, loans and price alerts this member owns from their outboxes to the event log, on one
-     * thread (so each record's events go in order): at once after each change, and in a sweep every
-     * {@code intervalMillis} for what a change's relay missed (a member that died, a failed append).
-     */
-    private static ScheduledExecutorService relayEvents(Store store, BrokerMetrics metrics,
-                                                        long intervalMillis) {
-        EventRelay relay = new EventRelay(store, metrics::eventAppended);
-        ScheduledExecutorService relayer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "ichiba-events");
-            t.setDaemon(true);
-            return t;
-        });
-        store.claims().listenLocal(c -> {
-            if (c.outbox().hasPending()) {
-                relayer.execute(() -> guard("event relay", () -> metrics.events().eventsRelayed(relay.claim(c.id()))));
-            }
-        });
-        store.nodes().listenLocal(n -> {
-            if (n.outbox().hasPending()) {
-                relayer.execute(() -> guard("event relay", () -> metrics.events().eventsRelayed(relay.node(n.node()))));
-            }
-        });
-        store.jobs().listenLocal(j -> {
-            if (j.outbox().hasPending()) {
-                relayer.execute(() -> guard("event relay", () -> metrics.events().eventsRelayed(relay.job(j.id()))));
-            }
-        });
-        store.loans().listenLocal(l -> {
-            if (l.outbox().hasPending()) {
-                relayer.execute(() -> guard("event relay", () -> metrics.events().eventsRelayed(relay.loan(l.id()))));
-            }
-        });
-        store.alerts().listenLocal(a -> {
-            if (a.outbox().hasPending()) {
-                relayer.execute(() -> guard("event relay", () -> metrics.events().eventsRelayed(relay.alert(a.id()))));
-            }
-        });
-        relayer.scheduleWithFixedDelay(() -> guard("event relay sweep", () -> metrics.events().eventsRelayed(relay.sweep())),
-                intervalMillis,
-                4 * intervalMillis, TimeUnit.MILLISECONDS);
-        return relayer;
     }
 
     /** The broker's background work: the ledger's timers (on the engine) and the member's own threads. */
@@ -352,15 +270,12 @@ public final class Broker {
      * Schedules the background work. The ledger's timers run where its state is kept ({@link Store#every}: on the
      * engine's thread, by its clock, as commands of its batches, moving with the engine): node loss and lease expiry
      * (every reaper interval), loans due to end and the books' sweep (4 times less often), purges, postings and job
-     * reconciliation (20 times less often), the spot prices (every 5 s). On a store without an engine they run on a
-     * thread, and orphan holds are returned too. On the member's own threads, what is not a deadline: the metrics,
+     * reconciliation (20 times less often), the spot prices (every 5 s). On the member's own threads, what is not a deadline: the metrics,
      * and on the member that runs the admission loop the handlers file and the audit.
      */
     private static Background scheduleBackground(BrokerConfig config, Ledger ledger, BrokerMetrics metrics,
                                                  AdmissionLoop loop, Jobs jobs) {
         Store store = ledger.store();
-        boolean engine = store instanceof EngineStore;
-        java.util.function.BooleanSupplier here = () -> engine || loop.owner();
         LeaseReaper reaper = new LeaseReaper(ledger, metrics.reaperTally());
         long reaperMillis = config.reaperIntervalMillis();
         List<io.ichiba.ledger.store.Timer> timers = new java.util.ArrayList<>();
@@ -369,11 +284,7 @@ public final class Broker {
             reaper.sweepLeases();
         }));
         timers.add(store.every("purges", Duration.ofMillis(20 * reaperMillis), () -> {
-            if (engine) {
-                reaper.purge(); // the engine leaves no orphan hold: every operation is journaled whole or not at all
-            } else {
-                metrics.claims().orphansReturned(reaper.sweepOrphans().orphans());
-            }
+            reaper.purge();
             new io.ichiba.ledger.Handlers(ledger).purge();
             jobs.reconcile();
             // the engine keeps the first answers of keyed requests as the maps did: for a day
@@ -382,15 +293,9 @@ public final class Broker {
         }));
         timers.add(store.every("market", Duration.ofMillis(4 * reaperMillis), () -> {
             ledger.exchange().sweepLoans();
-            if (here.getAsBoolean()) {
-                ledger.exchange().sweepBooks();
-            }
+            ledger.exchange().sweepBooks();
         }));
-        timers.add(store.every("spot-prices", Duration.ofSeconds(5), () -> {
-            if (here.getAsBoolean()) {
-                ledger.exchange().updateSpot();
-            }
-        }));
+        timers.add(store.every("spot-prices", Duration.ofSeconds(5), () -> ledger.exchange().updateSpot()));
         ScheduledExecutorService background = Executors.newScheduledThreadPool(2, r -> {
             Thread t = new Thread(r, "ichiba-background");
             t.setDaemon(true);
@@ -464,9 +369,6 @@ public final class Broker {
         loop.close();
         background.close();
         jobFollower.shutdownNow();
-        if (relay != null) {
-            relay.shutdownNow();
-        }
         dispatcher.close();
         try {
             server.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -486,9 +388,6 @@ public final class Broker {
         loop.close();
         background.close();
         jobFollower.shutdownNow();
-        if (relay != null) {
-            relay.shutdownNow();
-        }
         dispatcher.close();
         hz.getLifecycleService().terminate();
         store.close();

@@ -6,7 +6,6 @@ import io.ichiba.broker.http.ApiRouter;
 import io.ichiba.broker.http.Contract;
 import io.ichiba.ledger.Ledger;
 import io.ichiba.ledger.LedgerSettings;
-import io.ichiba.ledger.store.InMemoryStore;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.openapi.contract.OpenAPIContract;
@@ -34,7 +33,9 @@ class ContractTest {
     static void load() throws Exception {
         vertx = Vertx.vertx();
         contract = Contract.load(vertx).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        Ledger ledger = new Ledger(new InMemoryStore(), Clock.systemUTC(), LedgerSettings.defaults());
+        Ledger ledger = new Ledger(new io.ichiba.ledger.engine.EngineStore(new io.ichiba.ledger.journal.InMemoryJournal(),
+                new io.ichiba.ledger.store.InMemoryEventLog(16), null, io.ichiba.ledger.engine.EngineListener.NONE,
+                java.time.Duration.ofSeconds(1)), Clock.systemUTC(), LedgerSettings.defaults());
         ApiContext ctx = new ApiContext(vertx, ledger, null, null, () -> { }, 0, null, new io.ichiba.ledger.Jobs(ledger), null);
         ops = Api.operations(ctx, new BrokerMetrics(new SimpleMeterRegistry(), ledger), () -> true, () -> "m", () -> 1);
     }

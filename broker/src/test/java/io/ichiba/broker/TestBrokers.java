@@ -36,16 +36,6 @@ public final class TestBrokers implements AutoCloseable {
 
     /** Starts one more broker, its configuration changed by {@code change}, that joins the ones already started. */
     public Broker start(java.util.function.UnaryOperator<BrokerConfig> change) throws Exception {
-        return start(change, null);
-    }
-
-    /**
-     * Starts one more broker as {@link #start(java.util.function.UnaryOperator)}, its ledger on the store made
-     * ({@code null}: the engine's, as a broker started by {@code main}).
-     */
-    public Broker start(java.util.function.UnaryOperator<BrokerConfig> change,
-                        java.util.function.Function<com.hazelcast.core.HazelcastInstance,
-                                io.ichiba.ledger.store.Store> stores) throws Exception {
         int hzPort = freePort();
         List<String> join = new ArrayList<>(members);
         join.add("127.0.0.1:" + hzPort);
@@ -53,7 +43,7 @@ public final class TestBrokers implements AutoCloseable {
         BrokerConfig config = BrokerConfig.from(Map.of("http.host", "127.0.0.1", "audit.interval.seconds", "0",
                         "reaper.interval.millis", "100", "cluster.min.size", "1")::get)
                 .withPorts(0, hzPort, join).withCluster(cluster, OPERATOR).withLedger(settings);
-        Broker b = Broker.start(change.apply(config), stores);
+        Broker b = Broker.start(change.apply(config));
         brokers.add(b);
         members.add("127.0.0.1:" + hzPort);
         return b;

@@ -5,7 +5,6 @@ import io.ichiba.broker.http.Authenticator;
 import io.ichiba.broker.http.Contract;
 import io.ichiba.broker.http.Idempotency;
 import io.ichiba.broker.http.Problems;
-import io.ichiba.ledger.store.InMemoryStore;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
@@ -34,7 +33,11 @@ final class ContractArm {
     /** Builds the router whose {@code createClaim} and {@code releaseClaim} are {@code create} and {@code release}. */
     static Future<Router> router(Vertx vertx, String token, ApiRouter.Op create, ApiRouter.Op release) {
         return Contract.load(vertx).map(contract -> {
-            InMemoryStore store = new InMemoryStore();
+            // never started: the one token is the operator's and no request carries an Idempotency-Key, so nothing
+            // reads it
+            io.ichiba.ledger.engine.EngineStore store = new io.ichiba.ledger.engine.EngineStore(
+                    new io.ichiba.ledger.journal.InMemoryJournal(), new io.ichiba.ledger.store.InMemoryEventLog(16),
+                    null, io.ichiba.ledger.engine.EngineListener.NONE, java.time.Duration.ofSeconds(1));
             WorkerExecutor worker = vertx.createSharedWorkerExecutor("bench-auth", 2);
             Authenticator auth = new Authenticator(ApiRouter.publicPaths(contract), token, store, worker);
             Idempotency idempotency = new Idempotency(store, worker, Clock.systemUTC(), token);

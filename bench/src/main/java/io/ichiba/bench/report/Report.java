@@ -23,8 +23,7 @@ import java.util.regex.Pattern;
 public final class Report {
     private static final Pattern SECTION = Pattern.compile(
             "(<!-- generated:([a-z0-9-]+) -->\\n)(.*?)(<!-- /generated:\\2 -->)", Pattern.DOTALL);
-    private static final String[] GRANT_ARMS = {"jdk", "entryProcessor", "memory", "engine", "redis", "redisStore",
-        "entryProcessor2", "engine2"};
+    private static final String[] GRANT_ARMS = {"jdk", "entryProcessor", "engine", "redis", "entryProcessor2", "engine2"};
     /** The thread counts of the in-process grant runs ({@code grant-tN.csv}); 64 runs the Hazelcast arms only. */
     private static final String[] GRANT_THREADS = {"1", "2", "64"};
 
@@ -108,8 +107,7 @@ public final class Report {
 
     private String grantRatios() throws IOException {
         StringBuilder b = new StringBuilder("| threads, keys | engine ÷ entryProcessor | engine2 ÷ entryProcessor2 "
-                + "| memory ÷ jdk | entryProcessor ÷ jdk | engine ÷ redis | memory ÷ redis | redisStore ÷ redis "
-                + "|\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
+                + "| entryProcessor ÷ jdk | engine ÷ redis |\n|---|---:|---:|---:|---:|\n");
         boolean any = false;
         for (String t : GRANT_THREADS) {
             Csv jmh = csv("grant-t" + t + ".csv");
@@ -121,11 +119,8 @@ public final class Report {
                 b.append("| ").append(t).append(", ").append(keys).append(" | ")
                         .append(ratio(jmh, keys, "engine", "entryProcessor")).append(" | ")
                         .append(ratio(jmh, keys, "engine2", "entryProcessor2")).append(" | ")
-                        .append(ratio(jmh, keys, "memory", "jdk")).append(" | ")
                         .append(ratio(jmh, keys, "entryProcessor", "jdk")).append(" | ")
-                        .append(ratio(jmh, keys, "engine", "redis")).append(" | ")
-                        .append(ratio(jmh, keys, "memory", "redis")).append(" | ")
-                        .append(ratio(jmh, keys, "redisStore", "redis")).append(" |\n");
+                        .append(ratio(jmh, keys, "engine", "redis")).append(" |\n");
             }
         }
         return any ? b.toString() : missing();
@@ -143,8 +138,8 @@ public final class Report {
         }
         StringBuilder b = new StringBuilder("| arm, keys (1 thread) | before (ops/s) | after (ops/s) | after ÷ before |\n"
                 + "|---|---:|---:|---:|\n");
-        // the ledger replicated was the per-key store then (arm hazelcast), and is the engine now
-        for (String[] arms : new String[][] {{"memory", "memory"}, {"hazelcast", "engine"}}) {
+        // the ledger replicated was the per-key store before the engine (arm hazelcast), and is the engine now
+        for (String[] arms : new String[][] {{"hazelcast", "engine"}, {"engine", "engine"}}) {
             for (String keys : new String[] {"hot", "spread"}) {
                 Map<String, String> x = grantRow(before, arms[0], keys);
                 Map<String, String> y = grantRow(after, arms[1], keys);
@@ -169,18 +164,16 @@ public final class Report {
         }
         StringBuilder b = new StringBuilder(plain(c));
         b.append("\n| connections | ichiba ÷ hello | openapi ÷ hello | redis ÷ hello | ichiba ÷ redis "
-                + "| ichiba-redis ÷ redis | ichiba ÷ ichiba-redis |\n|---:|---:|---:|---:|---:|---:|---:|\n");
+                + "|\n|---:|---:|---:|---:|---:|\n");
         for (String conns : c.rows().stream().map(r -> r.get("connections")).distinct().toList()) {
             Csv at = c.where("connections", conns);
             double hello = claims(at, "hello");
             double openapi = claims(at, "openapi");
             double redis = claims(at, "redis");
             double ichiba = claims(at, "ichiba");
-            double onRedis = claims(at, "ichiba-redis");
             b.append("| ").append(conns).append(" | ").append(ratio(ichiba, hello)).append(" | ")
                     .append(ratio(openapi, hello)).append(" | ").append(ratio(redis, hello)).append(" | ")
-                    .append(ratio(ichiba, redis)).append(" | ").append(ratio(onRedis, redis)).append(" | ")
-                    .append(ratio(ichiba, onRedis)).append(" |\n");
+                    .append(ratio(ichiba, redis)).append(" |\n");
         }
         return b.toString();
     }
@@ -197,12 +190,10 @@ public final class Report {
     /**
      * The budget of one request at the lowest open-loop rate (the machine nearly idle): the hello route's median
      * is HTTP; the OpenAPI route's minus hello's is the contract's validation; Ichiba's minus the OpenAPI route's
-     * is the rest, split between the domain and Hazelcast in the proportion of the in-process single-thread
-     * costs of the {@code memory} and {@code engine} arms.
+     * is the rest: the hop to the engine, the ledger and the journal's replicated write.
      */
     private String budget() throws IOException {
         Csv open = csv("http-open.csv");
-        Csv jmh = csv("grant-t1.csv");
         if (open.isEmpty()) {
             return missing();
         }
@@ -212,23 +203,15 @@ public final class Report {
         double openapi = Csv.num(at.where("arm", "openapi").first(), "p50_ms");
         double ichiba = Csv.num(at.where("arm", "ichiba").first(), "p50_ms");
         double redis = Csv.num(at.where("arm", "redis").first(), "p50_ms");
-        double onRedis = Csv.num(at.where("arm", "ichiba-redis").first(), "p50_ms");
-        double mem = 1000.0 / Csv.num(grantRow(jmh, "memory", "hot"), "Score");
-        double hz = 1000.0 / Csv.num(grantRow(jmh, "engine", "hot"), "Score");
-        double rest = ichiba - openapi;
-        double domainShare = Double.isNaN(mem) || Double.isNaN(hz) ? Double.NaN : mem / hz;
         StringBuilder b = new StringBuilder();
         b.append(String.format(Locale.ROOT, "Medians at %s claims/s, open loop.%n%n", fmt(lowest)));
         b.append("| part | ms | how it is measured |\n|---|---:|---|\n");
         b.append(row("HTTP (Vert.x, JSON)", hello, "hello route p50"));
         b.append(row("contract validation (OpenAPI router)", openapi - hello, "openapi p50 − hello p50"));
-        b.append(row("domain (ledger, admission)", rest * domainShare,
-                "(ichiba − openapi) × in-process memory ÷ engine time per op"));
-        b.append(row("Hazelcast, and the hop to the admission loop and back", rest * (1 - domainShare),
-                "the rest of ichiba − openapi"));
+        b.append(row("the engine: the hop to it, the ledger, the journal's replicated write", ichiba - openapi,
+                "ichiba p50 − openapi p50"));
         b.append(row("whole Ichiba request", ichiba, "ichiba p50"));
         b.append(row("Redis Lua behind the same router", redis, "redis p50"));
-        b.append(row("Ichiba's broker with its ledger on the Redis store", onRedis, "ichiba-redis p50"));
         return b.toString();
     }
 

@@ -44,7 +44,6 @@ public final class ClaimMetrics {
     private final Counter grants;
     private final Counter leaseExpiries;
     private final Counter auditDrift;
-    private final Counter orphansReturned;
     private final Counter explains;
     private final Map<String, Counter> hints = new ConcurrentHashMap<>();
     private final Map<String, Counter> limitRefusals = new ConcurrentHashMap<>();
@@ -79,8 +78,6 @@ public final class ClaimMetrics {
         this.auditDrift = Counter.builder("ichiba.audit.drift")
                 .description("Drift entries found by audits (recorded holdings that differ from the live grants)")
                 .register(registry);
-        this.orphansReturned = Counter.builder("ichiba.orphan.holds.returned")
-                .description("Holds returned because no live grant owned them").register(registry);
         this.explains = Counter.builder("ichiba.claim.explains")
                 .description("Explanations of claims asked (GET /v1/claims/{id}/explain), counted by the member that "
                         + "answered: sum over members").register(registry);
@@ -130,11 +127,6 @@ public final class ClaimMetrics {
     /** Counts a lease that ended unrenewed. */
     public void leaseExpired() {
         leaseExpiries.increment();
-    }
-
-    /** Records orphan holds returned by a store without an engine. */
-    public void orphansReturned(int orphans) {
-        orphansReturned.increment(orphans);
     }
 
     /** Records an audit. */

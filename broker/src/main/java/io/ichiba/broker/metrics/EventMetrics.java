@@ -37,14 +37,14 @@ public final class EventMetrics {
                 .description("Deliveries that exhausted their attempts, kept for replay").register(registry);
         this.eventsRelayed = Counter.builder("ichiba.events.relayed")
                 .description("Events appended to the event log by this member: by the engine once their batch is "
-                        + "journaled (again by an engine that takes over while the batch is in the journal's head), "
-                        + "or by the relay of a store without an engine").register(registry);
+                        + "journaled (again by an engine that takes over while the batch is in the journal's head)")
+                .register(registry);
         Gauge.builder("ichiba.event.streams", eventStreams, AtomicInteger::get)
                 .description("Server-sent event streams open on this member").register(registry);
         Gauge.builder("ichiba.events.log.newest", ledger.store().events(), l -> l.newest())
                 .description("The sequence number of the newest event in the log").register(registry);
         this.priceCrossings = Counter.builder("ichiba.price.crossings")
-                .description("price.crossed events appended by this member's relay (sum over members)")
+                .description("price.crossed events appended by this member's engine (sum over members)")
                 .register(registry);
         Gauge.builder("ichiba.price.alerts", priceAlerts, AtomicLong::get)
                 .description("Live price alerts (every tenant's)").register(registry);
