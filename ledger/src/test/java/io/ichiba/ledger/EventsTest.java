@@ -1,32 +1,34 @@
 package io.ichiba.ledger;
 
-import io.ichiba.ledger.store.InMemoryStore;
+import io.ichiba.ledger.engine.Engines;
+import io.ichiba.ledger.journal.InMemoryJournal;
+import io.ichiba.ledger.store.Store;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Events: written with the change they describe (the outbox), relayed to the log in order, at least once. */
+/**
+ * Events: written with the change they describe (the outbox), in the log in order with the batch that made them,
+ * under ids stable per record.
+ */
+@org.junit.jupiter.api.extension.ExtendWith(Engines.ClosedAfterEach.class)
 class EventsTest {
     private MutableClock clock;
-    private InMemoryStore store;
+    private Store store;
     private Ledger ledger;
     private Admission admission;
-    private EventRelay relay;
 
     @BeforeEach
     void setUp() {
         clock = new MutableClock();
-        store = new InMemoryStore();
+        store = Engines.started(new InMemoryJournal());
         ledger = new Ledger(store, clock, LedgerSettings.defaults());
         ledger.accounts().openSystemAccounts();
         admission = new Admission(ledger);
-        relay = new EventRelay(store);
         ledger.createTenant("team-a", Map.of("memory", 16_384L));
         ledger.report("n1", Map.of("memory", 10_000L), Map.of());
     }
@@ -45,10 +47,6 @@ class EventsTest {
         admission.pass();
         clock.advanceMillis(1000);
         ledger.release("c1");
-        assertThat(store.claims().get("c1").outbox().pending()).hasSize(3);
-        assertThat(log()).as("nothing is logged before the relay").isEmpty();
-
-        assertThat(relay.sweep()).isEqualTo(3);
         List<Event> events = log();
         assertThat(types(events, "c1")).containsExactly("claim.queued", "claim.granted", "claim.released");
         assertThat(events).extracting(Event::id).containsExactly("claim:c1:0", "claim:c1:1", "claim:c1:2");
@@ -57,27 +55,7 @@ class EventsTest {
         assertThat(granted.payload()).containsEntry("node", "n1").containsEntry("bundle", "memory=4000")
                 .containsEntry("priority", "3").containsEntry("leaseExpiresAt", String.valueOf(granted.time() + 60_000));
         assertThat(events.get(2).payload()).containsEntry("reason", "RELEASED");
-        assertThat(store.claims().get("c1").outbox().hasPending()).isFalse();
-        assertThat(relay.sweep()).as("relayed once").isZero();
-    }
-
-    @Test
-    void aRelayThatDiesBeforeAcknowledgingRepeatsEventsWithTheSameIds() {
-        ledger.submit("c1", "team-a", Bundle.of(Map.of("memory", 4000L), List.of()), 3, 60, null);
-        admission.pass();
-        Claim c = store.claims().get("c1");
-        // a relay appends the pending events and dies before acknowledging them
-        c.outbox().pending().forEach(p -> store.events().append(c.toEvent(p)));
-        ledger.release("c1");
-        relay.sweep();
-        List<Event> events = log();
-        assertThat(events).extracting(Event::id)
-                .containsExactly("claim:c1:0", "claim:c1:1", "claim:c1:0", "claim:c1:1", "claim:c1:2");
-        // a consumer that drops duplicates by id sees each event once, in order
-        Map<String, Event> seen = new LinkedHashMap<>();
-        events.forEach(e -> seen.putIfAbsent(e.id(), e));
-        assertThat(new ArrayList<>(seen.values())).extracting(Event::type)
-                .containsExactly("claim.queued", "claim.granted", "claim.released");
+        assertThat(store.claims().get("c1").outbox().hasPending()).as("none kept on the record").isFalse();
     }
 
     @Test
@@ -95,7 +73,6 @@ class EventsTest {
         clock.advanceMillis(2000);
         new LeaseReaper(lossy).sweepNodes();
         ledger.report("n1", Map.of("memory", 10_000L), Map.of());
-        relay.sweep();
         List<Event> events = log();
         assertThat(types(events, "c1")).containsExactly("claim.queued", "claim.granted", "claim.expired");
         assertThat(types(events, "c2")).containsExactly("claim.queued", "claim.cancelled");
@@ -134,7 +111,6 @@ class EventsTest {
         jobs.start("j1", "n1");
         clock.advanceMillis(2000);
         jobs.finish("j1", "n1", 0, null);
-        relay.sweep();
         List<Event> events = ofJobs(log());
         assertThat(events).extracting(Event::type).containsExactly("job.started", "job.finished");
         assertThat(events).extracting(Event::id).containsExactly("job:j1:0", "job:j1:1");
@@ -150,7 +126,6 @@ class EventsTest {
         // the job's claim (same id) has its own events under its own ids: in order per record, not across them
         assertThat(log().stream().filter(e -> e.id().startsWith("claim:j1:")).map(Event::type).toList())
                 .containsExactly("claim.queued", "claim.granted", "claim.released");
-        assertThat(relay.sweep()).as("relayed once").isZero();
     }
 
     @Test
@@ -174,7 +149,6 @@ class EventsTest {
         new LeaseReaper(ledger).sweepLeases();
         clock.advanceMillis(2000);
         new LeaseReaper(new Ledger(store, clock, LedgerSettings.defaults().withNodeGraceMillis(1000))).sweepNodes();
-        relay.sweep();
         List<Event> events = ofJobs(log());
         assertThat(types(events, "exit3")).containsExactly("job.started", "job.failed");
         Event exit3 = events.stream().filter(e -> e.id().equals("job:exit3:1")).findFirst().orElseThrow();
@@ -193,18 +167,15 @@ class EventsTest {
     }
 
     @Test
-    void anEndedJobIsPurgedOnlyAfterItsEventsAreInTheLog() {
+    void anEndedJobsEventsAreInTheLogBeforeItIsPurged() {
         Jobs jobs = jobs();
         submitJob(jobs, "j1", 1000, 60);
         admission.pass();
         jobs.start("j1", "n1");
         jobs.finish("j1", "n1", 0, null);
-        assertThat(store.jobs().get("j1").outbox().pending()).hasSize(2);
+        assertThat(store.jobs().get("j1").outbox().pending()).as("in the log with their batch").isEmpty();
         clock.advanceMillis(ledger.settings().retentionMillis() + 1);
-        assertThat(store.jobs().execute("j1", new JobCommands.Purge(clock.millis())))
-                .as("not purged while its events wait").isFalse();
-        assertThat(ofJobs(log())).isEmpty();
-        new LeaseReaper(ledger).sweepOrphans(); // relays, then purges
+        new LeaseReaper(ledger).purge();
         assertThat(store.jobs().get("j1")).isNull();
         assertThat(ofJobs(log())).extracting(Event::id).containsExactly("job:j1:0", "job:j1:1");
     }

@@ -1,6 +1,5 @@
 package io.ichiba.ledger;
 
-import io.ichiba.ledger.store.InMemoryStore;
 import io.ichiba.ledger.store.Store;
 import io.ichiba.pricing.Side;
 import org.junit.jupiter.api.BeforeEach;
@@ -12,7 +11,7 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The market in the ledger: orders funded, matched, turned into loans; recalls and terms end them. */
-class ExchangeTest {
+abstract class ExchangeTest {
     private static final long NEVER = Long.MAX_VALUE;
     private MutableClock clock;
     protected Store store;
@@ -36,10 +35,8 @@ class ExchangeTest {
         clock.advanceMillis(1);
     }
 
-    /** The store the market runs on: the reference store here. */
-    protected Store createStore() {
-        return new InMemoryStore();
-    }
+    /** The store the market runs on. */
+    protected abstract Store createStore();
 
     private long balance(String tenant) {
         return ledger.accounts().account(Account.ofTenant(tenant)).balance();

@@ -1,6 +1,5 @@
 package io.ichiba.ledger;
 
-import io.ichiba.ledger.store.InMemoryStore;
 import io.ichiba.ledger.store.Store;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -14,10 +13,11 @@ import java.util.TreeMap;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Why a claim waits, on fixed states: what is missing where, who holds it, when it frees, the queue, the price. */
+@org.junit.jupiter.api.extension.ExtendWith(io.ichiba.ledger.engine.Engines.ClosedAfterEach.class)
 class ExplainTest {
-    /** An empty store of the kind under test: the reference store here, the engine's in {@link EngineScenariosTest}. */
+    /** An empty store: the engine's, over a journal in memory; each test's engine is closed after it. */
     Store createStore() {
-        return new InMemoryStore();
+        return io.ichiba.ledger.engine.Engines.started(new io.ichiba.ledger.journal.InMemoryJournal());
     }
 
     private MutableClock clock;

@@ -3,7 +3,6 @@ package io.ichiba.ledger;
 import io.ichiba.ledger.Binding.AckPolicy;
 import io.ichiba.ledger.Delivery.Ack;
 import io.ichiba.ledger.Delivery.StepState;
-import io.ichiba.ledger.store.InMemoryStore;
 import io.ichiba.ledger.store.Store;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -18,23 +17,19 @@ import static org.assertj.core.api.Assertions.assertThat;
  * that succeed, fail, time out (a failed attempt) and are disabled midway, the order of {@code ANY}, retries with
  * backoff, dead letters and their replay, sessions, and an event appended twice delivered once.
  */
+@org.junit.jupiter.api.extension.ExtendWith(io.ichiba.ledger.engine.Engines.ClosedAfterEach.class)
 class HandlersTest {
-    /** An empty store of the kind under test: the reference store here, the engine's in {@link EngineScenariosTest}. */
+    /** An empty store: the engine's, over a journal in memory; each test's engine is closed after it. */
     Store createStore() {
-        return new InMemoryStore();
+        return io.ichiba.ledger.engine.Engines.started(new io.ichiba.ledger.journal.InMemoryJournal());
     }
 
-    /** Whether records keep their events until a relay appends them (the reference store), or the engine's batch does. */
-    boolean relaysEvents() {
-        return true;
-    }
 
     private MutableClock clock;
     private Store store;
     private Ledger ledger;
     private Handlers handlers;
     private Admission admission;
-    private EventRelay relay;
 
     @BeforeEach
     void setUp() {
@@ -43,7 +38,6 @@ class HandlersTest {
         ledger = new Ledger(store, clock, LedgerSettings.defaults());
         handlers = new Handlers(ledger);
         admission = new Admission(ledger);
-        relay = new EventRelay(store);
         ledger.createTenant("team-a", Map.of("memory", 16_384L));
         ledger.createTenant("team-b", Map.of("memory", 16_384L));
         ledger.report("n1", Map.of("memory", 10_000L), Map.of());
@@ -60,7 +54,6 @@ class HandlersTest {
     private Delivery granted(String claim, String tenant) {
         ledger.submit(claim, tenant, Bundle.of(Map.of("memory", 100L), List.of()), 1, 60, null);
         admission.pass();
-        relay.sweep();
         handlers.ingest(100);
         return handlers.delivery("claim:" + claim + ":1|" + tenant);
     }
@@ -190,7 +183,6 @@ class HandlersTest {
     void withNoBindingAndNoJobAwaitingItsHandlersTheEventsArePassedOverUnread() {
         ledger.submit("c1", "team-a", Bundle.of(Map.of("memory", 100L), List.of()), 1, 60, null);
         admission.pass();
-        relay.sweep();
         long newest = store.events().newest();
         assertThat(newest).isGreaterThanOrEqualTo(0);
         assertThat(handlers.ingest(100)).as("passed over").isEqualTo((int) (newest + 1));
@@ -201,7 +193,6 @@ class HandlersTest {
         bind("h1", "team-a", AckPolicy.ALL, 0, 1); // a binding: events are read and handed over again
         ledger.submit("c2", "team-a", Bundle.of(Map.of("memory", 100L), List.of()), 1, 60, null);
         admission.pass();
-        relay.sweep();
         handlers.ingest(100);
         assertThat(handlers.pending()).extracting(Delivery::id).containsExactly("claim:c2:1|team-a");
     }
@@ -216,7 +207,6 @@ class HandlersTest {
         jobs.follow(store.claims().get("j1"));
         assertThat(jobs.job("j1").reason()).isEqualTo(JobCommands.Assign.AWAITING_HANDLERS);
         assertThat(handlers.delete("h1")).isTrue(); // no binding left, but a job waits: the log must be read
-        relay.sweep();
         handlers.ingest(100);
         assertThat(jobs.forNode("n1")).as("no handler will answer: the job goes ahead").extracting(Job::id)
                 .containsExactly("j1");
@@ -227,11 +217,10 @@ class HandlersTest {
         bind("h1", "team-a", AckPolicy.ALL, 0, 1);
         ledger.submit("c1", "team-a", Bundle.of(Map.of("memory", 100L), List.of()), 1, 60, null);
         admission.pass();
-        relay.sweep();
         List<Event> once = store.events().read(-1, 100).stream().map(Event.Logged::event).toList();
         assertThat(once).hasSize(2);
-        // appended again with the same ids: a relay that died before its acknowledgement, an engine that took over
-        // and published again the batches its head still held
+        // appended again with the same ids: an engine that took over and published again the batches its head still
+        // held
         once.forEach(store.events()::append);
         assertThat(store.events().read(-1, 100)).hasSize(4);
         handlers.ingest(100);
@@ -254,8 +243,6 @@ class HandlersTest {
         assertThat(jobs.job("j1").reason()).isEqualTo(JobCommands.Assign.AWAITING_HANDLERS);
         assertThat(jobs.forNode("n1")).as("not handed to the runner yet").isEmpty();
         assertThat(jobs.start("j1", "n1").rejection().code()).isEqualTo(Rejection.Code.WRONG_STATE);
-
-        relay.sweep();
         handlers.ingest(100);
         handlers.attempted("claim:j1:1|team-a", "h1", true, null, null);
         assertThat(jobs.forNode("n1")).extracting(Job::id).containsExactly("j1");
@@ -279,7 +266,6 @@ class HandlersTest {
         jobs.follow(store.claims().get("j1"));
         assertThat(jobs.forNode("n1")).isEmpty();
         handlers.update("h1", false, null);
-        relay.sweep();
         handlers.ingest(100);
         assertThat(jobs.forNode("n1")).extracting(Job::id).containsExactly("j1");
     }

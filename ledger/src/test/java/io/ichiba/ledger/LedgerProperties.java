@@ -4,7 +4,6 @@ import io.ichiba.ledger.PlaceCommands.HoldFor;
 import io.ichiba.ledger.Rejection.Code;
 import io.ichiba.ledger.engine.Engines;
 import io.ichiba.ledger.journal.InMemoryJournal;
-import io.ichiba.ledger.store.InMemoryStore;
 import io.ichiba.ledger.store.Store;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -30,17 +29,16 @@ import java.util.TreeSet;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Random runs of the ledger on the in-memory store, checked after every step against laws 1–3 and 6.
+ * Random runs of the ledger on the engine, checked after every step against laws 1–3 and 6.
  *
  * <p>A run is a list of operations over three nodes, two locks (one and two permits) and two tenants with quotas:
  * submits of random bundles, admission passes, releases, cancels, renewals, clock advances followed by a reaper
- * sweep, agent reports that move capacity up and down, and admission loops that die in the middle of a grant.
+ * sweep, and agent reports that move capacity up and down.
  * After every step:
  * <ul>
  *   <li>law 1: no pool holds more than its capacity, except a pool that a report lowered below what it already
  *       held — and such a pool gains no new holder until it is back under;</li>
- *   <li>law 2: every granted claim holds its whole bundle, every other claim holds nothing (a claim whose loop
- *       died holds part of it, under its current attempt only);</li>
+ *   <li>law 2: every granted claim holds its whole bundle, every other claim holds nothing;</li>
  *   <li>law 3: no hold without a live grant, every ended claim returned, and the auditor finds no drift;</li>
  *   <li>law 6: after a sweep no granted lease is past its deadline;</li>
  *   <li>a pass leaves no claim waiting that fits now, unless the starvation rule holds it back.</li>
@@ -52,7 +50,7 @@ class LedgerProperties {
     static final List<String> LOCKS = List.of("db", "pair");
     static final List<String> TENANTS = List.of("t1", "t2");
 
-    sealed interface Op permits Submit, Pass, Release, Cancel, Renew, Advance, Report, DieMidGrant {
+    sealed interface Op permits Submit, Pass, Release, Cancel, Renew, Advance, Report {
     }
 
     /** Submits a bundle; {@code node} -1 lets the broker choose; {@code lockMask} bit i names LOCKS[i]. */
@@ -80,16 +78,7 @@ class LedgerProperties {
     record Report(int node, long memory, long disk) implements Op {
     }
 
-    /** A loop begins the grant of the {@code claim}-th queued claim, places {@code holds} holds, and dies. */
-    record DieMidGrant(int claim, int holds) implements Op {
-    }
-
-    @Provide
-    Arbitrary<List<Op>> runs() {
-        return runs(true);
-    }
-
-    private static Arbitrary<List<Op>> runs(boolean dying) {
+    private static Arbitrary<List<Op>> runs() {
         Arbitrary<Long> amount = Arbitraries.frequencyOf(Tuple.of(3, Arbitraries.just(0L)),
                 Tuple.of(6, Arbitraries.of(100L, 250L, 400L)), Tuple.of(2, Arbitraries.of(700L, 1000L)),
                 Tuple.of(1, Arbitraries.just(1600L)));
@@ -105,30 +94,21 @@ class LedgerProperties {
         Arbitrary<Long> capacity = Arbitraries.of(0L, 300L, 600L, 1000L, 1500L, 2500L);
         Arbitrary<Op> report = Combinators.combine(Arbitraries.integers().between(0, 2), capacity, capacity)
                 .as(Report::new);
-        Arbitrary<Op> die = Combinators.combine(index, Arbitraries.integers().between(0, 3)).as(DieMidGrant::new);
         Arbitrary<Op> op = Arbitraries.frequencyOf(
                 Tuple.of(6, submit), Tuple.of(5, Arbitraries.<Op>just(new Pass())), Tuple.of(3, release),
-                Tuple.of(1, cancel), Tuple.of(2, renew), Tuple.of(2, advance), Tuple.of(3, report),
-                Tuple.of(dying ? 2 : 0, die));
+                Tuple.of(1, cancel), Tuple.of(2, renew), Tuple.of(2, advance), Tuple.of(3, report));
         return op.list().ofMinSize(3).ofMaxSize(80).withSizeDistribution(RandomDistribution.uniform());
     }
 
-    /** Runs without a grant dying half-way: on the engine a grant is one command, applied whole or not at all. */
+    /** Runs of operations (a grant is one command of the engine, applied whole or not at all: none dies half-way). */
     @Provide
     Arbitrary<List<Op>> engineRuns() {
-        return runs(false);
+        return runs();
     }
 
+    /** The laws hold through the engine over a journal in memory. */
     @Property(tries = 200, edgeCases = EdgeCasesMode.NONE) // the edge cases of a list are runs of one op
-    void lawsHoldAfterEveryStepAndEveryTokenComesBack(@ForAll("runs") List<Op> run) {
-        lawsHold(new World(new InMemoryStore()), run);
-        Statistics.label("dead grant recovered").coverage(c -> c.check(true).count(n -> n >= 15));
-        Statistics.label("backfill blocked").coverage(c -> c.check(true).count(n -> n >= 5));
-    }
-
-    /** The same through the engine over the reference journal. */
-    @Property(tries = 200, edgeCases = EdgeCasesMode.NONE)
-    void lawsHoldAfterEveryStepAndEveryTokenComesBackOnTheEngine(@ForAll("engineRuns") List<Op> run) {
+    void lawsHoldAfterEveryStepAndEveryTokenComesBack(@ForAll("engineRuns") List<Op> run) {
         try {
             lawsHold(new World(Engines.started(new InMemoryJournal())), run);
         } finally {
@@ -150,7 +130,6 @@ class LedgerProperties {
         Statistics.label("granted").collect(w.grants > 0);
         Statistics.label("lease expired").collect(w.expiries > 0);
         Statistics.label("over-committed by a report").collect(w.sawOvercommit);
-        Statistics.label("dead grant recovered").collect(w.recovered > 0);
         Statistics.label("backfill blocked").collect(w.sawBackfillBlocked);
         Statistics.label("granted").coverage(c -> c.check(true).percentage(p -> p > 75));
         Statistics.label("lease expired").coverage(c -> c.check(true).count(n -> n >= 20));
@@ -172,7 +151,6 @@ class LedgerProperties {
         int next;
         int grants;
         int expiries;
-        int recovered;
         boolean sawOvercommit;
         boolean sawBackfillBlocked;
 
@@ -214,8 +192,6 @@ class LedgerProperties {
                 advance(a.millis());
             } else if (op instanceof Report r) {
                 report(NODES.get(r.node()), r.memory(), r.disk());
-            } else if (op instanceof DieMidGrant d) {
-                dieMidGrant(d.claim(), d.holds());
             } else {
                 throw new IllegalArgumentException("unknown op " + op);
             }
@@ -248,9 +224,6 @@ class LedgerProperties {
         }
 
         void pass() {
-            long staleBefore = clock.millis() - settings.staleGrantingMillis();
-            recovered += (int) store.claims().values(new Filters.ClaimIn(Set.of(ClaimState.GRANTING))).stream()
-                    .filter(c -> c.grantingSince() < staleBefore).count();
             Admission.Pass p = admission.pass();
             grants += p.granted().size();
             for (Claim c : p.granted()) {
@@ -341,37 +314,6 @@ class LedgerProperties {
             assertThat(store.claims().values(new Filters.LeaseDue(now))).as("law 6: leases end").isEmpty();
         }
 
-        void dieMidGrant(int i, int holds) {
-            List<Claim> queued = new ArrayList<>(store.claims().values(new Filters.ClaimIn(Set.of(ClaimState.QUEUED))));
-            if (queued.isEmpty()) {
-                return;
-            }
-            queued.sort((a, b) -> a.id().compareTo(b.id()));
-            Claim c = queued.get(i % queued.size());
-            Placement.Choice choice = Placement.choose(c, store.tenants().get(c.tenant()), store.nodes().entries(),
-                    store.locks().entries());
-            if (!choice.fits()) {
-                return;
-            }
-            long attempt = c.attempt() + 1;
-            assertThat(store.claims().execute(c.id(), new ClaimCommands.BeginGrant(attempt, choice.node(),
-                    clock.millis())).ok()).isTrue();
-            List<Runnable> steps = new ArrayList<>();
-            if (c.bundle().nodeLocal()) {
-                steps.add(() -> store.tenants().execute(c.tenant(),
-                        new HoldFor<TenantState>(c.id(), attempt, c.bundle().amounts(), "no tenant")));
-                steps.add(() -> store.nodes().execute(choice.node(),
-                        new HoldFor<NodeState>(c.id(), attempt, c.bundle().amounts(), "no node")));
-            }
-            for (String lock : c.bundle().locks()) {
-                steps.add(() -> store.locks().execute(lock,
-                        new HoldFor<LockState>(c.id(), attempt, LockState.onePermit(), "no lock")));
-            }
-            for (int k = 0; k < Math.min(holds, steps.size()); k++) {
-                steps.get(k).run();
-            }
-        }
-
         List<Map<String, ?>> snapshot() {
             return List.of(store.nodes().entries(), store.locks().entries(), store.tenants().entries(),
                     store.claims().entries());
@@ -422,9 +364,8 @@ class LedgerProperties {
             return out;
         }
 
-        /** Law 3 at the end: recover dead grants, end every claim, sweep; nothing may remain held. */
+        /** Law 3 at the end: end every claim, sweep; nothing may remain held. */
         void drain() {
-            clock.advanceMillis(settings.staleGrantingMillis() + 1);
             admission.pass();
             checkLaws(store.nodes().entries(), false);
             Map<ClaimState, Integer> ended = new HashMap<>();

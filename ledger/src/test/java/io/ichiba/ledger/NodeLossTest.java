@@ -151,7 +151,6 @@ public abstract class NodeLossTest {
 
     @Test
     void aWithheldAmountIsAnEventWhenItAppearsMovesByAStepAndGoesBackToZero() {
-        EventRelay relay = new EventRelay(store);
         long step = 8192 / 100 * NodeState.WITHHELD_EVENT_STEP_PERCENT; // 405 MiB of this pool
         report("n1", 8192, 6192); // appears: 2000
         Claim granted = claim(2000, "n1", List.of());
@@ -166,7 +165,6 @@ public abstract class NodeLossTest {
         report("n1", 8192, room - 1); // down by more than the step: told
         report("n1", 8192, room); // back to zero, however small the last amount: told
         report("n1", 8192, 8000); // still zero: no event
-        relay.sweep();
 
         List<Event> withheld = withheldEvents();
         assertThat(withheld).extracting(e -> e.payload().get("withheld"))
@@ -190,7 +188,6 @@ public abstract class NodeLossTest {
         reaper.sweepNodes();
         assertThat(store.nodes().get("n1").withheld("memory")).isZero();
         report("n1", 8192, 7000);
-        relay.sweep();
         assertThat(withheldEvents()).extracting(e -> e.payload().get("withheld") + " after " + e.payload().get("previous"))
                 .containsExactly("2000 after 0", (2000 + step) + " after 2000", "1 after " + (2000 + step), "0 after 1",
                         "50 after 0", "1192 after 0");

@@ -1,6 +1,5 @@
 package io.ichiba.ledger;
 
-import io.ichiba.ledger.store.InMemoryStore;
 import io.ichiba.ledger.store.Store;
 import io.ichiba.pricing.SpotPriceCurve;
 import org.junit.jupiter.api.BeforeEach;
@@ -16,22 +15,18 @@ import static org.assertj.core.api.Assertions.assertThat;
  * direction; re-armed by going back), the spot updater telling each alert its kind's price, validation and limits,
  * and a deleted alert purged only once its events are in the log.
  */
+@org.junit.jupiter.api.extension.ExtendWith(io.ichiba.ledger.engine.Engines.ClosedAfterEach.class)
 class PriceAlertsTest {
-    /** An empty store of the kind under test: the reference store here, the engine's in {@link EngineScenariosTest}. */
+    /** An empty store: the engine's, over a journal in memory; each test's engine is closed after it. */
     Store createStore() {
-        return new InMemoryStore();
+        return io.ichiba.ledger.engine.Engines.started(new io.ichiba.ledger.journal.InMemoryJournal());
     }
 
-    /** Whether records keep their events until a relay appends them (the reference store), or the engine's batch does. */
-    boolean relaysEvents() {
-        return true;
-    }
 
     private MutableClock clock;
     private Store store;
     private Ledger ledger;
     private PriceAlerts alerts;
-    private EventRelay relay;
 
     @BeforeEach
     void setUp() {
@@ -42,13 +37,11 @@ class PriceAlertsTest {
                 new SpotPriceCurve(5, 100, 0.5, 1.0));
         ledger = new Ledger(store, clock, LedgerSettings.defaults(), market);
         alerts = ledger.alerts();
-        relay = new EventRelay(store);
         ledger.createTenant("team-a", Map.of("memory", 100_000L));
         ledger.createTenant("team-b", Map.of("memory", 100_000L));
     }
 
     private List<Event> crossings(String alert) {
-        relay.sweep();
         return store.events().read(-1, 1000).stream().map(Event.Logged::event)
                 .filter(e -> e.subject().equals(alert) && e.type().equals("price.crossed")).toList();
     }
@@ -178,15 +171,8 @@ class PriceAlertsTest {
         price(60);
         alerts.delete("up", "team-a");
         clock.advanceMillis(ledger.settings().retentionMillis() + 1);
-        if (relaysEvents()) {
-            assertThat(store.alerts().get("up").outbox().pending()).hasSize(1);
-            assertThat(store.alerts().execute("up", new AlertCommands.Purge(clock.millis())))
-                    .as("kept while its event waits").isFalse();
-            new LeaseReaper(ledger).sweepOrphans(); // relays, then purges
-        } else {
-            assertThat(store.alerts().get("up").outbox().pending()).as("its event left with its batch").isEmpty();
-            assertThat(store.alerts().execute("up", new AlertCommands.Purge(clock.millis()))).isTrue();
-        }
+        assertThat(store.alerts().get("up").outbox().pending()).as("its event left with its batch").isEmpty();
+        assertThat(store.alerts().execute("up", new AlertCommands.Purge(clock.millis()))).isTrue();
         assertThat(store.alerts().get("up")).isNull();
         assertThat(store.events().read(-1, 10)).extracting(l -> l.event().id()).containsExactly("alert:up:0");
     }

@@ -1,7 +1,6 @@
 package io.ichiba.ledger;
 
 import io.ichiba.ledger.Rejection.Code;
-import io.ichiba.ledger.store.InMemoryStore;
 import io.ichiba.ledger.store.Store;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -12,10 +11,11 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Advance reservations on a controllable clock: booking, the earliest window, the start, the end, refunds. */
+@org.junit.jupiter.api.extension.ExtendWith(io.ichiba.ledger.engine.Engines.ClosedAfterEach.class)
 class ReservationsTest {
-    /** An empty store of the kind under test: the reference store here, the engine's in {@link EngineScenariosTest}. */
+    /** An empty store: the engine's, over a journal in memory; each test's engine is closed after it. */
     Store createStore() {
-        return new InMemoryStore();
+        return io.ichiba.ledger.engine.Engines.started(new io.ichiba.ledger.journal.InMemoryJournal());
     }
 
     private static final long MINUTE = 60_000;

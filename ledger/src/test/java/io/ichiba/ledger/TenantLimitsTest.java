@@ -1,6 +1,5 @@
 package io.ichiba.ledger;
 
-import io.ichiba.ledger.store.InMemoryStore;
 import io.ichiba.ledger.store.Store;
 import io.ichiba.pricing.Side;
 import org.junit.jupiter.api.BeforeEach;
@@ -18,6 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * ended. The operator's own limits for one tenant replace the broker's for it. (Issue 13, defect 9: one tenant's
  * thousands of queued claims slowed every pass for everyone.)
  */
+@org.junit.jupiter.api.extension.ExtendWith(io.ichiba.ledger.engine.Engines.ClosedAfterEach.class)
 public class TenantLimitsTest {
     private static final long NEVER = Long.MAX_VALUE;
     private static final TenantLimits SMALL = new TenantLimits(3, 2, 1, 1, 1);
@@ -27,9 +27,9 @@ public class TenantLimitsTest {
     private Ledger ledger;
     private Admission admission;
 
-    /** The store under test; the engine's test runs these same tests through the engine. */
+    /** The store under test: the engine's, over a journal in memory; each test's engine is closed after it. */
     protected Store createStore() {
-        return new InMemoryStore();
+        return io.ichiba.ledger.engine.Engines.started(new io.ichiba.ledger.journal.InMemoryJournal());
     }
 
     @BeforeEach

@@ -3,7 +3,6 @@ package io.ichiba.ledger.engine;
 import io.ichiba.ledger.AdmissionFairnessTest;
 import io.ichiba.ledger.JobsTest;
 import io.ichiba.ledger.NodeLossTest;
-import io.ichiba.ledger.TenantLimitsTest;
 import io.ichiba.ledger.journal.InMemoryJournal;
 import io.ichiba.ledger.store.Store;
 import org.junit.jupiter.api.AfterAll;
@@ -34,14 +33,6 @@ class EngineLedgerTest {
 
     @Nested
     class Jobs extends JobsTest {
-        @Override
-        protected Store createStore() {
-            return engine();
-        }
-    }
-
-    @Nested
-    class TenantLimits extends TenantLimitsTest {
         @Override
         protected Store createStore() {
             return engine();

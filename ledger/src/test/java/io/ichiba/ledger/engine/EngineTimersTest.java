@@ -11,7 +11,6 @@ import io.ichiba.ledger.MutableClock;
 import io.ichiba.ledger.journal.Batch;
 import io.ichiba.ledger.journal.InMemoryJournal;
 import io.ichiba.ledger.journal.Journal;
-import io.ichiba.ledger.store.InMemoryStore;
 import io.ichiba.ledger.store.Timer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -324,30 +323,6 @@ class EngineTimersTest {
             assertThat(b.kinds().get("from-a-" + ranOnA)).as("a's fenced run left nothing").isNull();
         } finally {
             b.close();
-        }
-    }
-
-    @Test
-    void aStoreWithoutAnEngineRunsItsTimersOnAThreadOfItsOwn() {
-        InMemoryStore store = new InMemoryStore();
-        try {
-            AtomicInteger runs = new AtomicInteger();
-            List<String> threads = new CopyOnWriteArrayList<>();
-            Timer t = store.every("test", Duration.ofMillis(20), () -> {
-                threads.add(Thread.currentThread().getName());
-                if (runs.incrementAndGet() == 1) {
-                    throw new IllegalStateException("a failed run");
-                }
-            });
-            await().atMost(Duration.ofSeconds(10)).until(() -> runs.get() >= 3);
-            assertThat(threads).contains("ichiba-timers");
-            t.close();
-
-            AtomicInteger woken = new AtomicInteger();
-            store.every("hourly", Duration.ofHours(1), woken::incrementAndGet).wake();
-            await().atMost(Duration.ofSeconds(10)).until(() -> woken.get() == 1);
-        } finally {
-            store.close();
         }
     }
 }

@@ -16,18 +16,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The {@link StoreHammer} workload (many threads, laws 1–3 checked while it runs and at rest) on the reference store,
- * and through the engine: in this process over the reference journal, and over two Hazelcast members, where the
+ * The {@link StoreHammer} workload (many threads, laws 1–3 checked while it runs and at rest) through the engine: in
+ * this process over the reference journal, and over two Hazelcast members, where the
  * member that does not run the engine sends every call to the one that does; afterwards the journal replays to the
  * state.
  */
 class EngineConcurrencyTest {
-
-    @Test
-    void theReferenceStore() throws Exception {
-        io.ichiba.ledger.store.InMemoryStore store = new io.ichiba.ledger.store.InMemoryStore();
-        new StoreHammer(List.of(store, store)).run();
-    }
 
     @AfterAll
     static void closeEngines() {
