@@ -91,8 +91,7 @@ public final class BrokerMetrics {
 
     /**
      * Counts what an event appended to the log tells (a trade, a preemption, a price alert's crossing). The engine
-     * tells each event of a batch it journaled once (not those it publishes again after a takeover); a store without
-     * an engine tells what its relay appends.
+     * tells each event of a batch it journaled once (not those it publishes again after a takeover).
      */
     public void eventAppended(Event e) {
         market.eventAppended(e);

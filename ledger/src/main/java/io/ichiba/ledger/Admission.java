@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SortedMap;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The admission loop's work: grants queued claims, all or nothing, in queue order. One instance runs at a
@@ -30,16 +29,15 @@ import java.util.concurrent.ConcurrentHashMap;
  * A large claim is therefore granted after at most the starvation bound plus the longest lease among the holders
  * it waits for.
  *
- * <h2>Grant of one claim (spans keys)</h2>
+ * <h2>Grant of one claim</h2>
  * <pre>
- *   claim: QUEUED -> GRANTING(attempt n, node)          BeginGrant
- *   tenant: hold quota (claim, n)                        HoldFor   -- refused? undo + AbortGrant
- *   node:   hold every node-local kind (claim, n)        HoldFor   -- refused? undo + AbortGrant
- *   locks:  hold one permit each (claim, n)              HoldFor   -- refused? undo + AbortGrant
- *   claim: GRANTING(n) -> GRANTED                        FinishGrant
+ *   tenant: hold quota (claim, n)                        HoldFor   -- refused? the holds placed are returned
+ *   node:   hold every node-local kind (claim, n)        HoldFor   -- refused? the holds placed are returned
+ *   locks:  hold one permit each (claim, n)              HoldFor   -- refused? the holds placed are returned
+ *   claim: QUEUED -> GRANTED (grant n, node)             Grant
  * </pre>
- * Holds carry the attempt number, so undoing attempt n never removes the hold of attempt n+1. A loop that
- * dies mid-grant leaves a {@code GRANTING} claim; the next loop undoes it ({@link #recover}).
+ * All in the command that runs the pass (or the intake): the engine journals the whole grant or none of it, so no
+ * claim is ever seen, kept or taken over half granted (laws 1, 2, 7). Holds carry the grant's number.
  */
 public final class Admission {
     private static final Logger LOG = LoggerFactory.getLogger(Admission.class);
@@ -54,7 +52,6 @@ public final class Admission {
 
     private final Ledger ledger;
     private final Store store;
-    private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
     /** What the last full pass decided on; {@code null} before the first, or when nothing may be taken from it. */
     private Seen seen;
 
@@ -100,29 +97,6 @@ public final class Admission {
             /** The whole queue. */
             FULL
         }
-    }
-
-    /**
-     * Undoes grant attempts that no live loop is making: all of them not made by this instance when
-     * {@code takeover} (call it when the loop moves to this member), else those older than the stale bound.
-     * Returns how many were undone.
-     */
-    public int recover(boolean takeover) {
-        long now = ledger.clock().millis();
-        long staleBefore = now - ledger.settings().staleGrantingMillis();
-        int undone = 0;
-        for (Claim c : store.claims().values(new Filters.ClaimIn(Set.of(ClaimState.GRANTING)))) {
-            if (c.reserved()) {
-                continue; // a reservation's copy is finished, never undone, by the reservations sweep
-            }
-            if (inFlight.contains(c.id()) || (!takeover && c.grantingSince() >= staleBefore)) {
-                continue;
-            }
-            LOG.info("undoing an abandoned grant attempt claim={} attempt={} node={}", c.id(), c.attempt(), c.node());
-            undo(c, c.attempt(), c.node(), "RECOVERED");
-            undone++;
-        }
-        return undone;
     }
 
     /**
@@ -219,7 +193,7 @@ public final class Admission {
         if (queueIsOnly(claimId)) {
             return pass();
         }
-        if (c.urgent() || c.funding().mode() != Funding.Mode.QUOTA || c.cancelRequested()) {
+        if (c.urgent() || c.funding().mode() != Funding.Mode.QUOTA) {
             return new Pass(List.of(), 0, Pass.Kind.NONE);
         }
         ledger.reservations().sweep(); // a window that closed frees what it was promised: then not unchanged
@@ -267,7 +241,6 @@ public final class Admission {
      */
     public Pass pass() {
         ledger.reservations().sweep();
-        recover(false);
         long now = ledger.clock().millis();
         if (unchanged(now, 0)) {
             return new Pass(List.of(), 0, Pass.Kind.SKIPPED);
@@ -467,9 +440,6 @@ public final class Admission {
 
         /** Decides on {@code c}, next in queue order: grants it, or records why it waits. Answers whether granted. */
         boolean decide(Claim c) {
-            if (c.cancelRequested()) {
-                return false;
-            }
             TenantState tenant = tenants.computeIfAbsent(c.tenant(), store.tenants()::get);
             Rejection wait;
             List<Object> ask = ask(c);
@@ -624,7 +594,7 @@ public final class Admission {
     private static Set<String> nodesNamed(List<Claim> queue) {
         Set<String> named = new HashSet<>();
         for (Claim c : queue) {
-            if (c.cancelRequested() || !c.bundle().nodeLocal()) {
+            if (!c.bundle().nodeLocal()) {
                 continue;
             }
             if (c.requestedNode() == null || c.funding().buys()) {
@@ -704,38 +674,26 @@ public final class Admission {
         };
     }
 
-    /** Grants {@code c} on {@code node}; returns {@code null} when granted, else why it waits. Updates the snapshot. */
+    /**
+     * Grants {@code c} on {@code node}: places every hold of its bundle, then marks it granted, in the command running
+     * this; returns {@code null} when granted, else why it waits (the holds it placed returned). Updates the snapshot.
+     */
     private Rejection grant(Claim c, String node, Map<String, NodeState> nodes, Map<String, LockState> locks,
                             Map<String, TenantState> tenants) {
         long attempt = c.attempt() + 1;
-        ClaimCommands.Transition begun = store.claims().execute(c.id(),
-                new ClaimCommands.BeginGrant(attempt, node, ledger.clock().millis()));
-        if (!begun.ok()) {
-            return begun.rejection();
+        long now = ledger.clock().millis();
+        Rejection refused = holdAll(c, attempt, node, now);
+        if (refused == null) {
+            ClaimCommands.Transition done = store.claims().execute(c.id(), new ClaimCommands.Grant(attempt, node, now));
+            refused = done.ok() ? null : done.rejection();
         }
-        inFlight.add(c.id());
-        try {
-            Rejection refused = holdAll(c, attempt, node, ledger.clock().millis());
-            if (refused != null) {
-                undo(c, attempt, node, refused.code().name());
-                return refused;
-            }
-            ClaimCommands.Transition done = store.claims().execute(c.id(),
-                    new ClaimCommands.FinishGrant(attempt, ledger.clock().millis()));
-            if (!done.ok()) {
-                undo(c, attempt, node, "RECOVERED");
-                return done.rejection();
-            }
-            if (done.claim().state() == ClaimState.CANCELLED) {
-                ledger.returnTokens(done.claim());
-                return Rejection.of(Rejection.Code.WRONG_STATE, "cancelled while being granted");
-            }
-            applyToSnapshot(c, attempt, node, nodes, locks, tenants);
-            LOG.debug("granted claim={} tenant={} node={} locks={}", c.id(), c.tenant(), node, c.bundle().locks());
-            return null;
-        } finally {
-            inFlight.remove(c.id());
+        if (refused != null) {
+            returnHolds(c, attempt, node);
+            return refused;
         }
+        applyToSnapshot(c, attempt, node, nodes, locks, tenants);
+        LOG.debug("granted claim={} tenant={} node={} locks={}", c.id(), c.tenant(), node, c.bundle().locks());
+        return null;
     }
 
     private Rejection holdAll(Claim c, long attempt, String node, long now) {
@@ -763,7 +721,8 @@ public final class Admission {
         return null;
     }
 
-    private void undo(Claim c, long attempt, String node, String why) {
+    /** Returns what {@link #holdAll} placed for grant {@code attempt} of {@code c} (a place it did not reach: nothing). */
+    private void returnHolds(Claim c, long attempt, String node) {
         Bundle b = c.bundle();
         if (b.nodeLocal()) {
             store.tenants().execute(c.tenant(), new ReturnFor<TenantState>(c.id(), attempt));
@@ -774,7 +733,6 @@ public final class Admission {
         for (String lock : b.locks()) {
             store.locks().execute(lock, new ReturnFor<LockState>(c.id(), attempt));
         }
-        store.claims().execute(c.id(), new ClaimCommands.AbortGrant(attempt, why, ledger.clock().millis()));
     }
 
     private static void applyToSnapshot(Claim c, long attempt, String node, Map<String, NodeState> nodes,

@@ -15,9 +15,9 @@ import java.util.TreeMap;
  * with what the pools and tenants record: leaked or missing holdings are drift. Also audits the credits
  * ({@link Accounts#audit}: law 4).
  *
- * <p>The live grants are the claims {@code GRANTED} (and, for holds already placed, {@code GRANTING}).
- * Claims that ended and are still returning their tokens are not drift. A candidate drift is read again
- * before it is reported, so that a grant or release racing the audit is not mistaken for drift.
+ * <p>The live grants are the claims {@code GRANTED}. Claims that ended and are still returning their tokens are not
+ * drift. A candidate drift is read again before it is reported, so that a grant or release racing the audit is not
+ * mistaken for drift.
  */
 public final class Auditor {
     private final Ledger ledger;

@@ -5,11 +5,10 @@ import io.ichiba.ledger.store.Settleable;
 import java.io.Serializable;
 
 /**
- * A request for a bundle of tokens, and the record that drives its grant across keys.
+ * A request for a bundle of tokens.
  *
- * <p>The grant of a bundle spans the tenant's key, the node's key and each lock's key. The claim says
- * which step is under way ({@code GRANTING} with an {@code attempt} number), so that any member can
- * finish or undo a grant whose loop died, and which returns are done ({@code returned}).
+ * <p>Its grant holds the tenant's quota, the node's pools and each lock's permit, in one command of the engine; the
+ * holds carry the grant's {@code attempt} number, and {@code returned} says that every hold of an ended claim is back.
  *
  * @param id              claim id
  * @param tenant          the tenant that owns it
@@ -18,16 +17,14 @@ import java.io.Serializable;
  * @param leaseSeconds    lease length on grant and on each renewal
  * @param requestedNode   the node asked for, or {@code null} to let the broker choose
  * @param state           where it is in its life
- * @param node            the node its node-local tokens are (or are being) held on
- * @param attempt         the number of grant attempts begun
+ * @param node            the node its node-local tokens are held on
+ * @param attempt         the number of its grant (the holds' attempt number)
  * @param createdAt       epoch millis
- * @param grantingSince   epoch millis the current attempt began
  * @param grantedAt       epoch millis of the grant, 0 before
  * @param leaseExpiresAt  epoch millis the lease ends, 0 before grant
  * @param endedAt         epoch millis it reached a final state, 0 before
  * @param reason          why it waits (a {@link Rejection.Code} name) or why it ended
  * @param considered      whether the admission loop has looked at it
- * @param cancelRequested whether a cancel arrived while a grant was under way
  * @param returned        whether, in a final state, every hold has been returned
  * @param preemptAt       epoch millis a granted claim will be preempted at (a recall's notice), 0 if none
  * @param funding         how it may be paid for
@@ -36,10 +33,10 @@ import java.io.Serializable;
  * @param outbox          events of its changes not yet in the event log
  */
 public record Claim(String id, String tenant, Bundle bundle, int priority, long leaseSeconds, String requestedNode,
-                    ClaimState state, String node, long attempt, long createdAt, long grantingSince, long grantedAt,
-                    long leaseExpiresAt, long endedAt, String reason, boolean considered, boolean cancelRequested,
-                    boolean returned, long preemptAt, Funding funding, String reservation, long notAfter,
-                    Outbox outbox) implements Emits<Claim>, Settleable {
+                    ClaimState state, String node, long attempt, long createdAt, long grantedAt,
+                    long leaseExpiresAt, long endedAt, String reason, boolean considered, boolean returned,
+                    long preemptAt, Funding funding, String reservation, long notAfter, Outbox outbox)
+        implements Emits<Claim>, Settleable {
 
     /** Defaults the funding to own quota. */
     public Claim {
@@ -57,18 +54,21 @@ public record Claim(String id, String tenant, Bundle bundle, int priority, long 
     public static Claim queued(String id, String tenant, Bundle bundle, int priority, long leaseSeconds,
                                String requestedNode, long now, Funding funding) {
         return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, ClaimState.QUEUED, null, 0, now,
-                0, 0, 0, 0, null, false, false, false, 0, funding, null, 0, Outbox.empty())
+                0, 0, 0, null, false, false, 0, funding, null, 0, Outbox.empty())
                 .emit("claim.queued", now, Outbox.details("priority", String.valueOf(priority)));
     }
 
     /**
-     * Returns the claim that copy {@code id} of a reservation becomes at its start, being granted on {@code onNode}
-     * (attempt 1); its lease runs {@code leaseSeconds} but never past {@code notAfter}.
+     * Returns the claim that copy {@code id} of a reservation becomes at its start: granted on {@code onNode} (grant
+     * 1) with what was booked for it when {@code held}, its lease running {@code leaseSeconds} but never past
+     * {@code notAfter}; else cancelled, the holds it got to be returned.
      */
     public static Claim fromReservation(String id, String tenant, Bundle bundle, int priority, long leaseSeconds,
-                                        String onNode, long now, Funding funding, String reservation, long notAfter) {
-        return new Claim(id, tenant, bundle, priority, leaseSeconds, onNode, ClaimState.GRANTING, onNode, 1, now, now,
-                0, 0, 0, null, true, false, false, 0, funding, reservation, notAfter, Outbox.empty());
+                                        String onNode, long now, Funding funding, String reservation, long notAfter,
+                                        boolean held) {
+        Claim copy = new Claim(id, tenant, bundle, priority, leaseSeconds, onNode, ClaimState.QUEUED, onNode, 1, now,
+                0, 0, 0, null, true, false, 0, funding, reservation, notAfter, Outbox.empty());
+        return held ? copy.grantedOn(1, onNode, now) : copy.ended(ClaimState.CANCELLED, now, false);
     }
 
     /** Whether it is a copy of a reservation. */
@@ -82,27 +82,18 @@ public record Claim(String id, String tenant, Bundle bundle, int priority, long 
         return notAfter > 0 ? Math.min(d, notAfter) : d;
     }
 
-    Claim granting(long newAttempt, String onNode, long now) {
-        return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, ClaimState.GRANTING, onNode,
-                newAttempt, createdAt, now, 0, 0, 0, null, considered, cancelRequested, false, 0, funding, reservation, notAfter, outbox);
-    }
-
-    Claim granted(long now) {
-        return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, ClaimState.GRANTED, node, attempt,
-                createdAt, grantingSince, now, deadline(now, leaseSeconds), 0, null, true, false, false, 0,
-                funding, reservation, notAfter, outbox)
-                .emit("claim.granted", now, Outbox.details("node", node, "leaseExpiresAt",
+    /** Returns this claim granted on {@code onNode} ({@code null}: it holds nothing node-local) as grant {@code n}. */
+    Claim grantedOn(long n, String onNode, long now) {
+        return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, ClaimState.GRANTED, onNode, n,
+                createdAt, now, deadline(now, leaseSeconds), 0, null, true, false, 0, funding, reservation, notAfter,
+                outbox).emit("claim.granted", now, Outbox.details("node", onNode, "leaseExpiresAt",
                         String.valueOf(deadline(now, leaseSeconds))));
-    }
-
-    Claim requeued(String why) {
-        return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, ClaimState.QUEUED, null, attempt,
-                createdAt, 0, 0, 0, 0, why, true, cancelRequested, false, 0, funding, reservation, notAfter, outbox);
     }
 
     Claim waiting(String why) {
         return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, state, node, attempt, createdAt,
-                grantingSince, grantedAt, leaseExpiresAt, endedAt, why, true, cancelRequested, returned, preemptAt, funding, reservation, notAfter, outbox);
+                grantedAt, leaseExpiresAt, endedAt, why, true, returned, preemptAt, funding, reservation, notAfter,
+                outbox);
     }
 
     Claim ended(ClaimState finalState, long now, boolean nothingHeld) {
@@ -111,8 +102,8 @@ public record Claim(String id, String tenant, Bundle bundle, int priority, long 
 
     Claim ended(ClaimState finalState, String why, long now, boolean nothingHeld) {
         return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, finalState, node, attempt,
-                createdAt, grantingSince, grantedAt, leaseExpiresAt, now, why, considered, cancelRequested,
-                nothingHeld, preemptAt, funding, reservation, notAfter, outbox)
+                createdAt, grantedAt, leaseExpiresAt, now, why, considered, nothingHeld, preemptAt, funding,
+                reservation, notAfter, outbox)
                 .emit(endedType(finalState), now, Outbox.details("reason", why, "node", node));
     }
 
@@ -148,36 +139,31 @@ public record Claim(String id, String tenant, Bundle bundle, int priority, long 
         return new Event("claim:" + id + ":" + p.n(), p.type(), p.time(), tenant, id, payload);
     }
 
-    /** Returns this claim with another outbox (the relay acknowledges what it published). */
+    /** Returns this claim with another outbox (the engine acknowledges what its batch published). */
     @Override
     public Claim withOutbox(Outbox o) {
         return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, state, node, attempt, createdAt,
-                grantingSince, grantedAt, leaseExpiresAt, endedAt, reason, considered, cancelRequested, returned,
-                preemptAt, funding, reservation, notAfter, o);
+                grantedAt, leaseExpiresAt, endedAt, reason, considered, returned, preemptAt, funding, reservation,
+                notAfter, o);
     }
 
     Claim renewed(long now, long seconds) {
         return new Claim(id, tenant, bundle, priority, seconds, requestedNode, state, node, attempt, createdAt,
-                grantingSince, grantedAt, deadline(now, seconds), endedAt, reason, considered,
-                cancelRequested, returned, preemptAt, funding, reservation, notAfter, outbox);
-    }
-
-    Claim withCancelRequested() {
-        return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, state, node, attempt, createdAt,
-                grantingSince, grantedAt, leaseExpiresAt, endedAt, reason, considered, true, returned, preemptAt, funding, reservation, notAfter, outbox);
+                grantedAt, deadline(now, seconds), endedAt, reason, considered, returned, preemptAt, funding,
+                reservation, notAfter, outbox);
     }
 
     Claim withReturned() {
         return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, state, node, attempt, createdAt,
-                grantingSince, grantedAt, leaseExpiresAt, endedAt, reason, considered, cancelRequested, true, preemptAt,
-                funding, reservation, notAfter, outbox);
+                grantedAt, leaseExpiresAt, endedAt, reason, considered, true, preemptAt, funding, reservation, notAfter,
+                outbox);
     }
 
     Claim noticed(long at, String why, long now) {
         return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, state, node, attempt, createdAt,
-                grantingSince, grantedAt, leaseExpiresAt, endedAt, why, considered, cancelRequested, returned, at, funding,
-                reservation, notAfter, outbox).emit("claim.preempt-notice", now, Outbox.details("preemptAt",
-                String.valueOf(at), "node", node));
+                grantedAt, leaseExpiresAt, endedAt, why, considered, returned, at, funding, reservation, notAfter,
+                outbox).emit("claim.preempt-notice", now, Outbox.details("preemptAt", String.valueOf(at), "node",
+                node));
     }
 
     /** Whether it is an urgent purchase (admitted ahead of every other claim). */

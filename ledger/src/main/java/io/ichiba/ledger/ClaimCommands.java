@@ -4,11 +4,10 @@ package io.ichiba.ledger;
  * The transitions of a claim, each atomic on the claim's key.
  *
  * <pre>
- *   QUEUED --BeginGrant--> GRANTING --FinishGrant--> GRANTED --Release/Expire/Cancel--> final, then returned
- *      ^                      |                                                          (RELEASED,
- *      +------AbortGrant------+  (a hold was refused, or a stale attempt is undone)        EXPIRED,
- *   QUEUED --Cancel--> CANCELLED (nothing held)                                            CANCELLED)
+ *   QUEUED --Grant--> GRANTED --Release/Expire/Cancel/Preempt/LoseNode--> final, then returned
+ *   QUEUED --Cancel--> CANCELLED (nothing held)
  * </pre>
+ * A grant places every hold of the bundle and the {@code Grant} in one command of the engine: all or nothing.
  */
 public final class ClaimCommands {
     private ClaimCommands() {
@@ -34,45 +33,20 @@ public final class ClaimCommands {
         return Command.Outcome.write(next, new Transition(next, null));
     }
 
-    /** Marks a queued claim {@code GRANTING} on {@code node} as attempt {@code attempt}. */
-    public record BeginGrant(long attempt, String node, long now) implements Command<Claim, Transition> {
+    /**
+     * Grants a queued claim on {@code node} ({@code null}: it holds nothing node-local) as grant {@code attempt}, once
+     * every hold of its bundle is placed, in the same command.
+     */
+    public record Grant(long attempt, String node, long now) implements Command<Claim, Transition> {
         @Override
         public Outcome<Claim, Transition> apply(Claim c) {
             if (c == null) {
                 return missing();
             }
-            if (c.state() != ClaimState.QUEUED || c.cancelRequested() || c.attempt() + 1 != attempt) {
-                return refuse(c, Rejection.Code.WRONG_STATE, "claim is " + c.state() + " at attempt " + c.attempt());
+            if (c.state() != ClaimState.QUEUED || c.attempt() + 1 != attempt) {
+                return refuse(c, Rejection.Code.WRONG_STATE, "claim is " + c.state() + " at grant " + c.attempt());
             }
-            return to(c.granting(attempt, node, now));
-        }
-    }
-
-    /** Marks a {@code GRANTING} claim whose holds are all placed as {@code GRANTED} (or {@code CANCELLED}). */
-    public record FinishGrant(long attempt, long now) implements Command<Claim, Transition> {
-        @Override
-        public Outcome<Claim, Transition> apply(Claim c) {
-            if (c == null) {
-                return missing();
-            }
-            if (c.state() != ClaimState.GRANTING || c.attempt() != attempt) {
-                return refuse(c, Rejection.Code.WRONG_STATE, "attempt " + attempt + " is no longer current");
-            }
-            return to(c.cancelRequested() ? c.ended(ClaimState.CANCELLED, now, false) : c.granted(now));
-        }
-    }
-
-    /** Puts a {@code GRANTING} claim back in the queue after its holds were undone (or cancels it). */
-    public record AbortGrant(long attempt, String why, long now) implements Command<Claim, Transition> {
-        @Override
-        public Outcome<Claim, Transition> apply(Claim c) {
-            if (c == null) {
-                return missing();
-            }
-            if (c.state() != ClaimState.GRANTING || c.attempt() != attempt) {
-                return refuse(c, Rejection.Code.WRONG_STATE, "attempt " + attempt + " is no longer current");
-            }
-            return to(c.cancelRequested() ? c.ended(ClaimState.CANCELLED, now, true) : c.requeued(why));
+            return to(c.grantedOn(attempt, node, now));
         }
     }
 
@@ -99,7 +73,7 @@ public final class ClaimCommands {
             }
             if (c.state() != ClaimState.GRANTED) {
                 return refuse(c, Rejection.Code.WRONG_STATE, "only a GRANTED claim can be renewed; it is "
-                        + c.state().visible());
+                        + c.state());
             }
             if (now >= c.leaseExpiresAt()) {
                 Claim expired = c.ended(ClaimState.EXPIRED, now, false);
@@ -121,7 +95,7 @@ public final class ClaimCommands {
                 return Outcome.keep(new Transition(c, null));
             }
             if (c.state() != ClaimState.GRANTED) {
-                return refuse(c, Rejection.Code.WRONG_STATE, "the claim is " + c.state().visible()
+                return refuse(c, Rejection.Code.WRONG_STATE, "the claim is " + c.state()
                         + ": nothing to release (cancel a queued claim with DELETE)");
             }
             return to(c.ended(ClaimState.RELEASED, now, false));
@@ -129,8 +103,8 @@ public final class ClaimCommands {
     }
 
     /**
-     * Cancels a claim: a queued one ends at once (it holds nothing), a granted one ends and its holds return,
-     * one being granted is marked so that the grant ends as {@code CANCELLED}. An ended claim is unchanged.
+     * Cancels a claim: a queued one ends at once (it holds nothing), a granted one ends and its holds return. An ended
+     * claim is unchanged.
      */
     public record Cancel(long now) implements Command<Claim, Transition> {
         @Override
@@ -141,7 +115,6 @@ public final class ClaimCommands {
             return switch (c.state()) {
                 case QUEUED -> to(c.ended(ClaimState.CANCELLED, now, true));
                 case GRANTED -> to(c.ended(ClaimState.CANCELLED, now, false));
-                case GRANTING -> c.cancelRequested() ? Outcome.keep(new Transition(c, null)) : to(c.withCancelRequested());
                 default -> Outcome.keep(new Transition(c, null));
             };
         }

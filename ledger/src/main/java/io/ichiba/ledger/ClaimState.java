@@ -4,11 +4,6 @@ package io.ichiba.ledger;
 public enum ClaimState {
     /** Waiting for its whole bundle. */
     QUEUED,
-    /**
-     * Internal: the admission loop is placing the holds. Clients see {@code QUEUED}; no one observes a
-     * half-granted claim as granted (law 2).
-     */
-    GRANTING,
     /** Holds every token of its bundle until its lease ends. */
     GRANTED,
     /** Released by its holder. */
@@ -30,13 +25,8 @@ public enum ClaimState {
         return this == RELEASED || this == CANCELLED || this == EXPIRED || this == LOST || this == PREEMPTED;
     }
 
-    /** Whether the claim holds, or may be placing, tokens. */
+    /** Whether the claim holds tokens. */
     public boolean isLive() {
-        return this == GRANTING || this == GRANTED;
-    }
-
-    /** The state a client sees: {@code GRANTING} shows as {@code QUEUED}. */
-    public ClaimState visible() {
-        return this == GRANTING ? QUEUED : this;
+        return this == GRANTED;
     }
 }

@@ -8,8 +8,9 @@ import java.util.TreeMap;
 /**
  * Something that happened, as the event log keeps it.
  *
- * @param id      stable id ({@code claim:<id>:<n>}, {@code node:<id>:<n>}, ...): the same event appended twice (a relay
- *                that died before acknowledging) has the same id, so consumers drop duplicates by it
+ * @param id      stable id ({@code claim:<id>:<n>}, {@code node:<id>:<n>}, ...): the same event appended twice (by an
+ *                engine that took over and published again the batches the journal's head held) has the same id, so
+ *                consumers drop duplicates by it
  * @param type    e.g. {@code claim.granted}
  * @param time    epoch millis of the change
  * @param tenant  the tenant it concerns, or {@code null} (node and pool events: the operator's)

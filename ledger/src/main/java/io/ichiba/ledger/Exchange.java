@@ -597,9 +597,7 @@ public final class Exchange {
      */
     public int sweepLoans() {
         long cutoff = clock.millis() - ledger.settings().retentionMillis();
-        EventRelay relay = new EventRelay(store);
         for (String id : store.loans().localKeys(new Filters.PurgeableLoans(cutoff))) {
-            relay.loan(id); // its events reach the log before it goes
             store.loans().execute(id, new MarketCommands.PurgeLoan(cutoff));
         }
         int ended = 0;

@@ -58,8 +58,8 @@ public final class Explain {
         public static Input of(Ledger ledger, String tenant) {
             long now = ledger.clock().millis();
             Map<String, String> holders = new TreeMap<>();
-            ledger.store().claims().values(new Filters.ClaimIn(java.util.Set.of(ClaimState.GRANTED,
-                    ClaimState.GRANTING))).forEach(c -> holders.put(c.id(), c.tenant()));
+            ledger.store().claims().values(new Filters.ClaimIn(java.util.Set.of(ClaimState.GRANTED)))
+                    .forEach(c -> holders.put(c.id(), c.tenant()));
             Map<String, Long> spot = new TreeMap<>();
             Map<String, Long> urgent = new TreeMap<>();
             ledger.kinds().forEach(k -> {
@@ -75,7 +75,7 @@ public final class Explain {
     /**
      * The claim's place in the queue.
      *
-     * @param position         1 for the next one considered; {@code null} while a grant is under way
+     * @param position         1 for the next one considered; {@code null} if it was not in the queue read
      * @param length           claims queued
      * @param aheadOwn         the tenant's claims ahead of it, by id
      * @param aheadOthers      other tenants' claims ahead of it
@@ -203,7 +203,7 @@ public final class Explain {
 
     /** Explains {@code c} on {@code in} (which may be {@code null} for a claim that does not wait). */
     public static Explanation of(Claim c, Input in) {
-        if (c.state() != ClaimState.QUEUED && c.state() != ClaimState.GRANTING) {
+        if (c.state() != ClaimState.QUEUED) {
             return new Explanation(c, null, null, null, null, null);
         }
         long until = in.now() + c.leaseSeconds() * 1000;

@@ -156,12 +156,12 @@ public final class Filters {
         }
     }
 
-    /** Claims by tenant: under {@code tenant}, {@code tenant/STATE} (as shown) and, until it ends, {@code tenant/live}. */
+    /** Claims by tenant: under {@code tenant}, {@code tenant/STATE} and, until it ends, {@code tenant/live}. */
     public record ClaimsByTenant() implements Index<Claim> {
         @Override
         public void keys(Claim c, Consumer<String> out) {
             out.accept(c.tenant());
-            out.accept(c.tenant() + "/" + c.state().visible());
+            out.accept(c.tenant() + "/" + c.state());
             if (!c.state().isFinal()) {
                 out.accept(c.tenant() + "/live");
             }
@@ -344,7 +344,7 @@ public final class Filters {
     public record ClaimsOf(String tenant, ClaimState state) implements Indexed<Claim> {
         @Override
         public boolean test(Claim c) {
-            return (tenant == null || tenant.equals(c.tenant())) && (state == null || state == c.state().visible());
+            return (tenant == null || tenant.equals(c.tenant())) && (state == null || state == c.state());
         }
 
         @Override
@@ -357,8 +357,7 @@ public final class Filters {
             if (tenant != null) {
                 return List.of(state == null ? tenant : tenant + "/" + state);
             }
-            return state == ClaimState.QUEUED ? List.of(ClaimState.QUEUED.name(), ClaimState.GRANTING.name())
-                    : state == null ? List.of() : List.of(state.name());
+            return state == null ? List.of() : List.of(state.name());
         }
 
         @Override
@@ -559,14 +558,6 @@ public final class Filters {
         @Override
         public Index<Reservation> index() {
             return new ReservationsByEnd();
-        }
-    }
-
-    /** Records with events waiting for the relay. */
-    public record HasEvents<S extends Emits<S>>() implements Filter<S> {
-        @Override
-        public boolean test(S s) {
-            return s.outbox().hasPending();
         }
     }
 

@@ -499,7 +499,7 @@ public final class Hints {
     private static void placeQueue(Forecast f, List<Claim> queue, String tenant) {
         Deque<Claim> waiting = new ArrayDeque<>();
         for (Claim c : queue) {
-            if (c.bundle().nodeLocal() && !c.cancelRequested() && waitsForCapacity(c.reason())) {
+            if (c.bundle().nodeLocal() && waitsForCapacity(c.reason())) {
                 waiting.add(c);
             }
         }

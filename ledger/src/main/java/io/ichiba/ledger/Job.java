@@ -81,7 +81,7 @@ public record Job(String id, String tenant, List<String> command, SortedMap<Stri
         };
     }
 
-    /** Returns this job with another outbox (the relay acknowledges what it published). */
+    /** Returns this job with another outbox (the engine acknowledges what its batch published). */
     @Override
     public Job withOutbox(Outbox o) {
         return new Job(id, tenant, command, env, bundle, priority, leaseSeconds, requestedNode, state, node, reason,

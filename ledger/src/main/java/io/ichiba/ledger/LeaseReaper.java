@@ -1,20 +1,15 @@
 package io.ichiba.ledger;
 
-import io.ichiba.ledger.PlaceCommands.ReturnFor;
 import io.ichiba.ledger.store.Store;
-import io.ichiba.ledger.store.Table;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.Map;
-
 /**
- * Ends what must end, on the member that owns each key: leases past their deadline (law 6), returns left
- * unfinished by a member that died (law 3), holds no live grant owns (orphans), and old ended claims.
+ * Ends what must end: leases past their deadline (law 6), nodes lost and their grants, returns not finished (law 3),
+ * and old ended records.
  *
- * <p>On the engine its sweeps are timers the engine runs on its own thread, by its clock ({@code Store#every}); on a
- * store without an engine every member sweeps its own keys, so when a member dies its keys move to the survivors and
- * their sweeps take its claims over. Nothing depends on the member that granted a claim.
+ * <p>Its sweeps are timers the engine runs on its own thread, by its clock ({@code Store#every}), each run part of a
+ * batch. Nothing depends on the member that granted a claim.
  */
 public final class LeaseReaper {
     private static final Logger LOG = LoggerFactory.getLogger(LeaseReaper.class);
@@ -62,17 +57,15 @@ public final class LeaseReaper {
      *
      * @param expired  leases ended
      * @param returned ended claims whose returns were finished
-     * @param orphans  holds returned because no live grant owned them
      * @param purged   ended claims removed after the retention time
      */
-    public record Sweep(int expired, int returned, int orphans, int purged) {
+    public record Sweep(int expired, int returned, int purged) {
     }
 
-    /** Sweeps this member's keys once: {@link #sweepLeases} then {@link #sweepOrphans}. */
+    /** Sweeps once: {@link #sweepLeases} then {@link #purge}. */
     public Sweep sweep() {
         Sweep leases = sweepLeases();
-        Sweep rest = sweepOrphans();
-        return new Sweep(leases.expired(), leases.returned(), rest.orphans(), rest.purged());
+        return new Sweep(leases.expired(), leases.returned(), purge());
     }
 
     /** Ends this member's leases past their deadline and finishes returns left unfinished: cheap, run often. */
@@ -91,7 +84,7 @@ public final class LeaseReaper {
                 returned++;
             }
         }
-        return new Sweep(expired, returned, 0, 0);
+        return new Sweep(expired, returned, 0);
     }
 
     /**
@@ -133,53 +126,23 @@ public final class LeaseReaper {
     }
 
     /**
-     * Returns orphan holds in this member's places ({@link #returnOrphans}), then relays the events of what is due to
-     * be purged and purges it ({@link #purge}): reads every holder's claim, so it runs less often than
-     * {@link #sweepLeases}. For stores without an engine; the engine's timers {@link #purge} only.
-     */
-    public Sweep sweepOrphans() {
-        int orphans = returnOrphans();
-        return new Sweep(0, 0, orphans, purge(new EventRelay(store)));
-    }
-
-    /**
-     * Returns holds no live grant owns, in the nodes, locks and tenants: what a member that died halfway through a
-     * grant or a return left on a store without an engine. The engine never leaves one: every operation is journaled
-     * whole or not at all.
-     */
-    public int returnOrphans() {
-        return returnOrphans(store.nodes()) + returnOrphans(store.locks()) + returnOrphans(store.tenants());
-    }
-
-    /**
-     * Purges claims and jobs ended longer than the retention ago and deleted price alerts, and finishes postings
-     * whose poster died ({@link Accounts#recover}). A record whose events are not in the event log yet stays until
-     * a later run (the event relay, on its own thread, puts them there): nothing here waits for the log. Answers
-     * how many claims were purged.
+     * Purges claims and jobs ended longer than the retention ago (or beyond the bound of those kept) and deleted price
+     * alerts, and finishes postings left pending ({@link Accounts#recover}). Their events left with the batches that
+     * made them. Answers how many claims were purged.
      */
     public int purge() {
-        return purge(null);
-    }
-
-    private int purge(EventRelay relayFirst) {
         int purged = 0;
         long cutoff = Math.max(ledger.clock().millis() - ledger.settings().retentionMillis(), keepingAtMost());
         for (String id : store.claims().localKeys(new Filters.Purgeable(cutoff))) {
-            if (relayFirst != null) {
-                relayFirst.claim(id); // its last events reach the log before it goes
-            }
             if (store.claims().execute(id, new ClaimCommands.Purge(cutoff))) {
                 purged++;
             }
         }
         // ended jobs go after the same retention (their claims, ended no later, go with them)
         for (String id : store.jobs().localKeys(new Filters.PurgeableJobs(cutoff))) {
-            if (relayFirst != null) {
-                relayFirst.job(id);
-            }
             store.jobs().execute(id, new JobCommands.Purge(cutoff));
         }
-        ledger.alerts().purge(relayFirst); // deleted price alerts, once their events are relayed
+        ledger.alerts().purge();
         ledger.accounts().recover();
         return purged;
     }
@@ -187,7 +150,7 @@ public final class LeaseReaper {
     /**
      * The cutoff that keeps at most {@link LedgerSettings#retainedMax} ended claims: those that ended before it are
      * the oldest, beyond the bound (by whole seconds: a few more may go). {@code Long.MIN_VALUE} when under the bound,
-     * unbounded, or where the table cannot count its index (a store without an engine: the retention alone).
+     * or unbounded.
      */
     long keepingAtMost() {
         long max = ledger.settings().retainedMax();
@@ -269,34 +232,5 @@ public final class LeaseReaper {
         LOG.info("grant ended claim={} tenant={} node={} reason=NODE_LOST", claimId, t.claim().tenant(), node);
         ledger.returnTokens(t.claim());
         return true;
-    }
-
-    /**
-     * Returns holds whose claim does not own them: the claim is gone, ended, or on another attempt. A hold
-     * exists only after its claim began that attempt, and the claim is read after the hold, so a live
-     * grant's hold is never taken for an orphan.
-     */
-    private <S extends Place<S>> int returnOrphans(Table<S> table) {
-        int n = 0;
-        for (String key : table.localKeys(new Filters.Held<S>())) {
-            S place = table.get(key);
-            if (place == null) {
-                continue;
-            }
-            for (Map.Entry<String, Hold> e : place.holdings().holders().entrySet()) {
-                Claim c = store.claims().get(e.getKey());
-                if (c != null && c.state().isFinal() && !c.returned()) {
-                    continue; // an ended claim returning its tokens: the returns sweep finishes it
-                }
-                if (c == null || !c.owns(e.getValue().attempt())) {
-                    if (table.execute(key, new ReturnFor<S>(e.getKey(), e.getValue().attempt()))) {
-                        LOG.warn("returned an orphan hold claim={} place={} attempt={}", e.getKey(), key,
-                                e.getValue().attempt());
-                        n++;
-                    }
-                }
-            }
-        }
-        return n;
     }
 }

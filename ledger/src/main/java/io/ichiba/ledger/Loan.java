@@ -89,7 +89,7 @@ public record Loan(String id, String kind, String lender, String borrower, long 
         return new Event("loan:" + id + ":" + p.n(), p.type(), p.time(), lends ? lender : borrower, id, payload);
     }
 
-    /** Returns this loan with another outbox (the relay acknowledges what it published). */
+    /** Returns this loan with another outbox (the engine acknowledges what its batch published). */
     @Override
     public Loan withOutbox(Outbox o) {
         return new Loan(id, kind, lender, borrower, amount, price, cost, bidId, offerId, startedAt, endsAt, state,

@@ -8,10 +8,10 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
- * Events a record emitted with its changes and that are not yet in the event log: written by the same atomic
- * change as the state they describe (a transactional outbox), so no change is ever without its event. A relay on
- * the member that owns the key appends them to the log, then acknowledges them; a relay that dies in between
- * appends them again, with the same ids (at least once, duplicates dropped by id).
+ * Events a record emitted with its changes and that are not yet in the event log: written by the same change as the
+ * state they describe, so no change is ever without its event. At the end of each command the engine takes them off
+ * the records it changed; they are journaled with the batch and published once it is (an engine that takes over
+ * publishes again the batches the journal's head held: at least once, duplicates dropped by id).
  *
  * @param pending the events not yet acknowledged, oldest first
  * @param emitted how many events the record ever emitted (the number of the next one)
@@ -19,7 +19,7 @@ import java.util.TreeMap;
 public record Outbox(List<Pending> pending, long emitted) implements Serializable {
 
     /**
-     * One event waiting for the relay.
+     * One event not yet taken by the engine.
      *
      * @param n       its number among the record's events (0-based): with the record's id, the event's id
      * @param type    e.g. {@code claim.granted}
@@ -33,7 +33,7 @@ public record Outbox(List<Pending> pending, long emitted) implements Serializabl
         }
     }
 
-    /** The most events a record keeps waiting: the oldest are dropped past this (a relay that is down for long). */
+    /** The most events a record keeps waiting: the oldest are dropped past this. */
     public static final int MAX_PENDING = 256;
 
     /** Normalises the list. */
@@ -64,7 +64,7 @@ public record Outbox(List<Pending> pending, long emitted) implements Serializabl
         return new Outbox(pending.stream().filter(p -> p.n() >= upTo).toList(), emitted);
     }
 
-    /** Whether events wait for the relay. */
+    /** Whether events wait to be taken. */
     public boolean hasPending() {
         return !pending.isEmpty();
     }

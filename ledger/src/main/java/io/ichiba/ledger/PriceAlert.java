@@ -18,7 +18,7 @@ import java.util.TreeMap;
  * @param kind          the kind whose spot price it watches
  * @param direction     which crossing it reports
  * @param threshold     the price (minor units per unit-hour) it watches for
- * @param state         {@code ACTIVE}, or {@code DELETED} (kept until its events are relayed and its retention ends)
+ * @param state         {@code ACTIVE}, or {@code DELETED} (kept until its retention ends)
  * @param createdAt     epoch millis
  * @param lastPrice     the last price observed, or -1 before the first observation
  * @param observedAt    epoch millis of the last observation, 0 before

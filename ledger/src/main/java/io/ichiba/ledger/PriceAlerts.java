@@ -109,22 +109,11 @@ public final class PriceAlerts {
         return fired;
     }
 
-    /** Removes this member's alerts deleted more than the retention time ago, once their events are relayed. */
+    /** Removes the alerts deleted more than the retention time ago (their events left with their batches). */
     public int purge() {
-        return purge(new EventRelay(store));
-    }
-
-    /**
-     * As {@link #purge()}, relaying each alert's events first through {@code relayFirst}; with {@code null}, an alert
-     * whose events are not in the log yet stays until a later purge.
-     */
-    int purge(EventRelay relayFirst) {
         long cutoff = ledger.clock().millis() - ledger.settings().retentionMillis();
         int purged = 0;
         for (String id : store.alerts().localKeys(new Filters.PurgeableAlerts(cutoff))) {
-            if (relayFirst != null) {
-                relayFirst.alert(id); // its events reach the log before it goes
-            }
             if (store.alerts().execute(id, new AlertCommands.Purge(cutoff))) {
                 purged++;
             }

@@ -279,19 +279,20 @@ final class ReservationSweep {
         LOG.info("reservation active id={} tenant={} claims={}", r.id(), r.tenant(), r.copies().keySet());
     }
 
-    /** Grants every copy of an open reservation whose claim is not granted yet (idempotent, resumable). */
+    /**
+     * Grants every copy of an open reservation that has no claim yet: its booked holds become its grant's holds, and its
+     * claim is stored granted, in the command running this (idempotent: a copy with a claim is left as it is).
+     */
     private void finishCopies(Reservation r, long now) {
         if (r == null || r.state() != Reservation.State.ACTIVE) {
             return;
         }
         for (var e : r.copies().entrySet()) {
             String copy = e.getKey();
-            String node = e.getValue().isEmpty() ? null : e.getValue();
-            Claim c = store.claims().execute(copy, new CreateIfAbsent<>(Claim.fromReservation(copy, r.tenant(),
-                    r.bundle(), r.priority(), r.leaseSeconds(), node, now, r.funding(), r.id(), r.end())));
-            if (c.state() != ClaimState.GRANTING) {
+            if (store.claims().get(copy) != null) {
                 continue;
             }
+            String node = e.getValue().isEmpty() ? null : e.getValue();
             boolean held = true;
             if (r.bundle().nodeLocal()) {
                 if (r.onQuota()) {
@@ -302,13 +303,11 @@ final class ReservationSweep {
             for (String lock : r.bundle().locks()) {
                 held &= activateIn(store.locks(), lock, copy, r);
             }
+            Claim c = store.claims().execute(copy, new CreateIfAbsent<>(Claim.fromReservation(copy, r.tenant(),
+                    r.bundle(), r.priority(), r.leaseSeconds(), node, now, r.funding(), r.id(), r.end(), held)));
             if (!held) {
                 LOG.warn("reservation copy lost its booking id={} copy={}: cancelled", r.id(), copy);
-                store.claims().execute(copy, new ClaimCommands.Cancel(now));
-            }
-            ClaimCommands.Transition t = store.claims().execute(copy, new ClaimCommands.FinishGrant(1, now));
-            if (t.ok() && t.claim().state().isFinal()) {
-                ledger.returnTokens(t.claim());
+                ledger.returnTokens(c);
             }
         }
     }

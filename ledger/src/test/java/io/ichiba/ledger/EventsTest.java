@@ -92,6 +92,19 @@ class EventsTest {
         return jobs;
     }
 
+    /**
+     * Waits (bounded) until the jobs have followed their claims: the engine tells its listeners after each batch, on a
+     * thread of its own (as {@code JobsTest} does).
+     */
+    private void followed() {
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                .until(() -> store.jobs().entries().values().stream().filter(j -> !j.state().isFinal()).allMatch(j -> {
+                    Claim c = store.claims().get(j.id());
+                    return c == null || !(c.state().isFinal()
+                            || (c.state() == ClaimState.GRANTED && j.state() == JobState.QUEUED));
+                }));
+    }
+
     private static void submitJob(Jobs jobs, String id, long memory, long lease) {
         Result<Job> r = jobs.submit(id, "team-a", List.of("sh", "-c", "true"), Map.of(),
                 Bundle.of(Map.of("memory", memory), List.of()), 2, lease, null);
@@ -107,6 +120,7 @@ class EventsTest {
         Jobs jobs = jobs();
         submitJob(jobs, "j1", 1000, 60);
         admission.pass();
+        followed();
         clock.advanceMillis(500);
         jobs.start("j1", "n1");
         clock.advanceMillis(2000);
@@ -137,6 +151,7 @@ class EventsTest {
         submitJob(jobs, "lapsed", 1000, 1);
         submitJob(jobs, "lost", 1000, 600);
         admission.pass();
+        followed();
         jobs.start("exit3", "n1");
         jobs.finish("exit3", "n1", 3, null);
         jobs.finish("nostart", "n1", null, "no such file: nope");
@@ -147,8 +162,10 @@ class EventsTest {
         jobs.start("lost", "n1");
         clock.advanceMillis(1000);
         new LeaseReaper(ledger).sweepLeases();
+        followed();
         clock.advanceMillis(2000);
         new LeaseReaper(new Ledger(store, clock, LedgerSettings.defaults().withNodeGraceMillis(1000))).sweepNodes();
+        followed();
         List<Event> events = ofJobs(log());
         assertThat(types(events, "exit3")).containsExactly("job.started", "job.failed");
         Event exit3 = events.stream().filter(e -> e.id().equals("job:exit3:1")).findFirst().orElseThrow();
@@ -171,6 +188,7 @@ class EventsTest {
         Jobs jobs = jobs();
         submitJob(jobs, "j1", 1000, 60);
         admission.pass();
+        followed();
         jobs.start("j1", "n1");
         jobs.finish("j1", "n1", 0, null);
         assertThat(store.jobs().get("j1").outbox().pending()).as("in the log with their batch").isEmpty();

@@ -171,12 +171,12 @@ public abstract class JobsTest {
         jobs.finish("done", "n1", 0, null);
         submit("open", 1000, 60);
         clock.advanceMillis(ledger.settings().retentionMillis() - 1);
-        reaper.sweepOrphans();
+        reaper.purge();
         assertThat(jobs.job("done")).as("kept until the retention time has passed").isNotNull();
         clock.advanceMillis(2);
         reaper.sweepLeases(); // the open job's lease lapsed long ago: it ends now, and is kept for a while
         followed();
-        reaper.sweepOrphans();
+        reaper.purge();
         assertThat(jobs.job("done")).isNull();
         assertThat(ledger.claim("done")).isNull();
         assertThat(jobs.job("open")).isNotNull();

@@ -266,11 +266,6 @@ class LedgerProperties {
                         assertThat(after.state()).isEqualTo(ClaimState.CANCELLED);
                     }
                 }
-                case GRANTING -> {
-                    if (!release) {
-                        assertThat(after.cancelRequested()).isTrue();
-                    }
-                }
                 default -> assertThat(after).isEqualTo(before);
             }
             // exactly once: doing it again changes nothing

@@ -37,8 +37,7 @@ class LedgerRecordsTest {
     }
 
     private static Claim granted() {
-        Claim c = after(new ClaimCommands.BeginGrant(1, "n1", T0), queued());
-        return after(new ClaimCommands.FinishGrant(1, T0), c);
+        return after(new ClaimCommands.Grant(1, "n1", T0), queued());
     }
 
     @Nested
@@ -126,36 +125,20 @@ class LedgerRecordsTest {
     @Nested
     class ClaimTransitions {
         @Test
-        void grantGoesThroughGrantingWithItsAttempt() {
+        void aGrantIsTheNextAttemptOfAQueuedClaim() {
             Claim c = queued();
-            assertThat(run(new ClaimCommands.BeginGrant(2, "n1", T0), c).rejection().code()).isEqualTo(Code.WRONG_STATE);
-            Claim granting = after(new ClaimCommands.BeginGrant(1, "n1", T0 + 5), c);
-            assertThat(granting.state()).isEqualTo(ClaimState.GRANTING);
-            assertThat(granting.state().visible()).isEqualTo(ClaimState.QUEUED);
-            assertThat(granting.grantingSince()).isEqualTo(T0 + 5);
-            assertThat(granting.owns(1)).isTrue();
-            assertThat(granting.owns(0)).isFalse();
-            assertThat(run(new ClaimCommands.FinishGrant(2, T0), granting).ok()).as("a stale attempt").isFalse();
-            Claim g = after(new ClaimCommands.FinishGrant(1, T0 + 7), granting);
+            assertThat(run(new ClaimCommands.Grant(2, "n1", T0), c).rejection().code()).isEqualTo(Code.WRONG_STATE);
+            Claim g = after(new ClaimCommands.Grant(1, "n1", T0 + 7), c);
             assertThat(g.state()).isEqualTo(ClaimState.GRANTED);
+            assertThat(g.node()).isEqualTo("n1");
+            assertThat(g.owns(1)).isTrue();
+            assertThat(g.owns(0)).isFalse();
             assertThat(g.leaseExpiresAt()).isEqualTo(T0 + 7 + 60_000);
-            assertThat(run(new ClaimCommands.AbortGrant(1, "X", T0), g).ok()).as("abort after finish").isFalse();
-        }
-
-        @Test
-        void abortRequeuesOrCancels() {
-            Claim granting = after(new ClaimCommands.BeginGrant(1, "n1", T0), queued());
-            Claim requeued = after(new ClaimCommands.AbortGrant(1, "LOCK_HELD", T0), granting);
-            assertThat(requeued.state()).isEqualTo(ClaimState.QUEUED);
-            assertThat(requeued.node()).isNull();
-            assertThat(requeued.attempt()).isEqualTo(1);
-            assertThat(requeued.reason()).isEqualTo("LOCK_HELD");
-            Claim cancelling = after(new ClaimCommands.Cancel(T0), granting);
-            assertThat(cancelling.cancelRequested()).isTrue();
-            Claim cancelled = after(new ClaimCommands.AbortGrant(1, "X", T0 + 1), cancelling);
+            assertThat(run(new ClaimCommands.Grant(2, "n1", T0), g).ok()).as("granted once").isFalse();
+            Claim cancelled = after(new ClaimCommands.Cancel(T0 + 8), c);
             assertThat(cancelled.state()).isEqualTo(ClaimState.CANCELLED);
-            assertThat(cancelled.returned()).isTrue();
-            assertThat(run(new ClaimCommands.BeginGrant(2, "n1", T0), cancelling).ok()).isFalse();
+            assertThat(cancelled.returned()).as("a queued claim holds nothing").isTrue();
+            assertThat(run(new ClaimCommands.Grant(1, "n1", T0), cancelled).ok()).isFalse();
         }
 
         @Test

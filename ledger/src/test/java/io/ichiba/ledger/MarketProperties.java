@@ -829,8 +829,6 @@ class MarketProperties {
                     if (!mine.equals(LedgerInvariants.expectedHolds(c))) {
                         errors.add("GRANTED claim " + c.id() + " holds " + mine);
                     }
-                } else if (c.state() == ClaimState.GRANTING) {
-                    errors.add("claim " + c.id() + " left GRANTING");
                 } else if (!mine.isEmpty() || (c.state().isFinal() && !c.returned())) {
                     errors.add(c.state() + " claim " + c.id() + " holds " + mine + ", returned " + c.returned());
                 }

@@ -150,17 +150,15 @@ public abstract class StoreContractTest {
     protected LeaseReaper.Sweep sweep() {
         int expired = 0;
         int returned = 0;
-        int orphans = 0;
         int purged = 0;
         for (LeaseReaper r : reapers) {
             LeaseReaper.Sweep s = r.sweep();
             expired += s.expired();
             returned += s.returned();
-            orphans += s.orphans();
             purged += s.purged();
         }
         checkInvariants();
-        return new LeaseReaper.Sweep(expired, returned, orphans, purged);
+        return new LeaseReaper.Sweep(expired, returned, purged);
     }
 
     protected List<String> pass() {
@@ -525,7 +523,7 @@ public abstract class StoreContractTest {
         }
 
         @Test
-        void holdRefusedMidGrantUndoesTheHoldsAlreadyPlaced() {
+        void holdRefusedMidGrantReturnsTheHoldsAlreadyPlaced() {
             submit("c1", "acme", bundle(600, 100));
             // the agent reports less memory after the pass read the pools, before the node hold
             store.before("nodes", (key, cmd) -> holdFor(cmd, "c1"), () -> {
@@ -537,59 +535,14 @@ public abstract class StoreContractTest {
             Claim c = claim("c1");
             assertThat(c.state()).isEqualTo(ClaimState.QUEUED);
             assertThat(c.reason()).isEqualTo(Code.INSUFFICIENT_CAPACITY.name());
-            assertThat(c.attempt()).isEqualTo(1);
+            assertThat(c.attempt()).as("no grant").isZero();
             assertThat(c.node()).isNull();
-            assertThat(tenantHolders("acme")).as("the tenant hold was undone").isEmpty();
+            assertThat(tenantHolders("acme")).as("the tenant hold was returned").isEmpty();
             assertThat(nodeHolders("n1")).isEmpty();
 
             ledger.report("n1", Map.of("memory", 1000L), Map.of());
             assertThat(pass()).containsExactly("c1");
-            assertThat(claim("c1").attempt()).isEqualTo(2);
-        }
-
-        @Test
-        void lockTakenMidGrantUndoesTheTenantAndNodeHolds() {
-            submit("b", "acme", bundle(200, 100, "db"));
-            submit("l", "acme", Bundle.of(Map.of(), List.of("db")), -10, null);
-            // a rival loop grants the lock-only claim between b's node hold and its lock hold
-            List<String> rival = new ArrayList<>();
-            store.before("locks", (key, cmd) -> holdFor(cmd, "b"), () -> {
-                assertThat(nodeHolders("n1")).containsOnlyKeys("b");
-                rival.addAll(new Admission(ledger).pass().granted().stream().map(Claim::id).toList());
-            });
-            assertThat(pass()).isEmpty();
-            assertThat(rival).containsExactly("l");
-
-            Claim b = claim("b");
-            assertThat(b.state()).isEqualTo(ClaimState.QUEUED);
-            assertThat(b.reason()).isEqualTo(Code.LOCK_HELD.name());
-            assertThat(tenantHolders("acme")).isEmpty();
-            assertThat(nodeHolders("n1")).isEmpty();
-            assertThat(lockHolders("db")).containsOnlyKeys("l");
-            assertThat(pool("memory@n1").granted()).isZero();
-
-            release("l");
-            assertThat(pass()).containsExactly("b");
-        }
-
-        @Test
-        void halfGrantedClaimIsNeverSeenAsGranted() {
-            submit("c1", "acme", bundle(100, 100, "db"));
-            List<Claim> seen = new ArrayList<>();
-            store.before("claims", (key, cmd) -> key.equals("c1") && cmd instanceof ClaimCommands.FinishGrant, () -> {
-                // every hold is placed, the claim is not granted yet
-                assertThat(lockHolders("db")).containsOnlyKeys("c1");
-                seen.add(claim("c1"));
-                assertThat(ledger.claims(null, ClaimState.GRANTED)).isEmpty();
-                assertThat(ledger.claims("acme", ClaimState.QUEUED)).extracting(Claim::id).containsExactly("c1");
-                checkInvariants();
-                assertAuditOk();
-            });
-            assertThat(pass()).containsExactly("c1");
-            assertThat(seen).singleElement().satisfies(c -> {
-                assertThat(c.state()).isEqualTo(ClaimState.GRANTING);
-                assertThat(c.state().visible()).isEqualTo(ClaimState.QUEUED);
-            });
+            assertThat(claim("c1").attempt()).isEqualTo(1);
         }
 
         @Test
@@ -736,26 +689,6 @@ public abstract class StoreContractTest {
             assertThat(pass()).containsExactly("b");
         }
 
-        @Test
-        void cancelDuringAGrantEndsItCancelledHoldingNothing() {
-            submit("c1", "acme", bundle(300, 100, "db"));
-            List<Result<Claim>> cancels = new ArrayList<>();
-            store.before("claims", (key, cmd) -> key.equals("c1") && cmd instanceof ClaimCommands.FinishGrant,
-                    () -> cancels.add(ledger.cancel("c1")));
-            assertThat(pass()).isEmpty();
-
-            assertThat(cancels).singleElement().satisfies(r -> {
-                assertThat(r.ok()).isTrue();
-                assertThat(r.value().cancelRequested()).isTrue();
-                assertThat(r.value().state().visible()).isEqualTo(ClaimState.QUEUED);
-            });
-            Claim c = claim("c1");
-            assertThat(c.state()).isEqualTo(ClaimState.CANCELLED);
-            assertThat(c.returned()).isTrue();
-            assertThat(pool("memory@n1").granted()).isZero();
-            assertThat(pool("lock:db").granted()).isZero();
-            assertThat(tenantHolders("acme")).isEmpty();
-        }
     }
 
     // ------------------------------------------------------------------------------------------------ leases
@@ -811,7 +744,7 @@ public abstract class StoreContractTest {
             assertThat(pool("lock:db").granted()).isZero();
             assertThat(ledger.release("a").value().state()).as("released after expiry: unchanged")
                     .isEqualTo(ClaimState.EXPIRED);
-            assertThat(sweep()).isEqualTo(new LeaseReaper.Sweep(0, 0, 0, 0));
+            assertThat(sweep()).isEqualTo(new LeaseReaper.Sweep(0, 0, 0));
         }
 
         @Test
@@ -840,7 +773,6 @@ public abstract class StoreContractTest {
             clock.advanceMillis(1);
             LeaseReaper.Sweep s = sweep();
             assertThat(s.expired()).isEqualTo(1);
-            assertThat(s.orphans()).isZero();
             checkInvariants();
             Claim a = claim("a");
             assertThat(a.state()).isEqualTo(ClaimState.EXPIRED);
@@ -849,7 +781,7 @@ public abstract class StoreContractTest {
             assertThat(pool("memory@n1").granted()).isZero();
             assertThat(pool("lock:db").granted()).isZero();
             assertThat(tenantHolders("acme")).isEmpty();
-            assertThat(sweep()).as("a second sweep has nothing to do").isEqualTo(new LeaseReaper.Sweep(0, 0, 0, 0));
+            assertThat(sweep()).as("a second sweep has nothing to do").isEqualTo(new LeaseReaper.Sweep(0, 0, 0));
 
             assertThat(pass()).containsExactly("b");
         }
@@ -931,127 +863,6 @@ public abstract class StoreContractTest {
         }
     }
 
-    // ------------------------------------------------------------------------------------------------ recovery
-
-    @Nested
-    class Recovery {
-        @BeforeEach
-        void world() {
-            tenant("acme", 4000, 20_000);
-            node("n1", 1000, 5000);
-            lock("db", 1);
-            submit("x", "acme", bundle(200, 100, "db"));
-        }
-
-        /** Plays a loop that began attempt 1 of "x" on n1, placed the tenant hold, and died. */
-        private void loopDiesAfterTenantHold() {
-            Claim x = claim("x");
-            ClaimCommands.Transition t = store.claims().execute("x",
-                    new ClaimCommands.BeginGrant(1, "n1", clock.millis()));
-            assertThat(t.ok()).isTrue();
-            assertThat(store.tenants().execute("acme",
-                    new HoldFor<TenantState>("x", 1, x.bundle().amounts(), "no tenant"))).isNull();
-            checkInvariants();
-            assertAuditOk(); // a hold of the current attempt of a GRANTING claim is not drift
-            assertThat(claim("x").state().visible()).isEqualTo(ClaimState.QUEUED);
-        }
-
-        private void assertRecoveredAndRegranted() {
-            assertThat(pass()).containsExactly("x");
-            Claim x = claim("x");
-            assertThat(x.state()).isEqualTo(ClaimState.GRANTED);
-            assertThat(x.attempt()).isEqualTo(2);
-            assertThat(tenantHolders("acme").get("x").attempt()).isEqualTo(2);
-            assertThat(nodeHolders("n1").get("x").attempt()).isEqualTo(2);
-            assertThat(lockHolders("db").get("x").attempt()).isEqualTo(2);
-        }
-
-        @Test
-        void takeoverUndoesAGrantThatDiedMidway() {
-            loopDiesAfterTenantHold();
-            assertThat(sweep().orphans()).as("the reaper leaves a live attempt's holds alone").isZero();
-            assertThat(tenantHolders("acme")).containsOnlyKeys("x");
-
-            assertThat(new Admission(ledger).recover(true)).isEqualTo(1);
-            checkInvariants();
-            Claim x = claim("x");
-            assertThat(x.state()).isEqualTo(ClaimState.QUEUED);
-            assertThat(x.reason()).isEqualTo("RECOVERED");
-            assertThat(x.attempt()).isEqualTo(1);
-            assertThat(tenantHolders("acme")).isEmpty();
-            assertThat(nodeHolders("n1")).isEmpty();
-
-            assertRecoveredAndRegranted();
-        }
-
-        @Test
-        void passUndoesAGrantAttemptOnlyAfterTheStaleBound() {
-            loopDiesAfterTenantHold();
-            assertThat(pass()).isEmpty();
-            assertThat(claim("x").state()).as("a young attempt may still be running").isEqualTo(ClaimState.GRANTING);
-            clock.advanceMillis(SETTINGS.staleGrantingMillis());
-            assertThat(pass()).isEmpty();
-            assertThat(claim("x").state()).isEqualTo(ClaimState.GRANTING);
-            assertThat(tenantHolders("acme")).containsOnlyKeys("x");
-
-            clock.advanceMillis(1);
-            assertRecoveredAndRegranted();
-        }
-
-        @Test
-        void grantThatDiedAfterEveryHoldIsUndoneAndGrantedAgain() {
-            loopDiesAfterTenantHold();
-            Claim x = claim("x");
-            assertThat(store.nodes().execute("n1",
-                    new HoldFor<NodeState>("x", 1, x.bundle().amounts(), "no node"))).isNull();
-            assertThat(store.locks().execute("db",
-                    new HoldFor<LockState>("x", 1, LockState.onePermit(), "no lock"))).isNull();
-            checkInvariants();
-            assertAuditOk();
-            assertThat(ledger.claims(null, ClaimState.GRANTED)).isEmpty();
-
-            assertThat(admission.recover(true)).isEqualTo(1);
-            checkInvariants();
-            assertThat(pool("memory@n1").granted()).isZero();
-            assertThat(pool("lock:db").granted()).isZero();
-            assertRecoveredAndRegranted();
-        }
-
-        @Test
-        void lateUndoOfAZombieLoopLeavesTheNewerGrantAlone() {
-            loopDiesAfterTenantHold();
-            assertThat(admission.recover(true)).isEqualTo(1);
-            assertRecoveredAndRegranted();
-            List<Map<String, ?>> before = snapshot();
-
-            // the first loop was only paused: it wakes up and undoes (or finishes) its attempt 1
-            Claim x = claim("x");
-            assertThat(store.tenants().execute("acme", new ReturnFor<TenantState>("x", 1))).isFalse();
-            assertThat(store.nodes().execute("n1", new ReturnFor<NodeState>("x", 1))).isFalse();
-            assertThat(store.locks().execute("db", new ReturnFor<LockState>("x", 1))).isFalse();
-            assertThat(store.claims().execute("x", new ClaimCommands.AbortGrant(1, "LOCK_HELD", clock.millis())).ok())
-                    .isFalse();
-            assertThat(store.claims().execute("x", new ClaimCommands.FinishGrant(1, clock.millis())).ok()).isFalse();
-            assertThat(snapshot()).as("attempt 2 keeps every hold").isEqualTo(before);
-            assertThat(claim("x")).isEqualTo(x);
-        }
-
-        @Test
-        void cancelOfAGrantWhoseLoopDiedEndsCancelledOnRecovery() {
-            loopDiesAfterTenantHold();
-            Result<Claim> r = ledger.cancel("x");
-            assertThat(r.value().cancelRequested()).isTrue();
-            checkInvariants();
-
-            assertThat(admission.recover(true)).isEqualTo(1);
-            Claim x = claim("x");
-            assertThat(x.state()).isEqualTo(ClaimState.CANCELLED);
-            assertThat(x.returned()).isTrue();
-            assertThat(tenantHolders("acme")).isEmpty();
-            assertThat(pass()).isEmpty();
-        }
-    }
-
     // ------------------------------------------------------------------------------------------------ audit
 
     @Nested
@@ -1066,7 +877,7 @@ public abstract class StoreContractTest {
         }
 
         @Test
-        void holdOfAnAbsentClaimIsDriftAndTheReaperReturnsIt() {
+        void holdOfAnAbsentClaimIsDrift() {
             assertThat(store.nodes().execute("n1",
                     new HoldFor<NodeState>("ghost", 1, amounts(300, 0), "no node"))).isNull();
             assertThat(pool("memory@n1").granted()).isEqualTo(400);
@@ -1080,15 +891,14 @@ public abstract class StoreContractTest {
                 assertThat(d.detail()).contains("ghost");
             });
 
-            LeaseReaper.Sweep s = sweep();
-            assertThat(s.orphans()).isEqualTo(1);
+            assertThat(store.nodes().execute("n1", new ReturnFor<NodeState>("ghost", Holdings.ANY_ATTEMPT))).isTrue();
             assertThat(pool("memory@n1").granted()).isEqualTo(100);
             assertThat(nodeHolders("n1")).containsOnlyKeys("a");
             assertAuditOk();
         }
 
         @Test
-        void holdOfAQueuedClaimIsDriftAndTheReaperReturnsIt() {
+        void holdOfAQueuedClaimIsDrift() {
             submit("q", "acme", bundle(100, 100, "db"));
             assertThat(store.locks().execute("db",
                     new HoldFor<LockState>("q", 0, LockState.onePermit(), "no lock"))).isNull();
@@ -1102,7 +912,8 @@ public abstract class StoreContractTest {
                     .doesNotContain("memory@n1", "disk@n1");
             assertThat(report.drift()).allSatisfy(d -> assertThat(d.detail()).contains("q"));
 
-            assertThat(sweep().orphans()).isEqualTo(2);
+            assertThat(store.locks().execute("db", new ReturnFor<LockState>("q", Holdings.ANY_ATTEMPT))).isTrue();
+            assertThat(store.tenants().execute("acme", new ReturnFor<TenantState>("q", Holdings.ANY_ATTEMPT))).isTrue();
             checkInvariants();
             assertAuditOk();
             assertThat(claim("q").state()).isEqualTo(ClaimState.QUEUED);
@@ -1130,7 +941,7 @@ public abstract class StoreContractTest {
             assertThat(pass()).containsExactly("b");
             release("b");
             await().atMost(Duration.ofSeconds(10))
-                    .until(() -> seen.containsAll(List.of("b:QUEUED", "b:GRANTING", "b:GRANTED", "b:RELEASED")));
+                    .until(() -> seen.containsAll(List.of("b:QUEUED", "b:GRANTED", "b:RELEASED")));
         }
     }
 
@@ -1185,7 +996,7 @@ public abstract class StoreContractTest {
 
         private void assertSameAsScan() {
             List<Table.Filter<Claim>> filters = List.of(new Filters.ClaimIn(Set.of(ClaimState.QUEUED)),
-                    new Filters.ClaimIn(Set.of(ClaimState.GRANTED, ClaimState.GRANTING)),
+                    new Filters.ClaimIn(Set.of(ClaimState.GRANTED)),
                     new Filters.ClaimIn(Set.of(ClaimState.RELEASED, ClaimState.CANCELLED, ClaimState.EXPIRED)),
                     new Filters.ReturnsPending(), new Filters.LeaseDue(clock.millis()));
             for (Table.Filter<Claim> f : filters) {

@@ -289,8 +289,6 @@ public final class StoreHammer {
     /** With every thread stopped: laws 1–3 exactly, then end everything and find every token back. */
     void checkAtRest() {
         Store store = stores.get(0);
-        assertThat(store.claims().values(new Filters.ClaimIn(Set.of(ClaimState.GRANTING))))
-                .as("the loop left no grant half done").isEmpty();
         LedgerInvariants.check(store);
         assertThat(new Auditor(main).audit().drift()).isEmpty();
 
@@ -306,7 +304,6 @@ public final class StoreHammer {
         for (LeaseReaper r : reapers) {
             LeaseReaper.Sweep s = r.sweep();
             assertThat(s.returned()).isZero();
-            assertThat(s.orphans()).isZero();
         }
         LedgerInvariants.check(store);
         LedgerInvariants.checkAllReturned(store);

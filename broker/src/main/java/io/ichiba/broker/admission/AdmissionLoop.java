@@ -17,9 +17,8 @@ import org.slf4j.LoggerFactory;
  * <p>A pass is a timer of the ledger's store ({@link io.ichiba.ledger.store.Store#every}): on the engine, the engine
  * runs it on its own thread, by its clock, as a command of the batch it falls in, and only while the engine runs on
  * this member. It runs every tick (aging) and at once on a nudge (a new claim, an ended claim, a report, a new lock,
- * heard by the engine's member from its engine). When the loop arrives on a
- * member (or the engine takes over again) it first opens the system accounts and undoes every grant attempt a store
- * without an engine left half done (the engine never leaves one).
+ * heard by the engine's member from its engine). When the loop arrives on a member (or the engine takes over again) it
+ * first opens the system accounts.
  */
 public final class AdmissionLoop implements AutoCloseable {
     /** The key whose partition owner runs the loop: the engine's, so that a pass is a command on its own member. */
@@ -35,7 +34,7 @@ public final class AdmissionLoop implements AutoCloseable {
     private final java.util.function.LongSupplier epoch;
     private volatile io.ichiba.ledger.store.Timer timer;
     private volatile boolean owner;
-    /** The engine's epoch when the loop last arrived here (0 without an engine). */
+    /** The engine's epoch when the loop last arrived here. */
     private long ownedEpoch = -1;
 
     /**
@@ -124,8 +123,7 @@ public final class AdmissionLoop implements AutoCloseable {
                 ledger.accounts().openSystemAccounts(); // idempotent; a member that started alone could not
                 owner = true;
                 ownedEpoch = at;
-                int undone = admission.recover(true);
-                LOG.info("admission loop runs on this member now; undid {} abandoned grant attempt(s)", undone);
+                LOG.info("admission loop runs on this member now (epoch {})", at);
             }
             long t0 = System.nanoTime();
             Admission.Pass pass = ledger.store().atomically(admission::pass);

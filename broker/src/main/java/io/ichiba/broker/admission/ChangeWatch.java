@@ -16,8 +16,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * Keys name what changed: a claim's id, {@code job:<id>}, {@code node-jobs:<node>}.
  *
  * <p>Every member hears every change of the claims and jobs tables: the engine's member from its own listeners, the
- * others from its {@link ChangeFeed} over the event bus (a store without an engine: from Hazelcast entry listeners),
- * so a claim granted on another member wakes the waiters here within a network hop.
+ * others from its {@link ChangeFeed} over the event bus, so a claim granted on another member wakes the waiters here within a network hop.
  */
 public final class ChangeWatch {
     private final Vertx vertx;

@@ -23,7 +23,6 @@ import java.util.function.Function;
 /** Claims: submit, read (with long-poll), list, renew, release, cancel. */
 final class ClaimsApi {
     private static final Logger LOG = LoggerFactory.getLogger(ClaimsApi.class);
-    private static final long CANCEL_WAIT_MILLIS = 5_000;
     private final ApiContext ctx;
 
     ClaimsApi(ApiContext ctx) {
@@ -87,8 +86,7 @@ final class ClaimsApi {
                 return Future.succeededFuture(Problems.of(r.rejection()));
             }
             LOG.debug("claim queued claim={} tenant={} bundle={} priority={}", id, tenant, bundle.amounts(), priority);
-            java.util.function.Predicate<Claim> unseen =
-                    c -> (c.state() == ClaimState.QUEUED && !c.considered()) || c.state() == ClaimState.GRANTING;
+            java.util.function.Predicate<Claim> unseen = c -> c.state() == ClaimState.QUEUED && !c.considered();
             if (!unseen.test(r.value())) {
                 // the intake admitted it (granted, or looked at and waiting): the answer is the claim as it is
                 return Future.succeededFuture(Reply.created(Views.claim(r.value())));
@@ -132,11 +130,11 @@ final class ClaimsApi {
     private Future<Reply> get(Call call) {
         long wait = call.queryLong("waitSeconds", 0);
         return withClaim(call, c -> {
-            if (wait <= 0 || c.state().visible() != ClaimState.QUEUED) {
+            if (wait <= 0 || c.state() != ClaimState.QUEUED) {
                 return Future.succeededFuture(Reply.ok(Views.claim(c)));
             }
             return ctx.await(c.id(), System.currentTimeMillis() + wait * 1000,
-                    x -> x.state().visible() == ClaimState.QUEUED).map(x -> Reply.ok(Views.claim(x == null ? c : x)));
+                    x -> x.state() == ClaimState.QUEUED).map(x -> Reply.ok(Views.claim(x == null ? c : x)));
         });
     }
 
@@ -186,12 +184,7 @@ final class ClaimsApi {
                 return Future.succeededFuture(answer(r));
             }
             LOG.debug("claim cancelled claim={} tenant={}", c.id(), c.tenant());
-            if (r.value().state() != ClaimState.GRANTING) {
-                return Future.succeededFuture(answer(r));
-            }
-            // a grant was under way: it ends as CANCELLED; answer once it has
-            return ctx.await(c.id(), System.currentTimeMillis() + CANCEL_WAIT_MILLIS,
-                    x -> x.state() == ClaimState.GRANTING).map(x -> Reply.ok(Views.claim(x)));
+            return Future.succeededFuture(answer(r));
         }));
     }
 

@@ -75,7 +75,7 @@ final class JobsApi {
         /** The claim is not yet looked at, or granted but its job not yet handed to the runner. */
         boolean waitingForFirstLook() {
             return job != null && job.state() == JobState.QUEUED && claim != null
-                    && ((claim.state().visible() == ClaimState.QUEUED && !claim.considered())
+                    && ((claim.state() == ClaimState.QUEUED && !claim.considered())
                     || claim.state() == ClaimState.GRANTED);
         }
     }

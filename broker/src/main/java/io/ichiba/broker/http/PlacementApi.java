@@ -158,7 +158,7 @@ final class PlacementApi {
             if (c == null || !c.tenant().equals(tenant)) {
                 return Problems.notFound("no claim " + id);
             }
-            boolean waits = c.state().visible() == io.ichiba.ledger.ClaimState.QUEUED;
+            boolean waits = c.state() == io.ichiba.ledger.ClaimState.QUEUED;
             Explain.Explanation e = Explain.of(c, waits ? Explain.Input.of(ctx.ledger(), tenant) : null);
             metrics.claims().explained();
             return Reply.ok(explanation(e));

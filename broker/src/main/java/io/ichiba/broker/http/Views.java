@@ -30,15 +30,15 @@ final class Views {
     }
 
     static Model.Claim claim(Claim c) {
-        ClaimState visible = c.state().visible();
-        boolean noticed = visible == ClaimState.GRANTED && c.preemptAt() != 0;
-        String reason = visible == ClaimState.GRANTED && !noticed ? null : c.reason();
+        ClaimState state = c.state();
+        boolean noticed = state == ClaimState.GRANTED && c.preemptAt() != 0;
+        String reason = state == ClaimState.GRANTED && !noticed ? null : c.reason();
         Funding f = c.funding();
-        return new Model.Claim(c.id(), c.tenant(), Model.ClaimState.valueOf(visible.name()), reason,
-                visible == ClaimState.QUEUED ? null : c.node(),
+        return new Model.Claim(c.id(), c.tenant(), Model.ClaimState.valueOf(state.name()), reason,
+                state == ClaimState.QUEUED ? null : c.node(),
                 Model.Bundle.of(c.bundle().amounts(), c.bundle().locks()), c.priority(), c.leaseSeconds(),
-                time(c.createdAt()), visible == ClaimState.QUEUED ? null : time(c.grantedAt()),
-                visible == ClaimState.QUEUED ? null : time(c.leaseExpiresAt()), time(c.endedAt()),
+                time(c.createdAt()), state == ClaimState.QUEUED ? null : time(c.grantedAt()),
+                state == ClaimState.QUEUED ? null : time(c.leaseExpiresAt()), time(c.endedAt()),
                 time(c.preemptAt()), funding(f), c.reservation());
     }
 

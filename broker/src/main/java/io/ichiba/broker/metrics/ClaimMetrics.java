@@ -138,20 +138,13 @@ public final class ClaimMetrics {
     /** Counts claims and jobs by state, from their indexes, and the queue's oldest wait. */
     public void refresh() {
         Map<ClaimState, Long> byState = new EnumMap<>(ClaimState.class);
-        for (ClaimState s : ClaimState.values()) {
-            if (s != ClaimState.GRANTING) {
-                byState.put(s, 0L);
-            }
-        }
         long now = ledger.clock().millis();
         // counted from the claims' index by state, not by reading every claim (ended ones are kept for the retention)
         for (ClaimState s : ClaimState.values()) {
-            byState.merge(s.visible(), (long) ledger.store().claims().count(new Filters.ClaimIn(EnumSet.of(s))),
-                    Long::sum);
+            byState.put(s, (long) ledger.store().claims().count(new Filters.ClaimIn(EnumSet.of(s))));
         }
         long oldest = 0;
-        for (Claim c : ledger.store().claims().values(new Filters.ClaimIn(EnumSet.of(ClaimState.QUEUED,
-                ClaimState.GRANTING)))) {
+        for (Claim c : ledger.store().claims().values(new Filters.ClaimIn(EnumSet.of(ClaimState.QUEUED)))) {
             oldest = Math.max(oldest, now - c.createdAt());
         }
         List<MultiGauge.Row<?>> rows = new ArrayList<>();

@@ -25,8 +25,8 @@ import io.ichiba.ledger.TenantState;
 /**
  * Where the ledger's state lives: one {@link Table} per aggregate, each change atomic on one key.
  *
- * <p>{@link InMemoryStore} is the reference; the engine's store ({@code EngineStore}) keeps the same tables on its
- * thread, journals each batch of commands and writes the tables behind it.
+ * <p>The engine's store ({@code EngineStore}) keeps the tables on its thread, journals each batch of commands and writes
+ * the tables behind it.
  */
 public interface Store extends AutoCloseable {
 
@@ -97,9 +97,8 @@ public interface Store extends AutoCloseable {
     Table<IdempotencyRecord> idempotency();
 
     /**
-     * Runs {@code work}, a whole operation of the ledger over several tables, as one change where the store can:
-     * the engine's store journals all of its changes in one batch or none. Elsewhere it runs as it is, each table
-     * call on its own.
+     * Runs {@code work}, a whole operation of the ledger over several tables, as one change: the engine's store
+     * journals all of its changes in one batch or none. A store that wraps another (tests) runs it there.
      */
     default <R> R atomically(java.util.function.Supplier<R> work) {
         return work.get();
@@ -107,7 +106,7 @@ public interface Store extends AutoCloseable {
 
     /**
      * Runs {@code op} as one change against the context of the member whose engine runs (the engine's store sends it
-     * there as a value); a store without an engine runs it here against {@code here}, like {@link #atomically}.
+     * there as a value); by default it runs here against {@code here}, like {@link #atomically}.
      *
      * @param here the context of this member, which {@link #bind} registered
      */
@@ -130,7 +129,7 @@ public interface Store extends AutoCloseable {
      * answer is closed or the store is. The engine's store runs it on the engine's thread, by the engine's clock, only
      * while the engine runs on this member: the run is part of a batch, and each operation the body runs through
      * {@link #atomically} is a command of its own (one that throws leaves nothing, the others stay), all journaled
-     * together. A store without an engine runs it on a thread of its own.
+     * together.
      *
      * @param name   what the work is (logs, metrics): a constant, not a value
      * @param period the time between runs
