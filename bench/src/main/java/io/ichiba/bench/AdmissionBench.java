@@ -1,18 +1,18 @@
 package io.ichiba.bench;
 
 import io.ichiba.ledger.Admission;
-import io.ichiba.ledger.Bundle;
-import io.ichiba.ledger.Claim;
-import io.ichiba.ledger.ClaimCommands;
-import io.ichiba.ledger.ClaimState;
-import io.ichiba.ledger.Funding;
 import io.ichiba.ledger.Ledger;
 import io.ichiba.ledger.LedgerSettings;
-import io.ichiba.ledger.PlaceCommands;
 import io.ichiba.ledger.Result;
+import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimCommands;
+import io.ichiba.ledger.claim.ClaimState;
+import io.ichiba.ledger.claim.Funding;
 import io.ichiba.ledger.engine.EngineListener;
 import io.ichiba.ledger.engine.EngineStore;
 import io.ichiba.ledger.journal.InMemoryJournal;
+import io.ichiba.ledger.pool.PlaceCommands;
 import io.ichiba.ledger.store.InMemoryEventLog;
 import io.ichiba.ledger.store.Store;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -107,7 +107,7 @@ public class AdmissionBench {
         }
         tables = e;
         // no tenant limits: one tenant queues a hundred thousand claims here on purpose
-        ledger = new Ledger(tables, clock, LedgerSettings.defaults().withLimits(io.ichiba.ledger.TenantLimits.NONE));
+        ledger = new Ledger(tables, clock, LedgerSettings.defaults().withLimits(io.ichiba.ledger.tenant.TenantLimits.NONE));
         ledger.accounts().openSystemAccounts();
         admission = new Admission(ledger);
         require(ledger.createTenant(TENANT, Map.of("memory", HUGE, "disk", HUGE)));

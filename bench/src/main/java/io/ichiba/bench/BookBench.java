@@ -1,10 +1,10 @@
 package io.ichiba.bench;
 
-import io.ichiba.ledger.Book;
 import io.ichiba.ledger.Command;
-import io.ichiba.ledger.MarketCommands;
-import io.ichiba.ledger.MarketOrder;
 import io.ichiba.ledger.Result;
+import io.ichiba.ledger.market.Book;
+import io.ichiba.ledger.market.MarketCommands;
+import io.ichiba.ledger.market.MarketOrder;
 import io.ichiba.pricing.NewOrder;
 import io.ichiba.pricing.Side;
 import io.ichiba.pricing.Trade;

@@ -2,12 +2,12 @@ package io.ichiba.bench;
 
 import io.ichiba.broker.Broker;
 import io.ichiba.broker.BrokerConfig;
-import io.ichiba.ledger.Bundle;
-import io.ichiba.ledger.ClaimState;
 import io.ichiba.ledger.Filters;
 import io.ichiba.ledger.Ledger;
 import io.ichiba.ledger.LedgerSettings;
 import io.ichiba.ledger.Result;
+import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.ClaimState;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -84,7 +84,7 @@ public final class MemoryProbe {
                 .withPorts(0, freePort(), List.of())
                 .withCluster("ichiba-memory-probe-" + UUID.randomUUID(), "memory-probe-operator")
                 .withLedger(LedgerSettings.defaults().withNodeGraceMillis(0)
-                        .withLimits(io.ichiba.ledger.TenantLimits.NONE)); // what is measured, not what a tenant may have
+                        .withLimits(io.ichiba.ledger.tenant.TenantLimits.NONE)); // what is measured, not what a tenant may have
         Broker broker = Broker.start(config);
         try {
             Ledger ledger = broker.ledger();

@@ -8,19 +8,19 @@ import com.hazelcast.core.HazelcastInstance;
 import io.ichiba.api.Wire;
 import io.ichiba.broker.admission.AdmissionLoop;
 import io.ichiba.broker.admission.ChangeWatch;
+import io.ichiba.broker.engine.EngineMeters;
+import io.ichiba.broker.handlers.BindingsFile;
+import io.ichiba.broker.handlers.HandlerDispatcher;
 import io.ichiba.broker.http.Api;
 import io.ichiba.broker.http.ApiContext;
 import io.ichiba.broker.http.ApiRouter;
 import io.ichiba.broker.http.Authenticator;
 import io.ichiba.broker.http.Idempotency;
 import io.ichiba.ledger.Auditor;
-import io.ichiba.ledger.Jobs;
-import io.ichiba.broker.handlers.BindingsFile;
-import io.ichiba.broker.handlers.HandlerDispatcher;
 import io.ichiba.ledger.Handlers;
+import io.ichiba.ledger.Jobs;
 import io.ichiba.ledger.LeaseReaper;
 import io.ichiba.ledger.Ledger;
-import io.ichiba.broker.engine.EngineMeters;
 import io.ichiba.ledger.engine.EngineStore;
 import io.ichiba.ledger.hazelcast.HazelcastEngine;
 import io.ichiba.ledger.store.Store;
@@ -239,7 +239,7 @@ public final class Broker {
      * both (they share a key), off the Hazelcast event thread.
      */
     private static ExecutorService followJobs(Store store, Jobs jobs, java.util.function.Consumer<String> changed) {
-        java.util.function.Consumer<io.ichiba.ledger.Job> wake = j -> {
+        java.util.function.Consumer<io.ichiba.ledger.job.Job> wake = j -> {
             changed.accept(j.id()); // a job's claim has its id: waits on either wake on both
             changed.accept("job:" + j.id());
             if (j.node() != null) {

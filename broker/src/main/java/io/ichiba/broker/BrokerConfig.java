@@ -1,8 +1,8 @@
 package io.ichiba.broker;
 
 import io.ichiba.ledger.LedgerSettings;
-import io.ichiba.ledger.MarketSettings;
-import io.ichiba.ledger.ReservationSettings;
+import io.ichiba.ledger.market.MarketSettings;
+import io.ichiba.ledger.reservation.ReservationSettings;
 import io.ichiba.pricing.SpotPriceCurve;
 
 import java.io.IOException;
@@ -85,7 +85,7 @@ public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzP
                 v.num("claims.retention.millis", d.retentionMillis()),
                 v.num("lease.max.seconds", d.maxLeaseSeconds()),
                 v.num("node.grace.millis", d.nodeGraceMillis()),
-                new io.ichiba.ledger.TenantLimits(
+                new io.ichiba.ledger.tenant.TenantLimits(
                         v.limit("tenant.limit.live.claims", d.limits().liveClaims()),
                         v.limit("tenant.limit.queued.claims", d.limits().queuedClaims()),
                         v.limit("tenant.limit.open.jobs", d.limits().openJobs()),

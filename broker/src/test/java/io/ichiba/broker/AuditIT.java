@@ -1,9 +1,9 @@
 package io.ichiba.broker;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.ichiba.ledger.Holdings;
-import io.ichiba.ledger.NodeState;
-import io.ichiba.ledger.PlaceCommands;
+import io.ichiba.ledger.pool.Holdings;
+import io.ichiba.ledger.pool.NodeState;
+import io.ichiba.ledger.pool.PlaceCommands;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

@@ -1,8 +1,8 @@
 package io.ichiba.broker;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.ichiba.ledger.Account;
-import io.ichiba.ledger.JournalEntry;
+import io.ichiba.ledger.credit.Account;
+import io.ichiba.ledger.credit.JournalEntry;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

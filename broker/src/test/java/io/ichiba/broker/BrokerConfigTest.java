@@ -64,13 +64,13 @@ class BrokerConfigTest {
     @Test
     void tenantLimitsComeFromTheEnvironmentWithNoneForNoLimit() throws Exception {
         BrokerConfig d = BrokerConfig.load(new String[0], Map.of());
-        assertThat(d.ledger().limits()).isEqualTo(io.ichiba.ledger.TenantLimits.defaults());
+        assertThat(d.ledger().limits()).isEqualTo(io.ichiba.ledger.tenant.TenantLimits.defaults());
         BrokerConfig c = BrokerConfig.load(new String[0], Map.of("ICHIBA_TENANT_LIMIT_QUEUED_CLAIMS", "50",
                 "ICHIBA_TENANT_LIMIT_OPEN_ORDERS", "none", "ICHIBA_TENANT_LIMIT_RESERVATIONS", "0"));
         assertThat(c.ledger().limits().queuedClaims()).isEqualTo(50);
         assertThat(c.ledger().limits().openOrders()).isEqualTo(Long.MAX_VALUE);
         assertThat(c.ledger().limits().reservations()).isZero();
-        assertThat(c.ledger().limits().liveClaims()).isEqualTo(io.ichiba.ledger.TenantLimits.defaults().liveClaims());
+        assertThat(c.ledger().limits().liveClaims()).isEqualTo(io.ichiba.ledger.tenant.TenantLimits.defaults().liveClaims());
         assertThatThrownBy(() -> BrokerConfig.load(new String[0], Map.of("ICHIBA_TENANT_LIMIT_OPEN_JOBS", "-1")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tenant.limit.open.jobs");
     }

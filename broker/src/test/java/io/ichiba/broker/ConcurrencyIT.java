@@ -1,8 +1,8 @@
 package io.ichiba.broker;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.ichiba.ledger.Claim;
 import io.ichiba.ledger.LedgerSettings;
+import io.ichiba.ledger.claim.Claim;
 import io.ichiba.ledger.store.Store;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -380,7 +380,7 @@ class MarketConcurrencyIT {
     private static String diagnose(List<JsonNode> loans) {
         io.ichiba.ledger.store.Store store = cluster.brokers().get(0).ledger().store();
         Map<String, Long> escrowByRef = new TreeMap<>();
-        for (io.ichiba.ledger.JournalEntry e : store.journal().entries().values()) {
+        for (io.ichiba.ledger.credit.JournalEntry e : store.journal().entries().values()) {
             long x = e.amountFor("escrow");
             if (x != 0 && e.ref() != null) {
                 escrowByRef.merge(e.ref(), x, Long::sum);
@@ -396,11 +396,11 @@ class MarketConcurrencyIT {
             }
         }
         for (String kind : KINDS) {
-            for (io.ichiba.ledger.MarketOrder o : store.books().execute(kind,
-                    new io.ichiba.ledger.MarketCommands.OrdersOf(null, false))) {
+            for (io.ichiba.ledger.market.MarketOrder o : store.books().execute(kind,
+                    new io.ichiba.ledger.market.MarketCommands.OrdersOf(null, false))) {
                 long kept = escrowByRef.getOrDefault(o.id(), 0L);
                 if (o.side() == io.ichiba.pricing.Side.BID && o.state().isFinal() && o.released()
-                        && kept != (o.state() == io.ichiba.ledger.MarketOrder.State.REJECTED ? 0 : o.spent())) {
+                        && kept != (o.state() == io.ichiba.ledger.market.MarketOrder.State.REJECTED ? 0 : o.spent())) {
                     found.add("bid " + o.id() + " " + o.state() + " hold " + o.hold() + " spent " + o.spent()
                             + " in " + o.filled() + "/" + o.amount() + " but left " + kept + " in escrow");
                 }

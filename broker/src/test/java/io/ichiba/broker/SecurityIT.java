@@ -3,7 +3,7 @@ package io.ichiba.broker;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.hazelcast.map.IMap;
 import io.ichiba.ledger.hazelcast.HazelcastJournal;
-import io.ichiba.ledger.Principal;
+import io.ichiba.ledger.tenant.Principal;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -1,7 +1,7 @@
 package io.ichiba.broker;
 
 import io.ichiba.ledger.LedgerSettings;
-import io.ichiba.ledger.TenantLimits;
+import io.ichiba.ledger.tenant.TenantLimits;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -1,10 +1,15 @@
 package io.ichiba.ledger;
 
-import io.ichiba.ledger.MoneyCommands.Apply;
-import io.ichiba.ledger.MoneyCommands.Move;
-import io.ichiba.ledger.MoneyCommands.Settle;
-import io.ichiba.ledger.MoneyCommands.Undo;
-import io.ichiba.ledger.PlaceCommands.CreateIfAbsent;
+import io.ichiba.ledger.credit.Account;
+import io.ichiba.ledger.credit.JournalEntry;
+import io.ichiba.ledger.credit.MoneyCommands;
+import io.ichiba.ledger.credit.MoneyCommands.Apply;
+import io.ichiba.ledger.credit.MoneyCommands.Move;
+import io.ichiba.ledger.credit.MoneyCommands.Settle;
+import io.ichiba.ledger.credit.MoneyCommands.Undo;
+import io.ichiba.ledger.credit.Posting;
+import io.ichiba.ledger.pool.PlaceCommands;
+import io.ichiba.ledger.pool.PlaceCommands.CreateIfAbsent;
 import io.ichiba.ledger.store.Operation;
 import io.ichiba.ledger.store.Store;
 import org.slf4j.Logger;

@@ -1,9 +1,19 @@
 package io.ichiba.ledger;
 
-import io.ichiba.ledger.PlaceCommands.HoldFor;
-import io.ichiba.ledger.PlaceCommands.ReturnFor;
+import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimCommands;
+import io.ichiba.ledger.claim.ClaimState;
+import io.ichiba.ledger.claim.Funding;
+import io.ichiba.ledger.pool.Hold;
+import io.ichiba.ledger.pool.LockState;
+import io.ichiba.ledger.pool.NodeState;
+import io.ichiba.ledger.pool.PlaceCommands;
+import io.ichiba.ledger.pool.PlaceCommands.HoldFor;
+import io.ichiba.ledger.pool.PlaceCommands.ReturnFor;
 import io.ichiba.ledger.store.Store;
 import io.ichiba.ledger.store.Table;
+import io.ichiba.ledger.tenant.TenantState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,5 +1,22 @@
 package io.ichiba.ledger;
 
+import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimState;
+import io.ichiba.ledger.credit.Account;
+import io.ichiba.ledger.credit.JournalEntry;
+import io.ichiba.ledger.credit.Posting;
+import io.ichiba.ledger.handler.Binding;
+import io.ichiba.ledger.handler.DeadLetter;
+import io.ichiba.ledger.handler.Delivery;
+import io.ichiba.ledger.handler.PriceAlert;
+import io.ichiba.ledger.job.Job;
+import io.ichiba.ledger.job.JobCommands;
+import io.ichiba.ledger.job.JobState;
+import io.ichiba.ledger.market.Loan;
+import io.ichiba.ledger.pool.NodeState;
+import io.ichiba.ledger.pool.Place;
+import io.ichiba.ledger.reservation.Reservation;
 import io.ichiba.ledger.store.Table;
 import io.ichiba.ledger.store.Table.Filter;
 import io.ichiba.ledger.store.Table.Index;

@@ -1,5 +1,11 @@
 package io.ichiba.ledger;
 
+import io.ichiba.ledger.pool.Amounts;
+import io.ichiba.ledger.pool.Holdings;
+import io.ichiba.ledger.pool.NodeState;
+import io.ichiba.ledger.pool.Timeline;
+import io.ichiba.ledger.tenant.TenantState;
+
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

@@ -1,7 +1,13 @@
 package io.ichiba.ledger;
 
-import io.ichiba.ledger.PlaceCommands.CreateIfAbsent;
-import io.ichiba.ledger.PlaceCommands.CreateNew;
+import io.ichiba.ledger.event.Event;
+import io.ichiba.ledger.handler.Binding;
+import io.ichiba.ledger.handler.DeadLetter;
+import io.ichiba.ledger.handler.Delivery;
+import io.ichiba.ledger.handler.HandlerCommands;
+import io.ichiba.ledger.pool.PlaceCommands;
+import io.ichiba.ledger.pool.PlaceCommands.CreateIfAbsent;
+import io.ichiba.ledger.pool.PlaceCommands.CreateNew;
 import io.ichiba.ledger.store.Store;
 
 import java.net.URI;

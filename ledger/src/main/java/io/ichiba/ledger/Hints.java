@@ -1,8 +1,15 @@
 package io.ichiba.ledger;
 
+import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.market.MarketOrder;
+import io.ichiba.ledger.pool.Amounts;
+import io.ichiba.ledger.pool.NodeState;
+import io.ichiba.ledger.pool.Place;
+import io.ichiba.ledger.tenant.TenantState;
+
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;

@@ -1,6 +1,13 @@
 package io.ichiba.ledger;
 
-import io.ichiba.ledger.PlaceCommands.CreateIfAbsent;
+import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimState;
+import io.ichiba.ledger.job.Job;
+import io.ichiba.ledger.job.JobCommands;
+import io.ichiba.ledger.job.JobState;
+import io.ichiba.ledger.pool.PlaceCommands;
+import io.ichiba.ledger.pool.PlaceCommands.CreateIfAbsent;
 import io.ichiba.ledger.store.Store;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

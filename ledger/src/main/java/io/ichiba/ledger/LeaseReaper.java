@@ -1,5 +1,10 @@
 package io.ichiba.ledger;
 
+import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimCommands;
+import io.ichiba.ledger.job.JobCommands;
+import io.ichiba.ledger.pool.NodeState;
+import io.ichiba.ledger.pool.PlaceCommands;
 import io.ichiba.ledger.store.Store;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -1,10 +1,31 @@
 package io.ichiba.ledger;
 
-import io.ichiba.ledger.PlaceCommands.CreateIfAbsent;
-import io.ichiba.ledger.PlaceCommands.CreateNew;
-import io.ichiba.ledger.PlaceCommands.ReturnFor;
+import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimCommands;
+import io.ichiba.ledger.claim.ClaimState;
+import io.ichiba.ledger.claim.Funding;
+import io.ichiba.ledger.credit.Account;
+import io.ichiba.ledger.market.Loan;
+import io.ichiba.ledger.market.MarketCommands;
+import io.ichiba.ledger.market.MarketSettings;
+import io.ichiba.ledger.pool.AgentRecord;
+import io.ichiba.ledger.pool.Amounts;
+import io.ichiba.ledger.pool.Holdings;
+import io.ichiba.ledger.pool.KindDef;
+import io.ichiba.ledger.pool.LockState;
+import io.ichiba.ledger.pool.NodeState;
+import io.ichiba.ledger.pool.PlaceCommands;
+import io.ichiba.ledger.pool.PlaceCommands.CreateIfAbsent;
+import io.ichiba.ledger.pool.PlaceCommands.CreateNew;
+import io.ichiba.ledger.pool.PlaceCommands.ReturnFor;
+import io.ichiba.ledger.pool.PoolView;
+import io.ichiba.ledger.reservation.ReservationSettings;
 import io.ichiba.ledger.store.Operation;
 import io.ichiba.ledger.store.Store;
+import io.ichiba.ledger.tenant.Principal;
+import io.ichiba.ledger.tenant.TenantLimits;
+import io.ichiba.ledger.tenant.TenantState;
 
 import java.time.Clock;
 import java.util.ArrayList;

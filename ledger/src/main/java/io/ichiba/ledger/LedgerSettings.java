@@ -1,5 +1,6 @@
 package io.ichiba.ledger;
 
+import io.ichiba.ledger.tenant.TenantLimits;
 /**
  * The tunable rules of the ledger.
  *

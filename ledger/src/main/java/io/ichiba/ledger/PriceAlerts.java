@@ -1,5 +1,8 @@
 package io.ichiba.ledger;
 
+import io.ichiba.ledger.handler.AlertCommands;
+import io.ichiba.ledger.handler.PriceAlert;
+import io.ichiba.ledger.pool.PlaceCommands;
 import io.ichiba.ledger.store.Store;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -1,9 +1,24 @@
 package io.ichiba.ledger;
 
-import io.ichiba.ledger.PlaceCommands.Activate;
-import io.ichiba.ledger.PlaceCommands.CreateIfAbsent;
+import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimCommands;
+import io.ichiba.ledger.claim.ClaimState;
+import io.ichiba.ledger.credit.Account;
+import io.ichiba.ledger.credit.JournalEntry;
+import io.ichiba.ledger.market.Loan;
+import io.ichiba.ledger.pool.Amounts;
+import io.ichiba.ledger.pool.LockState;
+import io.ichiba.ledger.pool.Place;
+import io.ichiba.ledger.pool.PlaceCommands;
+import io.ichiba.ledger.pool.PlaceCommands.Activate;
+import io.ichiba.ledger.pool.PlaceCommands.CreateIfAbsent;
+import io.ichiba.ledger.pool.Timeline;
+import io.ichiba.ledger.reservation.Reservation;
+import io.ichiba.ledger.reservation.ReservationCommands;
+import io.ichiba.ledger.reservation.ReservationSettings;
 import io.ichiba.ledger.store.Store;
 import io.ichiba.ledger.store.Table;
+import io.ichiba.ledger.tenant.TenantState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

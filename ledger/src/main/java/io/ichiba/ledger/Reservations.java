@@ -1,9 +1,27 @@
 package io.ichiba.ledger;
 
-import io.ichiba.ledger.PlaceCommands.Book;
-import io.ichiba.ledger.PlaceCommands.CreateIfAbsent;
-import io.ichiba.ledger.PlaceCommands.Unbook;
+import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimState;
+import io.ichiba.ledger.claim.Funding;
+import io.ichiba.ledger.credit.Account;
+import io.ichiba.ledger.credit.JournalEntry;
+import io.ichiba.ledger.market.MarketOrder;
+import io.ichiba.ledger.pool.Booking;
+import io.ichiba.ledger.pool.LockState;
+import io.ichiba.ledger.pool.NodeState;
+import io.ichiba.ledger.pool.Place;
+import io.ichiba.ledger.pool.PlaceCommands;
+import io.ichiba.ledger.pool.PlaceCommands.Book;
+import io.ichiba.ledger.pool.PlaceCommands.CreateIfAbsent;
+import io.ichiba.ledger.pool.PlaceCommands.Unbook;
+import io.ichiba.ledger.pool.Timeline;
+import io.ichiba.ledger.reservation.Reservation;
+import io.ichiba.ledger.reservation.ReservationCommands;
+import io.ichiba.ledger.reservation.ReservationPlanner;
+import io.ichiba.ledger.reservation.ReservationSettings;
 import io.ichiba.ledger.store.Store;
+import io.ichiba.ledger.tenant.TenantState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

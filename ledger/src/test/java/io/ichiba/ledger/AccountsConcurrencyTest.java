@@ -1,11 +1,13 @@
 package io.ichiba.ledger;
 
-import io.ichiba.ledger.hazelcast.EmbeddedHazelcast;
-
 import com.hazelcast.core.HazelcastInstance;
-import io.ichiba.ledger.JournalEntry.Reason;
 import io.ichiba.ledger.Rejection.Code;
+import io.ichiba.ledger.credit.Account;
+import io.ichiba.ledger.credit.JournalEntry;
+import io.ichiba.ledger.credit.JournalEntry.Reason;
+import io.ichiba.ledger.credit.Posting;
 import io.ichiba.ledger.engine.EngineStore;
+import io.ichiba.ledger.hazelcast.EmbeddedHazelcast;
 import io.ichiba.ledger.store.Store;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -1,6 +1,9 @@
 package io.ichiba.ledger;
 
 import io.ichiba.ledger.Rejection.Code;
+import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.store.Store;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;

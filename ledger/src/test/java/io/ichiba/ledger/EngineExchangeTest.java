@@ -3,6 +3,7 @@ package io.ichiba.ledger;
 import io.ichiba.ledger.engine.EngineStore;
 import io.ichiba.ledger.engine.Engines;
 import io.ichiba.ledger.journal.InMemoryJournal;
+import io.ichiba.ledger.market.Book;
 import io.ichiba.ledger.store.Store;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;

@@ -1,8 +1,17 @@
 package io.ichiba.ledger;
 
+import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.Funding;
+import io.ichiba.ledger.credit.JournalEntry;
+import io.ichiba.ledger.credit.Posting;
 import io.ichiba.ledger.engine.EngineStore;
 import io.ichiba.ledger.engine.Engines;
+import io.ichiba.ledger.handler.Binding;
+import io.ichiba.ledger.handler.Delivery;
+import io.ichiba.ledger.handler.PriceAlert;
 import io.ichiba.ledger.journal.InMemoryJournal;
+import io.ichiba.ledger.market.Loan;
+import io.ichiba.ledger.reservation.Reservation;
 import io.ichiba.ledger.store.Table;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,12 @@
 package io.ichiba.ledger;
 
+import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.engine.Engines;
+import io.ichiba.ledger.event.Event;
+import io.ichiba.ledger.job.Job;
+import io.ichiba.ledger.job.JobState;
 import io.ichiba.ledger.journal.InMemoryJournal;
 import io.ichiba.ledger.store.Store;
 import org.junit.jupiter.api.BeforeEach;

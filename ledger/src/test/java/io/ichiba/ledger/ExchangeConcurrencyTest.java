@@ -1,11 +1,16 @@
 package io.ichiba.ledger;
 
-import io.ichiba.ledger.hazelcast.EmbeddedHazelcast;
-
 import com.hazelcast.core.HazelcastInstance;
 import io.ichiba.ledger.Rejection.Code;
+import io.ichiba.ledger.credit.Account;
 import io.ichiba.ledger.engine.EngineStore;
+import io.ichiba.ledger.hazelcast.EmbeddedHazelcast;
+import io.ichiba.ledger.market.Loan;
+import io.ichiba.ledger.market.MarketCommands;
+import io.ichiba.ledger.market.MarketOrder;
+import io.ichiba.ledger.market.MarketSettings;
 import io.ichiba.ledger.store.Store;
+import io.ichiba.ledger.tenant.TenantState;
 import io.ichiba.pricing.NewOrder;
 import io.ichiba.pricing.Side;
 import org.junit.jupiter.api.AfterAll;

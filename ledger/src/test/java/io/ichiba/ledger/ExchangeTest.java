@@ -1,6 +1,18 @@
 package io.ichiba.ledger;
 
+import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimState;
+import io.ichiba.ledger.claim.Funding;
+import io.ichiba.ledger.credit.Account;
+import io.ichiba.ledger.credit.JournalEntry;
+import io.ichiba.ledger.market.Loan;
+import io.ichiba.ledger.market.MarketCommands;
+import io.ichiba.ledger.market.MarketOrder;
+import io.ichiba.ledger.market.MarketSettings;
+import io.ichiba.ledger.pool.Amounts;
 import io.ichiba.ledger.store.Store;
+import io.ichiba.ledger.tenant.TenantState;
 import io.ichiba.pricing.Side;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

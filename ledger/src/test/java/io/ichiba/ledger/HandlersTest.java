@@ -1,8 +1,16 @@
 package io.ichiba.ledger;
 
-import io.ichiba.ledger.Binding.AckPolicy;
-import io.ichiba.ledger.Delivery.Ack;
-import io.ichiba.ledger.Delivery.StepState;
+import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.ClaimState;
+import io.ichiba.ledger.event.Event;
+import io.ichiba.ledger.handler.Binding;
+import io.ichiba.ledger.handler.Binding.AckPolicy;
+import io.ichiba.ledger.handler.Delivery;
+import io.ichiba.ledger.handler.Delivery.Ack;
+import io.ichiba.ledger.handler.Delivery.StepState;
+import io.ichiba.ledger.job.Job;
+import io.ichiba.ledger.job.JobCommands;
+import io.ichiba.ledger.job.JobState;
 import io.ichiba.ledger.store.Store;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,14 @@
 package io.ichiba.ledger;
 
+import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.Funding;
+import io.ichiba.ledger.pool.Booking;
+import io.ichiba.ledger.pool.Hold;
+import io.ichiba.ledger.pool.Holdings;
+import io.ichiba.ledger.pool.NodeState;
 import io.ichiba.ledger.store.Store;
+import io.ichiba.ledger.tenant.TenantState;
 import org.junit.jupiter.api.Test;
 
 import java.time.Instant;

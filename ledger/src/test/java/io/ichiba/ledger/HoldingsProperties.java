@@ -1,5 +1,8 @@
 package io.ichiba.ledger;
 
+import io.ichiba.ledger.pool.Booking;
+import io.ichiba.ledger.pool.Hold;
+import io.ichiba.ledger.pool.Holdings;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;

@@ -1,7 +1,27 @@
 package io.ichiba.ledger;
 
+import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.credit.Account;
+import io.ichiba.ledger.credit.JournalEntry;
+import io.ichiba.ledger.credit.Posting;
+import io.ichiba.ledger.handler.Binding;
+import io.ichiba.ledger.handler.DeadLetter;
+import io.ichiba.ledger.handler.Delivery;
+import io.ichiba.ledger.handler.HandlerCommands;
+import io.ichiba.ledger.handler.PriceAlert;
+import io.ichiba.ledger.job.Job;
+import io.ichiba.ledger.market.Book;
+import io.ichiba.ledger.market.Loan;
+import io.ichiba.ledger.market.OrderRef;
+import io.ichiba.ledger.pool.AgentRecord;
+import io.ichiba.ledger.pool.KindDef;
+import io.ichiba.ledger.pool.LockState;
+import io.ichiba.ledger.pool.NodeState;
+import io.ichiba.ledger.reservation.Reservation;
 import io.ichiba.ledger.store.Store;
 import io.ichiba.ledger.store.Table;
+import io.ichiba.ledger.tenant.Principal;
+import io.ichiba.ledger.tenant.TenantState;
 
 import java.util.Collection;
 import java.util.List;

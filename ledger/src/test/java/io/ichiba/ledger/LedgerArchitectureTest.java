@@ -9,10 +9,12 @@ import java.time.Clock;
 import java.time.Instant;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 /**
  * The ledger's layering (CONVENTIONS.md, "Layout"): plain Java that knows neither Vert.x nor the broker, with
- * Hazelcast confined to its adapter package, and time only from the injected clock.
+ * Hazelcast confined to its adapter package, capability packages without cycles between them, and time only from
+ * the injected clock.
  */
 @AnalyzeClasses(packages = "io.ichiba.ledger", importOptions = ImportOption.DoNotIncludeTests.class)
 class LedgerArchitectureTest {
@@ -59,4 +61,37 @@ class LedgerArchitectureTest {
             .resideInAnyPackage("io.ichiba.ledger.engine", "io.ichiba.ledger.journal")
             .should().dependOnClassesThat().resideInAPackage("com.hazelcast..")
             .because("only io.ichiba.ledger.hazelcast knows Hazelcast (CONVENTIONS.md)");
+
+    /** The packages that hold one capability each (the engine, the journal, the store and Hazelcast are not). */
+    static final java.util.List<String> CAPABILITIES = java.util.List.of("event", "pool", "tenant", "claim", "credit",
+            "market", "reservation", "job", "handler");
+
+    @ArchTest
+    static final ArchRule capabilitiesHaveNoCycles = slices().assignedFrom(new com.tngtech.archunit.library
+                    .dependencies.SliceAssignment() {
+                @Override
+                public com.tngtech.archunit.library.dependencies.SliceIdentifier getIdentifierOf(
+                        com.tngtech.archunit.core.domain.JavaClass c) {
+                    String pkg = c.getPackageName();
+                    for (String cap : CAPABILITIES) {
+                        if (pkg.equals("io.ichiba.ledger." + cap) || pkg.startsWith("io.ichiba.ledger." + cap + ".")) {
+                            return com.tngtech.archunit.library.dependencies.SliceIdentifier.of(cap);
+                        }
+                    }
+                    return com.tngtech.archunit.library.dependencies.SliceIdentifier.ignore();
+                }
+
+                @Override
+                public String getDescription() {
+                    return "the ledger's capability packages";
+                }
+            }).should().beFreeOfCycles()
+            .because("a package holds one capability whole, and depends on the ones below it only (CONVENTIONS.md)");
+
+    @ArchTest
+    static final ArchRule capabilitiesDoNotKnowTheServices = noClasses().that().resideInAnyPackage(
+                    CAPABILITIES.stream().map(c -> "io.ichiba.ledger." + c + "..").toArray(String[]::new))
+            .should().dependOnClassesThat().resideInAnyPackage("io.ichiba.ledger.engine..",
+                    "io.ichiba.ledger.hazelcast..", "io.ichiba.ledger.journal..")
+            .because("records and their commands are pure: the engine runs them, they do not know it");
 }

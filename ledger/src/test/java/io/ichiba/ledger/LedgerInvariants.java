@@ -1,6 +1,11 @@
 package io.ichiba.ledger;
 
+import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.pool.Hold;
+import io.ichiba.ledger.pool.LockState;
+import io.ichiba.ledger.pool.NodeState;
 import io.ichiba.ledger.store.Store;
+import io.ichiba.ledger.tenant.TenantState;
 
 import java.util.ArrayList;
 import java.util.HashSet;

@@ -1,9 +1,15 @@
 package io.ichiba.ledger;
 
-import io.ichiba.ledger.PlaceCommands.HoldFor;
 import io.ichiba.ledger.Rejection.Code;
+import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.engine.Engines;
 import io.ichiba.ledger.journal.InMemoryJournal;
+import io.ichiba.ledger.pool.NodeState;
+import io.ichiba.ledger.pool.PlaceCommands;
+import io.ichiba.ledger.pool.PlaceCommands.HoldFor;
+import io.ichiba.ledger.pool.PoolView;
 import io.ichiba.ledger.store.Store;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;

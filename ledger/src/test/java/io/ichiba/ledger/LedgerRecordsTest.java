@@ -1,7 +1,18 @@
 package io.ichiba.ledger;
 
-import io.ichiba.ledger.ClaimCommands.Transition;
 import io.ichiba.ledger.Rejection.Code;
+import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimCommands;
+import io.ichiba.ledger.claim.ClaimCommands.Transition;
+import io.ichiba.ledger.claim.ClaimState;
+import io.ichiba.ledger.pool.Amounts;
+import io.ichiba.ledger.pool.Hold;
+import io.ichiba.ledger.pool.Holdings;
+import io.ichiba.ledger.pool.LockState;
+import io.ichiba.ledger.pool.NodeState;
+import io.ichiba.ledger.pool.PlaceCommands;
+import io.ichiba.ledger.tenant.TenantState;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 

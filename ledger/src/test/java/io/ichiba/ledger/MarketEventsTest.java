@@ -1,5 +1,9 @@
 package io.ichiba.ledger;
 
+import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.Funding;
+import io.ichiba.ledger.event.Event;
+import io.ichiba.ledger.market.Loan;
 import io.ichiba.ledger.store.Store;
 import io.ichiba.pricing.Side;
 import org.junit.jupiter.api.BeforeEach;

@@ -1,7 +1,22 @@
 package io.ichiba.ledger;
 
 import io.ichiba.ledger.Rejection.Code;
+import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimState;
+import io.ichiba.ledger.claim.Funding;
+import io.ichiba.ledger.credit.Account;
+import io.ichiba.ledger.credit.JournalEntry;
+import io.ichiba.ledger.market.Book;
+import io.ichiba.ledger.market.Loan;
+import io.ichiba.ledger.market.MarketCommands;
+import io.ichiba.ledger.market.MarketOrder;
+import io.ichiba.ledger.market.MarketSettings;
+import io.ichiba.ledger.market.OrderRef;
+import io.ichiba.ledger.pool.Hold;
+import io.ichiba.ledger.pool.NodeState;
 import io.ichiba.ledger.store.Store;
+import io.ichiba.ledger.tenant.TenantState;
 import io.ichiba.pricing.Depth;
 import io.ichiba.pricing.NewOrder;
 import io.ichiba.pricing.PriceLevel;

@@ -1,5 +1,12 @@
 package io.ichiba.ledger;
 
+import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimState;
+import io.ichiba.ledger.event.Event;
+import io.ichiba.ledger.pool.NodeState;
+import io.ichiba.ledger.pool.PlaceCommands;
+import io.ichiba.ledger.pool.PoolView;
 import io.ichiba.ledger.store.Store;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,10 @@
 package io.ichiba.ledger;
 
+import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.event.Event;
+import io.ichiba.ledger.handler.AlertCommands;
+import io.ichiba.ledger.handler.PriceAlert;
+import io.ichiba.ledger.market.MarketSettings;
 import io.ichiba.ledger.store.Store;
 import io.ichiba.pricing.SpotPriceCurve;
 import org.junit.jupiter.api.BeforeEach;

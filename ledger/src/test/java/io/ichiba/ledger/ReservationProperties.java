@@ -1,8 +1,22 @@
 package io.ichiba.ledger;
 
+import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimState;
+import io.ichiba.ledger.claim.Funding;
 import io.ichiba.ledger.engine.Engines;
 import io.ichiba.ledger.journal.InMemoryJournal;
+import io.ichiba.ledger.market.MarketSettings;
+import io.ichiba.ledger.pool.Booking;
+import io.ichiba.ledger.pool.LockState;
+import io.ichiba.ledger.pool.NodeState;
+import io.ichiba.ledger.pool.Place;
+import io.ichiba.ledger.pool.Timeline;
+import io.ichiba.ledger.reservation.Reservation;
+import io.ichiba.ledger.reservation.ReservationPlanner;
+import io.ichiba.ledger.reservation.ReservationSettings;
 import io.ichiba.ledger.store.Store;
+import io.ichiba.ledger.tenant.TenantState;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -116,7 +130,7 @@ class ReservationProperties {
         Statistics.label("preempted for a start").collect(w.store.claims().entries().values().stream()
                 .anyMatch(c -> Reservations.PREEMPT_REASON.equals(c.reason())));
         Statistics.label("copies granted").collect(w.store.claims().entries().values().stream()
-                .anyMatch(io.ichiba.ledger.Claim::reserved));
+                .anyMatch(io.ichiba.ledger.claim.Claim::reserved));
     }
 
     /**
@@ -290,7 +304,7 @@ class ReservationProperties {
                 }
                 assertThat(r.state()).as(r.id()).isEqualTo(Reservation.State.ACTIVE);
                 for (String copy : r.copies().keySet()) {
-                    io.ichiba.ledger.Claim c = ledger.claim(copy);
+                    io.ichiba.ledger.claim.Claim c = ledger.claim(copy);
                     assertThat(c).as(copy).isNotNull();
                     assertThat(c.state() == ClaimState.GRANTED || c.state() == ClaimState.EXPIRED)
                             .as("%s is %s", copy, c.state()).isTrue();

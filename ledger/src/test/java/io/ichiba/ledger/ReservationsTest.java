@@ -1,7 +1,20 @@
 package io.ichiba.ledger;
 
 import io.ichiba.ledger.Rejection.Code;
+import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimState;
+import io.ichiba.ledger.claim.Funding;
+import io.ichiba.ledger.credit.Account;
+import io.ichiba.ledger.market.Loan;
+import io.ichiba.ledger.market.MarketOrder;
+import io.ichiba.ledger.market.MarketSettings;
+import io.ichiba.ledger.pool.NodeState;
+import io.ichiba.ledger.pool.PoolView;
+import io.ichiba.ledger.reservation.Reservation;
+import io.ichiba.ledger.reservation.ReservationSettings;
 import io.ichiba.ledger.store.Store;
+import io.ichiba.ledger.tenant.TenantState;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 

@@ -1,7 +1,14 @@
 package io.ichiba.ledger;
 
 import io.ichiba.ledger.Rejection.Code;
+import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimState;
+import io.ichiba.ledger.pool.Hold;
+import io.ichiba.ledger.pool.LockState;
+import io.ichiba.ledger.pool.NodeState;
 import io.ichiba.ledger.store.Store;
+import io.ichiba.ledger.tenant.TenantState;
 import org.awaitility.core.ConditionTimeoutException;
 
 import java.time.Duration;

@@ -1,6 +1,8 @@
 package io.ichiba.ledger;
 
 import io.ichiba.ledger.hazelcast.KryoSerializer;
+import io.ichiba.ledger.pool.Tallied;
+import io.ichiba.ledger.tenant.TenantState;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;

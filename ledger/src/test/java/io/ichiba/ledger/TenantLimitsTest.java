@@ -1,6 +1,17 @@
 package io.ichiba.ledger;
 
+import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimState;
+import io.ichiba.ledger.claim.Funding;
+import io.ichiba.ledger.credit.Account;
+import io.ichiba.ledger.job.Job;
+import io.ichiba.ledger.market.MarketOrder;
+import io.ichiba.ledger.market.MarketSettings;
+import io.ichiba.ledger.reservation.ReservationSettings;
 import io.ichiba.ledger.store.Store;
+import io.ichiba.ledger.tenant.TenantLimits;
+import io.ichiba.ledger.tenant.TenantState;
 import io.ichiba.pricing.Side;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -5,9 +5,9 @@ import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.HazelcastInstanceNotActiveException;
 import io.ichiba.broker.BrokerMetrics;
 import io.ichiba.ledger.Admission;
-import io.ichiba.ledger.Claim;
-import io.ichiba.ledger.ClaimState;
 import io.ichiba.ledger.Ledger;
+import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

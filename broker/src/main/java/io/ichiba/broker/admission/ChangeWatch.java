@@ -1,6 +1,6 @@
 package io.ichiba.broker.admission;
 
-import io.ichiba.ledger.Claim;
+import io.ichiba.ledger.claim.Claim;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

@@ -29,18 +29,18 @@ public final class EngineMeters implements EngineListener {
     private final java.util.Map<String, Counter> timerFailures = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** Told of each event the engine published (the broker's event meters). */
-    private volatile java.util.function.Consumer<io.ichiba.ledger.Event> onEvent = e -> { };
+    private volatile java.util.function.Consumer<io.ichiba.ledger.event.Event> onEvent = e -> { };
 
     /** Tells {@code onEvent} of each event the engine publishes from now on. */
-    public void onEvents(java.util.function.Consumer<io.ichiba.ledger.Event> onEvent) {
+    public void onEvents(java.util.function.Consumer<io.ichiba.ledger.event.Event> onEvent) {
         this.onEvent = onEvent;
     }
 
     @Override
     public void published(java.util.List<Object> events) {
-        java.util.function.Consumer<io.ichiba.ledger.Event> tell = onEvent;
+        java.util.function.Consumer<io.ichiba.ledger.event.Event> tell = onEvent;
         for (Object e : events) {
-            tell.accept((io.ichiba.ledger.Event) e);
+            tell.accept((io.ichiba.ledger.event.Event) e);
         }
     }
 

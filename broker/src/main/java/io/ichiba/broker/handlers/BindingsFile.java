@@ -1,8 +1,8 @@
 package io.ichiba.broker.handlers;
 
-import io.ichiba.ledger.Binding;
 import io.ichiba.ledger.Handlers;
 import io.ichiba.ledger.Rejection;
+import io.ichiba.ledger.handler.Binding;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.yaml.snakeyaml.Yaml;

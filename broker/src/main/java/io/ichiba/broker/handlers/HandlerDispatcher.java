@@ -2,10 +2,10 @@ package io.ichiba.broker.handlers;
 
 import io.ichiba.api.Model;
 import io.ichiba.api.Wire;
-import io.ichiba.ledger.Binding;
-import io.ichiba.ledger.Delivery;
-import io.ichiba.ledger.Event;
 import io.ichiba.ledger.Handlers;
+import io.ichiba.ledger.event.Event;
+import io.ichiba.ledger.handler.Binding;
+import io.ichiba.ledger.handler.Delivery;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
@@ -17,8 +17,6 @@ import io.vertx.ext.web.client.WebClientOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.time.Instant;
@@ -28,6 +26,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Delivers events to their handlers: on the member that runs the admission loop, every {@value #TICK_MILLIS} ms it

@@ -1,13 +1,13 @@
 package io.ichiba.broker.http;
 
 import io.ichiba.api.Model;
-import io.ichiba.ledger.Account;
 import io.ichiba.ledger.Accounts;
-import io.ichiba.ledger.JournalEntry;
-import io.ichiba.ledger.MarketOrder;
 import io.ichiba.ledger.Rejection;
 import io.ichiba.ledger.Result;
-import io.ichiba.ledger.TenantState;
+import io.ichiba.ledger.credit.Account;
+import io.ichiba.ledger.credit.JournalEntry;
+import io.ichiba.ledger.market.MarketOrder;
+import io.ichiba.ledger.tenant.TenantState;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;

@@ -1,9 +1,9 @@
 package io.ichiba.broker.http;
 
 import io.ichiba.api.Model;
-import io.ichiba.ledger.PriceAlert;
 import io.ichiba.ledger.PriceAlerts;
 import io.ichiba.ledger.Result;
+import io.ichiba.ledger.handler.PriceAlert;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 

@@ -2,9 +2,9 @@ package io.ichiba.broker.http;
 
 import io.ichiba.broker.admission.ChangeWatch;
 import io.ichiba.broker.engine.Forwarder;
-import io.ichiba.ledger.Claim;
 import io.ichiba.ledger.Jobs;
 import io.ichiba.ledger.Ledger;
+import io.ichiba.ledger.claim.Claim;
 import io.ichiba.ledger.store.Operation;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

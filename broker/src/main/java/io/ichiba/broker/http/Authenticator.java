@@ -1,8 +1,8 @@
 package io.ichiba.broker.http;
 
 import io.ichiba.broker.Tokens;
-import io.ichiba.ledger.Principal;
 import io.ichiba.ledger.store.Store;
+import io.ichiba.ledger.tenant.Principal;
 import io.vertx.core.Handler;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.ext.web.RoutingContext;

@@ -1,6 +1,6 @@
 package io.ichiba.broker.http;
 
-import io.ichiba.ledger.Principal;
+import io.ichiba.ledger.tenant.Principal;
 
 /**
  * The authenticated caller of a request.

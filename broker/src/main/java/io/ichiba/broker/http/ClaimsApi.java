@@ -1,11 +1,11 @@
 package io.ichiba.broker.http;
 
 import io.ichiba.api.Model;
-import io.ichiba.ledger.Bundle;
-import io.ichiba.ledger.Claim;
-import io.ichiba.ledger.ClaimState;
-import io.ichiba.ledger.Funding;
 import io.ichiba.ledger.Result;
+import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimState;
+import io.ichiba.ledger.claim.Funding;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

@@ -3,7 +3,7 @@ package io.ichiba.broker.http;
 import io.ichiba.api.Model;
 import io.ichiba.api.Wire;
 import io.ichiba.broker.BrokerMetrics;
-import io.ichiba.ledger.Event;
+import io.ichiba.ledger.event.Event;
 import io.ichiba.ledger.store.EventLog;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

@@ -4,10 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.ichiba.api.Model;
 import io.ichiba.api.Wire;
 import io.ichiba.broker.Tokens;
-import io.ichiba.ledger.Binding;
-import io.ichiba.ledger.DeadLetter;
 import io.ichiba.ledger.Handlers;
 import io.ichiba.ledger.Result;
+import io.ichiba.ledger.handler.Binding;
+import io.ichiba.ledger.handler.DeadLetter;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 
@@ -151,7 +151,7 @@ final class HandlersApi {
     }
 
     static Model.DeadLetter deadLetter(DeadLetter d) {
-        return new Model.DeadLetter(d.id(), d.binding(), EventsApi.view(new io.ichiba.ledger.Event.Logged(d.seq(),
+        return new Model.DeadLetter(d.id(), d.binding(), EventsApi.view(new io.ichiba.ledger.event.Event.Logged(d.seq(),
                 d.event())), d.attempts(), d.lastError(), Instant.ofEpochMilli(d.at()));
     }
 

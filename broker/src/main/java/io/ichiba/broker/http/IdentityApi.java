@@ -2,10 +2,10 @@ package io.ichiba.broker.http;
 
 import io.ichiba.api.Model;
 import io.ichiba.broker.Tokens;
-import io.ichiba.ledger.KindDef;
 import io.ichiba.ledger.Ledger;
 import io.ichiba.ledger.Result;
-import io.ichiba.ledger.TenantState;
+import io.ichiba.ledger.pool.KindDef;
+import io.ichiba.ledger.tenant.TenantState;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;

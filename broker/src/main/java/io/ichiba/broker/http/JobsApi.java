@@ -1,12 +1,12 @@
 package io.ichiba.broker.http;
 
 import io.ichiba.api.Model;
-import io.ichiba.ledger.Bundle;
-import io.ichiba.ledger.Claim;
-import io.ichiba.ledger.ClaimState;
-import io.ichiba.ledger.Job;
-import io.ichiba.ledger.JobState;
 import io.ichiba.ledger.Result;
+import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimState;
+import io.ichiba.ledger.job.Job;
+import io.ichiba.ledger.job.JobState;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 

@@ -1,11 +1,11 @@
 package io.ichiba.broker.http;
 
 import io.ichiba.api.Model;
-import io.ichiba.ledger.Book;
 import io.ichiba.ledger.Exchange;
-import io.ichiba.ledger.Loan;
-import io.ichiba.ledger.MarketOrder;
 import io.ichiba.ledger.Result;
+import io.ichiba.ledger.market.Book;
+import io.ichiba.ledger.market.Loan;
+import io.ichiba.ledger.market.MarketOrder;
 import io.ichiba.pricing.PriceHistory;
 import io.ichiba.pricing.Side;
 import io.vertx.core.Future;

@@ -2,11 +2,11 @@ package io.ichiba.broker.http;
 
 import io.ichiba.api.Model;
 import io.ichiba.broker.BrokerMetrics;
-import io.ichiba.ledger.Claim;
 import io.ichiba.ledger.Explain;
 import io.ichiba.ledger.Hints;
 import io.ichiba.ledger.Ledger;
 import io.ichiba.ledger.Rejection;
+import io.ichiba.ledger.claim.Claim;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -158,7 +158,7 @@ final class PlacementApi {
             if (c == null || !c.tenant().equals(tenant)) {
                 return Problems.notFound("no claim " + id);
             }
-            boolean waits = c.state() == io.ichiba.ledger.ClaimState.QUEUED;
+            boolean waits = c.state() == io.ichiba.ledger.claim.ClaimState.QUEUED;
             Explain.Explanation e = Explain.of(c, waits ? Explain.Input.of(ctx.ledger(), tenant) : null);
             metrics.claims().explained();
             return Reply.ok(explanation(e));

@@ -1,10 +1,10 @@
 package io.ichiba.broker.http;
 
 import io.ichiba.api.Model;
-import io.ichiba.ledger.LockState;
-import io.ichiba.ledger.NodeState;
-import io.ichiba.ledger.PoolView;
 import io.ichiba.ledger.Result;
+import io.ichiba.ledger.pool.LockState;
+import io.ichiba.ledger.pool.NodeState;
+import io.ichiba.ledger.pool.PoolView;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;

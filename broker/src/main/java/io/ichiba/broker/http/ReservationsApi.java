@@ -2,13 +2,13 @@ package io.ichiba.broker.http;
 
 import io.ichiba.api.Model;
 import io.ichiba.broker.BrokerMetrics;
-import io.ichiba.ledger.Bundle;
-import io.ichiba.ledger.Funding;
 import io.ichiba.ledger.Rejection;
-import io.ichiba.ledger.Reservation;
 import io.ichiba.ledger.Reservations;
 import io.ichiba.ledger.Result;
-import io.ichiba.ledger.Timeline;
+import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.Funding;
+import io.ichiba.ledger.pool.Timeline;
+import io.ichiba.ledger.reservation.Reservation;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;

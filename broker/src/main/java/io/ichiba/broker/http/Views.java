@@ -1,28 +1,28 @@
 package io.ichiba.broker.http;
 
 import io.ichiba.api.Model;
-import io.ichiba.ledger.Account;
 import io.ichiba.ledger.Accounts;
-import io.ichiba.ledger.Claim;
-import io.ichiba.ledger.ClaimState;
-import io.ichiba.ledger.Job;
-import io.ichiba.ledger.JournalEntry;
-import io.ichiba.ledger.NodeState;
-import io.ichiba.ledger.PoolView;
-import io.ichiba.ledger.Reservation;
-import io.ichiba.ledger.Timeline;
-import io.ichiba.ledger.TenantState;
-import io.ichiba.ledger.Book;
-import io.ichiba.ledger.Funding;
-import io.ichiba.ledger.Loan;
-import io.ichiba.ledger.MarketOrder;
+import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimState;
+import io.ichiba.ledger.claim.Funding;
+import io.ichiba.ledger.credit.Account;
+import io.ichiba.ledger.credit.JournalEntry;
+import io.ichiba.ledger.job.Job;
+import io.ichiba.ledger.market.Book;
+import io.ichiba.ledger.market.Loan;
+import io.ichiba.ledger.market.MarketOrder;
+import io.ichiba.ledger.pool.NodeState;
+import io.ichiba.ledger.pool.PoolView;
+import io.ichiba.ledger.pool.Timeline;
+import io.ichiba.ledger.reservation.Reservation;
+import io.ichiba.ledger.tenant.TenantState;
 import io.ichiba.pricing.PriceHistory;
 import io.ichiba.pricing.PriceLevel;
 import io.ichiba.pricing.Side;
 
 import java.time.Instant;
-import java.util.Map;
 import java.util.List;
+import java.util.Map;
 
 /** Maps ledger records to wire records. */
 final class Views {
@@ -80,7 +80,7 @@ final class Views {
     }
 
     /** A tenant with its limits ({@code defaults}: the broker's) and, if given, what each counts now. */
-    static Model.Tenant tenant(TenantState t, io.ichiba.ledger.TenantLimits defaults, Map<String, Long> usage) {
+    static Model.Tenant tenant(TenantState t, io.ichiba.ledger.tenant.TenantLimits defaults, Map<String, Long> usage) {
         Map<String, Long> limits = new java.util.TreeMap<>(t.limits(defaults).byName());
         limits.values().removeIf(java.util.Objects::isNull); // unlimited: absent
         return new Model.Tenant(t.id(), t.quota(), t.holdings().totals(), time(t.createdAt()), limits,

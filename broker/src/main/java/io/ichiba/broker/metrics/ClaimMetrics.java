@@ -2,12 +2,12 @@ package io.ichiba.broker.metrics;
 
 import io.ichiba.ledger.Admission;
 import io.ichiba.ledger.Auditor;
-import io.ichiba.ledger.Claim;
-import io.ichiba.ledger.ClaimState;
 import io.ichiba.ledger.Filters;
-import io.ichiba.ledger.JobState;
 import io.ichiba.ledger.Ledger;
-import io.ichiba.ledger.TenantLimits;
+import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimState;
+import io.ichiba.ledger.job.JobState;
+import io.ichiba.ledger.tenant.TenantLimits;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -1,8 +1,8 @@
 package io.ichiba.broker.metrics;
 
-import io.ichiba.ledger.Account;
-import io.ichiba.ledger.JournalEntry;
 import io.ichiba.ledger.Ledger;
+import io.ichiba.ledger.credit.Account;
+import io.ichiba.ledger.credit.JournalEntry;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -1,8 +1,8 @@
 package io.ichiba.broker.metrics;
 
-import io.ichiba.ledger.Event;
 import io.ichiba.ledger.Filters;
 import io.ichiba.ledger.Ledger;
+import io.ichiba.ledger.event.Event;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -1,11 +1,11 @@
 package io.ichiba.broker.metrics;
 
-import io.ichiba.ledger.Event;
-import io.ichiba.ledger.KindDef;
 import io.ichiba.ledger.Ledger;
-import io.ichiba.ledger.Loan;
-import io.ichiba.ledger.MarketCommands;
-import io.ichiba.ledger.MarketOrder;
+import io.ichiba.ledger.event.Event;
+import io.ichiba.ledger.market.Loan;
+import io.ichiba.ledger.market.MarketCommands;
+import io.ichiba.ledger.market.MarketOrder;
+import io.ichiba.ledger.pool.KindDef;
 import io.ichiba.pricing.Side;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -1,8 +1,8 @@
 package io.ichiba.broker.metrics;
 
 import io.ichiba.ledger.Ledger;
-import io.ichiba.ledger.NodeState;
-import io.ichiba.ledger.PoolView;
+import io.ichiba.ledger.pool.NodeState;
+import io.ichiba.ledger.pool.PoolView;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;

@@ -2,9 +2,9 @@ package io.ichiba.broker.metrics;
 
 import io.ichiba.ledger.Filters;
 import io.ichiba.ledger.Ledger;
-import io.ichiba.ledger.LockState;
-import io.ichiba.ledger.NodeState;
-import io.ichiba.ledger.Reservation;
+import io.ichiba.ledger.pool.LockState;
+import io.ichiba.ledger.pool.NodeState;
+import io.ichiba.ledger.reservation.Reservation;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;

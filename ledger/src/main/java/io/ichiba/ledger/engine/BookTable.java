@@ -1,8 +1,8 @@
 package io.ichiba.ledger.engine;
 
-import io.ichiba.ledger.Book;
 import io.ichiba.ledger.Command;
 import io.ichiba.ledger.journal.Change;
+import io.ichiba.ledger.market.Book;
 import io.ichiba.ledger.store.Table;
 
 import java.util.ArrayList;

@@ -25,7 +25,7 @@ public interface EngineListener {
     default void operationServed(boolean again) {
     }
 
-    /** A journaled batch's {@code events} ({@link io.ichiba.ledger.Event}s) were appended to the event log. */
+    /** A journaled batch's {@code events} ({@link io.ichiba.ledger.event.Event}s) were appended to the event log. */
     default void published(java.util.List<Object> events) {
     }
 

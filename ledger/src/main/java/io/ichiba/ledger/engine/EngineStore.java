@@ -45,7 +45,7 @@ public final class EngineStore extends TableStore {
     public static final String OPERATIONS = "operations";
     /** Every table the engine journals: the ledger's (a market's book as its parts), and its own. */
     public static final List<String> TABLES = java.util.stream.Stream.concat(TableStore.NAMES.stream(),
-            java.util.stream.Stream.of(io.ichiba.ledger.Book.ORDERS, io.ichiba.ledger.Book.PRICES, OPERATIONS))
+            java.util.stream.Stream.of(io.ichiba.ledger.market.Book.ORDERS, io.ichiba.ledger.market.Book.PRICES, OPERATIONS))
             .toList();
     /** How long the answer to an operation sent from another member is kept for a retry. */
     static final Duration ANSWERS_KEPT = Duration.ofSeconds(120);
@@ -399,7 +399,7 @@ public final class EngineStore extends TableStore {
         @Override
         @SuppressWarnings("unchecked")
         public <V> Table<V> table(String name) {
-            Layered t = name.equals(io.ichiba.ledger.Book.HEADS) ? new BookTable(this)
+            Layered t = name.equals(io.ichiba.ledger.market.Book.HEADS) ? new BookTable(this)
                     : new EngineTable<V>(name, this);
             t.names().forEach(n -> tables.put(n, t));
             distinct.add(t);
@@ -468,9 +468,9 @@ public final class EngineStore extends TableStore {
             if (events.isEmpty()) {
                 return;
             }
-            List<io.ichiba.ledger.Event> out = new ArrayList<>(events.size());
+            List<io.ichiba.ledger.event.Event> out = new ArrayList<>(events.size());
             for (Object e : events) {
-                out.add((io.ichiba.ledger.Event) e);
+                out.add((io.ichiba.ledger.event.Event) e);
             }
             store.events().appendAll(out);
         }

@@ -473,7 +473,7 @@ final class EngineTable<V> implements Table<V>, Layered {
     @Override
     public void drainEvents(List<Object> out) {
         for (Map.Entry<String, Object> e : command.entrySet()) {
-            if (e.getValue() instanceof io.ichiba.ledger.Emits<?> emits && emits.outbox().hasPending()) {
+            if (e.getValue() instanceof io.ichiba.ledger.event.Emits<?> emits && emits.outbox().hasPending()) {
                 long upTo = emits.pendingEvents(out::add);
                 e.setValue(emits.withOutbox(emits.outbox().acknowledge(upTo)));
             }

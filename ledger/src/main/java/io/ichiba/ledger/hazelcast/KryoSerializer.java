@@ -90,7 +90,7 @@ public final class KryoSerializer<T> implements StreamSerializer<T> {
         return List.of(HazelcastJournal.Append.class, HazelcastJournal.PutIfNewer.class,
                 HazelcastJournal.Versioned.class, HazelcastJournal.Head.class, io.ichiba.ledger.journal.Batch.class,
                 HazelcastRemote.Forward.class, HazelcastRemote.Operate.class, HazelcastRemote.Answer.class,
-                io.ichiba.ledger.Event.class); // the event log's entries: written for the ring buffer by Kryo too
+                io.ichiba.ledger.event.Event.class); // the event log's entries: written for the ring buffer by Kryo too
     }
 
     /** Adds a serializer for each of {@link #types} to {@code config}. */
@@ -132,7 +132,7 @@ public final class KryoSerializer<T> implements StreamSerializer<T> {
         // a persistent map's empty tree is a singleton its code compares by identity (Java serialization restores it
         // with readResolve): rebuilt through the public factory
         k.addDefaultSerializer(io.ichiba.ledger.journal.Change.class, new ChangeWritten());
-        k.addDefaultSerializer(io.ichiba.ledger.Tallied.class, new MapCopy<Map<Object, Object>>(
+        k.addDefaultSerializer(io.ichiba.ledger.pool.Tallied.class, new MapCopy<Map<Object, Object>>(
                 (c, m) -> tallied(m)));
         k.addDefaultSerializer(TreePMap.class, new MapCopy<TreePMap<Object, Object>>((c, m) -> c == null
                 ? TreePMap.from(naturalOrder(), m) : TreePMap.from(c, m)));
@@ -293,7 +293,7 @@ public final class KryoSerializer<T> implements StreamSerializer<T> {
 
     @SuppressWarnings({"unchecked", "rawtypes"})
     private static Map<Object, Object> tallied(Map<Object, Object> m) {
-        return (Map) io.ichiba.ledger.Tallied.of((Map) m);
+        return (Map) io.ichiba.ledger.pool.Tallied.of((Map) m);
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})

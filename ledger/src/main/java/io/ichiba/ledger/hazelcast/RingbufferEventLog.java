@@ -2,7 +2,7 @@ package io.ichiba.ledger.hazelcast;
 
 import com.hazelcast.ringbuffer.ReadResultSet;
 import com.hazelcast.ringbuffer.Ringbuffer;
-import io.ichiba.ledger.Event;
+import io.ichiba.ledger.event.Event;
 import io.ichiba.ledger.store.EventLog;
 
 import java.util.ArrayList;

@@ -1,6 +1,6 @@
 package io.ichiba.ledger.store;
 
-import io.ichiba.ledger.Event;
+import io.ichiba.ledger.event.Event;
 
 import java.util.List;
 

@@ -1,26 +1,26 @@
 package io.ichiba.ledger.store;
 
-import io.ichiba.ledger.Account;
-import io.ichiba.ledger.AgentRecord;
-import io.ichiba.ledger.Binding;
-import io.ichiba.ledger.Book;
-import io.ichiba.ledger.DeadLetter;
-import io.ichiba.ledger.Delivery;
-import io.ichiba.ledger.HandlerCommands;
-import io.ichiba.ledger.Claim;
 import io.ichiba.ledger.IdempotencyRecord;
-import io.ichiba.ledger.Job;
-import io.ichiba.ledger.JournalEntry;
-import io.ichiba.ledger.KindDef;
-import io.ichiba.ledger.Loan;
-import io.ichiba.ledger.LockState;
-import io.ichiba.ledger.NodeState;
-import io.ichiba.ledger.OrderRef;
-import io.ichiba.ledger.Posting;
-import io.ichiba.ledger.Principal;
-import io.ichiba.ledger.PriceAlert;
-import io.ichiba.ledger.Reservation;
-import io.ichiba.ledger.TenantState;
+import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.credit.Account;
+import io.ichiba.ledger.credit.JournalEntry;
+import io.ichiba.ledger.credit.Posting;
+import io.ichiba.ledger.handler.Binding;
+import io.ichiba.ledger.handler.DeadLetter;
+import io.ichiba.ledger.handler.Delivery;
+import io.ichiba.ledger.handler.HandlerCommands;
+import io.ichiba.ledger.handler.PriceAlert;
+import io.ichiba.ledger.job.Job;
+import io.ichiba.ledger.market.Book;
+import io.ichiba.ledger.market.Loan;
+import io.ichiba.ledger.market.OrderRef;
+import io.ichiba.ledger.pool.AgentRecord;
+import io.ichiba.ledger.pool.KindDef;
+import io.ichiba.ledger.pool.LockState;
+import io.ichiba.ledger.pool.NodeState;
+import io.ichiba.ledger.reservation.Reservation;
+import io.ichiba.ledger.tenant.Principal;
+import io.ichiba.ledger.tenant.TenantState;
 
 /** A {@link Store} whose tables all come from one factory, by name: what the concrete stores share. */
 public abstract class TableStore implements Store {

@@ -1,17 +1,17 @@
 package io.ichiba.ledger.engine;
 
-import io.ichiba.ledger.Bundle;
-import io.ichiba.ledger.Funding;
 import io.ichiba.ledger.Ledger;
 import io.ichiba.ledger.LedgerSettings;
-import io.ichiba.ledger.MarketSettings;
 import io.ichiba.ledger.MutableClock;
-import io.ichiba.ledger.Reservation;
-import io.ichiba.ledger.ReservationSettings;
 import io.ichiba.ledger.Reservations;
+import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.Funding;
 import io.ichiba.ledger.journal.Batch;
 import io.ichiba.ledger.journal.Change;
 import io.ichiba.ledger.journal.InMemoryJournal;
+import io.ichiba.ledger.market.MarketSettings;
+import io.ichiba.ledger.reservation.Reservation;
+import io.ichiba.ledger.reservation.ReservationSettings;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

@@ -1,11 +1,11 @@
 package io.ichiba.ledger.engine;
 
-import io.ichiba.ledger.Bundle;
-import io.ichiba.ledger.Claim;
-import io.ichiba.ledger.Event;
 import io.ichiba.ledger.Ledger;
 import io.ichiba.ledger.LedgerSettings;
 import io.ichiba.ledger.MutableClock;
+import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.event.Event;
 import io.ichiba.ledger.journal.Batch;
 import io.ichiba.ledger.journal.FencedException;
 import io.ichiba.ledger.journal.InMemoryJournal;

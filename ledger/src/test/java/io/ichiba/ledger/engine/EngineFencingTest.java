@@ -2,21 +2,21 @@ package io.ichiba.ledger.engine;
 
 import io.ichiba.ledger.Admission;
 import io.ichiba.ledger.Auditor;
-import io.ichiba.ledger.Bundle;
-import io.ichiba.ledger.Claim;
-import io.ichiba.ledger.ClaimState;
 import io.ichiba.ledger.Ledger;
 import io.ichiba.ledger.LedgerInvariants;
 import io.ichiba.ledger.LedgerSettings;
 import io.ichiba.ledger.MutableClock;
-import io.ichiba.ledger.PlaceCommands;
-import io.ichiba.ledger.TenantState;
-import io.ichiba.ledger.Holdings;
-import io.ichiba.ledger.Amounts;
+import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.journal.Batch;
 import io.ichiba.ledger.journal.InMemoryJournal;
 import io.ichiba.ledger.journal.Journal;
 import io.ichiba.ledger.journal.Takeover;
+import io.ichiba.ledger.pool.Amounts;
+import io.ichiba.ledger.pool.Holdings;
+import io.ichiba.ledger.pool.PlaceCommands;
+import io.ichiba.ledger.tenant.TenantState;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

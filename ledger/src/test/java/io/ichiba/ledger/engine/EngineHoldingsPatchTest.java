@@ -1,17 +1,17 @@
 package io.ichiba.ledger.engine;
 
 import io.ichiba.ledger.Admission;
-import io.ichiba.ledger.Bundle;
-import io.ichiba.ledger.ClaimState;
 import io.ichiba.ledger.Ledger;
 import io.ichiba.ledger.LedgerSettings;
 import io.ichiba.ledger.MutableClock;
-import io.ichiba.ledger.TenantLimits;
+import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.hazelcast.KryoSerializer;
 import io.ichiba.ledger.journal.Batch;
 import io.ichiba.ledger.journal.Change;
 import io.ichiba.ledger.journal.InMemoryJournal;
 import io.ichiba.ledger.store.Incremental;
+import io.ichiba.ledger.tenant.TenantLimits;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

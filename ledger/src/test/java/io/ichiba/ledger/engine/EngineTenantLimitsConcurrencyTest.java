@@ -1,16 +1,16 @@
 package io.ichiba.ledger.engine;
 
-import io.ichiba.ledger.Bundle;
-import io.ichiba.ledger.ClaimState;
 import io.ichiba.ledger.Filters;
 import io.ichiba.ledger.Ledger;
 import io.ichiba.ledger.LedgerSettings;
 import io.ichiba.ledger.MutableClock;
 import io.ichiba.ledger.Rejection;
 import io.ichiba.ledger.Result;
-import io.ichiba.ledger.TenantLimits;
+import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.journal.InMemoryJournal;
 import io.ichiba.ledger.store.Store;
+import io.ichiba.ledger.tenant.TenantLimits;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -48,14 +48,14 @@ class EngineTenantLimitsConcurrencyTest {
         new io.ichiba.ledger.Admission(ledger).pass();
 
         ExecutorService pool = Executors.newFixedThreadPool(16);
-        List<Future<Result<io.ichiba.ledger.Claim>>> answers = new ArrayList<>();
+        List<Future<Result<io.ichiba.ledger.claim.Claim>>> answers = new ArrayList<>();
         for (int i = 0; i < 200; i++) {
             String id = "c" + i;
             answers.add(pool.submit(() -> ledger.submit(id, "t", lock, 0, 600, null)));
         }
         int accepted = 0;
-        for (Future<Result<io.ichiba.ledger.Claim>> f : answers) {
-            Result<io.ichiba.ledger.Claim> r = f.get(30, TimeUnit.SECONDS);
+        for (Future<Result<io.ichiba.ledger.claim.Claim>> f : answers) {
+            Result<io.ichiba.ledger.claim.Claim> r = f.get(30, TimeUnit.SECONDS);
             if (r.ok()) {
                 accepted++;
             } else {

@@ -1,16 +1,16 @@
 package io.ichiba.ledger.engine;
 
 import io.ichiba.ledger.Admission;
-import io.ichiba.ledger.Bundle;
-import io.ichiba.ledger.ClaimState;
-import io.ichiba.ledger.KindDef;
 import io.ichiba.ledger.LeaseReaper;
 import io.ichiba.ledger.Ledger;
 import io.ichiba.ledger.LedgerSettings;
 import io.ichiba.ledger.MutableClock;
+import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.journal.Batch;
 import io.ichiba.ledger.journal.InMemoryJournal;
 import io.ichiba.ledger.journal.Journal;
+import io.ichiba.ledger.pool.KindDef;
 import io.ichiba.ledger.store.Timer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

@@ -71,11 +71,11 @@ class EngineOperationsTest {
     @Test
     void aTenantCreatedFromAnotherMemberHasItsAccountInTheSameChange() {
         assertThat(remote.createTenant("acme", Map.of("memory", 10L)).ok()).isTrue();
-        assertThat(remote.accounts().account(io.ichiba.ledger.Account.ofTenant("acme"))).isNotNull();
+        assertThat(remote.accounts().account(io.ichiba.ledger.credit.Account.ofTenant("acme"))).isNotNull();
         assertThat(remote.setLimits("acme", 50L, Map.of("memory", 5L)).ok()).isTrue();
         assertThat(remote.setLimits("acme", -1L, Map.of("memory", 7L)).ok()).as("both or neither").isFalse();
         assertThat(remote.store().tenants().get("acme").lendingLimit()).containsEntry("memory", 5L);
-        assertThat(remote.accounts().account(io.ichiba.ledger.Account.ofTenant("acme")).creditLimit()).isEqualTo(50L);
+        assertThat(remote.accounts().account(io.ichiba.ledger.credit.Account.ofTenant("acme")).creditLimit()).isEqualTo(50L);
     }
 
     /**
@@ -86,7 +86,7 @@ class EngineOperationsTest {
     @Test
     void anOperationSentTwiceUnderOneIdRunsOnceAndAnswersTheSameBothTimes() {
         HazelcastRemote sender = new HazelcastRemote(elsewhere);
-        io.ichiba.ledger.store.Operation<Ledger, io.ichiba.ledger.Result<io.ichiba.ledger.TenantState>> create =
+        io.ichiba.ledger.store.Operation<Ledger, io.ichiba.ledger.Result<io.ichiba.ledger.tenant.TenantState>> create =
                 l -> l.createTenant("twice", Map.of("memory", 1L));
         String id = java.util.UUID.randomUUID().toString();
         var first = sender.operate(id, create);
@@ -113,10 +113,10 @@ class EngineOperationsTest {
         });
         try {
             var r = remote.submit("intake-1", "intake",
-                    io.ichiba.ledger.Bundle.of(Map.of("memory", 1L), List.of()), 1, 30, null);
+                    io.ichiba.ledger.claim.Bundle.of(Map.of("memory", 1L), List.of()), 1, 30, null);
             assertThat(r.ok()).isTrue();
             assertThat(r.value().state()).as("granted by its own submission").isEqualTo(
-                    io.ichiba.ledger.ClaimState.GRANTED);
+                    io.ichiba.ledger.claim.ClaimState.GRANTED);
             assertThat(threads).hasSize(1).allMatch(t -> t.startsWith("ichiba-engine"));
             assertThat(local.pool("memory@intake-node").granted()).isEqualTo(1L);
         } finally {
@@ -130,12 +130,12 @@ class EngineOperationsTest {
         for (int i = 0; i < 5; i++) {
             assertThat(remote.defineKind("count-" + i, "u").ok()).isTrue();
         }
-        io.ichiba.ledger.store.Table.Filter<io.ichiba.ledger.KindDef> counted = k -> k.name().startsWith("count-");
+        io.ichiba.ledger.store.Table.Filter<io.ichiba.ledger.pool.KindDef> counted = k -> k.name().startsWith("count-");
         assertThat(remote.store().kinds().count(counted)).isEqualTo(5);
         assertThat(remote.store().kinds().count(counted))
                 .isEqualTo(local.store().kinds().values(counted).size());
         // an exact index on the engine's member: what it files, asked from elsewhere
-        var queued = new io.ichiba.ledger.Filters.ClaimIn(java.util.EnumSet.of(io.ichiba.ledger.ClaimState.QUEUED));
+        var queued = new io.ichiba.ledger.Filters.ClaimIn(java.util.EnumSet.of(io.ichiba.ledger.claim.ClaimState.QUEUED));
         assertThat(remote.store().claims().count(queued)).isEqualTo(local.store().claims().count(queued));
     }
 }

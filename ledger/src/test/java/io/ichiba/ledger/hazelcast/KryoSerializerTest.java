@@ -5,15 +5,15 @@ import com.hazelcast.internal.serialization.Data;
 import com.hazelcast.internal.serialization.InternalSerializationService;
 import com.hazelcast.internal.serialization.impl.DefaultSerializationServiceBuilder;
 import io.ichiba.ledger.Admission;
-import io.ichiba.ledger.Bundle;
-import io.ichiba.ledger.ClaimState;
 import io.ichiba.ledger.Jobs;
 import io.ichiba.ledger.Ledger;
 import io.ichiba.ledger.LedgerSettings;
 import io.ichiba.ledger.MutableClock;
-import io.ichiba.ledger.PriceAlert;
+import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.engine.EngineStore;
 import io.ichiba.ledger.engine.Engines;
+import io.ichiba.ledger.handler.PriceAlert;
 import io.ichiba.ledger.journal.Batch;
 import io.ichiba.ledger.journal.Change;
 import io.ichiba.ledger.journal.InMemoryJournal;
@@ -98,11 +98,11 @@ class KryoSerializerTest {
     void anEventOfTheLogIsWrittenByKryoAndReadBackEqual() {
         InternalSerializationService ss = new DefaultSerializationServiceBuilder()
                 .setConfig(KryoSerializer.register(new Config()).getSerializationConfig()).build();
-        io.ichiba.ledger.Event e = new io.ichiba.ledger.Event("claim:c1:0", "claim.queued", 1_893_456_000_000L, "acme",
+        io.ichiba.ledger.event.Event e = new io.ichiba.ledger.event.Event("claim:c1:0", "claim.queued", 1_893_456_000_000L, "acme",
                 "c1", new java.util.TreeMap<>(Map.of("claim", "c1", "bundle", "memory=10", "priority", "0")));
         Data written = ss.toData(e);
         assertThat(written.getType()).as("by the Kryo serializer").isGreaterThanOrEqualTo(KryoSerializer.FIRST_TYPE_ID);
-        io.ichiba.ledger.Event back = ss.toObject(written);
+        io.ichiba.ledger.event.Event back = ss.toObject(written);
         assertThat(back).isEqualTo(e);
         assertThat(back.payload()).isInstanceOf(java.util.SortedMap.class).containsEntry("bundle", "memory=10");
     }

@@ -1,0 +1,92 @@
+package io.ichiba.ledger.pool;
+
+import java.util.Collections;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * Quantities per resource kind: immutable, sorted maps of kind to a positive amount (MiB, permits).
+ *
+ * <p>Every sum uses {@link Math#addExact}: an overflow is a rejected request, never a wrap.
+ */
+public final class Amounts {
+    /** The largest amount of one kind that a request may name: 2^40 MiB (one EiB). */
+    public static final long MAX_AMOUNT = 1L << 40;
+
+    private Amounts() {
+    }
+
+    /** Returns an immutable sorted copy of {@code amounts}, dropping zero entries. */
+    public static SortedMap<String, Long> of(Map<String, Long> amounts) {
+        TreeMap<String, Long> copy = new TreeMap<>();
+        if (amounts != null) {
+            amounts.forEach((k, v) -> {
+                if (v != null && v != 0) {
+                    copy.put(k, v);
+                }
+            });
+        }
+        return Collections.unmodifiableSortedMap(copy);
+    }
+
+    /** Returns an immutable sorted copy of {@code amounts} that keeps zero entries (a pool of capacity 0 exists). */
+    public static SortedMap<String, Long> copyOf(Map<String, Long> amounts) {
+        TreeMap<String, Long> copy = new TreeMap<>();
+        if (amounts != null) {
+            amounts.forEach((k, v) -> {
+                if (v != null) {
+                    copy.put(k, v);
+                }
+            });
+        }
+        return Collections.unmodifiableSortedMap(copy);
+    }
+
+    /** Renders amounts as {@code kind=amount,...}, sorted by kind (e.g. {@code disk=1024,memory=4096}). */
+    public static String render(Map<String, Long> amounts) {
+        StringBuilder b = new StringBuilder();
+        new java.util.TreeMap<>(amounts).forEach((k, v) -> b.append(b.length() == 0 ? "" : ",").append(k).append('=').append(v));
+        return b.toString();
+    }
+
+    /** Returns the empty amounts. */
+    public static SortedMap<String, Long> none() {
+        return Collections.unmodifiableSortedMap(new TreeMap<>());
+    }
+
+    /** Returns {@code amounts.get(kind)} or zero. */
+    public static long get(Map<String, Long> amounts, String kind) {
+        Long v = amounts.get(kind);
+        return v == null ? 0 : v;
+    }
+
+    /** Returns a copy of {@code amounts} with {@code kind} set to {@code value} (removed if zero). */
+    public static SortedMap<String, Long> with(Map<String, Long> amounts, String kind, long value) {
+        TreeMap<String, Long> copy = new TreeMap<>(amounts);
+        if (value == 0) {
+            copy.remove(kind);
+        } else {
+            copy.put(kind, value);
+        }
+        return Collections.unmodifiableSortedMap(copy);
+    }
+
+    /** Checks that every amount is in {@code [1, MAX_AMOUNT]}; throws {@link IllegalArgumentException}. */
+    public static void requirePositive(Map<String, Long> amounts, String what) {
+        amounts.forEach((k, v) -> {
+            if (v == null || v < 1 || v > MAX_AMOUNT) {
+                throw new IllegalArgumentException(what + "." + k + " must be between 1 and " + MAX_AMOUNT + ", was " + v);
+            }
+        });
+    }
+
+    /** Checks that every amount is in {@code [0, MAX_AMOUNT]}; throws {@link IllegalArgumentException}. */
+    public static void requireNonNegative(Map<String, Long> amounts, String what) {
+        amounts.forEach((k, v) -> {
+            if (v == null || v < 0 || v > MAX_AMOUNT) {
+                throw new IllegalArgumentException(what + "." + k + " must be between 0 and " + MAX_AMOUNT + ", was " + v);
+            }
+        });
+    }
+}
