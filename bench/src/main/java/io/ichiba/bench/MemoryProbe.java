@@ -2,11 +2,11 @@ package io.ichiba.bench;
 
 import io.ichiba.broker.Broker;
 import io.ichiba.broker.BrokerConfig;
-import io.ichiba.ledger.Filters;
 import io.ichiba.ledger.Ledger;
 import io.ichiba.ledger.LedgerSettings;
 import io.ichiba.ledger.Result;
 import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.ClaimFilters;
 import io.ichiba.ledger.claim.ClaimState;
 
 import java.io.IOException;
@@ -196,7 +196,7 @@ public final class MemoryProbe {
         long deadline = System.nanoTime() + 120_000_000_000L;
         int seen = 0;
         while (System.nanoTime() < deadline) {
-            seen = ledger.store().claims().values(new Filters.ClaimIn(Set.of(state))).size();
+            seen = ledger.store().claims().values(new ClaimFilters.ClaimIn(Set.of(state))).size();
             if (seen >= count) {
                 return;
             }

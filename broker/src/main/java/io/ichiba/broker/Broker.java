@@ -5,7 +5,6 @@ import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
-import io.ichiba.api.Wire;
 import io.ichiba.broker.admission.AdmissionLoop;
 import io.ichiba.broker.admission.ChangeWatch;
 import io.ichiba.broker.engine.EngineMeters;

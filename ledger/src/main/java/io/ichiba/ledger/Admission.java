@@ -3,12 +3,12 @@ package io.ichiba.ledger;
 import io.ichiba.ledger.claim.Bundle;
 import io.ichiba.ledger.claim.Claim;
 import io.ichiba.ledger.claim.ClaimCommands;
+import io.ichiba.ledger.claim.ClaimFilters;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.claim.Funding;
 import io.ichiba.ledger.pool.Hold;
 import io.ichiba.ledger.pool.LockState;
 import io.ichiba.ledger.pool.NodeState;
-import io.ichiba.ledger.pool.PlaceCommands;
 import io.ichiba.ledger.pool.PlaceCommands.HoldFor;
 import io.ichiba.ledger.pool.PlaceCommands.ReturnFor;
 import io.ichiba.ledger.store.Store;
@@ -52,7 +52,7 @@ import java.util.SortedMap;
 public final class Admission {
     private static final Logger LOG = LoggerFactory.getLogger(Admission.class);
 
-    private static final Filters.ClaimIn QUEUED = new Filters.ClaimIn(Set.of(ClaimState.QUEUED));
+    private static final ClaimFilters.ClaimIn QUEUED = new ClaimFilters.ClaimIn(Set.of(ClaimState.QUEUED));
 
     /**
      * How long after a full pass others may be skipped or partial, at most: a full pass runs at least this often. What
@@ -114,12 +114,12 @@ public final class Admission {
      * nobody (the intake of a new claim on the engine uses this).
      */
     public boolean queueIsOnly(String claimId) {
-        return !store.claims().any(new Filters.QueuedOtherThan(claimId));
+        return !store.claims().any(new ClaimFilters.QueuedOtherThan(claimId));
     }
 
     /** Returns the queue in admission order at {@code now}. */
     public List<Claim> queue(long now) {
-        List<Claim> queued = new ArrayList<>(store.claims().values(new Filters.ClaimIn(Set.of(ClaimState.QUEUED))));
+        List<Claim> queued = new ArrayList<>(store.claims().values(new ClaimFilters.ClaimIn(Set.of(ClaimState.QUEUED))));
         queued.sort(order(now));
         return queued;
     }
@@ -181,7 +181,7 @@ public final class Admission {
         // the queue holds what the pass left waiting and the unseen claims only: none left it (a starving claim
         // cancelled keeps nothing any more)
         return java.util.Arrays.equals(v, 0, FIT_TABLES, s.versions(), 0, FIT_TABLES)
-                && store.claims().count(new Filters.UnseenQueued()) <= unseen
+                && store.claims().count(new ClaimFilters.UnseenQueued()) <= unseen
                 && store.claims().count(QUEUED) == s.queued() + unseen;
     }
 
@@ -281,7 +281,7 @@ public final class Admission {
      * would; {@code null} when it may not, and a full pass must run. It may when the last full pass found no starving
      * claim that keeps anything (then no claim is held back for another, and none starts to starve before
      * {@link Seen#nextStarvingAt}), little time passed, and of the tables a claim's fit depends on only nodes, locks
-     * and tenants changed, by records the store can name. A waiting claim none of whose needs ({@link Filters.QueuedByNeed}) changed does not fit now
+     * and tenants changed, by records the store can name. A waiting claim none of whose needs ({@link ClaimFilters.QueuedByNeed}) changed does not fit now
      * either, since nothing it needs was given back and a grant before it only takes; so it is left as it is, and the
      * others are decided in queue order as a full pass would. A claim this pass grants changes what it takes: the
      * waiting claims after it that need the same are decided too. A claim that buys, is urgent or is a reservation's
@@ -300,7 +300,7 @@ public final class Admission {
             }
         }
         Set<String> needs = new HashSet<>();
-        needs.add(Filters.QueuedByNeed.ANY);
+        needs.add(ClaimFilters.QueuedByNeed.ANY);
         Set<String> nodes = store.nodes().changedSince(s.versions()[0]);
         Set<String> locks = store.locks().changedSince(s.versions()[1]);
         Set<String> tenants = store.tenants().changedSince(s.versions()[2]);
@@ -315,10 +315,10 @@ public final class Admission {
         locks.forEach(l -> needs.add("l:" + l));
         tenants.forEach(t -> needs.add("t:" + t));
         Map<String, Claim> concerned = new HashMap<>();
-        for (Claim c : store.claims().values(new Filters.QueuedNeeding(needs))) {
+        for (Claim c : store.claims().values(new ClaimFilters.QueuedNeeding(needs))) {
             concerned.put(c.id(), c);
         }
-        for (Claim c : store.claims().values(new Filters.UnseenQueued())) {
+        for (Claim c : store.claims().values(new ClaimFilters.UnseenQueued())) {
             concerned.put(c.id(), c);
         }
         for (String id : claims) {
@@ -347,7 +347,7 @@ public final class Admission {
             }
             // what it took: the waiting claims after it that need it are decided now, as a full pass would
             Set<String> took = new HashSet<>();
-            new Filters.QueuedByNeed().keys(c, took::add); // c as it was queued
+            new ClaimFilters.QueuedByNeed().keys(c, took::add); // c as it was queued
             if (c.bundle().nodeLocal()) {
                 took.add("n:" + store.claims().get(c.id()).node());
                 took.add("n:*");
@@ -358,7 +358,7 @@ public final class Admission {
             }
             widened.addAll(took);
             List<Claim> after = new ArrayList<>();
-            for (Claim w : store.claims().values(new Filters.QueuedNeeding(took))) {
+            for (Claim w : store.claims().values(new ClaimFilters.QueuedNeeding(took))) {
                 if (concerned.containsKey(w.id())) {
                     continue;
                 }
@@ -500,7 +500,7 @@ public final class Admission {
      * credits, other tenants' grants, what was booked for it), and no other claim is alike.
      */
     static boolean mayDependOnAnything(Claim c) {
-        return c.funding().buys() || c.urgent() || c.reserved();
+        return c.mayDependOnAnything();
     }
 
     /**

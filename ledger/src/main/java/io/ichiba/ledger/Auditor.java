@@ -1,7 +1,9 @@
 package io.ichiba.ledger;
 
 import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimFilters;
 import io.ichiba.ledger.claim.ClaimState;
+import io.ichiba.ledger.credit.Accounts;
 import io.ichiba.ledger.pool.Amounts;
 import io.ichiba.ledger.pool.Hold;
 import io.ichiba.ledger.pool.LockState;
@@ -38,17 +40,6 @@ public final class Auditor {
     }
 
     /**
-     * One discrepancy.
-     *
-     * @param subject  the pool id ({@code memory@node-1}, {@code lock:db}) or {@code tenant:id}
-     * @param recorded what the pool or tenant records as held
-     * @param live     what the live grants add up to
-     * @param detail   what differs
-     */
-    public record Drift(String subject, long recorded, long live, String detail) {
-    }
-
-    /**
      * The audit's answer.
      *
      * @param ok        whether no drift was found
@@ -63,7 +54,7 @@ public final class Auditor {
     public Report audit() {
         List<Drift> drift = new ArrayList<>();
         // read once: a claim granted since then has a hold that the per-holder check reads fresh
-        Collection<Claim> granted = store.claims().values(new Filters.ClaimIn(java.util.Set.of(ClaimState.GRANTED)));
+        Collection<Claim> granted = store.claims().values(new ClaimFilters.ClaimIn(java.util.Set.of(ClaimState.GRANTED)));
         for (String node : store.nodes().entries().keySet()) {
             auditPlace(drift, granted, () -> store.nodes().get(node), c -> node.equals(c.node()),
                     c -> c.bundle().amounts(), k -> NodeState.poolId(k, node));

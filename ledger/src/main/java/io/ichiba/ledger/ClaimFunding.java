@@ -3,6 +3,7 @@ package io.ichiba.ledger;
 import io.ichiba.ledger.claim.Bundle;
 import io.ichiba.ledger.claim.Claim;
 import io.ichiba.ledger.claim.ClaimCommands;
+import io.ichiba.ledger.claim.ClaimFilters;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.claim.Funding;
 import io.ichiba.ledger.credit.Account;
@@ -212,7 +213,7 @@ final class ClaimFunding {
     String preemptFor(Claim c, Map<String, NodeState> nodes, TenantState bought, Map<String, LockState> locks,
                              long at) {
         Map<String, List<Claim>> byNode = new java.util.HashMap<>();
-        for (Claim g : store.claims().values(new Filters.ClaimIn(Set.of(ClaimState.GRANTED)))) {
+        for (Claim g : store.claims().values(new ClaimFilters.ClaimIn(Set.of(ClaimState.GRANTED)))) {
             if (g.node() != null && !g.urgent() && !g.tenant().equals(c.tenant())) {
                 byNode.computeIfAbsent(g.node(), k -> new ArrayList<>()).add(g);
             }

@@ -2,20 +2,21 @@ package io.ichiba.ledger;
 
 import io.ichiba.ledger.claim.Claim;
 import io.ichiba.ledger.claim.ClaimCommands;
+import io.ichiba.ledger.claim.ClaimFilters;
 import io.ichiba.ledger.credit.Account;
+import io.ichiba.ledger.credit.Accounts;
 import io.ichiba.ledger.credit.JournalEntry;
 import io.ichiba.ledger.credit.Posting;
 import io.ichiba.ledger.market.Book;
 import io.ichiba.ledger.market.Loan;
 import io.ichiba.ledger.market.MarketCommands;
 import io.ichiba.ledger.market.MarketCommands.AddShare;
+import io.ichiba.ledger.market.MarketFilters;
 import io.ichiba.ledger.market.MarketOrder;
 import io.ichiba.ledger.market.MarketSettings;
 import io.ichiba.ledger.market.OrderRef;
 import io.ichiba.ledger.pool.Amounts;
 import io.ichiba.ledger.pool.NodeState;
-import io.ichiba.ledger.pool.Place;
-import io.ichiba.ledger.pool.PlaceCommands;
 import io.ichiba.ledger.pool.PlaceCommands.CreateIfAbsent;
 import io.ichiba.ledger.store.Store;
 import io.ichiba.ledger.tenant.TenantState;
@@ -403,14 +404,14 @@ public final class Exchange {
 
     /** Returns the loans {@code tenant} lends or borrows (everyone's if {@code null}), live ones if {@code liveOnly}. */
     public List<Loan> loans(String tenant, boolean liveOnly) {
-        List<Loan> out = new ArrayList<>(store.loans().values(new Filters.LoansOf(tenant, liveOnly)));
+        List<Loan> out = new ArrayList<>(store.loans().values(new MarketFilters.LoansOf(tenant, liveOnly)));
         out.sort(IN_ORDER);
         return out;
     }
 
     /** Returns the loans that fills of order {@code orderId} became, oldest first. */
     public List<Loan> fills(String orderId) {
-        List<Loan> out = new ArrayList<>(store.loans().values(new Filters.LoansOfOrder(orderId)));
+        List<Loan> out = new ArrayList<>(store.loans().values(new MarketFilters.LoansOfOrder(orderId)));
         out.sort(IN_ORDER);
         return out;
     }
@@ -459,7 +460,7 @@ public final class Exchange {
         if (excess <= 0) {
             return out;
         }
-        List<Claim> held = new ArrayList<>(store.claims().values(new Filters.GrantedHolding(l.borrower(), l.kind())));
+        List<Claim> held = new ArrayList<>(store.claims().values(new ClaimFilters.GrantedHolding(l.borrower(), l.kind())));
         held.sort(Comparator.comparingInt(Claim::priority).thenComparing(Comparator.comparingLong(Claim::grantedAt)
                 .reversed()).thenComparing(Claim::id));
         long freed = 0;
@@ -613,11 +614,11 @@ public final class Exchange {
      */
     public int sweepLoans() {
         long cutoff = clock.millis() - ledger.settings().retentionMillis();
-        for (String id : store.loans().localKeys(new Filters.PurgeableLoans(cutoff))) {
+        for (String id : store.loans().localKeys(new MarketFilters.PurgeableLoans(cutoff))) {
             store.loans().execute(id, new MarketCommands.PurgeLoan(cutoff));
         }
         int ended = 0;
-        for (String id : store.loans().localKeys(new Filters.LoansDue(clock.millis()))) {
+        for (String id : store.loans().localKeys(new MarketFilters.LoansDue(clock.millis()))) {
             Loan l = endLoan(id);
             if (l != null && l.state() == Loan.State.ENDED) {
                 ended++;

@@ -1,12 +1,12 @@
 package io.ichiba.ledger;
 
 import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimFilters;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.market.MarketOrder;
 import io.ichiba.ledger.pool.Holdings;
 import io.ichiba.ledger.pool.LockState;
 import io.ichiba.ledger.pool.NodeState;
-import io.ichiba.ledger.pool.Place;
 import io.ichiba.ledger.tenant.TenantState;
 
 import java.util.ArrayList;
@@ -67,7 +67,7 @@ public final class Explain {
         public static Input of(Ledger ledger, String tenant) {
             long now = ledger.clock().millis();
             Map<String, String> holders = new TreeMap<>();
-            ledger.store().claims().values(new Filters.ClaimIn(java.util.Set.of(ClaimState.GRANTED)))
+            ledger.store().claims().values(new ClaimFilters.ClaimIn(java.util.Set.of(ClaimState.GRANTED)))
                     .forEach(c -> holders.put(c.id(), c.tenant()));
             Map<String, Long> spot = new TreeMap<>();
             Map<String, Long> urgent = new TreeMap<>();

@@ -5,10 +5,12 @@ import io.ichiba.ledger.handler.Binding;
 import io.ichiba.ledger.handler.DeadLetter;
 import io.ichiba.ledger.handler.Delivery;
 import io.ichiba.ledger.handler.HandlerCommands;
-import io.ichiba.ledger.pool.PlaceCommands;
+import io.ichiba.ledger.handler.HandlerFilters;
+import io.ichiba.ledger.job.JobFilters;
 import io.ichiba.ledger.pool.PlaceCommands.CreateIfAbsent;
 import io.ichiba.ledger.pool.PlaceCommands.CreateNew;
 import io.ichiba.ledger.store.Store;
+import io.ichiba.ledger.store.Table;
 
 import java.net.URI;
 import java.util.ArrayList;
@@ -59,7 +61,7 @@ public final class Handlers {
      * once they acknowledged it, and fails (its tokens returned) if they refuse it.
      */
     public static boolean awaitsGrantAck(Store store, String tenant) {
-        return store.bindings().values(new Filters.BindingsOf(tenant)).stream().anyMatch(b -> b.enabled()
+        return store.bindings().values(new HandlerFilters.BindingsOf(tenant)).stream().anyMatch(b -> b.enabled()
                 && "claim.granted".equals(b.eventType()) && b.ackPolicy() != Binding.AckPolicy.BEFORE);
     }
 
@@ -199,7 +201,7 @@ public final class Handlers {
 
     /** Returns the bindings of {@code owner} ({@code null}: the cluster-wide ones), by type then priority. */
     public List<Binding> list(String owner) {
-        List<Binding> out = new ArrayList<>(store.bindings().values(new Filters.BindingsOf(owner)));
+        List<Binding> out = new ArrayList<>(store.bindings().values(new HandlerFilters.BindingsOf(owner)));
         out.sort(Comparator.comparing(Binding::eventType).thenComparing(Comparator.comparingInt(Binding::priority)
                 .reversed()).thenComparing(Binding::id));
         return out;
@@ -231,7 +233,7 @@ public final class Handlers {
 
     /** Returns a binding's dead letters, oldest first. */
     public List<DeadLetter> deadLetters(String binding) {
-        List<DeadLetter> out = new ArrayList<>(store.deadLetters().values(new Filters.DeadLettersOf(binding)));
+        List<DeadLetter> out = new ArrayList<>(store.deadLetters().values(new HandlerFilters.DeadLettersOf(binding)));
         out.sort(Comparator.comparingLong(DeadLetter::at).thenComparing(DeadLetter::id));
         return out;
     }
@@ -277,7 +279,7 @@ public final class Handlers {
             return 0;
         }
         // a binding seen here means the events are read: no command to find it out again (checked again inside it)
-        if (!store.bindings().any(new Filters.All<>())
+        if (!store.bindings().any(new Table.All<>())
                 && ledger.atomically(l -> new Handlers(l).passOverNow(after, newest))) {
             return (int) Math.min(newest - after, Integer.MAX_VALUE);
         }
@@ -297,8 +299,8 @@ public final class Handlers {
      */
     private boolean passOverNow(long after, long newest) {
         HandlerCommands.Cursor c = store.cursors().get(CURSOR);
-        if ((c == null ? -1 : c.seq()) != after || store.bindings().any(new Filters.All<>())
-                || store.jobs().any(new Filters.AwaitingHandlers())) {
+        if ((c == null ? -1 : c.seq()) != after || store.bindings().any(new Table.All<>())
+                || store.jobs().any(new JobFilters.AwaitingHandlers())) {
             return false;
         }
         store.cursors().execute(CURSOR, new HandlerCommands.Advance(newest));
@@ -338,7 +340,7 @@ public final class Handlers {
 
     /** Returns the deliveries not yet settled, in log order. */
     public List<Delivery> pending() {
-        List<Delivery> out = new ArrayList<>(store.deliveries().values(new Filters.Unsettled()));
+        List<Delivery> out = new ArrayList<>(store.deliveries().values(new HandlerFilters.Unsettled()));
         out.sort(Comparator.comparingLong(Delivery::seq).thenComparing(Delivery::id));
         return out;
     }
@@ -392,7 +394,7 @@ public final class Handlers {
     public int purge() {
         long cutoff = ledger.clock().millis() - ledger.settings().retentionMillis();
         int n = 0;
-        for (String id : store.deliveries().localKeys(new Filters.SettledBefore(cutoff))) {
+        for (String id : store.deliveries().localKeys(new HandlerFilters.SettledBefore(cutoff))) {
             if (Boolean.TRUE.equals(store.deliveries().execute(id, new HandlerCommands.PurgeDelivery(cutoff)))) {
                 n++;
             }

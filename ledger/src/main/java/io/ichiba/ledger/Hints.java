@@ -4,7 +4,6 @@ import io.ichiba.ledger.claim.Claim;
 import io.ichiba.ledger.market.MarketOrder;
 import io.ichiba.ledger.pool.Amounts;
 import io.ichiba.ledger.pool.NodeState;
-import io.ichiba.ledger.pool.Place;
 import io.ichiba.ledger.tenant.TenantState;
 
 import java.time.Instant;

@@ -1,5 +1,7 @@
 package io.ichiba.ledger;
 
+import io.ichiba.ledger.store.EndedBefore;
+
 import java.io.Serializable;
 
 /**
@@ -68,7 +70,7 @@ public record IdempotencyRecord(String fingerprint, long startedAt, boolean done
     }
 
     /** Records of requests that began before {@code cutoff}: past their retention. */
-    public record StartedBefore(long cutoff) implements Filters.EndedBefore<IdempotencyRecord> {
+    public record StartedBefore(long cutoff) implements EndedBefore<IdempotencyRecord> {
         @Override
         public boolean test(IdempotencyRecord r) {
             return r.startedAt() < cutoff;
@@ -84,7 +86,7 @@ public record IdempotencyRecord(String fingerprint, long startedAt, boolean done
     public record ByStart() implements io.ichiba.ledger.store.Table.OrderedIndex<IdempotencyRecord> {
         @Override
         public void keys(IdempotencyRecord r, java.util.function.Consumer<String> out) {
-            out.accept(Filters.second(r.startedAt()));
+            out.accept(EndedBefore.second(r.startedAt()));
         }
     }
 

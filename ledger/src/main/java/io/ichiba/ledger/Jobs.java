@@ -5,8 +5,8 @@ import io.ichiba.ledger.claim.Claim;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.job.Job;
 import io.ichiba.ledger.job.JobCommands;
+import io.ichiba.ledger.job.JobFilters;
 import io.ichiba.ledger.job.JobState;
-import io.ichiba.ledger.pool.PlaceCommands;
 import io.ichiba.ledger.pool.PlaceCommands.CreateIfAbsent;
 import io.ichiba.ledger.store.Store;
 import org.slf4j.Logger;
@@ -177,14 +177,14 @@ public final class Jobs {
 
     /** Returns the jobs of {@code tenant} (every tenant's if {@code null}), oldest first. */
     public List<Job> jobs(String tenant, JobState state) {
-        List<Job> out = new ArrayList<>(store.jobs().values(new Filters.JobsOf(tenant, state)));
+        List<Job> out = new ArrayList<>(store.jobs().values(new JobFilters.JobsOf(tenant, state)));
         out.sort(Comparator.comparingLong(Job::createdAt).thenComparing(Job::id));
         return out;
     }
 
     /** Returns the jobs the runner of {@code node} must start, watch or stop. */
     public List<Job> forNode(String node) {
-        List<Job> out = new ArrayList<>(store.jobs().values(new Filters.RunnerJobs(node)));
+        List<Job> out = new ArrayList<>(store.jobs().values(new JobFilters.RunnerJobs(node)));
         out.sort(Comparator.comparingLong(Job::createdAt).thenComparing(Job::id));
         return out;
     }
@@ -195,7 +195,7 @@ public final class Jobs {
      */
     public int reconcile() {
         int changed = 0;
-        for (String id : store.jobs().localKeys(new Filters.OpenJobs())) {
+        for (String id : store.jobs().localKeys(new JobFilters.OpenJobs())) {
             if (ledger.atomically(l -> new Jobs(l).reconcile(id))) {
                 changed++;
             }

@@ -2,9 +2,12 @@ package io.ichiba.ledger;
 
 import io.ichiba.ledger.claim.Claim;
 import io.ichiba.ledger.claim.ClaimCommands;
+import io.ichiba.ledger.claim.ClaimFilters;
 import io.ichiba.ledger.job.JobCommands;
+import io.ichiba.ledger.job.JobFilters;
 import io.ichiba.ledger.pool.NodeState;
 import io.ichiba.ledger.pool.PlaceCommands;
+import io.ichiba.ledger.pool.PoolFilters;
 import io.ichiba.ledger.store.Store;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -77,14 +80,14 @@ public final class LeaseReaper {
     public Sweep sweepLeases() {
         long now = ledger.clock().millis();
         int expired = 0;
-        for (String id : store.claims().localKeys(new Filters.LeaseDue(now))) {
+        for (String id : store.claims().localKeys(new ClaimFilters.LeaseDue(now))) {
             if (each("lease expiry", id, l -> expire(l, id, now))) {
                 expired++;
                 tally.leaseExpired();
             }
         }
         int returned = 0;
-        for (String id : store.claims().localKeys(new Filters.ReturnsPending())) {
+        for (String id : store.claims().localKeys(new ClaimFilters.ReturnsPending())) {
             if (each("return", id, l -> finishReturn(l, id))) {
                 returned++;
             }
@@ -132,19 +135,19 @@ public final class LeaseReaper {
 
     /**
      * Purges claims and jobs ended longer than the retention ago (or beyond the bound of those kept) and deleted price
-     * alerts, and finishes postings left pending ({@link Accounts#recover}). Their events left with the batches that
+     * alerts, and finishes postings left pending ({@link io.ichiba.ledger.credit.Accounts#recover}). Their events left with the batches that
      * made them. Answers how many claims were purged.
      */
     public int purge() {
         int purged = 0;
         long cutoff = Math.max(ledger.clock().millis() - ledger.settings().retentionMillis(), keepingAtMost());
-        for (String id : store.claims().localKeys(new Filters.Purgeable(cutoff))) {
+        for (String id : store.claims().localKeys(new ClaimFilters.Purgeable(cutoff))) {
             if (store.claims().execute(id, new ClaimCommands.Purge(cutoff))) {
                 purged++;
             }
         }
         // ended jobs go after the same retention (their claims, ended no later, go with them)
-        for (String id : store.jobs().localKeys(new Filters.PurgeableJobs(cutoff))) {
+        for (String id : store.jobs().localKeys(new JobFilters.PurgeableJobs(cutoff))) {
             store.jobs().execute(id, new JobCommands.Purge(cutoff));
         }
         ledger.alerts().purge();
@@ -160,7 +163,7 @@ public final class LeaseReaper {
     long keepingAtMost() {
         long max = ledger.settings().retainedMax();
         java.util.NavigableMap<String, Integer> bySecond = max == 0 ? null
-                : store.claims().filedCounts(new Filters.ClaimsByEnd());
+                : store.claims().filedCounts(new ClaimFilters.ClaimsByEnd());
         if (bySecond == null) {
             return Long.MIN_VALUE;
         }
@@ -203,7 +206,7 @@ public final class LeaseReaper {
         }
         long now = ledger.clock().millis();
         int nodesLost = 0;
-        for (String node : store.nodes().localKeys(new Filters.StaleNode(now - grace))) {
+        for (String node : store.nodes().localKeys(new PoolFilters.StaleNode(now - grace))) {
             NodeState lost = store.nodes().execute(node, new PlaceCommands.MarkLost(now - grace, now));
             if (lost != null) {
                 nodesLost++;
@@ -213,7 +216,7 @@ public final class LeaseReaper {
             }
         }
         int grantsLost = 0;
-        for (String node : store.nodes().localKeys(new Filters.LostWithHolders())) {
+        for (String node : store.nodes().localKeys(new PoolFilters.LostWithHolders())) {
             NodeState n = store.nodes().get(node);
             if (n == null || !n.lost()) {
                 continue;

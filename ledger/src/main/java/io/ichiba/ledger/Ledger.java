@@ -3,9 +3,12 @@ package io.ichiba.ledger;
 import io.ichiba.ledger.claim.Bundle;
 import io.ichiba.ledger.claim.Claim;
 import io.ichiba.ledger.claim.ClaimCommands;
+import io.ichiba.ledger.claim.ClaimFilters;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.claim.Funding;
 import io.ichiba.ledger.credit.Account;
+import io.ichiba.ledger.credit.Accounts;
+import io.ichiba.ledger.job.JobFilters;
 import io.ichiba.ledger.market.Loan;
 import io.ichiba.ledger.market.MarketCommands;
 import io.ichiba.ledger.market.MarketSettings;
@@ -20,6 +23,7 @@ import io.ichiba.ledger.pool.PlaceCommands.CreateIfAbsent;
 import io.ichiba.ledger.pool.PlaceCommands.CreateNew;
 import io.ichiba.ledger.pool.PlaceCommands.ReturnFor;
 import io.ichiba.ledger.pool.PoolView;
+import io.ichiba.ledger.reservation.ReservationFilters;
 import io.ichiba.ledger.reservation.ReservationSettings;
 import io.ichiba.ledger.store.Operation;
 import io.ichiba.ledger.store.Store;
@@ -44,7 +48,7 @@ import java.util.regex.Pattern;
  * <p>Grants are not made here but by the single {@link Admission} loop. Every return of tokens goes
  * through {@link #returnTokens}, which is idempotent by claim id and may run on any member.
  */
-public final class Ledger {
+public final class Ledger implements Accounts.Host {
     /** Names of tenants, nodes, locks and kinds: no {@code /}, {@code @} or {@code :}, so pool ids stay parseable. */
     public static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
 
@@ -73,7 +77,7 @@ public final class Ledger {
         this.store = store;
         this.clock = store.clock(clock);
         this.settings = settings;
-        this.accounts = new Accounts(this);
+        this.accounts = new Accounts(store, this.clock, settings, this);
         this.exchange = new Exchange(this, market);
         this.reservations = new Reservations(this, reservationSettings);
         this.alerts = new PriceAlerts(this);
@@ -442,12 +446,12 @@ public final class Ledger {
             if (n == null) {
                 return Rejection.of(Rejection.Code.NO_SUCH_NODE, "no node " + requestedNode + " has reported");
             }
-            return new Filters.FitsCapacity(bundle).test(n) ? null : Rejection.of(Rejection.Code.NEVER_FITS,
+            return new ClaimFilters.FitsCapacity(bundle).test(n) ? null : Rejection.of(Rejection.Code.NEVER_FITS,
                     "the bundle is larger than node " + requestedNode + "'s capacity " + n.capacity());
         }
         // Asked where the nodes live: copying every node out of the cluster for each claim cost more than the
         // rest of a submit with a few thousand nodes (bench/, issue 7).
-        return store.nodes().any(new Filters.FitsCapacity(bundle)) ? null
+        return store.nodes().any(new ClaimFilters.FitsCapacity(bundle)) ? null
                 : Rejection.of(Rejection.Code.NEVER_FITS, "the bundle is larger than every node's capacity");
     }
 
@@ -477,11 +481,11 @@ public final class Ledger {
     /** How many of what limit {@code limit} counts {@code tenant} has, from the indexes (and each book's counts). */
     private int count(String tenant, String limit) {
         return switch (limit) {
-            case "liveClaims" -> store.claims().count(new Filters.LiveClaimsOf(tenant));
-            case "queuedClaims" -> store.claims().count(new Filters.ClaimsOf(tenant, ClaimState.QUEUED));
-            case "openJobs" -> store.jobs().count(new Filters.OpenJobsOf(tenant));
+            case "liveClaims" -> store.claims().count(new ClaimFilters.LiveClaimsOf(tenant));
+            case "queuedClaims" -> store.claims().count(new ClaimFilters.ClaimsOf(tenant, ClaimState.QUEUED));
+            case "openJobs" -> store.jobs().count(new JobFilters.OpenJobsOf(tenant));
             case "openOrders" -> exchange.openOrderCount(tenant);
-            case "reservations" -> store.reservations().count(new Filters.LiveReservationsOf(tenant));
+            case "reservations" -> store.reservations().count(new ReservationFilters.LiveReservationsOf(tenant));
             default -> throw new IllegalArgumentException("no tenant limit " + limit);
         };
     }
@@ -589,7 +593,7 @@ public final class Ledger {
 
     /** Returns the claims of {@code tenant} (every tenant's if {@code null}) in a visible state, oldest first. */
     public List<Claim> claims(String tenant, ClaimState state) {
-        List<Claim> out = new ArrayList<>(store.claims().values(new Filters.ClaimsOf(tenant, state)));
+        List<Claim> out = new ArrayList<>(store.claims().values(new ClaimFilters.ClaimsOf(tenant, state)));
         out.sort(Comparator.comparingLong(Claim::createdAt).thenComparing(Claim::id));
         return out;
     }

@@ -1,6 +1,7 @@
 package io.ichiba.ledger;
 
 import io.ichiba.ledger.handler.AlertCommands;
+import io.ichiba.ledger.handler.HandlerFilters;
 import io.ichiba.ledger.handler.PriceAlert;
 import io.ichiba.ledger.pool.PlaceCommands;
 import io.ichiba.ledger.store.Store;
@@ -56,7 +57,7 @@ public final class PriceAlerts {
             return Result.rejected(Rejection.Code.INVALID, "the threshold must be between 1 and " + max
                     + " (the largest price), was " + threshold);
         }
-        int live = store.alerts().values(new Filters.AlertsOf(tenant, true)).size();
+        int live = store.alerts().values(new HandlerFilters.AlertsOf(tenant, true)).size();
         if (live >= MAX_PER_TENANT) {
             return Result.rejected(Rejection.Code.LIMIT_REACHED, "tenant " + tenant + " has " + live
                     + " price alerts, the most allowed is " + MAX_PER_TENANT + ": delete one first");
@@ -77,7 +78,7 @@ public final class PriceAlerts {
 
     /** Returns the live alerts of {@code tenant} (every tenant's if {@code null}), oldest first. */
     public List<PriceAlert> list(String tenant) {
-        List<PriceAlert> out = new ArrayList<>(store.alerts().values(new Filters.AlertsOf(tenant, true)));
+        List<PriceAlert> out = new ArrayList<>(store.alerts().values(new HandlerFilters.AlertsOf(tenant, true)));
         out.sort(Comparator.comparingLong(PriceAlert::createdAt).thenComparing(PriceAlert::id));
         return out;
     }
@@ -102,7 +103,7 @@ public final class PriceAlerts {
         }
         long now = ledger.clock().millis();
         int fired = 0;
-        for (PriceAlert a : store.alerts().values(new Filters.AlertsOn(new java.util.TreeSet<>(prices.keySet())))) {
+        for (PriceAlert a : store.alerts().values(new HandlerFilters.AlertsOn(new java.util.TreeSet<>(prices.keySet())))) {
             if (store.alerts().execute(a.id(), new AlertCommands.Observe(prices.get(a.kind()), now))) {
                 fired++;
                 LOG.info("price crossed alert={} tenant={} kind={} {}={} price={}", a.id(), a.tenant(), a.kind(),
@@ -116,7 +117,7 @@ public final class PriceAlerts {
     public int purge() {
         long cutoff = ledger.clock().millis() - ledger.settings().retentionMillis();
         int purged = 0;
-        for (String id : store.alerts().localKeys(new Filters.PurgeableAlerts(cutoff))) {
+        for (String id : store.alerts().localKeys(new HandlerFilters.PurgeableAlerts(cutoff))) {
             if (store.alerts().execute(id, new AlertCommands.Purge(cutoff))) {
                 purged++;
             }

@@ -2,6 +2,7 @@ package io.ichiba.ledger;
 
 import io.ichiba.ledger.claim.Claim;
 import io.ichiba.ledger.claim.ClaimCommands;
+import io.ichiba.ledger.claim.ClaimFilters;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.credit.Account;
 import io.ichiba.ledger.credit.JournalEntry;
@@ -9,12 +10,12 @@ import io.ichiba.ledger.market.Loan;
 import io.ichiba.ledger.pool.Amounts;
 import io.ichiba.ledger.pool.LockState;
 import io.ichiba.ledger.pool.Place;
-import io.ichiba.ledger.pool.PlaceCommands;
 import io.ichiba.ledger.pool.PlaceCommands.Activate;
 import io.ichiba.ledger.pool.PlaceCommands.CreateIfAbsent;
 import io.ichiba.ledger.pool.Timeline;
 import io.ichiba.ledger.reservation.Reservation;
 import io.ichiba.ledger.reservation.ReservationCommands;
+import io.ichiba.ledger.reservation.ReservationFilters;
 import io.ichiba.ledger.reservation.ReservationSettings;
 import io.ichiba.ledger.store.Store;
 import io.ichiba.ledger.store.Table;
@@ -63,7 +64,7 @@ final class ReservationSweep {
         int activated = 0;
         int ended = 0;
         int recovered = 0;
-        for (Reservation r : store.reservations().values(new Filters.ReservationIn(EnumSet.of(
+        for (Reservation r : store.reservations().values(new ReservationFilters.ReservationIn(EnumSet.of(
                 Reservation.State.BOOKING, Reservation.State.BOOKED, Reservation.State.ACTIVE,
                 Reservation.State.CANCELLED)))) {
             switch (r.state()) {
@@ -107,7 +108,7 @@ final class ReservationSweep {
             }
         }
         long cutoff = now - ledger.settings().retentionMillis();
-        for (Reservation r : store.reservations().values(new Filters.PurgeableReservations(cutoff))) {
+        for (Reservation r : store.reservations().values(new ReservationFilters.PurgeableReservations(cutoff))) {
             store.reservations().execute(r.id(), new ReservationCommands.Purge(cutoff));
         }
         return new Reservations.Sweep(noticed, preempted, activated, ended, recovered);
@@ -165,7 +166,7 @@ final class ReservationSweep {
      */
     private int recall(Reservation r, long now) {
         Map<String, Claim> live = new HashMap<>();
-        for (Claim c : store.claims().values(new Filters.ClaimIn(Set.of(ClaimState.GRANTED)))) {
+        for (Claim c : store.claims().values(new ClaimFilters.ClaimIn(Set.of(ClaimState.GRANTED)))) {
             live.put(c.id(), c);
         }
         List<String> told = new ArrayList<>();

@@ -2,22 +2,24 @@ package io.ichiba.ledger;
 
 import io.ichiba.ledger.claim.Bundle;
 import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimFilters;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.claim.Funding;
 import io.ichiba.ledger.credit.Account;
+import io.ichiba.ledger.credit.Accounts;
 import io.ichiba.ledger.credit.JournalEntry;
 import io.ichiba.ledger.market.MarketOrder;
 import io.ichiba.ledger.pool.Booking;
 import io.ichiba.ledger.pool.LockState;
 import io.ichiba.ledger.pool.NodeState;
 import io.ichiba.ledger.pool.Place;
-import io.ichiba.ledger.pool.PlaceCommands;
 import io.ichiba.ledger.pool.PlaceCommands.Book;
 import io.ichiba.ledger.pool.PlaceCommands.CreateIfAbsent;
 import io.ichiba.ledger.pool.PlaceCommands.Unbook;
 import io.ichiba.ledger.pool.Timeline;
 import io.ichiba.ledger.reservation.Reservation;
 import io.ichiba.ledger.reservation.ReservationCommands;
+import io.ichiba.ledger.reservation.ReservationFilters;
 import io.ichiba.ledger.reservation.ReservationPlanner;
 import io.ichiba.ledger.reservation.ReservationSettings;
 import io.ichiba.ledger.store.Store;
@@ -332,7 +334,7 @@ public final class Reservations {
      */
     public Map<String, Long> deadlines() {
         Map<String, Long> out = new HashMap<>();
-        for (Claim c : store.claims().values(new Filters.ClaimIn(Set.of(ClaimState.GRANTED)))) {
+        for (Claim c : store.claims().values(new ClaimFilters.ClaimIn(Set.of(ClaimState.GRANTED)))) {
             out.put(c.id(), deadline(c));
         }
         return out;
@@ -401,7 +403,7 @@ public final class Reservations {
 
     /** Returns the reservations of {@code tenant} (everyone's if {@code null}), by start then id. */
     public List<Reservation> list(String tenant) {
-        List<Reservation> out = new ArrayList<>(store.reservations().values(new Filters.ReservationsOf(tenant)));
+        List<Reservation> out = new ArrayList<>(store.reservations().values(new ReservationFilters.ReservationsOf(tenant)));
         out.sort(Comparator.comparingLong(Reservation::start).thenComparing(Reservation::id));
         return out;
     }

@@ -1,6 +1,6 @@
 /**
  * The ledger's services: {@link io.ichiba.ledger.Ledger} (the facade), {@link io.ichiba.ledger.Admission},
- * {@link io.ichiba.ledger.Exchange}, {@link io.ichiba.ledger.Accounts}, {@link io.ichiba.ledger.Reservations},
+ * {@link io.ichiba.ledger.Exchange}, {@link io.ichiba.ledger.credit.Accounts}, {@link io.ichiba.ledger.Reservations},
  * {@link io.ichiba.ledger.Jobs}, {@link io.ichiba.ledger.Handlers}, the reaper, the auditor and the read-only answers,
  * over the records of the capability packages ({@code pool}, {@code tenant}, {@code claim}, {@code credit},
  * {@code market}, {@code reservation}, {@code job}, {@code handler}, {@code event}).

@@ -3,6 +3,7 @@ package io.ichiba.ledger;
 import com.hazelcast.core.HazelcastInstance;
 import io.ichiba.ledger.Rejection.Code;
 import io.ichiba.ledger.credit.Account;
+import io.ichiba.ledger.credit.Accounts;
 import io.ichiba.ledger.credit.JournalEntry;
 import io.ichiba.ledger.credit.JournalEntry.Reason;
 import io.ichiba.ledger.credit.Posting;
@@ -109,7 +110,7 @@ class AccountsConcurrencyTest {
         final AtomicInteger accepted = new AtomicInteger();
         final AtomicInteger refused = new AtomicInteger();
         final AtomicInteger repeated = new AtomicInteger();
-        final ConcurrentLinkedQueue<Auditor.Drift> seenDuringRun = new ConcurrentLinkedQueue<>();
+        final ConcurrentLinkedQueue<Drift> seenDuringRun = new ConcurrentLinkedQueue<>();
         final List<String> tenants = new ArrayList<>();
 
         Hammer(String prefix) {

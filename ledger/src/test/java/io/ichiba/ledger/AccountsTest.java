@@ -1,21 +1,15 @@
 package io.ichiba.ledger;
 
-import io.ichiba.ledger.Accounts.Line;
-import io.ichiba.ledger.Accounts.Statement;
 import io.ichiba.ledger.Rejection.Code;
 import io.ichiba.ledger.credit.Account;
+import io.ichiba.ledger.credit.Accounts;
+import io.ichiba.ledger.credit.Accounts.Line;
+import io.ichiba.ledger.credit.Accounts.Statement;
 import io.ichiba.ledger.credit.JournalEntry;
 import io.ichiba.ledger.credit.JournalEntry.Leg;
 import io.ichiba.ledger.credit.JournalEntry.Reason;
-import io.ichiba.ledger.credit.MoneyCommands;
-import io.ichiba.ledger.credit.MoneyCommands.Apply;
-import io.ichiba.ledger.credit.MoneyCommands.Move;
-import io.ichiba.ledger.credit.MoneyCommands.Settle;
-import io.ichiba.ledger.credit.MoneyCommands.Undo;
 import io.ichiba.ledger.credit.Posting;
 import io.ichiba.ledger.store.Store;
-import io.ichiba.ledger.store.Table;
-import io.ichiba.ledger.store.TableStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
@@ -600,7 +594,7 @@ class AccountsTest {
 
             Accounts.Audit audit = accounts.audit();
 
-            assertThat(audit.drift()).extracting(Auditor.Drift::subject, Auditor.Drift::recorded, Auditor.Drift::live)
+            assertThat(audit.drift()).extracting(Drift::subject, Drift::recorded, Drift::live)
                     .containsExactlyInAnyOrder(tuple("account:" + A, 75L, 70L), tuple("credits", 155L, 150L));
             Auditor.Report report = new Auditor(ledger).audit();
             assertThat(report.ok()).as("the auditor reports the credit audit").isFalse();
@@ -612,7 +606,7 @@ class AccountsTest {
             someWork();
             tamper(Account.ISSUE, balance(Account.ISSUE) - 1);
 
-            assertThat(accounts.audit().drift()).extracting(Auditor.Drift::subject)
+            assertThat(accounts.audit().drift()).extracting(Drift::subject)
                     .containsExactly("account:" + Account.ISSUE);
         }
 
@@ -620,7 +614,7 @@ class AccountsTest {
         void aBalanceBelowItsFloorIsDrift() {
             someWork();
             tamper(C, -21);
-            assertThat(accounts.audit().drift()).extracting(Auditor.Drift::subject, Auditor.Drift::detail)
+            assertThat(accounts.audit().drift()).extracting(Drift::subject, Drift::detail)
                     .contains(tuple("account:" + C, "below its credit limit"));
         }
 
@@ -631,8 +625,8 @@ class AccountsTest {
             store.journal().execute("t1", (Command<JournalEntry, Void>) e -> Command.Outcome.write(null, null));
             assertThat(store.journal().get("t1")).isNull();
 
-            assertThat(accounts.audit().drift()).extracting(Auditor.Drift::subject, Auditor.Drift::recorded,
-                    Auditor.Drift::live).containsExactlyInAnyOrder(tuple("account:" + A, 70L, 100L),
+            assertThat(accounts.audit().drift()).extracting(Drift::subject, Drift::recorded,
+                    Drift::live).containsExactlyInAnyOrder(tuple("account:" + A, 70L, 100L),
                     tuple("account:" + B, 70L, 40L));
         }
 
@@ -642,7 +636,7 @@ class AccountsTest {
             tampered = true;
             store.journal().execute("m2", (Command<JournalEntry, Void>) e -> Command.Outcome.write(null, null));
 
-            assertThat(accounts.audit().drift()).extracting(Auditor.Drift::subject)
+            assertThat(accounts.audit().drift()).extracting(Drift::subject)
                     .containsExactlyInAnyOrder("account:" + B, "account:" + Account.ISSUE, "credits");
         }
     }

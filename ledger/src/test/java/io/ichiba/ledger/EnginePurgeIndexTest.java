@@ -2,16 +2,20 @@ package io.ichiba.ledger;
 
 import io.ichiba.ledger.claim.Bundle;
 import io.ichiba.ledger.claim.Funding;
+import io.ichiba.ledger.credit.CreditFilters;
 import io.ichiba.ledger.credit.JournalEntry;
 import io.ichiba.ledger.credit.Posting;
 import io.ichiba.ledger.engine.EngineStore;
 import io.ichiba.ledger.engine.Engines;
 import io.ichiba.ledger.handler.Binding;
 import io.ichiba.ledger.handler.Delivery;
+import io.ichiba.ledger.handler.HandlerFilters;
 import io.ichiba.ledger.handler.PriceAlert;
 import io.ichiba.ledger.journal.InMemoryJournal;
 import io.ichiba.ledger.market.Loan;
+import io.ichiba.ledger.market.MarketFilters;
 import io.ichiba.ledger.reservation.Reservation;
+import io.ichiba.ledger.reservation.ReservationFilters;
 import io.ichiba.ledger.store.Table;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -41,12 +45,12 @@ class EnginePurgeIndexTest {
     @Test
     void eachTimeIndexAnswersWhatTestingEveryRecordAnswers() {
         store = Engines.started(new InMemoryJournal());
-        check(store.loans(), i -> loan("l" + i), Filters.PurgeableLoans::new);
-        check(store.loans(), i -> loan("l" + i), Filters.LoansDue::new);
-        check(store.alerts(), i -> alert("a" + i), Filters.PurgeableAlerts::new);
-        check(store.postings(), i -> posting("p" + i), Filters.PurgeablePostings::new);
-        check(store.deliveries(), i -> delivery("d" + i), Filters.SettledBefore::new);
-        check(store.reservations(), i -> reservation("r" + i), Filters.PurgeableReservations::new);
+        check(store.loans(), i -> loan("l" + i), MarketFilters.PurgeableLoans::new);
+        check(store.loans(), i -> loan("l" + i), MarketFilters.LoansDue::new);
+        check(store.alerts(), i -> alert("a" + i), HandlerFilters.PurgeableAlerts::new);
+        check(store.postings(), i -> posting("p" + i), CreditFilters.PurgeablePostings::new);
+        check(store.deliveries(), i -> delivery("d" + i), HandlerFilters.SettledBefore::new);
+        check(store.reservations(), i -> reservation("r" + i), ReservationFilters.PurgeableReservations::new);
         check(store.idempotency(), i -> new IdempotencyRecord("f" + i, time(), random.nextBoolean(), 200, null),
                 IdempotencyRecord.StartedBefore::new);
     }

@@ -3,10 +3,12 @@ package io.ichiba.ledger;
 import com.hazelcast.core.HazelcastInstance;
 import io.ichiba.ledger.Rejection.Code;
 import io.ichiba.ledger.credit.Account;
+import io.ichiba.ledger.credit.CreditFilters;
 import io.ichiba.ledger.engine.EngineStore;
 import io.ichiba.ledger.hazelcast.EmbeddedHazelcast;
 import io.ichiba.ledger.market.Loan;
 import io.ichiba.ledger.market.MarketCommands;
+import io.ichiba.ledger.market.MarketFilters;
 import io.ichiba.ledger.market.MarketOrder;
 import io.ichiba.ledger.market.MarketSettings;
 import io.ichiba.ledger.store.Store;
@@ -327,7 +329,7 @@ class ExchangeConcurrencyTest {
                     return false;
                 }
             }
-            return s.loans().values(new Filters.LoansDue(clock.millis())).isEmpty();
+            return s.loans().values(new MarketFilters.LoansDue(clock.millis())).isEmpty();
         }
 
         long trades() {
@@ -344,7 +346,7 @@ class ExchangeConcurrencyTest {
                 Store s = stores.get(i);
                 // the market first, against the journal (the truth that balances cache), then the balances
                 long escrow = checkOrdersAndLoans(s);
-                long journalEscrow = s.journal().values(new Filters.Touching(Account.ESCROW)).stream()
+                long journalEscrow = s.journal().values(new CreditFilters.Touching(Account.ESCROW)).stream()
                         .mapToLong(e -> e.amountFor(Account.ESCROW)).sum();
                 assertThat(journalEscrow).as("escrow by the journal: the live loans' cost and what the open bids "
                         + "have not spent").isEqualTo(escrow);
@@ -454,7 +456,7 @@ class ExchangeConcurrencyTest {
             quiesce(pool);
             check();
             Store s = stores.get(1);
-            assertThat(s.loans().values(new Filters.LoansOf(null, true))).as("live loans").isEmpty();
+            assertThat(s.loans().values(new MarketFilters.LoansOf(null, true))).as("live loans").isEmpty();
             assertThat(s.accounts().get(Account.ESCROW).balance()).as("escrow at the end").isZero();
             assertThat(s.accounts().get(Account.HOUSE).balance()).isZero();
             long tenantsTotal = 0;

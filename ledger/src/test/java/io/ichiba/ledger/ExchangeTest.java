@@ -5,6 +5,7 @@ import io.ichiba.ledger.claim.Claim;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.claim.Funding;
 import io.ichiba.ledger.credit.Account;
+import io.ichiba.ledger.credit.Accounts;
 import io.ichiba.ledger.credit.JournalEntry;
 import io.ichiba.ledger.market.Loan;
 import io.ichiba.ledger.market.MarketCommands;

@@ -3,12 +3,11 @@ package io.ichiba.ledger;
 import io.ichiba.ledger.Rejection.Code;
 import io.ichiba.ledger.claim.Bundle;
 import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimFilters;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.engine.Engines;
 import io.ichiba.ledger.journal.InMemoryJournal;
 import io.ichiba.ledger.pool.NodeState;
-import io.ichiba.ledger.pool.PlaceCommands;
-import io.ichiba.ledger.pool.PlaceCommands.HoldFor;
 import io.ichiba.ledger.pool.PoolView;
 import io.ichiba.ledger.store.Store;
 import net.jqwik.api.Arbitraries;
@@ -236,7 +235,7 @@ class LedgerProperties {
                 assertThat(ledger.claim(c.id()).state()).isEqualTo(ClaimState.GRANTED);
             }
             // work-conserving: a claim left waiting does not fit now, unless the starvation rule holds it back
-            for (Claim c : store.claims().values(new Filters.ClaimIn(Set.of(ClaimState.QUEUED)))) {
+            for (Claim c : store.claims().values(new ClaimFilters.ClaimIn(Set.of(ClaimState.QUEUED)))) {
                 if (Code.BACKFILL_BLOCKED.name().equals(c.reason())) {
                     sawBackfillBlocked = true;
                     continue;
@@ -312,7 +311,7 @@ class LedgerProperties {
             clock.advance(Duration.ofMillis(millis));
             expiries += reaper.sweep().expired();
             long now = clock.millis();
-            assertThat(store.claims().values(new Filters.LeaseDue(now))).as("law 6: leases end").isEmpty();
+            assertThat(store.claims().values(new ClaimFilters.LeaseDue(now))).as("law 6: leases end").isEmpty();
         }
 
         List<Map<String, ?>> snapshot() {

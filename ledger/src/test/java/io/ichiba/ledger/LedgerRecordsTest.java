@@ -5,6 +5,7 @@ import io.ichiba.ledger.claim.Bundle;
 import io.ichiba.ledger.claim.Claim;
 import io.ichiba.ledger.claim.ClaimCommands;
 import io.ichiba.ledger.claim.ClaimCommands.Transition;
+import io.ichiba.ledger.claim.ClaimFilters;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.pool.Amounts;
 import io.ichiba.ledger.pool.Hold;
@@ -156,8 +157,8 @@ class LedgerRecordsTest {
         void expiryHappensAtTheDeadlineAndNotBefore() {
             Claim g = granted();
             long deadline = g.leaseExpiresAt();
-            assertThat(new Filters.LeaseDue(deadline - 1).test(g)).isFalse();
-            assertThat(new Filters.LeaseDue(deadline).test(g)).isTrue();
+            assertThat(new ClaimFilters.LeaseDue(deadline - 1).test(g)).isFalse();
+            assertThat(new ClaimFilters.LeaseDue(deadline).test(g)).isTrue();
             assertThat(run(new ClaimCommands.Expire(deadline - 1), g).ok()).isFalse();
             Claim e = after(new ClaimCommands.Expire(deadline), g);
             assertThat(e.state()).isEqualTo(ClaimState.EXPIRED);

@@ -3,13 +3,16 @@ package io.ichiba.ledger;
 import io.ichiba.ledger.Rejection.Code;
 import io.ichiba.ledger.claim.Bundle;
 import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimFilters;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.claim.Funding;
 import io.ichiba.ledger.credit.Account;
+import io.ichiba.ledger.credit.Accounts;
 import io.ichiba.ledger.credit.JournalEntry;
 import io.ichiba.ledger.market.Book;
 import io.ichiba.ledger.market.Loan;
 import io.ichiba.ledger.market.MarketCommands;
+import io.ichiba.ledger.market.MarketFilters;
 import io.ichiba.ledger.market.MarketOrder;
 import io.ichiba.ledger.market.MarketSettings;
 import io.ichiba.ledger.market.OrderRef;
@@ -621,7 +624,7 @@ class MarketProperties {
             }
             purchases += (int) store.loans().entries().keySet().stream().filter(k -> !loansBefore.containsKey(k))
                     .count();
-            long preempted = store.claims().values(new Filters.ClaimIn(Set.of(ClaimState.PREEMPTED))).stream()
+            long preempted = store.claims().values(new ClaimFilters.ClaimIn(Set.of(ClaimState.PREEMPTED))).stream()
                     .filter(c -> "URGENT".equals(c.reason()) && c.endedAt() == clock.millis()).count();
             urgentPreemptions += (int) preempted;
             if (preempted > 0 && p.granted().stream().noneMatch(Claim::urgent)) {
@@ -709,8 +712,8 @@ class MarketProperties {
             reaper.sweep();
             ledger.accounts().recover();
             long now = clock.millis();
-            assertThat(store.claims().values(new Filters.LeaseDue(now))).as("law 6: leases end").isEmpty();
-            assertThat(store.loans().values(new Filters.LoansDue(now))).as("due loans end").isEmpty();
+            assertThat(store.claims().values(new ClaimFilters.LeaseDue(now))).as("law 6: leases end").isEmpty();
+            assertThat(store.loans().values(new MarketFilters.LoansDue(now))).as("due loans end").isEmpty();
         }
 
         /** Cancels every order and claim, moves the clock past every term: nothing may be left anywhere. */
@@ -725,12 +728,12 @@ class MarketProperties {
             }
             seeLoans();
             check();
-            for (int i = 0; i < 3 && !store.loans().values(new Filters.LoansOf(null, true)).isEmpty(); i++) {
+            for (int i = 0; i < 3 && !store.loans().values(new MarketFilters.LoansOf(null, true)).isEmpty(); i++) {
                 advance(MAX_TERM * 1000);
                 seeLoans();
                 check();
             }
-            assertThat(store.loans().values(new Filters.LoansOf(null, true))).as("every loan ended").isEmpty();
+            assertThat(store.loans().values(new MarketFilters.LoansOf(null, true))).as("every loan ended").isEmpty();
             assertThat(balance(Account.ESCROW)).as("escrow, once every order and loan is over").isZero();
             for (TenantState t : store.tenants().entries().values()) {
                 assertThat(t.loans()).as("%s's loan shares", t.id()).isEmpty();

@@ -1,7 +1,6 @@
 package io.ichiba.ledger;
 
 import io.ichiba.ledger.claim.Bundle;
-import io.ichiba.ledger.claim.Claim;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.claim.Funding;
 import io.ichiba.ledger.engine.Engines;

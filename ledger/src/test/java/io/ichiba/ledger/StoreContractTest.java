@@ -4,6 +4,7 @@ import io.ichiba.ledger.Rejection.Code;
 import io.ichiba.ledger.claim.Bundle;
 import io.ichiba.ledger.claim.Claim;
 import io.ichiba.ledger.claim.ClaimCommands;
+import io.ichiba.ledger.claim.ClaimFilters;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.handler.PriceAlert;
 import io.ichiba.ledger.pool.AgentRecord;
@@ -13,7 +14,6 @@ import io.ichiba.ledger.pool.Holdings;
 import io.ichiba.ledger.pool.KindDef;
 import io.ichiba.ledger.pool.LockState;
 import io.ichiba.ledger.pool.NodeState;
-import io.ichiba.ledger.pool.PlaceCommands;
 import io.ichiba.ledger.pool.PlaceCommands.HoldFor;
 import io.ichiba.ledger.pool.PlaceCommands.ReturnFor;
 import io.ichiba.ledger.pool.PoolView;
@@ -923,7 +923,7 @@ public abstract class StoreContractTest {
 
             Auditor.Report report = auditor.audit();
             assertThat(report.ok()).isFalse();
-            assertThat(report.drift()).extracting(Auditor.Drift::subject)
+            assertThat(report.drift()).extracting(Drift::subject)
                     .contains("lock:db", "tenant:acme")
                     .doesNotContain("memory@n1", "disk@n1");
             assertThat(report.drift()).allSatisfy(d -> assertThat(d.detail()).contains("q"));
@@ -941,7 +941,7 @@ public abstract class StoreContractTest {
             assertThat(store.nodes().execute("n1", new ReturnFor<NodeState>("a", Holdings.ANY_ATTEMPT))).isTrue();
             Auditor.Report report = auditor.audit();
             assertThat(report.ok()).isFalse();
-            assertThat(report.drift()).extracting(Auditor.Drift::subject).contains("memory@n1", "disk@n1");
+            assertThat(report.drift()).extracting(Drift::subject).contains("memory@n1", "disk@n1");
             assertThat(report.drift()).allSatisfy(d -> {
                 assertThat(d.recorded()).isZero();
                 assertThat(d.live()).isEqualTo(100);
@@ -1006,15 +1006,15 @@ public abstract class StoreContractTest {
             sweep();
             pass();
             assertSameAsScan();
-            assertThat(store.claims().values(new Filters.ClaimIn(Set.of(ClaimState.QUEUED))))
+            assertThat(store.claims().values(new ClaimFilters.ClaimIn(Set.of(ClaimState.QUEUED))))
                     .as("what is still queued").isNotEmpty();
         }
 
         private void assertSameAsScan() {
-            List<Table.Filter<Claim>> filters = List.of(new Filters.ClaimIn(Set.of(ClaimState.QUEUED)),
-                    new Filters.ClaimIn(Set.of(ClaimState.GRANTED)),
-                    new Filters.ClaimIn(Set.of(ClaimState.RELEASED, ClaimState.CANCELLED, ClaimState.EXPIRED)),
-                    new Filters.ReturnsPending(), new Filters.LeaseDue(clock.millis()));
+            List<Table.Filter<Claim>> filters = List.of(new ClaimFilters.ClaimIn(Set.of(ClaimState.QUEUED)),
+                    new ClaimFilters.ClaimIn(Set.of(ClaimState.GRANTED)),
+                    new ClaimFilters.ClaimIn(Set.of(ClaimState.RELEASED, ClaimState.CANCELLED, ClaimState.EXPIRED)),
+                    new ClaimFilters.ReturnsPending(), new ClaimFilters.LeaseDue(clock.millis()));
             for (Table.Filter<Claim> f : filters) {
                 Set<String> scanned = new HashSet<>();
                 store.claims().entries().values().forEach(c -> {

@@ -3,6 +3,7 @@ package io.ichiba.ledger;
 import io.ichiba.ledger.Rejection.Code;
 import io.ichiba.ledger.claim.Bundle;
 import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimFilters;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.pool.Hold;
 import io.ichiba.ledger.pool.LockState;
@@ -173,7 +174,7 @@ public final class StoreHammer {
      * must hold its whole bundle from that attempt.
      */
     void checkGrantedHoldAll(Store store) {
-        for (Claim c : store.claims().values(new Filters.ClaimIn(Set.of(ClaimState.GRANTED)))) {
+        for (Claim c : store.claims().values(new ClaimFilters.ClaimIn(Set.of(ClaimState.GRANTED)))) {
             Map<String, Hold> seen = new TreeMap<>();
             if (c.bundle().nodeLocal()) {
                 TenantState t = store.tenants().get(c.tenant());
@@ -301,7 +302,7 @@ public final class StoreHammer {
 
         granted.addAndGet(admission.pass().granted().size());
         LedgerInvariants.check(store);
-        for (Claim c : store.claims().values(new Filters.ClaimIn(EnumSet.of(ClaimState.QUEUED, ClaimState.GRANTED)))) {
+        for (Claim c : store.claims().values(new ClaimFilters.ClaimIn(EnumSet.of(ClaimState.QUEUED, ClaimState.GRANTED)))) {
             Result<Claim> r = ledgers.get(Math.floorMod(c.id().hashCode(), ledgers.size())).cancel(c.id());
             assertThat(r.ok()).isTrue();
             assertThat(r.value().state()).isEqualTo(ClaimState.CANCELLED);

@@ -1,10 +1,10 @@
 package io.ichiba.broker.http;
 
 import io.ichiba.api.Model;
-import io.ichiba.ledger.Accounts;
 import io.ichiba.ledger.Rejection;
 import io.ichiba.ledger.Result;
 import io.ichiba.ledger.credit.Account;
+import io.ichiba.ledger.credit.Accounts;
 import io.ichiba.ledger.credit.JournalEntry;
 import io.ichiba.ledger.market.MarketOrder;
 import io.ichiba.ledger.tenant.TenantState;

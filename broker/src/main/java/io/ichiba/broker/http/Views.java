@@ -1,11 +1,11 @@
 package io.ichiba.broker.http;
 
 import io.ichiba.api.Model;
-import io.ichiba.ledger.Accounts;
 import io.ichiba.ledger.claim.Claim;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.claim.Funding;
 import io.ichiba.ledger.credit.Account;
+import io.ichiba.ledger.credit.Accounts;
 import io.ichiba.ledger.credit.JournalEntry;
 import io.ichiba.ledger.job.Job;
 import io.ichiba.ledger.market.Book;

@@ -2,10 +2,11 @@ package io.ichiba.broker.metrics;
 
 import io.ichiba.ledger.Admission;
 import io.ichiba.ledger.Auditor;
-import io.ichiba.ledger.Filters;
 import io.ichiba.ledger.Ledger;
 import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimFilters;
 import io.ichiba.ledger.claim.ClaimState;
+import io.ichiba.ledger.job.JobFilters;
 import io.ichiba.ledger.job.JobState;
 import io.ichiba.ledger.tenant.TenantLimits;
 import io.micrometer.core.instrument.Counter;
@@ -141,10 +142,10 @@ public final class ClaimMetrics {
         long now = ledger.clock().millis();
         // counted from the claims' index by state, not by reading every claim (ended ones are kept for the retention)
         for (ClaimState s : ClaimState.values()) {
-            byState.put(s, (long) ledger.store().claims().count(new Filters.ClaimIn(EnumSet.of(s))));
+            byState.put(s, (long) ledger.store().claims().count(new ClaimFilters.ClaimIn(EnumSet.of(s))));
         }
         long oldest = 0;
-        for (Claim c : ledger.store().claims().values(new Filters.ClaimIn(EnumSet.of(ClaimState.QUEUED)))) {
+        for (Claim c : ledger.store().claims().values(new ClaimFilters.ClaimIn(EnumSet.of(ClaimState.QUEUED)))) {
             oldest = Math.max(oldest, now - c.createdAt());
         }
         List<MultiGauge.Row<?>> rows = new ArrayList<>();
@@ -155,7 +156,7 @@ public final class ClaimMetrics {
             jobsByState.put(s, 0L);
         }
         // counts, not records: on a member that does not run the engine only the numbers cross the network
-        jobsByState.replaceAll((s, n) -> (long) ledger.store().jobs().count(new Filters.JobsOf(null, s)));
+        jobsByState.replaceAll((s, n) -> (long) ledger.store().jobs().count(new JobFilters.JobsOf(null, s)));
         List<MultiGauge.Row<?>> jobRows = new ArrayList<>();
         jobsByState.forEach((s, n) -> jobRows.add(MultiGauge.Row.of(Tags.of("state", s.name()), n)));
         jobs.register(jobRows, true);

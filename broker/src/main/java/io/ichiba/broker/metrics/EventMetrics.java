@@ -1,8 +1,9 @@
 package io.ichiba.broker.metrics;
 
-import io.ichiba.ledger.Filters;
 import io.ichiba.ledger.Ledger;
 import io.ichiba.ledger.event.Event;
+import io.ichiba.ledger.handler.HandlerFilters;
+import io.ichiba.ledger.store.Table;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -79,8 +80,8 @@ public final class EventMetrics {
 
     /** Reads the deliveries pending, the dead letters and the live alerts. */
     public void refresh() {
-        deliveriesPending.set(ledger.store().deliveries().count(new Filters.Unsettled()));
-        deadLetters.set(ledger.store().deadLetters().count(new Filters.All<>()));
-        priceAlerts.set(ledger.store().alerts().count(new Filters.AlertsOf(null, true)));
+        deliveriesPending.set(ledger.store().deliveries().count(new HandlerFilters.Unsettled()));
+        deadLetters.set(ledger.store().deadLetters().count(new Table.All<>()));
+        priceAlerts.set(ledger.store().alerts().count(new HandlerFilters.AlertsOf(null, true)));
     }
 }

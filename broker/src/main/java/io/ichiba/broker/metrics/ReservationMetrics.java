@@ -1,10 +1,10 @@
 package io.ichiba.broker.metrics;
 
-import io.ichiba.ledger.Filters;
 import io.ichiba.ledger.Ledger;
 import io.ichiba.ledger.pool.LockState;
 import io.ichiba.ledger.pool.NodeState;
 import io.ichiba.ledger.reservation.Reservation;
+import io.ichiba.ledger.reservation.ReservationFilters;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
@@ -64,7 +64,7 @@ public final class ReservationMetrics {
         }
         for (Reservation.State s : Reservation.State.values()) {
             byState.merge(s == Reservation.State.BOOKING ? Reservation.State.BOOKED : s,
-                    (long) ledger.store().reservations().count(new Filters.ReservationIn(EnumSet.of(s))), Long::sum);
+                    (long) ledger.store().reservations().count(new ReservationFilters.ReservationIn(EnumSet.of(s))), Long::sum);
         }
         List<MultiGauge.Row<?>> rows = new ArrayList<>();
         byState.forEach((s, n) -> rows.add(MultiGauge.Row.of(Tags.of("state", s.name()), n)));

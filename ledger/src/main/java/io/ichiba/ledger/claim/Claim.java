@@ -169,6 +169,14 @@ public record Claim(String id, String tenant, Bundle bundle, int priority, long 
                 node));
     }
 
+    /**
+     * Whether whether it fits may depend on anything (prices, credits, other tenants' grants, what was booked for it):
+     * it buys, is urgent or is a reservation's copy, and no other claim is alike.
+     */
+    public boolean mayDependOnAnything() {
+        return funding.buys() || urgent() || reserved();
+    }
+
     /** Whether it is an urgent purchase (admitted ahead of every other claim). */
     public boolean urgent() {
         return funding.urgent();

@@ -157,4 +157,12 @@ public interface Table<V> {
             return "0".repeat(19 - digits.length()) + digits;
         }
     }
+
+    /** Every value. */
+    record All<V>() implements Filter<V> {
+        @Override
+        public boolean test(V value) {
+            return true;
+        }
+    }
 }

@@ -12,7 +12,6 @@ import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.journal.Batch;
 import io.ichiba.ledger.journal.InMemoryJournal;
 import io.ichiba.ledger.journal.Journal;
-import io.ichiba.ledger.journal.Takeover;
 import io.ichiba.ledger.pool.Amounts;
 import io.ichiba.ledger.pool.Holdings;
 import io.ichiba.ledger.pool.PlaceCommands;

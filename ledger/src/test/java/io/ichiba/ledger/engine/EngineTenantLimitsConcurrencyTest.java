@@ -1,12 +1,12 @@
 package io.ichiba.ledger.engine;
 
-import io.ichiba.ledger.Filters;
 import io.ichiba.ledger.Ledger;
 import io.ichiba.ledger.LedgerSettings;
 import io.ichiba.ledger.MutableClock;
 import io.ichiba.ledger.Rejection;
 import io.ichiba.ledger.Result;
 import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.ClaimFilters;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.journal.InMemoryJournal;
 import io.ichiba.ledger.store.Store;
@@ -64,6 +64,6 @@ class EngineTenantLimitsConcurrencyTest {
         }
         pool.shutdown();
         assertThat(accepted).as("accepted while 'holder' is granted and the rest queue").isEqualTo(25);
-        assertThat(store.claims().values(new Filters.ClaimsOf("t", ClaimState.QUEUED))).hasSize(25);
+        assertThat(store.claims().values(new ClaimFilters.ClaimsOf("t", ClaimState.QUEUED))).hasSize(25);
     }
 }

@@ -1,7 +1,6 @@
 package io.ichiba.ledger.engine;
 
 import io.ichiba.ledger.journal.Batch;
-import io.ichiba.ledger.journal.InMemoryJournal;
 import io.ichiba.ledger.journal.Journal;
 import io.ichiba.ledger.journal.Takeover;
 import io.ichiba.ledger.store.InMemoryEventLog;

@@ -4,6 +4,7 @@ import com.hazelcast.core.HazelcastInstance;
 import io.ichiba.ledger.Ledger;
 import io.ichiba.ledger.LedgerSettings;
 import io.ichiba.ledger.MutableClock;
+import io.ichiba.ledger.claim.ClaimFilters;
 import io.ichiba.ledger.engine.EngineListener;
 import io.ichiba.ledger.engine.EngineStore;
 import org.junit.jupiter.api.AfterAll;
@@ -135,7 +136,7 @@ class EngineOperationsTest {
         assertThat(remote.store().kinds().count(counted))
                 .isEqualTo(local.store().kinds().values(counted).size());
         // an exact index on the engine's member: what it files, asked from elsewhere
-        var queued = new io.ichiba.ledger.Filters.ClaimIn(java.util.EnumSet.of(io.ichiba.ledger.claim.ClaimState.QUEUED));
+        var queued = new ClaimFilters.ClaimIn(java.util.EnumSet.of(io.ichiba.ledger.claim.ClaimState.QUEUED));
         assertThat(remote.store().claims().count(queued)).isEqualTo(local.store().claims().count(queued));
     }
 }

@@ -10,6 +10,7 @@ import io.ichiba.ledger.Ledger;
 import io.ichiba.ledger.LedgerSettings;
 import io.ichiba.ledger.MutableClock;
 import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.ClaimFilters;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.engine.EngineStore;
 import io.ichiba.ledger.engine.Engines;
@@ -114,7 +115,7 @@ class KryoSerializerTest {
                 .setConfig(KryoSerializer.register(new Config()).getSerializationConfig()).build();
         @SuppressWarnings({"unchecked", "rawtypes"})
         io.ichiba.ledger.store.Table.Filter<Object> unseen = (io.ichiba.ledger.store.Table.Filter)
-                new io.ichiba.ledger.Filters.UnseenQueued();
+                new ClaimFilters.UnseenQueued();
         HazelcastRemote.Forward<?> call = new HazelcastRemote.Forward<>("claims",
                 new io.ichiba.ledger.engine.TableCall.Values(unseen));
         Data written = ss.toData(call);

@@ -1,14 +1,13 @@
-package io.ichiba.ledger;
+package io.ichiba.ledger.credit;
 
-import io.ichiba.ledger.credit.Account;
-import io.ichiba.ledger.credit.JournalEntry;
-import io.ichiba.ledger.credit.MoneyCommands;
+import io.ichiba.ledger.Drift;
+import io.ichiba.ledger.LedgerSettings;
+import io.ichiba.ledger.Rejection;
+import io.ichiba.ledger.Result;
 import io.ichiba.ledger.credit.MoneyCommands.Apply;
 import io.ichiba.ledger.credit.MoneyCommands.Move;
 import io.ichiba.ledger.credit.MoneyCommands.Settle;
 import io.ichiba.ledger.credit.MoneyCommands.Undo;
-import io.ichiba.ledger.credit.Posting;
-import io.ichiba.ledger.pool.PlaceCommands;
 import io.ichiba.ledger.pool.PlaceCommands.CreateIfAbsent;
 import io.ichiba.ledger.store.Operation;
 import io.ichiba.ledger.store.Store;
@@ -48,8 +47,8 @@ public final class Accounts {
     private final Store store;
     private final Clock clock;
     private final LedgerSettings settings;
-    /** The ledger whose operations these are (each runs as one change of its store), or null when alone. */
-    private final Ledger ledger;
+    /** What these operations run against on the engine's member (each as one change of its store), or null alone. */
+    private final Host host;
     private volatile boolean systemOpen;
 
     /** Creates the accounts over {@code store}, alone: each operation runs here, table call by table call. */
@@ -57,20 +56,25 @@ public final class Accounts {
         this(store, clock, settings, null);
     }
 
-    /** Creates the ledger's accounts: each operation runs as one change of its store. */
-    Accounts(Ledger ledger) {
-        this(ledger.store(), ledger.clock(), ledger.settings(), ledger);
+    /**
+     * What an operation of the accounts runs against on the engine's member: the context bound to the store there
+     * (the ledger), which has the accounts.
+     */
+    public interface Host {
+        /** The accounts of the member the operation runs on. */
+        Accounts accounts();
     }
 
-    private Accounts(Store store, Clock clock, LedgerSettings settings, Ledger ledger) {
+    /** Creates accounts whose every operation runs as one change of {@code store}, against {@code host}'s accounts. */
+    public Accounts(Store store, Clock clock, LedgerSettings settings, Host host) {
         this.store = store;
         this.clock = clock;
         this.settings = settings;
-        this.ledger = ledger;
+        this.host = host;
     }
 
-    private <R> R atomically(Operation<Ledger, R> op, java.util.function.Supplier<R> alone) {
-        return ledger == null ? alone.get() : ledger.atomically(op);
+    private <R> R atomically(Operation<Host, R> op, java.util.function.Supplier<R> alone) {
+        return host == null ? alone.get() : store.atomically(host, op);
     }
 
     /** Opens the house, escrow and issue accounts if they do not exist. */
@@ -243,7 +247,7 @@ public final class Accounts {
         long now = clock.millis();
         long staleBefore = now - settings.staleGrantingMillis();
         int done = 0;
-        for (String id : store.postings().localKeys(new Filters.PostingsInFlight(staleBefore))) {
+        for (String id : store.postings().localKeys(new CreditFilters.PostingsInFlight(staleBefore))) {
             Posting p = store.postings().get(id);
             if (p == null) {
                 continue;
@@ -253,7 +257,7 @@ public final class Accounts {
             drive(p);
             done++;
         }
-        for (String accountId : store.accounts().localKeys(new Filters.WithPendingLegs())) {
+        for (String accountId : store.accounts().localKeys(new CreditFilters.WithPendingLegs())) {
             Account a = store.accounts().get(accountId);
             if (a == null) {
                 continue;
@@ -270,7 +274,7 @@ public final class Accounts {
             }
         }
         long cutoff = now - settings.retentionMillis();
-        for (String id : store.postings().localKeys(new Filters.PurgeablePostings(cutoff))) {
+        for (String id : store.postings().localKeys(new CreditFilters.PurgeablePostings(cutoff))) {
             store.postings().execute(id, new MoneyCommands.PurgePosting(cutoff));
         }
         return done;
@@ -325,7 +329,7 @@ public final class Accounts {
         if (limit < 1) {
             throw new IllegalArgumentException("limit must be at least 1");
         }
-        List<JournalEntry> entries = new ArrayList<>(store.journal().values(new Filters.Touching(account)));
+        List<JournalEntry> entries = new ArrayList<>(store.journal().values(new CreditFilters.Touching(account)));
         entries.sort(Comparator.comparingLong(JournalEntry::time).thenComparing(JournalEntry::id));
         List<Line> lines = new ArrayList<>();
         long balance = 0;
@@ -365,7 +369,7 @@ public final class Accounts {
      * @param inFlight legs applied but not yet settled (postings under way): the total is compared with what
      *                 was minted only when none are
      */
-    public record Audit(List<Auditor.Drift> drift, long minted, long total, int inFlight) {
+    public record Audit(List<Drift> drift, long minted, long total, int inFlight) {
     }
 
     /**
@@ -384,7 +388,7 @@ public final class Accounts {
     public Audit audit() {
         Map<String, Account> accounts = store.accounts().entries();
         Map<String, JournalEntry> journal = store.journal().entries();
-        List<Auditor.Drift> drift = new ArrayList<>();
+        List<Drift> drift = new ArrayList<>();
         java.math.BigInteger minted = java.math.BigInteger.ZERO;
         for (JournalEntry e : journal.values()) {
             long sum = 0;
@@ -392,7 +396,7 @@ public final class Accounts {
                 sum += leg.amount(); // a constructed entry cannot overflow; a changed one shows as non-zero
             }
             if (sum != 0) {
-                drift.add(new Auditor.Drift("entry:" + e.id(), sum, 0, "the legs do not sum to zero"));
+                drift.add(new Drift("entry:" + e.id(), sum, 0, "the legs do not sum to zero"));
             }
             if (e.reason() == JournalEntry.Reason.MINT) {
                 minted = minted.add(java.math.BigInteger.valueOf(-e.amountFor(Account.ISSUE)));
@@ -410,12 +414,12 @@ public final class Accounts {
                     inFlight++;
                     break;
                 } else if (mismatch != null && confirm == 2) {
-                    drift.add(new Auditor.Drift("account:" + a.id(), still[0].balance(), mismatch,
+                    drift.add(new Drift("account:" + a.id(), still[0].balance(), mismatch,
                             "the balance differs from its journal entries"));
                 }
             }
             if (a.balance() < a.floor() || a.available() < a.floor()) {
-                drift.add(new Auditor.Drift("account:" + a.id(), a.available(), a.floor(),
+                drift.add(new Drift("account:" + a.id(), a.available(), a.floor(),
                         "below its credit limit"));
             }
             inFlight += a.pending().size();
@@ -424,7 +428,7 @@ public final class Accounts {
             }
         }
         if (inFlight == 0 && !total.equals(minted) && accounts.equals(store.accounts().entries())) {
-            drift.add(new Auditor.Drift("credits", clamp(total), clamp(minted),
+            drift.add(new Drift("credits", clamp(total), clamp(minted),
                     "the balances do not add up to what was minted"));
         }
         return new Audit(drift, clamp(minted), clamp(total), inFlight);
@@ -457,7 +461,7 @@ public final class Accounts {
     private Long recheck(String accountId, Account[] still) {
         for (int attempt = 0; attempt < 5; attempt++) {
             Account before = store.accounts().get(accountId);
-            java.util.Collection<JournalEntry> entries = store.journal().values(new Filters.Touching(accountId));
+            java.util.Collection<JournalEntry> entries = store.journal().values(new CreditFilters.Touching(accountId));
             Account after = store.accounts().get(accountId);
             if (before != null && before.equals(after)) {
                 still[0] = before;
