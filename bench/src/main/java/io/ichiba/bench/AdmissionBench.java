@@ -7,6 +7,7 @@ import io.ichiba.ledger.Result;
 import io.ichiba.ledger.claim.Bundle;
 import io.ichiba.ledger.claim.Claim;
 import io.ichiba.ledger.claim.ClaimCommands;
+import io.ichiba.ledger.claim.ClaimRequest;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.claim.Funding;
 import io.ichiba.ledger.engine.EngineListener;
@@ -114,10 +115,10 @@ public class AdmissionBench {
         require(ledger.report(NODE, Map.of("memory", HUGE, "disk", HUGE), Map.of("memory", HUGE, "disk", HUGE)));
         require(ledger.createLock("blocker", 1));
         require(ledger.createLock("probe", 1));
-        require(ledger.submit("holder", TENANT, BLOCKED, 0, LEASE_SECONDS, null));
+        require(ledger.submit(ClaimRequest.of("holder", TENANT, BLOCKED, 0, LEASE_SECONDS, null)));
         pass();
         expect("holder", ClaimState.GRANTED);
-        require(ledger.submit(String.format("q-%06d", 0), TENANT, BLOCKED, 0, LEASE_SECONDS, null));
+        require(ledger.submit(ClaimRequest.of(String.format("q-%06d", 0), TENANT, BLOCKED, 0, LEASE_SECONDS, null)));
         for (int from = 1; from < queued; from += 1000) {
             int start = from;
             tables.atomically(() -> { // on the engine, a thousand claims a command
@@ -156,7 +157,7 @@ public class AdmissionBench {
         // the broker's intake: the submission and its admission in one command (the probe alone when nothing changed
         // since the last pass), then passes until it is granted
         boolean granted = tables.atomically(() -> {
-            require(ledger.submit(id, TENANT, PROBE, 0, 60, null));
+            require(ledger.submit(ClaimRequest.of(id, TENANT, PROBE, 0, 60, null)));
             return admission.admit(id).granted().stream().anyMatch(c -> c.id().equals(id));
         });
         int passes = 0;

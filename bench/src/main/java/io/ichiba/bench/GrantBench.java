@@ -9,6 +9,7 @@ import io.ichiba.ledger.Ledger;
 import io.ichiba.ledger.LedgerSettings;
 import io.ichiba.ledger.claim.Bundle;
 import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimRequest;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.engine.EngineStore;
 import io.ichiba.ledger.hazelcast.HazelcastEngine;
@@ -294,7 +295,8 @@ public class GrantBench {
         @Override
         public void claimGrantRelease(String claim, int slot) {
             Bundle bundle = Bundle.of(Map.of("memory", MEMORY, "disk", DISK), List.of(lock(slot)));
-            Claim c = must(store.atomically(() -> ledger.submit(claim, "bench", bundle, 5, 60, node(slot))));
+            Claim c = must(store.atomically(() -> ledger.submit(ClaimRequest.of(claim, "bench", bundle, 5, 60,
+                    node(slot)))));
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (c.state() != ClaimState.GRANTED) {
                 if (c.state() != ClaimState.QUEUED || System.nanoTime() > deadline) {

@@ -12,6 +12,7 @@ import io.ichiba.ledger.journal.Journal;
 import io.ichiba.ledger.journal.Takeover;
 import io.ichiba.ledger.market.MarketOrder;
 import io.ichiba.ledger.market.MarketSettings;
+import io.ichiba.ledger.market.OrderRequest;
 import io.ichiba.ledger.store.InMemoryEventLog;
 import io.ichiba.ledger.tenant.TenantLimits;
 import io.ichiba.pricing.NewOrder;
@@ -182,8 +183,8 @@ public class MarketBench {
 
     private Result<MarketOrder> place(SplittableRandom r, Side side, long price) {
         String id = "o" + ids.incrementAndGet();
-        return ledger.exchange().place(id, owner(r.nextInt(OWNERS)), KIND, side, 64L * (1 + r.nextInt(8)),
-                side == Side.BID ? BID_SECONDS : OFFER_SECONDS, price, NewOrder.NO_EXPIRY, null);
+        return ledger.exchange().place(OrderRequest.of(id, owner(r.nextInt(OWNERS)), KIND, side,
+                64L * (1 + r.nextInt(8)), side == Side.BID ? BID_SECONDS : OFFER_SECONDS, price));
     }
 
     private static String owner(int i) {

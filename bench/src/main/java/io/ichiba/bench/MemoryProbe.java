@@ -7,6 +7,7 @@ import io.ichiba.ledger.LedgerSettings;
 import io.ichiba.ledger.Result;
 import io.ichiba.ledger.claim.Bundle;
 import io.ichiba.ledger.claim.ClaimFilters;
+import io.ichiba.ledger.claim.ClaimRequest;
 import io.ichiba.ledger.claim.ClaimState;
 
 import java.io.IOException;
@@ -99,17 +100,19 @@ public final class MemoryProbe {
             row("pools", 2 * NODES);
             Bundle one = Bundle.of(Map.of("memory", 1L, "disk", 1L), List.of());
             for (int i = 0; i < CLAIMS; i++) {
-                require(ledger.submit("g-" + i, "tenant-" + (i % TENANTS), one, 0, LEASE_SECONDS, node(i % NODES)));
+                require(ledger.submit(ClaimRequest.of("g-" + i, "tenant-" + (i % TENANTS), one, 0, LEASE_SECONDS,
+                        node(i % NODES))));
             }
             await(ledger, ClaimState.GRANTED, CLAIMS);
             row("granted", CLAIMS);
             require(ledger.createLock("gate", 1));
-            require(ledger.submit("gate-holder", "tenant-0", Bundle.of(Map.of(), List.of("gate")), 0, LEASE_SECONDS,
-                    null));
+            require(ledger.submit(ClaimRequest.of("gate-holder", "tenant-0", Bundle.of(Map.of(), List.of("gate")), 0,
+                    LEASE_SECONDS, null)));
             await(ledger, ClaimState.GRANTED, CLAIMS + 1);
             Bundle gated = Bundle.of(Map.of("memory", 1L, "disk", 1L), List.of("gate"));
             for (int i = 0; i < CLAIMS; i++) {
-                require(ledger.submit("w-" + i, "tenant-" + (i % TENANTS), gated, 0, LEASE_SECONDS, node(i % NODES)));
+                require(ledger.submit(ClaimRequest.of("w-" + i, "tenant-" + (i % TENANTS), gated, 0, LEASE_SECONDS,
+                        node(i % NODES))));
             }
             await(ledger, ClaimState.QUEUED, CLAIMS);
             Thread.sleep(1_000); // a pass or two to mark them considered, as they would be in a running broker

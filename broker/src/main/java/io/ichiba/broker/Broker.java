@@ -214,8 +214,8 @@ public final class Broker {
                 .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         Idempotency idempotency = new Idempotency(store, worker, clock, config.operatorToken());
         // operations of the HTTP edge reach the engine's member over the event bus (closed with Vert.x)
-        io.ichiba.broker.engine.Forwarder forwarder = io.ichiba.broker.engine.Forwarder.start(vertx, hz, store, registry)
-                .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        io.ichiba.broker.engine.Forwarder forwarder = io.ichiba.broker.engine.Forwarder.start(vertx, hz, store,
+                registry).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         ApiContext ctx = new ApiContext(vertx, ledger, worker, watch, loop::nudge, config.grantWaitMillis(),
                 idempotency, jobs, forwarder);
         Authenticator auth = new Authenticator(ApiRouter.publicPaths(contract), config.operatorToken(), store, worker);
@@ -269,8 +269,8 @@ public final class Broker {
      * Schedules the background work. The ledger's timers run where its state is kept ({@link Store#every}: on the
      * engine's thread, by its clock, as commands of its batches, moving with the engine): node loss and lease expiry
      * (every reaper interval), loans due to end and the books' sweep (4 times less often), purges, postings and job
-     * reconciliation (20 times less often), the spot prices (every 5 s). On the member's own threads, what is not a deadline: the metrics,
-     * and on the member that runs the admission loop the handlers file and the audit.
+     * reconciliation (20 times less often), the spot prices (every 5 s). On the member's own threads, what is not a
+     * deadline: the metrics, and on the member that runs the admission loop the handlers file and the audit.
      */
     private static Background scheduleBackground(BrokerConfig config, Ledger ledger, BrokerMetrics metrics,
                                                  AdmissionLoop loop, Jobs jobs) {

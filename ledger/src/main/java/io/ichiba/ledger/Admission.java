@@ -119,7 +119,8 @@ public final class Admission {
 
     /** Returns the queue in admission order at {@code now}. */
     public List<Claim> queue(long now) {
-        List<Claim> queued = new ArrayList<>(store.claims().values(new ClaimFilters.ClaimIn(Set.of(ClaimState.QUEUED))));
+        List<Claim> queued = new ArrayList<>(store.claims().values(
+                new ClaimFilters.ClaimIn(Set.of(ClaimState.QUEUED))));
         queued.sort(order(now));
         return queued;
     }

@@ -54,7 +54,8 @@ public final class Auditor {
     public Report audit() {
         List<Drift> drift = new ArrayList<>();
         // read once: a claim granted since then has a hold that the per-holder check reads fresh
-        Collection<Claim> granted = store.claims().values(new ClaimFilters.ClaimIn(java.util.Set.of(ClaimState.GRANTED)));
+        Collection<Claim> granted = store.claims().values(
+                new ClaimFilters.ClaimIn(java.util.Set.of(ClaimState.GRANTED)));
         for (String node : store.nodes().entries().keySet()) {
             auditPlace(drift, granted, () -> store.nodes().get(node), c -> node.equals(c.node()),
                     c -> c.bundle().amounts(), k -> NodeState.poolId(k, node));

@@ -13,6 +13,7 @@ import io.ichiba.ledger.market.MarketCommands;
 import io.ichiba.ledger.market.MarketCommands.AddShare;
 import io.ichiba.ledger.market.MarketOrder;
 import io.ichiba.ledger.market.MarketSettings;
+import io.ichiba.ledger.market.OrderRequest;
 import io.ichiba.ledger.pool.Holdings;
 import io.ichiba.ledger.pool.LockState;
 import io.ichiba.ledger.pool.NodeState;
@@ -141,8 +142,8 @@ final class ClaimFunding {
         List<String> placed = new ArrayList<>();
         for (var e : missing.entrySet()) {
             String bidId = borrowBidId(claimId, e.getKey());
-            Result<MarketOrder> r = exchange.place(bidId, tenant, e.getKey(), Side.BID, e.getValue(), leaseSeconds,
-                    f.maxPrice(), io.ichiba.pricing.NewOrder.NO_EXPIRY, null, claimId);
+            Result<MarketOrder> r = exchange.placeNow(OrderRequest.of(bidId, tenant, e.getKey(), Side.BID,
+                    e.getValue(), leaseSeconds, f.maxPrice()).forClaim(claimId));
             if (!r.ok()) {
                 placed.forEach(id -> exchange.cancelNow(id, tenant));
                 return r.rejection();

@@ -15,6 +15,7 @@ import io.ichiba.ledger.market.MarketFilters;
 import io.ichiba.ledger.market.MarketOrder;
 import io.ichiba.ledger.market.MarketSettings;
 import io.ichiba.ledger.market.OrderRef;
+import io.ichiba.ledger.market.OrderRequest;
 import io.ichiba.ledger.pool.Amounts;
 import io.ichiba.ledger.pool.NodeState;
 import io.ichiba.ledger.pool.PlaceCommands.CreateIfAbsent;
@@ -98,20 +99,27 @@ public final class Exchange {
     // ---------------------------------------------------------------- orders
 
     /**
-     * Places an offer ({@link Side#OFFER}: lend {@code amount} for up to {@code durationSeconds} at
-     * {@code >= price}) or a bid ({@link Side#BID}: borrow for {@code durationSeconds} at {@code <= price}).
-     * A bid puts its most it can cost in escrow; one that cannot be paid for is refused
-     * ({@code INSUFFICIENT_CREDIT}), as is an offer of quota its owner may not lend ({@code NOT_LENDABLE}): a
-     * refused order leaves nothing behind. Placing the same id again answers the order as it is.
+     * Places an offer or a bid ({@link OrderRequest}). A bid puts its most it can cost in escrow; one that cannot be
+     * paid for is refused ({@code INSUFFICIENT_CREDIT}), as is an offer of quota its owner may not lend
+     * ({@code NOT_LENDABLE}): a refused order leaves nothing behind. Placing the same id again answers the order as it
+     * is.
      */
-    public Result<MarketOrder> place(String id, String tenant, String kind, Side side, long amount,
-                                     long durationSeconds, long price, long goodUntil, String key) {
-        return ledger.atomically(l -> l.exchange().place(id, tenant, kind, side, amount, durationSeconds, price,
-                goodUntil, key, null));
+    public Result<MarketOrder> place(OrderRequest o) {
+        return ledger.atomically(l -> l.exchange().placeNow(o));
     }
 
-    Result<MarketOrder> place(String id, String tenant, String kind, Side side, long amount,
-                                      long durationSeconds, long price, long goodUntil, String key, String forClaim) {
+    /** As {@link #place}, in the command running this (a claim's bids are placed so). */
+    Result<MarketOrder> placeNow(OrderRequest o) {
+        String id = o.id();
+        String tenant = o.tenant();
+        String kind = o.kind();
+        Side side = o.side();
+        long amount = o.amount();
+        long durationSeconds = o.durationSeconds();
+        long price = o.price();
+        long goodUntil = o.goodUntil();
+        String key = o.key();
+        String forClaim = o.forClaim();
         OrderRef ref = store.orders().get(id);
         if (ref != null) {
             return ref.owner().equals(tenant) ? again(id, ref) : Result.rejected(Rejection.Code.ALREADY_EXISTS,
@@ -460,7 +468,8 @@ public final class Exchange {
         if (excess <= 0) {
             return out;
         }
-        List<Claim> held = new ArrayList<>(store.claims().values(new ClaimFilters.GrantedHolding(l.borrower(), l.kind())));
+        List<Claim> held = new ArrayList<>(store.claims().values(
+                new ClaimFilters.GrantedHolding(l.borrower(), l.kind())));
         held.sort(Comparator.comparingInt(Claim::priority).thenComparing(Comparator.comparingLong(Claim::grantedAt)
                 .reversed()).thenComparing(Claim::id));
         long freed = 0;

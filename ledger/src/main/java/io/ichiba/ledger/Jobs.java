@@ -2,6 +2,7 @@ package io.ichiba.ledger;
 
 import io.ichiba.ledger.claim.Bundle;
 import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimRequest;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.job.Job;
 import io.ichiba.ledger.job.JobCommands;
@@ -68,7 +69,7 @@ public final class Jobs {
         Job job = Job.queued(id, tenant, command, env, bundle, priority, leaseSeconds, requestedNode,
                 ledger.clock().millis());
         Job stored = store.jobs().execute(id, new CreateIfAbsent<>(job));
-        Result<Claim> claim = ledger.submit(id, tenant, bundle, priority, leaseSeconds, requestedNode);
+        Result<Claim> claim = ledger.submit(ClaimRequest.of(id, tenant, bundle, priority, leaseSeconds, requestedNode));
         if (!claim.ok()) {
             // the world changed between the check and the claim (e.g. a lock is gone): the job cannot run
             store.jobs().execute(id, new JobCommands.ClaimEnded(ClaimState.CANCELLED, "CANCELLED",
@@ -210,7 +211,8 @@ public final class Jobs {
         }
         Claim c = store.claims().get(id);
         if (c == null) {
-            ledger.submit(id, j.tenant(), j.bundle(), j.priority(), j.leaseSeconds(), j.requestedNode());
+            ledger.submit(ClaimRequest.of(id, j.tenant(), j.bundle(), j.priority(), j.leaseSeconds(),
+                    j.requestedNode()));
             return true;
         }
         if ((c.state() == ClaimState.GRANTED && j.state() == JobState.QUEUED) || c.state().isFinal()) {

@@ -4,6 +4,7 @@ import io.ichiba.ledger.claim.Bundle;
 import io.ichiba.ledger.claim.Claim;
 import io.ichiba.ledger.claim.ClaimCommands;
 import io.ichiba.ledger.claim.ClaimFilters;
+import io.ichiba.ledger.claim.ClaimRequest;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.claim.Funding;
 import io.ichiba.ledger.credit.Account;
@@ -335,22 +336,14 @@ public final class Ledger implements Accounts.Host {
 
     // ---------------------------------------------------------------- claims
 
-    /** Validates and queues a claim funded by its tenant's own and borrowed quota. */
-    public Result<Claim> submit(String id, String tenant, Bundle bundle, int priority, long leaseSeconds,
-                                String requestedNode) {
-        return submit(id, tenant, bundle, priority, leaseSeconds, requestedNode, Funding.QUOTA_ONLY);
-    }
-
     /**
      * Validates, funds and queues a claim. A claim that can never fit — larger than any node's capacity, or (funded
      * by quota alone) than the tenant's whole quota — is refused with {@code NEVER_FITS}; one whose purchase the
      * tenant cannot pay for now, or whose bids it cannot put up, with {@code INSUFFICIENT_CREDIT}. Submitting the
      * same id again answers the claim as stored (the id is derived from the idempotency key when there is one).
      */
-    public Result<Claim> submit(String id, String tenant, Bundle bundle, int priority, long leaseSeconds,
-                                String requestedNode, Funding funding) {
-        return atomically(l -> l.admitted(l.submitNow(id, tenant, bundle, priority, leaseSeconds, requestedNode,
-                funding)));
+    public Result<Claim> submit(ClaimRequest r) {
+        return atomically(l -> l.admitted(l.submitNow(r)));
     }
 
     /**
@@ -381,8 +374,14 @@ public final class Ledger implements Accounts.Host {
         return Result.ok(in.admit(submitted.value()));
     }
 
-    private Result<Claim> submitNow(String id, String tenant, Bundle bundle, int priority, long leaseSeconds,
-                                    String requestedNode, Funding funding) {
+    private Result<Claim> submitNow(ClaimRequest r) {
+        String id = r.id();
+        String tenant = r.tenant();
+        Bundle bundle = r.bundle();
+        int priority = r.priority();
+        long leaseSeconds = r.leaseSeconds();
+        String requestedNode = r.requestedNode();
+        Funding funding = r.funding();
         Claim existing = store.claims().get(id);
         if (existing != null) {
             return existing.tenant().equals(tenant) ? Result.ok(existing)

@@ -103,7 +103,8 @@ public final class PriceAlerts {
         }
         long now = ledger.clock().millis();
         int fired = 0;
-        for (PriceAlert a : store.alerts().values(new HandlerFilters.AlertsOn(new java.util.TreeSet<>(prices.keySet())))) {
+        for (PriceAlert a : store.alerts().values(
+                new HandlerFilters.AlertsOn(new java.util.TreeSet<>(prices.keySet())))) {
             if (store.alerts().execute(a.id(), new AlertCommands.Observe(prices.get(a.kind()), now))) {
                 fired++;
                 LOG.info("price crossed alert={} tenant={} kind={} {}={} price={}", a.id(), a.tenant(), a.kind(),

@@ -403,7 +403,8 @@ public final class Reservations {
 
     /** Returns the reservations of {@code tenant} (everyone's if {@code null}), by start then id. */
     public List<Reservation> list(String tenant) {
-        List<Reservation> out = new ArrayList<>(store.reservations().values(new ReservationFilters.ReservationsOf(tenant)));
+        List<Reservation> out = new ArrayList<>(store.reservations().values(
+                new ReservationFilters.ReservationsOf(tenant)));
         out.sort(Comparator.comparingLong(Reservation::start).thenComparing(Reservation::id));
         return out;
     }

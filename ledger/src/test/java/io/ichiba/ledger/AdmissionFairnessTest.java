@@ -3,6 +3,7 @@ package io.ichiba.ledger;
 import io.ichiba.ledger.Rejection.Code;
 import io.ichiba.ledger.claim.Bundle;
 import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimRequest;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.store.Store;
 import org.junit.jupiter.api.Nested;
@@ -51,7 +52,8 @@ public abstract class AdmissionFairnessTest {
     }
 
     private void submit(String id, Map<String, Long> amounts, int priority, long leaseSeconds) {
-        Result<Claim> r = ledger.submit(id, "batch", Bundle.of(amounts, List.of()), priority, leaseSeconds, null);
+        Result<Claim> r = ledger.submit(ClaimRequest.of(id, "batch", Bundle.of(amounts, List.of()), priority,
+                leaseSeconds, null));
         assertThat(r.rejection()).as("submit %s", id).isNull();
     }
 
@@ -157,12 +159,13 @@ public abstract class AdmissionFairnessTest {
         void starvingClaimsWaitingForALockDoNotKeepTheMemoryTheyWouldFind() {
             world(LedgerSettings.defaults());
             assertThat(ledger.createLock("L", 1).ok()).isTrue();
-            assertThat(ledger.submit("holder", "batch", Bundle.of(Map.of(), List.of("L")), 0, 3600, null).ok())
+            assertThat(ledger.submit(ClaimRequest.of("holder", "batch", Bundle.of(Map.of(), List.of("L")), 0, 3600,
+                    null)).ok())
                     .isTrue();
             assertThat(pass()).containsExactly("holder");
             for (int i = 0; i < 200; i++) {
-                assertThat(ledger.submit("w" + i, "batch", Bundle.of(Map.of("memory", 1L), List.of("L")), 0, 3600,
-                        null).ok()).isTrue();
+                assertThat(ledger.submit(ClaimRequest.of("w" + i, "batch", Bundle.of(Map.of("memory", 1L),
+                        List.of("L")), 0, 3600, null)).ok()).isTrue();
             }
             clock.advanceMillis(ledger.settings().starvationMillis() + 1);
             assertThat(pass()).isEmpty();
@@ -170,7 +173,8 @@ public abstract class AdmissionFairnessTest {
 
             submit("small", 1, 0);
             assertThat(pass()).as("it takes nothing a starving claim lacks").containsExactly("small");
-            assertThat(ledger.submit("other-lock-user", "batch", Bundle.of(Map.of(), List.of("L")), 0, 60, null)
+            assertThat(ledger.submit(ClaimRequest.of("other-lock-user", "batch", Bundle.of(Map.of(), List.of("L")),
+                    0, 60, null))
                     .ok()).isTrue();
             assertThat(pass()).isEmpty();
 
@@ -182,10 +186,12 @@ public abstract class AdmissionFairnessTest {
         void claimWaitingForQuotaDoesNotBlockBackfill() {
             world(LedgerSettings.defaults());
             assertThat(ledger.createTenant("poor", Map.of("memory", 600L)).ok()).isTrue();
-            assertThat(ledger.submit("p1", "poor", Bundle.of(Map.of("memory", 400L), List.of()), 0, 600, null).ok())
+            assertThat(ledger.submit(ClaimRequest.of("p1", "poor", Bundle.of(Map.of("memory", 400L), List.of()), 0,
+                    600, null)).ok())
                     .isTrue();
             assertThat(pass()).containsExactly("p1");
-            assertThat(ledger.submit("p2", "poor", Bundle.of(Map.of("memory", 400L), List.of()), 0, 600, null).ok())
+            assertThat(ledger.submit(ClaimRequest.of("p2", "poor", Bundle.of(Map.of("memory", 400L), List.of()), 0,
+                    600, null)).ok())
                     .isTrue();
             assertThat(pass()).isEmpty();
             assertThat(ledger.claim("p2").reason()).isEqualTo(Code.QUOTA.name());

@@ -8,6 +8,7 @@ import io.ichiba.ledger.journal.InMemoryJournal;
 import io.ichiba.ledger.market.Book;
 import io.ichiba.ledger.market.MarketOrder;
 import io.ichiba.ledger.market.MarketSettings;
+import io.ichiba.ledger.market.OrderRequest;
 import io.ichiba.ledger.tenant.TenantLimits;
 import io.ichiba.ledger.tenant.TenantState;
 import io.ichiba.pricing.Side;
@@ -53,8 +54,8 @@ class EngineBookTest {
         }
         engine.atomically(() -> { // a thousand offers at 10 … 1009, none crossing
             for (int i = 0; i < 1000; i++) {
-                Result<MarketOrder> r = ledger.exchange().place("offer-" + i, "lender", "memory", Side.OFFER, 100,
-                        7200, 10 + i, NEVER, null);
+                Result<MarketOrder> r = ledger.exchange().place(OrderRequest.of("offer-" + i, "lender", "memory",
+                        Side.OFFER, 100, 7200, 10 + i));
                 assertThat(r.value().state()).isEqualTo(MarketOrder.State.OPEN);
             }
             return null;
@@ -70,8 +71,8 @@ class EngineBookTest {
 
     @Test
     void aBatchCarriesWhatAnOrderChangedNotTheBook() {
-        Result<MarketOrder> bid = ledger.exchange().place("bid", "borrower", "memory", Side.BID, 150, 3600, 11,
-                NEVER, null);
+        Result<MarketOrder> bid = ledger.exchange().place(OrderRequest.of("bid", "borrower", "memory", Side.BID, 150,
+                3600, 11));
         assertThat(bid.value().state()).as("filled by the two cheapest offers").isEqualTo(MarketOrder.State.FILLED);
         List<Change> changes = appended.stream().flatMap(b -> b.changes().stream()).toList();
         assertThat(changes).noneMatch(c -> c.value() instanceof Book);
@@ -91,7 +92,7 @@ class EngineBookTest {
     @Test
     void aTenantThatChangedLittleTravelsAsItsPatch() throws Exception {
         TenantState was = engine.tenants().get("lender");
-        ledger.exchange().place("bid", "borrower", "memory", Side.BID, 150, 3600, 11, NEVER, null);
+        ledger.exchange().place(OrderRequest.of("bid", "borrower", "memory", Side.BID, 150, 3600, 11));
         Change lender = appended.stream().flatMap(b -> b.changes().stream())
                 .filter(c -> c.table().equals("tenants") && c.key().equals("lender")).reduce((a, b) -> b).orElseThrow();
         TenantState after = (TenantState) lender.value();
@@ -123,8 +124,8 @@ class EngineBookTest {
     void anOperationThatFailsAfterChangingTheBookLeavesItAsItWas() {
         Book.Snapshot before = snapshot();
         assertThatThrownBy(() -> engine.atomically(() -> {
-            Result<MarketOrder> r = ledger.exchange().place("bid", "borrower", "memory", Side.BID, 150, 3600, 11,
-                    NEVER, null);
+            Result<MarketOrder> r = ledger.exchange().place(OrderRequest.of("bid", "borrower", "memory", Side.BID,
+                    150, 3600, 11));
             assertThat(r.value().state()).isEqualTo(MarketOrder.State.FILLED); // the book was changed in place
             throw new IllegalStateException("failed after the trade");
         })).hasMessageContaining("failed after the trade");
@@ -132,8 +133,8 @@ class EngineBookTest {
         assertThat(ledger.exchange().order("bid", null)).isNull();
 
         // and it goes on: the same bid now trades as it would have
-        Result<MarketOrder> again = ledger.exchange().place("bid", "borrower", "memory", Side.BID, 150, 3600, 11,
-                NEVER, null);
+        Result<MarketOrder> again = ledger.exchange().place(OrderRequest.of("bid", "borrower", "memory", Side.BID,
+                150, 3600, 11));
         assertThat(again.value().state()).isEqualTo(MarketOrder.State.FILLED);
         assertThat(ledger.exchange().fills("bid")).hasSize(2);
         assertThat(new Auditor(ledger).audit().drift()).isEmpty();

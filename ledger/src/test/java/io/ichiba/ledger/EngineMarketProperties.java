@@ -6,6 +6,7 @@ import io.ichiba.ledger.journal.InMemoryJournal;
 import io.ichiba.ledger.market.Book;
 import io.ichiba.ledger.market.MarketOrder;
 import io.ichiba.ledger.market.MarketSettings;
+import io.ichiba.ledger.market.OrderRequest;
 import io.ichiba.ledger.store.Store;
 import io.ichiba.pricing.Side;
 import net.jqwik.api.Arbitraries;
@@ -123,10 +124,10 @@ class EngineMarketProperties {
                 String id = "o" + (++n);
                 long goodUntil = p.ttl() < 0 ? Long.MAX_VALUE : engClock.millis() + p.ttl();
                 String owner = TENANTS.get(p.owner());
-                Result<MarketOrder> a = ref.exchange().place(id, owner, KIND, p.side(), p.amount(), p.duration(),
-                        p.price(), goodUntil, null);
-                Result<MarketOrder> b = eng.exchange().place(id, owner, KIND, p.side(), p.amount(), p.duration(),
-                        p.price(), goodUntil, null);
+                Result<MarketOrder> a = ref.exchange().place(OrderRequest.of(id, owner, KIND, p.side(), p.amount(),
+                        p.duration(), p.price()).until(goodUntil));
+                Result<MarketOrder> b = eng.exchange().place(OrderRequest.of(id, owner, KIND, p.side(), p.amount(),
+                        p.duration(), p.price()).until(goodUntil));
                 assertThat(b).as("placing %s", id).isEqualTo(a);
                 placed.add(new String[] {id, owner});
             } else if (op instanceof Cancel c && !placed.isEmpty()) {

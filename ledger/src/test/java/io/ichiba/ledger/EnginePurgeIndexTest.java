@@ -1,6 +1,7 @@
 package io.ichiba.ledger;
 
 import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.ClaimRequest;
 import io.ichiba.ledger.claim.Funding;
 import io.ichiba.ledger.credit.CreditFilters;
 import io.ichiba.ledger.credit.JournalEntry;
@@ -69,12 +70,14 @@ class EnginePurgeIndexTest {
         assertThat(ledger.report("n1", java.util.Map.of("memory", 1000L), java.util.Map.of()).ok()).isTrue();
         Admission admission = new Admission(ledger);
         for (int i = 0; i < 7; i++) {
-            ledger.submit("e" + i, "acme", Bundle.of(java.util.Map.of("memory", 10L), List.of()), 0, 60, null);
+            ledger.submit(ClaimRequest.of("e" + i, "acme", Bundle.of(java.util.Map.of("memory", 10L), List.of()), 0,
+                    60, null));
             assertThat(store.atomically(admission::pass).granted()).hasSize(1);
             ledger.release("e" + i);
             clock.advanceMillis(1000); // each ends in a second of its own
         }
-        ledger.submit("live", "acme", Bundle.of(java.util.Map.of("memory", 10L), List.of()), 0, 60, null);
+        ledger.submit(ClaimRequest.of("live", "acme", Bundle.of(java.util.Map.of("memory", 10L), List.of()), 0, 60,
+                null));
         LeaseReaper reaper = new LeaseReaper(ledger);
 
         assertThat(reaper.purge()).as("7 ended, 4 kept: the 3 oldest go").isEqualTo(3);

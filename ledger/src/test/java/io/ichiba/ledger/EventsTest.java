@@ -2,6 +2,7 @@ package io.ichiba.ledger;
 
 import io.ichiba.ledger.claim.Bundle;
 import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimRequest;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.engine.Engines;
 import io.ichiba.ledger.event.Event;
@@ -49,7 +50,7 @@ class EventsTest {
 
     @Test
     void aClaimsLifeIsLoggedInOrderWithStableIds() {
-        ledger.submit("c1", "team-a", Bundle.of(Map.of("memory", 4000L), List.of()), 3, 60, null);
+        ledger.submit(ClaimRequest.of("c1", "team-a", Bundle.of(Map.of("memory", 4000L), List.of()), 3, 60, null));
         admission.pass();
         clock.advanceMillis(1000);
         ledger.release("c1");
@@ -66,13 +67,13 @@ class EventsTest {
 
     @Test
     void expiryCancellationAndNodeEvents() {
-        ledger.submit("c1", "team-a", Bundle.of(Map.of("memory", 4000L), List.of()), 3, 60, null);
-        ledger.submit("c2", "team-a", Bundle.of(Map.of("memory", 9000L), List.of()), 3, 60, null);
+        ledger.submit(ClaimRequest.of("c1", "team-a", Bundle.of(Map.of("memory", 4000L), List.of()), 3, 60, null));
+        ledger.submit(ClaimRequest.of("c2", "team-a", Bundle.of(Map.of("memory", 9000L), List.of()), 3, 60, null));
         admission.pass();
         ledger.cancel("c2");
         clock.advanceMillis(61_000);
         new LeaseReaper(ledger).sweepLeases();
-        ledger.submit("c3", "team-a", Bundle.of(Map.of("memory", 6000L), List.of()), 3, 600, null);
+        ledger.submit(ClaimRequest.of("c3", "team-a", Bundle.of(Map.of("memory", 6000L), List.of()), 3, 600, null));
         admission.pass();
         ledger.report("n1", Map.of("memory", 5000L), Map.of()); // below the 6000 granted
         Ledger lossy = new Ledger(store, clock, LedgerSettings.defaults().withNodeGraceMillis(1000));

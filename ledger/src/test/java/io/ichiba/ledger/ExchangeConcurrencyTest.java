@@ -11,6 +11,7 @@ import io.ichiba.ledger.market.MarketCommands;
 import io.ichiba.ledger.market.MarketFilters;
 import io.ichiba.ledger.market.MarketOrder;
 import io.ichiba.ledger.market.MarketSettings;
+import io.ichiba.ledger.market.OrderRequest;
 import io.ichiba.ledger.store.Store;
 import io.ichiba.ledger.tenant.TenantState;
 import io.ichiba.pricing.NewOrder;
@@ -275,8 +276,8 @@ class ExchangeConcurrencyTest {
                     long goodUntil = random.nextInt(4) == 0 ? now + (1 + random.nextInt(2)) * 30 * 60_000L
                             : NewOrder.NO_EXPIRY;
                     long seconds = bid ? 3600 * (1 + random.nextInt(2)) : 7200;
-                    Result<MarketOrder> r = x.place(order, tenant, kind, bid ? Side.BID : Side.OFFER,
-                            1 + random.nextInt(400), seconds, 1 + random.nextInt(10), goodUntil, null);
+                    Result<MarketOrder> r = x.place(OrderRequest.of(order, tenant, kind, bid ? Side.BID : Side.OFFER,
+                            1 + random.nextInt(400), seconds, 1 + random.nextInt(10)).until(goodUntil));
                     if (r.ok()) {
                         accepted.put(order, tenant);
                         mine.add(order);

@@ -2,6 +2,7 @@ package io.ichiba.ledger;
 
 import io.ichiba.ledger.claim.Bundle;
 import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimRequest;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.claim.Funding;
 import io.ichiba.ledger.credit.Account;
@@ -11,6 +12,7 @@ import io.ichiba.ledger.market.Loan;
 import io.ichiba.ledger.market.MarketCommands;
 import io.ichiba.ledger.market.MarketOrder;
 import io.ichiba.ledger.market.MarketSettings;
+import io.ichiba.ledger.market.OrderRequest;
 import io.ichiba.ledger.pool.Amounts;
 import io.ichiba.ledger.store.Store;
 import io.ichiba.ledger.tenant.TenantState;
@@ -63,11 +65,12 @@ abstract class ExchangeTest {
 
     @Test
     void theTeamScenario() {
-        MarketOrder offer = exchange.place("o1", "team-a", "memory", Side.OFFER, 8192, 7200, 3, NEVER, null).value();
+        MarketOrder offer = exchange.place(OrderRequest.of("o1", "team-a", "memory", Side.OFFER, 8192, 7200,
+                3)).value();
         assertThat(offer.state()).isEqualTo(MarketOrder.State.OPEN);
         assertThat(store.tenants().get("team-a").entitlement("memory", false)).isEqualTo(16_384 - 8192);
 
-        Result<MarketOrder> bid = exchange.place("b1", "team-b", "memory", Side.BID, 4096, 3600, 5, NEVER, null);
+        Result<MarketOrder> bid = exchange.place(OrderRequest.of("b1", "team-b", "memory", Side.BID, 4096, 3600, 5));
         assertThat(bid.ok()).isTrue();
         assertThat(bid.value().state()).isEqualTo(MarketOrder.State.FILLED);
         assertThat(bid.value().spent()).as("at the resting offer's price, 3 × 4096 MiB × 1 h").isEqualTo(12_288);
@@ -80,7 +83,8 @@ abstract class ExchangeTest {
         assertClean();
 
         // team-b's claim over its own quota is granted on the borrowed quota
-        assertThat(ledger.submit("c1", "team-b", Bundle.of(Map.of("memory", 6000L), List.of()), 1, 3600, null).ok()).isTrue();
+        assertThat(ledger.submit(ClaimRequest.of("c1", "team-b", Bundle.of(Map.of("memory", 6000L), List.of()), 1,
+                3600, null)).ok()).isTrue();
         admission.pass();
         assertThat(ledger.claim("c1").state()).isEqualTo(ClaimState.GRANTED);
 
@@ -120,7 +124,7 @@ abstract class ExchangeTest {
 
     @Test
     void aBidThatCannotBePaidForIsRefusedAndLeavesNothing() {
-        Result<MarketOrder> r = exchange.place("b1", "team-b", "memory", Side.BID, 4096, 3600, 50, NEVER, null);
+        Result<MarketOrder> r = exchange.place(OrderRequest.of("b1", "team-b", "memory", Side.BID, 4096, 3600, 50));
         assertThat(r.rejection().code()).isEqualTo(Rejection.Code.INSUFFICIENT_CREDIT);
         assertThat(store.orders().get("b1")).isNull();
         assertThat(balance("team-b")).isEqualTo(100_000);
@@ -129,26 +133,28 @@ abstract class ExchangeTest {
 
     @Test
     void anOfferOfQuotaInUseOrPastTheLendingLimitIsRefused() {
-        ledger.submit("c1", "team-a", Bundle.of(Map.of("memory", 10_000L), List.of()), 1, 3600, null);
+        ledger.submit(ClaimRequest.of("c1", "team-a", Bundle.of(Map.of("memory", 10_000L), List.of()), 1, 3600, null));
         admission.pass();
-        Result<MarketOrder> r = exchange.place("o1", "team-a", "memory", Side.OFFER, 8192, 3600, 3, NEVER, null);
+        Result<MarketOrder> r = exchange.place(OrderRequest.of("o1", "team-a", "memory", Side.OFFER, 8192, 3600, 3));
         assertThat(r.rejection().code()).isEqualTo(Rejection.Code.NOT_LENDABLE);
         assertThat(store.tenants().get("team-a").earmarks()).isEmpty();
         store.tenants().execute("team-a", new MarketCommands.SetLendingLimit(Amounts.of(Map.of("memory", 1000L))));
-        assertThat(exchange.place("o2", "team-a", "memory", Side.OFFER, 1001, 3600, 3, NEVER, null).rejection().code())
+        assertThat(exchange.place(OrderRequest.of("o2", "team-a", "memory", Side.OFFER, 1001, 3600,
+                3)).rejection().code())
                 .isEqualTo(Rejection.Code.NOT_LENDABLE);
-        assertThat(exchange.place("o3", "team-a", "memory", Side.OFFER, 1000, 3600, 3, NEVER, null).ok()).isTrue();
+        assertThat(exchange.place(OrderRequest.of("o3", "team-a", "memory", Side.OFFER, 1000, 3600, 3)).ok()).isTrue();
     }
 
     @Test
     void cancellingAndExpiringGiveBackWhatOrdersSetAside() {
-        exchange.place("b1", "team-b", "memory", Side.BID, 1000, 3600, 4, NEVER, null);
+        exchange.place(OrderRequest.of("b1", "team-b", "memory", Side.BID, 1000, 3600, 4));
         assertThat(balance("team-b")).isEqualTo(100_000 - 4000);
         assertThat(exchange.cancel("b1", "team-b").value().state()).isEqualTo(MarketOrder.State.CANCELLED);
         assertThat(balance("team-b")).isEqualTo(100_000);
         assertThat(exchange.cancel("b1", "team-a").rejection().code()).isEqualTo(Rejection.Code.NOT_FOUND);
 
-        exchange.place("o1", "team-a", "memory", Side.OFFER, 2000, 3600, 3, clock.millis() + 1000, null);
+        exchange.place(OrderRequest.of("o1", "team-a", "memory", Side.OFFER, 2000, 3600, 3)
+                .until(clock.millis() + 1000));
         assertThat(store.tenants().get("team-a").offered("memory")).isEqualTo(2000);
         clock.advanceMillis(1000);
         exchange.sweep();
@@ -159,10 +165,10 @@ abstract class ExchangeTest {
 
     @Test
     void aTermThatEndsPreemptsWhatReliedOnItAndPaysTheLenderInFull() {
-        exchange.place("o1", "team-a", "memory", Side.OFFER, 4096, 7200, 2, NEVER, null);
-        exchange.place("b1", "team-b", "memory", Side.BID, 4096, 1800, 2, NEVER, null);
-        ledger.submit("low", "team-b", Bundle.of(Map.of("memory", 3000L), List.of()), 1, 7200, null);
-        ledger.submit("high", "team-b", Bundle.of(Map.of("memory", 4000L), List.of()), 9, 7200, null);
+        exchange.place(OrderRequest.of("o1", "team-a", "memory", Side.OFFER, 4096, 7200, 2));
+        exchange.place(OrderRequest.of("b1", "team-b", "memory", Side.BID, 4096, 1800, 2));
+        ledger.submit(ClaimRequest.of("low", "team-b", Bundle.of(Map.of("memory", 3000L), List.of()), 1, 7200, null));
+        ledger.submit(ClaimRequest.of("high", "team-b", Bundle.of(Map.of("memory", 4000L), List.of()), 9, 7200, null));
         admission.pass();
         assertThat(ledger.claim("low").state()).isEqualTo(ClaimState.GRANTED);
         assertThat(ledger.claim("high").state()).isEqualTo(ClaimState.GRANTED);
@@ -178,11 +184,12 @@ abstract class ExchangeTest {
 
     @Test
     void placingTheSameOrderAgainChangesNothing() {
-        MarketOrder first = exchange.place("b1", "team-b", "memory", Side.BID, 1000, 3600, 4, NEVER, null).value();
-        MarketOrder again = exchange.place("b1", "team-b", "memory", Side.BID, 1000, 3600, 4, NEVER, null).value();
+        MarketOrder first = exchange.place(OrderRequest.of("b1", "team-b", "memory", Side.BID, 1000, 3600, 4)).value();
+        MarketOrder again = exchange.place(OrderRequest.of("b1", "team-b", "memory", Side.BID, 1000, 3600, 4)).value();
         assertThat(again).isEqualTo(first);
         assertThat(balance("team-b")).isEqualTo(100_000 - 4000);
-        assertThat(exchange.place("b1", "team-a", "memory", Side.BID, 1000, 3600, 4, NEVER, null).rejection().code())
+        assertThat(exchange.place(OrderRequest.of("b1", "team-a", "memory", Side.BID, 1000, 3600,
+                4)).rejection().code())
                 .isEqualTo(Rejection.Code.ALREADY_EXISTS);
     }
 
@@ -190,17 +197,19 @@ abstract class ExchangeTest {
     void aClaimThatBuysPaysTheSpotPriceForWhatItsQuotaLacks() {
         Funding buy = new Funding(Funding.Mode.BUY, 0, false);
         long spot = exchange.spot("memory");
-        assertThat(ledger.submit("c1", "team-b", Bundle.of(Map.of("memory", 5096L), List.of()), 1, 3600, null, buy).ok())
+        assertThat(ledger.submit(ClaimRequest.of("c1", "team-b", Bundle.of(Map.of("memory", 5096L), List.of()), 1,
+                3600, null).funded(buy)).ok())
                 .as("over its quota, but it may buy").isTrue();
         admission.pass();
         assertThat(ledger.claim("c1").state()).isEqualTo(ClaimState.GRANTED);
         assertThat(balance("team-b")).as("1000 MiB for an hour at the spot price").isEqualTo(100_000 - spot * 1000);
         assertThat(ledger.accounts().account(Account.HOUSE).balance()).isEqualTo(spot * 1000);
         assertThat(store.tenants().get("team-b").borrowed("memory")).isEqualTo(1000);
-        assertThat(ledger.submit("c2", "team-b", Bundle.of(Map.of("memory", 6000L), List.of()), 1, 3600, null).rejection()
+        assertThat(ledger.submit(ClaimRequest.of("c2", "team-b", Bundle.of(Map.of("memory", 6000L), List.of()), 1,
+                3600, null)).rejection()
                 .code()).as("by own and bought quota alone it could never fit").isEqualTo(Rejection.Code.NEVER_FITS);
-        assertThat(ledger.submit("c3", "team-b", Bundle.of(Map.of("memory", 60_000L), List.of()), 1, 3600,
-                null, new Funding(Funding.Mode.BUY, 0, true)).rejection().code())
+        assertThat(ledger.submit(ClaimRequest.of("c3", "team-b", Bundle.of(Map.of("memory", 60_000L), List.of()), 1,
+                3600, null).funded(new Funding(Funding.Mode.BUY, 0, true))).rejection().code())
                 .as("an urgent purchase it cannot pay for is refused").isEqualTo(Rejection.Code.INSUFFICIENT_CREDIT);
         assertClean();
     }
@@ -208,16 +217,17 @@ abstract class ExchangeTest {
     @Test
     void anUrgentPurchaseUnderAFullQueueIsAdmittedFirstPreemptsAndPaysThePremium() {
         ledger.report("n1", Map.of("memory", 8192L), Map.of());
-        ledger.submit("full", "team-a", Bundle.of(Map.of("memory", 8192L), List.of()), 1, 3600, null);
+        ledger.submit(ClaimRequest.of("full", "team-a", Bundle.of(Map.of("memory", 8192L), List.of()), 1, 3600, null));
         admission.pass();
         for (int i = 0; i < 5; i++) {
-            ledger.submit("q" + i, "team-a", Bundle.of(Map.of("memory", 1000L), List.of()), 50, 3600, null);
+            ledger.submit(ClaimRequest.of("q" + i, "team-a", Bundle.of(Map.of("memory", 1000L), List.of()), 50, 3600,
+                    null));
         }
         clock.advanceMillis(1000);
         long premiumPrice = exchange.unitPrice("memory", true);
         assertThat(premiumPrice).isEqualTo(-Math.floorDiv(-exchange.spot("memory") * 150, 100));
-        Result<Claim> urgent = ledger.submit("u", "team-b", Bundle.of(Map.of("memory", 2048L), List.of()), 0, 1800,
-                null, new Funding(Funding.Mode.BUY, 0, true));
+        Result<Claim> urgent = ledger.submit(ClaimRequest.of("u", "team-b", Bundle.of(Map.of("memory", 2048L),
+                List.of()), 0, 1800, null).funded(new Funding(Funding.Mode.BUY, 0, true)));
         assertThat(urgent.ok()).isTrue();
         admission.pass();
         assertThat(ledger.claim("u").state()).isEqualTo(ClaimState.GRANTED);
@@ -244,14 +254,14 @@ abstract class ExchangeTest {
     void anUrgentClaimThatWouldStillWaitAfterPreemptingPreemptsNobodyAndPaysNothing() {
         ledger.report("n1", Map.of("memory", 8192L), Map.of());
         assertThat(ledger.createLock("L", 1).ok()).isTrue();
-        ledger.submit("holder", "team-a", Bundle.of(Map.of(), List.of("L")), 1, 3600, null);
-        ledger.submit("full", "team-a", Bundle.of(Map.of("memory", 8192L), List.of()), 1, 3600, null);
+        ledger.submit(ClaimRequest.of("holder", "team-a", Bundle.of(Map.of(), List.of("L")), 1, 3600, null));
+        ledger.submit(ClaimRequest.of("full", "team-a", Bundle.of(Map.of("memory", 8192L), List.of()), 1, 3600, null));
         admission.pass();
         assertThat(ledger.claim("full").state()).isEqualTo(ClaimState.GRANTED);
         clock.advanceMillis(1000);
 
-        assertThat(ledger.submit("u", "team-b", Bundle.of(Map.of("memory", 2048L), List.of("L")), 0, 1800, null,
-                new Funding(Funding.Mode.BUY, 0, true)).ok()).isTrue();
+        assertThat(ledger.submit(ClaimRequest.of("u", "team-b", Bundle.of(Map.of("memory", 2048L), List.of("L")), 0,
+                1800, null).funded(new Funding(Funding.Mode.BUY, 0, true))).ok()).isTrue();
         admission.pass();
         assertThat(ledger.claim("u").state()).isEqualTo(ClaimState.QUEUED);
         assertThat(ledger.claim("full").state()).as("not preempted for nothing").isEqualTo(ClaimState.GRANTED);
@@ -269,13 +279,14 @@ abstract class ExchangeTest {
     @Test
     void aClaimThatBorrowsBidsForWhatItsQuotaLacksAndIsGrantedWhenTheBidFills() {
         Funding borrow = new Funding(Funding.Mode.BORROW, 4, false);
-        assertThat(ledger.submit("c1", "team-b", Bundle.of(Map.of("memory", 6096L), List.of()), 1, 3600, null, borrow)
+        assertThat(ledger.submit(ClaimRequest.of("c1", "team-b", Bundle.of(Map.of("memory", 6096L), List.of()), 1,
+                3600, null).funded(borrow))
                 .ok()).isTrue();
         assertThat(exchange.openOrders("team-b")).extracting(MarketOrder::amount).containsExactly(2000L);
         admission.pass();
         assertThat(ledger.claim("c1").state()).isEqualTo(ClaimState.QUEUED);
         assertThat(ledger.claim("c1").reason()).isEqualTo("QUOTA");
-        exchange.place("o1", "team-a", "memory", Side.OFFER, 2000, 3600, 3, NEVER, null);
+        exchange.place(OrderRequest.of("o1", "team-a", "memory", Side.OFFER, 2000, 3600, 3));
         admission.pass();
         assertThat(ledger.claim("c1").state()).isEqualTo(ClaimState.GRANTED);
         assertClean();

@@ -2,6 +2,7 @@ package io.ichiba.ledger;
 
 import io.ichiba.ledger.claim.Bundle;
 import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimRequest;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.claim.Funding;
 import io.ichiba.ledger.market.MarketOrder;
@@ -49,8 +50,8 @@ class ExplainTest {
 
     private Claim submit(String id, String tenant, long memory, String node, int priority, long lease,
                          List<String> locks) {
-        Result<Claim> r = ledger.submit(id, tenant, Bundle.of(memory == 0 ? Map.of() : Map.of("memory", memory), locks),
-                priority, lease, node);
+        Result<Claim> r = ledger.submit(ClaimRequest.of(id, tenant,
+                Bundle.of(memory == 0 ? Map.of() : Map.of("memory", memory), locks), priority, lease, node));
         assertThat(r.ok()).as(String.valueOf(r.rejection())).isTrue();
         admission.pass();
         return ledger.claim(id);

@@ -1,6 +1,7 @@
 package io.ichiba.ledger;
 
 import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.ClaimRequest;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.event.Event;
 import io.ichiba.ledger.handler.Binding;
@@ -60,7 +61,7 @@ class HandlersTest {
 
     /** Grants a claim of {@code tenant} and hands the events to the handlers; returns the delivery of its grant. */
     private Delivery granted(String claim, String tenant) {
-        ledger.submit(claim, tenant, Bundle.of(Map.of("memory", 100L), List.of()), 1, 60, null);
+        ledger.submit(ClaimRequest.of(claim, tenant, Bundle.of(Map.of("memory", 100L), List.of()), 1, 60, null));
         admission.pass();
         handlers.ingest(100);
         return handlers.delivery("claim:" + claim + ":1|" + tenant);
@@ -189,7 +190,7 @@ class HandlersTest {
 
     @Test
     void withNoBindingAndNoJobAwaitingItsHandlersTheEventsArePassedOverUnread() {
-        ledger.submit("c1", "team-a", Bundle.of(Map.of("memory", 100L), List.of()), 1, 60, null);
+        ledger.submit(ClaimRequest.of("c1", "team-a", Bundle.of(Map.of("memory", 100L), List.of()), 1, 60, null));
         admission.pass();
         long newest = store.events().newest();
         assertThat(newest).isGreaterThanOrEqualTo(0);
@@ -199,7 +200,7 @@ class HandlersTest {
         assertThat(handlers.ingest(100)).as("nothing new").isZero();
 
         bind("h1", "team-a", AckPolicy.ALL, 0, 1); // a binding: events are read and handed over again
-        ledger.submit("c2", "team-a", Bundle.of(Map.of("memory", 100L), List.of()), 1, 60, null);
+        ledger.submit(ClaimRequest.of("c2", "team-a", Bundle.of(Map.of("memory", 100L), List.of()), 1, 60, null));
         admission.pass();
         handlers.ingest(100);
         assertThat(handlers.pending()).extracting(Delivery::id).containsExactly("claim:c2:1|team-a");
@@ -223,7 +224,7 @@ class HandlersTest {
     @Test
     void anEventAppendedTwiceIsDeliveredOnce() {
         bind("h1", "team-a", AckPolicy.ALL, 0, 1);
-        ledger.submit("c1", "team-a", Bundle.of(Map.of("memory", 100L), List.of()), 1, 60, null);
+        ledger.submit(ClaimRequest.of("c1", "team-a", Bundle.of(Map.of("memory", 100L), List.of()), 1, 60, null));
         admission.pass();
         List<Event> once = store.events().read(-1, 100).stream().map(Event.Logged::event).toList();
         assertThat(once).hasSize(2);

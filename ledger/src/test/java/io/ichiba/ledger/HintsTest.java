@@ -2,6 +2,7 @@ package io.ichiba.ledger;
 
 import io.ichiba.ledger.claim.Bundle;
 import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimRequest;
 import io.ichiba.ledger.claim.Funding;
 import io.ichiba.ledger.pool.Booking;
 import io.ichiba.ledger.pool.Hold;
@@ -283,7 +284,8 @@ class HintsTest {
         Ledger ledger = new Ledger(createStore(), clock, LedgerSettings.defaults());
         assertThat(ledger.createTenant("acme", Map.of("memory", 8192L)).ok()).isTrue();
         assertThat(ledger.report("n1", Map.of("memory", 8192L), Map.of()).ok()).isTrue();
-        assertThat(ledger.submit("c1", "acme", Bundle.of(Map.of("memory", 6144L), List.of()), 0, 600, null).ok())
+        assertThat(ledger.submit(ClaimRequest.of("c1", "acme", Bundle.of(Map.of("memory", 6144L), List.of()), 0, 600,
+                null)).ok())
                 .isTrue();
         new Admission(ledger).pass();
         Hints.Snapshot s = Hints.Snapshot.of(ledger, "acme");

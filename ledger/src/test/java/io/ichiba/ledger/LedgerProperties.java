@@ -4,6 +4,7 @@ import io.ichiba.ledger.Rejection.Code;
 import io.ichiba.ledger.claim.Bundle;
 import io.ichiba.ledger.claim.Claim;
 import io.ichiba.ledger.claim.ClaimFilters;
+import io.ichiba.ledger.claim.ClaimRequest;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.engine.Engines;
 import io.ichiba.ledger.journal.InMemoryJournal;
@@ -217,8 +218,8 @@ class LedgerProperties {
             }
             String id = "c" + next++;
             String node = s.node() < 0 ? null : NODES.get(s.node());
-            Result<Claim> r = ledger.submit(id, TENANTS.get(s.tenant()), Bundle.of(amounts, locks), s.priority(),
-                    s.lease(), node);
+            Result<Claim> r = ledger.submit(ClaimRequest.of(id, TENANTS.get(s.tenant()), Bundle.of(amounts, locks),
+                    s.priority(), s.lease(), node));
             if (r.ok()) {
                 assertThat(r.value().state()).isEqualTo(ClaimState.QUEUED);
                 ids.add(id);

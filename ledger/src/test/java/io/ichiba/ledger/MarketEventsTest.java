@@ -1,9 +1,11 @@
 package io.ichiba.ledger;
 
 import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.ClaimRequest;
 import io.ichiba.ledger.claim.Funding;
 import io.ichiba.ledger.event.Event;
 import io.ichiba.ledger.market.Loan;
+import io.ichiba.ledger.market.OrderRequest;
 import io.ichiba.ledger.store.Store;
 import io.ichiba.pricing.Side;
 import org.junit.jupiter.api.BeforeEach;
@@ -54,8 +56,8 @@ class MarketEventsTest {
 
     @Test
     void aTradeIsOneEventForEachSideWrittenWithItsLoan() {
-        exchange.place("o1", "team-a", "memory", Side.OFFER, 8192, 7200, 3, NEVER, null);
-        exchange.place("b1", "team-b", "memory", Side.BID, 4096, 3600, 5, NEVER, null);
+        exchange.place(OrderRequest.of("o1", "team-a", "memory", Side.OFFER, 8192, 7200, 3));
+        exchange.place(OrderRequest.of("b1", "team-b", "memory", Side.BID, 4096, 3600, 5));
         Loan loan = exchange.loans("team-b", true).get(0);
         assertThat(loan.outbox().pending()).as("in the log with the batch that wrote the loan").isEmpty();
         List<Event> trades = log().stream().filter(e -> e.type().equals("trade.executed")).toList();
@@ -80,7 +82,8 @@ class MarketEventsTest {
     @Test
     void aPurchaseFromTheHouseIsTheBuyersEventOnly() {
         Funding buy = new Funding(Funding.Mode.BUY, 0, false);
-        assertThat(ledger.submit("c1", "team-b", Bundle.of(Map.of("memory", 5096L), List.of()), 1, 3600, null, buy).ok())
+        assertThat(ledger.submit(ClaimRequest.of("c1", "team-b", Bundle.of(Map.of("memory", 5096L), List.of()), 1,
+                3600, null).funded(buy)).ok())
                 .isTrue();
         new Admission(ledger).pass();
         List<Event> bought = log().stream().filter(e -> e.type().equals("purchase.executed")).toList();
@@ -95,8 +98,8 @@ class MarketEventsTest {
 
     @Test
     void anEndedLoanIsPurgedOnlyOnceItsEventsAreInTheLog() {
-        exchange.place("o1", "team-a", "memory", Side.OFFER, 8192, 60, 3, NEVER, null);
-        exchange.place("b1", "team-b", "memory", Side.BID, 4096, 60, 5, NEVER, null);
+        exchange.place(OrderRequest.of("o1", "team-a", "memory", Side.OFFER, 8192, 60, 3));
+        exchange.place(OrderRequest.of("b1", "team-b", "memory", Side.BID, 4096, 60, 5));
         Loan loan = exchange.loans("team-b", true).get(0);
         clock.advanceMillis(61_000);
         exchange.sweepLoans();

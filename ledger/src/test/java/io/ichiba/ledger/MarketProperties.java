@@ -4,6 +4,7 @@ import io.ichiba.ledger.Rejection.Code;
 import io.ichiba.ledger.claim.Bundle;
 import io.ichiba.ledger.claim.Claim;
 import io.ichiba.ledger.claim.ClaimFilters;
+import io.ichiba.ledger.claim.ClaimRequest;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.claim.Funding;
 import io.ichiba.ledger.credit.Account;
@@ -16,6 +17,7 @@ import io.ichiba.ledger.market.MarketFilters;
 import io.ichiba.ledger.market.MarketOrder;
 import io.ichiba.ledger.market.MarketSettings;
 import io.ichiba.ledger.market.OrderRef;
+import io.ichiba.ledger.market.OrderRequest;
 import io.ichiba.ledger.pool.Hold;
 import io.ichiba.ledger.pool.NodeState;
 import io.ichiba.ledger.store.Store;
@@ -276,14 +278,14 @@ class MarketProperties {
     void aBidFilledInPartsSpendsNoMoreThanItsHold() {
         World w = new World();
         Exchange x = w.exchange;
-        assertThat(x.place("o1", "t1", "memory", Side.OFFER, 333, 3600, 5, NEVER, null).ok()).isTrue();
-        assertThat(x.place("o2", "t2", "memory", Side.OFFER, 333, 3600, 5, NEVER, null).ok()).isTrue();
-        assertThat(x.place("o3", "t3", "memory", Side.OFFER, 334, 3600, 5, NEVER, null).ok()).isTrue();
+        assertThat(x.place(OrderRequest.of("o1", "t1", "memory", Side.OFFER, 333, 3600, 5)).ok()).isTrue();
+        assertThat(x.place(OrderRequest.of("o2", "t2", "memory", Side.OFFER, 333, 3600, 5)).ok()).isTrue();
+        assertThat(x.place(OrderRequest.of("o3", "t3", "memory", Side.OFFER, 334, 3600, 5)).ok()).isTrue();
         // another tenant's money in escrow: an open bid for disk
-        assertThat(x.place("other", "t1", "disk", Side.BID, 100, 3600, 10, NEVER, null).ok()).isTrue();
+        assertThat(x.place(OrderRequest.of("other", "t1", "disk", Side.BID, 100, 3600, 10)).ok()).isTrue();
         long t0 = w.balance("t0");
 
-        MarketOrder bid = x.place("b1", "t0", "memory", Side.BID, 1000, 600, 5, NEVER, null).value();
+        MarketOrder bid = x.place(OrderRequest.of("b1", "t0", "memory", Side.BID, 1000, 600, 5)).value();
         assertThat(bid.state()).isEqualTo(MarketOrder.State.FILLED);
         assertThat(bid.hold()).isEqualTo(834);
         // each fill costs the rounded-up cost of the bid's fills so far, less that of the fills before it:
@@ -311,9 +313,11 @@ class MarketProperties {
         // fill both nodes with t1's and t3's grants
         assertThat(w.ledger.report("n1", Map.of("memory", 1000L, "disk", 1000L), Map.of()).ok()).isTrue();
         assertThat(w.ledger.report("n2", Map.of("memory", 1000L, "disk", 1000L), Map.of()).ok()).isTrue();
-        assertThat(w.ledger.submit("v1", "t1", Bundle.of(Map.of("memory", 1000L), List.of()), 0, 3600, null).ok())
+        assertThat(w.ledger.submit(ClaimRequest.of("v1", "t1", Bundle.of(Map.of("memory", 1000L), List.of()), 0,
+                3600, null)).ok())
                 .isTrue();
-        assertThat(w.ledger.submit("v2", "t3", Bundle.of(Map.of("memory", 1000L), List.of()), 0, 3600, null).ok())
+        assertThat(w.ledger.submit(ClaimRequest.of("v2", "t3", Bundle.of(Map.of("memory", 1000L), List.of()), 0,
+                3600, null)).ok())
                 .isTrue();
         w.admission.pass();
         assertThat(w.ledger.claim("v1").state()).isEqualTo(ClaimState.GRANTED);
@@ -322,11 +326,11 @@ class MarketProperties {
         long price = w.exchange.unitPrice("memory", true);
         long cost = MarketOrder.cost(price, 500, 3600);
         long t2 = w.balance("t2");
-        assertThat(w.exchange.place("drain", "t2", "disk", Side.BID, t2 - cost - 50, 3600, 1, NEVER, null).ok())
+        assertThat(w.exchange.place(OrderRequest.of("drain", "t2", "disk", Side.BID, t2 - cost - 50, 3600, 1)).ok())
                 .isTrue();
         assertThat(w.balance("t2")).isEqualTo(cost + 50);
-        assertThat(w.ledger.submit("u", "t2", Bundle.of(Map.of("memory", 500L), List.of()), 0, 3600, null,
-                new Funding(Funding.Mode.BUY, 0, true)).ok()).as("it can pay for the purchase").isTrue();
+        assertThat(w.ledger.submit(ClaimRequest.of("u", "t2", Bundle.of(Map.of("memory", 500L), List.of()), 0, 3600,
+                null).funded(new Funding(Funding.Mode.BUY, 0, true))).ok()).as("it can pay for the purchase").isTrue();
 
         w.admission.pass();
 
@@ -489,7 +493,8 @@ class MarketProperties {
 
             Snapshot before = snapshot();
             Set<String> loansBefore = store.loans().entries().keySet();
-            Result<MarketOrder> r = exchange.place(id, tenant, kind, side, amount, seconds, price, goodUntil, null);
+            Result<MarketOrder> r = exchange.place(OrderRequest.of(id, tenant, kind, side, amount, seconds,
+                    price).until(goodUntil));
             assertThat(r.rejection() == null ? null : r.rejection().code()).as("%s %s: %s", side, id, r.rejection())
                     .isEqualTo(expected);
             if (expected != null) {
@@ -589,8 +594,8 @@ class MarketProperties {
             String id = "c" + next++;
             String tenant = TENANTS.get(s.tenant());
             Snapshot before = snapshot();
-            Result<Claim> r = ledger.submit(id, tenant, Bundle.of(amounts, List.of()), s.priority(), s.lease(), null,
-                    funding);
+            Result<Claim> r = ledger.submit(ClaimRequest.of(id, tenant, Bundle.of(amounts, List.of()), s.priority(),
+                    s.lease(), null).funded(funding));
             for (String kind : KINDS) {
                 if (store.orders().get(ClaimFunding.borrowBidId(id, kind)) != null) {
                     orders.add(ClaimFunding.borrowBidId(id, kind));

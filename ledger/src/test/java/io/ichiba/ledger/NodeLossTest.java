@@ -2,6 +2,7 @@ package io.ichiba.ledger;
 
 import io.ichiba.ledger.claim.Bundle;
 import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimRequest;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.event.Event;
 import io.ichiba.ledger.pool.NodeState;
@@ -50,8 +51,8 @@ public abstract class NodeLossTest {
     }
 
     private Claim claim(long memory, String node, List<String> locks) {
-        Result<Claim> r = ledger.submit(java.util.UUID.randomUUID().toString(), "acme",
-                Bundle.of(Map.of("memory", memory), locks), 1, 600, node);
+        Result<Claim> r = ledger.submit(ClaimRequest.of(java.util.UUID.randomUUID().toString(), "acme",
+                Bundle.of(Map.of("memory", memory), locks), 1, 600, node));
         assertThat(r.ok()).as(String.valueOf(r.rejection())).isTrue();
         admission.pass();
         return ledger.claim(r.value().id());

@@ -1,6 +1,7 @@
 package io.ichiba.ledger;
 
 import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.ClaimRequest;
 import io.ichiba.ledger.event.Event;
 import io.ichiba.ledger.handler.AlertCommands;
 import io.ichiba.ledger.handler.PriceAlert;
@@ -116,7 +117,7 @@ class PriceAlertsTest {
         assertThat(ledger.exchange().updateSpot()).containsEntry("memory", 5L);
         assertThat(store.alerts().get("mem").lastPrice()).isEqualTo(5);
         // memory 90 % used: the curve gives 5 + ⌈95 × 0.8⌉ = 81
-        ledger.submit("c1", "team-a", Bundle.of(Map.of("memory", 9000L), List.of()), 1, 600, null);
+        ledger.submit(ClaimRequest.of("c1", "team-a", Bundle.of(Map.of("memory", 9000L), List.of()), 1, 600, null));
         new Admission(ledger).pass();
         clock.advanceMillis(5000);
         assertThat(ledger.exchange().updateSpot()).containsEntry("memory", 81L).containsEntry("disk", 5L);

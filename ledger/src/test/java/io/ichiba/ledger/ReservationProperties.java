@@ -1,6 +1,7 @@
 package io.ichiba.ledger;
 
 import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.ClaimRequest;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.claim.Funding;
 import io.ichiba.ledger.engine.Engines;
@@ -205,7 +206,7 @@ class ReservationProperties {
             if (op instanceof Claim_ c) {
                 String id = "c" + seq++;
                 Bundle b = Bundle.of(Map.of("memory", c.mib()), c.lock() ? List.of("db") : List.of());
-                if (ledger.submit(id, "b", b, 1, c.leaseSeconds(), null).ok()) {
+                if (ledger.submit(ClaimRequest.of(id, "b", b, 1, c.leaseSeconds(), null)).ok()) {
                     claimIds.add(id);
                 }
                 admission.pass();

@@ -3,12 +3,14 @@ package io.ichiba.ledger;
 import io.ichiba.ledger.Rejection.Code;
 import io.ichiba.ledger.claim.Bundle;
 import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimRequest;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.claim.Funding;
 import io.ichiba.ledger.credit.Account;
 import io.ichiba.ledger.market.Loan;
 import io.ichiba.ledger.market.MarketOrder;
 import io.ichiba.ledger.market.MarketSettings;
+import io.ichiba.ledger.market.OrderRequest;
 import io.ichiba.ledger.pool.NodeState;
 import io.ichiba.ledger.pool.PoolView;
 import io.ichiba.ledger.reservation.Reservation;
@@ -66,7 +68,7 @@ class ReservationsTest {
     }
 
     private Claim grant(String id, String tenant, long mib, long leaseSeconds) {
-        assertThat(ledger.submit(id, tenant, mem(mib), 1, leaseSeconds, null).ok()).isTrue();
+        assertThat(ledger.submit(ClaimRequest.of(id, tenant, mem(mib), 1, leaseSeconds, null)).ok()).isTrue();
         admission.pass();
         Claim c = ledger.claim(id);
         assertThat(c.state()).as(id).isEqualTo(ClaimState.GRANTED);
@@ -107,7 +109,7 @@ class ReservationsTest {
         assertThat(shortLease.node()).isEqualTo("n1");
         ledger.release("short");
 
-        assertThat(ledger.submit("long", "team-b", mem(9000), 1, 7200, null).ok()).isTrue();
+        assertThat(ledger.submit(ClaimRequest.of("long", "team-b", mem(9000), 1, 7200, null)).ok()).isTrue();
         admission.pass();
         Claim waiting = ledger.claim("long");
         assertThat(waiting.state()).isEqualTo(ClaimState.QUEUED);
@@ -179,10 +181,10 @@ class ReservationsTest {
         ledger.accounts().mint("m-b", "team-b", 10_000_000, null, null);
         Exchange exchange = ledger.exchange();
         // booked quota may still be lent before the window: team-a lends 12 000 of its 16 384 for two hours
-        assertThat(exchange.place("o1", "team-a", "memory", io.ichiba.pricing.Side.OFFER, 12_000, 7200, 1,
-                Long.MAX_VALUE, null).ok()).isTrue();
-        assertThat(exchange.place("b1", "team-b", "memory", io.ichiba.pricing.Side.BID, 12_000, 7200, 2,
-                Long.MAX_VALUE, null).value().state()).isEqualTo(MarketOrder.State.FILLED);
+        assertThat(exchange.place(OrderRequest.of("o1", "team-a", "memory", io.ichiba.pricing.Side.OFFER, 12_000,
+                7200, 1)).ok()).isTrue();
+        assertThat(exchange.place(OrderRequest.of("b1", "team-b", "memory", io.ichiba.pricing.Side.BID, 12_000, 7200,
+                2)).value().state()).isEqualTo(MarketOrder.State.FILLED);
         Loan loan = exchange.loans("team-a", true).get(0);
         assertThat(loan.endsAt()).isGreaterThan(start);
 

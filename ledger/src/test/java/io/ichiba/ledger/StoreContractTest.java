@@ -5,6 +5,7 @@ import io.ichiba.ledger.claim.Bundle;
 import io.ichiba.ledger.claim.Claim;
 import io.ichiba.ledger.claim.ClaimCommands;
 import io.ichiba.ledger.claim.ClaimFilters;
+import io.ichiba.ledger.claim.ClaimRequest;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.handler.PriceAlert;
 import io.ichiba.ledger.pool.AgentRecord;
@@ -147,7 +148,7 @@ public abstract class StoreContractTest {
     }
 
     protected Claim submit(String id, String tenant, Bundle b, int priority, String node) {
-        Result<Claim> r = ledger.submit(id, tenant, b, priority, LEASE_SECONDS, node);
+        Result<Claim> r = ledger.submit(ClaimRequest.of(id, tenant, b, priority, LEASE_SECONDS, node));
         assertThat(r.rejection()).as("submit %s", id).isNull();
         assertThat(r.value().state()).isEqualTo(ClaimState.QUEUED);
         checkInvariants();
@@ -155,7 +156,7 @@ public abstract class StoreContractTest {
     }
 
     protected Rejection refused(String id, String tenant, Bundle b, String node) {
-        Result<Claim> r = ledger.submit(id, tenant, b, 0, LEASE_SECONDS, node);
+        Result<Claim> r = ledger.submit(ClaimRequest.of(id, tenant, b, 0, LEASE_SECONDS, node));
         assertThat(r.ok()).as("submit %s should be refused", id).isFalse();
         assertThat(store.claims().get(id)).as("a refused claim is not stored").isNull();
         checkInvariants();
@@ -438,11 +439,12 @@ public abstract class StoreContractTest {
 
         @Test
         void unknownTenantAndBadLeaseAreRefused() {
-            assertThat(ledger.submit("c1", "ghost", bundle(1, 1), 0, 60, null).rejection().code())
+            assertThat(ledger.submit(ClaimRequest.of("c1", "ghost", bundle(1, 1), 0, 60, null)).rejection().code())
                     .isEqualTo(Code.NOT_FOUND);
-            assertThat(ledger.submit("c1", "acme", bundle(1, 1), 0, 0, null).rejection().code())
+            assertThat(ledger.submit(ClaimRequest.of("c1", "acme", bundle(1, 1), 0, 0, null)).rejection().code())
                     .isEqualTo(Code.INVALID);
-            assertThat(ledger.submit("c1", "acme", bundle(1, 1), 0, SETTINGS.maxLeaseSeconds() + 1, null)
+            assertThat(ledger.submit(ClaimRequest.of("c1", "acme", bundle(1, 1), 0, SETTINGS.maxLeaseSeconds() + 1,
+                    null))
                     .rejection().code()).isEqualTo(Code.INVALID);
             assertThat(store.claims().entries()).isEmpty();
         }
@@ -453,7 +455,7 @@ public abstract class StoreContractTest {
             assertThat(first.createdAt()).isEqualTo(clock.millis());
             assertThat(first.leaseSeconds()).isEqualTo(LEASE_SECONDS);
             clock.advance(Duration.ofSeconds(3));
-            Result<Claim> again = ledger.submit("c1", "acme", bundle(999, 999), 5, 10, null);
+            Result<Claim> again = ledger.submit(ClaimRequest.of("c1", "acme", bundle(999, 999), 5, 10, null));
             assertThat(again.ok()).isTrue();
             // the same claim; its outbox aside (an engine publishes the events of a batch and empties the outbox)
             assertThat(again.value()).usingRecursiveComparison().ignoringFields("outbox").isEqualTo(first);

@@ -4,6 +4,7 @@ import io.ichiba.ledger.Rejection.Code;
 import io.ichiba.ledger.claim.Bundle;
 import io.ichiba.ledger.claim.Claim;
 import io.ichiba.ledger.claim.ClaimFilters;
+import io.ichiba.ledger.claim.ClaimRequest;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.pool.Hold;
 import io.ichiba.ledger.pool.LockState;
@@ -224,8 +225,8 @@ public final class StoreHammer {
                 }
                 int where = rnd.nextInt(10);
                 String node = where < 2 ? "n1" : where < 3 ? "n2" : null;
-                Result<Claim> r = ledger.submit(id, rnd.nextBoolean() ? "t1" : "t2", Bundle.of(amounts, locks),
-                        rnd.nextInt(3), 1 + rnd.nextInt(5), node);
+                Result<Claim> r = ledger.submit(ClaimRequest.of(id, rnd.nextBoolean() ? "t1" : "t2",
+                        Bundle.of(amounts, locks), rnd.nextInt(3), 1 + rnd.nextInt(5), node));
                 expect(r.ok(), "submit " + id + ": " + r.rejection());
                 mine.add(id);
                 submitted.incrementAndGet();
@@ -302,7 +303,8 @@ public final class StoreHammer {
 
         granted.addAndGet(admission.pass().granted().size());
         LedgerInvariants.check(store);
-        for (Claim c : store.claims().values(new ClaimFilters.ClaimIn(EnumSet.of(ClaimState.QUEUED, ClaimState.GRANTED)))) {
+        for (Claim c : store.claims().values(
+                new ClaimFilters.ClaimIn(EnumSet.of(ClaimState.QUEUED, ClaimState.GRANTED)))) {
             Result<Claim> r = ledgers.get(Math.floorMod(c.id().hashCode(), ledgers.size())).cancel(c.id());
             assertThat(r.ok()).isTrue();
             assertThat(r.value().state()).isEqualTo(ClaimState.CANCELLED);

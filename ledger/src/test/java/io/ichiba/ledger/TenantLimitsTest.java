@@ -2,12 +2,14 @@ package io.ichiba.ledger;
 
 import io.ichiba.ledger.claim.Bundle;
 import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimRequest;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.claim.Funding;
 import io.ichiba.ledger.credit.Account;
 import io.ichiba.ledger.job.Job;
 import io.ichiba.ledger.market.MarketOrder;
 import io.ichiba.ledger.market.MarketSettings;
+import io.ichiba.ledger.market.OrderRequest;
 import io.ichiba.ledger.reservation.ReservationSettings;
 import io.ichiba.ledger.store.Store;
 import io.ichiba.ledger.tenant.TenantLimits;
@@ -67,7 +69,7 @@ public class TenantLimitsTest {
     }
 
     private Result<Claim> submit(String id, String tenant, Bundle b) {
-        return ledger.submit(id, tenant, b, 1, 60, null);
+        return ledger.submit(ClaimRequest.of(id, tenant, b, 1, 60, null));
     }
 
     private static void assertLimit(Rejection r, String limit, long max) {
@@ -125,15 +127,15 @@ public class TenantLimitsTest {
     @Test
     void ordersNotEndedPastTheLimitAreRefusedWithNothingHeld() {
         Exchange exchange = ledger.exchange();
-        assertThat(exchange.place("o1", "team-a", "memory", Side.OFFER, 1024, 3600, 3, NEVER, null).ok()).isTrue();
+        assertThat(exchange.place(OrderRequest.of("o1", "team-a", "memory", Side.OFFER, 1024, 3600, 3)).ok()).isTrue();
         long before = ledger.accounts().account(Account.ofTenant("team-a")).available();
-        Result<MarketOrder> bid = exchange.place("b1", "team-a", "memory", Side.BID, 1024, 3600, 2, NEVER, null);
+        Result<MarketOrder> bid = exchange.place(OrderRequest.of("b1", "team-a", "memory", Side.BID, 1024, 3600, 2));
         assertLimit(bid.rejection(), "openOrders", 1);
         assertThat(exchange.order("b1", "team-a")).isNull();
         assertThat(ledger.accounts().account(Account.ofTenant("team-a")).available()).as("nothing put in escrow")
                 .isEqualTo(before);
         assertThat(exchange.cancel("o1", "team-a").ok()).isTrue();
-        assertThat(exchange.place("b1", "team-a", "memory", Side.BID, 1024, 3600, 2, NEVER, null).ok()).isTrue();
+        assertThat(exchange.place(OrderRequest.of("b1", "team-a", "memory", Side.BID, 1024, 3600, 2)).ok()).isTrue();
         assertThat(ledger.limitUsage("team-a")).containsEntry("openOrders", 1L);
     }
 

@@ -4,6 +4,7 @@ import io.ichiba.api.Model;
 import io.ichiba.ledger.Result;
 import io.ichiba.ledger.claim.Bundle;
 import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimRequest;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.claim.Funding;
 import io.vertx.core.Future;
@@ -81,7 +82,8 @@ final class ClaimsApi {
         int priority = body.getInteger("priority", 0);
         long lease = body.getLong("leaseSeconds", 60L);
         String node = body.getString("node");
-        return ctx.onEngine(l -> l.submit(id, tenant, bundle, priority, lease, node, funding)).compose(r -> {
+        ClaimRequest request = new ClaimRequest(id, tenant, bundle, priority, lease, node, funding);
+        return ctx.onEngine(l -> l.submit(request)).compose(r -> {
             if (!r.ok()) {
                 return Future.succeededFuture(Problems.of(r.rejection()));
             }

@@ -6,6 +6,7 @@ import io.ichiba.ledger.Result;
 import io.ichiba.ledger.market.Book;
 import io.ichiba.ledger.market.Loan;
 import io.ichiba.ledger.market.MarketOrder;
+import io.ichiba.ledger.market.OrderRequest;
 import io.ichiba.pricing.PriceHistory;
 import io.ichiba.pricing.Side;
 import io.vertx.core.Future;
@@ -82,7 +83,8 @@ final class MarketApi {
         String id = orderId(call, tenant);
         String key = call.header(Idempotency.HEADER);
         return ctx.blocking(() -> {
-            Result<MarketOrder> r = exchange().place(id, tenant, kind, side, amount, duration, price, goodUntil, key);
+            Result<MarketOrder> r = exchange().place(OrderRequest.of(id, tenant, kind, side, amount, duration,
+                    price).until(goodUntil).withKey(key));
             if (!r.ok()) {
                 return Problems.of(r.rejection());
             }

@@ -64,7 +64,8 @@ public final class ReservationMetrics {
         }
         for (Reservation.State s : Reservation.State.values()) {
             byState.merge(s == Reservation.State.BOOKING ? Reservation.State.BOOKED : s,
-                    (long) ledger.store().reservations().count(new ReservationFilters.ReservationIn(EnumSet.of(s))), Long::sum);
+                    (long) ledger.store().reservations().count(new ReservationFilters.ReservationIn(EnumSet.of(s))),
+                    Long::sum);
         }
         List<MultiGauge.Row<?>> rows = new ArrayList<>();
         byState.forEach((s, n) -> rows.add(MultiGauge.Row.of(Tags.of("state", s.name()), n)));

@@ -6,6 +6,7 @@ import io.ichiba.ledger.LedgerSettings;
 import io.ichiba.ledger.MutableClock;
 import io.ichiba.ledger.claim.Bundle;
 import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimRequest;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.journal.InMemoryJournal;
 import io.ichiba.ledger.store.Store;
@@ -81,11 +82,11 @@ class EngineAdmissionProperties {
             String node = s.pick() % 7 == 0 ? "n2" : null;
             if (intake) {
                 store.atomically(() -> {
-                    ledger.submit(id, tenant, b, s.priority(), 60, node);
+                    ledger.submit(ClaimRequest.of(id, tenant, b, s.priority(), 60, node));
                     return admission.admit(id);
                 });
             } else {
-                ledger.submit(id, tenant, b, s.priority(), 60, node);
+                ledger.submit(ClaimRequest.of(id, tenant, b, s.priority(), 60, node));
             }
             pass();
         }

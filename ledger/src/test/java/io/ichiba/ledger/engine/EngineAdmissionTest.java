@@ -7,6 +7,7 @@ import io.ichiba.ledger.MutableClock;
 import io.ichiba.ledger.Result;
 import io.ichiba.ledger.claim.Bundle;
 import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimRequest;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.journal.InMemoryJournal;
 import io.ichiba.ledger.store.Store;
@@ -54,7 +55,7 @@ class EngineAdmissionTest {
     }
 
     private void submit(String id, Bundle b) {
-        Result<Claim> r = ledger.submit(id, "t", b, 1, 600, null);
+        Result<Claim> r = ledger.submit(ClaimRequest.of(id, "t", b, 1, 600, null));
         assertThat(r.rejection()).as(id).isNull();
     }
 

@@ -5,6 +5,7 @@ import io.ichiba.ledger.LedgerSettings;
 import io.ichiba.ledger.MutableClock;
 import io.ichiba.ledger.claim.Bundle;
 import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimRequest;
 import io.ichiba.ledger.event.Event;
 import io.ichiba.ledger.journal.Batch;
 import io.ichiba.ledger.journal.FencedException;
@@ -96,7 +97,7 @@ class EngineEventsTest {
         EngineStore store = started(journal, log);
         Ledger ledger = ledger(store);
 
-        Claim c = ledger.submit("c1", "acme", bundle(10), 0, 60, null).value();
+        Claim c = ledger.submit(ClaimRequest.of("c1", "acme", bundle(10), 0, 60, null)).value();
         assertThat(c.outbox().hasPending()).as("the answer was made before the batch took the events").isTrue();
         assertThat(ids(log)).as("in the log when the caller is answered").contains("claim:c1:0");
         assertThat(store.claims().get("c1").outbox().hasPending()).as("nothing left to relay").isFalse();
@@ -107,8 +108,8 @@ class EngineEventsTest {
                 .anyMatch(ch -> ch.table().equals("claims") && ch.key().equals("c1"));
 
         // the next claims' events follow theirs, and no record keeps any
-        ledger.submit("c2", "acme", bundle(10), 0, 60, null);
-        ledger.submit("c3", "acme", bundle(10), 0, 60, null);
+        ledger.submit(ClaimRequest.of("c2", "acme", bundle(10), 0, 60, null));
+        ledger.submit(ClaimRequest.of("c3", "acme", bundle(10), 0, 60, null));
         assertThat(ids(log)).contains("claim:c2:0", "claim:c3:0");
         assertThat(store.claims().values(x -> true)).allSatisfy(x -> assertThat(x.outbox().hasPending()).isFalse());
     }
@@ -122,7 +123,7 @@ class EngineEventsTest {
         List<String> before = ids(log);
 
         journal.refuse.set(true);
-        assertThatThrownBy(() -> ledger.submit("c1", "acme", bundle(10), 0, 60, null))
+        assertThatThrownBy(() -> ledger.submit(ClaimRequest.of("c1", "acme", bundle(10), 0, 60, null)))
                 .isInstanceOfAny(NotEngineException.class, EngineUnavailableException.class);
         assertThat(store.engine().active()).as("fenced").isFalse();
         assertThat(ids(log)).as("no event of a change that is not journaled").isEqualTo(before);
@@ -134,7 +135,7 @@ class EngineEventsTest {
         InMemoryEventLog first = new InMemoryEventLog(1000);
         EngineStore old = started(journal, first);
         Ledger ledger = ledger(old);
-        ledger.submit("c1", "acme", bundle(10), 0, 60, null);
+        ledger.submit(ClaimRequest.of("c1", "acme", bundle(10), 0, 60, null));
         List<String> published = ids(first);
         assertThat(published).contains("claim:c1:0");
 
@@ -178,7 +179,7 @@ class EngineEventsTest {
         Ledger ledger = ledger(store);
 
         broken.set(true);
-        assertThatThrownBy(() -> ledger.submit("c1", "acme", bundle(10), 0, 60, null))
+        assertThatThrownBy(() -> ledger.submit(ClaimRequest.of("c1", "acme", bundle(10), 0, 60, null)))
                 .isInstanceOf(EngineUnavailableException.class);
         assertThat(store.engine().active()).isFalse();
         assertThat(ids(log)).doesNotContain("claim:c1:0");

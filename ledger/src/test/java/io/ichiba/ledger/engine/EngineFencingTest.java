@@ -8,6 +8,7 @@ import io.ichiba.ledger.LedgerSettings;
 import io.ichiba.ledger.MutableClock;
 import io.ichiba.ledger.claim.Bundle;
 import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimRequest;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.journal.Batch;
 import io.ichiba.ledger.journal.InMemoryJournal;
@@ -94,7 +95,7 @@ class EngineFencingTest {
         a.createTenant("acme", Map.of("memory", 100L, "disk", 100L));
         a.report("n1", Map.of("memory", 100L, "disk", 100L), Map.of());
         a.createLock("db", 1);
-        assertThat(a.submit("c1", "acme", bundle(60, "db"), 0, 60, null).ok()).isTrue();
+        assertThat(a.submit(ClaimRequest.of("c1", "acme", bundle(60, "db"), 0, 60, null)).ok()).isTrue();
 
         gated.shut();
         Admission admission = new Admission(a);
@@ -135,7 +136,8 @@ class EngineFencingTest {
         l.report("n1", Map.of("memory", 100L, "disk", 100L), Map.of());
         l.createLock("db", 1);
         for (int i = 0; i < 5; i++) {
-            l.submit("c" + i, "acme", bundle(10, i == 0 ? new String[] {"db"} : new String[0]), 0, 60, null);
+            l.submit(ClaimRequest.of("c" + i, "acme", bundle(10, i == 0 ? new String[] {"db"} : new String[0]), 0,
+                    60, null));
         }
         long before = journal.appends();
         assertThat(store.atomically(new Admission(l)::pass).granted()).hasSize(5);

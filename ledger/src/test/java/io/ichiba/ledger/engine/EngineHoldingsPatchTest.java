@@ -5,6 +5,7 @@ import io.ichiba.ledger.Ledger;
 import io.ichiba.ledger.LedgerSettings;
 import io.ichiba.ledger.MutableClock;
 import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.ClaimRequest;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.hazelcast.KryoSerializer;
 import io.ichiba.ledger.journal.Batch;
@@ -57,13 +58,13 @@ class EngineHoldingsPatchTest {
         assertThat(ledger.createLock("seats", 1_000).ok()).isTrue();
         Bundle one = Bundle.of(Map.of("memory", 1L), List.of("seats"));
         for (int i = 0; i < 400; i++) {
-            assertThat(ledger.submit("c" + i, "acme", one, 1, 600, null).ok()).isTrue();
+            assertThat(ledger.submit(ClaimRequest.of("c" + i, "acme", one, 1, 600, null)).ok()).isTrue();
         }
         engine.atomically(new Admission(ledger)::pass);
         assertThat(ledger.claim("c399").state()).isEqualTo(ClaimState.GRANTED);
 
         appended.clear();
-        assertThat(ledger.submit("c400", "acme", one, 1, 600, null).ok()).isTrue();
+        assertThat(ledger.submit(ClaimRequest.of("c400", "acme", one, 1, 600, null)).ok()).isTrue();
         engine.atomically(new Admission(ledger)::pass);
         assertThat(ledger.claim("c400").state()).isEqualTo(ClaimState.GRANTED);
         assertThat(ledger.release("c7").ok()).isTrue();

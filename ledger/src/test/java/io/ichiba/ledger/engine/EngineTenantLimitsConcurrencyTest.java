@@ -7,6 +7,7 @@ import io.ichiba.ledger.Rejection;
 import io.ichiba.ledger.Result;
 import io.ichiba.ledger.claim.Bundle;
 import io.ichiba.ledger.claim.ClaimFilters;
+import io.ichiba.ledger.claim.ClaimRequest;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.journal.InMemoryJournal;
 import io.ichiba.ledger.store.Store;
@@ -44,14 +45,14 @@ class EngineTenantLimitsConcurrencyTest {
         ledger.createTenant("t", Map.of("memory", 1_000L));
         ledger.createLock("held", 1);
         Bundle lock = Bundle.of(Map.of(), List.of("held"));
-        assertThat(ledger.submit("holder", "t", lock, 0, 600, null).ok()).isTrue();
+        assertThat(ledger.submit(ClaimRequest.of("holder", "t", lock, 0, 600, null)).ok()).isTrue();
         new io.ichiba.ledger.Admission(ledger).pass();
 
         ExecutorService pool = Executors.newFixedThreadPool(16);
         List<Future<Result<io.ichiba.ledger.claim.Claim>>> answers = new ArrayList<>();
         for (int i = 0; i < 200; i++) {
             String id = "c" + i;
-            answers.add(pool.submit(() -> ledger.submit(id, "t", lock, 0, 600, null)));
+            answers.add(pool.submit(() -> ledger.submit(ClaimRequest.of(id, "t", lock, 0, 600, null))));
         }
         int accepted = 0;
         for (Future<Result<io.ichiba.ledger.claim.Claim>> f : answers) {

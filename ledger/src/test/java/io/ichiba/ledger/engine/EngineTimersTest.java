@@ -6,6 +6,7 @@ import io.ichiba.ledger.Ledger;
 import io.ichiba.ledger.LedgerSettings;
 import io.ichiba.ledger.MutableClock;
 import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.ClaimRequest;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.journal.Batch;
 import io.ichiba.ledger.journal.InMemoryJournal;
@@ -171,7 +172,8 @@ class EngineTimersTest {
         assertThat(ledger.createTenant("t", Map.of("memory", 1_000L)).ok()).isTrue();
         assertThat(ledger.report("n1", Map.of("memory", 100L), Map.of()).ok()).isTrue();
         for (int i = 0; i < 50; i++) {
-            assertThat(ledger.submit("c" + i, "t", Bundle.of(Map.of("memory", 1L), List.of()), 1, 30, null).ok())
+            assertThat(ledger.submit(ClaimRequest.of("c" + i, "t", Bundle.of(Map.of("memory", 1L), List.of()), 1, 30,
+                    null)).ok())
                     .isTrue();
         }
         store.atomically(new Admission(ledger)::pass);

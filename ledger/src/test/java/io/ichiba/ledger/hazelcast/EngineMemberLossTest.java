@@ -8,6 +8,7 @@ import io.ichiba.ledger.LedgerInvariants;
 import io.ichiba.ledger.LedgerSettings;
 import io.ichiba.ledger.MutableClock;
 import io.ichiba.ledger.claim.Bundle;
+import io.ichiba.ledger.claim.ClaimRequest;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.engine.EngineListener;
 import io.ichiba.ledger.engine.EngineStore;
@@ -76,8 +77,8 @@ class EngineMemberLossTest {
             Ledger ledger = acme(stores.get(engine), clock);
             assertThat(ledger.report("n1", Map.of("memory", 1000L, "disk", 1000L), Map.of()).ok()).isTrue();
             for (int i = 0; i < 20; i++) {
-                assertThat(ledger.submit("c" + i, "acme", Bundle.of(new TreeMap<>(Map.of("memory", 10L)), List.of()),
-                        0, 60, null).ok()).isTrue();
+                assertThat(ledger.submit(ClaimRequest.of("c" + i, "acme", Bundle.of(new TreeMap<>(Map.of("memory",
+                        10L)), List.of()), 0, 60, null)).ok()).isTrue();
             }
             assertThat(stores.get(engine).atomically(new Admission(ledger)::pass).granted()).hasSize(20);
             assertThat(ledger.release("c0").value().state()).isEqualTo(ClaimState.RELEASED);

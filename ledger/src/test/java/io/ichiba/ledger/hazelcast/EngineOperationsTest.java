@@ -5,6 +5,7 @@ import io.ichiba.ledger.Ledger;
 import io.ichiba.ledger.LedgerSettings;
 import io.ichiba.ledger.MutableClock;
 import io.ichiba.ledger.claim.ClaimFilters;
+import io.ichiba.ledger.claim.ClaimRequest;
 import io.ichiba.ledger.engine.EngineListener;
 import io.ichiba.ledger.engine.EngineStore;
 import org.junit.jupiter.api.AfterAll;
@@ -113,8 +114,8 @@ class EngineOperationsTest {
             throw new AssertionError("the intake of the member that sent the submission ran");
         });
         try {
-            var r = remote.submit("intake-1", "intake",
-                    io.ichiba.ledger.claim.Bundle.of(Map.of("memory", 1L), List.of()), 1, 30, null);
+            var r = remote.submit(ClaimRequest.of("intake-1", "intake",
+                    io.ichiba.ledger.claim.Bundle.of(Map.of("memory", 1L), List.of()), 1, 30, null));
             assertThat(r.ok()).isTrue();
             assertThat(r.value().state()).as("granted by its own submission").isEqualTo(
                     io.ichiba.ledger.claim.ClaimState.GRANTED);

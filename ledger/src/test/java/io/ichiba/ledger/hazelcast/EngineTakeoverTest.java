@@ -9,6 +9,7 @@ import io.ichiba.ledger.LedgerSettings;
 import io.ichiba.ledger.MutableClock;
 import io.ichiba.ledger.claim.Bundle;
 import io.ichiba.ledger.claim.Claim;
+import io.ichiba.ledger.claim.ClaimRequest;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.engine.EngineStore;
 import io.ichiba.ledger.journal.Batch;
@@ -173,8 +174,8 @@ class EngineTakeoverTest {
             Ledger survivor = new Ledger(stores.get(1 - engine), ahead, LedgerSettings.defaults());
             assertThat(first.createTenant("acme", Map.of("memory", 1000L)).ok()).isTrue();
             assertThat(first.report("n1", Map.of("memory", 1000L), Map.of()).ok()).isTrue();
-            assertThat(first.submit("c1", "acme", Bundle.of(new TreeMap<>(Map.of("memory", 10L)), List.of()), 0, 20,
-                    null).ok()).isTrue();
+            assertThat(first.submit(ClaimRequest.of("c1", "acme", Bundle.of(new TreeMap<>(Map.of("memory", 10L)),
+                    List.of()), 0, 20, null)).ok()).isTrue();
             assertThat(stores.get(engine).atomically(new Admission(first)::pass).granted()).hasSize(1);
 
             members.get(engine).getLifecycleService().terminate();
@@ -217,8 +218,8 @@ class EngineTakeoverTest {
             assertThat(remote.createTenant("acme", Map.of("memory", 1000L, "disk", 1000L)).ok()).isTrue();
             assertThat(remote.report("n1", Map.of("memory", 1000L, "disk", 1000L), Map.of()).ok()).isTrue();
             for (int i = 0; i < 20; i++) {
-                assertThat(remote.submit("c" + i, "acme", Bundle.of(new TreeMap<>(Map.of("memory", 10L)), List.of()),
-                        0, 60, null).ok()).isTrue();
+                assertThat(remote.submit(ClaimRequest.of("c" + i, "acme", Bundle.of(new TreeMap<>(Map.of("memory",
+                        10L)), List.of()), 0, 60, null)).ok()).isTrue();
             }
             assertThat(stores.get(engine).atomically(new Admission(local)::pass).granted()).hasSize(20);
             assertThat(remote.release("c0").value().state()).isEqualTo(ClaimState.RELEASED);

@@ -11,6 +11,7 @@ import io.ichiba.ledger.LedgerSettings;
 import io.ichiba.ledger.MutableClock;
 import io.ichiba.ledger.claim.Bundle;
 import io.ichiba.ledger.claim.ClaimFilters;
+import io.ichiba.ledger.claim.ClaimRequest;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.engine.EngineStore;
 import io.ichiba.ledger.engine.Engines;
@@ -18,6 +19,7 @@ import io.ichiba.ledger.handler.PriceAlert;
 import io.ichiba.ledger.journal.Batch;
 import io.ichiba.ledger.journal.Change;
 import io.ichiba.ledger.journal.InMemoryJournal;
+import io.ichiba.ledger.market.OrderRequest;
 import io.ichiba.pricing.Side;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -54,11 +56,12 @@ class KryoSerializerTest {
         assertThat(ledger.createLock("db", 2).ok()).isTrue();
         clock.advanceMillis(1);
 
-        assertThat(ledger.exchange().place("o1", "team-a", "memory", Side.OFFER, 8192, 7200, 3, Long.MAX_VALUE, null)
+        assertThat(ledger.exchange().place(OrderRequest.of("o1", "team-a", "memory", Side.OFFER, 8192, 7200, 3))
                 .ok()).isTrue();
-        assertThat(ledger.exchange().place("b1", "team-b", "memory", Side.BID, 4096, 3600, 5, Long.MAX_VALUE, null)
+        assertThat(ledger.exchange().place(OrderRequest.of("b1", "team-b", "memory", Side.BID, 4096, 3600, 5))
                 .ok()).isTrue();
-        assertThat(ledger.submit("c1", "team-a", Bundle.of(Map.of("memory", 1024L), List.of("db")), 1, 60, null)
+        assertThat(ledger.submit(ClaimRequest.of("c1", "team-a", Bundle.of(Map.of("memory", 1024L), List.of("db")),
+                1, 60, null))
                 .ok()).isTrue();
         store.atomically(new Admission(ledger)::pass);
         assertThat(ledger.claim("c1").state()).isEqualTo(ClaimState.GRANTED);
