@@ -7,6 +7,7 @@ import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.job.Job;
 import io.ichiba.ledger.job.JobCommands;
 import io.ichiba.ledger.job.JobFilters;
+import io.ichiba.ledger.job.JobRequest;
 import io.ichiba.ledger.job.JobState;
 import io.ichiba.ledger.pool.PlaceCommands.CreateIfAbsent;
 import io.ichiba.ledger.store.Store;
@@ -43,14 +44,17 @@ public final class Jobs {
      * Validates and submits a job and its claim. Submitting the same id again answers the job as stored. The job
      * is written before its claim, so a claim never exists without its job.
      */
-    public Result<Job> submit(String id, String tenant, List<String> command, Map<String, String> env, Bundle bundle,
-                              int priority, long leaseSeconds, String requestedNode) {
-        return ledger.atomically(l -> new Jobs(l).submitNow(id, tenant, command, env, bundle, priority, leaseSeconds,
-                requestedNode));
+    public Result<Job> submit(JobRequest r) {
+        return ledger.atomically(l -> new Jobs(l).submitNow(r));
     }
 
-    private Result<Job> submitNow(String id, String tenant, List<String> command, Map<String, String> env,
-                                  Bundle bundle, int priority, long leaseSeconds, String requestedNode) {
+    private Result<Job> submitNow(JobRequest r) {
+        String id = r.id();
+        String tenant = r.tenant();
+        Bundle bundle = r.bundle();
+        int priority = r.priority();
+        long leaseSeconds = r.leaseSeconds();
+        String requestedNode = r.requestedNode();
         Job existing = store.jobs().get(id);
         if (existing != null) {
             return existing.tenant().equals(tenant) ? Result.ok(existing)
@@ -66,7 +70,7 @@ public final class Jobs {
         if (bad != null) {
             return Result.rejected(bad);
         }
-        Job job = Job.queued(id, tenant, command, env, bundle, priority, leaseSeconds, requestedNode,
+        Job job = Job.queued(id, tenant, r.command(), r.env(), bundle, priority, leaseSeconds, requestedNode,
                 ledger.clock().millis());
         Job stored = store.jobs().execute(id, new CreateIfAbsent<>(job));
         Result<Claim> claim = ledger.submit(ClaimRequest.of(id, tenant, bundle, priority, leaseSeconds, requestedNode));

@@ -7,6 +7,7 @@ import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.engine.Engines;
 import io.ichiba.ledger.event.Event;
 import io.ichiba.ledger.job.Job;
+import io.ichiba.ledger.job.JobRequest;
 import io.ichiba.ledger.job.JobState;
 import io.ichiba.ledger.journal.InMemoryJournal;
 import io.ichiba.ledger.store.Store;
@@ -113,8 +114,8 @@ class EventsTest {
     }
 
     private static void submitJob(Jobs jobs, String id, long memory, long lease) {
-        Result<Job> r = jobs.submit(id, "team-a", List.of("sh", "-c", "true"), Map.of(),
-                Bundle.of(Map.of("memory", memory), List.of()), 2, lease, null);
+        Result<Job> r = jobs.submit(new JobRequest(id, "team-a", List.of("sh", "-c", "true"), Map.of(),
+                Bundle.of(Map.of("memory", memory), List.of()), 2, lease, null));
         assertThat(r.ok()).as(String.valueOf(r.rejection())).isTrue();
     }
 

@@ -11,6 +11,7 @@ import io.ichiba.ledger.handler.Delivery.Ack;
 import io.ichiba.ledger.handler.Delivery.StepState;
 import io.ichiba.ledger.job.Job;
 import io.ichiba.ledger.job.JobCommands;
+import io.ichiba.ledger.job.JobRequest;
 import io.ichiba.ledger.job.JobState;
 import io.ichiba.ledger.store.Store;
 import org.junit.jupiter.api.BeforeEach;
@@ -210,8 +211,8 @@ class HandlersTest {
     void aJobAwaitingHandlersDeletedSinceGoesAheadWhenItsGrantIsRead() {
         bind("h1", "team-a", AckPolicy.ALL, 0, 1);
         Jobs jobs = new Jobs(ledger);
-        assertThat(jobs.submit("j1", "team-a", List.of("true"), Map.of(), Bundle.of(Map.of("memory", 100L), List.of()),
-                1, 60, null).ok()).isTrue();
+        assertThat(jobs.submit(new JobRequest("j1", "team-a", List.of("true"), Map.of(),
+                Bundle.of(Map.of("memory", 100L), List.of()), 1, 60, null)).ok()).isTrue();
         admission.pass();
         jobs.follow(store.claims().get("j1"));
         assertThat(jobs.job("j1").reason()).isEqualTo(JobCommands.Assign.AWAITING_HANDLERS);
@@ -242,8 +243,8 @@ class HandlersTest {
         bind("h1", "team-a", AckPolicy.ALL, 0, 1);
         Jobs jobs = new Jobs(ledger);
         for (String id : List.of("j1", "j2")) {
-            assertThat(jobs.submit(id, "team-a", List.of("true"), Map.of(), Bundle.of(Map.of("memory", 100L), List.of()),
-                    1, 60, null).ok()).isTrue();
+            assertThat(jobs.submit(new JobRequest(id, "team-a", List.of("true"), Map.of(),
+                    Bundle.of(Map.of("memory", 100L), List.of()), 1, 60, null)).ok()).isTrue();
         }
         admission.pass();
         jobs.follow(store.claims().get("j1"));
@@ -269,8 +270,8 @@ class HandlersTest {
     void aJobWhoseHandlersWentAwayIsNotKeptWaiting() {
         bind("h1", "team-a", AckPolicy.ALL, 0, 1);
         Jobs jobs = new Jobs(ledger);
-        jobs.submit("j1", "team-a", List.of("true"), Map.of(), Bundle.of(Map.of("memory", 100L), List.of()), 1, 60,
-                null);
+        jobs.submit(new JobRequest("j1", "team-a", List.of("true"), Map.of(),
+                Bundle.of(Map.of("memory", 100L), List.of()), 1, 60, null));
         admission.pass();
         jobs.follow(store.claims().get("j1"));
         assertThat(jobs.forNode("n1")).isEmpty();

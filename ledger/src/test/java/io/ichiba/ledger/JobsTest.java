@@ -4,6 +4,7 @@ import io.ichiba.ledger.claim.Bundle;
 import io.ichiba.ledger.claim.Claim;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.job.Job;
+import io.ichiba.ledger.job.JobRequest;
 import io.ichiba.ledger.job.JobState;
 import io.ichiba.ledger.pool.PlaceCommands;
 import io.ichiba.ledger.store.Store;
@@ -56,8 +57,8 @@ public abstract class JobsTest {
     }
 
     private Job submit(String id, long memory, long lease) {
-        Result<Job> r = jobs.submit(id, "acme", List.of("sh", "-c", "true"), Map.of("A", "1"),
-                Bundle.of(Map.of("memory", memory), List.of()), 1, lease, null);
+        Result<Job> r = jobs.submit(new JobRequest(id, "acme", List.of("sh", "-c", "true"), Map.of("A", "1"),
+                Bundle.of(Map.of("memory", memory), List.of()), 1, lease, null));
         assertThat(r.ok()).as(String.valueOf(r.rejection())).isTrue();
         pass();
         return jobs.job(id);
@@ -155,7 +156,8 @@ public abstract class JobsTest {
     void reconcileMakesUpForAChangeThatWasMissed() {
         // nobody follows the claims' changes, as when the member owning a job died mid-way
         following = false;
-        jobs.submit("a", "acme", List.of("true"), Map.of(), Bundle.of(Map.of("memory", 10L), List.of()), 1, 60, null);
+        jobs.submit(new JobRequest("a", "acme", List.of("true"), Map.of(), Bundle.of(Map.of("memory", 10L), List.of()),
+                1, 60, null));
         admission.pass();
         assertThat(ledger.claim("a").state()).isEqualTo(ClaimState.GRANTED);
         assertThat(jobs.job("a").state()).isEqualTo(JobState.QUEUED);
@@ -191,8 +193,8 @@ public abstract class JobsTest {
 
     @Test
     void anInvalidJobIsRefusedAndNothingIsWritten() {
-        Result<Job> r = jobs.submit("x", "acme", List.of("true"), Map.of(),
-                Bundle.of(Map.of("memory", 999_999L), List.of()), 1, 60, null);
+        Result<Job> r = jobs.submit(new JobRequest("x", "acme", List.of("true"), Map.of(),
+                Bundle.of(Map.of("memory", 999_999L), List.of()), 1, 60, null));
         assertThat(r.rejection().code()).isEqualTo(Rejection.Code.NEVER_FITS);
         assertThat(jobs.job("x")).isNull();
         assertThat(ledger.claim("x")).isNull();

@@ -1,12 +1,16 @@
 package io.ichiba.ledger;
 
+import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.junit.AnalyzeClasses;
 import com.tngtech.archunit.junit.ArchTest;
 import com.tngtech.archunit.lang.ArchRule;
+import com.tngtech.archunit.library.dependencies.SliceAssignment;
+import com.tngtech.archunit.library.dependencies.SliceIdentifier;
 
 import java.time.Clock;
 import java.time.Instant;
+import java.util.List;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
@@ -63,22 +67,20 @@ class LedgerArchitectureTest {
             .because("only io.ichiba.ledger.hazelcast knows Hazelcast (CONVENTIONS.md)");
 
     /** The packages that hold one capability each (the engine, the journal, the store and Hazelcast are not). */
-    static final java.util.List<String> CAPABILITIES = java.util.List.of("event", "pool", "tenant", "claim", "credit",
+    static final List<String> CAPABILITIES = List.of("event", "pool", "tenant", "claim", "credit",
             "market", "reservation", "job", "handler");
 
     @ArchTest
-    static final ArchRule capabilitiesHaveNoCycles = slices().assignedFrom(new com.tngtech.archunit.library
-                    .dependencies.SliceAssignment() {
+    static final ArchRule capabilitiesHaveNoCycles = slices().assignedFrom(new SliceAssignment() {
                 @Override
-                public com.tngtech.archunit.library.dependencies.SliceIdentifier getIdentifierOf(
-                        com.tngtech.archunit.core.domain.JavaClass c) {
+                public SliceIdentifier getIdentifierOf(JavaClass c) {
                     String pkg = c.getPackageName();
                     for (String cap : CAPABILITIES) {
                         if (pkg.equals("io.ichiba.ledger." + cap) || pkg.startsWith("io.ichiba.ledger." + cap + ".")) {
-                            return com.tngtech.archunit.library.dependencies.SliceIdentifier.of(cap);
+                            return SliceIdentifier.of(cap);
                         }
                     }
-                    return com.tngtech.archunit.library.dependencies.SliceIdentifier.ignore();
+                    return SliceIdentifier.ignore();
                 }
 
                 @Override
@@ -89,7 +91,7 @@ class LedgerArchitectureTest {
             .because("a package holds one capability whole, and depends on the ones below it only (CONVENTIONS.md)");
 
     @ArchTest
-    static final ArchRule capabilitiesDoNotKnowTheServices = noClasses().that().resideInAnyPackage(
+    static final ArchRule capabilitiesDoNotKnowTheEngine = noClasses().that().resideInAnyPackage(
                     CAPABILITIES.stream().map(c -> "io.ichiba.ledger." + c + "..").toArray(String[]::new))
             .should().dependOnClassesThat().resideInAnyPackage("io.ichiba.ledger.engine..",
                     "io.ichiba.ledger.hazelcast..", "io.ichiba.ledger.journal..")

@@ -7,6 +7,7 @@ import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.claim.Funding;
 import io.ichiba.ledger.credit.Account;
 import io.ichiba.ledger.job.Job;
+import io.ichiba.ledger.job.JobRequest;
 import io.ichiba.ledger.market.MarketOrder;
 import io.ichiba.ledger.market.MarketSettings;
 import io.ichiba.ledger.market.OrderRequest;
@@ -115,13 +116,16 @@ public class TenantLimitsTest {
     @Test
     void jobsNotEndedPastTheLimitAreRefusedAndLeaveNoJob() {
         Jobs jobs = new Jobs(ledger);
-        assertThat(jobs.submit("j1", "team-a", List.of("true"), Map.of(), mem(10), 1, 60, null).ok()).isTrue();
-        Result<Job> second = jobs.submit("j2", "team-a", List.of("true"), Map.of(), mem(10), 1, 60, null);
+        assertThat(jobs.submit(new JobRequest("j1", "team-a", List.of("true"), Map.of(), mem(10), 1, 60,
+                null)).ok()).isTrue();
+        Result<Job> second = jobs.submit(new JobRequest("j2", "team-a", List.of("true"), Map.of(), mem(10), 1, 60,
+                null));
         assertLimit(second.rejection(), "openJobs", 1);
         assertThat(store.jobs().get("j2")).isNull();
         assertThat(store.claims().get("j2")).isNull();
         assertThat(jobs.cancel("j1").ok()).isTrue();
-        assertThat(jobs.submit("j2", "team-a", List.of("true"), Map.of(), mem(10), 1, 60, null).ok()).isTrue();
+        assertThat(jobs.submit(new JobRequest("j2", "team-a", List.of("true"), Map.of(), mem(10), 1, 60,
+                null)).ok()).isTrue();
     }
 
     @Test

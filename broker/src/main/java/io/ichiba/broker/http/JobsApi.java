@@ -6,6 +6,7 @@ import io.ichiba.ledger.claim.Bundle;
 import io.ichiba.ledger.claim.Claim;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.job.Job;
+import io.ichiba.ledger.job.JobRequest;
 import io.ichiba.ledger.job.JobState;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -57,7 +58,8 @@ final class JobsApi {
         int priority = body.getInteger("priority", 0);
         long lease = body.getLong("leaseSeconds", 60L);
         String node = body.getString("node");
-        return ctx.blocking(() -> ctx.jobs().submit(id, tenant, command, env, bundle, priority, lease, node))
+        JobRequest request = new JobRequest(id, tenant, command, env, bundle, priority, lease, node);
+        return ctx.blocking(() -> ctx.jobs().submit(request))
                 .compose(r -> {
                     if (!r.ok()) {
                         return Future.succeededFuture(Problems.of(r.rejection()));

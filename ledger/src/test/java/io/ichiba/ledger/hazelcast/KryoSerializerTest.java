@@ -16,6 +16,7 @@ import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.engine.EngineStore;
 import io.ichiba.ledger.engine.Engines;
 import io.ichiba.ledger.handler.PriceAlert;
+import io.ichiba.ledger.job.JobRequest;
 import io.ichiba.ledger.journal.Batch;
 import io.ichiba.ledger.journal.Change;
 import io.ichiba.ledger.journal.InMemoryJournal;
@@ -65,8 +66,8 @@ class KryoSerializerTest {
                 .ok()).isTrue();
         store.atomically(new Admission(ledger)::pass);
         assertThat(ledger.claim("c1").state()).isEqualTo(ClaimState.GRANTED);
-        assertThat(new Jobs(ledger).submit("j1", "team-b", List.of("echo", "hi"), Map.of("A", "b"),
-                Bundle.of(Map.of("memory", 512L), List.of()), 1, 60, null).ok()).isTrue();
+        assertThat(new Jobs(ledger).submit(new JobRequest("j1", "team-b", List.of("echo", "hi"), Map.of("A", "b"),
+                Bundle.of(Map.of("memory", 512L), List.of()), 1, 60, null)).ok()).isTrue();
         assertThat(ledger.alerts().create("a1", "team-a", "memory", PriceAlert.Direction.ABOVE, 10).ok()).isTrue();
         assertThat(ledger.release("c1").ok()).isTrue();
 
