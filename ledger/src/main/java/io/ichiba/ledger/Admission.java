@@ -329,7 +329,7 @@ public final class Admission {
             }
         }
         for (Claim c : concerned.values()) {
-            if (mayDependOnAnything(c)) {
+            if (c.mayDependOnAnything()) {
                 return null;
             }
         }
@@ -497,20 +497,12 @@ public final class Admission {
     }
 
     /**
-     * Whether {@code c} buys, is urgent or is a reservation's copy: whether it fits may depend on anything (prices,
-     * credits, other tenants' grants, what was booked for it), and no other claim is alike.
-     */
-    static boolean mayDependOnAnything(Claim c) {
-        return c.mayDependOnAnything();
-    }
-
-    /**
      * What decides whether {@code c} fits besides the state (tenant, bundle, node asked for, lease): claims alike fit or
-     * not together within a pass. {@code null} for a claim that {@link #mayDependOnAnything} (a reservation's copy is
+     * not together within a pass. {@code null} for a claim that {@link Claim#mayDependOnAnything} (a reservation's copy is
      * not alike: what was booked for it is free for it alone).
      */
     private static List<Object> ask(Claim c) {
-        return mayDependOnAnything(c) ? null
+        return c.mayDependOnAnything() ? null
                 : java.util.Arrays.asList(c.tenant(), c.bundle(), c.requestedNode(), c.leaseSeconds());
     }
 

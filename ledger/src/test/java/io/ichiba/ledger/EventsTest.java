@@ -1,14 +1,11 @@
 package io.ichiba.ledger;
 
 import io.ichiba.ledger.claim.Bundle;
-import io.ichiba.ledger.claim.Claim;
 import io.ichiba.ledger.claim.ClaimRequest;
-import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.engine.Engines;
 import io.ichiba.ledger.event.Event;
 import io.ichiba.ledger.job.Job;
 import io.ichiba.ledger.job.JobRequest;
-import io.ichiba.ledger.job.JobState;
 import io.ichiba.ledger.journal.InMemoryJournal;
 import io.ichiba.ledger.store.Store;
 import org.junit.jupiter.api.BeforeEach;
@@ -100,17 +97,9 @@ class EventsTest {
         return jobs;
     }
 
-    /**
-     * Waits (bounded) until the jobs have followed their claims: the engine tells its listeners after each batch, on a
-     * thread of its own (as {@code JobsTest} does).
-     */
+    /** Waits (bounded) until the jobs have followed their claims ({@link JobsTest#followed(Store)}). */
     private void followed() {
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
-                .until(() -> store.jobs().entries().values().stream().filter(j -> !j.state().isFinal()).allMatch(j -> {
-                    Claim c = store.claims().get(j.id());
-                    return c == null || !(c.state().isFinal()
-                            || (c.state() == ClaimState.GRANTED && j.state() == JobState.QUEUED));
-                }));
+        JobsTest.followed(store);
     }
 
     private static void submitJob(Jobs jobs, String id, long memory, long lease) {

@@ -69,11 +69,16 @@ public abstract class JobsTest {
         followed();
     }
 
-    /**
-     * Waits (bounded) until no open job lags behind its claim: none is queued while its claim is granted, and none
-     * is open while its claim has ended.
-     */
     private void followed() {
+        followed(store);
+    }
+
+    /**
+     * Waits (bounded) until no open job of {@code store} lags behind its claim: none is queued while its claim is
+     * granted, and none is open while its claim has ended (the engine tells the jobs of their claims' changes after
+     * each batch, on a thread of its own).
+     */
+    static void followed(Store store) {
         await().atMost(Duration.ofSeconds(10)).until(() -> store.jobs().entries().values().stream()
                 .filter(j -> !j.state().isFinal())
                 .allMatch(j -> {
