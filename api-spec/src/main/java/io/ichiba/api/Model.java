@@ -347,8 +347,8 @@ public final class Model {
      * What the credit audit compared (law 4).
      *
      * @param minted   credits minted, summed from the journal
-     * @param total    the settled balances of every account but the issue account
-     * @param inFlight legs of postings under way; {@code total == minted} when there are none
+     * @param total    the balances of every account but the issue account
+     * @param inFlight accounts postings kept changing while the audit read them; {@code total == minted} when none
      */
     public record CreditAudit(long minted, long total, int inFlight) {
     }
@@ -408,7 +408,7 @@ public final class Model {
      *
      * @param tenant      the tenant
      * @param balance     settled balance, minor units
-     * @param available   what may still be spent: the balance less pending debits
+     * @param available   what may be spent now: the balance (an entry is posted whole)
      * @param creditLimit how far below zero the balance may go
      * @param quota       kind to the quota the tenant owns
      */
@@ -501,7 +501,7 @@ public final class Model {
      * @param type        {@code TENANT}, {@code HOUSE}, {@code ESCROW} or {@code ISSUE}
      * @param tenant      the tenant of a tenant's account, else {@code null}
      * @param balance     settled balance
-     * @param available   the balance less pending debits
+     * @param available   what may be spent now: the balance (an entry is posted whole)
      * @param creditLimit how far below zero the balance may go
      */
     public record Account(String id, String type, String tenant, long balance, long available, long creditLimit) {

@@ -268,7 +268,7 @@ public final class Broker {
     /**
      * Schedules the background work. The ledger's timers run where its state is kept ({@link Store#every}: on the
      * engine's thread, by its clock, as commands of its batches, moving with the engine): node loss and lease expiry
-     * (every reaper interval), loans due to end and the books' sweep (4 times less often), purges, postings and job
+     * (every reaper interval), loans due to end and the books' sweep (4 times less often), purges and job
      * reconciliation (20 times less often), the spot prices (every 5 s). On the member's own threads, what is not a
      * deadline: the metrics, and on the member that runs the admission loop the handlers file and the audit.
      */

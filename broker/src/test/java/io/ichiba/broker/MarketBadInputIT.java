@@ -26,7 +26,7 @@ import static org.awaitility.Awaitility.await;
  * Law 8 for the market over real HTTP: every malformed, out-of-range, unauthorised or impossible offer, bid, cancel,
  * recall, market read, lending limit and claim funding gets a 4xx {@code application/problem+json} answer with
  * {@code type}, {@code title} and {@code detail}, and changes nothing: not the accounts (every balance), the sizes of
- * the journal, the postings, the orders, the books and the loans, the two tenants' account views (quota, borrowed,
+ * the journal, the orders, the books and the loans, the two tenants' account views (quota, borrowed,
  * lent, offered, lending limit, open orders), the depth of the books, the loans, nor what {@link StateSnapshot}
  * shows (pools, claims, tenants, kinds).
  *
@@ -324,7 +324,7 @@ class MarketBadInputIT {
 
     private MarketState marketState() {
         Map<String, Integer> sizes = new TreeMap<>();
-        for (String m : List.of("journal", "postings", "accounts", "orders", "books", "loans", "claims", "tenants")) {
+        for (String m : List.of("journal", "accounts", "orders", "books", "loans", "claims", "tenants")) {
             sizes.put(m, TestBrokers.table(broker, m).entries().size());
         }
         return new MarketState(StateSnapshot.take(op, broker.ledger().store()), world.accounts(),

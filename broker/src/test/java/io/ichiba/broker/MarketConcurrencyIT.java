@@ -38,7 +38,7 @@ import static org.awaitility.Awaitility.await;
  *
  * <p>Once the books have settled (no order {@code NEW}, no loan {@code ENDING}):
  * <ul>
- *   <li>the audit is clean: no drift, no posting in flight, the balances add up to what was minted;</li>
+ *   <li>the audit is clean: no drift, no account in flight, the balances add up to what was minted;</li>
  *   <li>no balance (nor available amount) is below its credit limit, then or at any sample;</li>
  *   <li>per tenant and kind, what the account says it borrows and lends equals the live loans it borrows and
  *       lends; per kind, everything borrowed equals everything lent plus what was bought from the house;</li>
@@ -195,7 +195,7 @@ class MarketConcurrencyIT {
             Http.Answer audit = op.get("/v1/audit");
             JsonNode credits = audit.body().get("credits");
             soft.assertThat(audit.body().get("drift")).as("audit drift: " + audit).isEmpty();
-            soft.assertThat(credits.get("inFlight").asInt()).as("postings in flight: " + audit).isZero();
+            soft.assertThat(credits.get("inFlight").asInt()).as("accounts in flight: " + audit).isZero();
             soft.assertThat(credits.get("minted").asLong()).as("minted").isEqualTo(MINT * TENANTS);
             soft.assertThat(credits.get("total").asLong()).as("the balances add up to what was minted")
                     .isEqualTo(MINT * TENANTS);

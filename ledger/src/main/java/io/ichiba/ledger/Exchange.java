@@ -6,7 +6,6 @@ import io.ichiba.ledger.claim.ClaimFilters;
 import io.ichiba.ledger.credit.Account;
 import io.ichiba.ledger.credit.Accounts;
 import io.ichiba.ledger.credit.JournalEntry;
-import io.ichiba.ledger.credit.Posting;
 import io.ichiba.ledger.market.Book;
 import io.ichiba.ledger.market.Loan;
 import io.ichiba.ledger.market.MarketCommands;
@@ -196,7 +195,7 @@ public final class Exchange {
 
     Rejection canPay(String tenant, long hold) {
         Account a = store.accounts().get(Account.ofTenant(tenant));
-        long available = a == null ? 0 : a.available();
+        long available = a == null ? 0 : a.balance();
         long floor = a == null ? 0 : a.floor();
         if (available - hold < floor) {
             return Rejection.of(Rejection.Code.INSUFFICIENT_CREDIT, "the bid could cost " + hold + " and tenant "
@@ -306,12 +305,7 @@ public final class Exchange {
         if (o.side() == Side.BID) {
             long unspent = o.unspent();
             if (o.state() == MarketOrder.State.REJECTED) {
-                Posting hold = store.postings().get(o.id() + ":hold");
-                boolean held = store.journal().get(o.id() + ":hold") != null;
-                if (hold != null && !hold.state().isFinal()) {
-                    return; // still being posted: the next sweep decides
-                }
-                unspent = held ? o.hold() : 0;
+                unspent = store.journal().get(o.id() + ":hold") != null ? o.hold() : 0;
             }
             if (unspent > 0) {
                 Result<JournalEntry> r = ledger.accounts().post(JournalEntry.transfer(o.id() + ":release",
@@ -567,10 +561,10 @@ public final class Exchange {
         return all;
     }
 
-    /** Posts a system entry; answers whether it is posted (an entry another request is posting is not, yet). */
+    /** Posts a system entry; answers whether it is posted. */
     boolean post(JournalEntry e) {
         Result<JournalEntry> r = ledger.accounts().post(e);
-        if (!r.ok() && r.rejection().code() != Rejection.Code.IN_PROGRESS) {
+        if (!r.ok()) {
             LOG.warn("could not post entry={}: {}", e.id(), r.rejection().detail());
         }
         return r.ok();

@@ -135,8 +135,7 @@ public final class LeaseReaper {
 
     /**
      * Purges claims and jobs ended longer than the retention ago (or beyond the bound of those kept) and deleted price
-     * alerts, and finishes postings left pending ({@link io.ichiba.ledger.credit.Accounts#recover}). Their events left
-     * with the batches that made them. Answers how many claims were purged.
+     * alerts. Their events left with the batches that made them. Answers how many claims were purged.
      */
     public int purge() {
         int purged = 0;
@@ -151,7 +150,6 @@ public final class LeaseReaper {
             store.jobs().execute(id, new JobCommands.Purge(cutoff));
         }
         ledger.alerts().purge();
-        ledger.accounts().recover();
         return purged;
     }
 

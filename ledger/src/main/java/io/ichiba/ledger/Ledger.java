@@ -78,7 +78,7 @@ public final class Ledger implements Accounts.Host {
         this.store = store;
         this.clock = store.clock(clock);
         this.settings = settings;
-        this.accounts = new Accounts(store, this.clock, settings, this);
+        this.accounts = new Accounts(store, this.clock, this);
         this.exchange = new Exchange(this, market);
         this.reservations = new Reservations(this, reservationSettings);
         this.alerts = new PriceAlerts(this);

@@ -6,8 +6,8 @@ import io.ichiba.ledger.tenant.TenantLimits;
  *
  * @param agingMillisPerPriority a waiting claim gains one priority point per this many millis
  * @param starvationMillis       a claim waiting for capacity longer than this stops backfill on its pools
- * @param staleGrantingMillis    a step of the market or of a posting older than this is presumed abandoned (an
- *                               order still NEW, a bid without its claim, a posting still pending) and finished
+ * @param staleGrantingMillis    a step of the market older than this is presumed abandoned (an order still NEW, a
+ *                               bid without its claim) and finished
  * @param retentionMillis        ended claims are kept this long, then purged
  * @param maxLeaseSeconds        the longest lease a claim may ask for
  * @param nodeGraceMillis        a node whose last report is older than this is lost (0: nodes are never lost)

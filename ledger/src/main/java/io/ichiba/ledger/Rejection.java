@@ -51,8 +51,6 @@ public record Rejection(Code code, String detail, String limit, long max) implem
         PRICE,
         /** An account would go below its credit limit (nothing moved). */
         INSUFFICIENT_CREDIT,
-        /** Another request is doing the same thing right now (ask again in a moment). */
-        IN_PROGRESS,
         /**
          * The capacity is promised to a reservation before the claim's lease would end (the claim waits, or asks
          * for a shorter lease).

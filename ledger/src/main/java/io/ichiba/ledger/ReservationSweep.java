@@ -32,10 +32,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A reservation's life around its window, moved along by a sweep: bookings abandoned half way withdrawn, capacity
- * recalled before the start (notices to the grants in the way, loans of the booked quota recalled), the window
- * opened (what was recalled preempted, every copy granted on its booking), closed at the end, and cancellations
- * that a member left half done finished. Booking, reads and cancelling are {@link Reservations}'.
+ * A reservation's life around its window, moved along by a sweep: capacity recalled before the start (notices to
+ * the grants in the way, loans of the booked quota recalled), the window opened (what was recalled preempted, every
+ * copy granted on its booking), closed at the end, and refunds the house could not pay at a cancellation paid once
+ * it can. Booking, reads and cancelling are {@link Reservations}'.
  */
 final class ReservationSweep {
     private static final Logger LOG = LoggerFactory.getLogger(ReservationSweep.class);
@@ -53,9 +53,9 @@ final class ReservationSweep {
     }
 
     /**
-     * Moves reservations along: withdraws abandoned bookings, recalls capacity for windows about to open, opens
-     * due windows (preempting what was recalled, then granting every copy), closes ended ones. Run by each admission
-     * pass before it looks at the queue.
+     * Moves reservations along: recalls capacity for windows about to open, opens due windows (preempting what was
+     * recalled, then granting every copy), closes ended ones, pays refunds still owed. Run by each admission pass
+     * before it looks at the queue.
      */
     Reservations.Sweep sweep() {
         long now = ledger.clock().millis();
@@ -63,17 +63,9 @@ final class ReservationSweep {
         int preempted = 0;
         int activated = 0;
         int ended = 0;
-        int recovered = 0;
         for (Reservation r : store.reservations().values(new ReservationFilters.ReservationIn(EnumSet.of(
-                Reservation.State.BOOKING, Reservation.State.BOOKED, Reservation.State.ACTIVE,
-                Reservation.State.CANCELLED)))) {
+                Reservation.State.BOOKED, Reservation.State.ACTIVE, Reservation.State.CANCELLED)))) {
             switch (r.state()) {
-                case BOOKING -> {
-                    if (now - r.updatedAt() > ledger.settings().staleGrantingMillis()) {
-                        recover(r, now);
-                        recovered++;
-                    }
-                }
                 case BOOKED -> {
                     if (now >= r.end()) {
                         reservations.withdraw(r);
@@ -98,9 +90,8 @@ final class ReservationSweep {
                     }
                 }
                 case CANCELLED -> {
-                    // the member that cancelled finishes it; only one that died midway leaves it to the sweep
-                    if (now - r.updatedAt() > ledger.settings().staleGrantingMillis() && unfinished(r)) {
-                        reservations.finish(r, now); // idempotent: finishes a cancellation whose member died midway
+                    if (reservations.refundOwed(r)) {
+                        reservations.finish(r, now); // the house could not pay it at the cancel: again now
                     }
                 }
                 default -> {
@@ -111,23 +102,7 @@ final class ReservationSweep {
         for (Reservation r : store.reservations().values(new ReservationFilters.PurgeableReservations(cutoff))) {
             store.reservations().execute(r.id(), new ReservationCommands.Purge(cutoff));
         }
-        return new Reservations.Sweep(noticed, preempted, activated, ended, recovered);
-    }
-
-    /** Whether a cancelled reservation still has a booking, a live claim or a refund owed (reads only). */
-    private boolean unfinished(Reservation r) {
-        for (Place<?> p : places(r)) {
-            if (p.holdings().bookings().values().stream().anyMatch(b -> b.reservation().equals(r.id()))) {
-                return true;
-            }
-        }
-        for (String copy : r.copies().keySet()) {
-            Claim c = store.claims().get(copy);
-            if (c != null && !c.state().isFinal()) {
-                return true;
-            }
-        }
-        return reservations.refund(r, r.updatedAt()) > 0 && store.journal().get(r.id() + ":refund") == null;
+        return new Reservations.Sweep(noticed, preempted, activated, ended);
     }
 
     /** Reads the places {@code r} is booked in (those that still exist): its tenant's quota if on quota, its nodes, its locks. */
@@ -140,23 +115,6 @@ final class ReservationSweep {
         r.bundle().locks().forEach(l -> out.add(store.locks().get(l)));
         out.removeIf(java.util.Objects::isNull);
         return out;
-    }
-
-    private void recover(Reservation r, long now) {
-        LOG.warn("withdrawing an abandoned reservation booking id={} tenant={}", r.id(), r.tenant());
-        reservations.withdraw(r);
-        Reservation failed = store.reservations().execute(r.id(), new ReservationCommands.Move(
-                EnumSet.of(Reservation.State.BOOKING), Reservation.State.FAILED, now, "ABANDONED"));
-        JournalEntry paid = store.journal().get(r.id() + ":reservation");
-        if (failed != null && paid != null && store.journal().get(r.id() + ":refund") == null) {
-            long amount = paid.amountFor(Account.HOUSE);
-            Result<JournalEntry> back = ledger.accounts().post(JournalEntry.transfer(r.id() + ":refund", now,
-                    JournalEntry.Reason.RESERVATION_REFUND, "refund of abandoned reservation " + r.id(), null, r.id(),
-                    Account.HOUSE, Account.ofTenant(r.tenant()), amount));
-            if (back.ok()) {
-                store.reservations().execute(r.id(), new ReservationCommands.Refunded(amount));
-            }
-        }
     }
 
     /**

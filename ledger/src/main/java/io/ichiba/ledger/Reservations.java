@@ -42,16 +42,15 @@ import java.util.TreeMap;
  * cancellation and refunds. Booking, reads and cancelling are here; what happens around the window is done by
  * {@link ReservationSweep}, run through {@link #sweep}.
  *
- * <h2>Booking (spans keys, like a grant)</h2>
+ * <h2>Booking (one change of the engine)</h2>
  * <pre>
- *   plan on a snapshot: a node per copy over [start, end)           ReservationPlanner
- *   reservation: create BOOKING with the plan
- *   tenant (on quota), each node, each lock: Book                    -- refused? Unbook all, forget, re-plan
- *   house: a bought reservation pays spot x amount x window          -- refused? Unbook all, forget
- *   reservation: BOOKING -> BOOKED
+ *   plan on the engine's state: a node per copy over [start, end)   ReservationPlanner
+ *   tenant (on quota), each node, each lock: Book                    -- refused? Unbook what was booked
+ *   house: a bought reservation pays spot x amount x window          -- refused? Unbook all
+ *   reservation: written BOOKED
  * </pre>
- * Each place checks its own timeline atomically ({@link Book}), so concurrent bookings and grants never
- * over-promise a moment (law 1); a booking abandoned by a dead member is withdrawn by {@link #sweep}.
+ * Each place checks its own timeline too ({@link Book}), so no booking or grant ever over-promises a moment
+ * (law 1). The booking is one command: nobody sees it half made, and there is nothing for a sweep to finish.
  *
  * <h2>Around the window</h2>
  * Grants may use booked capacity while it is idle only if their lease ends before the window opens; a lease
@@ -71,7 +70,6 @@ public final class Reservations {
     private static final Logger LOG = LoggerFactory.getLogger(Reservations.class);
     /** The reason a grant preempted for a reservation's start ends with. */
     public static final String PREEMPT_REASON = "RESERVATION";
-    private static final int BOOKING_TRIES = 3;
 
     private final Ledger ledger;
     private final Store store;
@@ -168,57 +166,40 @@ public final class Reservations {
                         + " at today's spot prices: " + poor.detail()), -1);
             }
         }
-        for (int attempt = 1; ; attempt++) {
-            ReservationPlanner.Snapshot snap = snapshot(r.funding().mode() == Funding.Mode.QUOTA ? tenant : null);
-            List<String> plan = ReservationPlanner.plan(r.bundle(), r.count(), start, r.end(), r.node(), snap);
-            if (plan == null) {
-                long length = r.end() - start;
-                long earliest = ReservationPlanner.earliest(r.bundle(), r.count(), start, length, r.node(), snap,
-                        now + settings.maxAdvanceSeconds() * 1000, settings.searchLimit());
-                return new Booked(null, Rejection.of(Rejection.Code.WINDOW_FULL, "the capacity left over the window "
-                        + "does not hold " + r.count() + " cop" + (r.count() == 1 ? "y" : "ies") + " of the bundle"
-                        + (earliest < 0 ? "; no window of the same length fits within "
-                        + settings.maxAdvanceSeconds() / 86_400 + " days" : "")), earliest);
-            }
-            TreeMap<String, String> copies = new TreeMap<>();
-            for (int i = 0; i < plan.size(); i++) {
-                copies.put(Reservation.copyId(id, i + 1), plan.get(i));
-            }
-            Reservation booking = new Reservation(id, tenant, r.bundle(), r.count(), start, r.end(), r.node(),
-                    r.funding(), lease, r.priority(), Reservation.State.BOOKING, copies, 0, 0, now, now, null, null);
-            Reservation stored = store.reservations().execute(id, new CreateIfAbsent<>(booking));
-            if (!stored.equals(booking)) {
-                return stored.tenant().equals(tenant) ? new Booked(stored, null, -1)
-                        : new Booked(null, Rejection.of(Rejection.Code.ALREADY_EXISTS, "reservation id " + id
-                        + " is taken"), -1);
-            }
-            Rejection refused = bookPlaces(booking, snap.deadlines());
-            if (refused != null) {
-                withdraw(booking);
-                store.reservations().execute(id, new ReservationCommands.Forget(Reservation.State.BOOKING));
-                if (attempt < BOOKING_TRIES && refused.code() == Rejection.Code.WINDOW_FULL) {
-                    continue; // someone took the capacity between the snapshot and the booking: plan again
-                }
-                return new Booked(null, refused, -1);
-            }
-            if (price > 0) {
-                Result<JournalEntry> paid = ledger.accounts().post(JournalEntry.transfer(id + ":reservation", now,
-                        JournalEntry.Reason.RESERVATION, "reservation " + id + " of " + r.count() + " x "
-                                + r.bundle().amounts() + " for " + (r.end() - start) / 1000 + " s", null, id,
-                        Account.ofTenant(tenant), Account.HOUSE, price));
-                if (!paid.ok()) {
-                    withdraw(booking);
-                    store.reservations().execute(id, new ReservationCommands.Forget(Reservation.State.BOOKING));
-                    return new Booked(null, paid.rejection(), -1);
-                }
-                store.reservations().execute(id, new ReservationCommands.Paid(price));
-            }
-            Reservation booked = store.reservations().execute(id, new ReservationCommands.Move(
-                    EnumSet.of(Reservation.State.BOOKING), Reservation.State.BOOKED, ledger.clock().millis(), null));
-            LOG.info("reservation booked id={} tenant={} copies={} window=[{}, {}) nodes={} price={}", id, tenant,
-                    r.count(), start, r.end(), booking.nodes(), price);
-            return new Booked(booked != null ? booked : store.reservations().get(id), null, -1);
+        // one command: the snapshot is the state the booking writes to, so the plan holds as made
+        ReservationPlanner.Snapshot snap = snapshot(r.funding().mode() == Funding.Mode.QUOTA ? tenant : null);
+        List<String> plan = ReservationPlanner.plan(r.bundle(), r.count(), start, r.end(), r.node(), snap);
+        if (plan == null) {
+            long length = r.end() - start;
+            long earliest = ReservationPlanner.earliest(r.bundle(), r.count(), start, length, r.node(), snap,
+                    now + settings.maxAdvanceSeconds() * 1000, settings.searchLimit());
+            return new Booked(null, Rejection.of(Rejection.Code.WINDOW_FULL, "the capacity left over the window "
+                    + "does not hold " + r.count() + " cop" + (r.count() == 1 ? "y" : "ies") + " of the bundle"
+                    + (earliest < 0 ? "; no window of the same length fits within "
+                    + settings.maxAdvanceSeconds() / 86_400 + " days" : "")), earliest);
         }
+        TreeMap<String, String> copies = new TreeMap<>();
+        for (int i = 0; i < plan.size(); i++) {
+            copies.put(Reservation.copyId(id, i + 1), plan.get(i));
+        }
+        Reservation booked = new Reservation(id, tenant, r.bundle(), r.count(), start, r.end(), r.node(),
+                r.funding(), lease, r.priority(), Reservation.State.BOOKED, copies, price, 0, now, now, null, null);
+        Rejection refused = bookPlaces(booked, snap.deadlines());
+        if (refused == null && price > 0) {
+            Result<JournalEntry> paid = ledger.accounts().post(JournalEntry.transfer(id + ":reservation", now,
+                    JournalEntry.Reason.RESERVATION, "reservation " + id + " of " + r.count() + " x "
+                            + r.bundle().amounts() + " for " + (r.end() - start) / 1000 + " s", null, id,
+                    Account.ofTenant(tenant), Account.HOUSE, price));
+            refused = paid.rejection();
+        }
+        if (refused != null) {
+            withdraw(booked); // the places booked before the refusal, in this same command
+            return new Booked(null, refused, -1);
+        }
+        store.reservations().execute(id, new CreateIfAbsent<>(booked));
+        LOG.info("reservation booked id={} tenant={} copies={} window=[{}, {}) nodes={} price={}", id, tenant,
+                r.count(), start, r.end(), booked.nodes(), price);
+        return new Booked(booked, null, -1);
     }
 
     /** What a window of {@code count} copies costs at today's spot prices; -1 if a price is above {@code cap}. */
@@ -444,8 +425,7 @@ public final class Reservations {
 
     /**
      * Cancels a reservation of {@code tenant}: withdraws what is still booked, ends its copies' claims, refunds a
-     * bought one by the rule above. An ended reservation is answered unchanged; one being booked is
-     * {@code IN_PROGRESS}.
+     * bought one by the rule above, in one change. An ended reservation is answered unchanged.
      */
     public Result<Reservation> cancel(String id, String tenant) {
         return ledger.atomically(l -> l.reservations().cancelNow(id, tenant));
@@ -455,9 +435,6 @@ public final class Reservations {
         Reservation r = store.reservations().get(id);
         if (r == null || (tenant != null && !r.tenant().equals(tenant))) {
             return Result.rejected(Rejection.Code.NOT_FOUND, "no reservation " + id);
-        }
-        if (r.state() == Reservation.State.BOOKING) {
-            return Result.rejected(Rejection.Code.IN_PROGRESS, "reservation " + id + " is being booked; ask again");
         }
         if (r.state().isFinal()) {
             return Result.ok(r);
@@ -485,6 +462,11 @@ public final class Reservations {
         return part - Math.floorDiv(Math.multiplyExact(part, settings.cancelFeePercent()) + 99, 100);
     }
 
+    /** Whether a cancelled reservation's refund is still owed: the house could not pay it when it was cancelled. */
+    boolean refundOwed(Reservation r) {
+        return refund(r, r.updatedAt()) > 0 && store.journal().get(r.id() + ":refund") == null;
+    }
+
     /** Finishes a cancelled reservation: withdraws bookings, ends claims, refunds (each step idempotent). */
     void finish(Reservation r, long now) {
         withdraw(r);
@@ -499,8 +481,8 @@ public final class Reservations {
             JournalEntry entry = JournalEntry.transfer(r.id() + ":refund", now, JournalEntry.Reason.RESERVATION_REFUND,
                     "refund of cancelled reservation " + r.id(), null, r.id(), Account.HOUSE,
                     Account.ofTenant(r.tenant()), refund);
-            Result<JournalEntry> back = ledger.accounts().post(entry); // in this change: nothing else posts it now
-            if (back.ok() || store.journal().get(entry.id()) != null) {
+            Result<JournalEntry> back = ledger.accounts().post(entry);
+            if (back.ok()) {
                 store.reservations().execute(r.id(), new ReservationCommands.Refunded(refund));
             } else {
                 LOG.warn("reservation refund not posted id={} why={}", r.id(), back.rejection().detail());
@@ -517,14 +499,12 @@ public final class Reservations {
      * @param preempted grants preempted at a start
      * @param activated reservations whose window opened
      * @param ended     reservations whose window closed
-     * @param recovered bookings abandoned by a dead member, withdrawn
      */
-    public record Sweep(int noticed, int preempted, int activated, int ended, int recovered) {
+    public record Sweep(int noticed, int preempted, int activated, int ended) {
     }
 
     /**
-     * Moves reservations along: withdraws abandoned bookings, recalls capacity for windows about to open, opens
-     * due windows (preempting what was recalled, then granting every copy), closes ended ones
+     * Moves reservations along: recalls capacity for windows about to open, opens due windows (preempting what was recalled, then granting every copy), closes ended ones
      * ({@link ReservationSweep}).
      */
     public Sweep sweep() {

@@ -5,7 +5,6 @@ import io.ichiba.ledger.claim.ClaimRequest;
 import io.ichiba.ledger.claim.Funding;
 import io.ichiba.ledger.credit.CreditFilters;
 import io.ichiba.ledger.credit.JournalEntry;
-import io.ichiba.ledger.credit.Posting;
 import io.ichiba.ledger.engine.EngineStore;
 import io.ichiba.ledger.engine.Engines;
 import io.ichiba.ledger.handler.Binding;
@@ -49,7 +48,6 @@ class EnginePurgeIndexTest {
         check(store.loans(), i -> loan("l" + i), MarketFilters.PurgeableLoans::new);
         check(store.loans(), i -> loan("l" + i), MarketFilters.LoansDue::new);
         check(store.alerts(), i -> alert("a" + i), HandlerFilters.PurgeableAlerts::new);
-        check(store.postings(), i -> posting("p" + i), CreditFilters.PurgeablePostings::new);
         check(store.deliveries(), i -> delivery("d" + i), HandlerFilters.SettledBefore::new);
         check(store.reservations(), i -> reservation("r" + i), ReservationFilters.PurgeableReservations::new);
         check(store.idempotency(), i -> new IdempotencyRecord("f" + i, time(), random.nextBoolean(), 200, null),
@@ -155,14 +153,6 @@ class EnginePurgeIndexTest {
     private PriceAlert alert(String id) {
         PriceAlert a = PriceAlert.create(id, "t", "memory", PriceAlert.Direction.ABOVE, 10, time());
         return random.nextBoolean() ? a : a.deleted(time());
-    }
-
-    private Posting posting(String id) {
-        JournalEntry e = JournalEntry.transfer(id, time(), JournalEntry.Reason.MINT, "m", null, id, "a", "b", 1);
-        Posting.State[] states = Posting.State.values();
-        long created = time();
-        return new Posting(e, states[random.nextInt(states.length)], null, created, created + random.nextLong(0, 5000),
-                "driver");
     }
 
     private Reservation reservation(String id) {

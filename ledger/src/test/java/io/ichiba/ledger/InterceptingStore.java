@@ -3,7 +3,6 @@ package io.ichiba.ledger;
 import io.ichiba.ledger.claim.Claim;
 import io.ichiba.ledger.credit.Account;
 import io.ichiba.ledger.credit.JournalEntry;
-import io.ichiba.ledger.credit.Posting;
 import io.ichiba.ledger.handler.Binding;
 import io.ichiba.ledger.handler.DeadLetter;
 import io.ichiba.ledger.handler.Delivery;
@@ -104,11 +103,6 @@ public final class InterceptingStore implements Store {
     @Override
     public Table<Account> accounts() {
         return new Intercepted<>("accounts", inner.accounts());
-    }
-
-    @Override
-    public Table<Posting> postings() {
-        return new Intercepted<>("postings", inner.postings());
     }
 
     @Override

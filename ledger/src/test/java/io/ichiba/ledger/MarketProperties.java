@@ -58,7 +58,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * orders by their owner and by others; claims funded by quota, by purchase, by urgent purchase and by borrowing;
  * admission passes; releases and cancels of claims; recalls by lenders (with notice 0 or more, or invalid) and
  * attempts by tenants that did not lend; and clock advances of up to two hours, each followed by
- * {@link Exchange#sweep()}, a {@link LeaseReaper} sweep and {@link Accounts#recover()}.
+ * {@link Exchange#sweep()} and a {@link LeaseReaper} sweep.
  *
  * <p>After every step:
  * <ul>
@@ -143,7 +143,7 @@ class MarketProperties {
     record Recall(int loan, boolean byLender, int other, long notice) implements Op {
     }
 
-    /** Moves the clock, then sweeps the market, the leases and the postings. */
+    /** Moves the clock, then sweeps the market and the leases. */
     record Advance(long millis) implements Op {
     }
 
@@ -486,7 +486,7 @@ class MarketProperties {
             long hold = o.bid() ? MarketOrder.cost(price, amount, seconds) : 0;
             if (expected == null && o.bid()) {
                 Account a = ledger.accounts().account(Account.ofTenant(tenant));
-                expected = a.available() - hold < a.floor() ? Code.INSUFFICIENT_CREDIT : null;
+                expected = a.balance() - hold < a.floor() ? Code.INSUFFICIENT_CREDIT : null;
             } else if (expected == null) {
                 expected = amount > store.tenants().get(tenant).lendable(kind) ? Code.NOT_LENDABLE : null;
             }
@@ -715,7 +715,6 @@ class MarketProperties {
             exchange.updateSpot();
             exchange.sweep();
             reaper.sweep();
-            ledger.accounts().recover();
             long now = clock.millis();
             assertThat(store.claims().values(new ClaimFilters.LeaseDue(now))).as("law 6: leases end").isEmpty();
             assertThat(store.loans().values(new MarketFilters.LoansDue(now))).as("due loans end").isEmpty();
@@ -806,7 +805,6 @@ class MarketProperties {
             assertThat(report.credits().total()).as("law 4: the balances add up to what was minted").isEqualTo(minted);
             for (Account a : store.accounts().entries().values()) {
                 assertThat(a.balance()).as("%s's balance", a.id()).isGreaterThanOrEqualTo(a.floor());
-                assertThat(a.available()).as("%s's available balance", a.id()).isGreaterThanOrEqualTo(a.floor());
             }
         }
 

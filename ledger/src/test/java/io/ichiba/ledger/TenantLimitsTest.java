@@ -132,11 +132,11 @@ public class TenantLimitsTest {
     void ordersNotEndedPastTheLimitAreRefusedWithNothingHeld() {
         Exchange exchange = ledger.exchange();
         assertThat(exchange.place(OrderRequest.of("o1", "team-a", "memory", Side.OFFER, 1024, 3600, 3)).ok()).isTrue();
-        long before = ledger.accounts().account(Account.ofTenant("team-a")).available();
+        long before = ledger.accounts().account(Account.ofTenant("team-a")).balance();
         Result<MarketOrder> bid = exchange.place(OrderRequest.of("b1", "team-a", "memory", Side.BID, 1024, 3600, 2));
         assertLimit(bid.rejection(), "openOrders", 1);
         assertThat(exchange.order("b1", "team-a")).isNull();
-        assertThat(ledger.accounts().account(Account.ofTenant("team-a")).available()).as("nothing put in escrow")
+        assertThat(ledger.accounts().account(Account.ofTenant("team-a")).balance()).as("nothing put in escrow")
                 .isEqualTo(before);
         assertThat(exchange.cancel("o1", "team-a").ok()).isTrue();
         assertThat(exchange.place(OrderRequest.of("b1", "team-a", "memory", Side.BID, 1024, 3600, 2)).ok()).isTrue();

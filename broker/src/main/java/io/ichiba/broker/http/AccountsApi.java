@@ -131,12 +131,12 @@ final class AccountsApi {
     /** A 409 that says how far the tenant is past the limit asked for. */
     private Reply limitRefused(String tenant, long limit, Rejection why) {
         Account a = accounts().account(Account.ofTenant(tenant));
-        long owed = a == null ? 0 : -a.available();
+        long owed = a == null ? 0 : -a.balance();
         if (owed <= limit) {
             return Problems.of(why);
         }
-        return Problems.of(409, why.code().name(), "tenant " + tenant + " owes " + owed + " (available "
-                + a.available() + "): a credit limit of " + limit + " is " + (owed - limit)
+        return Problems.of(409, why.code().name(), "tenant " + tenant + " owes " + owed + " (balance "
+                + a.balance() + "): a credit limit of " + limit + " is " + (owed - limit)
                 + " short of it; the limit stays " + a.creditLimit());
     }
 

@@ -39,7 +39,7 @@ public final class Problems {
             case NOT_FOUND -> 404;
             // INSUFFICIENT_CREDIT: the request conflicts with the account's state (its balance and limit), and a
             // later request may succeed once that changes; 402 is reserved by RFC 9110 and clients do not expect it
-            case ALREADY_EXISTS, WRONG_STATE, LEASE_EXPIRED, INSUFFICIENT_CREDIT, NOT_LENDABLE, PRICE, IN_PROGRESS,
+            case ALREADY_EXISTS, WRONG_STATE, LEASE_EXPIRED, INSUFFICIENT_CREDIT, NOT_LENDABLE, PRICE,
                  WINDOW_FULL, LIMIT_REACHED -> 409;
             case INVALID -> 400;
             case TENANT_LIMIT -> 429;

@@ -47,12 +47,11 @@ final class Views {
     }
 
     static Model.Reservation reservation(Reservation r) {
-        Reservation.State visible = r.state() == Reservation.State.BOOKING ? Reservation.State.BOOKED : r.state();
         List<Model.ReservationCopy> copies = r.copies().entrySet().stream()
                 .map(e -> new Model.ReservationCopy(e.getKey(), e.getValue().isEmpty() ? null : e.getValue())).toList();
         boolean opened = r.state() == Reservation.State.ACTIVE || (r.state().isFinal() && r.updatedAt() >= r.start()
-                && !"WINDOW_MISSED".equals(r.reason()) && !"ABANDONED".equals(r.reason()));
-        return new Model.Reservation(r.id(), r.tenant(), visible.name(), r.reason(),
+                && !"WINDOW_MISSED".equals(r.reason()));
+        return new Model.Reservation(r.id(), r.tenant(), r.state().name(), r.reason(),
                 Model.Bundle.of(r.bundle().amounts(), r.bundle().locks()), r.count(), time(r.start()), time(r.end()),
                 r.requestedNode(), copies, opened ? r.claims() : List.of(), funding(r.funding()), r.leaseSeconds(),
                 r.priority(), r.price(), r.refunded(), r.recalled().isEmpty() ? null : r.recalled(),
@@ -90,7 +89,7 @@ final class Views {
     /** The tenant's account view; a tenant without an account yet (none was opened) shows an empty one. */
     static Model.TenantAccount tenantAccount(TenantState t, Account a, List<MarketOrder> open) {
         Account acc = a != null ? a : Account.open(Account.ofTenant(t.id()), Account.Type.TENANT, 0);
-        return new Model.TenantAccount(t.id(), acc.balance(), acc.available(), acc.creditLimit(), t.quota(),
+        return new Model.TenantAccount(t.id(), acc.balance(), acc.balance(), acc.creditLimit(), t.quota(),
                 t.borrowed(), t.lent(), t.offered(), t.lendingLimit(),
                 open.stream().filter(o -> o.side() == Side.OFFER).map(Views::summary).toList(),
                 open.stream().filter(o -> o.side() == Side.BID).map(Views::summary).toList());
@@ -135,7 +134,7 @@ final class Views {
 
     static Model.Account account(Account a) {
         String tenant = a.type() == Account.Type.TENANT ? a.id().substring(a.id().indexOf(':') + 1) : null;
-        return new Model.Account(a.id(), a.type().name(), tenant, a.balance(), a.available(), a.creditLimit());
+        return new Model.Account(a.id(), a.type().name(), tenant, a.balance(), a.balance(), a.creditLimit());
     }
 
     /** An entry as {@code account} sees it: its leg there is the amount. */

@@ -30,7 +30,7 @@ public final class ReservationMetrics {
         this.ledger = ledger;
         this.registry = registry;
         this.reservations = MultiGauge.builder("ichiba.reservations")
-                .description("Reservations by state (BOOKED, ACTIVE, ENDED, CANCELLED, FAILED)").register(registry);
+                .description("Reservations by state (BOOKED, ACTIVE, ENDED, CANCELLED)").register(registry);
         this.poolReserved = MultiGauge.builder("ichiba.pool.reserved")
                 .description("The most promised to reservations not yet open at any moment of the next 24 hours")
                 .register(registry);
@@ -58,14 +58,7 @@ public final class ReservationMetrics {
         long now = ledger.clock().millis();
         Map<Reservation.State, Long> byState = new EnumMap<>(Reservation.State.class);
         for (Reservation.State s : Reservation.State.values()) {
-            if (s != Reservation.State.BOOKING) {
-                byState.put(s, 0L);
-            }
-        }
-        for (Reservation.State s : Reservation.State.values()) {
-            byState.merge(s == Reservation.State.BOOKING ? Reservation.State.BOOKED : s,
-                    (long) ledger.store().reservations().count(new ReservationFilters.ReservationIn(EnumSet.of(s))),
-                    Long::sum);
+            byState.put(s, (long) ledger.store().reservations().count(new ReservationFilters.ReservationIn(EnumSet.of(s))));
         }
         List<MultiGauge.Row<?>> rows = new ArrayList<>();
         byState.forEach((s, n) -> rows.add(MultiGauge.Row.of(Tags.of("state", s.name()), n)));

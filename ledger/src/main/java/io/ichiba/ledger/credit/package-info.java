@@ -1,5 +1,5 @@
 /**
- * Credits: accounts, the journal's entries, the postings that move credits across accounts and their commands.
+ * Credits: accounts, the journal's entries and the commands that change an account.
  *
  * <p>Records and their pure transitions (commands on one key); the services over them are in {@code io.ichiba.ledger}.
  */

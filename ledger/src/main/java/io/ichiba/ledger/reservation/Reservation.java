@@ -44,8 +44,6 @@ public record Reservation(String id, String tenant, Bundle bundle, int count, lo
 
     /** The life of a reservation. */
     public enum State {
-        /** Internal: being booked on its places (shown as {@code BOOKED}). */
-        BOOKING,
         /** Promised; its window has not opened. */
         BOOKED,
         /** Its window is open: its copies are claims. */
@@ -53,13 +51,11 @@ public record Reservation(String id, String tenant, Bundle bundle, int count, lo
         /** Its window closed. */
         ENDED,
         /** Cancelled by its tenant. */
-        CANCELLED,
-        /** Its booking was abandoned (the member booking it died) and withdrawn. */
-        FAILED;
+        CANCELLED;
 
         /** Whether it has ended. */
         public boolean isFinal() {
-            return this == ENDED || this == CANCELLED || this == FAILED;
+            return this == ENDED || this == CANCELLED;
         }
     }
 
@@ -99,11 +95,6 @@ public record Reservation(String id, String tenant, Bundle bundle, int count, lo
     Reservation to(State next, long now, String why) {
         return new Reservation(id, tenant, bundle, count, start, end, requestedNode, funding, leaseSeconds, priority,
                 next, copies, price, refunded, createdAt, now, why, recalled);
-    }
-
-    Reservation withPrice(long paid) {
-        return new Reservation(id, tenant, bundle, count, start, end, requestedNode, funding, leaseSeconds, priority,
-                state, copies, paid, refunded, createdAt, updatedAt, reason, recalled);
     }
 
     Reservation withRefund(long amount) {

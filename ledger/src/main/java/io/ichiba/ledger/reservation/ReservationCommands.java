@@ -23,18 +23,6 @@ public final class ReservationCommands {
         }
     }
 
-    /** Records what a bought reservation paid. */
-    public record Paid(long price) implements Command<Reservation, Reservation> {
-        @Override
-        public Outcome<Reservation, Reservation> apply(Reservation r) {
-            if (r == null) {
-                return Outcome.keep(null);
-            }
-            Reservation next = r.withPrice(price);
-            return Outcome.write(next, next);
-        }
-    }
-
     /** Records what a cancellation refunded. */
     public record Refunded(long amount) implements Command<Reservation, Reservation> {
         @Override
@@ -56,17 +44,6 @@ public final class ReservationCommands {
             }
             Reservation next = r.withRecalled(claims);
             return Outcome.write(next, next);
-        }
-    }
-
-    /** Removes a reservation whose booking was refused before anything was promised or paid. */
-    public record Forget(Reservation.State inState) implements Command<Reservation, Boolean> {
-        @Override
-        public Outcome<Reservation, Boolean> apply(Reservation r) {
-            if (r == null || r.state() != inState) {
-                return Outcome.keep(false);
-            }
-            return Outcome.write(null, true);
         }
     }
 

@@ -4,7 +4,6 @@ import io.ichiba.ledger.IdempotencyRecord;
 import io.ichiba.ledger.claim.Claim;
 import io.ichiba.ledger.credit.Account;
 import io.ichiba.ledger.credit.JournalEntry;
-import io.ichiba.ledger.credit.Posting;
 import io.ichiba.ledger.handler.Binding;
 import io.ichiba.ledger.handler.DeadLetter;
 import io.ichiba.ledger.handler.Delivery;
@@ -57,8 +56,6 @@ public interface Store extends AutoCloseable {
     /** Credit accounts, by account id ({@code tenant:<id>}, {@code house}, {@code escrow}, {@code issue}). */
     Table<Account> accounts();
 
-    /** The postings that drive journal entries across accounts, by entry id. */
-    Table<Posting> postings();
 
     /** The journal: entries written once, by entry id. */
     Table<JournalEntry> journal();

@@ -4,7 +4,6 @@ import io.ichiba.ledger.IdempotencyRecord;
 import io.ichiba.ledger.claim.Claim;
 import io.ichiba.ledger.credit.Account;
 import io.ichiba.ledger.credit.JournalEntry;
-import io.ichiba.ledger.credit.Posting;
 import io.ichiba.ledger.handler.Binding;
 import io.ichiba.ledger.handler.DeadLetter;
 import io.ichiba.ledger.handler.Delivery;
@@ -27,7 +26,7 @@ public abstract class TableStore implements Store {
 
     /** The names of every table, in the order they are made. */
     public static final java.util.List<String> NAMES = java.util.List.of("nodes", "locks", "tenants", "claims", "jobs",
-            "principals", "agents", "kinds", "idempotency", "accounts", "postings", "journal", "books", "orders",
+            "principals", "agents", "kinds", "idempotency", "accounts", "journal", "books", "orders",
             "loans", "reservations", "bindings", "deliveries", "deadLetters", "cursors", "alerts");
 
     /** Makes the table of a name. */
@@ -46,7 +45,6 @@ public abstract class TableStore implements Store {
     private final Table<KindDef> kinds;
     private final Table<IdempotencyRecord> idempotency;
     private final Table<Account> accounts;
-    private final Table<Posting> postings;
     private final Table<JournalEntry> journal;
     private final Table<Book> books;
     private final Table<OrderRef> orders;
@@ -92,8 +90,6 @@ public abstract class TableStore implements Store {
         byName.put("idempotency", this.idempotency);
         this.accounts = tables.table("accounts");
         byName.put("accounts", this.accounts);
-        this.postings = tables.table("postings");
-        byName.put("postings", this.postings);
         this.journal = tables.table("journal");
         byName.put("journal", this.journal);
         this.books = tables.table("books");
@@ -164,11 +160,6 @@ public abstract class TableStore implements Store {
     @Override
     public Table<Account> accounts() {
         return accounts;
-    }
-
-    @Override
-    public Table<Posting> postings() {
-        return postings;
     }
 
     @Override

@@ -22,8 +22,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Issue 13, defect 5: a reservation being booked could be swept as abandoned (on another member's clock) while its
- * booking was under way. On the engine a booking is one operation: its {@code BOOKING} state never reaches the
- * journal, so no sweep, on any member, ever sees one.
+ * booking was under way. On the engine a booking is one command: the reservation is journaled {@code BOOKED} in the
+ * same batch as its bookings on its places, so no sweep, on any member, ever sees one half made.
  */
 class EngineBookingTest {
 
@@ -33,7 +33,7 @@ class EngineBookingTest {
     }
 
     @Test
-    void aBookingInProgressIsNeverJournaled() {
+    void aBookingIsJournaledWholeWithItsPlaces() {
         InMemoryJournal journal = new InMemoryJournal();
         EngineStore store = Engines.started(new Engines.Forwarding(journal) {
             @Override
@@ -60,7 +60,13 @@ class EngineBookingTest {
             for (Change c : batch.changes()) {
                 if (c.table().equals("reservations") && c.value() instanceof Reservation r) {
                     seen++;
-                    assertThat(r.state()).as("journaled %s", r.id()).isNotEqualTo(Reservation.State.BOOKING);
+                    assertThat(r.state()).as("journaled %s", r.id()).isEqualTo(Reservation.State.BOOKED);
+                    assertThat(batch.changes()).as("%s's bookings on its node, in the same batch", r.id())
+                            .anySatisfy(n -> {
+                                assertThat(n.table()).isEqualTo("nodes");
+                                assertThat(((io.ichiba.ledger.pool.NodeState) n.value()).holdings().bookings()
+                                        .values()).anyMatch(bk -> bk.reservation().equals(r.id()));
+                            });
                 }
             }
         }
