@@ -437,7 +437,7 @@ public final class Model {
 
     /** An offer or a bid. */
     public record Order(String id, String side, String tenant, String kind, long amount, long filled,
-                        long durationSeconds, long price, Instant goodUntil, String state, String reason, Long hold,
+                        long durationSeconds, long price, Instant goodUntil, String state, Long hold,
                         Long spent, String claim, Instant createdAt, Instant endedAt, List<Fill> fills) {
     }
 

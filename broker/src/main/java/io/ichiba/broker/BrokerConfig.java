@@ -81,7 +81,6 @@ public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzP
         LedgerSettings ledger = new LedgerSettings(
                 v.num("admission.aging.millis", d.agingMillisPerPriority()),
                 v.num("admission.starvation.millis", d.starvationMillis()),
-                v.num("admission.stale.millis", d.staleGrantingMillis()),
                 v.num("claims.retention.millis", d.retentionMillis()),
                 v.num("lease.max.seconds", d.maxLeaseSeconds()),
                 v.num("node.grace.millis", d.nodeGraceMillis()),

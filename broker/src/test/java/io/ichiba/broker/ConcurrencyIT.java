@@ -40,7 +40,7 @@ class ConcurrencyIT {
     @BeforeAll
     static void start() throws Exception {
         // a short starvation bound, so that the anti-starvation rule also runs under this load
-        cluster = new TestBrokers(new LedgerSettings(2_000, 5_000, 10_000, 3_600_000, 86_400));
+        cluster = new TestBrokers(new LedgerSettings(2_000, 5_000, 3_600_000, 86_400));
         cluster.start();
         cluster.start();
         brokers = cluster.brokers();

@@ -39,18 +39,19 @@ import java.util.Set;
  * terms, and the spot price. How a claim is funded through it (a borrowing claim's bids, a purchase from the house,
  * an urgent claim's preemptions) is {@link ClaimFunding}'s.
  *
- * <h2>An order's life (spans keys)</h2>
+ * <h2>An order's life (one command)</h2>
  * <pre>
- *   orders[id]:   where it lives (kind, owner), written once
- *   books[kind]:  register NEW                                         Register
- *   funding:      bid  -> post its hold, buyer -> escrow (max cost)     refused? Reject (409, nothing moved)
- *                 offer-> earmark the quota on the lender               not lendable? Reject
- *   books[kind]:  NEW -> match, rest the remainder, record trades      Place
+ *   checks:       tenant, kind, amounts, the tenant's order limit; a bid can pay, an offer can lend   refused: 409,
+ *                                                                                                   nothing written
+ *   funding:      bid  -> post its hold, buyer -> escrow (max cost)
+ *                 offer-> earmark the quota on the lender
+ *   orders[id]:   where it lives (kind, owner)
+ *   books[kind]:  match, rest the remainder, record trades                Place
  *   per trade:    loans[id] ACTIVE; lender's share (out of the earmark), borrower's share; book: Settled
  *   once final:   a bid's unspent hold escrow -> buyer; an offer's unused earmark dropped; book: Released
  * </pre>
- * Each step is idempotent by order id, trade sequence or loan id, so whoever finds the work unfinished (the
- * next request on the book, or {@link #sweep}) finishes it.
+ * An order placed is funded, matched and its trades made loans in the command that places it; an order that ends
+ * later (filled by another, cancelled, expired) gives back what it set aside in the command that ends it.
  *
  * <h2>A loan's end</h2>
  * At the end of its term, or at a recall's deadline: the borrower's share stops covering new holds; the
@@ -147,12 +148,17 @@ public final class Exchange {
         if (cannot != null) {
             return Result.rejected(cannot);
         }
-        ref = store.orders().execute(id, new CreateIfAbsent<>(new OrderRef(kind, tenant)));
-        if (!ref.owner().equals(tenant) || !ref.kind().equals(kind)) {
-            return Result.rejected(Rejection.Code.ALREADY_EXISTS, "order id " + id + " is taken");
+        Rejection refused = fund(order);
+        if (refused != null) {
+            return Result.rejected(refused); // checked above, in this command: a safeguard, and nothing was written
         }
-        MarketOrder registered = store.books().execute(kind, new MarketCommands.Register(order));
-        return drive(registered);
+        store.orders().execute(id, new CreateIfAbsent<>(new OrderRef(kind, tenant)));
+        MarketCommands.Placed placed = store.books().execute(kind, new MarketCommands.Place(order, now));
+        if (!placed.trades().isEmpty()) {
+            LOG.debug("order={} tenant={} kind={} made {} trade(s)", id, tenant, kind, placed.trades().size());
+        }
+        finishBook(kind);
+        return Result.ok(store.books().execute(kind, new MarketCommands.GetOrder(id)));
     }
 
     private Result<MarketOrder> again(String id, OrderRef ref) {
@@ -160,10 +166,7 @@ public final class Exchange {
         if (o == null) {
             return Result.rejected(Rejection.Code.NOT_FOUND, "order " + id + " is no longer kept");
         }
-        if (o.state() == MarketOrder.State.NEW) {
-            return drive(o);
-        }
-        return new Result<>(o, o.state() == MarketOrder.State.REJECTED ? o.rejection() : null);
+        return Result.ok(o);
     }
 
     private Rejection validate(String tenant, String kind, long amount, long duration, long price, long goodUntil,
@@ -209,32 +212,6 @@ public final class Exchange {
         return MarketCommands.notLendable(store.tenants().get(tenant), kind, amount);
     }
 
-    /** Takes a NEW order through funding and matching, then finishes the book's pending work. */
-    private Result<MarketOrder> drive(MarketOrder o) {
-        String kind = o.kind();
-        if (o.state() == MarketOrder.State.NEW) {
-            Rejection refused = fund(o);
-            if (refused != null) {
-                MarketOrder rejected = store.books().execute(kind,
-                        new MarketCommands.Reject(o.id(), refused, clock.millis()));
-                finishBook(kind);
-                return new Result<>(rejected, refused);
-            }
-            MarketCommands.Placed placed = store.books().execute(kind, new MarketCommands.Place(o.id(), clock.millis()));
-            if (placed.order() != null && placed.order().state() == MarketOrder.State.REJECTED) {
-                // a sweep found the placement abandoned and rejected it while it was being funded: give back
-                // what this call's funding set aside (release() may have run before the funding landed)
-                giveBack(placed.order());
-            }
-            if (!placed.trades().isEmpty()) {
-                LOG.debug("order={} tenant={} kind={} made {} trade(s)", o.id(), o.owner(), kind, placed.trades().size());
-            }
-        }
-        finishBook(kind);
-        MarketOrder now = store.books().execute(kind, new MarketCommands.GetOrder(o.id()));
-        return new Result<>(now, now.state() == MarketOrder.State.REJECTED ? now.rejection() : null);
-    }
-
     private Rejection fund(MarketOrder o) {
         if (o.side() == Side.BID) {
             Result<JournalEntry> r = ledger.accounts().post(JournalEntry.transfer(o.id() + ":hold", o.createdAt(),
@@ -251,8 +228,7 @@ public final class Exchange {
         for (Book.Fill f : store.books().execute(kind, new MarketCommands.Unsettled())) {
             settle(kind, f.trade(), f.cost());
         }
-        long staleBefore = clock.millis() - ledger.settings().staleGrantingMillis();
-        List<MarketOrder> work = store.books().execute(kind, new MarketCommands.NeedingWork(staleBefore));
+        List<MarketOrder> work = store.books().execute(kind, new MarketCommands.NeedingWork());
         // read after the orders: a trade that ended one of them is recorded with it, so it shows here
         Set<String> trading = new java.util.HashSet<>();
         for (Book.Fill f : store.books().execute(kind, new MarketCommands.Unsettled())) {
@@ -262,12 +238,6 @@ public final class Exchange {
         for (MarketOrder o : work) {
             if (trading.contains(o.id())) {
                 continue; // its trades become loans first (an offer's earmark turns into the lent share)
-            }
-            if (o.state() == MarketOrder.State.NEW) {
-                // its placement was abandoned: reject it; whatever funding it got is given back below
-                store.books().execute(kind, new MarketCommands.Reject(o.id(), Rejection.of(Rejection.Code.WRONG_STATE,
-                        "the order's placement was abandoned"), clock.millis()));
-                o = store.books().execute(kind, new MarketCommands.GetOrder(o.id()));
             }
             release(o);
         }
@@ -284,19 +254,6 @@ public final class Exchange {
                 loan.lender(), loan.borrower(), loan.amount(), loan.price(), loan.cost(), loan.endsAt());
     }
 
-    /** Gives back all that a rejected order's funding set aside: the whole hold, or the whole earmark. */
-    private void giveBack(MarketOrder o) {
-        if (o.side() == Side.BID) {
-            if (store.journal().get(o.id() + ":hold") != null) {
-                post(JournalEntry.transfer(o.id() + ":release", o.endedAt(), JournalEntry.Reason.BID_RELEASE,
-                        "bid " + o.id() + " REJECTED: its hold returned", null, o.id(), Account.ESCROW,
-                        Account.ofTenant(o.owner()), o.hold()));
-            }
-        } else {
-            store.tenants().execute(o.owner(), new MarketCommands.Unearmark(o.id()));
-        }
-    }
-
     /** Gives back what a final order set aside and did not use; idempotent by order id. */
     private void release(MarketOrder o) {
         if (!o.state().isFinal() || o.released()) {
@@ -304,9 +261,6 @@ public final class Exchange {
         }
         if (o.side() == Side.BID) {
             long unspent = o.unspent();
-            if (o.state() == MarketOrder.State.REJECTED) {
-                unspent = store.journal().get(o.id() + ":hold") != null ? o.hold() : 0;
-            }
             if (unspent > 0) {
                 Result<JournalEntry> r = ledger.accounts().post(JournalEntry.transfer(o.id() + ":release",
                         o.endedAt(), JournalEntry.Reason.BID_RELEASE, "bid " + o.id() + " " + o.state()
@@ -596,10 +550,8 @@ public final class Exchange {
         store.books().execute(kind, new MarketCommands.Expire(now));
         for (MarketOrder o : store.books().execute(kind, new MarketCommands.OrdersOf(null, true))) {
             Claim c = o.forClaim() == null ? null : store.claims().get(o.forClaim());
-            // a claim's bids are placed just before the claim is stored: a young bid without its claim is not
-            // an orphan yet
-            boolean gone = c == null ? now - o.createdAt() > ledger.settings().staleGrantingMillis()
-                    : c.state().isFinal();
+            // a claim's bids are placed in the command that stores the claim: without it, they are orphans
+            boolean gone = c == null || c.state().isFinal();
             if (o.forClaim() != null && gone && o.state().isResting()) {
                 store.books().execute(kind, new MarketCommands.Cancel(o.id(), o.owner(), now));
             }

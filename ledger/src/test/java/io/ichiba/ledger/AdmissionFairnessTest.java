@@ -270,7 +270,7 @@ public abstract class AdmissionFairnessTest {
     void withoutTheStarvationBoundTheSameStreamStarvesTheLargeClaim() {
         LedgerSettings d = LedgerSettings.defaults();
         // the baseline: a bound longer than the run, so backfill never stops
-        LedgerSettings s = new LedgerSettings(d.agingMillisPerPriority(), 86_400_000, d.staleGrantingMillis(),
+        LedgerSettings s = new LedgerSettings(d.agingMillisPerPriority(), 86_400_000,
                 d.retentionMillis(), d.maxLeaseSeconds());
         world(s);
         long bound = d.starvationMillis() + SMALL_LEASE_SECONDS * 1000 + STEP_MILLIS;

@@ -71,8 +71,8 @@ class LedgerRecordsTest {
 
         @Test
         void settingsAndLocksAndQuotasValidateThemselves() {
-            assertThatThrownBy(() -> new LedgerSettings(0, 1, 1, 1, 1)).isInstanceOf(IllegalArgumentException.class);
-            assertThatThrownBy(() -> new LedgerSettings(1, -1, 1, 1, 1)).isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> new LedgerSettings(0, 1, 1, 1)).isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> new LedgerSettings(1, -1, 1, 1)).isInstanceOf(IllegalArgumentException.class);
             assertThatThrownBy(() -> new LockState("db", 0, null)).isInstanceOf(IllegalArgumentException.class);
             assertThatThrownBy(() -> new TenantState("t", new TreeMap<>(Map.of("memory", -1L)), null, 0))
                     .isInstanceOf(IllegalArgumentException.class);

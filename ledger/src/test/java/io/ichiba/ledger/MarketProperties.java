@@ -96,7 +96,7 @@ class MarketProperties {
     static final String GHOST = "ghost";
     static final List<String> KINDS = List.of("memory", "disk");
     /** Nodes are never lost here (grace 0): node loss is not what these runs are about. */
-    static final LedgerSettings SETTINGS = new LedgerSettings(10_000, 60_000, 10_000, 3_600_000, 86_400);
+    static final LedgerSettings SETTINGS = new LedgerSettings(10_000, 60_000, 3_600_000, 86_400);
     static final long MAX_TERM = 4 * 3600;
     static final long MAX_PRICE = 1_000;
     static final long COMPENSATION = 100;
@@ -535,7 +535,7 @@ class MarketProperties {
                 before.books().get(kind).forEach(o -> was.put(o.id(), o));
                 for (MarketOrder o : store.books().execute(kind, new MarketCommands.OrdersOf(null, false))) {
                     MarketOrder w = was.get(o.id());
-                    if (o.side() == Side.BID && o.released() && o.state() != MarketOrder.State.REJECTED
+                    if (o.side() == Side.BID && o.released()
                             && (w == null || !w.released()) && o.unspent() > 0) {
                         out.add(o);
                     }
@@ -930,7 +930,7 @@ class MarketProperties {
                 book.checkInvariants();
                 assertThat(store.books().execute(kind, new MarketCommands.Unsettled())).as("unsettled trades")
                         .isEmpty();
-                assertThat(store.books().execute(kind, new MarketCommands.NeedingWork(Long.MIN_VALUE)))
+                assertThat(store.books().execute(kind, new MarketCommands.NeedingWork()))
                         .as("final orders not released").isEmpty();
                 long restingBids = 0;
                 long restingOffers = 0;
@@ -965,7 +965,7 @@ class MarketProperties {
                     if (o.side() == Side.BID) {
                         assertThat(o.spent()).as("%s spent, from its loans", o.id()).isEqualTo(spent);
                         assertThat(o.spent()).as("%s spends at most its hold", o.id()).isLessThanOrEqualTo(o.hold());
-                        if (o.state() != MarketOrder.State.REJECTED && !(o.state().isFinal() && o.released())) {
+                        if (!(o.state().isFinal() && o.released())) {
                             expectedEscrow += o.hold() - o.spent();
                         }
                     } else {

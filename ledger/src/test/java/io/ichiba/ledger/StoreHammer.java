@@ -53,7 +53,7 @@ public final class StoreHammer {
     private static final int OPS_PER_WORKER = 120;
     private static final long BOUND_SECONDS = 90;
     /** The defaults, but ended claims are kept for a day so that no claim is purged while a worker uses it. */
-    private static final LedgerSettings SETTINGS = new LedgerSettings(10_000, 60_000, 10_000, 86_400_000, 86_400);
+    private static final LedgerSettings SETTINGS = new LedgerSettings(10_000, 60_000, 86_400_000, 86_400);
     /** The stores the run goes through. */
     public final List<Store> stores;
     final MutableClock clock = new MutableClock();

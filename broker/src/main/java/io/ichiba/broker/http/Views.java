@@ -104,7 +104,7 @@ final class Views {
         boolean bid = o.side() == Side.BID;
         return new Model.Order(o.id(), o.side().name(), o.owner(), o.kind(), o.amount(), o.filled(),
                 o.durationSeconds(), o.limitPrice(), o.goodUntil() == Long.MAX_VALUE ? null : time(o.goodUntil()),
-                o.state().name(), o.rejection() == null ? null : o.rejection().detail(), bid ? o.hold() : null,
+                o.state().name(), bid ? o.hold() : null,
                 bid ? o.spent() : null, o.forClaim(), time(o.createdAt()), time(o.endedAt()),
                 fills.stream().map(l -> new Model.Fill(l.id(), l.amount(), l.price(), l.cost(), time(l.startedAt())))
                         .toList());

@@ -129,7 +129,7 @@ public final class Book implements Serializable {
                 o.goodUntil());
         PlaceResult r = book.place(cmd, now);
         headChanged();
-        keep(o.moved(MarketOrder.State.OPEN, null, now));
+        keep(o.moved(MarketOrder.State.OPEN, now));
         for (Trade t : r.trades()) {
             long cost = costOf(t);
             unsettled.put(t.seq(), new Fill(t, cost));
@@ -186,7 +186,7 @@ public final class Book implements Serializable {
         }
         MarketOrder o = orders.get(id);
         if (o != null && !o.state().isFinal()) {
-            keep(o.moved(state, null, now));
+            keep(o.moved(state, now));
         }
     }
 
@@ -228,17 +228,14 @@ public final class Book implements Serializable {
     }
 
     private static boolean mayNeedWork(MarketOrder o) {
-        return (o.state().isFinal() && !o.released()) || o.state() == MarketOrder.State.NEW;
+        return o.state().isFinal() && !o.released();
     }
 
-    /** Orders that have ended and not given back what they set aside, or NEW since before {@code staleBefore}. */
-    List<MarketOrder> needingWork(long staleBefore) {
+    /** Orders that have ended and not given back what they set aside. */
+    List<MarketOrder> needingWork() {
         List<MarketOrder> out = new ArrayList<>();
         for (String id : working) {
-            MarketOrder o = orders.get(id);
-            if ((o.state().isFinal() && !o.released()) || (o.state() == MarketOrder.State.NEW && o.createdAt() < staleBefore)) {
-                out.add(o);
-            }
+            out.add(orders.get(id));
         }
         return out;
     }

@@ -21,33 +21,6 @@ public final class MarketCommands {
 
     // ---------------------------------------------------------------- books
 
-    /** Registers a NEW order (creating the kind's book on first use); answers the order as stored. */
-    public record Register(MarketOrder order) implements Command<Book, MarketOrder> {
-        @Override
-        public Outcome<Book, MarketOrder> apply(Book b) {
-            Book book = b == null ? new Book(order.kind()) : b;
-            MarketOrder existing = book.order(order.id());
-            if (existing != null) {
-                return Outcome.keep(existing);
-            }
-            return Outcome.write(book, book.register(order));
-        }
-    }
-
-    /** Rejects a NEW order: it never enters the book. */
-    public record Reject(String id, Rejection why, long now) implements Command<Book, MarketOrder> {
-        @Override
-        public Outcome<Book, MarketOrder> apply(Book b) {
-            MarketOrder o = b == null ? null : b.order(id);
-            if (o == null || o.state() != MarketOrder.State.NEW) {
-                return Outcome.keep(o);
-            }
-            MarketOrder next = o.moved(MarketOrder.State.REJECTED, why, now);
-            b.put(next);
-            return Outcome.write(b, next);
-        }
-    }
-
     /**
      * The answer of {@link Place}.
      *
@@ -57,16 +30,21 @@ public final class MarketCommands {
     public record Placed(MarketOrder order, List<Trade> trades) implements Serializable {
     }
 
-    /** Places a funded NEW order in the book and matches it; an order placed before is answered as it is. */
-    public record Place(String id, long now) implements Command<Book, Placed> {
+    /**
+     * Places a funded NEW order in its book (made on the kind's first order) and matches it; an order placed before
+     * is answered as it is.
+     */
+    public record Place(MarketOrder order, long now) implements Command<Book, Placed> {
         @Override
         public Outcome<Book, Placed> apply(Book b) {
-            MarketOrder o = b == null ? null : b.order(id);
-            if (o == null || o.state() != MarketOrder.State.NEW) {
-                return Outcome.keep(new Placed(o, List.of()));
+            Book book = b == null ? new Book(order.kind()) : b;
+            MarketOrder existing = book.order(order.id());
+            if (existing != null) {
+                return Outcome.keep(new Placed(existing, List.of()));
             }
-            List<Trade> trades = b.place(o, now);
-            return Outcome.write(b, new Placed(b.order(id), trades));
+            book.register(order);
+            List<Trade> trades = book.place(order, now);
+            return Outcome.write(book, new Placed(book.order(order.id()), trades));
         }
     }
 
@@ -77,10 +55,6 @@ public final class MarketCommands {
             MarketOrder o = b == null ? null : b.order(id);
             if (o == null || !o.owner().equals(owner)) {
                 return Outcome.keep(Result.rejected(Rejection.Code.NOT_FOUND, "no order " + id));
-            }
-            if (o.state() == MarketOrder.State.NEW) {
-                return Outcome.keep(new Result<>(o, Rejection.of(Rejection.Code.WRONG_STATE,
-                        "order " + id + " is still being placed; cancel it again in a moment")));
             }
             if (o.state().isFinal()) {
                 return Outcome.keep(Result.ok(o));
@@ -180,11 +154,11 @@ public final class MarketCommands {
         }
     }
 
-    /** Answers the orders that must give back what they set aside, or whose placement was abandoned. */
-    public record NeedingWork(long staleBefore) implements Command<Book, List<MarketOrder>> {
+    /** Answers the orders that have ended and must give back what they set aside. */
+    public record NeedingWork() implements Command<Book, List<MarketOrder>> {
         @Override
         public Outcome<Book, List<MarketOrder>> apply(Book b) {
-            return Outcome.keep(b == null ? List.of() : b.needingWork(staleBefore));
+            return Outcome.keep(b == null ? List.of() : b.needingWork());
         }
     }
 

@@ -1,6 +1,5 @@
 package io.ichiba.ledger.market;
 
-import io.ichiba.ledger.Rejection;
 import io.ichiba.pricing.Side;
 
 import java.io.Serializable;
@@ -11,8 +10,7 @@ import java.math.BigInteger;
  * what it put up in escrow and spent.
  *
  * <pre>
- *   NEW --(funded: bid's hold posted / offer's quota earmarked)--> OPEN / PARTIALLY_FILLED / FILLED
- *   NEW --(hold refused / nothing to lend)--> REJECTED
+ *   NEW --(funded and matched, in the command that places it)--> OPEN / PARTIALLY_FILLED / FILLED
  *   OPEN, PARTIALLY_FILLED --> FILLED | CANCELLED | EXPIRED
  * </pre>
  * Once final, what the order set aside and did not use is given back (the rest of a bid's hold, the rest of an
@@ -32,19 +30,18 @@ import java.math.BigInteger;
  * @param spent           what a bid's fills cost
  * @param createdAt       epoch millis
  * @param endedAt         epoch millis it became final, 0 before
- * @param rejection       why it was rejected, or {@code null}
  * @param released        whether what it set aside and did not use was given back
  * @param idempotencyKey  the key of the request that placed it, or {@code null}
  * @param forClaim        the claim a {@code BORROW} bid was placed for (cancelled when the claim ends), or null
  */
 public record MarketOrder(String id, String owner, String kind, Side side, long amount, long durationSeconds,
                           long limitPrice, long goodUntil, State state, long filled, long hold, long spent,
-                          long createdAt, long endedAt, Rejection rejection, boolean released,
+                          long createdAt, long endedAt, boolean released,
                           String idempotencyKey, String forClaim) implements Serializable {
 
     /** Where an order is. */
     public enum State {
-        /** Registered, being funded and placed. */
+        /** Made, not yet in its book: never stored (an order is funded, matched and rests in one command). */
         NEW,
         /** Resting, nothing filled. */
         OPEN,
@@ -55,13 +52,11 @@ public record MarketOrder(String id, String owner, String kind, Side side, long 
         /** Cancelled by its owner. */
         CANCELLED,
         /** Reached its goodUntil. */
-        EXPIRED,
-        /** Refused: the bid could not be paid for, or the offer lends what its owner does not have. */
-        REJECTED;
+        EXPIRED;
 
         /** Whether the order has left the book for good. */
         public boolean isFinal() {
-            return this == FILLED || this == CANCELLED || this == EXPIRED || this == REJECTED;
+            return this == FILLED || this == CANCELLED || this == EXPIRED;
         }
 
         /** Whether the order rests in the book. */
@@ -76,7 +71,7 @@ public record MarketOrder(String id, String owner, String kind, Side side, long 
                                      String forClaim) {
         long hold = side == Side.BID ? cost(limitPrice, amount, durationSeconds) : 0;
         return new MarketOrder(id, owner, kind, side, amount, durationSeconds, limitPrice, goodUntil, State.NEW, 0,
-                hold, 0, now, 0, null, false, key, forClaim);
+                hold, 0, now, 0, false, key, forClaim);
     }
 
     /**
@@ -103,16 +98,16 @@ public record MarketOrder(String id, String owner, String kind, Side side, long 
     MarketOrder withFill(long qty, long cost, State next, long now) {
         return new MarketOrder(id, owner, kind, side, amount, durationSeconds, limitPrice, goodUntil, next,
                 Math.addExact(filled, qty), hold, Math.addExact(spent, cost), createdAt,
-                next.isFinal() ? now : endedAt, rejection, released, idempotencyKey, forClaim);
+                next.isFinal() ? now : endedAt, released, idempotencyKey, forClaim);
     }
 
-    MarketOrder moved(State next, Rejection why, long now) {
+    MarketOrder moved(State next, long now) {
         return new MarketOrder(id, owner, kind, side, amount, durationSeconds, limitPrice, goodUntil, next, filled,
-                hold, spent, createdAt, next.isFinal() ? now : endedAt, why, released, idempotencyKey, forClaim);
+                hold, spent, createdAt, next.isFinal() ? now : endedAt, released, idempotencyKey, forClaim);
     }
 
     MarketOrder withReleased() {
         return new MarketOrder(id, owner, kind, side, amount, durationSeconds, limitPrice, goodUntil, state, filled,
-                hold, spent, createdAt, endedAt, rejection, true, idempotencyKey, forClaim);
+                hold, spent, createdAt, endedAt, true, idempotencyKey, forClaim);
     }
 }

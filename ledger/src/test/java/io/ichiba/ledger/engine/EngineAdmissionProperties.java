@@ -36,7 +36,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * permit or one with two, or locks alone; two tenants, one with a small quota.
  */
 class EngineAdmissionProperties {
-    private static final LedgerSettings SETTINGS = new LedgerSettings(5_000, 20_000, 10_000, 3_600_000, 86_400, 0);
+    private static final LedgerSettings SETTINGS = new LedgerSettings(5_000, 20_000, 3_600_000, 86_400, 0);
     private EngineStore engineStore;
 
     /** One step of the script. */

@@ -43,7 +43,7 @@ class EngineAdmissionTest {
     void setUp() {
         clock = new MutableClock();
         store = Engines.started(new InMemoryJournal());
-        ledger = new Ledger(store, clock, new LedgerSettings(10_000, STARVATION, 10_000, 3_600_000, 86_400, 0));
+        ledger = new Ledger(store, clock, new LedgerSettings(10_000, STARVATION, 3_600_000, 86_400, 0));
         admission = new Admission(ledger);
         assertThat(ledger.createTenant("t", Map.of("memory", 1_000_000L)).ok()).isTrue();
         assertThat(ledger.report("n1", Map.of("memory", 10L), Map.of()).ok()).isTrue();
