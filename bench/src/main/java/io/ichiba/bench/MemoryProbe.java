@@ -23,7 +23,7 @@ import java.util.UUID;
 
 /**
  * The broker's heap per 1 000 pools, per 10 000 live (granted) claims and per 10 000 queued claims: a real broker
- * (Hazelcast member, Vert.x, HTTP, admission loop, reaper, event relay) started in this JVM, filled through its
+ * (Hazelcast member, Vert.x, HTTP, admission loop, reaper) started in this JVM, filled through its
  * {@link Ledger}, with the used heap read after forced full collections at each step.
  *
  * <p>Run: {@code java <hz.jvm.args> -Xmx2g -Dorg.slf4j.simpleLogger.defaultLogLevel=warn
