@@ -404,7 +404,7 @@ public final class Admission {
             this.now = now;
             Set<String> named = nodesNamed(claims);
             this.allNodes = named == null;
-            this.nodes = allNodes ? new HashMap<>(store.nodes().entries()) : read(store.nodes(), named);
+            this.nodes = allNodes ? everyNode() : read(store.nodes(), named);
             this.locks = read(store.locks(), locksOf(claims));
             this.nextStarvingAt = Math.addExact(now, step);
         }
@@ -437,7 +437,7 @@ public final class Admission {
             Set<String> named = nodesNamed(claims);
             if (named == null) {
                 if (!allNodes) {
-                    store.nodes().entries().forEach(nodes::putIfAbsent);
+                    everyNode().forEach(nodes::putIfAbsent);
                     allNodes = true;
                 }
             } else {
@@ -590,7 +590,16 @@ public final class Admission {
      */
     private Map<String, NodeState> nodesFor(List<Claim> queue) {
         Set<String> named = nodesNamed(queue);
-        return named == null ? new HashMap<>(store.nodes().entries()) : read(store.nodes(), named);
+        return named == null ? everyNode() : read(store.nodes(), named);
+    }
+
+    /** Every node, by name, in no order: a scan of the table, not its sorted copy ({@code entries()}). */
+    private Map<String, NodeState> everyNode() {
+        Map<String, NodeState> all = new HashMap<>();
+        for (NodeState n : store.nodes().values(new Table.All<>())) {
+            all.put(n.node(), n);
+        }
+        return all;
     }
 
     /** The nodes {@code queue} may be placed on: those its claims name, or {@code null} for every node. */
@@ -652,7 +661,7 @@ public final class Admission {
         if (!would.fits() && c.urgent() && waitsForCapacity(would.why())) {
             String node = exchange.funding().preemptFor(c, nodes, bought, locks, now);
             if (node != null) {
-                nodes.putAll(store.nodes().entries());
+                nodes.putAll(everyNode());
                 tenants.clear();
                 tenants.put(c.tenant(), tenant);
                 would = Placement.choose(c, bought, nodes, locks, now);

@@ -80,22 +80,27 @@ public final class Placement {
             Rejection r = n.checkHold(c.id(), b.amounts(), now, until);
             return r == null ? new Choice(n.node(), null) : new Choice(null, r);
         }
+        // the best fit: the least left, then the smaller id; in any order of the nodes, without sorting them, and a
+        // node that could not beat the best so far is not checked
         String best = null;
         long bestLeft = Long.MAX_VALUE;
+        String firstRefused = null;
         Rejection first = null;
-        for (NodeState n : new java.util.TreeMap<>(nodes).values()) {
-            Rejection r = n.checkHold(c.id(), b.amounts(), now, until);
-            if (r != null) {
-                first = first == null ? r : first;
-                continue;
-            }
+        for (NodeState n : nodes.values()) {
             long left = 0;
             for (var e : b.amounts().entrySet()) {
                 left += n.free(e.getKey()) - e.getValue();
             }
-            if (left < bestLeft) {
+            if (best != null && (left > bestLeft || (left == bestLeft && n.node().compareTo(best) > 0))) {
+                continue;
+            }
+            Rejection r = n.checkHold(c.id(), b.amounts(), now, until);
+            if (r == null) {
                 best = n.node();
                 bestLeft = left;
+            } else if (firstRefused == null || n.node().compareTo(firstRefused) < 0) {
+                firstRefused = n.node(); // until one fits, every node is checked: this is the first by id
+                first = r;
             }
         }
         if (best != null) {
