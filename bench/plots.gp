@@ -38,6 +38,28 @@ if (file_exists(f)) {
   set xtics autofreq; set yrange [*:*]
 }
 
+f = dir."/batch.csv"
+if (file_exists(f)) {
+  set output dir."/batch.png"
+  set multiplot layout 1,2 title "One broker, wrk closed loop: throughput, p99 and the engine's batches"
+  set key inside left top
+  set title "against connections"
+  set xlabel "connections"; set logscale x 2
+  set ylabel "claims/s"; set yrange [0:*]; set y2label "p99 (ms), commands per batch"; set y2range [0:*]
+  set ytics nomirror; set y2tics
+  plot f using 1:3 with linespoints lw 2 title "claims/s", \
+       f using 1:5 axes x1y2 with linespoints dt 2 lw 2 title "p99 (ms)", \
+       f using 1:9 axes x1y2 with linespoints dt 3 lw 2 title "commands per batch"
+  unset logscale x
+  set title "against the batch size"
+  set xlabel "commands per batch (the engine's mean over the point)"; set y2label "p99 (ms)"
+  plot f using 9:3 with linespoints lw 2 title "claims/s", \
+       f using 9:5 axes x1y2 with linespoints dt 2 lw 2 title "p99 (ms)"
+  unset multiplot
+  unset y2tics; unset y2label; set ytics mirror; set yrange [*:*]; set y2range [*:*]
+  set key outside right top
+}
+
 f = dir."/scale-pools.csv"
 if (file_exists(f)) {
   set output dir."/scale-pools.png"

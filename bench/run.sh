@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every benchmark of docs/benchmarks.md on this machine, side by side in one run, and writes the results:
 # CSV files and PNG plots in docs/bench/, and the measured sections of docs/benchmarks.md (the prose around them is
-# written by hand). About 16 minutes on 2 cores. Installs wrk, redis-server and gnuplot from Debian if missing.
+# written by hand). About 20 minutes on 2 cores. Installs wrk, redis-server and gnuplot from Debian if missing.
 #
 #   bash bench/run.sh                 everything
 #   QUICK=1 bash bench/run.sh         one short iteration of each, to check the script (numbers meaningless)
@@ -9,7 +9,7 @@
 #                                     (default: the commit before the grant path was made faster; BEFORE= skips it)
 #                                     BEFORE_ARMS: its arms to run (default hazelcast, the per-key store then;
 #                                     engine for a commit since the engine)
-#   ONLY="grant http" bash bench/run.sh   only these parts: grant before book admission memory http scale
+#   ONLY="grant http" bash bench/run.sh   only these parts: grant before book admission memory http batch scale
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -19,7 +19,7 @@ LOGS=$ROOT/bench/target/logs
 QUICK=${QUICK:-0}
 BEFORE=${BEFORE-1e1d073}
 BEFORE_ARMS=${BEFORE_ARMS:-hazelcast}
-ONLY=${ONLY:-"grant before book admission memory http scale"}
+ONLY=${ONLY:-"grant before book admission memory http batch scale"}
 JAR=$ROOT/bench/target/ichiba-bench.jar
 REDIS_PORT=16380
 # The JVM flags Hazelcast needs on Java 17, and quiet logs.
@@ -61,7 +61,7 @@ install
 mvn -B -q -ntp package -DskipTests
 mkdir -p "$OUT" "$LOGS"
 
-ALL="grant before book admission memory http scale"
+ALL="grant before book admission memory http batch scale"
 if [ "$ONLY" != "$ALL" ] && [ -s "$OUT/machine.txt" ]; then
   # A partial run keeps the full run's record and says which parts it measured again, when, at which commit.
   echo "again:   $ONLY at $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git rev-parse --short HEAD)" >> "$OUT/machine.txt"
@@ -146,6 +146,16 @@ if want http; then
     WRK_WARMUP=${WRK_WARMUP:-3} bash bench/scripts/http.sh "$OUT"
   else
     bash bench/scripts/http.sh "$OUT"
+  fi
+fi
+
+if want batch; then
+  step "over HTTP: throughput, p99 and the engine's batch size against connections"
+  rm -f "$OUT/batch.csv"
+  if [ "$QUICK" = 1 ]; then
+    CONNECTIONS="1 16 64" SECONDS_EACH=2 WARMUP=3 bash bench/scripts/batch.sh "$OUT"
+  else
+    bash bench/scripts/batch.sh "$OUT"
   fi
 fi
 

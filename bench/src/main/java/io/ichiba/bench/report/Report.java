@@ -69,6 +69,7 @@ public final class Report {
         s.put("admission", sampled(csv("admission.csv")));
         s.put("scale-members", plain(csv("scale-members.csv")));
         s.put("scale-pools", plain(csv("scale-pools.csv")));
+        s.put("batch", plain(csv("batch.csv")));
         s.put("memory", plain(csv("memory.csv")));
         return s;
     }
