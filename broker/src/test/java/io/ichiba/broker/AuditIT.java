@@ -57,7 +57,7 @@ class AuditIT {
         await().atMost(Duration.ofSeconds(10)).until(() -> "GRANTED".equals(t.get("/v1/claims/" + c.text("id")).text("state")));
         world.assertAuditClean();
         assertThat(broker.ledger().store().nodes().execute(node,
-                new PlaceCommands.ReturnFor<NodeState>(c.text("id"), Holdings.ANY_ATTEMPT))).isTrue();
+                new PlaceCommands.ReturnFor<NodeState>(c.text("id")))).isTrue();
         assertThat(world.pool("memory@" + node).get("granted").asLong()).as("the hold is gone").isZero();
         return new Drifted(node, c.text("id"), t);
     }

@@ -692,32 +692,31 @@ public final class Admission {
      */
     private Rejection grant(Claim c, String node, Map<String, NodeState> nodes, Map<String, LockState> locks,
                             Map<String, TenantState> tenants) {
-        long attempt = c.attempt() + 1;
         long now = ledger.clock().millis();
-        Rejection refused = holdAll(c, attempt, node, now);
+        Rejection refused = holdAll(c, node, now);
         if (refused == null) {
-            ClaimCommands.Transition done = store.claims().execute(c.id(), new ClaimCommands.Grant(attempt, node, now));
+            ClaimCommands.Transition done = store.claims().execute(c.id(), new ClaimCommands.Grant(node, now));
             refused = done.ok() ? null : done.rejection();
         }
         if (refused != null) {
-            returnHolds(c, attempt, node);
+            returnHolds(c, node);
             return refused;
         }
-        applyToSnapshot(c, attempt, node, nodes, locks, tenants);
+        applyToSnapshot(c, node, nodes, locks, tenants);
         LOG.debug("granted claim={} tenant={} node={} locks={}", c.id(), c.tenant(), node, c.bundle().locks());
         return null;
     }
 
-    private Rejection holdAll(Claim c, long attempt, String node, long now) {
+    private Rejection holdAll(Claim c, String node, long now) {
         Bundle b = c.bundle();
         long until = Math.addExact(now, c.leaseSeconds() * 1000);
         if (b.nodeLocal()) {
             Rejection r = store.tenants().execute(c.tenant(),
-                    new HoldFor<TenantState>(c.id(), attempt, b.amounts(), "no tenant " + c.tenant(), now, until));
+                    new HoldFor<TenantState>(c.id(), b.amounts(), "no tenant " + c.tenant(), now, until));
             if (r != null) {
                 return r;
             }
-            r = store.nodes().execute(node, new HoldFor<NodeState>(c.id(), attempt, b.amounts(), "no node " + node, now,
+            r = store.nodes().execute(node, new HoldFor<NodeState>(c.id(), b.amounts(), "no node " + node, now,
                     until));
             if (r != null) {
                 return r;
@@ -725,7 +724,7 @@ public final class Admission {
         }
         for (String lock : b.locks()) {
             Rejection r = store.locks().execute(lock,
-                    new HoldFor<LockState>(c.id(), attempt, LockState.onePermit(), "no lock " + lock, now, until));
+                    new HoldFor<LockState>(c.id(), LockState.onePermit(), "no lock " + lock, now, until));
             if (r != null) {
                 return r;
             }
@@ -733,29 +732,29 @@ public final class Admission {
         return null;
     }
 
-    /** Returns what {@link #holdAll} placed for grant {@code attempt} of {@code c} (a place it did not reach: nothing). */
-    private void returnHolds(Claim c, long attempt, String node) {
+    /** Returns what {@link #holdAll} placed for {@code c} (a place it did not reach: nothing). */
+    private void returnHolds(Claim c, String node) {
         Bundle b = c.bundle();
         if (b.nodeLocal()) {
-            store.tenants().execute(c.tenant(), new ReturnFor<TenantState>(c.id(), attempt));
+            store.tenants().execute(c.tenant(), new ReturnFor<TenantState>(c.id()));
             if (node != null) {
-                store.nodes().execute(node, new ReturnFor<NodeState>(c.id(), attempt));
+                store.nodes().execute(node, new ReturnFor<NodeState>(c.id()));
             }
         }
         for (String lock : b.locks()) {
-            store.locks().execute(lock, new ReturnFor<LockState>(c.id(), attempt));
+            store.locks().execute(lock, new ReturnFor<LockState>(c.id()));
         }
     }
 
-    private static void applyToSnapshot(Claim c, long attempt, String node, Map<String, NodeState> nodes,
+    private static void applyToSnapshot(Claim c, String node, Map<String, NodeState> nodes,
                                         Map<String, LockState> locks, Map<String, TenantState> tenants) {
         Bundle b = c.bundle();
         if (b.nodeLocal()) {
-            Hold h = new Hold(attempt, b.amounts());
+            Hold h = new Hold(b.amounts());
             tenants.computeIfPresent(c.tenant(), (k, t) -> t.withHoldings(t.holdings().with(c.id(), h)));
             nodes.computeIfPresent(node, (k, n) -> n.withHoldings(n.holdings().with(c.id(), h)));
         }
-        Hold permit = new Hold(attempt, LockState.onePermit());
+        Hold permit = new Hold(LockState.onePermit());
         for (String lock : b.locks()) {
             locks.computeIfPresent(lock, (k, l) -> l.withHoldings(l.holdings().with(c.id(), permit)));
         }

@@ -110,7 +110,7 @@ public final class Auditor {
         for (Map.Entry<String, Hold> e : place.holdings().holders().entrySet()) {
             Claim c = store.claims().get(e.getKey());
             boolean returning = c != null && c.state().isFinal() && !c.returned();
-            if (c != null && (c.owns(e.getValue().attempt()) || returning)) {
+            if (c != null && (c.state().isLive() || returning)) {
                 e.getValue().amounts().forEach((k, v) -> live.merge(k, v, Long::sum));
                 if (c.state() == ClaimState.GRANTED && !Objects.equals(e.getValue().amounts(), amountsOf.apply(c))) {
                     problems.put(e.getKey(), "holds " + e.getValue().amounts() + " but claims " + amountsOf.apply(c));
@@ -119,7 +119,7 @@ public final class Auditor {
                 }
             } else {
                 problems.put(e.getKey(), "leaked hold of claim " + e.getKey() + " ("
-                        + (c == null ? "gone" : c.state() + ", attempt " + c.attempt()) + ")");
+                        + (c == null ? "gone" : c.state().toString()) + ")");
                 involved.addAll(e.getValue().amounts().keySet());
             }
         }

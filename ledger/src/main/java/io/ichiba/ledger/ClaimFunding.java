@@ -68,7 +68,7 @@ final class ClaimFunding {
         if (f.urgent()) {
             out.putAll(bundle.amounts());
         } else if (f.mode() != Funding.Mode.QUOTA && t != null) {
-            Holdings others = t.holdings().without(claimId, Holdings.ANY_ATTEMPT);
+            Holdings others = t.holdings().without(claimId);
             bundle.amounts().forEach((kind, amount) -> {
                 long missing = others.granted(kind) + amount - t.entitlement(kind, false);
                 if (missing > 0) {
@@ -286,12 +286,12 @@ final class ClaimFunding {
         Map<String, LockState> locksAfter = new java.util.HashMap<>(locks);
         NodeState n = nodes.get(node);
         for (Claim v : victims) {
-            NodeState returned = new PlaceCommands.ReturnFor<NodeState>(v.id(), Holdings.ANY_ATTEMPT).apply(n).next();
+            NodeState returned = new PlaceCommands.ReturnFor<NodeState>(v.id()).apply(n).next();
             n = returned == null ? n : returned;
             for (String lock : v.bundle().locks()) {
                 LockState l = locksAfter.get(lock);
                 LockState freed = l == null ? null
-                        : new PlaceCommands.ReturnFor<LockState>(v.id(), Holdings.ANY_ATTEMPT).apply(l).next();
+                        : new PlaceCommands.ReturnFor<LockState>(v.id()).apply(l).next();
                 if (freed != null) {
                     locksAfter.put(lock, freed);
                 }

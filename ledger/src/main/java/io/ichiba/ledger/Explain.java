@@ -260,7 +260,7 @@ public final class Explain {
         if (t == null) {
             return out;
         }
-        Holdings others = t.holdings().without(c.id(), Holdings.ANY_ATTEMPT);
+        Holdings others = t.holdings().without(c.id());
         c.bundle().amounts().forEach((kind, asked) -> {
             long entitled = t.entitlement(kind, false);
             long used = others.granted(kind);
@@ -288,7 +288,7 @@ public final class Explain {
 
     private static NodeGap node(Claim c, NodeState n, Input in, long until, Forecast f) {
         SortedMap<String, Long> b = c.bundle().amounts();
-        Holdings others = n.holdings().without(c.id(), Holdings.ANY_ATTEMPT);
+        Holdings others = n.holdings().without(c.id());
         List<KindGap> kinds = new ArrayList<>();
         b.forEach((kind, asked) -> {
             long booked = n.holdings().bookedPeak(kind, in.now(), until, c.id());
@@ -374,7 +374,7 @@ public final class Explain {
         TreeMap<String, Long> missing = new TreeMap<>();
         TenantState t = in.tenant();
         if (t != null) {
-            Holdings others = t.holdings().without(c.id(), Holdings.ANY_ATTEMPT);
+            Holdings others = t.holdings().without(c.id());
             c.bundle().amounts().forEach((kind, asked) -> {
                 long lack = others.granted(kind) + asked - t.entitlement(kind, false);
                 if (lack > 0) {

@@ -573,13 +573,13 @@ public final class Ledger implements Accounts.Host {
      */
     public Claim returnTokens(Claim c) {
         if (c.bundle().nodeLocal()) {
-            store.tenants().execute(c.tenant(), new ReturnFor<TenantState>(c.id(), Holdings.ANY_ATTEMPT));
+            store.tenants().execute(c.tenant(), new ReturnFor<TenantState>(c.id()));
             if (c.node() != null) {
-                store.nodes().execute(c.node(), new ReturnFor<NodeState>(c.id(), Holdings.ANY_ATTEMPT));
+                store.nodes().execute(c.node(), new ReturnFor<NodeState>(c.id()));
             }
         }
         for (String lock : c.bundle().locks()) {
-            store.locks().execute(lock, new ReturnFor<LockState>(c.id(), Holdings.ANY_ATTEMPT));
+            store.locks().execute(lock, new ReturnFor<LockState>(c.id()));
         }
         ClaimCommands.Transition t = store.claims().execute(c.id(), new ClaimCommands.MarkReturned());
         return t.claim() != null ? t.claim() : c;

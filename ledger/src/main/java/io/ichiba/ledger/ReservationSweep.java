@@ -287,7 +287,7 @@ final class ReservationSweep {
     }
 
     private static <S extends Place<S>> boolean activateIn(Table<S> table, String key, String copy, Reservation r) {
-        return Boolean.TRUE.equals(table.execute(key, new Activate<S>(copy, 1)));
+        return Boolean.TRUE.equals(table.execute(key, new Activate<S>(copy)));
     }
 
     /** Closes the window: copies still granted end now (their leases end by now anyway). */

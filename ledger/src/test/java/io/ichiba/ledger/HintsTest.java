@@ -47,7 +47,7 @@ class HintsTest {
     /** A reporting node with {@code memory} and {@code disk} capacity and the given holders (claim id to memory). */
     private static NodeState node(String id, long memory, long disk, Map<String, Long> heldMemory) {
         TreeMap<String, Hold> holders = new TreeMap<>();
-        heldMemory.forEach((claim, m) -> holders.put(claim, new Hold(1, amounts(m, 0))));
+        heldMemory.forEach((claim, m) -> holders.put(claim, new Hold(amounts(m, 0))));
         return new NodeState(id, amounts(memory, disk), amounts(memory, disk), NOW - 1000, new Holdings(holders));
     }
 
@@ -150,7 +150,7 @@ class HintsTest {
     @Test
     void aStageFundedByQuotaStartsNoMoreThanTheTenantsFreeEntitlementAndOneThatBuysIsNotLimited() {
         Map<String, NodeState> nodes = new TreeMap<>(Map.of("n1", node("n1", 65536, 100_000, Map.of("mine", 2048L))));
-        TreeMap<String, Hold> holders = new TreeMap<>(Map.of("mine", new Hold(1, amounts(2048, 0))));
+        TreeMap<String, Hold> holders = new TreeMap<>(Map.of("mine", new Hold(amounts(2048, 0))));
         TenantState acme = new TenantState("acme", amounts(8192, 0), new Holdings(holders), NOW - MIN);
         Map<String, Long> deadlines = Map.of("mine", NOW + 3 * MIN);
         Hints.Snapshot s = snapshot(nodes, acme, deadlines, List.of());

@@ -29,7 +29,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class HoldingsProperties {
 
     /** One change: {@code claim} holds {@code amounts} (or lets go, when {@code amounts} is null), or a booking. */
-    record Step(String claim, Map<String, Long> amounts, long attempt, boolean booking) {
+    record Step(String claim, Map<String, Long> amounts, boolean booking) {
     }
 
     @Provide
@@ -37,8 +37,8 @@ class HoldingsProperties {
         Arbitrary<String> claims = Arbitraries.of("c1", "c2", "c3", "c4", "c5", "c6");
         Arbitrary<Map<String, Long>> amounts = Arbitraries.maps(Arbitraries.of("memory", "disk", "gpu"),
                 Arbitraries.longs().between(1, 1000)).ofMaxSize(3).injectNull(0.3);
-        Arbitrary<Step> step = Combinators.combine(claims, amounts, Arbitraries.longs().between(0, 2),
-                Arbitraries.of(true, false, false, false)).as(Step::new);
+        Arbitrary<Step> step = Combinators.combine(claims, amounts, Arbitraries.of(true, false, false, false))
+                .as(Step::new);
         return step.list().ofMaxSize(40);
     }
 
@@ -55,10 +55,10 @@ class HoldingsProperties {
                 h = h.withBooking(s.claim(), b);
                 lazy = lazy.withBooking(s.claim(), b);
             } else if (s.amounts() == null) {
-                h = h.without(s.claim(), s.attempt() == 0 ? Holdings.ANY_ATTEMPT : s.attempt());
-                lazy = lazy.without(s.claim(), s.attempt() == 0 ? Holdings.ANY_ATTEMPT : s.attempt());
+                h = h.without(s.claim());
+                lazy = lazy.without(s.claim());
             } else {
-                Hold hold = new Hold(s.attempt(), new TreeMap<>(s.amounts()));
+                Hold hold = new Hold(new TreeMap<>(s.amounts()));
                 h = h.with(s.claim(), hold);
                 lazy = lazy.with(s.claim(), hold);
             }
@@ -100,9 +100,9 @@ class HoldingsProperties {
                 h = s.amounts() == null ? h.withoutBooking(s.claim()) : h.withBooking(s.claim(),
                         new Booking("r-" + s.claim(), 1000, 2000, new TreeMap<>(Map.of("memory", 1L))));
             } else if (s.amounts() == null) {
-                h = h.without(s.claim(), s.attempt() == 0 ? Holdings.ANY_ATTEMPT : s.attempt());
+                h = h.without(s.claim());
             } else {
-                h = h.with(s.claim(), new Hold(s.attempt(), new TreeMap<>(s.amounts())));
+                h = h.with(s.claim(), new Hold(new TreeMap<>(s.amounts())));
             }
         }
         return h;

@@ -87,9 +87,9 @@ public final class LedgerInvariants {
         // law 3: no hold without a live grant that owns it
         held.forEach((claimId, places) -> places.forEach((place, h) -> {
             Claim c = claims.get(claimId);
-            if (c == null || !c.owns(h.attempt())) {
-                errors.add("orphan hold at " + place + " for claim " + claimId + " attempt " + h.attempt() + " ("
-                        + (c == null ? "no such claim" : c.state() + " attempt " + c.attempt()) + ")");
+            if (c == null || !c.state().isLive()) {
+                errors.add("orphan hold at " + place + " for claim " + claimId + " ("
+                        + (c == null ? "no such claim" : c.state().toString()) + ")");
             }
         }));
 
@@ -128,13 +128,13 @@ public final class LedgerInvariants {
     public static Map<String, Hold> expectedHolds(Claim c) {
         Map<String, Hold> out = new TreeMap<>();
         if (c.bundle().nodeLocal()) {
-            out.put("tenant:" + c.tenant(), new Hold(c.attempt(), c.bundle().amounts()));
+            out.put("tenant:" + c.tenant(), new Hold(c.bundle().amounts()));
             if (c.node() != null) {
-                out.put("node:" + c.node(), new Hold(c.attempt(), c.bundle().amounts()));
+                out.put("node:" + c.node(), new Hold(c.bundle().amounts()));
             }
         }
         for (String lock : c.bundle().locks()) {
-            out.put("lock:" + lock, new Hold(c.attempt(), LockState.onePermit()));
+            out.put("lock:" + lock, new Hold(LockState.onePermit()));
         }
         return out;
     }

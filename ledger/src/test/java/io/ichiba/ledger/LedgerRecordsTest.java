@@ -49,7 +49,7 @@ class LedgerRecordsTest {
     }
 
     private static Claim granted() {
-        return after(new ClaimCommands.Grant(1, "n1", T0), queued());
+        return after(new ClaimCommands.Grant("n1", T0), queued());
     }
 
     @Nested
@@ -80,42 +80,35 @@ class LedgerRecordsTest {
     }
 
     @Nested
-    class HoldingsByClaimAndAttempt {
+    class HoldingsByClaim {
         @Test
         void holdingTwiceReplacesAndReturningTwiceReturnsNothing() {
-            Holdings h = Holdings.empty().with("a", new Hold(1, Amounts.of(Map.of("memory", 100L))))
-                    .with("b", new Hold(1, Amounts.of(Map.of("memory", 50L, "disk", 10L))));
+            Holdings h = Holdings.empty().with("a", new Hold(Amounts.of(Map.of("memory", 100L))))
+                    .with("b", new Hold(Amounts.of(Map.of("memory", 50L, "disk", 10L))));
             assertThat(h.granted("memory")).isEqualTo(150);
             assertThat(h.totals()).containsExactly(Map.entry("disk", 10L), Map.entry("memory", 150L));
-            Holdings again = h.with("a", new Hold(1, Amounts.of(Map.of("memory", 100L))));
+            Holdings again = h.with("a", new Hold(Amounts.of(Map.of("memory", 100L))));
             assertThat(again.granted("memory")).as("holding again replaces").isEqualTo(150);
 
-            Holdings once = h.without("a", Holdings.ANY_ATTEMPT);
+            Holdings once = h.without("a");
             assertThat(once.granted("memory")).isEqualTo(50);
-            assertThat(once.without("a", Holdings.ANY_ATTEMPT)).isSameAs(once);
+            assertThat(once.without("a")).isSameAs(once);
         }
 
         @Test
-        void returningAnOldAttemptLeavesTheNewerHold() {
-            Holdings h = Holdings.empty().with("a", new Hold(2, Amounts.of(Map.of("memory", 100L))));
-            assertThat(h.without("a", 1)).isSameAs(h);
-            assertThat(h.without("a", 2).holds("a")).isFalse();
-            assertThat(h.without("a", Holdings.ANY_ATTEMPT).holds("a")).isFalse();
-        }
-
-        @Test
-        void returnForOfAnOldAttemptIsANoOp() {
-            LockState l = new LockState("db", 1, Holdings.empty().with("a", new Hold(2, LockState.onePermit())));
-            Command.Outcome<LockState, Boolean> o = new PlaceCommands.ReturnFor<LockState>("a", 1).apply(l);
-            assertThat(o.write()).isFalse();
-            assertThat(o.result()).isFalse();
-            assertThat(new PlaceCommands.ReturnFor<LockState>("a", 2).apply(l).result()).isTrue();
+        void returnForReturnsOnceAndThenChangesNothing() {
+            LockState l = new LockState("db", 1, Holdings.empty().with("a", new Hold(LockState.onePermit())));
+            Command.Outcome<LockState, Boolean> o = new PlaceCommands.ReturnFor<LockState>("a").apply(l);
+            assertThat(o.result()).isTrue();
+            Command.Outcome<LockState, Boolean> again = new PlaceCommands.ReturnFor<LockState>("a").apply(o.next());
+            assertThat(again.write()).isFalse();
+            assertThat(again.result()).isFalse();
         }
 
         @Test
         void placesRefuseWhatDoesNotFit() {
             NodeState n = new NodeState("n1", Amounts.of(Map.of("memory", 100L)), null, 0,
-                    Holdings.empty().with("a", new Hold(1, Amounts.of(Map.of("memory", 80L)))));
+                    Holdings.empty().with("a", new Hold(Amounts.of(Map.of("memory", 80L)))));
             assertThat(n.checkHold("b", Amounts.of(Map.of("memory", 20L)))).isNull();
             assertThat(n.checkHold("b", Amounts.of(Map.of("memory", 21L))).code()).isEqualTo(Code.INSUFFICIENT_CAPACITY);
             assertThat(n.checkHold("a", Amounts.of(Map.of("memory", 100L)))).as("a's own hold is replaced").isNull();
@@ -124,10 +117,10 @@ class LedgerRecordsTest {
             assertThat(lowered.free("memory")).isZero();
             assertThat(lowered.checkHold("b", Amounts.of(Map.of("memory", 1L))).code()).isEqualTo(Code.OVERCOMMITTED);
 
-            LockState l = new LockState("db", 1, Holdings.empty().with("a", new Hold(1, LockState.onePermit())));
+            LockState l = new LockState("db", 1, Holdings.empty().with("a", new Hold(LockState.onePermit())));
             assertThat(l.checkHold("b", LockState.onePermit()).code()).isEqualTo(Code.LOCK_HELD);
             TenantState t = new TenantState("acme", Amounts.of(Map.of("memory", 100L)),
-                    Holdings.empty().with("a", new Hold(1, Amounts.of(Map.of("memory", 60L)))), 0);
+                    Holdings.empty().with("a", new Hold(Amounts.of(Map.of("memory", 60L)))), 0);
             assertThat(t.checkHold("b", Amounts.of(Map.of("memory", 41L))).code()).isEqualTo(Code.QUOTA);
             assertThat(t.checkHold("b", Amounts.of(Map.of("disk", 1L))).code()).as("no quota is quota zero")
                     .isEqualTo(Code.QUOTA);
@@ -137,20 +130,18 @@ class LedgerRecordsTest {
     @Nested
     class ClaimTransitions {
         @Test
-        void aGrantIsTheNextAttemptOfAQueuedClaim() {
+        void onlyAQueuedClaimIsGrantedAndOnce() {
             Claim c = queued();
-            assertThat(run(new ClaimCommands.Grant(2, "n1", T0), c).rejection().code()).isEqualTo(Code.WRONG_STATE);
-            Claim g = after(new ClaimCommands.Grant(1, "n1", T0 + 7), c);
+            Claim g = after(new ClaimCommands.Grant("n1", T0 + 7), c);
             assertThat(g.state()).isEqualTo(ClaimState.GRANTED);
             assertThat(g.node()).isEqualTo("n1");
-            assertThat(g.owns(1)).isTrue();
-            assertThat(g.owns(0)).isFalse();
             assertThat(g.leaseExpiresAt()).isEqualTo(T0 + 7 + 60_000);
-            assertThat(run(new ClaimCommands.Grant(2, "n1", T0), g).ok()).as("granted once").isFalse();
+            assertThat(run(new ClaimCommands.Grant("n1", T0), g).rejection().code()).as("granted once")
+                    .isEqualTo(Code.WRONG_STATE);
             Claim cancelled = after(new ClaimCommands.Cancel(T0 + 8), c);
             assertThat(cancelled.state()).isEqualTo(ClaimState.CANCELLED);
             assertThat(cancelled.returned()).as("a queued claim holds nothing").isTrue();
-            assertThat(run(new ClaimCommands.Grant(1, "n1", T0), cancelled).ok()).isFalse();
+            assertThat(run(new ClaimCommands.Grant("n1", T0), cancelled).ok()).isFalse();
         }
 
         @Test
@@ -236,7 +227,7 @@ class LedgerRecordsTest {
                     "n2", new NodeState("n2", Amounts.of(Map.of("memory", 150L)), null, 0, null),
                     "n3", new NodeState("n3", Amounts.of(Map.of("memory", 50L)), null, 0, null));
             LockState free = new LockState("db", 1, null);
-            LockState held = new LockState("db", 1, Holdings.empty().with("x", new Hold(1, LockState.onePermit())));
+            LockState held = new LockState("db", 1, Holdings.empty().with("x", new Hold(LockState.onePermit())));
 
             assertThat(Placement.choose(c, t, nodes, Map.of("db", free)).node()).isEqualTo("n2");
             assertThat(Placement.choose(c, t, nodes, Map.of("db", held)).why().code()).isEqualTo(Code.LOCK_HELD);

@@ -840,7 +840,7 @@ class MarketProperties {
                     held.computeIfAbsent(c, x -> new TreeMap<>()).put("tenant:" + k, h)));
             held.forEach((claimId, places) -> places.forEach((place, h) -> {
                 Claim c = claimsNow.get(claimId);
-                if (c == null || !c.owns(h.attempt())) {
+                if (c == null || !c.state().isLive()) {
                     errors.add("orphan hold at " + place + " for claim " + claimId);
                 }
             }));

@@ -43,7 +43,7 @@ class PlacementProperties {
         Map<String, NodeState> nodes = new java.util.LinkedHashMap<>(); // handed over in any order
         for (NodeState n : shuffled) {
             NodeState held = ownHold && n.node().equals("n1")
-                    ? n.withHoldings(n.holdings().with("c", new Hold(1, Amounts.of(ask)))) : n;
+                    ? n.withHoldings(n.holdings().with("c", new Hold(Amounts.of(ask)))) : n;
             nodes.put(n.node(), held);
         }
 
@@ -107,7 +107,7 @@ class PlacementProperties {
                 .as((mem, disk, held, withheld, shape) -> name -> {
                     Holdings h = Holdings.empty();
                     if (held > 0) {
-                        h = h.with("other-" + name, new Hold(1, Amounts.of(Map.of("memory", Math.min(held, mem)))));
+                        h = h.with("other-" + name, new Hold(Amounts.of(Map.of("memory", Math.min(held, mem)))));
                     }
                     if (shape == 1) {
                         h = h.withBooking("r-" + name, new Booking("r", NOW + 10_000, NOW + 20_000,

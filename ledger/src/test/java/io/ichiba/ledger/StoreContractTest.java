@@ -483,13 +483,12 @@ public abstract class StoreContractTest {
             Claim c = claim("c1");
             assertThat(c.state()).isEqualTo(ClaimState.GRANTED);
             assertThat(c.node()).isEqualTo("n1");
-            assertThat(c.attempt()).isEqualTo(1);
             assertThat(c.grantedAt()).isEqualTo(t0);
             assertThat(c.leaseExpiresAt()).isEqualTo(t0 + LEASE_SECONDS * 1000);
-            Hold expected = new Hold(1, amounts(300, 1000));
+            Hold expected = new Hold(amounts(300, 1000));
             assertThat(tenantHolders("acme")).containsExactly(Map.entry("c1", expected));
             assertThat(nodeHolders("n1")).containsExactly(Map.entry("c1", expected));
-            assertThat(lockHolders("db")).containsExactly(Map.entry("c1", new Hold(1, LockState.onePermit())));
+            assertThat(lockHolders("db")).containsExactly(Map.entry("c1", new Hold(LockState.onePermit())));
             assertThat(store.tenants().get("acme").used("memory")).isEqualTo(300);
 
             PoolView mem = pool("memory@n1");
@@ -503,7 +502,7 @@ public abstract class StoreContractTest {
             assertThat(ledger.claims("acme", ClaimState.GRANTED)).extracting(Claim::id).containsExactly("c1");
 
             assertThat(pass()).as("a second pass grants nothing again").isEmpty();
-            assertThat(claim("c1").attempt()).isEqualTo(1);
+            assertThat(claim("c1").grantedAt()).as("granted once").isEqualTo(t0);
         }
 
         @Test
@@ -553,14 +552,14 @@ public abstract class StoreContractTest {
             Claim c = claim("c1");
             assertThat(c.state()).isEqualTo(ClaimState.QUEUED);
             assertThat(c.reason()).isEqualTo(Code.INSUFFICIENT_CAPACITY.name());
-            assertThat(c.attempt()).as("no grant").isZero();
+            assertThat(c.grantedAt()).as("no grant").isZero();
             assertThat(c.node()).isNull();
             assertThat(tenantHolders("acme")).as("the tenant hold was returned").isEmpty();
             assertThat(nodeHolders("n1")).isEmpty();
 
             ledger.report("n1", Map.of("memory", 1000L), Map.of());
             assertThat(pass()).containsExactly("c1");
-            assertThat(claim("c1").attempt()).isEqualTo(1);
+            assertThat(claim("c1").state()).isEqualTo(ClaimState.GRANTED);
         }
 
         @Test
@@ -897,7 +896,7 @@ public abstract class StoreContractTest {
         @Test
         void holdOfAnAbsentClaimIsDrift() {
             assertThat(store.nodes().execute("n1",
-                    new HoldFor<NodeState>("ghost", 1, amounts(300, 0), "no node"))).isNull();
+                    new HoldFor<NodeState>("ghost", amounts(300, 0), "no node"))).isNull();
             assertThat(pool("memory@n1").granted()).isEqualTo(400);
 
             Auditor.Report report = auditor.audit();
@@ -909,7 +908,7 @@ public abstract class StoreContractTest {
                 assertThat(d.detail()).contains("ghost");
             });
 
-            assertThat(store.nodes().execute("n1", new ReturnFor<NodeState>("ghost", Holdings.ANY_ATTEMPT))).isTrue();
+            assertThat(store.nodes().execute("n1", new ReturnFor<NodeState>("ghost"))).isTrue();
             assertThat(pool("memory@n1").granted()).isEqualTo(100);
             assertThat(nodeHolders("n1")).containsOnlyKeys("a");
             assertAuditOk();
@@ -919,9 +918,9 @@ public abstract class StoreContractTest {
         void holdOfAQueuedClaimIsDrift() {
             submit("q", "acme", bundle(100, 100, "db"));
             assertThat(store.locks().execute("db",
-                    new HoldFor<LockState>("q", 0, LockState.onePermit(), "no lock"))).isNull();
+                    new HoldFor<LockState>("q", LockState.onePermit(), "no lock"))).isNull();
             assertThat(store.tenants().execute("acme",
-                    new HoldFor<TenantState>("q", 0, amounts(100, 100), "no tenant"))).isNull();
+                    new HoldFor<TenantState>("q", amounts(100, 100), "no tenant"))).isNull();
 
             Auditor.Report report = auditor.audit();
             assertThat(report.ok()).isFalse();
@@ -930,8 +929,8 @@ public abstract class StoreContractTest {
                     .doesNotContain("memory@n1", "disk@n1");
             assertThat(report.drift()).allSatisfy(d -> assertThat(d.detail()).contains("q"));
 
-            assertThat(store.locks().execute("db", new ReturnFor<LockState>("q", Holdings.ANY_ATTEMPT))).isTrue();
-            assertThat(store.tenants().execute("acme", new ReturnFor<TenantState>("q", Holdings.ANY_ATTEMPT))).isTrue();
+            assertThat(store.locks().execute("db", new ReturnFor<LockState>("q"))).isTrue();
+            assertThat(store.tenants().execute("acme", new ReturnFor<TenantState>("q"))).isTrue();
             checkInvariants();
             assertAuditOk();
             assertThat(claim("q").state()).isEqualTo(ClaimState.QUEUED);
@@ -940,7 +939,7 @@ public abstract class StoreContractTest {
 
         @Test
         void grantedClaimMissingAHoldIsDrift() {
-            assertThat(store.nodes().execute("n1", new ReturnFor<NodeState>("a", Holdings.ANY_ATTEMPT))).isTrue();
+            assertThat(store.nodes().execute("n1", new ReturnFor<NodeState>("a"))).isTrue();
             Auditor.Report report = auditor.audit();
             assertThat(report.ok()).isFalse();
             assertThat(report.drift()).extracting(Drift::subject).contains("memory@n1", "disk@n1");

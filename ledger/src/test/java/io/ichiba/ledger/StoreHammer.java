@@ -188,7 +188,7 @@ public final class StoreHammer {
                 put(seen, "lock:" + lock, l == null ? null : l.holdings().holders().get(c.id()));
             }
             Claim again = store.claims().get(c.id());
-            if (again != null && again.state() == ClaimState.GRANTED && again.attempt() == c.attempt()) {
+            if (again != null && again.state() == ClaimState.GRANTED && again.grantedAt() == c.grantedAt()) {
                 grantsChecked.incrementAndGet();
                 Map<String, Hold> expected = LedgerInvariants.expectedHolds(c);
                 if (!seen.equals(expected)) {

@@ -10,8 +10,8 @@ import java.io.Serializable;
 /**
  * A request for a bundle of tokens.
  *
- * <p>Its grant holds the tenant's quota, the node's pools and each lock's permit, in one command of the engine; the
- * holds carry the grant's {@code attempt} number, and {@code returned} says that every hold of an ended claim is back.
+ * <p>Its grant holds the tenant's quota, the node's pools and each lock's permit, in one command of the engine, and
+ * {@code returned} says that every hold of an ended claim is back.
  *
  * @param id              claim id
  * @param tenant          the tenant that owns it
@@ -21,7 +21,6 @@ import java.io.Serializable;
  * @param requestedNode   the node asked for, or {@code null} to let the broker choose
  * @param state           where it is in its life
  * @param node            the node its node-local tokens are held on
- * @param attempt         the number of its grant (the holds' attempt number)
  * @param createdAt       epoch millis
  * @param grantedAt       epoch millis of the grant, 0 before
  * @param leaseExpiresAt  epoch millis the lease ends, 0 before grant
@@ -36,7 +35,7 @@ import java.io.Serializable;
  * @param outbox          events of its changes not yet in the event log
  */
 public record Claim(String id, String tenant, Bundle bundle, int priority, long leaseSeconds, String requestedNode,
-                    ClaimState state, String node, long attempt, long createdAt, long grantedAt,
+                    ClaimState state, String node, long createdAt, long grantedAt,
                     long leaseExpiresAt, long endedAt, String reason, boolean considered, boolean returned,
                     long preemptAt, Funding funding, String reservation, long notAfter, Outbox outbox)
         implements Emits<Claim>, Settleable {
@@ -56,22 +55,21 @@ public record Claim(String id, String tenant, Bundle bundle, int priority, long 
     /** Returns a new queued claim. */
     public static Claim queued(String id, String tenant, Bundle bundle, int priority, long leaseSeconds,
                                String requestedNode, long now, Funding funding) {
-        return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, ClaimState.QUEUED, null, 0, now,
+        return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, ClaimState.QUEUED, null, now,
                 0, 0, 0, null, false, false, 0, funding, null, 0, Outbox.empty())
                 .emit("claim.queued", now, Outbox.details("priority", String.valueOf(priority)));
     }
 
     /**
-     * Returns the claim that copy {@code id} of a reservation becomes at its start: granted on {@code onNode} (grant
-     * 1) with what was booked for it when {@code held}, its lease running {@code leaseSeconds} but never past
+     * Returns the claim that copy {@code id} of a reservation becomes at its start: granted on {@code onNode} with what was booked for it when {@code held}, its lease running {@code leaseSeconds} but never past
      * {@code notAfter}; else cancelled, the holds it got to be returned.
      */
     public static Claim fromReservation(String id, String tenant, Bundle bundle, int priority, long leaseSeconds,
                                         String onNode, long now, Funding funding, String reservation, long notAfter,
                                         boolean held) {
-        Claim copy = new Claim(id, tenant, bundle, priority, leaseSeconds, onNode, ClaimState.QUEUED, onNode, 1, now,
+        Claim copy = new Claim(id, tenant, bundle, priority, leaseSeconds, onNode, ClaimState.QUEUED, onNode, now,
                 0, 0, 0, null, true, false, 0, funding, reservation, notAfter, Outbox.empty());
-        return held ? copy.grantedOn(1, onNode, now) : copy.ended(ClaimState.CANCELLED, now, false);
+        return held ? copy.grantedOn(onNode, now) : copy.ended(ClaimState.CANCELLED, now, false);
     }
 
     /** Whether it is a copy of a reservation. */
@@ -85,16 +83,16 @@ public record Claim(String id, String tenant, Bundle bundle, int priority, long 
         return notAfter > 0 ? Math.min(d, notAfter) : d;
     }
 
-    /** Returns this claim granted on {@code onNode} ({@code null}: it holds nothing node-local) as grant {@code n}. */
-    Claim grantedOn(long n, String onNode, long now) {
-        return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, ClaimState.GRANTED, onNode, n,
+    /** Returns this claim granted on {@code onNode} ({@code null}: it holds nothing node-local). */
+    Claim grantedOn(String onNode, long now) {
+        return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, ClaimState.GRANTED, onNode,
                 createdAt, now, deadline(now, leaseSeconds), 0, null, true, false, 0, funding, reservation, notAfter,
                 outbox).emit("claim.granted", now, Outbox.details("node", onNode, "leaseExpiresAt",
                         String.valueOf(deadline(now, leaseSeconds))));
     }
 
     public Claim waiting(String why) {
-        return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, state, node, attempt, createdAt,
+        return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, state, node, createdAt,
                 grantedAt, leaseExpiresAt, endedAt, why, true, returned, preemptAt, funding, reservation, notAfter,
                 outbox);
     }
@@ -104,7 +102,7 @@ public record Claim(String id, String tenant, Bundle bundle, int priority, long 
     }
 
     Claim ended(ClaimState finalState, String why, long now, boolean nothingHeld) {
-        return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, finalState, node, attempt,
+        return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, finalState, node,
                 createdAt, grantedAt, leaseExpiresAt, now, why, considered, nothingHeld, preemptAt, funding,
                 reservation, notAfter, outbox)
                 .emit(endedType(finalState), now, Outbox.details("reason", why, "node", node));
@@ -145,25 +143,25 @@ public record Claim(String id, String tenant, Bundle bundle, int priority, long 
     /** Returns this claim with another outbox (the engine acknowledges what its batch published). */
     @Override
     public Claim withOutbox(Outbox o) {
-        return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, state, node, attempt, createdAt,
+        return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, state, node, createdAt,
                 grantedAt, leaseExpiresAt, endedAt, reason, considered, returned, preemptAt, funding, reservation,
                 notAfter, o);
     }
 
     Claim renewed(long now, long seconds) {
-        return new Claim(id, tenant, bundle, priority, seconds, requestedNode, state, node, attempt, createdAt,
+        return new Claim(id, tenant, bundle, priority, seconds, requestedNode, state, node, createdAt,
                 grantedAt, deadline(now, seconds), endedAt, reason, considered, returned, preemptAt, funding,
                 reservation, notAfter, outbox);
     }
 
     Claim withReturned() {
-        return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, state, node, attempt, createdAt,
+        return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, state, node, createdAt,
                 grantedAt, leaseExpiresAt, endedAt, reason, considered, true, preemptAt, funding, reservation, notAfter,
                 outbox);
     }
 
     Claim noticed(long at, String why, long now) {
-        return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, state, node, attempt, createdAt,
+        return new Claim(id, tenant, bundle, priority, leaseSeconds, requestedNode, state, node, createdAt,
                 grantedAt, leaseExpiresAt, endedAt, why, considered, returned, at, funding, reservation, notAfter,
                 outbox).emit("claim.preempt-notice", now, Outbox.details("preemptAt", String.valueOf(at), "node",
                 node));
@@ -180,10 +178,5 @@ public record Claim(String id, String tenant, Bundle bundle, int priority, long 
     /** Whether it is an urgent purchase (admitted ahead of every other claim). */
     public boolean urgent() {
         return funding.urgent();
-    }
-
-    /** Whether a hold placed by {@code holdAttempt} belongs to this claim's live grant. */
-    public boolean owns(long holdAttempt) {
-        return state.isLive() && attempt == holdAttempt;
     }
 }

@@ -36,19 +36,19 @@ public final class ClaimCommands {
     }
 
     /**
-     * Grants a queued claim on {@code node} ({@code null}: it holds nothing node-local) as grant {@code attempt}, once
-     * every hold of its bundle is placed, in the same command.
+     * Grants a queued claim on {@code node} ({@code null}: it holds nothing node-local), once every hold of its bundle
+     * is placed, in the same command.
      */
-    public record Grant(long attempt, String node, long now) implements Command<Claim, Transition> {
+    public record Grant(String node, long now) implements Command<Claim, Transition> {
         @Override
         public Outcome<Claim, Transition> apply(Claim c) {
             if (c == null) {
                 return missing();
             }
-            if (c.state() != ClaimState.QUEUED || c.attempt() + 1 != attempt) {
-                return refuse(c, Rejection.Code.WRONG_STATE, "claim is " + c.state() + " at grant " + c.attempt());
+            if (c.state() != ClaimState.QUEUED) {
+                return refuse(c, Rejection.Code.WRONG_STATE, "claim is " + c.state());
             }
-            return to(c.grantedOn(attempt, node, now));
+            return to(c.grantedOn(node, now));
         }
     }
 

@@ -6,10 +6,12 @@ import java.util.SortedMap;
 /**
  * What one claim holds in one place (a node's pools, a lock, a tenant's quota).
  *
- * @param attempt the grant attempt that placed the hold; a stale attempt's undo cannot remove a newer hold
+ * <p>A claim's holds are placed, and returned, in the command that grants it, and that ends it: a hold is the claim's
+ * while it is live, whichever grant placed it.
+ *
  * @param amounts kind to amount held
  */
-public record Hold(long attempt, SortedMap<String, Long> amounts) implements Serializable {
+public record Hold(SortedMap<String, Long> amounts) implements Serializable {
     /** Normalises the amounts. */
     public Hold {
         amounts = Amounts.of(amounts);

@@ -30,9 +30,6 @@ public final class Holdings implements Serializable {
     private static final long serialVersionUID = 2L;
     private static final Holdings EMPTY = new Holdings(TreePMap.empty(), TreePMap.empty(), new TreeMap<>());
 
-    /** Sentinel attempt for {@link #without}: remove the claim's hold whatever attempt placed it. */
-    public static final long ANY_ATTEMPT = -1;
-
     private final TreePMap<String, Hold> holders;
     private final TreePMap<String, Booking> bookings;
     /** The totals per kind derived from {@link #holders}; not serialized, derived again when first asked. */
@@ -233,13 +230,10 @@ public final class Holdings implements Serializable {
         return next(holders.plus(claimId, hold), bookings, moved(this, holders.get(claimId), hold), claimId, null);
     }
 
-    /**
-     * Returns these holdings without {@code claimId}'s hold, if it was placed by {@code attempt}
-     * (or by any attempt when {@code attempt} is {@link #ANY_ATTEMPT}).
-     */
-    public Holdings without(String claimId, long attempt) {
+    /** Returns these holdings without {@code claimId}'s hold (these, if it holds nothing here). */
+    public Holdings without(String claimId) {
         Hold h = holders.get(claimId);
-        if (h == null || (attempt != ANY_ATTEMPT && h.attempt() != attempt)) {
+        if (h == null) {
             return this;
         }
         return next(holders.minus(claimId), bookings, moved(this, h, null), claimId, null);

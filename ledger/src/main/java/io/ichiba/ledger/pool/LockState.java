@@ -60,7 +60,7 @@ public record LockState(String name, long permits, Holdings holdings) implements
         if (r != null || until <= now) {
             return r;
         }
-        long others = holdings.without(claimId, Holdings.ANY_ATTEMPT).granted(KIND);
+        long others = holdings.without(claimId).granted(KIND);
         long booked = holdings.bookedPeak(KIND, now, until, claimId);
         if (booked > 0 && others + booked + Amounts.get(amounts, KIND) > permits) {
             return Rejection.of(Rejection.Code.RESERVED, poolId(name) + " has " + booked
@@ -76,7 +76,7 @@ public record LockState(String name, long permits, Holdings holdings) implements
 
     @Override
     public Rejection checkHold(String claimId, SortedMap<String, Long> amounts) {
-        long others = holdings.without(claimId, Holdings.ANY_ATTEMPT).granted(KIND);
+        long others = holdings.without(claimId).granted(KIND);
         if (others + Amounts.get(amounts, KIND) > permits) {
             return Rejection.of(Rejection.Code.LOCK_HELD, poolId(name) + " has all " + permits + " permit(s) held");
         }

@@ -207,7 +207,7 @@ public record NodeState(String node, SortedMap<String, Long> capacity, SortedMap
         if (r != null || until <= now) {
             return r;
         }
-        Holdings others = holdings.without(claimId, Holdings.ANY_ATTEMPT);
+        Holdings others = holdings.without(claimId);
         for (var e : amounts.entrySet()) {
             String kind = e.getKey();
             long booked = holdings.bookedPeak(kind, now, until, claimId);
@@ -231,7 +231,7 @@ public record NodeState(String node, SortedMap<String, Long> capacity, SortedMap
         if (lost()) {
             return Rejection.of(Rejection.Code.INSUFFICIENT_CAPACITY, "node " + node + " is lost");
         }
-        Holdings others = holdings.without(claimId, Holdings.ANY_ATTEMPT);
+        Holdings others = holdings.without(claimId);
         for (var e : amounts.entrySet()) {
             String kind = e.getKey();
             long granted = others.granted(kind);

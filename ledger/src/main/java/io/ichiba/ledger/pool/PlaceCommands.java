@@ -11,14 +11,14 @@ public final class PlaceCommands {
     }
 
     /**
-     * Holds {@code amounts} for a claim's grant attempt, if they fit; returns {@code null} when held, else why not.
-     * Holding again for the same claim replaces its hold (idempotent).
+     * Holds {@code amounts} for a claim's grant, if they fit; returns {@code null} when held, else why not. Holding
+     * the same amounts again for the same claim changes nothing; other amounts replace its hold.
      */
-    public record HoldFor<S extends Place<S>>(String claimId, long attempt, SortedMap<String, Long> amounts,
+    public record HoldFor<S extends Place<S>>(String claimId, SortedMap<String, Long> amounts,
                                                String missing, long now, long until) implements Command<S, Rejection> {
         /** A hold checked against the holds only (bookings not looked at). */
-        public HoldFor(String claimId, long attempt, SortedMap<String, Long> amounts, String missing) {
-            this(claimId, attempt, amounts, missing, 0, 0);
+        public HoldFor(String claimId, SortedMap<String, Long> amounts, String missing) {
+            this(claimId, amounts, missing, 0, 0);
         }
 
         @Override
@@ -27,14 +27,14 @@ public final class PlaceCommands {
                 return Outcome.keep(Rejection.of(Rejection.Code.NOT_FOUND, missing));
             }
             Hold existing = place.holdings().holders().get(claimId);
-            if (existing != null && existing.attempt() == attempt && existing.amounts().equals(amounts)) {
+            if (existing != null && existing.amounts().equals(amounts)) {
                 return Outcome.keep(null);
             }
             Rejection r = place.checkHold(claimId, amounts, now, until);
             if (r != null) {
                 return Outcome.keep(r);
             }
-            return Outcome.write(place.withHoldings(place.holdings().with(claimId, new Hold(attempt, amounts))), null);
+            return Outcome.write(place.withHoldings(place.holdings().with(claimId, new Hold(amounts))), null);
         }
     }
 
@@ -93,12 +93,12 @@ public final class PlaceCommands {
     }
 
     /**
-     * Turns a copy's booking into its claim's hold (attempt {@code attempt}): the capacity kept free for it is taken
+     * Turns a copy's booking into its claim's hold: the capacity kept free for it is taken
      * up, if the place still has it (a node may have reported less since). Answers whether the copy holds here
      * afterwards (false if it had neither a booking nor a hold: the reservation was withdrawn; or if the place no
      * longer has room for it: the booking is dropped and the copy is not granted).
      */
-    public record Activate<S extends Place<S>>(String copyId, long attempt) implements Command<S, Boolean> {
+    public record Activate<S extends Place<S>>(String copyId) implements Command<S, Boolean> {
         @Override
         public Outcome<S, Boolean> apply(S place) {
             if (place == null) {
@@ -108,29 +108,29 @@ public final class PlaceCommands {
             Booking b = h.bookings().get(copyId);
             if (b == null) {
                 Hold held = h.holders().get(copyId);
-                return Outcome.keep(held != null && held.attempt() == attempt);
+                return Outcome.keep(held != null);
             }
             if (place.checkHold(copyId, b.amounts()) != null) {
                 // the place shrank since the booking (a node reported less, a lock lost permits): a hold now would
                 // grant past its capacity (issue 13, defect 11). The booking goes; the copy is not granted.
                 return Outcome.write(place.withHoldings(h.withoutBooking(copyId)), false);
             }
-            Holdings next = h.withoutBooking(copyId).with(copyId, new Hold(attempt, b.amounts()));
+            Holdings next = h.withoutBooking(copyId).with(copyId, new Hold(b.amounts()));
             return Outcome.write(place.withHoldings(next), true);
         }
     }
 
     /**
-     * Returns a claim's hold (placed by {@code attempt}, or any attempt); returns whether anything was returned.
-     * Returning twice returns nothing the second time (law 3).
+     * Returns a claim's hold; returns whether anything was returned. Returning twice returns nothing the second time
+     * (law 3).
      */
-    public record ReturnFor<S extends Place<S>>(String claimId, long attempt) implements Command<S, Boolean> {
+    public record ReturnFor<S extends Place<S>>(String claimId) implements Command<S, Boolean> {
         @Override
         public Outcome<S, Boolean> apply(S place) {
             if (place == null) {
                 return Outcome.keep(false);
             }
-            Holdings after = place.holdings().without(claimId, attempt);
+            Holdings after = place.holdings().without(claimId);
             if (after == place.holdings()) {
                 return Outcome.keep(false);
             }

@@ -254,7 +254,7 @@ public record TenantState(String id, SortedMap<String, Long> quota, Holdings hol
         if (r != null || until <= now) {
             return r;
         }
-        Holdings others = holdings.without(claimId, Holdings.ANY_ATTEMPT);
+        Holdings others = holdings.without(claimId);
         for (var e : amounts.entrySet()) {
             long booked = holdings.bookedPeak(e.getKey(), now, until, claimId);
             long used = Math.addExact(others.granted(e.getKey()), booked);
@@ -276,7 +276,7 @@ public record TenantState(String id, SortedMap<String, Long> quota, Holdings hol
 
     @Override
     public Rejection checkHold(String claimId, SortedMap<String, Long> amounts) {
-        Holdings others = holdings.without(claimId, Holdings.ANY_ATTEMPT);
+        Holdings others = holdings.without(claimId);
         for (var e : amounts.entrySet()) {
             long used = others.granted(e.getKey());
             long entitled = entitlement(e.getKey(), false);
