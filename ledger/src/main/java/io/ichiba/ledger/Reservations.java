@@ -504,8 +504,8 @@ public final class Reservations {
     }
 
     /**
-     * Moves reservations along: recalls capacity for windows about to open, opens due windows (preempting what was recalled, then granting every copy), closes ended ones
-     * ({@link ReservationSweep}).
+     * Moves reservations along: recalls capacity for windows about to open, opens due windows (preempting what was
+     * recalled, then granting every copy), closes ended ones, pays refunds still owed ({@link ReservationSweep}).
      */
     public Sweep sweep() {
         return sweeper.sweep();

@@ -37,12 +37,12 @@ import static org.assertj.core.api.Assertions.assertThat;
  * <p>Ten tenants are each minted 1 000 credits, with no credit limit. Eight workers — half through the first
  * member's store, half through the second's — each post 200 random transfers between the tenants (random amounts,
  * many of them more than the payer has by then), and now and then post an entry again under the same id: one
- * accepted must be answered as it was written, one refused may be accepted now. Each worker keeps its own log of the transfers that were accepted. Meanwhile an
- * auditor thread audits the credits again and again through both members.
+ * accepted must be answered as it was written, one refused may be accepted now. Each worker keeps its own log of the
+ * transfers that were accepted. Meanwhile an auditor thread audits the credits again and again through both members.
  *
- * <p>At the end: the audit is clean, nothing is in flight, one journal entry per accepted transfer, the balances add up to what was
- * minted, no balance is negative, and each tenant's balance is exactly what the workers' logs say. Every wait is
- * bounded; nothing sleeps.
+ * <p>At the end: the audit is clean, nothing is in flight, one journal entry per accepted transfer, the balances add
+ * up to what was minted, no balance is negative, and each tenant's balance is exactly what the workers' logs say.
+ * Every wait is bounded; nothing sleeps.
  */
 class AccountsConcurrencyTest {
     private static final int WORKERS = 8;

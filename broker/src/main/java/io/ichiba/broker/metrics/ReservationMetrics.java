@@ -58,7 +58,8 @@ public final class ReservationMetrics {
         long now = ledger.clock().millis();
         Map<Reservation.State, Long> byState = new EnumMap<>(Reservation.State.class);
         for (Reservation.State s : Reservation.State.values()) {
-            byState.put(s, (long) ledger.store().reservations().count(new ReservationFilters.ReservationIn(EnumSet.of(s))));
+            byState.put(s, (long) ledger.store().reservations()
+                    .count(new ReservationFilters.ReservationIn(EnumSet.of(s))));
         }
         List<MultiGauge.Row<?>> rows = new ArrayList<>();
         byState.forEach((s, n) -> rows.add(MultiGauge.Row.of(Tags.of("state", s.name()), n)));

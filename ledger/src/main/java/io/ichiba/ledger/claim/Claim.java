@@ -61,7 +61,8 @@ public record Claim(String id, String tenant, Bundle bundle, int priority, long 
     }
 
     /**
-     * Returns the claim that copy {@code id} of a reservation becomes at its start: granted on {@code onNode} with what was booked for it when {@code held}, its lease running {@code leaseSeconds} but never past
+     * Returns the claim that copy {@code id} of a reservation becomes at its start: granted on {@code onNode} with what
+     * was booked for it when {@code held}, its lease running {@code leaseSeconds} but never past
      * {@code notAfter}; else cancelled, the holds it got to be returned.
      */
     public static Claim fromReservation(String id, String tenant, Bundle bundle, int priority, long leaseSeconds,
