@@ -30,7 +30,6 @@ TOKEN=$(cat "$LOGS/token-batch")
 metric() {
   curl -s "$B/metrics" -H "Authorization: Bearer $OPERATOR_TOKEN" | awk -v m="$1" '$1 == m {v = $2} END {print v + 0}'
 }
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
 log "batch: warm-up ${WARMUP}s"
 ICHIBA_TOKEN=$TOKEN wrk -t2 -c16 -d"${WARMUP}s" --timeout 10s -s "$ROOT/bench/wrk/claims.lua" "$B" \

@@ -98,6 +98,9 @@ loadgen() {
   java -Xmx1g -cp "$BENCH_JAR" io.ichiba.bench.http.LoadGen "$@"
 }
 
+# field NAME LINE: the value of NAME=value in a RESULT line of bench/wrk/claims.lua
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
+
 # granted_total URL: the sum of "granted" over every pool (0 once every claim is released)
 granted_total() {
   curl -s "$1/v1/pools" -H "Authorization: Bearer $OPERATOR_TOKEN" \

@@ -71,7 +71,6 @@ for arm in hello openapi redis; do wait_port "${PORT[$arm]}"; done
 # --- closed loop: wrk ------------------------------------------------------------------------------
 CLOSED=$OUT/http-closed.csv
 [ -s "$CLOSED" ] || echo "arm,connections,requests_per_s,claims_per_s,p50_ms,p99_ms,max_ms,errors" >"$CLOSED"
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 ICHIBA_BEST=0
 for arm in "${ARMS[@]}"; do
   url=http://127.0.0.1:${PORT[$arm]}
