@@ -1,7 +1,6 @@
 package io.ichiba.broker;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.ichiba.ledger.pool.Holdings;
 import io.ichiba.ledger.pool.NodeState;
 import io.ichiba.ledger.pool.PlaceCommands;
 import org.junit.jupiter.api.AfterEach;

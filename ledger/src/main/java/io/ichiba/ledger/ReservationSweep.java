@@ -4,8 +4,6 @@ import io.ichiba.ledger.claim.Claim;
 import io.ichiba.ledger.claim.ClaimCommands;
 import io.ichiba.ledger.claim.ClaimFilters;
 import io.ichiba.ledger.claim.ClaimState;
-import io.ichiba.ledger.credit.Account;
-import io.ichiba.ledger.credit.JournalEntry;
 import io.ichiba.ledger.market.Loan;
 import io.ichiba.ledger.pool.Amounts;
 import io.ichiba.ledger.pool.LockState;

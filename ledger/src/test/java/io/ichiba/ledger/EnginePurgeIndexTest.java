@@ -3,8 +3,6 @@ package io.ichiba.ledger;
 import io.ichiba.ledger.claim.Bundle;
 import io.ichiba.ledger.claim.ClaimRequest;
 import io.ichiba.ledger.claim.Funding;
-import io.ichiba.ledger.credit.CreditFilters;
-import io.ichiba.ledger.credit.JournalEntry;
 import io.ichiba.ledger.engine.EngineStore;
 import io.ichiba.ledger.engine.Engines;
 import io.ichiba.ledger.handler.Binding;

@@ -11,7 +11,6 @@ import io.ichiba.ledger.handler.PriceAlert;
 import io.ichiba.ledger.pool.AgentRecord;
 import io.ichiba.ledger.pool.Amounts;
 import io.ichiba.ledger.pool.Hold;
-import io.ichiba.ledger.pool.Holdings;
 import io.ichiba.ledger.pool.KindDef;
 import io.ichiba.ledger.pool.LockState;
 import io.ichiba.ledger.pool.NodeState;
