@@ -68,7 +68,8 @@ import java.util.concurrent.atomic.AtomicInteger;
         "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED", "--add-opens", "java.management/sun.management=ALL-UNNAMED",
         "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED",
         "-Dhazelcast.phone.home.enabled=false", "-Dhazelcast.logging.type=slf4j",
-        "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"})
+        "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+        "-Djava.util.concurrent.ForkJoinPool.common.parallelism=2"})
 @Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 3, time = 2)
 public class GrantBench {

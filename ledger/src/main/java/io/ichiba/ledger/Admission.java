@@ -6,7 +6,6 @@ import io.ichiba.ledger.claim.ClaimCommands;
 import io.ichiba.ledger.claim.ClaimFilters;
 import io.ichiba.ledger.claim.ClaimState;
 import io.ichiba.ledger.claim.Funding;
-import io.ichiba.ledger.pool.Hold;
 import io.ichiba.ledger.pool.LockState;
 import io.ichiba.ledger.pool.NodeState;
 import io.ichiba.ledger.pool.PlaceCommands.HoldFor;
@@ -746,17 +745,19 @@ public final class Admission {
         }
     }
 
-    private static void applyToSnapshot(Claim c, String node, Map<String, NodeState> nodes,
-                                        Map<String, LockState> locks, Map<String, TenantState> tenants) {
+    /**
+     * The pass's snapshot of the places {@code c} now holds, as the store has them after its grant (read from the
+     * running command's changes: the holds placed, not placed again on the copies).
+     */
+    private void applyToSnapshot(Claim c, String node, Map<String, NodeState> nodes,
+                                 Map<String, LockState> locks, Map<String, TenantState> tenants) {
         Bundle b = c.bundle();
         if (b.nodeLocal()) {
-            Hold h = new Hold(b.amounts());
-            tenants.computeIfPresent(c.tenant(), (k, t) -> t.withHoldings(t.holdings().with(c.id(), h)));
-            nodes.computeIfPresent(node, (k, n) -> n.withHoldings(n.holdings().with(c.id(), h)));
+            tenants.computeIfPresent(c.tenant(), (k, t) -> store.tenants().get(k));
+            nodes.computeIfPresent(node, (k, n) -> store.nodes().get(k));
         }
-        Hold permit = new Hold(LockState.onePermit());
         for (String lock : b.locks()) {
-            locks.computeIfPresent(lock, (k, l) -> l.withHoldings(l.holdings().with(c.id(), permit)));
+            locks.computeIfPresent(lock, (k, l) -> store.locks().get(k));
         }
     }
 }

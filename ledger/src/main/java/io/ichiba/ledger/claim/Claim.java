@@ -138,7 +138,8 @@ public record Claim(String id, String tenant, Bundle bundle, int priority, long 
         if (reservation != null) {
             payload.put("reservation", reservation);
         }
-        return new Event("claim:" + id + ":" + p.n(), p.type(), p.time(), tenant, id, payload);
+        return new Event("claim:" + id + ":" + p.n(), p.type(), p.time(), tenant, id,
+                java.util.Collections.unmodifiableSortedMap(payload));
     }
 
     /** Returns this claim with another outbox (the engine acknowledges what its batch published). */

@@ -59,6 +59,14 @@ final class EngineTable<V> implements Table<V>, Layered {
     private final Map<Table.Index<V>, java.util.concurrent.ConcurrentMap<String, Set<String>>> indexes =
             new ConcurrentHashMap<>();
     private final Object filing = new Object();
+    /**
+     * On the engine thread, for each index a scan asked for while the layers held changes: the keys the layers wrote,
+     * filed under the index keys of their committed record and of every value written. So the layered records a
+     * filter on that index may pass, now or as committed, are found without walking every layered record (a batch of
+     * many commands would otherwise make every scan and count of a command walk the whole batch). A superset: a value a
+     * dropped command wrote stays filed. Built when first asked for in a batch; emptied with the batch layer.
+     */
+    private final Map<Table.Index<V>, Map<String, Set<String>>> layerFiled = new HashMap<>();
     /** Counts the changes the engine thread made or dropped (and loads and clears): {@link #version}. */
     private long version;
     /**
@@ -115,6 +123,9 @@ final class EngineTable<V> implements Table<V>, Layered {
             changedKeys[slot] = key;
             if (command.isEmpty()) {
                 registry.touched(this);
+            }
+            if (!layerFiled.isEmpty()) {
+                fileLayered(key, o.next());
             }
             command.put(key, o.next() == null ? REMOVED : o.next());
         }
@@ -192,18 +203,24 @@ final class EngineTable<V> implements Table<V>, Layered {
             return (Integer) route(new TableCall.Count((Filter<Object>) (Filter<?>) filter)); // the number alone
         }
         if (filter instanceof Table.Indexed<V> indexed && indexed.exact() && indexed.index() != null) {
-            // what is filed, corrected by the records the running command and batch changed
-            int[] n = {candidates(filter).size()};
-            overlay((k, v) -> {
+            // what is filed, corrected by the records the running command and batch changed under the filter's keys
+            int n = candidates(filter).size();
+            if (command.isEmpty() && batch.isEmpty()) {
+                return n;
+            }
+            int[] moved = {0};
+            eachLayeredCandidate(indexed, k -> {
                 V before = committed.get(k);
                 if (before != null && filter.test(before)) {
-                    n[0]--;
+                    moved[0]--;
                 }
+                V v = effective(k);
                 if (v != null && filter.test(v)) {
-                    n[0]++;
+                    moved[0]++;
                 }
+                return true;
             });
-            return n[0];
+            return n + moved[0];
         }
         int[] n = {0};
         scan(filter, (k, v) -> {
@@ -305,7 +322,18 @@ final class EngineTable<V> implements Table<V>, Layered {
     /** Tests the effective values; {@code take} (given each key and value) answers whether to go on. Engine thread only. */
     private void scan(Filter<V> filter, java.util.function.BiPredicate<String, V> take) {
         boolean layers = !command.isEmpty() || !batch.isEmpty();
-        if (layers) {
+        if (layers && filter instanceof Table.Indexed<V> indexed && indexed.index() != null) {
+            boolean go = eachLayeredCandidate(indexed, k -> {
+                if (!layered(k)) {
+                    return true; // written by a command that failed: the committed record, scanned below
+                }
+                V v = effective(k);
+                return v == null || !filter.test(v) || take.test(k, v);
+            });
+            if (!go) {
+                return;
+            }
+        } else if (layers) {
             boolean[] go = {true};
             overlay((k, v) -> {
                 if (go[0] && v != null && filter.test(v)) {
@@ -330,6 +358,96 @@ final class EngineTable<V> implements Table<V>, Layered {
                 return;
             }
         }
+    }
+
+    /**
+     * Calls {@code each} once with every layered key that may pass {@code filter} or may have passed as committed:
+     * those {@link #layerFiled} files under its keys (or below its bound), until it answers {@code false}; answers
+     * whether it went through them all. Engine thread only, with changes in the layers.
+     */
+    private boolean eachLayeredCandidate(Table.Indexed<V> filter, java.util.function.Predicate<String> each) {
+        Map<String, Set<String>> filed = layerFiled.get(filter.index());
+        if (filed == null) {
+            filed = fileLayers(filter.index());
+        }
+        if (filed.isEmpty()) {
+            return true;
+        }
+        if (filter.below() != null && filed instanceof java.util.NavigableMap<String, Set<String>> ordered) {
+            Set<String> found = new java.util.HashSet<>();
+            ordered.headMap(filter.below(), false).values().forEach(found::addAll);
+            return eachOf(found, each);
+        }
+        Collection<String> keys = filter.indexKeys();
+        if (keys.size() == 1) {
+            Set<String> one = filed.get(keys.iterator().next());
+            return one == null || eachOf(one, each);
+        }
+        // a key filed under several of the filter's keys is taken under the first: no union to build
+        List<Set<String>> done = new ArrayList<>(keys.size());
+        for (String ik : keys) {
+            Set<String> one = filed.get(ik);
+            if (one == null) {
+                continue;
+            }
+            for (String k : one) {
+                boolean seen = false;
+                for (Set<String> before : done) {
+                    if (before.contains(k)) {
+                        seen = true;
+                        break;
+                    }
+                }
+                if (!seen && !each.test(k)) {
+                    return false;
+                }
+            }
+            done.add(one);
+        }
+        return true;
+    }
+
+    private static boolean eachOf(Set<String> keys, java.util.function.Predicate<String> each) {
+        for (String k : keys) {
+            if (!each.test(k)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Files every layered key under {@code index}: its committed record and the values the layers hold. */
+    @SuppressWarnings("unchecked")
+    private Map<String, Set<String>> fileLayers(Table.Index<V> index) {
+        Map<String, Set<String>> filed = index instanceof Table.OrderedIndex<V> ? new TreeMap<>() : new HashMap<>();
+        layerFiled.put(index, filed);
+        for (HashMap<String, Object> layer : List.of(batch, command)) {
+            layer.forEach((k, v) -> {
+                Consumer<String> file = ik -> filed.computeIfAbsent(ik, x -> new java.util.HashSet<>()).add(k);
+                V before = committed.get(k);
+                if (before != null) {
+                    index.keys(before, file);
+                }
+                if (v != REMOVED) {
+                    index.keys((V) v, file);
+                }
+            });
+        }
+        return filed;
+    }
+
+    /** Files {@code key}, about to be written {@code now}, in every layer index (its committed record too, if new). */
+    private void fileLayered(String key, V now) {
+        V before = layered(key) ? null : committed.get(key);
+        layerFiled.forEach((index, filed) -> {
+            Consumer<String> file = ik -> filed.computeIfAbsent(ik, x -> new java.util.HashSet<>()).add(key);
+            if (before != null) {
+                index.keys(before, file);
+            }
+            if (now != null) {
+                index.keys(now, file);
+            }
+        });
     }
 
     /**
@@ -397,13 +515,17 @@ final class EngineTable<V> implements Table<V>, Layered {
         }
     }
 
+    /** The index keys {@link #refile} compares, kept from one call to the next; under {@link #filing}. */
+    private final List<String> refiledWas = new ArrayList<>(4);
+    private final List<String> refiledIs = new ArrayList<>(4);
+
     /** Files {@code key} under the index keys of {@code now} instead of those of {@code before}; under {@link #filing}. */
     private void refile(String key, V before, V now) {
         if (indexes.isEmpty()) {
             return;
         }
-        List<String> was = new ArrayList<>(2);
-        List<String> is = new ArrayList<>(2);
+        List<String> was = refiledWas;
+        List<String> is = refiledIs;
         indexes.forEach((index, filed) -> {
             was.clear();
             is.clear();
@@ -530,6 +652,7 @@ final class EngineTable<V> implements Table<V>, Layered {
     public void commitBatch() {
         batch.forEach((k, v) -> put(k, v == REMOVED ? null : (V) v));
         batch = emptied(batch);
+        layerFiled.clear();
     }
 
     /** The batch was refused: its changes are dropped. */
@@ -538,6 +661,7 @@ final class EngineTable<V> implements Table<V>, Layered {
         version++;
         command = emptied(command);
         batch = emptied(batch);
+        layerFiled.clear();
     }
 
     @Override
@@ -555,6 +679,7 @@ final class EngineTable<V> implements Table<V>, Layered {
     void load(String key, Object value) {
         version++;
         unknownUpTo = version;
+        layerFiled.clear(); // a committed record changed under the layers: filed again when next asked
         if (value instanceof io.ichiba.ledger.store.Incremental.Patched p) {
             V before = committed.get(key);
             if (before == null) {

@@ -46,7 +46,9 @@ public final class Amounts {
     /** Renders amounts as {@code kind=amount,...}, sorted by kind (e.g. {@code disk=1024,memory=4096}). */
     public static String render(Map<String, Long> amounts) {
         StringBuilder b = new StringBuilder();
-        new java.util.TreeMap<>(amounts).forEach((k, v) -> b.append(b.length() == 0 ? "" : ",").append(k).append('=').append(v));
+        Map<String, Long> sorted = amounts instanceof SortedMap<String, Long> m && m.comparator() == null ? amounts
+                : new TreeMap<>(amounts); // a bundle's amounts are sorted already
+        sorted.forEach((k, v) -> b.append(b.length() == 0 ? "" : ",").append(k).append('=').append(v));
         return b.toString();
     }
 

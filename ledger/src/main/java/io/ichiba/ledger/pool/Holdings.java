@@ -191,7 +191,7 @@ public final class Holdings implements Serializable {
     private Map<String, Long> sums() {
         Map<String, Long> t = totals;
         if (t == null) {
-            TreeMap<String, Long> sum = new TreeMap<>();
+            Map<String, Long> sum = new java.util.HashMap<>();
             for (Hold h : holders.values()) {
                 h.amounts().forEach((k, v) -> sum.merge(k, v, Math::addExact));
             }
@@ -207,7 +207,7 @@ public final class Holdings implements Serializable {
         if (t == null) {
             return null;
         }
-        TreeMap<String, Long> next = new TreeMap<>(t);
+        Map<String, Long> next = new java.util.HashMap<>(t); // a few kinds: read by kind, sorted when handed out
         if (gone != null) {
             gone.amounts().forEach((k, v) -> {
                 long left = Math.subtractExact(next.getOrDefault(k, 0L), v);

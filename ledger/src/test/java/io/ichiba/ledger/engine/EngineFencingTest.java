@@ -49,7 +49,7 @@ class EngineFencingTest {
     /** A journal whose appends wait at a gate while it is shut: an engine paused before its append. */
     static final class Gated extends Engines.Forwarding {
         private volatile CountDownLatch gate = new CountDownLatch(0);
-        private final CountDownLatch arrived = new CountDownLatch(1);
+        final CountDownLatch arrived = new CountDownLatch(1);
 
         Gated(Journal inner) {
             super(inner);

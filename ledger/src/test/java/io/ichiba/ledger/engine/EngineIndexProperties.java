@@ -221,6 +221,70 @@ class EngineIndexProperties {
         }
     }
 
+    /**
+     * The same within one batch of many commands (the engine paused in the append of the batch before, while they
+     * arrive): each command sees the changes of the commands before it in the batch, and of those only the ones that
+     * did not fail, through the index as through every record.
+     */
+    @Property(tries = 100)
+    void withinABatchOfManyCommandsAnIndexAnswersWhatTestingEveryRecordAnswers(@ForAll("steps") List<Step> steps)
+            throws Exception {
+        EngineFencingTest.Gated gated = new EngineFencingTest.Gated(new InMemoryJournal());
+        store = Engines.started(gated);
+        @SuppressWarnings("unchecked")
+        Table<Item> table = (Table<Item>) (Table<?>) store.table("cursors");
+        List<Table.Filter<Item>> filters = new ArrayList<>();
+        filters.add(new InGroup("a"));
+        filters.add(new OpenIn(List.of("a", "c")));
+        filters.add(new OddIn("b"));
+        filters.add(new NBelow(5));
+        gated.shut();
+        java.util.concurrent.CompletableFuture<Object> plug = store.submitLocal(() ->
+                table.execute("k0", new Put(new Item("a", true, 0))));
+        assertThat(gated.arrived.await(30, java.util.concurrent.TimeUnit.SECONDS)).as("paused in its append").isTrue();
+        List<AssertionError> wrong = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<java.util.concurrent.CompletableFuture<Object>> commands = new ArrayList<>();
+        List<Table.Filter<Item>> late = List.of(new InGroup("b"), new NBelow(8));
+        for (Step s : steps) {
+            commands.add(store.submitLocal(() -> {
+                if (s.indexLate()) {
+                    late.forEach(f -> check(table, f, "an index first asked for within the batch", wrong));
+                }
+                for (Change c : s.changes()) {
+                    if (c.item() == null) {
+                        table.execute(c.key(), new Remove());
+                    } else {
+                        table.execute(c.key(), new Put(c.item()));
+                    }
+                    filters.forEach(f -> check(table, f, "within a batch", wrong));
+                }
+                if (s.fails()) {
+                    throw new IllegalStateException("fails after its changes");
+                }
+                return null;
+            }));
+        }
+        gated.open();
+        plug.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        for (java.util.concurrent.CompletableFuture<Object> c : commands) {
+            try {
+                c.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException expected) {
+                assertThat(expected.getCause()).isInstanceOf(IllegalStateException.class);
+            }
+        }
+        assertThat(wrong).isEmpty();
+        filters.forEach(f -> check(table, f, "from another thread"));
+    }
+
+    private static void check(Table<Item> table, Table.Filter<Item> f, String where, List<AssertionError> wrong) {
+        try {
+            check(table, f, where);
+        } catch (AssertionError e) {
+            wrong.add(e);
+        }
+    }
+
     private static void check(Table<Item> table, Table.Filter<Item> f, String where) {
         List<Item> every = table.entries().values().stream().filter(f::test).sorted(ORDER).toList();
         List<Item> indexed = table.values(f).stream().sorted(ORDER).toList();
