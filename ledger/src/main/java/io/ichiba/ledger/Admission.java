@@ -215,7 +215,7 @@ public final class Admission {
         }
         TenantState tenant = store.tenants().get(c.tenant());
         List<Claim> alone = List.of(c);
-        Map<String, NodeState> nodes = nodesFor(alone);
+        Map<String, NodeState> nodes = new LiveNodes(store.nodes());
         Map<String, LockState> locks = read(store.locks(), locksOf(alone));
         Placement.Choice choice = Placement.choose(c, tenant, nodes, locks, now);
         Rejection wait;
@@ -383,9 +383,8 @@ public final class Admission {
     /** One pass's work: the snapshot it decides on, and what it found so far. */
     private final class Run {
         final long now;
-        final Map<String, NodeState> nodes;
-        /** Whether {@link #nodes} holds every node. */
-        boolean allNodes;
+        /** Every node, read when asked: a grant's holds are seen at once. */
+        final Map<String, NodeState> nodes = new LiveNodes(store.nodes());
         final Map<String, LockState> locks;
         final Map<String, TenantState> tenants = new HashMap<>();
         final Starving starving = new Starving();
@@ -401,9 +400,6 @@ public final class Admission {
 
         Run(long now, List<Claim> claims) {
             this.now = now;
-            Set<String> named = nodesNamed(claims);
-            this.allNodes = named == null;
-            this.nodes = allNodes ? everyNode() : read(store.nodes(), named);
             this.locks = read(store.locks(), locksOf(claims));
             this.nextStarvingAt = Math.addExact(now, step);
         }
@@ -428,21 +424,8 @@ public final class Admission {
             didNotFit.putIfAbsent(ask, Rejection.of(code, "as " + w.id() + " ahead of it"));
         }
 
-        /**
-         * Adds the nodes and locks {@code claims} need that the snapshot does not hold yet: read now, they hold the
-         * pass's grants. Every node is read once at most.
-         */
+        /** Adds the locks {@code claims} need that the snapshot does not hold yet: read now, they hold the pass's grants. */
         void widen(List<Claim> claims) {
-            Set<String> named = nodesNamed(claims);
-            if (named == null) {
-                if (!allNodes) {
-                    everyNode().forEach(nodes::putIfAbsent);
-                    allNodes = true;
-                }
-            } else {
-                named.removeAll(nodes.keySet());
-                nodes.putAll(read(store.nodes(), named));
-            }
             Set<String> moreLocks = locksOf(claims);
             moreLocks.removeAll(locks.keySet());
             locks.putAll(read(store.locks(), moreLocks));
@@ -582,40 +565,6 @@ public final class Admission {
         }
     }
 
-    /**
-     * The nodes a pass may place the queue on: only those the queued claims name, unless one of them lets the
-     * broker choose its node or buys (and may preempt): then every node. Reading a node copies it out of the
-     * store, so a pass over claims pinned to nodes no longer pays for every node of the cluster (bench/, issue 7).
-     */
-    private Map<String, NodeState> nodesFor(List<Claim> queue) {
-        Set<String> named = nodesNamed(queue);
-        return named == null ? everyNode() : read(store.nodes(), named);
-    }
-
-    /** Every node, by name, in no order: a scan of the table, not its sorted copy ({@code entries()}). */
-    private Map<String, NodeState> everyNode() {
-        Map<String, NodeState> all = new HashMap<>();
-        for (NodeState n : store.nodes().values(new Table.All<>())) {
-            all.put(n.node(), n);
-        }
-        return all;
-    }
-
-    /** The nodes {@code queue} may be placed on: those its claims name, or {@code null} for every node. */
-    private static Set<String> nodesNamed(List<Claim> queue) {
-        Set<String> named = new HashSet<>();
-        for (Claim c : queue) {
-            if (!c.bundle().nodeLocal()) {
-                continue;
-            }
-            if (c.requestedNode() == null || c.funding().buys()) {
-                return null;
-            }
-            named.add(c.requestedNode());
-        }
-        return named;
-    }
-
     /** The locks the queued claims ask for. */
     private static Set<String> locksOf(List<Claim> queue) {
         Set<String> names = new HashSet<>();
@@ -660,7 +609,6 @@ public final class Admission {
         if (!would.fits() && c.urgent() && waitsForCapacity(would.why())) {
             String node = exchange.funding().preemptFor(c, nodes, bought, locks, now);
             if (node != null) {
-                nodes.putAll(everyNode());
                 tenants.clear();
                 tenants.put(c.tenant(), tenant);
                 would = Placement.choose(c, bought, nodes, locks, now);
@@ -701,7 +649,7 @@ public final class Admission {
             returnHolds(c, node);
             return refused;
         }
-        applyToSnapshot(c, node, nodes, locks, tenants);
+        applyToSnapshot(c, locks, tenants);
         LOG.debug("granted claim={} tenant={} node={} locks={}", c.id(), c.tenant(), node, c.bundle().locks());
         return null;
     }
@@ -746,15 +694,13 @@ public final class Admission {
     }
 
     /**
-     * The pass's snapshot of the places {@code c} now holds, as the store has them after its grant (read from the
-     * running command's changes: the holds placed, not placed again on the copies).
+     * The pass's snapshot of the tenant and locks {@code c} now holds, as the store has them after its grant (read
+     * from the running command's changes: the holds placed, not placed again on the copies). Its nodes are live.
      */
-    private void applyToSnapshot(Claim c, String node, Map<String, NodeState> nodes,
-                                 Map<String, LockState> locks, Map<String, TenantState> tenants) {
+    private void applyToSnapshot(Claim c, Map<String, LockState> locks, Map<String, TenantState> tenants) {
         Bundle b = c.bundle();
         if (b.nodeLocal()) {
             tenants.computeIfPresent(c.tenant(), (k, t) -> store.tenants().get(k));
-            nodes.computeIfPresent(node, (k, n) -> store.nodes().get(k));
         }
         for (String lock : b.locks()) {
             locks.computeIfPresent(lock, (k, l) -> store.locks().get(k));

@@ -55,6 +55,62 @@ class PlacementProperties {
                 .isEqualTo(expected.why() == null ? null : expected.why().detail());
     }
 
+    /** Sets a node. */
+    record PutNode(NodeState node) implements Command<NodeState, Object> {
+        @Override
+        public Outcome<NodeState, Object> apply(NodeState current) {
+            return Outcome.write(node, null);
+        }
+    }
+
+    /**
+     * The engine's admission places on the live nodes ({@link LiveNodes}), walked by what they have free: the choice is
+     * the reference's over every node, whether the nodes are committed or changed by the running command (before the
+     * index of the running changes exists, and after), and whatever the set of kinds asked.
+     */
+    @Property(tries = 200)
+    void theWalkByWhatIsFreeChoosesTheBestFit(@ForAll("nodes") List<NodeState> committed,
+                                              @ForAll("nodes") List<NodeState> changed,
+                                              @ForAll("asks") Map<String, Long> ask) {
+        io.ichiba.ledger.engine.EngineStore store =
+                io.ichiba.ledger.engine.Engines.started(new io.ichiba.ledger.journal.InMemoryJournal());
+        try {
+            io.ichiba.ledger.store.Table<NodeState> nodes = store.nodes();
+            Claim c = Claim.queued("c", "acme", Bundle.of(ask, List.of()), 0, 60, null, NOW, null);
+            TenantState tenant = new TenantState("acme", Amounts.of(Map.of("memory", 1L << 40, "disk", 1L << 40)),
+                    null, 0);
+            store.atomically(() -> {
+                committed.forEach(n -> nodes.execute(n.node(), new PutNode(n)));
+                return null;
+            });
+            List<List<Object>> seen = store.atomically(() -> {
+                List<List<Object>> out = new java.util.ArrayList<>();
+                java.util.function.Consumer<String> compare = when -> {
+                    Placement.Choice choice = Placement.choose(c, tenant, new LiveNodes(nodes), Map.of(), NOW);
+                    Placement.Choice expected = reference(c, nodes.entries());
+                    out.add(List.of(when, String.valueOf(choice.node()), String.valueOf(
+                            choice.why() == null ? null : choice.why().detail()), String.valueOf(expected.node()),
+                            String.valueOf(expected.why() == null ? null : expected.why().detail())));
+                };
+                compare.accept("committed");
+                for (int i = 0; i < changed.size(); i++) {
+                    nodes.execute(changed.get(i).node(), new PutNode(changed.get(i)));
+                    if (i == changed.size() / 2) {
+                        compare.accept("changed in part");
+                    }
+                }
+                compare.accept("changed");
+                return out;
+            });
+            for (List<Object> s : seen) {
+                assertThat(s.subList(1, 3)).as(s.get(0) + ": the choice, then the reference's: " + s)
+                        .isEqualTo(s.subList(3, 5));
+            }
+        } finally {
+            store.close();
+        }
+    }
+
     private static Placement.Choice reference(Claim c, Map<String, NodeState> nodes) {
         long until = NOW + c.leaseSeconds() * 1000;
         String best = null;

@@ -479,6 +479,70 @@ final class EngineTable<V> implements Table<V>, Layered {
         return filter.skipsSettled() ? live : committed.keySet();
     }
 
+    /**
+     * On the engine thread, a walk of the committed index in key order from {@code from}, merged with the layered
+     * records filed from there ({@link #layerFiled}): a layered record is taken where its running value is filed,
+     * the others where they were committed. Elsewhere, the default.
+     */
+    @Override
+    @SuppressWarnings("unchecked")
+    public V first(Table.OrderedIndex<V> index, String from, java.util.function.Predicate<V> accept) {
+        if (!inline()) {
+            return Table.super.first(index, from, accept);
+        }
+        java.util.Iterator<Map.Entry<String, Set<String>>> done =
+                ((java.util.NavigableMap<String, Set<String>>) index(index)).tailMap(from, true).entrySet().iterator();
+        java.util.Iterator<Map.Entry<String, Set<String>>> changed = java.util.Collections.emptyIterator();
+        if (!command.isEmpty() || !batch.isEmpty()) {
+            Map<String, Set<String>> filed = layerFiled.get(index);
+            if (filed == null) {
+                filed = fileLayers(index);
+            }
+            changed = ((java.util.NavigableMap<String, Set<String>>) filed).tailMap(from, true).entrySet().iterator();
+        }
+        Map.Entry<String, Set<String>> d = done.hasNext() ? done.next() : null;
+        Map.Entry<String, Set<String>> c = changed.hasNext() ? changed.next() : null;
+        while (d != null || c != null) {
+            int order = d == null ? 1 : c == null ? -1 : d.getKey().compareTo(c.getKey());
+            if (order <= 0) {
+                for (String k : d.getValue()) {
+                    if (layered(k)) {
+                        continue; // filed where its running value is, if anywhere
+                    }
+                    V v = committed.get(k);
+                    if (v != null && accept.test(v)) {
+                        return v;
+                    }
+                }
+            }
+            if (order >= 0) {
+                String at = c.getKey();
+                for (String k : c.getValue()) {
+                    if (!layered(k)) {
+                        continue; // a failed command's: where it was committed
+                    }
+                    V v = effective(k);
+                    if (v != null && filedUnder(index, v, at) && accept.test(v)) {
+                        return v;
+                    }
+                }
+            }
+            if (order <= 0) {
+                d = done.hasNext() ? done.next() : null;
+            }
+            if (order >= 0) {
+                c = changed.hasNext() ? changed.next() : null;
+            }
+        }
+        return null;
+    }
+
+    private static <V> boolean filedUnder(Table.Index<V> index, V value, String key) {
+        boolean[] under = {false};
+        index.keys(value, k -> under[0] |= k.equals(key));
+        return under[0];
+    }
+
     /** On the engine's member: counted from the committed index (built if it was never asked for). */
     @Override
     public java.util.NavigableMap<String, Integer> filedCounts(Table.OrderedIndex<V> index) {

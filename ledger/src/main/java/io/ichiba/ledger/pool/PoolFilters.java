@@ -26,6 +26,38 @@ public final class PoolFilters {
         }
     }
 
+    /**
+     * Nodes by what they have free of some kinds (issue 13, placement by free amount): each node that has a capacity
+     * of every one of {@link #kinds} is filed under the sum of what it has free of them ({@link NodeState#free}), then
+     * its id ({@link #key}). A claim's best fit — the node left with the least free of the bundle's kinds, then the
+     * smaller id — is then the first node from the sum it asks on that fits: a walk of the index in order
+     * ({@link io.ichiba.ledger.store.Table#first}), not of every node. The engine keeps one per set of kinds asked.
+     *
+     * @param kinds the kinds summed, in order
+     */
+    public record FreeOf(java.util.List<String> kinds) implements io.ichiba.ledger.store.Table.OrderedIndex<NodeState> {
+        @Override
+        public void keys(NodeState n, java.util.function.Consumer<String> out) {
+            long sum = 0;
+            for (String kind : kinds) {
+                if (n.capacity(kind) <= 0) {
+                    return; // can fit no ask of it
+                }
+                sum = sum + n.free(kind);
+                if (sum < 0) {
+                    sum = Long.MAX_VALUE; // past any ask
+                    break;
+                }
+            }
+            out.accept(key(sum, n.node()));
+        }
+
+        /** The index key of a node with {@code free} of the kinds: in order of the amount, then of the id. */
+        public static String key(long free, String node) {
+            return io.ichiba.ledger.store.Table.OrderedIndex.key(free) + "/" + node;
+        }
+    }
+
     /** Lost nodes that still have holders. */
     public record LostWithHolders() implements Filter<NodeState> {
         @Override

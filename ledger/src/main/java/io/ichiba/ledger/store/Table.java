@@ -4,6 +4,7 @@ import io.ichiba.ledger.Command;
 
 import java.io.Serializable;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -49,6 +50,26 @@ public interface Table<V> {
      * assume any did.
      */
     default java.util.Set<String> changedSince(long since) {
+        return null;
+    }
+
+    /**
+     * The first value, in the order of the keys {@code index} files values under, from {@code from} on (inclusive),
+     * that {@code accept} passes; {@code null} if none. A store that keeps the index in order walks it from there and
+     * stops at the first: a best fit among ten thousand nodes looks at a few. This default sorts every value.
+     */
+    default V first(OrderedIndex<V> index, String from, java.util.function.Predicate<V> accept) {
+        java.util.TreeMap<String, List<V>> filed = new java.util.TreeMap<>();
+        for (V v : entries().values()) {
+            index.keys(v, k -> filed.computeIfAbsent(k, x -> new java.util.ArrayList<>()).add(v));
+        }
+        for (List<V> under : filed.tailMap(from, true).values()) {
+            for (V v : under) {
+                if (accept.test(v)) {
+                    return v;
+                }
+            }
+        }
         return null;
     }
 

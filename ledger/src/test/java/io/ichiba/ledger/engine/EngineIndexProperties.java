@@ -26,7 +26,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * removed, changed by commands that fail halfway — a filter answered from an index gives what testing every record
  * gives, on the engine thread within a command (the command's own changes over the committed records) and on another
  * thread (the committed records alone); and a count answered from an exact index is the number of records that pass.
- * An index built late, over records already there, answers the same as one kept from the start.
+ * An index built late, over records already there, answers the same as one kept from the start. A walk of an ordered
+ * index ({@link Table#first}) finds the first record from a key on that sorting every record finds.
  */
 class EngineIndexProperties {
     private static final List<String> GROUPS = List.of("a", "b", "c");
@@ -292,6 +293,16 @@ class EngineIndexProperties {
         assertThat(table.count(f)).as("count of " + f + " " + where).isEqualTo(every.size());
         assertThat(table.any(f)).as("any " + f + " " + where).isEqualTo(!every.isEmpty());
         assertThat(table.localKeys(f)).as("keys of " + f + " " + where).hasSize(every.size());
+        if (f instanceof NBelow below) {
+            // the ordered walk: the first open item numbered from the bound on, as sorting every record finds it
+            int from = below.bound();
+            java.util.OptionalInt lowest = table.entries().values().stream()
+                    .filter(i -> i.open() && i.n() >= from).mapToInt(Item::n).min();
+            Item first = table.first(new ByN(), Table.OrderedIndex.key(from), Item::open);
+            assertThat(first == null ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(first.n()))
+                    .as("first open from " + from + " " + where).isEqualTo(lowest);
+            assertThat(first == null || (first.open() && first.n() >= from)).isTrue();
+        }
     }
 
     private static final Comparator<Item> ORDER = Comparator.comparing(Item::group).thenComparing(Item::open)
