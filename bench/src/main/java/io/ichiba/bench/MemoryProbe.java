@@ -56,7 +56,8 @@ import java.util.UUID;
  * Heap is the live heap as the JVM's class histogram counts it ({@code GC.class_histogram}, what {@code jcmd}
  * prints: a full collection, then every live object by class), the lowest of three readings 0.7 s apart, so that
  * a transient copy held by the broker's periodic work at one reading does not count. Beside the CSV, a second file
- * ({@code -classes.csv}) gives, for each row, the classes that grew most, per item.
+ * ({@code -classes.csv}) gives, for each row, the classes that grew most, per item (the first 8; the system property
+ * {@code ichiba.probe.classes} sets how many).
  */
 public final class MemoryProbe {
     private static final int NODES = 500;
@@ -153,7 +154,8 @@ public final class MemoryProbe {
             Map<String, Long> before = lastClasses;
             classes.entrySet().stream().filter(e -> !e.getKey().equals(TOTAL))
                     .map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0L)))
-                    .sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(8)
+                    .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                    .limit(Integer.getInteger("ichiba.probe.classes", 8))
                     .forEach(e -> classRows.add(what + "," + e.getKey() + "," + Math.round(e.getValue()
                             / (double) count)));
         }

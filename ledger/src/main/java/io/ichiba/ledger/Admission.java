@@ -424,7 +424,10 @@ public final class Admission {
             didNotFit.putIfAbsent(ask, Rejection.of(code, "as " + w.id() + " ahead of it"));
         }
 
-        /** Adds the locks {@code claims} need that the snapshot does not hold yet: read now, they hold the pass's grants. */
+        /**
+         * Adds the locks {@code claims} need that the snapshot does not hold yet: read now, they hold the pass's
+         * grants.
+         */
         void widen(List<Claim> claims) {
             Set<String> moreLocks = locksOf(claims);
             moreLocks.removeAll(locks.keySet());

@@ -756,6 +756,9 @@ final class EngineTable<V> implements Table<V>, Layered {
     }
 
     private void put(String key, V value) {
+        if (value instanceof io.ichiba.ledger.store.Incremental<?> incremental) {
+            incremental.committed(); // later changes are told against this one
+        }
         synchronized (filing) {
             if (value == null) {
                 refile(key, committed.remove(key), null);

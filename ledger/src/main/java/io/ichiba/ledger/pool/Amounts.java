@@ -17,8 +17,32 @@ public final class Amounts {
     private Amounts() {
     }
 
-    /** Returns an immutable sorted copy of {@code amounts}, dropping zero entries. */
+    /** The class of the maps {@link #of} and {@link #copyOf} answer: a read-only view of a map nobody else holds. */
+    private static final Class<?> OURS = Collections.unmodifiableSortedMap(new TreeMap<>()).getClass();
+
+    /**
+     * Whether {@code amounts} is already what {@link #of} ({@code zeros}: {@link #copyOf}) would answer: an
+     * unmodifiable sorted map in the natural order (in the ledger, only these methods and the decoders make one, over
+     * a map they keep no other reference to) without a null or, unless kept, a zero. Then it is shared, not copied: a
+     * claim's bundle, and the holds it places on its tenant and its node, share one map.
+     */
+    private static boolean already(Map<String, Long> amounts, boolean zeros) {
+        if (amounts == null || amounts.getClass() != OURS || ((SortedMap<String, Long>) amounts).comparator() != null) {
+            return false;
+        }
+        for (Long v : amounts.values()) {
+            if (v == null || (!zeros && v == 0)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** An immutable sorted copy of {@code amounts}, dropping zero entries ({@code amounts} itself if it is one). */
     public static SortedMap<String, Long> of(Map<String, Long> amounts) {
+        if (already(amounts, false)) {
+            return (SortedMap<String, Long>) amounts;
+        }
         TreeMap<String, Long> copy = new TreeMap<>();
         if (amounts != null) {
             amounts.forEach((k, v) -> {
@@ -32,6 +56,9 @@ public final class Amounts {
 
     /** Returns an immutable sorted copy of {@code amounts} that keeps zero entries (a pool of capacity 0 exists). */
     public static SortedMap<String, Long> copyOf(Map<String, Long> amounts) {
+        if (already(amounts, true)) {
+            return (SortedMap<String, Long>) amounts;
+        }
         TreeMap<String, Long> copy = new TreeMap<>();
         if (amounts != null) {
             amounts.forEach((k, v) -> {

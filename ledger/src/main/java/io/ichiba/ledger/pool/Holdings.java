@@ -39,7 +39,7 @@ public final class Holdings implements Serializable {
      * #changedBooking}), while fewer than {@link #REMEMBERED} changes back: what {@link #changesSince} walks. Not
      * serialized (a copy from another member goes whole once).
      */
-    private final transient Holdings from;
+    private transient Holdings from;
     private final transient String changed;
     private final transient String changedBooking;
     private final transient int depth;
@@ -81,6 +81,15 @@ public final class Holdings implements Serializable {
                           String booking) {
         boolean remembers = depth < REMEMBERED;
         return new Holdings(h, b, t, remembers ? this : null, holder, booking, remembers ? depth + 1 : 0);
+    }
+
+    /**
+     * Forgets the holdings these were made from ({@link io.ichiba.ledger.store.Incremental#committed}):
+     * {@link #changesSince} an older one then cannot tell, and the holdings it kept alive may go. Only on the engine
+     * thread, which alone walks them.
+     */
+    public void forgetPast() {
+        from = null;
     }
 
     /** How many holders and bookings there are. */

@@ -20,6 +20,11 @@ public record LockState(String name, long permits, Holdings holdings) implements
         return Holdings.patch(this, before);
     }
 
+    @Override
+    public void committed() {
+        holdings.forgetPast();
+    }
+
 
     /** The kind a lock's holds are counted in. */
     public static final String KIND = "lock";

@@ -47,6 +47,11 @@ public record NodeState(String node, SortedMap<String, Long> capacity, SortedMap
         return Holdings.patch(this, before);
     }
 
+    @Override
+    public void committed() {
+        holdings.forgetPast();
+    }
+
     /** The change of a withheld amount, in percent of the pool's capacity, that is told although it stays above 0. */
     public static final int WITHHELD_EVENT_STEP_PERCENT = 5;
 

@@ -40,7 +40,7 @@ public final class Tallied<V extends Tallied.Tally> extends AbstractMap<String, 
     private final transient TreePMap<String, V> entries;
     private final transient Map<String, Long> totals;
     /** The map this one was made from by changing {@link #changed}, while fewer than {@link #REMEMBERED} back. */
-    private final transient Tallied<V> from;
+    private transient Tallied<V> from;
     private final transient String changed;
     private final transient int depth;
 
@@ -94,6 +94,11 @@ public final class Tallied<V extends Tallied.Tally> extends AbstractMap<String, 
         boolean remembers = depth < REMEMBERED;
         return new Tallied<>(value == null ? entries.minus(key) : entries.plus(key, value), Map.copyOf(t),
                 remembers ? this : null, remembers ? key : null, remembers ? depth + 1 : 0);
+    }
+
+    /** Forgets the map this one was made from, as {@link Holdings#forgetPast}. Engine thread only. */
+    public void forgetPast() {
+        from = null;
     }
 
     /**

@@ -20,6 +20,14 @@ public interface Incremental<V> {
     Patch<V> since(V before);
 
     /**
+     * The engine made this record the committed one: the next change is told against it, so what it keeps to tell
+     * what changed since an older record may go (the records it was made from, kept alive by it: a node's last 64
+     * holdings, two thirds of a granted claim's heap before). Engine thread only.
+     */
+    default void committed() {
+    }
+
+    /**
      * The change of a record: applied to the record before, it gives the record after.
      *
      * @param <V> the record

@@ -201,6 +201,13 @@ public record TenantState(String id, SortedMap<String, Long> quota, Holdings hol
                 l, h);
     }
 
+    @Override
+    public void committed() {
+        marks().forgetPast();
+        shares().forgetPast();
+        holdings.forgetPast();
+    }
+
     /**
      * A tenant's change: every field but its earmarks, loan shares and holdings as {@code rest} has them, and those
      * of them that changed, each set to its value ({@code null}: removed).

@@ -64,6 +64,7 @@ class EngineHoldingsPatchTest {
         assertThat(ledger.claim("c399").state()).isEqualTo(ClaimState.GRANTED);
 
         appended.clear();
+        io.ichiba.ledger.pool.NodeState earlier = engine.nodes().get("n1");
         assertThat(ledger.submit(ClaimRequest.of("c400", "acme", one, 1, 600, null)).ok()).isTrue();
         engine.atomically(new Admission(ledger)::pass);
         assertThat(ledger.claim("c400").state()).isEqualTo(ClaimState.GRANTED);
@@ -78,6 +79,11 @@ class EngineHoldingsPatchTest {
                         .isInstanceOf(Incremental.Patched.class);
             }
         }
+
+        // committed, a place forgets the places it was made from (each kept alive a path of its holders' tree and
+        // its totals: two thirds of a granted claim's heap); the next change is told against it
+        assertThat(engine.nodes().get("n1").holdings().changesSince(earlier.holdings()))
+                .as("what the committed node can tell of the node two batches before").isNull();
 
         // the release's change of the node, as written, against the whole node
         Change released = appended.get(appended.size() - 1).changes().stream()
