@@ -89,10 +89,33 @@ final class JobRecords {
         return dir(job).resolve(LOG);
     }
 
+    /** Only the runner's user may list, read or enter a job's directory (issue 14: one job cannot read another's). */
+    private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> PRIVATE =
+            java.nio.file.attribute.PosixFilePermissions.fromString("rwx------");
+
+    /**
+     * Creates the job's directory if it is not there, readable by the runner's user alone (0700, where the file
+     * system has POSIX permissions); answers it.
+     */
+    Path createDir(String job) throws IOException {
+        Path dir = dir(job);
+        Files.createDirectories(workDir);
+        if (!Files.isDirectory(dir)) {
+            try {
+                Files.createDirectory(dir);
+            } catch (java.nio.file.FileAlreadyExistsException raced) {
+                // made by another call: its permissions are set below
+            }
+        }
+        if (Files.getFileStore(dir).supportsFileAttributeView(java.nio.file.attribute.PosixFileAttributeView.class)) {
+            Files.setPosixFilePermissions(dir, PRIVATE); // not left to the umask
+        }
+        return dir;
+    }
+
     /** Writes (or replaces) the job's record, creating its directory. */
     void write(JobRecord r) throws IOException {
-        Path dir = dir(r.job());
-        Files.createDirectories(dir);
+        Path dir = createDir(r.job());
         Path tmp = dir.resolve(FILE + ".tmp");
         Files.write(tmp, Wire.JSON.writeValueAsBytes(r));
         try {

@@ -10,7 +10,6 @@ import org.slf4j.LoggerFactory;
 
 import java.io.File;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -332,15 +331,14 @@ public final class Runner implements Runnable {
         ProcessBuilder pb = new ProcessBuilder(j.command()).directory(dir.toFile()).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(records.log(j.id()).toFile()))
                 .redirectInput(stdin());
-        if (j.env() != null) {
-            pb.environment().putAll(j.env());
-        }
+        pb.environment().clear();
+        pb.environment().putAll(environment(System.getenv(), j));
         Process process;
         try {
-            Files.createDirectories(dir);
+            records.createDir(j.id());
             process = pb.start();
         } catch (IOException | RuntimeException e) {
-            String why = "cannot start " + j.command() + ": " + e.getMessage();
+            String why = "cannot start " + j.command().get(0) + ": " + e.getMessage(); // not its arguments
             LOG.warn("job could not start job={} node={}: {}", j.id(), node, why);
             finish(p, new Model.JobFinish(null, why));
             return;
@@ -354,9 +352,36 @@ public final class Runner implements Runnable {
             LOG.error("job's process not recorded job={} node={} pid={}: a restarted runner will not find it: {}",
                     j.id(), node, h.pid(), e.toString());
         }
-        LOG.info("job started job={} node={} pid={} command={} log={}", j.id(), node, h.pid(), j.command(),
-                records.log(j.id()));
+        LOG.info("job started job={} node={} pid={} program={} args={} log={}", j.id(), node, h.pid(),
+                j.command().get(0), j.command().size() - 1, records.log(j.id())); // arguments may hold secrets
         watch(p, process.onExit().thenApply(Process::exitValue));
+    }
+
+    /**
+     * The variables of the runner's own environment a job gets (issue 14): nothing else of the agent's, whose token
+     * is among them.
+     */
+    static final List<String> PASSED = List.of("PATH", "HOME", "LANG", "TMPDIR");
+
+    /**
+     * A job's environment: the {@link #PASSED} variables of the runner's environment {@code runner}, the job's own
+     * {@code env} over them, and {@code ICHIBA_JOB_ID} and {@code ICHIBA_CLAIM_ID} (the same id) over those. Never the
+     * runner's other variables: its bearer token would let a tenant's job act as the node's agent.
+     */
+    static Map<String, String> environment(Map<String, String> runner, Model.Job j) {
+        Map<String, String> env = new TreeMap<>();
+        for (String name : PASSED) {
+            String value = runner.get(name);
+            if (value != null) {
+                env.put(name, value);
+            }
+        }
+        if (j.env() != null) {
+            env.putAll(j.env());
+        }
+        env.put("ICHIBA_JOB_ID", j.id());
+        env.put("ICHIBA_CLAIM_ID", j.id());
+        return env;
     }
 
     /** A job this node runs that the runner holds no record of: there is no process to watch, so it is ended. */

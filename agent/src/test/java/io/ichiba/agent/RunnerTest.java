@@ -84,6 +84,51 @@ class RunnerTest {
         assertThat(dir.resolve(JobRecords.FILE)).doesNotExist();
     }
 
+    /**
+     * Issue 14: a job gets none of its runner's variables but {@link Runner#PASSED} (the agent's token is among them),
+     * its own {@code env}, and its ids; its directory is its runner's user's alone (0700).
+     */
+    @Test
+    void aJobSeesOnlyItsOwnVariablesAndAFewOfTheRunnersInADirectoryOfItsOwn() throws Exception {
+        broker.starting("j9", 3, Map.of("GREETING", "hello", "ICHIBA_JOB_ID", "not mine"), "sh", "-c",
+                "env > env.txt");
+        runner(GRACE);
+
+        await().atMost(BOUND).until(() -> !broker.finishes("j9").isEmpty());
+        Path dir = work.resolve("j9");
+        Map<String, String> seen = new java.util.TreeMap<>();
+        for (String line : Files.readAllLines(dir.resolve("env.txt"))) {
+            int eq = line.indexOf('=');
+            if (eq > 0) {
+                seen.put(line.substring(0, eq), line.substring(eq + 1));
+            }
+        }
+        // what sh sets of its own (PWD, SHLVL, _) is not the runner's
+        seen.keySet().removeAll(List.of("PWD", "SHLVL", "_", "OLDPWD"));
+        java.util.Set<String> allowed = new java.util.HashSet<>(Runner.PASSED);
+        allowed.addAll(List.of("GREETING", "ICHIBA_JOB_ID", "ICHIBA_CLAIM_ID"));
+        assertThat(allowed).containsAll(seen.keySet());
+        assertThat(seen).containsEntry("GREETING", "hello").containsEntry("ICHIBA_JOB_ID", "j9")
+                .containsEntry("ICHIBA_CLAIM_ID", "j9");
+        assertThat(System.getenv().keySet()).as("the runner's variables, most of them not passed")
+                .anyMatch(name -> !allowed.contains(name) && !seen.containsKey(name));
+        if (System.getenv("PATH") != null) {
+            assertThat(seen).containsEntry("PATH", System.getenv("PATH"));
+        }
+        assertThat(Files.getPosixFilePermissions(dir))
+                .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    }
+
+    @Test
+    void theRunnersVariablesOtherThanAFewNeverReachAJob() {
+        Map<String, String> runner = Map.of("PATH", "/usr/bin", "HOME", "/root", "ICHIBA_AGENT_TOKEN", "secret",
+                "ICHIBA_BROKER", "http://broker", "AWS_SECRET_ACCESS_KEY", "x");
+        assertThat(Runner.environment(runner, new io.ichiba.api.Model.Job("j", "t", "STARTING", null, "node-1",
+                List.of("true"), Map.of("MINE", "1"), null, 0, 3, false, null, null, null, null)))
+                .containsExactlyInAnyOrderEntriesOf(Map.of("PATH", "/usr/bin", "HOME", "/root", "MINE", "1",
+                        "ICHIBA_JOB_ID", "j", "ICHIBA_CLAIM_ID", "j"));
+    }
+
     @Test
     void aJobWhoseStartIsRefusedIsNeverRun() throws Exception {
         CountDownLatch answer = new CountDownLatch(1);
@@ -114,7 +159,8 @@ class RunnerTest {
 
         JsonNode f = broker.finishes("j3").get(0);
         assertThat(f.has("exitCode")).isFalse();
-        assertThat(f.get("error").asText()).contains("/no/such/program-xyz").contains("No such file");
+        assertThat(f.get("error").asText()).contains("/no/such/program-xyz").contains("No such file")
+                .doesNotContain("--flag"); // a job's arguments are not logged, nor told
         assertThat(broker.job("j3").state()).isEqualTo("FAILED");
         await().atMost(BOUND).until(() -> runner.jobs().isEmpty());
     }
