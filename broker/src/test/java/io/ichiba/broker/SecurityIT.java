@@ -90,6 +90,38 @@ class SecurityIT {
                 .isEqualTo(200);
     }
 
+    /**
+     * Issue 14: a GET, HEAD or DELETE with a body is a 400 problem that says so, with a token or without, on any
+     * path; it was a 500 with a stack trace in the log (a form body made the body handler throw). Nothing changes.
+     */
+    @Test
+    void aBodyOnARequestThatTakesNoneIsABadRequest() {
+        String node = World.name("n");
+        world.node(node, 4096, 4096);
+        Http t = world.tenant(World.name("t"), 4096, 4096);
+        Http.Answer claim = t.post("/v1/claims", World.claim(100, 0, List.of(), 1, 60, node));
+        assertThat(claim.status()).as(claim.toString()).isEqualTo(201);
+        StateSnapshot before = StateSnapshot.take(op, broker.ledger().store());
+        Map<String, String> form = Map.of("Content-Type", "application/x-www-form-urlencoded");
+        List<Http.Answer> refused = new ArrayList<>();
+        refused.add(anonymous.send("GET", "/v1/claims", "a=b", form));
+        refused.add(t.send("GET", "/v1/claims", "a=b", form));
+        refused.add(op.send("GET", "/v1/tenants", "{}", Map.of()));
+        refused.add(anonymous.send("GET", "/health", "a=b", form));
+        refused.add(anonymous.send("GET", "/no/such/path", "a=b", form));
+        refused.add(t.send("DELETE", "/v1/claims/" + claim.text("id"), "a=b", form));
+        refused.add(t.send("DELETE", "/v1/claims/" + claim.text("id"), "{\"why\":1}", Map.of()));
+        for (Http.Answer a : refused) {
+            assertThat(a.status()).as(a.toString()).isEqualTo(400);
+            assertThat(a.isClientProblem()).as(a.toString()).isTrue();
+            assertThat(a.text("detail")).as(a.toString()).contains("takes no request body");
+        }
+        assertThat(StateSnapshot.take(op, broker.ledger().store())).isEqualTo(before);
+        // without the body, the same requests are served
+        assertThat(t.get("/v1/claims").status()).isEqualTo(200);
+        assertThat(t.send("DELETE", "/v1/claims/" + claim.text("id"), null, Map.of()).status()).isEqualTo(200);
+    }
+
     // ------------------------------------------------------------------ 403: roles
 
     @Test

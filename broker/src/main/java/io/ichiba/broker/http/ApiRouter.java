@@ -29,8 +29,9 @@ import java.util.stream.Collectors;
  * error, so the contract and the code cannot drift.
  *
  * <pre>
- *   request ─► BodyHandler (64 KiB) ─► Authenticator ─► contract validation ─► [Idempotency] ─► Operation
- *                                          │ 401              │ 400 + field errors          │ Reply ─► JSON
+ *   request ─► no body on GET/HEAD/DELETE ─► BodyHandler (64 KiB) ─► Authenticator ─► contract validation ─► ...
+ *                │ 400                                            │ 401              │ 400 + field errors
+ *   ... ─► [Idempotency] ─► Operation ─► Reply ─► JSON
  * </pre>
  */
 public final class ApiRouter {
@@ -83,6 +84,7 @@ public final class ApiRouter {
                     + ", no operation for " + extra);
         }
         RouterBuilder builder = RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
+        builder.rootHandler(NO_BODY_WHERE_NONE_IS_TAKEN);
         builder.rootHandler(BodyHandler.create().setBodyLimit(BODY_LIMIT).setHandleFileUploads(false));
         builder.rootHandler(auth);
         for (OpenAPIRoute route : builder.getRoutes()) {
@@ -98,6 +100,28 @@ public final class ApiRouter {
         router.errorHandler(405, rc -> send(rc, Problems.of(405, "METHOD_NOT_ALLOWED",
                 rc.request().method() + " is not allowed on " + rc.request().path())));
         return router;
+    }
+
+    /**
+     * A GET, HEAD or DELETE takes no body: one that carries a body (a length above 0, or chunks) is answered 400
+     * before anything reads it (issue 14: a GET with a form body was a 500 and a stack trace in the log, on any path,
+     * without a token). A platform handler: the router runs it before the body handler.
+     */
+    private static final io.vertx.ext.web.handler.PlatformHandler NO_BODY_WHERE_NONE_IS_TAKEN =
+            ApiRouter::noBodyWhereNoneIsTaken;
+
+    private static void noBodyWhereNoneIsTaken(RoutingContext rc) {
+        HttpMethod m = rc.request().method();
+        if (m == HttpMethod.GET || m == HttpMethod.HEAD || m == HttpMethod.DELETE) {
+            String length = rc.request().getHeader("Content-Length");
+            boolean body = rc.request().getHeader("Transfer-Encoding") != null
+                    || (length != null && !length.strip().equals("0"));
+            if (body) {
+                send(rc, Problems.of(400, "INVALID_REQUEST", m + " takes no request body; send none"));
+                return;
+            }
+        }
+        rc.next();
     }
 
     private static Handler<RoutingContext> adapt(Op op, boolean mutating, Idempotency idempotency) {
