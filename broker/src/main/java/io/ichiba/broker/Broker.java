@@ -227,6 +227,7 @@ public final class Broker {
                 auth, idempotency);
         HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(config.httpHost())
                         .setPort(config.httpPort()).setCompressionSupported(true))
+                .invalidRequestHandler(io.ichiba.broker.http.ApiRouter::invalidRequest)
                 .requestHandler(router).listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         LOG.info("broker serving http={}:{} member={} cluster={} members={}", config.httpHost(), server.actualPort(),
                 hz.getCluster().getLocalMember().getAddress(), config.clusterName(), hz.getCluster().getMembers().size());

@@ -122,6 +122,30 @@ class SecurityIT {
         assertThat(t.send("DELETE", "/v1/claims/" + claim.text("id"), null, Map.of()).status()).isEqualTo(200);
     }
 
+    /**
+     * Issue 14: over HTTP/1.1 (curl's, most clients'), a request line over 4 KiB is a 414 problem and headers over
+     * 8 KiB a 431 problem (they were bare answers), and the broker goes on serving.
+     */
+    @Test
+    void aRequestLineOrHeadersTooLongAreProblemsAndTheBrokerGoesOn() throws Exception {
+        java.net.http.HttpClient http11 = java.net.http.HttpClient.newBuilder()
+                .version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+        java.net.http.HttpResponse<String> uri = http11.send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create(op.base() + "/v1/pools?x=" + "a".repeat(5_000))).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(uri.statusCode()).as(uri.body()).isEqualTo(414);
+        assertThat(uri.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        assertThat(io.ichiba.api.Wire.JSON.readTree(uri.body()).path("code").asText()).isEqualTo("URI_TOO_LONG");
+        java.net.http.HttpResponse<String> headers = http11.send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create(op.base() + "/v1/pools")).header("X-Padding", "a".repeat(9_000)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(headers.statusCode()).as(headers.body()).isEqualTo(431);
+        assertThat(headers.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        assertThat(io.ichiba.api.Wire.JSON.readTree(headers.body()).path("code").asText())
+                .isEqualTo("HEADERS_TOO_LARGE");
+        assertThat(op.get("/v1/pools").status()).isEqualTo(200);
+    }
+
     // ------------------------------------------------------------------ 403: roles
 
     @Test

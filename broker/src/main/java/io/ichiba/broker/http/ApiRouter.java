@@ -124,6 +124,32 @@ public final class ApiRouter {
         rc.next();
     }
 
+    /**
+     * Answers a request the HTTP decoder could not read, before any route: a request line over 4 KiB is 414, headers
+     * over 8 KiB are 431, anything else malformed is 400; each a problem (issue 14: they were bare answers), then the
+     * connection is closed, since the rest of what it carries cannot be read. The server's invalid-request handler.
+     */
+    public static void invalidRequest(io.vertx.core.http.HttpServerRequest request) {
+        Throwable cause = request.decoderResult().cause();
+        Reply r;
+        if (cause instanceof io.netty.handler.codec.http.TooLongHttpLineException) {
+            r = Problems.of(414, "URI_TOO_LONG", "the request line is over 4 KiB");
+        } else if (cause instanceof io.netty.handler.codec.http.TooLongHttpHeaderException) {
+            r = Problems.of(431, "HEADERS_TOO_LARGE", "the request's headers are over 8 KiB together");
+        } else {
+            r = Problems.of(400, "INVALID_REQUEST", "the request is not valid HTTP");
+        }
+        String json;
+        try {
+            json = Wire.JSON.writeValueAsString(r.body());
+        } catch (Exception e) {
+            json = "";
+        }
+        request.response().setStatusCode(r.status()).putHeader("Content-Type", "application/problem+json")
+                .putHeader("Connection", "close").end(json)
+                .onComplete(done -> request.connection().close());
+    }
+
     private static Handler<RoutingContext> adapt(Op op, boolean mutating, Idempotency idempotency) {
         return rc -> {
             Call call = new Call(rc, rc.get(Authenticator.CALLER));
