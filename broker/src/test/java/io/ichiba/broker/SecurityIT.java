@@ -146,6 +146,26 @@ class SecurityIT {
         assertThat(op.get("/v1/pools").status()).isEqualTo(200);
     }
 
+    /**
+     * Issue 14: a tenant may not take a reserved name (the house, the ledger's accounts, the operator, words a client
+     * could take for no tenant), in any case: 400, and nothing is created.
+     */
+    @Test
+    void aTenantCannotTakeAReservedName() {
+        StateSnapshot before = StateSnapshot.take(op, broker.ledger().store());
+        for (String id : List.of("null", "NULL", "operator", "house", "Escrow", "issue", "system", "agent", "none",
+                "undefined")) {
+            Http.Answer a = op.post("/v1/tenants", Map.of("id", id));
+            assertThat(a.status()).as(a.toString()).isEqualTo(400);
+            assertThat(a.isClientProblem()).as(a.toString()).isTrue();
+            assertThat(a.text("detail")).as(a.toString()).contains("is reserved");
+            assertThat(op.get("/v1/tenants/" + id).status()).isEqualTo(404);
+        }
+        assertThat(StateSnapshot.take(op, broker.ledger().store())).isEqualTo(before);
+        String fine = "nullable-" + World.name("t");
+        assertThat(op.post("/v1/tenants", Map.of("id", fine)).status()).isEqualTo(201);
+    }
+
     // ------------------------------------------------------------------ 403: roles
 
     @Test

@@ -171,8 +171,9 @@ public final class Ledger implements Accounts.Host {
 
     private Result<TenantState> createTenantNow(String id, Map<String, Long> quota) {
         Rejection bad = checkName("tenant", id);
-        if (bad == null && Loan.HOUSE.equals(id)) {
-            bad = Rejection.of(Rejection.Code.INVALID, "tenant name '" + id + "' is reserved for the house");
+        if (bad == null && RESERVED_TENANT_NAMES.contains(id.toLowerCase(java.util.Locale.ROOT))) {
+            bad = Rejection.of(Rejection.Code.INVALID, "tenant name '" + id + "' is reserved (as are "
+                    + String.join(", ", new java.util.TreeSet<>(RESERVED_TENANT_NAMES)) + ", in any case)");
         }
         if (bad == null) {
             bad = checkKinds(quota.keySet(), "quota");
@@ -626,6 +627,14 @@ public final class Ledger implements Accounts.Host {
     }
 
     // ---------------------------------------------------------------- checks
+
+    /**
+     * Names no tenant may take, in any case (issue 14): the house and the ledger's own accounts, the operator, and
+     * words a client or a log could confuse with no tenant at all (an operator's handler, whose tenant is none, was
+     * told apart from a tenant named {@code null} by nothing).
+     */
+    public static final Set<String> RESERVED_TENANT_NAMES = Set.of(Loan.HOUSE, Account.ESCROW, Account.ISSUE,
+            "operator", "agent", "system", "null", "none", "undefined");
 
     private static Rejection checkName(String what, String name) {
         if (name == null || !NAME.matcher(name).matches()) {
