@@ -89,7 +89,10 @@ final class JobRecords {
         return dir(job).resolve(LOG);
     }
 
-    /** Only the runner's user may list, read or enter a job's directory (issue 14: one job cannot read another's). */
+    /**
+     * Only the runner's user may list, read or enter a job's directory: no other user of the machine reads a job's
+     * output (jobs themselves run as the runner's user, so they are not kept from each other by this).
+     */
     private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> PRIVATE =
             java.nio.file.attribute.PosixFilePermissions.fromString("rwx------");
 

@@ -43,11 +43,8 @@ public final class PoolFilters {
                 if (n.capacity(kind) <= 0) {
                     return; // can fit no ask of it
                 }
-                sum = sum + n.free(kind);
-                if (sum < 0) {
-                    sum = Long.MAX_VALUE; // past any ask
-                    break;
-                }
+                long more = sum + n.free(kind);
+                sum = more < 0 ? Long.MAX_VALUE : more; // past any ask
             }
             out.accept(key(sum, n.node()));
         }
