@@ -139,14 +139,7 @@ public final class ApiRouter {
         } else {
             r = Problems.of(400, "INVALID_REQUEST", "the request is not valid HTTP");
         }
-        String json;
-        try {
-            json = Wire.JSON.writeValueAsString(r.body());
-        } catch (Exception e) {
-            json = "";
-        }
-        request.response().setStatusCode(r.status()).putHeader("Content-Type", "application/problem+json")
-                .putHeader("Connection", "close").end(json)
+        write(request.response().putHeader("Connection", "close"), r)
                 .onComplete(done -> request.connection().close());
     }
 
@@ -179,14 +172,18 @@ public final class ApiRouter {
         if (rc.response().ended() || rc.response().closed()) {
             return;
         }
+        write(rc.response(), reply);
+    }
+
+    /** Ends {@code response} with {@code reply} as JSON (problems as {@code application/problem+json}). */
+    private static io.vertx.core.Future<Void> write(io.vertx.core.http.HttpServerResponse response, Reply reply) {
         String json;
         try {
             json = reply.body() instanceof String s ? s : Wire.JSON.writeValueAsString(reply.body());
         } catch (Exception e) {
-            rc.response().setStatusCode(500).end();
-            return;
+            return response.setStatusCode(500).end();
         }
-        rc.response().setStatusCode(reply.status())
+        return response.setStatusCode(reply.status())
                 .putHeader("Content-Type", reply.isError() ? "application/problem+json" : "application/json")
                 .end(json);
     }

@@ -422,16 +422,7 @@ final class EngineTable<V> implements Table<V>, Layered {
         Map<String, Set<String>> filed = index instanceof Table.OrderedIndex<V> ? new TreeMap<>() : new HashMap<>();
         layerFiled.put(index, filed);
         for (HashMap<String, Object> layer : List.of(batch, command)) {
-            layer.forEach((k, v) -> {
-                Consumer<String> file = ik -> filed.computeIfAbsent(ik, x -> new java.util.HashSet<>()).add(k);
-                V before = committed.get(k);
-                if (before != null) {
-                    index.keys(before, file);
-                }
-                if (v != REMOVED) {
-                    index.keys((V) v, file);
-                }
-            });
+            layer.forEach((k, v) -> fileUnder(index, filed, k, committed.get(k), v == REMOVED ? null : (V) v));
         }
         return filed;
     }
@@ -439,15 +430,19 @@ final class EngineTable<V> implements Table<V>, Layered {
     /** Files {@code key}, about to be written {@code now}, in every layer index (its committed record too, if new). */
     private void fileLayered(String key, V now) {
         V before = layered(key) ? null : committed.get(key);
-        layerFiled.forEach((index, filed) -> {
-            Consumer<String> file = ik -> filed.computeIfAbsent(ik, x -> new java.util.HashSet<>()).add(key);
-            if (before != null) {
-                index.keys(before, file);
-            }
-            if (now != null) {
-                index.keys(now, file);
-            }
-        });
+        layerFiled.forEach((index, filed) -> fileUnder(index, filed, key, before, now));
+    }
+
+    /** Files {@code key} in {@code filed} under the index keys of {@code before} and of {@code now} (each may be null). */
+    private static <V> void fileUnder(Table.Index<V> index, Map<String, Set<String>> filed, String key, V before,
+                                      V now) {
+        Consumer<String> file = ik -> filed.computeIfAbsent(ik, x -> new java.util.HashSet<>()).add(key);
+        if (before != null) {
+            index.keys(before, file);
+        }
+        if (now != null) {
+            index.keys(now, file);
+        }
     }
 
     /**
