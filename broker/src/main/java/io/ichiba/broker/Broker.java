@@ -2,7 +2,8 @@ package io.ichiba.broker;
 
 import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
-import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.config.AdvancedNetworkConfig;
+import com.hazelcast.config.ServerSocketEndpointConfig;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import io.ichiba.broker.admission.AdmissionLoop;
@@ -93,7 +94,12 @@ public final class Broker {
         this.dispatcher = dispatcher;
     }
 
-    /** Builds the Hazelcast configuration: TCP join on the given members, never multicast, no phoning home. */
+    /**
+     * Builds the Hazelcast configuration: TCP join on the given members, never multicast, no phoning home; one
+     * server socket, for members only (advanced networking without a client endpoint: a Hazelcast client cannot
+     * connect, whatever it knows), on the member interface; Java deserialization limited to the allow-list
+     * ({@link HazelcastEngine#configure}).
+     */
     public static Config hazelcastConfig(BrokerConfig c) {
         Config hc = ConfigUtil.loadConfig();
         hc.setClusterName(c.clusterName());
@@ -104,9 +110,11 @@ public final class Broker {
         hc.setProperty("hazelcast.socket.bind.any", "false");
         hc.setProperty("hazelcast.wait.seconds.before.join", "0");
         hc.setProperty("hazelcast.max.no.heartbeat.seconds", "15");
-        NetworkConfig net = hc.getNetworkConfig();
-        net.setPort(c.hzPort()).setPortAutoIncrement(false);
-        net.getInterfaces().setEnabled(true).addInterface(c.hzHost());
+        AdvancedNetworkConfig net = hc.getAdvancedNetworkConfig().setEnabled(true);
+        ServerSocketEndpointConfig members = new ServerSocketEndpointConfig();
+        members.setPort(c.hzPort()).setPortAutoIncrement(false);
+        members.getInterfaces().setEnabled(true).addInterface(c.hzHost());
+        net.setMemberEndpointConfig(members);
         JoinConfig join = net.getJoin();
         join.getMulticastConfig().setEnabled(false);
         join.getAutoDetectionConfig().setEnabled(false);

@@ -28,7 +28,8 @@ import java.util.Properties;
  * @param hzHost               interface the Hazelcast member binds and announces ({@code hz.host})
  * @param hzPort               Hazelcast port ({@code hz.port})
  * @param hzMembers            {@code host:port} of members to join over TCP, empty for alone ({@code hz.members})
- * @param clusterName          Hazelcast cluster name; members join only their own ({@code hz.cluster})
+ * @param clusterName          Hazelcast cluster name, the secret a member joins with ({@code hz.cluster}; required
+ *                             with members, random when alone: {@link #clusterName})
  * @param operatorToken        the operator's bearer token, generated when unset ({@code operator.token})
  * @param operatorTokenGiven   whether the token came from the configuration
  * @param grantWaitMillis      how long {@code POST /v1/claims} waits for the admission loop's first look
@@ -108,7 +109,7 @@ public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzP
                 : Arrays.stream(members.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
         return new BrokerConfig(v.str("http.host", "0.0.0.0"), (int) v.num("http.port", 8080),
                 v.str("hz.host", "127.0.0.1"), (int) v.num("hz.port", 5701), memberList,
-                v.str("hz.cluster", "ichiba"), token, given,
+                clusterName(v.str("hz.cluster", ""), memberList), token, given,
                 v.num("admission.grant.wait.millis", 2000), v.num("reaper.interval.millis", 250),
                 v.num("audit.interval.seconds", 30), (int) v.num("worker.threads", 32), ledger, market,
                 new ReservationSettings(v.num("reservations.lead.seconds", r.leadSeconds()),
@@ -117,6 +118,30 @@ public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzP
                         v.num("reservations.window.max.seconds", r.maxWindowSeconds()),
                         v.num("reservations.cancel.fee.percent", r.cancelFeePercent()), r.searchLimit()),
                 v.str("handlers.file", ""), (int) v.num("cluster.min.size", 0));
+    }
+
+    /** The shortest cluster name a broker with members accepts: the name is the secret a member joins with. */
+    public static final int MIN_CLUSTER_NAME = 16;
+
+    /**
+     * The cluster's name, which is the secret a member must know to join (Hazelcast checks nothing else): required,
+     * of {@value #MIN_CLUSTER_NAME} characters at least, when {@code members} are listed; a random one when alone and
+     * none is given, so that nobody joins a lone broker.
+     */
+    static String clusterName(String given, List<String> members) {
+        if (given.isEmpty()) {
+            if (!members.isEmpty()) {
+                throw new IllegalArgumentException("with hz.members (ICHIBA_HZ_MEMBERS) set, set hz.cluster "
+                        + "(ICHIBA_HZ_CLUSTER) too: a secret name of " + MIN_CLUSTER_NAME + " characters or more, the "
+                        + "same on every member (the only thing a member must know to join)");
+            }
+            return "ichiba-" + Tokens.newToken().substring(4);
+        }
+        if (!members.isEmpty() && (given.length() < MIN_CLUSTER_NAME || given.equals("ichiba"))) {
+            throw new IllegalArgumentException("hz.cluster (ICHIBA_HZ_CLUSTER) is the secret a member must know to "
+                    + "join: give one of " + MIN_CLUSTER_NAME + " characters or more (it has " + given.length() + ")");
+        }
+        return given;
     }
 
     /** Returns a copy with other ports and members (for tests and tools that start several brokers). */

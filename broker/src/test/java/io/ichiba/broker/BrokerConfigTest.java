@@ -28,17 +28,41 @@ class BrokerConfigTest {
     @Test
     void membersJoinOnlyOverTcpTheMembersListedNeverByMulticast() throws Exception {
         BrokerConfig c = BrokerConfig.load(new String[0], Map.of("ICHIBA_HZ_MEMBERS", "127.0.0.1:5701,127.0.0.1:5702",
-                "ICHIBA_HZ_PORT", "5702", "ICHIBA_HZ_CLUSTER", "blue"));
+                "ICHIBA_HZ_PORT", "5702", "ICHIBA_HZ_CLUSTER", "blue-cluster-secret-1234"));
         com.hazelcast.config.Config hz = Broker.hazelcastConfig(c);
-        com.hazelcast.config.JoinConfig join = hz.getNetworkConfig().getJoin();
+        com.hazelcast.config.JoinConfig join = hz.getAdvancedNetworkConfig().getJoin();
+        assertThat(hz.getAdvancedNetworkConfig().isEnabled()).isTrue();
         assertThat(join.getMulticastConfig().isEnabled()).isFalse();
         assertThat(join.getAutoDetectionConfig().isEnabled()).isFalse();
         assertThat(join.getTcpIpConfig().isEnabled()).isTrue();
         assertThat(join.getTcpIpConfig().getMembers()).containsExactly("127.0.0.1:5701", "127.0.0.1:5702");
-        assertThat(hz.getNetworkConfig().getPort()).isEqualTo(5702);
-        assertThat(hz.getNetworkConfig().isPortAutoIncrement()).as("the port asked for, or none").isFalse();
-        assertThat(hz.getClusterName()).isEqualTo("blue");
+        com.hazelcast.config.ServerSocketEndpointConfig member = (com.hazelcast.config.ServerSocketEndpointConfig)
+                hz.getAdvancedNetworkConfig().getEndpointConfigs().get(com.hazelcast.instance.EndpointQualifier.MEMBER);
+        assertThat(member.getPort()).isEqualTo(5702);
+        assertThat(member.isPortAutoIncrement()).as("the port asked for, or none").isFalse();
+        assertThat(member.getInterfaces().getInterfaces()).containsExactly("127.0.0.1");
+        assertThat(hz.getAdvancedNetworkConfig().getEndpointConfigs()).as("members only: no client endpoint")
+                .containsOnlyKeys(com.hazelcast.instance.EndpointQualifier.MEMBER);
+        assertThat(hz.getSerializationConfig().getJavaSerializationFilterConfig().getWhitelist().getPrefixes())
+                .contains("io.ichiba.");
+        assertThat(hz.getClusterName()).isEqualTo("blue-cluster-secret-1234");
         assertThat(hz.getProperty("hazelcast.phone.home.enabled")).isEqualTo("false");
+    }
+
+    @Test
+    void theClusterNameIsASecretRequiredWithMembersAndRandomWhenAlone() throws Exception {
+        assertThatThrownBy(() -> BrokerConfig.load(new String[0], Map.of("ICHIBA_HZ_MEMBERS", "127.0.0.1:5701")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ICHIBA_HZ_CLUSTER");
+        for (String weak : new String[] {"ichiba", "blue", "fifteen-chars-x"}) {
+            assertThatThrownBy(() -> BrokerConfig.load(new String[0], Map.of("ICHIBA_HZ_MEMBERS", "127.0.0.1:5701",
+                    "ICHIBA_HZ_CLUSTER", weak))).as(weak).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("16 characters");
+        }
+        String alone = BrokerConfig.load(new String[0], Map.of()).clusterName();
+        assertThat(alone).startsWith("ichiba-").hasSizeGreaterThan(40)
+                .isNotEqualTo(BrokerConfig.load(new String[0], Map.of()).clusterName());
+        assertThat(BrokerConfig.load(new String[0], Map.of("ICHIBA_HZ_CLUSTER", "mine")).clusterName())
+                .as("alone, any name given").isEqualTo("mine");
     }
 
     @Test
@@ -47,6 +71,7 @@ class BrokerConfigTest {
         Files.writeString(file, "http.port=9000\nhz.port=6000\nadmission.aging.millis=5000\n");
         BrokerConfig c = BrokerConfig.load(new String[] {"--config", file.toString()},
                 Map.of("ICHIBA_HTTP_PORT", "9100", "ICHIBA_HZ_MEMBERS", "10.0.0.1:5701, 10.0.0.2:5701",
+                        "ICHIBA_HZ_CLUSTER", "a-cluster-name-of-our-own",
                         "ICHIBA_OPERATOR_TOKEN", "secret"));
         assertThat(c.httpPort()).isEqualTo(9100);
         assertThat(c.hzPort()).isEqualTo(6000);

@@ -381,6 +381,33 @@ class SecurityIT {
         }
     }
 
+    // ------------------------------------------------------------------ the member network
+
+    @Test
+    void aHazelcastClientThatKnowsTheClusterNameCannotConnectToAMember() {
+        com.hazelcast.client.config.ClientConfig cc = new com.hazelcast.client.config.ClientConfig();
+        cc.setClusterName(broker.hazelcast().getConfig().getClusterName());
+        cc.setProperty("hazelcast.phone.home.enabled", "false");
+        cc.setProperty("hazelcast.logging.type", "slf4j");
+        int port = broker.hazelcast().getCluster().getLocalMember().getAddress().getPort();
+        cc.getNetworkConfig().addAddress("127.0.0.1:" + port).setSmartRouting(false);
+        cc.getConnectionStrategyConfig().getConnectionRetryConfig().setClusterConnectTimeoutMillis(3_000);
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> com.hazelcast.client.HazelcastClient.newHazelcastClient(cc).shutdown())
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("Unable to connect");
+        assertThat(op.get("/health").status()).as("the member serves on").isEqualTo(200);
+    }
+
+    @Test
+    void aMemberRefusesToBuildAnObjectOfAClassOutsideTheAllowList() {
+        var s = ((com.hazelcast.spi.impl.SerializationServiceSupport) broker.hazelcast()).getSerializationService();
+        var data = s.toData(new javax.management.BadAttributeValueExpException("x"));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> s.toObject(data))
+                .hasStackTraceContaining("BadAttributeValueExpException");
+        Principal p = new Principal(Principal.Role.TENANT, "t", 1);
+        assertThat((Object) s.toObject(s.toData(p))).isEqualTo(p);
+    }
+
     // ------------------------------------------------------------------ helpers
 
     private static List<String> subjects(Principal.Role role) {

@@ -41,6 +41,8 @@ public final class HazelcastEngine {
         // the journal settles such an append by reading its head (DEPENDENCIES.md).
         config.setProperty("hazelcast.operation.fail.on.indeterminate.state", "true");
         KryoSerializer.register(config); // journal appends, state written behind, its events: Kryo, not Java
+        // what is still read by Java serialization (records of the state maps, a few calls' answers): allowed classes
+        config.getSerializationConfig().setJavaSerializationFilterConfig(SerialAllowList.hazelcastFilter());
         config.getExecutorConfig(HazelcastRemote.EXECUTOR).setPoolSize(64);
         config.addRingBufferConfig(new com.hazelcast.config.RingbufferConfig(PREFIX + "events")
                 .setCapacity(EVENTS_CAPACITY).setTimeToLiveSeconds(EVENTS_TTL_SECONDS).setBackupCount(1)

@@ -109,16 +109,17 @@ public final class KryoSerializer<T> implements StreamSerializer<T> {
 
     /** A Kryo set up for the ledger's values; one per thread at a time (from the pool). */
     static Kryo newKryo() {
-        Kryo k = new Kryo();
+        // a class named in the bytes is read only if the allow-list has it (one registered by id is ours)
+        Kryo k = new Kryo(new AllowListResolver(), new com.esotericsoftware.kryo.util.MapReferenceResolver());
         k.setRegistrationRequired(false);
         k.setReferences(true);
         k.setInstantiatorStrategy(new DefaultInstantiatorStrategy(new StdInstantiatorStrategy()));
         k.setClassLoader(KryoSerializer.class.getClassLoader());
         // a serializable lambda (a command or a filter some records carry) as Java writes it: Kryo's own closure
         // serializer needs java.lang.invoke opened to it, which Java 17 does not do
-        k.register(ClosureSerializer.Closure.class, new com.esotericsoftware.kryo.serializers.JavaSerializer());
+        k.register(ClosureSerializer.Closure.class, new JavaWritten());
         // an error sent back to the member that asked: as Java writes it (its stack, its cause, its suppressed)
-        k.addDefaultSerializer(Throwable.class, new com.esotericsoftware.kryo.serializers.JavaSerializer());
+        k.addDefaultSerializer(Throwable.class, new JavaWritten());
         ImmutableCollectionsSerializers.addDefaultSerializers(k);
         // Collections.unmodifiable*, Arrays.asList: rebuilt from their elements through the public factories
         k.addDefaultSerializer(Collections.unmodifiableSortedMap(new TreeMap<>()).getClass(),
@@ -246,19 +247,7 @@ public final class KryoSerializer<T> implements StreamSerializer<T> {
     /** Reads what {@link #encode} wrote: by Java serialization if so marked, else with {@code kryoRead}. */
     private static Object decode(byte[] bytes, java.util.function.BiFunction<Kryo, Input, Object> kryoRead) {
         if (bytes[0] == JAVA) {
-            try (ObjectInputStream java = new ObjectInputStream(new ByteArrayInputStream(bytes, 1, bytes.length - 1)) {
-                @Override
-                protected Class<?> resolveClass(java.io.ObjectStreamClass desc) throws IOException,
-                        ClassNotFoundException {
-                    return Class.forName(desc.getName(), false, KryoSerializer.class.getClassLoader());
-                }
-            }) {
-                return java.readObject();
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            } catch (ClassNotFoundException e) {
-                throw new IllegalStateException(e);
-            }
+            return readJava(bytes, 1, bytes.length - 1);
         }
         Kryo kryo = POOL.obtain();
         Input in = new Input(bytes);
@@ -266,6 +255,65 @@ public final class KryoSerializer<T> implements StreamSerializer<T> {
         Object value = kryoRead.apply(kryo, in); // a read that throws does not give its Kryo back (see encode)
         POOL.free(kryo);
         return value;
+    }
+
+    /** Reads an object Java serialization wrote, refusing any class outside {@link SerialAllowList}. */
+    private static Object readJava(byte[] bytes, int offset, int length) {
+        try (ObjectInputStream java = new ObjectInputStream(new ByteArrayInputStream(bytes, offset, length)) {
+            @Override
+            protected Class<?> resolveClass(java.io.ObjectStreamClass desc) throws IOException,
+                    ClassNotFoundException {
+                return Class.forName(desc.getName(), false, KryoSerializer.class.getClassLoader());
+            }
+        }) {
+            java.setObjectInputFilter(SerialAllowList.javaFilter());
+            return java.readObject();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (ClassNotFoundException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Kryo's class resolver, that refuses to read a class named in the bytes unless {@link SerialAllowList} has it:
+     * checked once the class is loaded (not initialized), before anything of it is built. A class registered by id
+     * (Kryo's own, the closure marker) was registered here, not named by the sender.
+     */
+    private static final class AllowListResolver extends com.esotericsoftware.kryo.util.DefaultClassResolver {
+        @Override
+        public com.esotericsoftware.kryo.Registration readClass(Input input) {
+            com.esotericsoftware.kryo.Registration r = super.readClass(input);
+            if (r != null && r.getId() == NAME && !SerialAllowList.allowed(r.getType().getName())) {
+                throw new com.esotericsoftware.kryo.KryoException(r.getType().getName()
+                        + " is not a class members may send each other (SerialAllowList)");
+            }
+            return r;
+        }
+    }
+
+    /**
+     * An object written by Java serialization inside Kryo's graph (an error, a serializable lambda), read back through
+     * the allow-list's filter (Kryo's own {@code JavaSerializer} reads any class).
+     */
+    private static final class JavaWritten extends Serializer<Object> {
+        @Override
+        public void write(Kryo kryo, Output out, Object value) {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            try (ObjectOutputStream java = new ObjectOutputStream(bytes)) {
+                java.writeObject(value);
+            } catch (IOException e) {
+                throw new com.esotericsoftware.kryo.KryoException(e);
+            }
+            out.writeVarInt(bytes.size(), true);
+            out.writeBytes(bytes.toByteArray());
+        }
+
+        @Override
+        public Object read(Kryo kryo, Input in, Class<?> type) {
+            int length = in.readVarInt(true);
+            return readJava(in.readBytes(length), 0, length);
+        }
     }
 
     /** A batch's change as another member gets it: its patch in place of its record, if it has one. */
