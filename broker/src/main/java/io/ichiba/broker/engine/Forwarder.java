@@ -90,7 +90,7 @@ public final class Forwarder {
     /** Starts the consumer of this member (every member has one) once its address is known to the cluster. */
     public static Future<Forwarder> start(Vertx vertx, HazelcastInstance hz, EngineStore store,
                                           MeterRegistry registry) {
-        vertx.eventBus().registerCodec(new KryoCodec());
+        vertx.eventBus().registerCodec(new KryoCodec(hz.getConfig().getClusterName()));
         Forwarder f = new Forwarder(vertx, hz, store, registry);
         return f.consumer.completion().map(v -> f);
     }
@@ -129,19 +129,54 @@ public final class Forwarder {
 
     /**
      * Both directions' bodies, written by Kryo as the members' maps are ({@link KryoSerializer#toBytes}: what Kryo
-     * cannot write, by Java serialization, marked so).
+     * cannot write, by Java serialization, marked so), followed by their HMAC-SHA256 under the cluster's name (the
+     * members' secret). The event bus's port takes frames from whoever reaches it: a body whose HMAC does not match
+     * is refused before a byte of it is read, so only a member can have the engine run an operation.
      */
     static final class KryoCodec implements MessageCodec<Object, Object> {
+        private static final int MAC_BYTES = 32;
+        private final javax.crypto.spec.SecretKeySpec key;
+        private final ThreadLocal<javax.crypto.Mac> macs;
+
+        KryoCodec(String secret) {
+            this.key = new javax.crypto.spec.SecretKeySpec(
+                    ("ichiba-event-bus\n" + secret).getBytes(java.nio.charset.StandardCharsets.UTF_8), "HmacSHA256");
+            this.macs = ThreadLocal.withInitial(() -> {
+                try {
+                    javax.crypto.Mac m = javax.crypto.Mac.getInstance("HmacSHA256");
+                    m.init(key);
+                    return m;
+                } catch (java.security.GeneralSecurityException e) {
+                    throw new IllegalStateException("HmacSHA256 is missing from the JVM", e);
+                }
+            });
+        }
+
+        private byte[] mac(byte[] bytes) {
+            javax.crypto.Mac m = macs.get();
+            m.reset();
+            return m.doFinal(bytes);
+        }
+
         @Override
         public void encodeToWire(Buffer buffer, Object o) {
             byte[] bytes = KryoSerializer.toBytes(o);
-            buffer.appendInt(bytes.length).appendBytes(bytes);
+            buffer.appendInt(bytes.length).appendBytes(bytes).appendBytes(mac(bytes));
         }
 
         @Override
         public Object decodeFromWire(int pos, Buffer buffer) {
             int n = buffer.getInt(pos);
-            return KryoSerializer.fromBytes(buffer.getBytes(pos + 4, pos + 4 + n));
+            if (n < 0 || (long) pos + 4 + n + MAC_BYTES > buffer.length()) {
+                throw new SecurityException("an event-bus message to the engine of a wrong length: refused");
+            }
+            byte[] bytes = buffer.getBytes(pos + 4, pos + 4 + n);
+            byte[] mac = buffer.getBytes(pos + 4 + n, pos + 4 + n + MAC_BYTES);
+            if (!java.security.MessageDigest.isEqual(mac(bytes), mac)) {
+                throw new SecurityException("an event-bus message to the engine without the cluster's signature: "
+                        + "refused");
+            }
+            return KryoSerializer.fromBytes(bytes);
         }
 
         @Override
