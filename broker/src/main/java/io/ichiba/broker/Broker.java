@@ -214,8 +214,10 @@ public final class Broker {
             metrics.events().eventsRelayed(1);
         });
         loop.start();
+        io.ichiba.broker.handlers.WebhookTargets webhooks = io.ichiba.broker.handlers.WebhookTargets.allowing(
+                config.security().webhookAllow());
         HandlerDispatcher dispatcher = new HandlerDispatcher(vertx, new Handlers(ledger), worker, loop::owner,
-                metrics.events()::handlerAttempt);
+                metrics.events()::handlerAttempt, webhooks);
         Background background = scheduleBackground(config, ledger, metrics, loop, jobs);
 
         OpenAPIContract contract = io.ichiba.broker.http.Contract.load(vertx)
@@ -225,7 +227,7 @@ public final class Broker {
         io.ichiba.broker.engine.Forwarder forwarder = io.ichiba.broker.engine.Forwarder.start(vertx, hz, store,
                 registry).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         ApiContext ctx = new ApiContext(vertx, ledger, worker, watch, loop::nudge, config.grantWaitMillis(),
-                idempotency, jobs, forwarder);
+                idempotency, jobs, forwarder, webhooks);
         Authenticator auth = new Authenticator(ApiRouter.publicPaths(contract), config.operatorToken(), store, worker);
         Router router = ApiRouter.create(vertx, contract,
                 Api.operations(ctx, metrics, () -> hz.getLifecycleService().isRunning(),

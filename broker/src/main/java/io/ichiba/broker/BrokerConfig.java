@@ -43,12 +43,14 @@ import java.util.Properties;
  *                             ({@code handlers.file}; empty: none)
  * @param clusterMinSize       how many members must be reachable for the engine to write ({@code cluster.min.size};
  *                             0: a majority of {@code hz.members}, 1 when alone)
+ * @param security             what the broker lets out and in: webhook destinations ({@link Security})
  */
 public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzPort, List<String> hzMembers,
                            String clusterName, String operatorToken, boolean operatorTokenGiven,
                            long grantWaitMillis, long reaperIntervalMillis, long auditIntervalSeconds,
                            int workerThreads, LedgerSettings ledger, MarketSettings market,
-                           ReservationSettings reservations, String handlersFile, int clusterMinSize) {
+                           ReservationSettings reservations, String handlersFile, int clusterMinSize,
+                           Security security) {
 
     /** Loads the configuration from the command line, the environment and the file they name. */
     public static BrokerConfig load(String[] args, Map<String, String> env) throws IOException {
@@ -104,9 +106,7 @@ public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzP
                 new SpotPriceCurve(v.num("market.spot.floor", c.floor()), v.num("market.spot.ceiling", c.ceiling()),
                         v.dbl("market.spot.knee", c.knee()), v.dbl("market.spot.exponent", c.exponent())));
         ReservationSettings r = ReservationSettings.defaults();
-        String members = v.str("hz.members", "");
-        List<String> memberList = members.isBlank() ? List.of()
-                : Arrays.stream(members.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+        List<String> memberList = v.list("hz.members");
         return new BrokerConfig(v.str("http.host", "0.0.0.0"), (int) v.num("http.port", 8080),
                 v.str("hz.host", "127.0.0.1"), (int) v.num("hz.port", 5701), memberList,
                 clusterName(v.str("hz.cluster", ""), memberList), token, given,
@@ -117,7 +117,8 @@ public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzP
                         v.num("reservations.advance.max.seconds", r.maxAdvanceSeconds()),
                         v.num("reservations.window.max.seconds", r.maxWindowSeconds()),
                         v.num("reservations.cancel.fee.percent", r.cancelFeePercent()), r.searchLimit()),
-                v.str("handlers.file", ""), (int) v.num("cluster.min.size", 0));
+                v.str("handlers.file", ""), (int) v.num("cluster.min.size", 0),
+                new Security(v.list("webhook.allow")));
     }
 
     /** The shortest cluster name a broker with members accepts: the name is the secret a member joins with. */
@@ -148,49 +149,49 @@ public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzP
     public BrokerConfig withPorts(int http, int hz, List<String> members) {
         return new BrokerConfig(httpHost, http, hzHost, hz, members, clusterName, operatorToken, operatorTokenGiven,
                 grantWaitMillis, reaperIntervalMillis, auditIntervalSeconds, workerThreads, ledger, market,
-                reservations, handlersFile, clusterMinSize);
+                reservations, handlersFile, clusterMinSize, security);
     }
 
     /** Returns a copy with another cluster name and operator token. */
     public BrokerConfig withCluster(String name, String token) {
         return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, name, token, true, grantWaitMillis,
                 reaperIntervalMillis, auditIntervalSeconds, workerThreads, ledger, market,
-                reservations, handlersFile, clusterMinSize);
+                reservations, handlersFile, clusterMinSize, security);
     }
 
     /** Returns a copy with other ledger rules. */
     public BrokerConfig withLedger(LedgerSettings settings) {
         return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, clusterName, operatorToken,
                 operatorTokenGiven, grantWaitMillis, reaperIntervalMillis, auditIntervalSeconds, workerThreads,
-                settings, market, reservations, handlersFile, clusterMinSize);
+                settings, market, reservations, handlersFile, clusterMinSize, security);
     }
 
     /** Returns a copy with other market rules. */
     public BrokerConfig withMarket(MarketSettings settings) {
         return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, clusterName, operatorToken,
                 operatorTokenGiven, grantWaitMillis, reaperIntervalMillis, auditIntervalSeconds, workerThreads,
-                ledger, settings, reservations, handlersFile, clusterMinSize);
+                ledger, settings, reservations, handlersFile, clusterMinSize, security);
     }
 
     /** Returns a copy with other reservation rules. */
     public BrokerConfig withReservations(ReservationSettings settings) {
         return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, clusterName, operatorToken,
                 operatorTokenGiven, grantWaitMillis, reaperIntervalMillis, auditIntervalSeconds, workerThreads,
-                ledger, market, settings, handlersFile, clusterMinSize);
+                ledger, market, settings, handlersFile, clusterMinSize, security);
     }
 
     /** Returns a copy whose auditor runs every {@code seconds} (0: only on demand). */
     public BrokerConfig withAuditIntervalSeconds(long seconds) {
         return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, clusterName, operatorToken,
                 operatorTokenGiven, grantWaitMillis, reaperIntervalMillis, seconds, workerThreads,
-                ledger, market, reservations, handlersFile, clusterMinSize);
+                ledger, market, reservations, handlersFile, clusterMinSize, security);
     }
 
     /** Returns a copy that needs {@code size} members to write (0: a majority of the members listed). */
     public BrokerConfig withClusterMinSize(int size) {
         return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, clusterName, operatorToken,
                 operatorTokenGiven, grantWaitMillis, reaperIntervalMillis, auditIntervalSeconds, workerThreads,
-                ledger, market, reservations, handlersFile, size);
+                ledger, market, reservations, handlersFile, size, security);
     }
 
     /** How many members must be reachable for the engine to write: as configured, else a majority of the list. */
@@ -198,14 +199,41 @@ public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzP
         return clusterMinSize > 0 ? clusterMinSize : Math.max(1, hzMembers.size() / 2 + 1);
     }
 
+    /** Returns a copy with other security settings. */
+    public BrokerConfig withSecurity(Security settings) {
+        return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, clusterName, operatorToken,
+                operatorTokenGiven, grantWaitMillis, reaperIntervalMillis, auditIntervalSeconds, workerThreads,
+                ledger, market, reservations, handlersFile, clusterMinSize, settings);
+    }
+
+    /**
+     * What the broker lets out and in.
+     *
+     * @param webhookAllow addresses (an IP or a CIDR range, IPv4 or IPv6) webhooks may be delivered to although they
+     *                     are loopback, link-local, private or otherwise internal ({@code webhook.allow}, comma-separated;
+     *                     empty: none, only public addresses)
+     */
+    public record Security(List<String> webhookAllow) {
+        /** Nothing internal allowed. */
+        public static Security defaults() {
+            return new Security(List.of());
+        }
+    }
+
     /** Returns a copy that loads handler bindings from {@code file}. */
     public BrokerConfig withHandlersFile(String file) {
         return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, clusterName, operatorToken,
                 operatorTokenGiven, grantWaitMillis, reaperIntervalMillis, auditIntervalSeconds, workerThreads,
-                ledger, market, reservations, file, clusterMinSize);
+                ledger, market, reservations, file, clusterMinSize, security);
     }
 
     private record Values(java.util.function.Function<String, String> lookup) {
+        List<String> list(String key) {
+            String s = str(key, "");
+            return s.isBlank() ? List.of() : Arrays.stream(s.split(",")).map(String::trim).filter(x -> !x.isEmpty())
+                    .toList();
+        }
+
         String str(String key, String dflt) {
             String s = lookup.apply(key);
             return s == null ? dflt : s.trim();

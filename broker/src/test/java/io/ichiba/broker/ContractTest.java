@@ -36,7 +36,8 @@ class ContractTest {
         Ledger ledger = new Ledger(new io.ichiba.ledger.engine.EngineStore(new io.ichiba.ledger.journal.InMemoryJournal(),
                 new io.ichiba.ledger.store.InMemoryEventLog(16), null, io.ichiba.ledger.engine.EngineListener.NONE,
                 java.time.Duration.ofSeconds(1)), Clock.systemUTC(), LedgerSettings.defaults());
-        ApiContext ctx = new ApiContext(vertx, ledger, null, null, () -> { }, 0, null, new io.ichiba.ledger.Jobs(ledger), null);
+        ApiContext ctx = new ApiContext(vertx, ledger, null, null, () -> { }, 0, null, new io.ichiba.ledger.Jobs(ledger), null,
+                io.ichiba.broker.handlers.WebhookTargets.allowing(java.util.List.of()));
         ops = Api.operations(ctx, new BrokerMetrics(new SimpleMeterRegistry(), ledger), () -> true, () -> "m", () -> 1);
     }
 

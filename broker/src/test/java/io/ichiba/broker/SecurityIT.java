@@ -38,6 +38,7 @@ class SecurityIT {
 
     @AfterAll
     static void stop() {
+        receivers.forEach(r -> r.stop(0));
         cluster.close();
     }
 
@@ -407,6 +408,149 @@ class SecurityIT {
         Principal p = new Principal(Principal.Role.TENANT, "t", 1);
         assertThat((Object) s.toObject(s.toData(p))).isEqualTo(p);
     }
+
+    // ------------------------------------------------------------------ webhooks
+
+    @Test
+    void aWebhookToAnInternalAddressIsRefusedAtCreationAndNothingIsBound() {
+        Http t = world.tenant(World.name("t"), 4096, 4096);
+        int before = t.get("/v1/handlers").body().get("items").size();
+        // 127.0.0.1 is allowed to these tests' brokers (ICHIBA_WEBHOOK_ALLOW); the rest of loopback is not
+        for (String url : List.of("http://127.0.0.2:5701/", "http://169.254.169.254/latest/meta-data/",
+                "http://localhost:8080/v1/tenants", "http://[::1]/", "http://10.0.0.1/hook", "http://192.168.1.1/",
+                "http://[::ffff:a9fe:a9fe]/")) {
+            Http.Answer a = t.post("/v1/handlers", Map.of("eventType", "claim.granted", "webhook", Map.of("url", url)));
+            assertThat(a.status()).as(url + " " + a).isEqualTo(400);
+            assertThat(a.text("code")).as(url).isEqualTo("WEBHOOK_REFUSED");
+        }
+        assertThat(t.get("/v1/handlers").body().get("items")).hasSize(before);
+    }
+
+    @Test
+    void aWebhookWhoseNameResolvesToAnInternalAddressIsRefusedAtDeliveryAndNeverCalled() throws Exception {
+        // the machine's own name resolves to one of its addresses (loopback or private); a broker that allows none
+        String host = java.net.InetAddress.getLocalHost().getHostName();
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.util.Arrays.stream(java.net.InetAddress.getAllByName(host))
+                .allMatch(a -> a.isLoopbackAddress() || a.isSiteLocalAddress()), "this machine's name is public");
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        com.sun.net.httpserver.HttpServer anywhere = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("0.0.0.0", 0), 0);
+        anywhere.createContext("/", ex -> {
+            calls.incrementAndGet();
+            ex.sendResponseHeaders(200, -1);
+            ex.close();
+        });
+        anywhere.start();
+        try (TestBrokers strict = new TestBrokers()) {
+            Broker b = strict.start(c -> c.withSecurity(BrokerConfig.Security.defaults()));
+            Bound bound = bindAndGrant(new World(TestBrokers.operator(b)),
+                    "http://" + host + ":" + anywhere.getAddress().getPort() + "/hook", 2000);
+            assertThat(bound.lastError()).isEqualTo("refused");
+            assertThat(calls).hasValue(0);
+        } finally {
+            anywhere.stop(0);
+        }
+    }
+
+    @Test
+    void aWebhookAnsweringAHundredMegabytesFailsAtSixtyFourKibibytesAndTheBrokerServesOn() throws Exception {
+        java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
+        String url = receive(ex -> {
+            long size = 100L << 20;
+            ex.sendResponseHeaders(200, size);
+            byte[] chunk = new byte[64 << 10];
+            java.util.Arrays.fill(chunk, (byte) ' ');
+            try (var out = ex.getResponseBody()) {
+                for (long sent = 0; sent < size; sent += chunk.length) {
+                    out.write(chunk);
+                    written.addAndGet(chunk.length);
+                }
+            } catch (java.io.IOException closedByTheBroker) {
+                // what should happen
+            }
+        });
+        Bound b = bindAndGrant(url, 30_000);
+        assertThat(b.lastError()).isEqualTo("answer over 65536 bytes");
+        assertThat(op.get("/health").status()).isEqualTo(200);
+        assertThat(written.get()).as("the broker stopped reading").isLessThan(100L << 20);
+    }
+
+    @Test
+    void aWebhookThatDripsItsAnswerFailsAtItsDeadline() throws Exception {
+        java.util.concurrent.CountDownLatch never = new java.util.concurrent.CountDownLatch(1);
+        String url = receive(ex -> {
+            ex.sendResponseHeaders(200, 0); // chunked: one byte now and then, never silent for the idle timeout
+            try (var out = ex.getResponseBody()) {
+                for (int i = 0; i < 100; i++) {
+                    out.write('{');
+                    out.flush();
+                    if (never.await(200, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                        return;
+                    }
+                }
+            } catch (java.io.IOException | InterruptedException closedByTheBroker) {
+                // what should happen
+            }
+        });
+        long start = System.nanoTime();
+        Bound b = bindAndGrant(url, 1000);
+        assertThat(b.lastError()).isEqualTo("timeout");
+        assertThat(java.time.Duration.ofNanos(System.nanoTime() - start)).as("failed at its deadline, not after the "
+                + "answer's 20 s").isLessThan(java.time.Duration.ofSeconds(15));
+    }
+
+    @Test
+    void aWebhookSignatureCarriesItsTimeAndAnOldOneIsRefusedByTheReceiver() {
+        byte[] body = "{\"delivery\":\"d\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        String header = io.ichiba.broker.handlers.HandlerDispatcher.sign("whsec_x", 1_000_000, body);
+        assertThat(header).matches("t=1000000,v1=[0-9a-f]{64}");
+        assertThat(io.ichiba.broker.handlers.HandlerDispatcher.verify("whsec_x", header, body, 1_000_100, 300)).isTrue();
+        assertThat(io.ichiba.broker.handlers.HandlerDispatcher.verify("whsec_x", header, body, 1_000_400, 300))
+                .as("replayed 400 s later").isFalse();
+        assertThat(io.ichiba.broker.handlers.HandlerDispatcher.verify("whsec_y", header, body, 1_000_000, 300)).isFalse();
+        assertThat(io.ichiba.broker.handlers.HandlerDispatcher.verify("whsec_x",
+                header.replace("t=1000000", "t=1000350"), body, 1_000_350, 300)).as("a time changed").isFalse();
+    }
+
+    /** What a binding's one delivery attempt ended as. */
+    private record Bound(String id, String lastError) {
+    }
+
+    /** Binds a webhook to {@code url} with one attempt, grants a claim, and waits for its dead letter. */
+    private static Bound bindAndGrant(String url, int timeoutMs) {
+        return bindAndGrant(world, url, timeoutMs);
+    }
+
+    private static Bound bindAndGrant(World world, String url, int timeoutMs) {
+        String node = World.name("n");
+        world.node(node, 4096, 4096);
+        Http t = world.tenant(World.name("t"), 4096, 4096);
+        Http.Answer h = t.post("/v1/handlers", Map.of("eventType", "claim.granted", "webhook", Map.of("url", url),
+                "ackPolicy", "BEFORE", "timeoutMs", timeoutMs, "retry", Map.of("attempts", 1, "backoffMs", 10)));
+        assertThat(h.status()).as(h.toString()).isEqualTo(201);
+        Http.Answer c = t.post("/v1/claims", World.claim(100, 0, List.of(), 1, 60, node));
+        assertThat(c.status()).as(c.toString()).isEqualTo(201);
+        String[] lastError = new String[1];
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).untilAsserted(() -> {
+            JsonNode dead = t.get("/v1/handlers/" + h.text("id") + "/dead-letters").body().get("items");
+            assertThat(dead).hasSize(1);
+            lastError[0] = dead.get(0).get("lastError").asText();
+        });
+        return new Bound(h.text("id"), lastError[0]);
+    }
+
+    /** Serves {@code handler} on 127.0.0.1 (allowed to these brokers) until the class ends; answers its URL. */
+    private static String receive(com.sun.net.httpserver.HttpHandler handler) throws java.io.IOException {
+        com.sun.net.httpserver.HttpServer s = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        s.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
+        s.createContext("/", handler);
+        s.start();
+        receivers.add(s);
+        return "http://127.0.0.1:" + s.getAddress().getPort() + "/hook";
+    }
+
+    private static final List<com.sun.net.httpserver.HttpServer> receivers = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     // ------------------------------------------------------------------ helpers
 

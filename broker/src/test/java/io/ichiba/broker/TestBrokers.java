@@ -39,9 +39,10 @@ public final class TestBrokers implements AutoCloseable {
         int hzPort = freePort();
         List<String> join = new ArrayList<>(members);
         join.add("127.0.0.1:" + hzPort);
-        // one member is enough to write: tests stop members one by one (the split-brain tests set it themselves)
+        // one member is enough to write: tests stop members one by one (the split-brain tests set it themselves);
+        // webhooks may reach the tests' receivers on 127.0.0.1 (only there: 127.0.0.2 is still refused)
         BrokerConfig config = BrokerConfig.from(Map.of("http.host", "127.0.0.1", "audit.interval.seconds", "0",
-                        "reaper.interval.millis", "100", "cluster.min.size", "1")::get)
+                        "reaper.interval.millis", "100", "cluster.min.size", "1", "webhook.allow", "127.0.0.1")::get)
                 .withPorts(0, hzPort, join).withCluster(cluster, OPERATOR).withLedger(settings);
         Broker b = Broker.start(change.apply(config));
         brokers.add(b);

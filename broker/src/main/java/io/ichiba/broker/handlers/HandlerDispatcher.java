@@ -12,11 +12,19 @@ import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.core.Promise;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.SocketAddress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.InetAddress;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.time.Instant;
@@ -44,13 +52,16 @@ public final class HandlerDispatcher implements AutoCloseable {
     public static final long TICK_MILLIS = 100;
     /** The signature header of webhook deliveries. */
     public static final String SIGNATURE = "Ichiba-Signature";
+    /** The most of a webhook's answer read: a longer answer fails the attempt (the rest is not read). */
+    public static final int MAX_ANSWER = 64 * 1024;
 
     private final Vertx vertx;
     private final Handlers handlers;
     private final WorkerExecutor worker;
     private final BooleanSupplier owner;
     private final java.util.function.Consumer<String> attempts;
-    private final WebClient web;
+    private final HttpClient web;
+    private final WebhookTargets targets;
     private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
     /** Bindings with an attempt under way: a handler gets one delivery at a time, so its session stays coherent. */
     private final Set<String> busyBindings = ConcurrentHashMap.newKeySet();
@@ -62,26 +73,46 @@ public final class HandlerDispatcher implements AutoCloseable {
      * of each attempt ({@code ok}, {@code failed}, {@code skipped}).
      */
     public HandlerDispatcher(Vertx vertx, Handlers handlers, WorkerExecutor worker, BooleanSupplier owner,
-                             java.util.function.Consumer<String> attempts) {
+                             java.util.function.Consumer<String> attempts, WebhookTargets targets) {
+        this.targets = targets;
         this.vertx = vertx;
         this.attempts = attempts;
         this.handlers = handlers;
         this.worker = worker;
         this.owner = owner;
-        this.web = WebClient.create(vertx, new WebClientOptions().setUserAgent("ichiba-handlers")
-                .setFollowRedirects(false));
+        // connected to the address checked, named by the URL's host (Host header, SNI and the certificate's name)
+        this.web = vertx.createHttpClient(new HttpClientOptions().setForceSni(true).setVerifyHost(true)
+                .setMaxRedirects(0).setKeepAlive(false));
         this.timer = vertx.setPeriodic(TICK_MILLIS, t -> tick());
     }
 
-    /** Signs {@code body} with {@code secret}: {@code sha256=<hex of HMAC-SHA256>}. */
-    public static String sign(String secret, byte[] body) {
+    /**
+     * The signature of a delivery of {@code body} at {@code epochSeconds} under {@code secret}:
+     * {@code t=<epochSeconds>,v1=<hex of HMAC-SHA256 of "<epochSeconds>.<body>">}. A receiver checks the HMAC and
+     * refuses a {@code t} too far from its clock ({@link #verify}): a recorded delivery cannot be replayed later.
+     */
+    public static String sign(String secret, long epochSeconds, byte[] body) {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-            return "sha256=" + HexFormat.of().formatHex(mac.doFinal(body));
+            mac.update((epochSeconds + ".").getBytes(StandardCharsets.US_ASCII));
+            return "t=" + epochSeconds + ",v1=" + HexFormat.of().formatHex(mac.doFinal(body));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("HmacSHA256 is missing from the JVM", e);
         }
+    }
+
+    /**
+     * What a receiver does with a delivery: whether {@code header} signs {@code body} under {@code secret} at a time
+     * within {@code toleranceSeconds} of {@code nowSeconds}.
+     */
+    public static boolean verify(String secret, String header, byte[] body, long nowSeconds, long toleranceSeconds) {
+        if (header == null || !header.matches("t=\\d{1,12},v1=[0-9a-f]{64}")) {
+            return false;
+        }
+        long t = Long.parseLong(header.substring(2, header.indexOf(',')));
+        return Math.abs(nowSeconds - t) <= toleranceSeconds && java.security.MessageDigest.isEqual(
+                sign(secret, t, body).getBytes(StandardCharsets.US_ASCII), header.getBytes(StandardCharsets.US_ASCII));
     }
 
     private void tick() {
@@ -153,25 +184,85 @@ public final class HandlerDispatcher implements AutoCloseable {
                     .otherwise(e -> new Outcome(false, "event bus: " + e.getMessage(), null));
         }
         Buffer payload = body.toBuffer();
-        return web.postAbs(b.webhookUrl()).timeout(b.timeoutMs())
+        URI url = URI.create(b.webhookUrl());
+        return worker.executeBlocking(() -> InetAddress.getAllByName(url.getHost()), false).transform(ar -> {
+            if (ar.failed()) {
+                return Future.succeededFuture(new Outcome(false, REFUSED, null)); // no such name
+            }
+            for (InetAddress a : ar.result()) {
+                if (!targets.allowed(a)) {
+                    LOG.info("webhook of binding {} refused: {} resolves to an internal address", b.id(), url.getHost());
+                    return Future.succeededFuture(new Outcome(false, REFUSED, null));
+                }
+            }
+            return post(b, d, url, ar.result()[0], payload);
+        });
+    }
+
+    /** What the tenant is told when the address is refused or cannot be reached (not what answered, or why). */
+    static final String REFUSED = "refused";
+
+    /**
+     * POSTs {@code payload} to {@code url} at {@code address}, within the binding's timeout from start to the answer's
+     * last byte (connection, request, every byte of the answer), reading at most {@link #MAX_ANSWER} of the answer.
+     */
+    private Future<Outcome> post(Binding b, Delivery d, URI url, InetAddress address, Buffer payload) {
+        boolean https = "https".equalsIgnoreCase(url.getScheme());
+        int port = url.getPort() > 0 ? url.getPort() : https ? 443 : 80;
+        String path = (url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath())
+                + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery());
+        RequestOptions request = new RequestOptions().setMethod(HttpMethod.POST)
+                .setServer(SocketAddress.inetSocketAddress(port, address.getHostAddress()))
+                .setHost(url.getHost()).setPort(port).setSsl(https).setURI(path).setFollowRedirects(false)
+                .setConnectTimeout(b.timeoutMs()).setIdleTimeout(b.timeoutMs())
                 .putHeader("Content-Type", "application/json")
-                .putHeader(SIGNATURE, sign(b.secret(), payload.getBytes()))
+                .putHeader("User-Agent", "ichiba-handlers")
+                .putHeader(SIGNATURE, sign(b.secret(), System.currentTimeMillis() / 1000, payload.getBytes()))
                 .putHeader("Ichiba-Event-Id", d.event().id())
-                .putHeader("Ichiba-Delivery", d.id())
-                .sendBuffer(payload)
-                .map(r -> {
-                    if (r.statusCode() / 100 != 2) {
-                        return new Outcome(false, "HTTP " + r.statusCode(), null);
+                .putHeader("Ichiba-Delivery", d.id());
+        Promise<Outcome> done = Promise.promise();
+        java.util.concurrent.atomic.AtomicReference<HttpClientRequest> sent = new java.util.concurrent.atomic.AtomicReference<>();
+        long deadline = vertx.setTimer(b.timeoutMs(), t -> {
+            if (done.tryComplete(new Outcome(false, "timeout", null)) && sent.get() != null) {
+                sent.get().reset();
+            }
+        });
+        web.request(request).compose(req -> {
+            sent.set(req);
+            return req.send(payload);
+        }).onComplete(ar -> {
+            if (ar.failed()) {
+                done.tryComplete(new Outcome(false, REFUSED, null));
+                return;
+            }
+            HttpClientResponse r = ar.result();
+            if (r.statusCode() / 100 != 2) {
+                done.tryComplete(new Outcome(false, "HTTP " + r.statusCode(), null));
+                r.request().reset();
+                return;
+            }
+            Buffer answer = Buffer.buffer();
+            r.exceptionHandler(e -> done.tryComplete(new Outcome(false, REFUSED, null)));
+            r.handler(chunk -> {
+                if (answer.length() + chunk.length() > MAX_ANSWER) {
+                    if (done.tryComplete(new Outcome(false, "answer over " + MAX_ANSWER + " bytes", null))) {
+                        r.request().reset();
                     }
-                    JsonObject answer = null;
-                    try {
-                        answer = r.body() == null || r.body().length() == 0 ? null : r.bodyAsJsonObject();
-                    } catch (RuntimeException notJson) {
-                        answer = null;
-                    }
-                    return answered(answer);
-                })
-                .otherwise(e -> new Outcome(false, e.getClass().getSimpleName() + ": " + e.getMessage(), null));
+                } else {
+                    answer.appendBuffer(chunk);
+                }
+            });
+            r.endHandler(v -> {
+                JsonObject json;
+                try {
+                    json = answer.length() == 0 ? null : answer.toJsonObject();
+                } catch (RuntimeException notJson) {
+                    json = null;
+                }
+                done.tryComplete(answered(json));
+            });
+        });
+        return done.future().onComplete(x -> vertx.cancelTimer(deadline));
     }
 
     /** A success, with the session the handler answered if any (too large: a failure). */

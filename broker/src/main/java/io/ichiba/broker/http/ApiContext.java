@@ -25,9 +25,11 @@ import java.util.function.Predicate;
  * @param idempotency     the idempotency guard (it also issues tokens that a retry can be answered again)
  * @param jobs            the jobs
  * @param forwarder       sends operations to the engine's member over the event bus ({@code null}: never)
+ * @param webhooks        where webhooks may go (a binding to an internal address written out is refused)
  */
 public record ApiContext(Vertx vertx, Ledger ledger, WorkerExecutor worker, ChangeWatch watch, Runnable nudge,
-                         long grantWaitMillis, Idempotency idempotency, Jobs jobs, Forwarder forwarder) {
+                         long grantWaitMillis, Idempotency idempotency, Jobs jobs, Forwarder forwarder,
+                         io.ichiba.broker.handlers.WebhookTargets webhooks) {
 
     /** Runs {@code work} on the worker pool, unordered. */
     public <T> Future<T> blocking(Callable<T> work) {

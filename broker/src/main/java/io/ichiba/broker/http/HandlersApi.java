@@ -54,6 +54,17 @@ final class HandlersApi {
                 webhook == null ? null : webhook.getString("url"), b.getString("address"), b.getInteger("priority", 0),
                 Binding.AckPolicy.valueOf(b.getString("ackPolicy", "ALL")), b.getLong("timeoutMs", 5000L),
                 retry.getInteger("attempts", 3), retry.getLong("backoffMs", 1000L), "api");
+        if (spec.webhookUrl() != null) {
+            String refused;
+            try {
+                refused = ctx.webhooks().refusedAtCreation(new java.net.URI(spec.webhookUrl()));
+            } catch (java.net.URISyntaxException e) {
+                refused = null; // the ledger says what is wrong with it
+            }
+            if (refused != null) {
+                return Future.succeededFuture(Problems.of(400, "WEBHOOK_REFUSED", refused));
+            }
+        }
         String key = call.header(Idempotency.HEADER);
         String id = key == null ? UUID.randomUUID().toString() : UUID.nameUUIDFromBytes(("handler\n" + owner + "\n"
                 + key).getBytes(StandardCharsets.UTF_8)).toString();
