@@ -5,7 +5,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BENCH_JAR=$ROOT/bench/target/ichiba-bench.jar
 BROKER_JAR=$ROOT/broker/target/ichiba-broker.jar
 source "$ROOT/bench/scripts/jvm-flags.sh"
-OPERATOR_TOKEN=${OPERATOR_TOKEN:-bench-operator-token}
+OPERATOR_TOKEN=${OPERATOR_TOKEN:-bench-operator-token-0123456789abcdef}
 BROKER_HEAP=${BROKER_HEAP:-2g}
 PIDS=()
 

@@ -15,7 +15,7 @@ JAR=${JAR:-$ROOT/broker/target/ichiba-broker.jar}
 BENCH_JAR=$ROOT/bench/target/ichiba-bench.jar
 mkdir -p "$OUTD"; rm -f "$OUTD"/*
 source "$ROOT/bench/scripts/jvm-flags.sh"
-TOKEN=bench-operator-token
+TOKEN=bench-operator-token-0123456789abcdef
 env ${EXTRA_ENV:-} ICHIBA_HTTP_PORT=18180 ICHIBA_HTTP_HOST=127.0.0.1 ICHIBA_HZ_PORT=15801 ICHIBA_HZ_MEMBERS= \
   ICHIBA_HZ_CLUSTER=probe-$$ ICHIBA_OPERATOR_TOKEN=$TOKEN ICHIBA_NODE_GRACE_MILLIS=86400000 \
   java -Xms1g -Xmx2g "${HZ_JVM_ARGS[@]}" ${BROKER_FLAGS:-} -jar "$JAR" > "$OUTD/broker.log" 2>&1 &

@@ -291,8 +291,19 @@ public final class Model {
     public record TenantCreate(String id, Map<String, Long> quota) {
     }
 
-    /** The answer to {@code POST /v1/tenants}: the token is shown only here. */
-    public record TenantCreated(String id, String token, Map<String, Long> quota) {
+    /**
+     * The answer to {@code POST /v1/tenants}: the token is shown only here; a keyed retry's answer has no token and
+     * {@code tokenIssuedOnce} true.
+     */
+    public record TenantCreated(String id, String token, Map<String, Long> quota, Boolean tokenIssuedOnce) {
+        /** The first answer, with its token. */
+        public TenantCreated(String id, String token, Map<String, Long> quota) {
+            this(id, token, quota, null);
+        }
+    }
+
+    /** The answer to a token's rotation: the new token, shown only here (a keyed retry: {@code tokenIssuedOnce}). */
+    public record TokenRotated(String subject, String token, Boolean tokenIssuedOnce) {
     }
 
     /** A tenant's quota and what its live claims use. */
@@ -308,8 +319,12 @@ public final class Model {
     public record AgentCreate(String node) {
     }
 
-    /** The answer to {@code POST /v1/agents}: the token is shown only here. */
-    public record AgentCreated(String node, String token) {
+    /** The answer to {@code POST /v1/agents}: the token is shown only here (a keyed retry: {@code tokenIssuedOnce}). */
+    public record AgentCreated(String node, String token, Boolean tokenIssuedOnce) {
+        /** The first answer, with its token. */
+        public AgentCreated(String node, String token) {
+            this(node, token, null);
+        }
     }
 
     /** {@code POST /v1/kinds}, and a kind. */

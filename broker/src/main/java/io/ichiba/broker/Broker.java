@@ -222,13 +222,15 @@ public final class Broker {
 
         OpenAPIContract contract = io.ichiba.broker.http.Contract.load(vertx)
                 .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        Idempotency idempotency = new Idempotency(store, worker, clock, config.operatorToken());
+        Idempotency idempotency = new Idempotency(store, worker, clock);
         // operations of the HTTP edge reach the engine's member over the event bus (closed with Vert.x)
         io.ichiba.broker.engine.Forwarder forwarder = io.ichiba.broker.engine.Forwarder.start(vertx, hz, store,
                 registry).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        ApiContext ctx = new ApiContext(vertx, ledger, worker, watch, loop::nudge, config.grantWaitMillis(),
-                idempotency, jobs, forwarder, webhooks);
         Authenticator auth = new Authenticator(ApiRouter.publicPaths(contract), config.operatorToken(), store, worker);
+        io.ichiba.broker.http.TokenRevocations revocations = io.ichiba.broker.http.TokenRevocations.start(vertx, hz,
+                auth).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        ApiContext ctx = new ApiContext(vertx, ledger, worker, watch, loop::nudge, config.grantWaitMillis(),
+                idempotency, jobs, forwarder, webhooks, revocations);
         Router router = ApiRouter.create(vertx, contract,
                 Api.operations(ctx, metrics, () -> hz.getLifecycleService().isRunning(),
                         () -> hz.getCluster().getLocalMember().getAddress().toString(),

@@ -79,6 +79,9 @@ public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzP
         boolean given = !token.isBlank();
         if (!given) {
             token = Tokens.newToken();
+        } else if (token.length() < MIN_OPERATOR_TOKEN) {
+            throw new IllegalArgumentException("operator.token (ICHIBA_OPERATOR_TOKEN) must have "
+                    + MIN_OPERATOR_TOKEN + " characters or more (it has " + token.length() + "): e.g. openssl rand -hex 24");
         }
         LedgerSettings d = LedgerSettings.defaults();
         LedgerSettings ledger = new LedgerSettings(
@@ -120,6 +123,9 @@ public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzP
                 v.str("handlers.file", ""), (int) v.num("cluster.min.size", 0),
                 new Security(v.list("webhook.allow")));
     }
+
+    /** The shortest operator token a broker starts with: it stands for every right there is. */
+    public static final int MIN_OPERATOR_TOKEN = 32;
 
     /** The shortest cluster name a broker with members accepts: the name is the secret a member joins with. */
     public static final int MIN_CLUSTER_NAME = 16;

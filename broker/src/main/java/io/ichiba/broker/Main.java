@@ -14,7 +14,14 @@ public final class Main {
     public static void main(String[] args) throws Exception {
         commonPoolOfTwo();
         System.setProperty("hazelcast.logging.type", "slf4j");
-        BrokerConfig config = BrokerConfig.load(args, System.getenv());
+        BrokerConfig config;
+        try {
+            config = BrokerConfig.load(args, System.getenv());
+        } catch (IllegalArgumentException bad) {
+            System.err.println("ichiba: " + bad.getMessage());
+            System.exit(2);
+            return;
+        }
         Broker broker = Broker.start(config);
         if (!config.operatorTokenGiven()) {
             LOG.info("operator token (set ICHIBA_OPERATOR_TOKEN to choose your own): {}", config.operatorToken());

@@ -21,21 +21,6 @@ public final class Tokens {
         return "ich_" + Base64.getUrlEncoder().withoutPadding().encodeToString(b);
     }
 
-    /**
-     * Returns a token derived from {@code secret} and {@code message} (HMAC-SHA256): the same inputs give the
-     * same token, so a retried request can be answered its token again without the token being stored.
-     */
-    public static String derive(String secret, String message) {
-        try {
-            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
-            mac.init(new javax.crypto.spec.SecretKeySpec(secret.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-            byte[] b = mac.doFinal(message.getBytes(StandardCharsets.UTF_8));
-            return "ich_" + Base64.getUrlEncoder().withoutPadding().encodeToString(b);
-        } catch (java.security.GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
     /** One digest per thread: every authenticated request hashes its token (a new one cost 216 bytes more). */
     private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
         try {

@@ -50,6 +50,14 @@ class BrokerConfigTest {
     }
 
     @Test
+    void anOperatorTokenShorterThan32CharactersIsRefusedAtStart() throws Exception {
+        assertThatThrownBy(() -> BrokerConfig.load(new String[0], Map.of("ICHIBA_OPERATOR_TOKEN", "secret")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("32 characters");
+        assertThat(BrokerConfig.load(new String[0], Map.of("ICHIBA_OPERATOR_TOKEN", "x".repeat(32))).operatorToken())
+                .hasSize(32);
+    }
+
+    @Test
     void theClusterNameIsASecretRequiredWithMembersAndRandomWhenAlone() throws Exception {
         assertThatThrownBy(() -> BrokerConfig.load(new String[0], Map.of("ICHIBA_HZ_MEMBERS", "127.0.0.1:5701")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ICHIBA_HZ_CLUSTER");
@@ -72,11 +80,11 @@ class BrokerConfigTest {
         BrokerConfig c = BrokerConfig.load(new String[] {"--config", file.toString()},
                 Map.of("ICHIBA_HTTP_PORT", "9100", "ICHIBA_HZ_MEMBERS", "10.0.0.1:5701, 10.0.0.2:5701",
                         "ICHIBA_HZ_CLUSTER", "a-cluster-name-of-our-own",
-                        "ICHIBA_OPERATOR_TOKEN", "secret"));
+                        "ICHIBA_OPERATOR_TOKEN", "a-secret-of-thirty-two-characters-x"));
         assertThat(c.httpPort()).isEqualTo(9100);
         assertThat(c.hzPort()).isEqualTo(6000);
         assertThat(c.hzMembers()).isEqualTo(List.of("10.0.0.1:5701", "10.0.0.2:5701"));
-        assertThat(c.operatorToken()).isEqualTo("secret");
+        assertThat(c.operatorToken()).isEqualTo("a-secret-of-thirty-two-characters-x");
         assertThat(c.ledger().agingMillisPerPriority()).isEqualTo(5000);
     }
 

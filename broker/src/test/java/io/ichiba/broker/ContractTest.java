@@ -37,7 +37,7 @@ class ContractTest {
                 new io.ichiba.ledger.store.InMemoryEventLog(16), null, io.ichiba.ledger.engine.EngineListener.NONE,
                 java.time.Duration.ofSeconds(1)), Clock.systemUTC(), LedgerSettings.defaults());
         ApiContext ctx = new ApiContext(vertx, ledger, null, null, () -> { }, 0, null, new io.ichiba.ledger.Jobs(ledger), null,
-                io.ichiba.broker.handlers.WebhookTargets.allowing(java.util.List.of()));
+                io.ichiba.broker.handlers.WebhookTargets.allowing(java.util.List.of()), null);
         ops = Api.operations(ctx, new BrokerMetrics(new SimpleMeterRegistry(), ledger), () -> true, () -> "m", () -> 1);
     }
 

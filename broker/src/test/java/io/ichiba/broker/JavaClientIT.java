@@ -48,6 +48,23 @@ class JavaClientIT {
     }
 
     @Test
+    void aTenantRotatesItsTokenThroughTheClientAndTheOldClientIsRefused() {
+        String id = World.name("t");
+        Http tenant = world.tenant(id, 1024, 0);
+        try (IchibaClient old = IchibaClient.builder(op.base()).token(tenant.token()).build()) {
+            Model.TokenRotated r = old.rotateTenantToken(id, World.name("key"));
+            assertThat(r.subject()).isEqualTo(id);
+            assertThat(r.token()).startsWith("ich_");
+            org.assertj.core.api.Assertions.assertThatThrownBy(old::pools)
+                    .isInstanceOfSatisfying(io.ichiba.api.client.IchibaException.class, e ->
+                            assertThat(e.status()).isEqualTo(401));
+            try (IchibaClient fresh = IchibaClient.builder(op.base()).token(r.token()).build()) {
+                assertThat(fresh.pools()).isNotNull();
+            }
+        }
+    }
+
+    @Test
     void aGrantIsRenewedPastSeveralLeasesAndReleasedOnCloseWhileAListenerResumesAcrossACut() throws Exception {
         String node = World.name("n");
         world.node(node, 10_000, 10_000);

@@ -354,9 +354,10 @@ class SecurityIT {
         Http.Answer agent = op.post("/v1/agents", Map.of("node", node), Map.of("Idempotency-Key", World.name("k")));
         assertThat(agent.status()).isEqualTo(201);
         String agentToken = agent.text("token");
-        // a retry is answered the same token, derived again rather than read back
-        assertThat(op.post("/v1/tenants", Map.of("id", tenantId, "quota", Map.of("memory", 1024)), key)
-                .text("token")).isEqualTo(token);
+        // a retry is answered without the token: it is nowhere to be read back
+        Http.Answer retried = op.post("/v1/tenants", Map.of("id", tenantId, "quota", Map.of("memory", 1024)), key);
+        assertThat(retried.body().has("token")).isFalse();
+        assertThat(retried.body().get("tokenIssuedOnce").asBoolean()).isTrue();
         // the tokens work
         assertThat(op.as(token).get("/v1/tenants/" + tenantId).status()).isEqualTo(200);
         World.report(op.as(agentToken), node, 1024, 1024);
@@ -407,6 +408,85 @@ class SecurityIT {
                 .hasStackTraceContaining("BadAttributeValueExpException");
         Principal p = new Principal(Principal.Role.TENANT, "t", 1);
         assertThat((Object) s.toObject(s.toData(p))).isEqualTo(p);
+    }
+
+    // ------------------------------------------------------------------ tokens rotate
+
+    @Test
+    void aRotatedTokenIsRefusedAtOnceOnEveryMemberOfTwoAndTheNewOneWorks() throws Exception {
+        try (TestBrokers two = new TestBrokers()) {
+            Broker first = two.start();
+            Broker second = two.start();
+            Http op1 = TestBrokers.operator(first);
+            Http op2 = TestBrokers.operator(second);
+            World w = new World(op1);
+            String id = World.name("t");
+            Http.Answer created = op1.post("/v1/tenants", Map.of("id", id, "quota", Map.of("memory", 1024)));
+            String old = created.text("token");
+            String node = World.name("n");
+            String oldAgent = op1.post("/v1/agents", Map.of("node", node)).text("token");
+            World.report(op1.as(oldAgent), node, 4096, 4096);
+            // both members know (and cache) both tokens
+            for (Http m : List.of(op1, op2)) {
+                assertThat(m.as(old).get("/v1/tenants/" + id).status()).isEqualTo(200);
+                assertThat(m.as(oldAgent).get("/v1/pools").status()).isNotEqualTo(401);
+            }
+
+            // the tenant rotates its own token on the first member
+            Http.Answer rotated = op1.as(old).post("/v1/tenants/" + id + "/rotate-token", null);
+            assertThat(rotated.status()).as(rotated.toString()).isEqualTo(200);
+            String fresh = rotated.text("token");
+            assertThat(fresh).startsWith("ich_").isNotEqualTo(old);
+            assertThat(rotated.text("subject")).isEqualTo(id);
+            // the operator rotates the agent's on the second
+            Http.Answer agentRotated = op2.post("/v1/agents/" + node + "/rotate-token", null);
+            assertThat(agentRotated.status()).as(agentRotated.toString()).isEqualTo(200);
+            String freshAgent = agentRotated.text("token");
+
+            for (Http m : List.of(op1, op2)) {
+                assertThat(m.as(old).get("/v1/tenants/" + id).status()).as("the old tenant token").isEqualTo(401);
+                assertThat(m.as(oldAgent).get("/v1/pools").status()).as("the old agent token").isEqualTo(401);
+                assertThat(m.as(fresh).get("/v1/tenants/" + id).status()).isEqualTo(200);
+                assertThat(m.as(freshAgent).get("/v1/pools").status()).isNotEqualTo(401);
+            }
+            World.report(op2.as(freshAgent), node, 4096, 4096);
+            w.assertAuditClean();
+        }
+    }
+
+    @Test
+    void aKeyedRetryOfARotationAnswersWithoutTheTokenAndDoesNotRotateAgain() {
+        String id = World.name("t");
+        Http t = world.tenant(id, 1024, 1024);
+        Map<String, String> key = Map.of("Idempotency-Key", World.name("k"));
+        Http.Answer first = t.post("/v1/tenants/" + id + "/rotate-token", null, key);
+        assertThat(first.status()).as(first.toString()).isEqualTo(200);
+        Http fresh = t.as(first.text("token"));
+        Http.Answer retry = fresh.post("/v1/tenants/" + id + "/rotate-token", null, key);
+        assertThat(retry.status()).as(retry.toString()).isEqualTo(200);
+        assertThat(retry.body().has("token")).isFalse();
+        assertThat(retry.body().get("tokenIssuedOnce").asBoolean()).isTrue();
+        assertThat(fresh.get("/v1/tenants/" + id).status()).as("the first answer's token still works").isEqualTo(200);
+    }
+
+    @Test
+    void onlyTheTenantItselfOrTheOperatorRotatesATenantsTokenAndOnlyTheOperatorAnAgents() {
+        String ida = World.name("ta");
+        Http a = world.tenant(ida, 1024, 1024);
+        Http b = world.tenant(World.name("tb"), 1024, 1024);
+        String node = World.name("n");
+        String agentToken = op.post("/v1/agents", Map.of("node", node)).text("token");
+        Http agent = op.as(agentToken);
+        StateSnapshot before = StateSnapshot.take(op, broker.ledger().store());
+        assertThat(b.post("/v1/tenants/" + ida + "/rotate-token", null).status()).isEqualTo(404);
+        assertThat(agent.post("/v1/tenants/" + ida + "/rotate-token", null).status()).isEqualTo(404);
+        assertThat(a.post("/v1/agents/" + node + "/rotate-token", null).status()).isEqualTo(403);
+        assertThat(agent.post("/v1/agents/" + node + "/rotate-token", null).status()).isEqualTo(403);
+        assertThat(op.post("/v1/tenants/nobody-" + World.name("x") + "/rotate-token", null).status()).isEqualTo(404);
+        assertThat(op.post("/v1/agents/" + World.name("nowhere") + "/rotate-token", null).status()).isEqualTo(404);
+        assertThat(StateSnapshot.take(op, broker.ledger().store())).isEqualTo(before);
+        assertThat(a.get("/v1/tenants/" + ida).status()).isEqualTo(200);
+        assertThat(agent.get("/v1/pools").status()).isNotEqualTo(401);
     }
 
     // ------------------------------------------------------------------ webhooks

@@ -12,7 +12,7 @@ import java.util.UUID;
 /** Starts real brokers in this JVM: each its own Hazelcast member and Vert.x, on free loopback ports. */
 public final class TestBrokers implements AutoCloseable {
     /** The operator token of every test cluster. */
-    public static final String OPERATOR = "test-operator-token";
+    public static final String OPERATOR = "test-operator-token-0123456789abcdef";
 
     private final String cluster = "ichiba-test-" + UUID.randomUUID();
     private final List<Broker> brokers = new ArrayList<>();

@@ -223,6 +223,54 @@ public final class Ledger implements Accounts.Host {
     }
 
     /**
+     * Gives tenant {@code id} the token of hash {@code tokenHash} and revokes every other token it had, in one change.
+     * Answers the hashes revoked (for the members' caches), or {@code NOT_FOUND}.
+     */
+    public Result<List<String>> rotateTenantToken(String id, String tokenHash) {
+        return atomically(l -> l.rotateTenantTokenNow(id, tokenHash));
+    }
+
+    private Result<List<String>> rotateTenantTokenNow(String id, String tokenHash) {
+        if (store.tenants().get(id) == null) {
+            return Result.rejected(Rejection.Code.NOT_FOUND, "no tenant " + id);
+        }
+        List<String> revoked = new ArrayList<>();
+        store.principals().entries().forEach((hash, p) -> {
+            if (p.role() == Principal.Role.TENANT && p.subject().equals(id) && !hash.equals(tokenHash)) {
+                revoked.add(hash);
+            }
+        });
+        revoked.forEach(hash -> store.principals().execute(hash, new io.ichiba.ledger.handler.HandlerCommands.Remove<>()));
+        store.principals().execute(tokenHash, new CreateIfAbsent<>(
+                new Principal(Principal.Role.TENANT, id, clock.millis())));
+        return Result.ok(List.copyOf(revoked));
+    }
+
+    /**
+     * Gives the agent of {@code node} the token of hash {@code tokenHash} and revokes its old one, in one change.
+     * Answers the hash revoked (for the members' caches), or {@code NOT_FOUND} if the node has no agent.
+     */
+    public Result<List<String>> rotateAgentToken(String node, String tokenHash) {
+        return atomically(l -> l.rotateAgentTokenNow(node, tokenHash));
+    }
+
+    private Result<List<String>> rotateAgentTokenNow(String node, String tokenHash) {
+        AgentRecord a = store.agents().get(node);
+        if (a == null) {
+            return Result.rejected(Rejection.Code.NOT_FOUND, "node " + node + " has no agent");
+        }
+        if (a.tokenHash().equals(tokenHash)) {
+            return Result.ok(List.of());
+        }
+        store.principals().execute(a.tokenHash(), new io.ichiba.ledger.handler.HandlerCommands.Remove<>());
+        store.agents().execute(node, new io.ichiba.ledger.handler.HandlerCommands.Remove<>());
+        store.agents().execute(node, new CreateIfAbsent<>(new AgentRecord(node, tokenHash, a.createdAt())));
+        store.principals().execute(tokenHash, new CreateIfAbsent<>(
+                new Principal(Principal.Role.AGENT, node, clock.millis())));
+        return Result.ok(List.of(a.tokenHash()));
+    }
+
+    /**
      * Sets the most {@code tenant} may lend and offer of each kind at once (the whole map is replaced; a kind
      * absent has no limit beyond the tenant's quota). What is lent already stays lent.
      */

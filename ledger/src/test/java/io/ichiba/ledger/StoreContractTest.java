@@ -333,6 +333,42 @@ public abstract class StoreContractTest {
         }
 
         @Test
+        void aRotatedTenantTokenReplacesEveryTokenOfTheTenantAndNoOtherTenants() {
+            ledger.createTenant("acme", Map.of("memory", 100L));
+            ledger.createTenant("other", Map.of("memory", 100L));
+            ledger.issueTenantToken("acme", "hash-a1");
+            ledger.issueTenantToken("acme", "hash-a2");
+            ledger.issueTenantToken("other", "hash-o");
+            ledger.registerAgent("acme", "hash-agent"); // an agent of a node named as the tenant: not the tenant's
+            Result<List<String>> r = ledger.rotateTenantToken("acme", "hash-a3");
+            assertThat(r.value()).containsExactlyInAnyOrder("hash-a1", "hash-a2");
+            assertThat(store.principals().get("hash-a1")).isNull();
+            assertThat(store.principals().get("hash-a2")).isNull();
+            assertThat(store.principals().get("hash-a3")).isEqualTo(new Principal(Principal.Role.TENANT, "acme",
+                    clock.millis()));
+            assertThat(store.principals().get("hash-o").subject()).isEqualTo("other");
+            assertThat(store.principals().get("hash-agent").role()).isEqualTo(Principal.Role.AGENT);
+            assertThat(ledger.rotateTenantToken("nobody", "hash-x").rejection().code()).isEqualTo(Code.NOT_FOUND);
+            assertThat(store.principals().get("hash-x")).isNull();
+        }
+
+        @Test
+        void aRotatedAgentTokenReplacesTheOldOneInTheAgentAndThePrincipals() {
+            long t0 = clock.millis();
+            ledger.registerAgent("n1", "hash-1");
+            clock.advance(Duration.ofSeconds(1));
+            assertThat(ledger.rotateAgentToken("n1", "hash-2").value()).containsExactly("hash-1");
+            assertThat(store.agents().get("n1")).isEqualTo(new AgentRecord("n1", "hash-2", t0));
+            assertThat(store.principals().get("hash-1")).isNull();
+            assertThat(store.principals().get("hash-2")).isEqualTo(new Principal(Principal.Role.AGENT, "n1",
+                    clock.millis()));
+            assertThat(ledger.registerAgent("n1", "hash-1").rejection().code()).as("the node still has its agent")
+                    .isEqualTo(Code.ALREADY_EXISTS);
+            assertThat(ledger.rotateAgentToken("n2", "hash-3").rejection().code()).isEqualTo(Code.NOT_FOUND);
+            assertThat(store.principals().get("hash-3")).isNull();
+        }
+
+        @Test
         void reportOfANegativeOrHugeAmountIsInvalidAndChangesNothing() {
             node("n1", 1000, 5000);
             List<Map<String, ?>> before = snapshot();

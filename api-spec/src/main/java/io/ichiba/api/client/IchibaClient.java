@@ -71,6 +71,7 @@ public final class IchibaClient implements AutoCloseable {
     private static final JavaType JOBS = Wire.JSON.getTypeFactory()
             .constructType(new TypeReference<Model.Items<Model.Job>>() { });
     private static final JavaType MINTED = Wire.JSON.getTypeFactory().constructType(Model.Minted.class);
+    private static final JavaType ROTATED = Wire.JSON.getTypeFactory().constructType(Model.TokenRotated.class);
     private static final JavaType TENANT_ACCOUNT = Wire.JSON.getTypeFactory().constructType(Model.TenantAccount.class);
     private static final JavaType STATEMENT = Wire.JSON.getTypeFactory().constructType(Model.Statement.class);
     private static final JavaType ACCOUNTS = Wire.JSON.getTypeFactory().constructType(Model.AccountList.class);
@@ -524,6 +525,20 @@ public final class IchibaClient implements AutoCloseable {
     public Model.Minted mint(String tenant, long amount, String memo, String idempotencyKey) {
         return send("POST", "/v1/tenants/" + segment(tenant, "tenant") + "/credits",
                 new Model.CreditMint(amount, memo), idempotencyKey, requestTimeout, MINTED);
+    }
+
+    /**
+     * Gives a tenant a new token and revokes its old ones on every member ({@code POST /v1/tenants/{id}/rotate-token};
+     * the tenant itself or the operator). This client keeps sending the token it was built with: build another with
+     * the new one.
+     *
+     * @param idempotencyKey makes a retry answer the first answer, without the token ({@code tokenIssuedOnce}); or
+     *                       {@code null}
+     * @return the new token
+     */
+    public Model.TokenRotated rotateTenantToken(String tenant, String idempotencyKey) {
+        return send("POST", "/v1/tenants/" + segment(tenant, "tenant") + "/rotate-token", null, idempotencyKey,
+                requestTimeout, ROTATED);
     }
 
     /**

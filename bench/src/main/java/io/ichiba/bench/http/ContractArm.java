@@ -40,7 +40,7 @@ final class ContractArm {
                     null, io.ichiba.ledger.engine.EngineListener.NONE, java.time.Duration.ofSeconds(1));
             WorkerExecutor worker = vertx.createSharedWorkerExecutor("bench-auth", 2);
             Authenticator auth = new Authenticator(ApiRouter.publicPaths(contract), token, store, worker);
-            Idempotency idempotency = new Idempotency(store, worker, Clock.systemUTC(), token);
+            Idempotency idempotency = new Idempotency(store, worker, Clock.systemUTC());
             Map<String, ApiRouter.Op> ops = new HashMap<>();
             for (String id : ApiRouter.operationIds(contract)) {
                 ops.put(id, call -> Future.succeededFuture(

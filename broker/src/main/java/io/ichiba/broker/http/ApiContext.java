@@ -26,10 +26,11 @@ import java.util.function.Predicate;
  * @param jobs            the jobs
  * @param forwarder       sends operations to the engine's member over the event bus ({@code null}: never)
  * @param webhooks        where webhooks may go (a binding to an internal address written out is refused)
+ * @param revocations     tells every member a token was revoked ({@code null}: a test without members)
  */
 public record ApiContext(Vertx vertx, Ledger ledger, WorkerExecutor worker, ChangeWatch watch, Runnable nudge,
                          long grantWaitMillis, Idempotency idempotency, Jobs jobs, Forwarder forwarder,
-                         io.ichiba.broker.handlers.WebhookTargets webhooks) {
+                         io.ichiba.broker.handlers.WebhookTargets webhooks, TokenRevocations revocations) {
 
     /** Runs {@code work} on the worker pool, unordered. */
     public <T> Future<T> blocking(Callable<T> work) {

@@ -1,5 +1,7 @@
 package io.ichiba.broker.http;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.ichiba.broker.Tokens;
 import io.ichiba.ledger.store.Store;
 import io.ichiba.ledger.tenant.Principal;
@@ -9,15 +11,18 @@ import io.vertx.ext.web.RoutingContext;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.util.Map;
+import java.time.Duration;
+import java.util.Collection;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Resolves the bearer token of every request that the contract does not mark public ({@code security: []}).
  *
- * <p>Tokens are looked up by their SHA-256 hash; the operator's is compared in constant time. Known tokens
- * are cached per member (tokens are never revoked in this version). A missing or unknown token is a 401.
+ * <p>Tokens are looked up by their SHA-256 hash; the operator's is compared in constant time. Known tokens are cached
+ * per member for {@link #CACHE_SECONDS} at most, and dropped at once when revoked ({@link #revoke}, told by the member
+ * that rotated them: {@link TokenRevocations}); a lookup under way while a revocation arrives is not cached. A
+ * missing or unknown token is a 401.
  */
 public final class Authenticator implements Handler<RoutingContext> {
     /** The routing-context key of the {@link Caller}. */
@@ -27,7 +32,13 @@ public final class Authenticator implements Handler<RoutingContext> {
     private final byte[] operatorHash;
     private final Store store;
     private final WorkerExecutor worker;
-    private final Map<String, Principal> cache = new ConcurrentHashMap<>();
+    /** How long a member trusts a token it looked up without looking again: the bound of a revocation it missed. */
+    public static final long CACHE_SECONDS = 30;
+
+    private final Cache<String, Principal> cache = Caffeine.newBuilder()
+            .expireAfterWrite(Duration.ofSeconds(CACHE_SECONDS)).maximumSize(100_000).build();
+    /** Counts revocations: a lookup that saw another count when it began does not cache what it found. */
+    private final AtomicLong revocations = new AtomicLong();
 
     /** Creates the authenticator. */
     public Authenticator(Set<String> publicPaths, String operatorToken, Store store, WorkerExecutor worker) {
@@ -54,22 +65,31 @@ public final class Authenticator implements Handler<RoutingContext> {
             rc.next();
             return;
         }
-        Principal cached = cache.get(hash);
+        Principal cached = cache.getIfPresent(hash);
         if (cached != null) {
             rc.put(CALLER, new Caller(cached));
             rc.next();
             return;
         }
+        long seen = revocations.get();
         worker.executeBlocking(() -> store.principals().get(hash), false).onComplete(ar -> {
             if (ar.failed()) {
                 rc.fail(ar.cause());
             } else if (ar.result() == null) {
                 ApiRouter.send(rc, Problems.unauthorized("unknown token"));
             } else {
-                cache.put(hash, ar.result());
+                if (revocations.get() == seen) {
+                    cache.put(hash, ar.result());
+                }
                 rc.put(CALLER, new Caller(ar.result()));
                 rc.next();
             }
         });
+    }
+
+    /** Forgets the tokens of these hashes at once: the next request with one looks it up (and finds it gone). */
+    public void revoke(Collection<String> hashes) {
+        revocations.incrementAndGet();
+        cache.invalidateAll(hashes);
     }
 }

@@ -21,8 +21,9 @@ import java.util.function.Supplier;
  * again; if its member died mid-run, the key is taken over after {@link #STALE_MILLIS}. Operations that
  * create things also derive their ids from the key, so even a run taken over creates nothing twice.
  *
- * <p>Secrets are never stored: an answer's {@code token} is kept as a placeholder, and a replay derives the
- * token again ({@link #issueToken}: an HMAC of the caller, path and key under the operator's token).
+ * <p>Secrets are never stored: an answer's {@code token} is left out of the answer kept, which says instead that a
+ * token was issued once ({@code tokenIssuedOnce}); a retry gets that. Every token is random ({@link Tokens#newToken}):
+ * nothing a caller knows gives it again.
  */
 public final class Idempotency {
     /** Header that carries the key. */
@@ -31,29 +32,17 @@ public final class Idempotency {
     public static final long STALE_MILLIS = 30_000;
 
     private static final String TOKEN = "token";
-    private static final String DERIVED = "(derived again on replay)";
+    private static final String ISSUED_ONCE = "tokenIssuedOnce";
 
     private final Store store;
     private final WorkerExecutor worker;
     private final Clock clock;
-    private final String secret;
 
-    /** Creates the guard over the store's idempotency table; {@code secret} keys derived tokens. */
-    public Idempotency(Store store, WorkerExecutor worker, Clock clock, String secret) {
+    /** Creates the guard over the store's idempotency table. */
+    public Idempotency(Store store, WorkerExecutor worker, Clock clock) {
         this.store = store;
         this.worker = worker;
         this.clock = clock;
-        this.secret = secret;
-    }
-
-    /**
-     * Returns a new bearer token for an operation that issues one: random without an idempotency key; with
-     * one, derived from the caller, the path and the key, so that a retry is answered the same token.
-     */
-    public String issueToken(Call call) {
-        String key = call.header(HEADER);
-        return key == null ? Tokens.newToken()
-                : Tokens.derive(secret, call.caller().key() + "\n" + call.rc().normalizedPath() + "\n" + key);
     }
 
     /** Runs {@code op} once per key: a retry with the key answers the first answer. */
@@ -72,7 +61,7 @@ public final class Idempotency {
         }, false).compose(d -> switch (d.verdict()) {
             case REPLAY -> {
                 call.rc().response().putHeader("Idempotent-Replayed", "true");
-                yield Future.succeededFuture(new Reply(d.record().status(), restore(call, d.record().body())));
+                yield Future.succeededFuture(new Reply(d.record().status(), d.record().body()));
             }
             case IN_PROGRESS -> Future.succeededFuture(Problems.of(409, "IDEMPOTENCY_IN_PROGRESS",
                     "a request with this Idempotency-Key is still running; retry later"));
@@ -87,23 +76,11 @@ public final class Idempotency {
     private static String redact(String json) throws java.io.IOException {
         JsonNode tree = Wire.JSON.readTree(json);
         if (tree instanceof ObjectNode o && o.hasNonNull(TOKEN)) {
-            o.put(TOKEN, DERIVED);
+            o.remove(TOKEN);
+            o.put(ISSUED_ONCE, true);
             return Wire.JSON.writeValueAsString(o);
         }
         return json;
-    }
-
-    private String restore(Call call, String json) {
-        try {
-            JsonNode tree = Wire.JSON.readTree(json);
-            if (tree instanceof ObjectNode o && DERIVED.equals(o.path(TOKEN).asText())) {
-                o.put(TOKEN, issueToken(call));
-                return Wire.JSON.writeValueAsString(o);
-            }
-            return json;
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
     }
 
     private Future<Reply> store(String id, String fingerprint, Reply reply) {

@@ -28,7 +28,8 @@ final class IdentityApi {
     Map<String, ApiRouter.Op> ops() {
         return Map.of("createTenant", this::createTenant, "listTenants", this::listTenants,
                 "getTenant", this::getTenant, "createAgent", this::createAgent,
-                "defineKind", this::defineKind, "listKinds", this::listKinds);
+                "defineKind", this::defineKind, "listKinds", this::listKinds,
+                "rotateTenantToken", this::rotateTenantToken, "rotateAgentToken", this::rotateAgentToken);
     }
 
     static Map<String, Long> amounts(JsonObject o) {
@@ -52,7 +53,7 @@ final class IdentityApi {
             if (!r.ok()) {
                 return Problems.of(r.rejection());
             }
-            String token = ctx.idempotency().issueToken(call);
+            String token = Tokens.newToken();
             ledger.issueTenantToken(id, Tokens.hash(token));
             LOG.info("tenant created tenant={} quota={}", id, r.value().quota());
             return Reply.created(new Model.TenantCreated(id, token, r.value().quota()));
@@ -92,13 +93,47 @@ final class IdentityApi {
         }
         String node = call.body().getString("node");
         return ctx.blocking(() -> {
-            String token = ctx.idempotency().issueToken(call);
+            String token = Tokens.newToken();
             var r = ctx.ledger().registerAgent(node, Tokens.hash(token));
             if (!r.ok()) {
                 return Problems.of(r.rejection());
             }
             LOG.info("agent registered node={}", node);
             return Reply.created(new Model.AgentCreated(node, token));
+        });
+    }
+
+    private Future<Reply> rotateTenantToken(Call call) {
+        String id = call.path("id");
+        if (!call.caller().operator() && !(call.caller().tenant() && call.caller().subject().equals(id))) {
+            return Future.succeededFuture(Problems.notFound("no tenant " + id));
+        }
+        return rotated(id, token -> ctx.ledger().rotateTenantToken(id, Tokens.hash(token)), "tenant");
+    }
+
+    private Future<Reply> rotateAgentToken(Call call) {
+        if (!call.caller().operator()) {
+            return Future.succeededFuture(Problems.forbidden("only the operator rotates an agent's token"));
+        }
+        String node = call.path("node");
+        return rotated(node, token -> ctx.ledger().rotateAgentToken(node, Tokens.hash(token)), "agent");
+    }
+
+    /**
+     * Makes a new token stand for {@code subject} ({@code rotate}, given the token, answers the hashes revoked), then
+     * answers it once every member has forgotten the revoked ones.
+     */
+    private Future<Reply> rotated(String subject, java.util.function.Function<String, Result<List<String>>> rotate,
+                                  String what) {
+        String token = Tokens.newToken();
+        return ctx.blocking(() -> rotate.apply(token)).compose(r -> {
+            if (!r.ok()) {
+                return Future.succeededFuture(Problems.of(r.rejection()));
+            }
+            LOG.info("token rotated {}={} revoked={}", what, subject, r.value().size());
+            Future<Void> told = ctx.revocations() == null ? Future.succeededFuture()
+                    : ctx.revocations().revoke(r.value());
+            return told.map(v -> Reply.ok(new Model.TokenRotated(subject, token, null)));
         });
     }
 
