@@ -51,7 +51,8 @@ java_bg() {
   PIDS+=("$LAST_PID")
 }
 
-# start_broker HTTP_PORT HZ_PORT MEMBERS CLUSTER LOG [MAIN...]: one broker member; pid in LAST_PID. MAIN is how
+# start_broker HTTP_PORT HZ_PORT MEMBERS CLUSTER LOG [MAIN...]: one broker member (no per-token rate, stream or wait
+# limit: the load comes from one tenant, as a throughput measure wants); pid in LAST_PID. MAIN is how
 # java starts it: the broker's jar by default (-jar ichiba-broker.jar), or e.g. -cp ichiba-bench.jar CLASS ARGS...
 start_broker() {
   local http=$1 hz=$2 members=$3 cluster=$4 out=$5
@@ -59,6 +60,7 @@ start_broker() {
   [ $# -gt 0 ] || set -- -jar "$BROKER_JAR"
   ICHIBA_HTTP_PORT=$http ICHIBA_HTTP_HOST=127.0.0.1 ICHIBA_HZ_PORT=$hz ICHIBA_HZ_MEMBERS=$members \
     ICHIBA_HZ_CLUSTER=$cluster ICHIBA_OPERATOR_TOKEN=$OPERATOR_TOKEN ICHIBA_NODE_GRACE_MILLIS=86400000 \
+    ICHIBA_HTTP_RATE_LIMIT=0 ICHIBA_HTTP_WAITS_PER_TOKEN=0 ICHIBA_HTTP_STREAMS_PER_TOKEN=0 \
     java_bg "$out" -Xms1g -Xmx"$BROKER_HEAP" "${HZ_JVM_ARGS[@]}" "$@"
 }
 

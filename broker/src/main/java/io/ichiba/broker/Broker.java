@@ -226,21 +226,33 @@ public final class Broker {
         // operations of the HTTP edge reach the engine's member over the event bus (closed with Vert.x)
         io.ichiba.broker.engine.Forwarder forwarder = io.ichiba.broker.engine.Forwarder.start(vertx, hz, store,
                 registry).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        Authenticator auth = new Authenticator(ApiRouter.publicPaths(contract), config.operatorToken(), store, worker);
+        io.ichiba.broker.BrokerConfig.Security security = config.security();
+        java.util.Set<String> publicPaths = new java.util.TreeSet<>(ApiRouter.publicPaths(contract));
+        if (!security.publicMetrics()) {
+            publicPaths.remove("/metrics"); // the operator's token only
+        }
+        Authenticator auth = new Authenticator(publicPaths, config.operatorToken(), store, worker);
+        io.ichiba.broker.http.CallerLimits limits = new io.ichiba.broker.http.CallerLimits(security.rateLimit(),
+                security.rateBurst(), security.streamsPerToken(), security.waitsPerToken());
         io.ichiba.broker.http.TokenRevocations revocations = io.ichiba.broker.http.TokenRevocations.start(vertx, hz,
                 auth).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         ApiContext ctx = new ApiContext(vertx, ledger, worker, watch, loop::nudge, config.grantWaitMillis(),
-                idempotency, jobs, forwarder, webhooks, revocations);
+                idempotency, jobs, forwarder, webhooks, revocations, limits);
         Router router = ApiRouter.create(vertx, contract,
                 Api.operations(ctx, metrics, () -> hz.getLifecycleService().isRunning(),
                         () -> hz.getCluster().getLocalMember().getAddress().toString(),
-                        () -> hz.getCluster().getMembers().size()),
-                Map.of("metrics", PrometheusScrapingHandler.create(registry)),
-                auth, idempotency);
+                        () -> hz.getCluster().getMembers().size(), security.publicMetrics()),
+                Map.of("metrics", security.publicMetrics() ? PrometheusScrapingHandler.create(registry)
+                        : ApiRouter.operatorOnly(PrometheusScrapingHandler.create(registry))),
+                auth, idempotency, limits);
+        io.ichiba.broker.http.HeaderDeadline headers = new io.ichiba.broker.http.HeaderDeadline(vertx,
+                TimeUnit.SECONDS.toMillis(security.headerTimeoutSeconds()));
         HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(config.httpHost())
-                        .setPort(config.httpPort()).setCompressionSupported(true))
+                        .setPort(config.httpPort()).setCompressionSupported(true)
+                        .setIdleTimeout(security.idleTimeoutSeconds()).setIdleTimeoutUnit(TimeUnit.SECONDS))
                 .invalidRequestHandler(io.ichiba.broker.http.ApiRouter::invalidRequest)
-                .requestHandler(router).listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+                .connectionHandler(headers)
+                .requestHandler(headers.arrived(router)).listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         LOG.info("broker serving http={}:{} member={} cluster={} members={}", config.httpHost(), server.actualPort(),
                 hz.getCluster().getLocalMember().getAddress(), config.clusterName(), hz.getCluster().getMembers().size());
         return new Broker(config, hz, vertx, store, ledger, loop, background, server, worker, jobFollower, dispatcher);

@@ -121,7 +121,7 @@ public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzP
                         v.num("reservations.window.max.seconds", r.maxWindowSeconds()),
                         v.num("reservations.cancel.fee.percent", r.cancelFeePercent()), r.searchLimit()),
                 v.str("handlers.file", ""), (int) v.num("cluster.min.size", 0),
-                new Security(v.list("webhook.allow")));
+                security(v));
     }
 
     /** The shortest operator token a broker starts with: it stands for every right there is. */
@@ -215,14 +215,35 @@ public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzP
     /**
      * What the broker lets out and in.
      *
-     * @param webhookAllow addresses (an IP or a CIDR range, IPv4 or IPv6) webhooks may be delivered to although they
-     *                     are loopback, link-local, private or otherwise internal ({@code webhook.allow}, comma-separated;
-     *                     empty: none, only public addresses)
+     * @param webhookAllow         addresses (an IP or a CIDR range, IPv4 or IPv6) webhooks may be delivered to although
+     *                             they are loopback, link-local, private or otherwise internal ({@code webhook.allow},
+     *                             comma-separated; empty: none, only public addresses)
+     * @param rateLimit            requests a second one token (not the operator's) may make of one member
+     *                             ({@code http.rate.limit}; 0: no limit)
+     * @param rateBurst            how many at once ({@code http.rate.burst}; at least the rate)
+     * @param streamsPerToken      event streams one token may hold open on one member ({@code http.streams.per.token};
+     *                             0: no limit)
+     * @param waitsPerToken        long-polls one token may have waiting on one member ({@code http.waits.per.token};
+     *                             0: no limit)
+     * @param publicMetrics        whether {@code /metrics} and the member's address in {@code /ready} are for anyone
+     *                             ({@code public.metrics}); false: for the operator's token only
+     * @param idleTimeoutSeconds   a connection silent this long is closed ({@code http.idle.timeout.seconds}; above the
+     *                             longest long-poll, 60 s, and the event stream's keep-alive, 15 s)
+     * @param headerTimeoutSeconds a connection's first request must have arrived whole by then, or it is closed
+     *                             ({@code http.header.timeout.seconds})
      */
-    public record Security(List<String> webhookAllow) {
-        /** Nothing internal allowed. */
+    public record Security(List<String> webhookAllow, long rateLimit, long rateBurst, int streamsPerToken,
+                           int waitsPerToken, boolean publicMetrics, int idleTimeoutSeconds,
+                           int headerTimeoutSeconds) {
+        /** The defaults: nothing internal for webhooks, 2 000 requests a second, 16 streams, 64 waits, public metrics. */
         public static Security defaults() {
-            return new Security(List.of());
+            return new Security(List.of(), 2000, 4000, 16, 64, true, 90, 10);
+        }
+
+        /** A copy with other webhook destinations allowed. */
+        public Security withWebhookAllow(List<String> allow) {
+            return new Security(allow, rateLimit, rateBurst, streamsPerToken, waitsPerToken, publicMetrics,
+                    idleTimeoutSeconds, headerTimeoutSeconds);
         }
     }
 
@@ -233,7 +254,33 @@ public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzP
                 ledger, market, reservations, file, clusterMinSize, security);
     }
 
+    private static Security security(Values v) {
+        Security d = Security.defaults();
+        long rate = v.num("http.rate.limit", d.rateLimit());
+        Security s = new Security(v.list("webhook.allow"), rate, v.num("http.rate.burst", 2 * rate),
+                (int) v.num("http.streams.per.token", d.streamsPerToken()),
+                (int) v.num("http.waits.per.token", d.waitsPerToken()), v.bool("public.metrics", d.publicMetrics()),
+                (int) v.num("http.idle.timeout.seconds", d.idleTimeoutSeconds()),
+                (int) v.num("http.header.timeout.seconds", d.headerTimeoutSeconds()));
+        if (s.rateLimit() < 0 || s.rateBurst() < 0 || s.streamsPerToken() < 0 || s.waitsPerToken() < 0
+                || s.idleTimeoutSeconds() < 0 || s.headerTimeoutSeconds() < 0) {
+            throw new IllegalArgumentException("http.rate.*, http.*.per.token and http.*.timeout.seconds must be 0 or more");
+        }
+        return s;
+    }
+
     private record Values(java.util.function.Function<String, String> lookup) {
+        boolean bool(String key, boolean dflt) {
+            String s = str(key, "");
+            if (s.isEmpty()) {
+                return dflt;
+            }
+            if (!s.equalsIgnoreCase("true") && !s.equalsIgnoreCase("false")) {
+                throw new IllegalArgumentException("configuration " + key + " must be true or false, was '" + s + "'");
+            }
+            return Boolean.parseBoolean(s);
+        }
+
         List<String> list(String key) {
             String s = str(key, "");
             return s.isBlank() ? List.of() : Arrays.stream(s.split(",")).map(String::trim).filter(x -> !x.isEmpty())

@@ -37,8 +37,9 @@ class ContractTest {
                 new io.ichiba.ledger.store.InMemoryEventLog(16), null, io.ichiba.ledger.engine.EngineListener.NONE,
                 java.time.Duration.ofSeconds(1)), Clock.systemUTC(), LedgerSettings.defaults());
         ApiContext ctx = new ApiContext(vertx, ledger, null, null, () -> { }, 0, null, new io.ichiba.ledger.Jobs(ledger), null,
-                io.ichiba.broker.handlers.WebhookTargets.allowing(java.util.List.of()), null);
-        ops = Api.operations(ctx, new BrokerMetrics(new SimpleMeterRegistry(), ledger), () -> true, () -> "m", () -> 1);
+                io.ichiba.broker.handlers.WebhookTargets.allowing(java.util.List.of()), null,
+                io.ichiba.broker.http.CallerLimits.NONE);
+        ops = Api.operations(ctx, new BrokerMetrics(new SimpleMeterRegistry(), ledger), () -> true, () -> "m", () -> 1, true);
     }
 
     @AfterAll
@@ -59,7 +60,7 @@ class ContractTest {
     void aMissingHandlerStopsTheBrokerFromStarting() {
         Map<String, ApiRouter.Op> partial = new HashMap<>(ops);
         partial.remove("releaseClaim");
-        assertThatThrownBy(() -> ApiRouter.create(vertx, contract, partial, Map.of("metrics", rc -> { }), null, null))
+        assertThatThrownBy(() -> ApiRouter.create(vertx, contract, partial, Map.of("metrics", rc -> { }), null, null, null))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("releaseClaim");
     }
 

@@ -522,7 +522,7 @@ class SecurityIT {
         });
         anywhere.start();
         try (TestBrokers strict = new TestBrokers()) {
-            Broker b = strict.start(c -> c.withSecurity(BrokerConfig.Security.defaults()));
+            Broker b = strict.start(c -> c.withSecurity(c.security().withWebhookAllow(List.of())));
             Bound bound = bindAndGrant(new World(TestBrokers.operator(b)),
                     "http://" + host + ":" + anywhere.getAddress().getPort() + "/hook", 2000);
             assertThat(bound.lastError()).isEqualTo("refused");

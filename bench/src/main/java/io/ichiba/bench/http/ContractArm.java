@@ -48,7 +48,8 @@ final class ContractArm {
             }
             ops.put("createClaim", create);
             ops.put("releaseClaim", release);
-            return ApiRouter.create(vertx, contract, ops, Map.of(), auth, idempotency);
+            return ApiRouter.create(vertx, contract, ops, Map.of(), auth, idempotency,
+                    io.ichiba.broker.http.CallerLimits.NONE);
         });
     }
 }

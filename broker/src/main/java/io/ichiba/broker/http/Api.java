@@ -15,7 +15,8 @@ public final class Api {
 
     /** Returns the handlers of every operation but {@code metrics}. */
     public static Map<String, ApiRouter.Op> operations(ApiContext ctx, BrokerMetrics metrics, BooleanSupplier ready,
-                                                       Supplier<String> member, IntSupplier clusterSize) {
+                                                       Supplier<String> member, IntSupplier clusterSize,
+                                                       boolean publicMember) {
         Map<String, ApiRouter.Op> ops = new HashMap<>();
         ops.putAll(new IdentityApi(ctx).ops());
         ops.putAll(new PoolsApi(ctx).ops());
@@ -28,7 +29,7 @@ public final class Api {
         ops.putAll(new EventsApi(ctx, metrics).ops());
         ops.putAll(new HandlersApi(ctx, new io.ichiba.ledger.Handlers(ctx.ledger())).ops());
         ops.putAll(new AlertsApi(ctx).ops());
-        ops.putAll(new OpsApi(ctx, metrics, ready, member, clusterSize).ops());
+        ops.putAll(new OpsApi(ctx, metrics, ready, member, clusterSize, publicMember).ops());
         ops.replaceAll((id, op) -> countingLimits(op, metrics));
         return ops;
     }

@@ -27,10 +27,12 @@ import java.util.function.Predicate;
  * @param forwarder       sends operations to the engine's member over the event bus ({@code null}: never)
  * @param webhooks        where webhooks may go (a binding to an internal address written out is refused)
  * @param revocations     tells every member a token was revoked ({@code null}: a test without members)
+ * @param limits          what one caller may take of this member at once: streams, long-polls
  */
 public record ApiContext(Vertx vertx, Ledger ledger, WorkerExecutor worker, ChangeWatch watch, Runnable nudge,
                          long grantWaitMillis, Idempotency idempotency, Jobs jobs, Forwarder forwarder,
-                         io.ichiba.broker.handlers.WebhookTargets webhooks, TokenRevocations revocations) {
+                         io.ichiba.broker.handlers.WebhookTargets webhooks, TokenRevocations revocations,
+                         CallerLimits limits) {
 
     /** Runs {@code work} on the worker pool, unordered. */
     public <T> Future<T> blocking(Callable<T> work) {

@@ -68,10 +68,12 @@ public final class ApiRouter {
      *
      * @param ops      handlers of operations, by operation id
      * @param raw      handlers that write their own answer (e.g. the Prometheus scrape), by operation id
+     * @param limits   the rate limit per caller, checked after authentication
      * @throws IllegalStateException if an operation of the contract has no handler, or a handler no operation
      */
     public static Router create(Vertx vertx, OpenAPIContract contract, Map<String, Op> ops,
-                                Map<String, Handler<RoutingContext>> raw, Authenticator auth, Idempotency idempotency) {
+                                Map<String, Handler<RoutingContext>> raw, Authenticator auth, Idempotency idempotency,
+                                CallerLimits limits) {
         Set<String> bound = new TreeSet<>(ops.keySet());
         bound.addAll(raw.keySet());
         Set<String> ids = operationIds(contract);
@@ -87,6 +89,7 @@ public final class ApiRouter {
         builder.rootHandler(NO_BODY_WHERE_NONE_IS_TAKEN);
         builder.rootHandler(BodyHandler.create().setBodyLimit(BODY_LIMIT).setHandleFileUploads(false));
         builder.rootHandler(auth);
+        builder.rootHandler(limits::rate);
         for (OpenAPIRoute route : builder.getRoutes()) {
             String id = route.getOperation().getOperationId();
             route.setDoSecurity(false);
@@ -141,6 +144,18 @@ public final class ApiRouter {
         }
         write(request.response().putHeader("Connection", "close"), r)
                 .onComplete(done -> request.connection().close());
+    }
+
+    /** {@code handler} for the operator only: anyone else is answered 403. */
+    public static Handler<RoutingContext> operatorOnly(Handler<RoutingContext> handler) {
+        return rc -> {
+            Caller c = rc.get(Authenticator.CALLER);
+            if (c == null || !c.operator()) {
+                send(rc, Problems.forbidden("only the operator reads this (ICHIBA_PUBLIC_METRICS=false)"));
+            } else {
+                handler.handle(rc);
+            }
+        };
     }
 
     private static Handler<RoutingContext> adapt(Op op, boolean mutating, Idempotency idempotency) {

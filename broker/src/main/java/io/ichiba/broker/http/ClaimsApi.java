@@ -135,8 +135,8 @@ final class ClaimsApi {
             if (wait <= 0 || c.state() != ClaimState.QUEUED) {
                 return Future.succeededFuture(Reply.ok(Views.claim(c)));
             }
-            return ctx.await(c.id(), System.currentTimeMillis() + wait * 1000,
-                    x -> x.state() == ClaimState.QUEUED).map(x -> Reply.ok(Views.claim(x == null ? c : x)));
+            return ctx.limits().waiting(call, () -> ctx.await(c.id(), System.currentTimeMillis() + wait * 1000,
+                    x -> x.state() == ClaimState.QUEUED).map(x -> Reply.ok(Views.claim(x == null ? c : x))));
         });
     }
 

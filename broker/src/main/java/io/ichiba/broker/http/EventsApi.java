@@ -116,6 +116,9 @@ final class EventsApi {
     }
 
     private Future<Reply> stream(Call call, long after, Predicate<Event> visible) {
+        if (!ctx.limits().openStream(call)) {
+            return Future.succeededFuture(ctx.limits().tooManyStreams(call));
+        }
         HttpServerResponse res = call.rc().response();
         res.setChunked(true).putHeader("Content-Type", "text/event-stream").putHeader("Cache-Control", "no-cache")
                 .putHeader("X-Accel-Buffering", "no");
@@ -124,6 +127,7 @@ final class EventsApi {
         Streamer s = new Streamer(res, after, visible, done);
         metrics.events().eventStream(1);
         res.closeHandler(v -> {
+            ctx.limits().streamClosed(call);
             metrics.events().eventStream(-1);
             s.stop();
         });

@@ -114,8 +114,9 @@ final class JobsApi {
                 return Future.succeededFuture(Reply.ok(Views.job(j)));
             }
             JobState seen = j.state();
-            return ctx.await("job:" + j.id(), () -> ctx.jobs().job(j.id()), System.currentTimeMillis() + wait * 1000,
-                    x -> x.state() == seen).map(x -> Reply.ok(Views.job(x == null ? j : x)));
+            return ctx.limits().waiting(call, () -> ctx.await("job:" + j.id(), () -> ctx.jobs().job(j.id()),
+                    System.currentTimeMillis() + wait * 1000, x -> x.state() == seen)
+                    .map(x -> Reply.ok(Views.job(x == null ? j : x))));
         });
     }
 
@@ -136,11 +137,11 @@ final class JobsApi {
         long deadline = System.currentTimeMillis() + call.queryLong("waitSeconds", 0) * 1000;
         // answer at once if a job waits to be started, else when the node's set of jobs changes (a job is
         // assigned, asked to stop or ends) or at the deadline
-        return ctx.blocking(() -> ctx.jobs().forNode(node)).compose(first -> {
+        return ctx.limits().waiting(call, () -> ctx.blocking(() -> ctx.jobs().forNode(node)).compose(first -> {
             List<String> seen = signature(first);
             return ctx.await("node-jobs:" + node, () -> ctx.jobs().forNode(node), deadline,
                     jobs -> jobs.stream().noneMatch(j -> j.state() == JobState.STARTING) && signature(jobs).equals(seen));
-        }).map(jobs -> Reply.ok(new Model.Items<>(jobs.stream().map(Views::job).toList())));
+        }).map(jobs -> Reply.ok(new Model.Items<>(jobs.stream().map(Views::job).toList()))));
     }
 
     private static List<String> signature(List<Job> jobs) {

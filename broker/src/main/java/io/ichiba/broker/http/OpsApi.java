@@ -22,8 +22,12 @@ final class OpsApi {
     private final Supplier<String> member;
     private final IntSupplier clusterSize;
 
+    /** Whether anyone sees the member's address in /health and /ready (else the operator only). */
+    private final boolean publicMember;
+
     OpsApi(ApiContext ctx, BrokerMetrics metrics, BooleanSupplier ready, Supplier<String> member,
-           IntSupplier clusterSize) {
+           IntSupplier clusterSize, boolean publicMember) {
+        this.publicMember = publicMember;
         this.ctx = ctx;
         this.auditor = new Auditor(ctx.ledger());
         this.metrics = metrics;
@@ -33,7 +37,7 @@ final class OpsApi {
     }
 
     Map<String, ApiRouter.Op> ops() {
-        return Map.of("health", c -> Future.succeededFuture(Reply.ok(new Model.Status("UP", member.get(), null))),
+        return Map.of("health", c -> Future.succeededFuture(Reply.ok(new Model.Status("UP", member(c), null))),
                 "ready", this::ready, "audit", this::audit);
     }
 
@@ -47,8 +51,13 @@ final class OpsApi {
             engine = es.engine().active();
             epoch = es.engine().epoch();
         }
-        return Future.succeededFuture(Reply.ok(new Model.Status("READY", member.get(), clusterSize.getAsInt(), engine,
+        return Future.succeededFuture(Reply.ok(new Model.Status("READY", member(call), clusterSize.getAsInt(), engine,
                 epoch)));
+    }
+
+    /** The member's address, for anyone or only the operator ({@code ICHIBA_PUBLIC_METRICS=false}). */
+    private String member(Call call) {
+        return publicMember || (call.caller() != null && call.caller().operator()) ? member.get() : null;
     }
 
     private Future<Reply> audit(Call call) {
