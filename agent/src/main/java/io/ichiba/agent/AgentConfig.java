@@ -32,6 +32,9 @@ import java.util.regex.Pattern;
  *   --runner                ICHIBA_RUNNER (true/false)        false
  *   --work-dir PATH         ICHIBA_WORK_DIR                   ichiba-work (in the working directory)
  *   --kill-grace-seconds N  ICHIBA_KILL_GRACE_SECONDS         10
+ *   --ca-cert PATH          ICHIBA_CA_CERT                    (the JDK's authorities)
+ *   --run-as USER           ICHIBA_RUN_AS                     (the agent's own user)
+ *   --run-as-map PATH       ICHIBA_RUN_AS_MAP                 (none)
  * </pre>
  *
  * @param broker         the broker's base URL
@@ -45,10 +48,14 @@ import java.util.regex.Pattern;
  * @param runner         whether the agent also runs the jobs granted on its node
  * @param workDir        the runner's directory: one sub-directory per job with its log and state file
  * @param killGrace      how long a job's processes get between SIGTERM and SIGKILL when the runner stops them
+ * @param caCert         PEM certificates to trust for an {@code https://} broker (its CA, or its own certificate),
+ *                       or {@code null} for the JDK's authorities
+ * @param users          which user runs each tenant's jobs: {@code --run-as}, and {@code --run-as-map}'s
+ *                       {@code tenant = user} lines over it
  */
 public record AgentConfig(URI broker, String node, String token, List<Path> mounts, Duration interval,
                           long reserveMib, long diskReserveMib, Path meminfo, boolean runner, Path workDir,
-                          Duration killGrace) {
+                          Duration killGrace, Path caCert, JobUsers users) {
     /** What a node name must look like: the contract's {@code Name}. */
     public static final Pattern NAME = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$");
 
@@ -64,6 +71,9 @@ public record AgentConfig(URI broker, String node, String token, List<Path> moun
             Map.entry("--meminfo", "ICHIBA_MEMINFO"),
             Map.entry("--runner", "ICHIBA_RUNNER"),
             Map.entry("--work-dir", "ICHIBA_WORK_DIR"),
+            Map.entry("--ca-cert", "ICHIBA_CA_CERT"),
+            Map.entry("--run-as", "ICHIBA_RUN_AS"),
+            Map.entry("--run-as-map", "ICHIBA_RUN_AS_MAP"),
             Map.entry("--kill-grace-seconds", "ICHIBA_KILL_GRACE_SECONDS"));
 
     /** Checks the settings. */
@@ -119,6 +129,20 @@ public record AgentConfig(URI broker, String node, String token, List<Path> moun
         boolean runner = bool(o.runner, errors);
         Path workDir = path(o.workDir, "--work-dir", errors);
         long grace = number(o.killGraceSeconds, "--kill-grace-seconds", 0, 3_600, errors);
+        Path caCert = o.caCert == null || o.caCert.isBlank() ? null : path(o.caCert, "--ca-cert", errors);
+        if (caCert != null && !java.nio.file.Files.isReadable(caCert)) {
+            errors.add(describe("--ca-cert") + " must be a readable PEM file, was '" + caCert + "'");
+        }
+        JobUsers users = JobUsers.SAME;
+        try {
+            Path map = o.runAsMap == null || o.runAsMap.isBlank() ? null : path(o.runAsMap, "--run-as-map", errors);
+            users = JobUsers.load(o.runAs, map);
+        } catch (java.io.IOException | IllegalArgumentException e) {
+            errors.add(describe("--run-as") + " / " + describe("--run-as-map") + ": " + e.getMessage());
+        }
+        if (users.switches() && !runner) {
+            errors.add(describe("--run-as") + " and " + describe("--run-as-map") + " are for the runner: add --runner");
+        }
         if (!missing.isEmpty()) {
             errors.add(0, "missing " + String.join(", ", missing));
         }
@@ -126,7 +150,7 @@ public record AgentConfig(URI broker, String node, String token, List<Path> moun
             throw new CommandLine.ParameterException(parsed, String.join("\n", errors));
         }
         return new AgentConfig(broker, node, token, mounts, Duration.ofSeconds(interval), reserve, diskReserve, meminfo,
-                runner, workDir, Duration.ofSeconds(grace));
+                runner, workDir, Duration.ofSeconds(grace), caCert, users);
     }
 
     /** The settings for logs: the token is masked. */
@@ -135,7 +159,7 @@ public record AgentConfig(URI broker, String node, String token, List<Path> moun
         return "AgentConfig[broker=" + broker + ", node=" + node + ", token=***, mounts=" + mounts + ", interval="
                 + interval.toSeconds() + "s, reserveMib=" + reserveMib + ", diskReserveMib=" + diskReserveMib
                 + ", meminfo=" + meminfo + ", runner=" + runner + ", workDir=" + workDir + ", killGrace="
-                + killGrace.toSeconds() + "s]";
+                + killGrace.toSeconds() + "s, caCert=" + caCert + ", users=" + users + "]";
     }
 
     private static String fromEnv(ArgSpec spec, Map<String, String> env) {
@@ -298,6 +322,22 @@ public record AgentConfig(URI broker, String node, String token, List<Path> moun
                 description = "Seconds between SIGTERM and SIGKILL when the runner stops a job's processes "
                         + "(env ICHIBA_KILL_GRACE_SECONDS). Default: ${DEFAULT-VALUE}.")
         String killGraceSeconds;
+
+        @Option(names = "--ca-cert", paramLabel = "PATH",
+                description = "PEM certificates to trust for an https:// broker: the CA that signed its certificate, "
+                        + "or the certificate itself (env ICHIBA_CA_CERT). Default: the JDK's authorities.")
+        String caCert;
+
+        @Option(names = "--run-as", paramLabel = "USER",
+                description = "Run jobs as this user (through setpriv; the agent must run as root), each in a work "
+                        + "directory of its own that only this user reads (env ICHIBA_RUN_AS). Default: the agent's "
+                        + "own user.")
+        String runAs;
+
+        @Option(names = "--run-as-map", paramLabel = "PATH",
+                description = "A file of 'tenant = user' lines: each tenant's jobs as its user, so that no two "
+                        + "tenants' jobs share one (env ICHIBA_RUN_AS_MAP); --run-as for the others.")
+        String runAsMap;
 
         @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
         boolean help;

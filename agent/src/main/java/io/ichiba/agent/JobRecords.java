@@ -64,11 +64,25 @@ final class JobRecords {
     record Found(String job, JobRecord record, String problem) {
     }
 
-    private final Path workDir;
+    /** The directory a job run as another user works in, inside its directory. */
+    static final String WORK = "work";
 
-    /** The state files under {@code workDir}. */
+    private final Path workDir;
+    private final boolean otherUsers;
+
+    /** The state files under {@code workDir}; jobs run as the runner's user. */
     JobRecords(Path workDir) {
+        this(workDir, false);
+    }
+
+    /**
+     * The state files under {@code workDir}; with {@code otherUsers}, some jobs run as other users: the work directory
+     * and each job's directory may be entered, not listed, by others (0711), so that a job reaches its own
+     * {@value #WORK} directory, and the runner's files in them are its user's alone (0600).
+     */
+    JobRecords(Path workDir, boolean otherUsers) {
         this.workDir = Objects.requireNonNull(workDir, "workDir");
+        this.otherUsers = otherUsers;
     }
 
     /** Whether {@code id} can name a job directory. */
@@ -91,14 +105,15 @@ final class JobRecords {
 
     /**
      * Only the runner's user may list, read or enter a job's directory: no other user of the machine reads a job's
-     * output (jobs themselves run as the runner's user, so they are not kept from each other by this).
+     * output (jobs that run as the runner's user are not kept from each other by this; with {@code --run-as}, each
+     * job's {@value #WORK} directory is its user's alone).
      */
     private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> PRIVATE =
             java.nio.file.attribute.PosixFilePermissions.fromString("rwx------");
 
     /**
      * Creates the job's directory if it is not there, readable by the runner's user alone (0700, where the file
-     * system has POSIX permissions); answers it.
+     * system has POSIX permissions; 0711 when jobs run as other users, to reach their work directory); answers it.
      */
     Path createDir(String job) throws IOException {
         Path dir = dir(job);
@@ -110,17 +125,57 @@ final class JobRecords {
                 // made by another call: its permissions are set below
             }
         }
-        if (Files.getFileStore(dir).supportsFileAttributeView(java.nio.file.attribute.PosixFileAttributeView.class)) {
-            Files.setPosixFilePermissions(dir, PRIVATE); // not left to the umask
+        if (posix(dir)) {
+            Files.setPosixFilePermissions(dir, otherUsers ? ENTER_ONLY : PRIVATE); // not left to the umask
+            if (otherUsers) {
+                Files.setPosixFilePermissions(workDir, ENTER_ONLY); // job ids are not listed to the jobs
+            }
         }
         return dir;
     }
+
+    /**
+     * Creates the directory a job run as {@code user} works in, {@code <job>/work}, owned by that user and group and
+     * theirs alone (0700), and the job's log, the runner's alone (0600: the job writes it through the descriptor
+     * the runner opens); answers the work directory.
+     */
+    Path createWorkDir(String job, String user, String group) throws IOException {
+        Path dir = createDir(job);
+        Path work = dir.resolve(WORK);
+        if (!Files.isDirectory(work)) {
+            Files.createDirectory(work);
+        }
+        java.nio.file.attribute.UserPrincipalLookupService users = work.getFileSystem().getUserPrincipalLookupService();
+        Files.getFileAttributeView(work, java.nio.file.attribute.PosixFileAttributeView.class)
+                .setOwner(users.lookupPrincipalByName(user));
+        Files.getFileAttributeView(work, java.nio.file.attribute.PosixFileAttributeView.class)
+                .setGroup(users.lookupPrincipalByGroupName(group));
+        Files.setPosixFilePermissions(work, PRIVATE);
+        Path log = log(job);
+        if (!Files.exists(log)) {
+            Files.createFile(log);
+        }
+        Files.setPosixFilePermissions(log, OWNER_FILE);
+        return work;
+    }
+
+    private static boolean posix(Path p) throws IOException {
+        return Files.getFileStore(p).supportsFileAttributeView(java.nio.file.attribute.PosixFileAttributeView.class);
+    }
+
+    private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> ENTER_ONLY =
+            java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x");
+    private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> OWNER_FILE =
+            java.nio.file.attribute.PosixFilePermissions.fromString("rw-------");
 
     /** Writes (or replaces) the job's record, creating its directory. */
     void write(JobRecord r) throws IOException {
         Path dir = createDir(r.job());
         Path tmp = dir.resolve(FILE + ".tmp");
         Files.write(tmp, Wire.JSON.writeValueAsBytes(r));
+        if (posix(tmp)) {
+            Files.setPosixFilePermissions(tmp, OWNER_FILE); // the runner's alone, whoever the job runs as
+        }
         try {
             Files.move(tmp, dir.resolve(FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (AtomicMoveNotSupportedException e) {

@@ -72,17 +72,24 @@ public final class Main {
      * until the process is stopped. The reporter runs on its own thread, the runner on this one.
      */
     static int monitor(AgentConfig config) {
-        IchibaClient broker = IchibaClient.builder(config.broker()).token(config.token())
+        if (config.users().switches() && !"root".equals(ProcessHandle.current().info().user().orElse(""))) {
+            LOG.error("--run-as and --run-as-map need the agent to run as root (to start jobs as other users)");
+            return USAGE;
+        }
+        IchibaClient.Builder client = IchibaClient.builder(config.broker()).token(config.token())
                 .connectTimeout(Duration.ofSeconds(5))
-                .requestTimeout(Duration.ofSeconds(Math.max(10, config.interval().toSeconds())))
-                .build();
+                .requestTimeout(Duration.ofSeconds(Math.max(10, config.interval().toSeconds())));
+        if (config.caCert() != null) {
+            client.trustCertificates(config.caCert());
+        }
+        IchibaClient broker = client.build();
         List<Probe> probes = List.of(new MemInfoProbe(config.meminfo(), config.reserveMib()),
                 new DiskProbe(config.mounts(), config.diskReserveMib()));
         Reporter reporter = new Reporter(config.node(), broker, probes, config.interval(), Backoff.DEFAULT,
                 Sleeper.SYSTEM);
         Runner runner = config.runner() ? new Runner(config.node(), broker,
-                RunnerSettings.defaults(config.workDir()).withKillGrace(config.killGrace()), Backoff.DEFAULT,
-                Sleeper.SYSTEM) : null;
+                RunnerSettings.defaults(config.workDir()).withKillGrace(config.killGrace()).withUsers(config.users()),
+                Backoff.DEFAULT, Sleeper.SYSTEM) : null;
         LOG.info("agent started node={} broker={} interval={}s memoryReserve={}MiB diskReserve={}MiB meminfo={} "
                         + "mounts={} runner={}", config.node(), config.broker(), config.interval().toSeconds(),
                 config.reserveMib(), config.diskReserveMib(), config.meminfo(), config.mounts(),

@@ -130,7 +130,7 @@ public final class Runner implements Runnable {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.backoff = Objects.requireNonNull(backoff, "backoff");
         this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
-        this.records = new JobRecords(settings.workDir());
+        this.records = new JobRecords(settings.workDir(), settings.users().switches());
         this.timers = new ScheduledThreadPoolExecutor(4, daemons("ichiba-runner-" + node));
         this.timers.setRemoveOnCancelPolicy(true);
     }
@@ -327,15 +327,28 @@ public final class Runner implements Runnable {
 
     /** Starts the job's process; a command that cannot be launched is finished with its error. */
     private void launch(JobProcess p, Model.Job j) {
-        Path dir = records.dir(j.id());
-        ProcessBuilder pb = new ProcessBuilder(j.command()).directory(dir.toFile()).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(records.log(j.id()).toFile()))
-                .redirectInput(stdin());
-        pb.environment().clear();
-        pb.environment().putAll(environment(System.getenv(), j));
+        String user = settings.users().userFor(j.tenant());
         Process process;
         try {
-            records.createDir(j.id());
+            Path dir = records.createDir(j.id());
+            List<String> command = j.command();
+            Map<String, String> env = environment(System.getenv(), j);
+            if (user != null) { // its own directory, its user's alone; its home and temporary files there
+                String group = JobUsers.primaryGroup(user);
+                dir = records.createWorkDir(j.id(), user, group);
+                command = JobUsers.as(user, group, command);
+                if (j.env() == null || !j.env().containsKey("HOME")) {
+                    env.put("HOME", dir.toString());
+                }
+                if (j.env() == null || !j.env().containsKey("TMPDIR")) {
+                    env.put("TMPDIR", dir.toString());
+                }
+            }
+            ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(records.log(j.id()).toFile()))
+                    .redirectInput(stdin());
+            pb.environment().clear();
+            pb.environment().putAll(env);
             process = pb.start();
         } catch (IOException | RuntimeException e) {
             String why = "cannot start " + j.command().get(0) + ": " + e.getMessage(); // not its arguments
@@ -352,8 +365,9 @@ public final class Runner implements Runnable {
             LOG.error("job's process not recorded job={} node={} pid={}: a restarted runner will not find it: {}",
                     j.id(), node, h.pid(), e.toString());
         }
-        LOG.info("job started job={} node={} pid={} program={} args={} log={}", j.id(), node, h.pid(),
-                j.command().get(0), j.command().size() - 1, records.log(j.id())); // arguments may hold secrets
+        LOG.info("job started job={} node={} pid={} program={} args={} user={} log={}", j.id(), node, h.pid(),
+                j.command().get(0), j.command().size() - 1, user == null ? "(the agent's)" : user,
+                records.log(j.id())); // arguments may hold secrets
         watch(p, process.onExit().thenApply(Process::exitValue));
     }
 

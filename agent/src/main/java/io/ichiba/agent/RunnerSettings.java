@@ -15,9 +15,10 @@ import java.util.Objects;
  *                  but not more often than this)
  * @param busyPause the pause before polling again when the broker answered at once only because of news the
  *                  runner is already acting on (a job being stopped after a cancel), so it does not spin
+ * @param users     which user runs each tenant's jobs ({@link JobUsers#SAME}: the runner's own)
  */
 public record RunnerSettings(Path workDir, Duration pollWait, Duration killGrace, Duration minRenew,
-                             Duration busyPause) {
+                             Duration busyPause, JobUsers users) {
     /** The default long-poll wait. */
     public static final Duration POLL_WAIT = Duration.ofSeconds(20);
     /** The default grace between SIGTERM and SIGKILL. */
@@ -44,31 +45,37 @@ public record RunnerSettings(Path workDir, Duration pollWait, Duration killGrace
         if (busyPause == null || busyPause.isNegative()) {
             throw new IllegalArgumentException("busyPause must be 0 or more, was " + busyPause);
         }
+        Objects.requireNonNull(users, "users");
     }
 
     /** The defaults, with jobs kept under {@code workDir}. */
     public static RunnerSettings defaults(Path workDir) {
-        return new RunnerSettings(workDir, POLL_WAIT, KILL_GRACE, MIN_RENEW, BUSY_PAUSE);
+        return new RunnerSettings(workDir, POLL_WAIT, KILL_GRACE, MIN_RENEW, BUSY_PAUSE, JobUsers.SAME);
     }
 
     /** The same settings with another long-poll wait. */
     public RunnerSettings withPollWait(Duration wait) {
-        return new RunnerSettings(workDir, wait, killGrace, minRenew, busyPause);
+        return new RunnerSettings(workDir, wait, killGrace, minRenew, busyPause, users);
     }
 
     /** The same settings with another grace between SIGTERM and SIGKILL. */
     public RunnerSettings withKillGrace(Duration grace) {
-        return new RunnerSettings(workDir, pollWait, grace, minRenew, busyPause);
+        return new RunnerSettings(workDir, pollWait, grace, minRenew, busyPause, users);
     }
 
     /** The same settings with another shortest renewal period. */
     public RunnerSettings withMinRenew(Duration min) {
-        return new RunnerSettings(workDir, pollWait, killGrace, min, busyPause);
+        return new RunnerSettings(workDir, pollWait, killGrace, min, busyPause, users);
     }
 
     /** The same settings with another pause after an answer that brought nothing new. */
     public RunnerSettings withBusyPause(Duration pause) {
-        return new RunnerSettings(workDir, pollWait, killGrace, minRenew, pause);
+        return new RunnerSettings(workDir, pollWait, killGrace, minRenew, pause, users);
+    }
+
+    /** The same settings with jobs run as {@code users} say. */
+    public RunnerSettings withUsers(JobUsers users) {
+        return new RunnerSettings(workDir, pollWait, killGrace, minRenew, busyPause, users);
     }
 
     /** How often a job with a lease of {@code leaseSeconds} is renewed: a third of the lease, at least {@link #minRenew}. */

@@ -36,6 +36,38 @@ class AgentConfigTest {
     }
 
     @Test
+    void aCaCertificateToTrustIsAReadableFileFromTheFlagOrTheEnvironment(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        Path ca = java.nio.file.Files.writeString(dir.resolve("ca.pem"), "-----BEGIN CERTIFICATE-----\n");
+        String[] base = {"--broker", "https://b:8443", "--node", "n", "--token", "t"};
+        assertThat(AgentConfig.parse(base, NO_ENV).caCert()).isNull();
+        assertThat(AgentConfig.parse(base, Map.of("ICHIBA_CA_CERT", ca.toString())).caCert()).isEqualTo(ca);
+        String[] flag = {"--broker", "https://b:8443", "--node", "n", "--token", "t", "--ca-cert", ca.toString()};
+        assertThat(AgentConfig.parse(flag, NO_ENV).caCert()).isEqualTo(ca);
+        String[] missing = {"--broker", "https://b:8443", "--node", "n", "--token", "t", "--ca-cert",
+                dir.resolve("nope.pem").toString()};
+        assertThatThrownBy(() -> AgentConfig.parse(missing, NO_ENV)).isInstanceOf(CommandLine.ParameterException.class)
+                .hasMessageContaining("--ca-cert");
+    }
+
+    @Test
+    void runAsNamesTheJobsUserAndNeedsTheRunner() {
+        String[] base = {"--broker", "http://b", "--node", "n", "--token", "t"};
+        assertThat(AgentConfig.parse(base, NO_ENV).users()).isEqualTo(JobUsers.SAME);
+        AgentConfig c = AgentConfig.parse(new String[] {"--broker", "http://b", "--node", "n", "--token", "t",
+                "--runner", "--run-as", "jobs"}, NO_ENV);
+        assertThat(c.users().userFor("any-tenant")).isEqualTo("jobs");
+        assertThat(AgentConfig.parse(new String[] {"--broker", "http://b", "--node", "n", "--token", "t", "--runner"},
+                Map.of("ICHIBA_RUN_AS", "jobs")).users().userFor("x")).isEqualTo("jobs");
+        assertThatThrownBy(() -> AgentConfig.parse(new String[] {"--broker", "http://b", "--node", "n", "--token", "t",
+                "--run-as", "jobs"}, NO_ENV)).isInstanceOf(CommandLine.ParameterException.class)
+                .hasMessageContaining("--runner");
+        assertThatThrownBy(() -> AgentConfig.parse(new String[] {"--broker", "http://b", "--node", "n", "--token", "t",
+                "--runner", "--run-as", "Not A User"}, NO_ENV)).isInstanceOf(CommandLine.ParameterException.class)
+                .hasMessageContaining("not a user name");
+    }
+
+    @Test
     void defaultsFillWhatIsNotGiven() {
         AgentConfig c = AgentConfig.parse(new String[] {"--broker", "http://b", "--node", "n", "--token", "t"},
                 NO_ENV);

@@ -72,6 +72,14 @@ final class FakeJobsBroker implements AutoCloseable {
         put(job(id, "STARTING", leaseSeconds, env, List.of(command)));
     }
 
+    /** A job of {@code tenant} waiting to be started on the node. */
+    synchronized void startingFor(String tenant, String id, String... command) {
+        Model.Job j = job(id, "STARTING", 5, Map.of(), List.of(command));
+        put(new Model.Job(j.id(), tenant, j.state(), j.reason(), j.node(), j.command(), j.env(), j.bundle(),
+                j.priority(), j.leaseSeconds(), j.cancelRequested(), j.exitCode(), j.createdAt(), j.startedAt(),
+                j.endedAt()));
+    }
+
     /** A job already RUNNING on the node (as after a runner restart). */
     synchronized void running(String id, long leaseSeconds, String... command) {
         Model.Job j = job(id, "RUNNING", leaseSeconds, Map.of(), List.of(command));

@@ -119,6 +119,62 @@ class RunnerTest {
                 .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
     }
 
+    /**
+     * Issue 14, {@code --run-as}: a job runs as its tenant's user, not root, in a work directory only that user
+     * reads; it cannot read the runner's state file or its own log's directory listing, nor another tenant's work.
+     * Needs root, {@code setpriv} and the users {@code nobody} and {@code daemon} (Debian has them).
+     */
+    @Test
+    void aJobRunAsItsTenantsUserIsNotRootAndReadsNeitherTheRunnersFilesNorAnotherTenantsWork() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(ProcessHandle.current().info().user().orElse(""))
+                && Files.isExecutable(Path.of("/usr/bin/setpriv")), "needs root and setpriv");
+        broker.startingFor("team-b", "b1", "sh", "-c", "echo secret-of-b > mine.txt; sleep 5");
+        runner(GRACE, new JobUsers("nobody", Map.of("team-b", "daemon")));
+        Path theirs = work.resolve("b1").resolve("work").resolve("mine.txt");
+        await().atMost(BOUND).until(() -> Files.exists(theirs));
+        broker.startingFor("team-a", "a1", "sh", "-c", "id -u; echo home=$HOME; "
+                + "cat ../" + JobRecords.FILE + " && echo READ-STATE; ls .. && echo LISTED-JOB; "
+                + "ls " + work + " && echo LISTED-WORK; cat " + theirs + " && echo READ-OTHER; echo done");
+        await().atMost(BOUND).until(() -> !broker.finishes("a1").isEmpty());
+        String out = Files.readString(work.resolve("a1").resolve("output.log"));
+        assertThat(out).startsWith("65534").contains("home=" + work.resolve("a1").resolve("work")).contains("done")
+                .doesNotContain("READ-STATE", "LISTED-JOB", "LISTED-WORK", "READ-OTHER", "secret-of-b");
+        assertThat(Files.getOwner(work.resolve("a1").resolve("work")).getName()).isEqualTo("nobody");
+        assertThat(Files.getPosixFilePermissions(work.resolve("a1").resolve("work")))
+                .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        assertThat(Files.getPosixFilePermissions(work.resolve("a1").resolve("output.log")))
+                .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        assertThat(Files.getOwner(work.resolve("b1").resolve("work")).getName()).isEqualTo("daemon");
+    }
+
+    @Test
+    void aJobOfAUserThatDoesNotExistFailsToStartAndSaysWhy() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(ProcessHandle.current().info().user().orElse("")),
+                "needs root");
+        broker.startingFor("team-a", "x1", "sh", "-c", "echo never");
+        runner(GRACE, new JobUsers("no-such-user-here", Map.of()));
+        await().atMost(BOUND).until(() -> !broker.finishes("x1").isEmpty());
+        assertThat(broker.finishes("x1").get(0).get("error").asText()).contains("no user no-such-user-here");
+    }
+
+    @Test
+    void theRunAsMapNamesAUserPerTenantOverTheDefault(@TempDir Path dir) throws Exception {
+        Path map = Files.writeString(dir.resolve("users"), "# tenant = user\nteam-a = alice\n team-b=bob # b\n\n");
+        JobUsers u = JobUsers.load("jobs", map);
+        assertThat(u.userFor("team-a")).isEqualTo("alice");
+        assertThat(u.userFor("team-b")).isEqualTo("bob");
+        assertThat(u.userFor("team-c")).isEqualTo("jobs");
+        assertThat(JobUsers.load(null, map).userFor("team-c")).isNull();
+        assertThat(JobUsers.SAME.switches()).isFalse();
+        Files.writeString(map, "team-a alice\n");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> JobUsers.load(null, map))
+                .hasMessageContaining(":1: expected 'tenant = user'");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> JobUsers.load("root; rm -rf /", null))
+                .hasMessageContaining("not a user name");
+        assertThat(JobUsers.as("alice", "staff", List.of("sh", "-c", "x"))).containsExactly("setpriv",
+                "--reuid=alice", "--regid=staff", "--init-groups", "--no-new-privs", "--", "sh", "-c", "x");
+    }
+
     @Test
     void theRunnersVariablesOtherThanAFewNeverReachAJob() {
         Map<String, String> runner = Map.of("PATH", "/usr/bin", "HOME", "/root", "ICHIBA_AGENT_TOKEN", "secret",
@@ -390,10 +446,14 @@ class RunnerTest {
     // ---------------------------------------------------------------- helpers
 
     private Runner runner(Duration grace) {
+        return runner(grace, JobUsers.SAME);
+    }
+
+    private Runner runner(Duration grace, JobUsers users) {
         IchibaClient client = IchibaClient.builder(broker.url()).token("agent-token")
                 .connectTimeout(Duration.ofSeconds(2)).requestTimeout(Duration.ofSeconds(5)).build();
         RunnerSettings settings = RunnerSettings.defaults(work).withPollWait(Duration.ofSeconds(1))
-                .withKillGrace(grace).withBusyPause(Duration.ofMillis(50));
+                .withKillGrace(grace).withBusyPause(Duration.ofMillis(50)).withUsers(users);
         Runner r = new Runner("node-1", client, settings, new Backoff(Duration.ofMillis(50), Duration.ofMillis(400),
                 () -> 0.5), Sleeper.SYSTEM);
         Thread t = new Thread(r, "runner-under-test");

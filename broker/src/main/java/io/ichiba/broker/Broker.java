@@ -247,14 +247,19 @@ public final class Broker {
                 auth, idempotency, limits);
         io.ichiba.broker.http.HeaderDeadline headers = new io.ichiba.broker.http.HeaderDeadline(vertx,
                 TimeUnit.SECONDS.toMillis(security.headerTimeoutSeconds()));
-        HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(config.httpHost())
-                        .setPort(config.httpPort()).setCompressionSupported(true)
-                        .setIdleTimeout(security.idleTimeoutSeconds()).setIdleTimeoutUnit(TimeUnit.SECONDS))
+        HttpServerOptions http = new HttpServerOptions().setHost(config.httpHost()).setPort(config.httpPort())
+                .setCompressionSupported(true)
+                .setIdleTimeout(security.idleTimeoutSeconds()).setIdleTimeoutUnit(TimeUnit.SECONDS);
+        if (security.tls()) {
+            http.setSsl(true).setKeyCertOptions(new io.vertx.core.net.PemKeyCertOptions()
+                    .setCertPath(security.tlsCert()).setKeyPath(security.tlsKey()));
+        }
+        HttpServer server = vertx.createHttpServer(http)
                 .invalidRequestHandler(io.ichiba.broker.http.ApiRouter::invalidRequest)
                 .connectionHandler(headers)
                 .requestHandler(headers.arrived(router)).listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        LOG.info("broker serving http={}:{} member={} cluster={} members={}", config.httpHost(), server.actualPort(),
-                hz.getCluster().getLocalMember().getAddress(), config.clusterName(), hz.getCluster().getMembers().size());
+        LOG.info("broker serving {}={}:{} member={} members={}", security.tls() ? "https" : "http", config.httpHost(),
+                server.actualPort(), hz.getCluster().getLocalMember().getAddress(), hz.getCluster().getMembers().size());
         return new Broker(config, hz, vertx, store, ledger, loop, background, server, worker, jobFollower, dispatcher);
     }
 

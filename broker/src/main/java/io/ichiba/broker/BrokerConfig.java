@@ -110,7 +110,7 @@ public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzP
                         v.dbl("market.spot.knee", c.knee()), v.dbl("market.spot.exponent", c.exponent())));
         ReservationSettings r = ReservationSettings.defaults();
         List<String> memberList = v.list("hz.members");
-        return new BrokerConfig(v.str("http.host", "0.0.0.0"), (int) v.num("http.port", 8080),
+        return new BrokerConfig(v.str("http.host", "127.0.0.1"), (int) v.num("http.port", 8080),
                 v.str("hz.host", "127.0.0.1"), (int) v.num("hz.port", 5701), memberList,
                 clusterName(v.str("hz.cluster", ""), memberList), token, given,
                 v.num("admission.grant.wait.millis", 2000), v.num("reaper.interval.millis", 250),
@@ -231,19 +231,39 @@ public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzP
      *                             longest long-poll, 60 s, and the event stream's keep-alive, 15 s)
      * @param headerTimeoutSeconds a connection's first request must have arrived whole by then, or it is closed
      *                             ({@code http.header.timeout.seconds})
+     * @param tlsCert              the HTTP server's certificate chain, a PEM file ({@code tls.cert}); with
+     *                             {@code tlsKey} the API is served over HTTPS only; empty: plain HTTP
+     * @param tlsKey               its private key, a PEM file (PKCS#8 or PKCS#1; {@code tls.key})
      */
     public record Security(List<String> webhookAllow, long rateLimit, long rateBurst, int streamsPerToken,
                            int waitsPerToken, boolean publicMetrics, int idleTimeoutSeconds,
-                           int headerTimeoutSeconds) {
+                           int headerTimeoutSeconds, String tlsCert, String tlsKey) {
         /** The defaults: nothing internal for webhooks, 2 000 requests a second, 16 streams, 64 waits, public metrics. */
         public static Security defaults() {
-            return new Security(List.of(), 2000, 4000, 16, 64, true, 90, 10);
+            return new Security(List.of(), 2000, 4000, 16, 64, true, 90, 10, "", "");
         }
 
         /** A copy with other webhook destinations allowed. */
         public Security withWebhookAllow(List<String> allow) {
             return new Security(allow, rateLimit, rateBurst, streamsPerToken, waitsPerToken, publicMetrics,
-                    idleTimeoutSeconds, headerTimeoutSeconds);
+                    idleTimeoutSeconds, headerTimeoutSeconds, tlsCert, tlsKey);
+        }
+
+        /** A copy with other per-token limits (0: none). */
+        public Security withLimits(long rate, long burst, int streams, int waits) {
+            return new Security(webhookAllow, rate, burst, streams, waits, publicMetrics, idleTimeoutSeconds,
+                    headerTimeoutSeconds, tlsCert, tlsKey);
+        }
+
+        /** A copy serving HTTPS with the PEM files {@code cert} and {@code key}. */
+        public Security withTls(String cert, String key) {
+            return new Security(webhookAllow, rateLimit, rateBurst, streamsPerToken, waitsPerToken, publicMetrics,
+                    idleTimeoutSeconds, headerTimeoutSeconds, cert, key);
+        }
+
+        /** Whether the API is served over HTTPS. */
+        public boolean tls() {
+            return !tlsCert.isEmpty();
         }
     }
 
@@ -261,7 +281,17 @@ public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzP
                 (int) v.num("http.streams.per.token", d.streamsPerToken()),
                 (int) v.num("http.waits.per.token", d.waitsPerToken()), v.bool("public.metrics", d.publicMetrics()),
                 (int) v.num("http.idle.timeout.seconds", d.idleTimeoutSeconds()),
-                (int) v.num("http.header.timeout.seconds", d.headerTimeoutSeconds()));
+                (int) v.num("http.header.timeout.seconds", d.headerTimeoutSeconds()),
+                v.str("tls.cert", ""), v.str("tls.key", ""));
+        if (s.tlsCert().isEmpty() != s.tlsKey().isEmpty()) {
+            throw new IllegalArgumentException("set both tls.cert and tls.key (ICHIBA_TLS_CERT, ICHIBA_TLS_KEY), or "
+                    + "neither");
+        }
+        for (String file : new String[] {s.tlsCert(), s.tlsKey()}) {
+            if (!file.isEmpty() && !Files.isReadable(Path.of(file))) {
+                throw new IllegalArgumentException("tls.cert / tls.key: cannot read " + file);
+            }
+        }
         if (s.rateLimit() < 0 || s.rateBurst() < 0 || s.streamsPerToken() < 0 || s.waitsPerToken() < 0
                 || s.idleTimeoutSeconds() < 0 || s.headerTimeoutSeconds() < 0) {
             throw new IllegalArgumentException("http.rate.*, http.*.per.token and http.*.timeout.seconds must be 0 or more");

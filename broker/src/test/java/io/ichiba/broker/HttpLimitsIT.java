@@ -32,7 +32,7 @@ class HttpLimitsIT {
     static void start() throws Exception {
         cluster = new TestBrokers();
         broker = cluster.start(c -> c.withSecurity(new BrokerConfig.Security(List.of("127.0.0.1"), 5, 5, 2, 2, false,
-                6, 1)));
+                6, 1, "", "")));
         op = TestBrokers.operator(broker);
         world = new World(op);
     }

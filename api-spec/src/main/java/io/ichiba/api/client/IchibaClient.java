@@ -103,11 +103,14 @@ public final class IchibaClient implements AutoCloseable {
         this.base = b.base;
         this.token = b.token;
         this.requestTimeout = b.requestTimeout;
-        this.http = HttpClient.newBuilder()
+        HttpClient.Builder http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(b.connectTimeout)
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .build();
+                .followRedirects(HttpClient.Redirect.NEVER);
+        if (b.trust != null) {
+            http.sslContext(b.trust);
+        }
+        this.http = http.build();
     }
 
     /**
@@ -960,6 +963,7 @@ public final class IchibaClient implements AutoCloseable {
         private String token;
         private Duration connectTimeout = Duration.ofSeconds(5);
         private Duration requestTimeout = Duration.ofSeconds(10);
+        private javax.net.ssl.SSLContext trust;
 
         private Builder(URI baseUrl) {
             Objects.requireNonNull(baseUrl, "baseUrl");
@@ -998,6 +1002,38 @@ public final class IchibaClient implements AutoCloseable {
         public Builder requestTimeout(Duration timeout) {
             this.requestTimeout = positive(timeout, "requestTimeout");
             return this;
+        }
+
+        /**
+         * Trusts, for an {@code https://} broker, the certificates in the PEM file {@code caCertificates} (the CA that
+         * signed the broker's certificate, or that certificate itself) instead of the JDK's default authorities.
+         *
+         * @throws IllegalArgumentException if the file cannot be read or holds no certificate
+         */
+        public Builder trustCertificates(java.nio.file.Path caCertificates) {
+            Objects.requireNonNull(caCertificates, "caCertificates");
+            try (java.io.InputStream in = java.nio.file.Files.newInputStream(caCertificates)) {
+                java.security.cert.CertificateFactory f = java.security.cert.CertificateFactory.getInstance("X.509");
+                java.security.KeyStore store = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+                store.load(null, null);
+                int n = 0;
+                for (java.security.cert.Certificate c : f.generateCertificates(in)) {
+                    store.setCertificateEntry("ca-" + n++, c);
+                }
+                if (n == 0) {
+                    throw new IllegalArgumentException(caCertificates + " holds no PEM certificate");
+                }
+                javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
+                        javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+                tmf.init(store);
+                javax.net.ssl.SSLContext ssl = javax.net.ssl.SSLContext.getInstance("TLS");
+                ssl.init(null, tmf.getTrustManagers(), null);
+                this.trust = ssl;
+                return this;
+            } catch (java.io.IOException | java.security.GeneralSecurityException e) {
+                throw new IllegalArgumentException("cannot read the CA certificates in " + caCertificates + ": "
+                        + e.getMessage(), e);
+            }
         }
 
         /** Builds the client. */
