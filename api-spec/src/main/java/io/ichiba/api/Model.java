@@ -592,6 +592,16 @@ public final class Model {
                         Map<String, String> payload) {
     }
 
+    /** One action of the audit trail ({@code GET /v1/audit/actions}). */
+    public record OperatorAction(String id, Instant at, String actor, String operation, String target,
+                                 com.fasterxml.jackson.databind.JsonNode before,
+                                 com.fasterxml.jackson.databind.JsonNode after) {
+    }
+
+    /** A page of the audit trail: its actions, and the {@code after} of the next page ({@code null}: none yet). */
+    public record ActionPage(List<OperatorAction> items, String next) {
+    }
+
     /** {@code GET /v1/events} as a page. */
     public record EventPage(List<Event> items, long next, long oldest) {
     }

@@ -233,7 +233,10 @@ public final class Broker {
         }
         Authenticator auth = new Authenticator(publicPaths, config.operatorToken(), store, worker);
         io.ichiba.broker.http.CallerLimits limits = new io.ichiba.broker.http.CallerLimits(security.rateLimit(),
-                security.rateBurst(), security.streamsPerToken(), security.waitsPerToken());
+                security.rateBurst(), security.streamsPerToken(), security.waitsPerToken(), limit ->
+                io.micrometer.core.instrument.Counter.builder("ichiba.http.limited").tag("limit", limit)
+                        .description("requests refused 429 by a per-token limit of the HTTP edge (rate, streams, "
+                                + "waits)").register(registry).increment());
         io.ichiba.broker.http.TokenRevocations revocations = io.ichiba.broker.http.TokenRevocations.start(vertx, hz,
                 auth).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         ApiContext ctx = new ApiContext(vertx, ledger, worker, watch, loop::nudge, config.grantWaitMillis(),

@@ -48,15 +48,22 @@ public final class BrokerMetrics {
     private final MarketMetrics market;
     private final ReservationMetrics reservations;
     private final EventMetrics events;
+    private final MeterRegistry registry;
 
     /** Registers the meters in {@code registry}. */
     public BrokerMetrics(MeterRegistry registry, Ledger ledger) {
+        this.registry = registry;
         this.pools = new PoolMetrics(registry, ledger);
         this.claims = new ClaimMetrics(registry, ledger);
         this.credits = new CreditMetrics(registry, ledger);
         this.market = new MarketMetrics(registry, ledger);
         this.reservations = new ReservationMetrics(registry, ledger);
         this.events = new EventMetrics(registry, ledger);
+    }
+
+    /** The registry the meters are in (for meters of the HTTP edge). */
+    public MeterRegistry registry() {
+        return registry;
     }
 
     /** Pools and nodes. */

@@ -222,6 +222,21 @@ public final class Ledger implements Accounts.Host {
                 new Principal(Principal.Role.TENANT, id, clock.millis())));
     }
 
+    /** Adds {@code action} to the audit trail (its id is new: the same action again changes nothing). */
+    public void recordAction(io.ichiba.ledger.audit.OperatorAction action) {
+        store.actions().execute(action.id(), new CreateIfAbsent<>(action));
+    }
+
+    /**
+     * The audit trail's actions after the id {@code after} ({@code null}: from the first), oldest first, at most
+     * {@code limit}.
+     */
+    public List<io.ichiba.ledger.audit.OperatorAction> actions(String after, int limit) {
+        java.util.TreeMap<String, io.ichiba.ledger.audit.OperatorAction> all = new java.util.TreeMap<>(
+                store.actions().entries());
+        return (after == null ? all : all.tailMap(after, false)).values().stream().limit(limit).toList();
+    }
+
     /**
      * Gives tenant {@code id} the token of hash {@code tokenHash} and revokes every other token it had, in one change.
      * Answers the hashes revoked (for the members' caches), or {@code NOT_FOUND}.

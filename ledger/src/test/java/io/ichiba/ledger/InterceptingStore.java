@@ -161,6 +161,11 @@ public final class InterceptingStore implements Store {
     }
 
     @Override
+    public Table<io.ichiba.ledger.audit.OperatorAction> actions() {
+        return new Intercepted<>("actions", inner.actions());
+    }
+
+    @Override
     public Table<Principal> principals() {
         return inner.principals();
     }

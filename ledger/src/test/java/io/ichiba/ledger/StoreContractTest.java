@@ -353,6 +353,22 @@ public abstract class StoreContractTest {
         }
 
         @Test
+        void theAuditTrailKeepsActionsInTimeOrderAndPagesThem() {
+            var a1 = new io.ichiba.ledger.audit.OperatorAction(io.ichiba.ledger.audit.OperatorAction.id(2000, "b"),
+                    2000, "operator", "updateTenant", "/v1/tenants/acme", "{\"q\":1}", "{\"q\":2}");
+            var a0 = new io.ichiba.ledger.audit.OperatorAction(io.ichiba.ledger.audit.OperatorAction.id(1000, "a"),
+                    1000, "agent:n1", "reportNode", "/v1/nodes/n1/report", null, "x".repeat(10_000));
+            ledger.recordAction(a1);
+            ledger.recordAction(a0);
+            ledger.recordAction(a0); // again: once
+            assertThat(ledger.actions(null, 10)).containsExactly(a0, a1);
+            assertThat(ledger.actions(null, 1)).containsExactly(a0);
+            assertThat(ledger.actions(a0.id(), 10)).containsExactly(a1);
+            assertThat(ledger.actions(a1.id(), 10)).isEmpty();
+            assertThat(a0.after()).hasSize(io.ichiba.ledger.audit.OperatorAction.MAX_TEXT);
+        }
+
+        @Test
         void aRotatedAgentTokenReplacesTheOldOneInTheAgentAndThePrincipals() {
             long t0 = clock.millis();
             ledger.registerAgent("n1", "hash-1");

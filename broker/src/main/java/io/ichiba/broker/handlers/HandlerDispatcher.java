@@ -156,7 +156,7 @@ public final class HandlerDispatcher implements AutoCloseable {
                 return worker.executeBlocking(() -> handlers.skip(d.id(), s.binding()), false).map(x -> (Void) null);
             }
             return call(b, d, s.attempts() + 1).compose(outcome -> worker.executeBlocking(() -> {
-                attempts.accept(outcome.ok() ? "ok" : "failed");
+                attempts.accept(outcome.ok() ? "ok" : REFUSED.equals(outcome.error()) ? "refused" : "failed");
                 handlers.attempted(d.id(), b.id(), outcome.ok(), outcome.error(), outcome.session());
                 return null;
             }, false));

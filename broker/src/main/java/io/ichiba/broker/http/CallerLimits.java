@@ -20,12 +20,13 @@ import java.util.function.Supplier;
  */
 public final class CallerLimits {
     /** No limit. */
-    public static final CallerLimits NONE = new CallerLimits(0, 0, 0, 0);
+    public static final CallerLimits NONE = new CallerLimits(0, 0, 0, 0, limit -> { });
 
     private final long rate;
     private final long burst;
     private final int streams;
     private final int waits;
+    private final java.util.function.Consumer<String> refused;
     private final Cache<String, Bucket> buckets = Caffeine.newBuilder().expireAfterAccess(Duration.ofMinutes(10))
             .maximumSize(100_000).build();
     /** Per caller, how many are open (absent: none); changed only inside the map's atomic compute. */
@@ -34,9 +35,11 @@ public final class CallerLimits {
 
     /**
      * Limits of {@code rate} requests a second with bursts of {@code burst}, {@code streams} open event streams and
-     * {@code waits} long-polls per caller; 0 is no limit.
+     * {@code waits} long-polls per caller; 0 is no limit. {@code refused} is told each refusal's limit ({@code rate},
+     * {@code streams}, {@code waits}).
      */
-    public CallerLimits(long rate, long burst, int streams, int waits) {
+    public CallerLimits(long rate, long burst, int streams, int waits, java.util.function.Consumer<String> refused) {
+        this.refused = refused;
         this.rate = rate;
         this.burst = Math.max(burst, rate);
         this.streams = streams;
@@ -58,6 +61,7 @@ public final class CallerLimits {
             return;
         }
         long seconds = Math.max(1, (p.getNanosToWaitForRefill() + 999_999_999L) / 1_000_000_000L);
+        refused.accept("rate");
         rc.response().putHeader("Retry-After", String.valueOf(seconds));
         ApiRouter.send(rc, Problems.of(429, "RATE_LIMITED", "over " + rate + " requests a second (bursts of " + burst
                 + ") for this token; retry after " + seconds + " s"));
@@ -82,6 +86,7 @@ public final class CallerLimits {
      */
     public Future<Reply> waiting(Call call, Supplier<Future<Reply>> wait) {
         if (!open(openWaits, waits, call)) {
+            refused.accept("waits");
             call.rc().response().putHeader("Retry-After", "1");
             return Future.succeededFuture(Problems.of(429, "TOO_MANY_WAITS", "this token has " + waits
                     + " long-polls waiting on this member already: wait on fewer at once (or without waitSeconds)"));
@@ -98,6 +103,7 @@ public final class CallerLimits {
 
     /** The answer to a stream over the limit. */
     public Reply tooManyStreams(Call call) {
+        refused.accept("streams");
         call.rc().response().putHeader("Retry-After", "1");
         return Problems.of(429, "TOO_MANY_STREAMS", "this token has " + streams + " event streams open on this member "
                 + "already: close one, or read them on one stream");

@@ -87,6 +87,9 @@ public interface Store extends AutoCloseable {
     /** Tenants' price alerts on spot prices, by alert id. */
     Table<PriceAlert> alerts();
 
+    /** The audit trail of the operator's and agents' actions, by {@link io.ichiba.ledger.audit.OperatorAction#id}. */
+    Table<io.ichiba.ledger.audit.OperatorAction> actions();
+
     /** The event log: what happened, in order, kept for a bounded time for replay. */
     EventLog events();
 

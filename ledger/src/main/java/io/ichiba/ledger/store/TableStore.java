@@ -27,7 +27,8 @@ public abstract class TableStore implements Store {
     /** The names of every table, in the order they are made. */
     public static final java.util.List<String> NAMES = java.util.List.of("nodes", "locks", "tenants", "claims", "jobs",
             "principals", "agents", "kinds", "idempotency", "accounts", "journal", "books", "orders",
-            "loans", "reservations", "bindings", "deliveries", "deadLetters", "cursors", "alerts");
+            "loans", "reservations", "bindings", "deliveries", "deadLetters", "cursors", "alerts",
+            "actions");
 
     /** Makes the table of a name. */
     protected interface Tables {
@@ -55,6 +56,7 @@ public abstract class TableStore implements Store {
     private final Table<DeadLetter> deadLetters;
     private final Table<HandlerCommands.Cursor> cursors;
     private final Table<PriceAlert> alerts;
+    private final Table<io.ichiba.ledger.audit.OperatorAction> actions;
 
     private final java.util.Map<String, Table<?>> byName = new java.util.LinkedHashMap<>();
 
@@ -110,6 +112,8 @@ public abstract class TableStore implements Store {
         byName.put("cursors", this.cursors);
         this.alerts = tables.table("alerts");
         byName.put("alerts", this.alerts);
+        this.actions = tables.table("actions");
+        byName.put("actions", this.actions);
     }
 
     @Override
@@ -210,5 +214,10 @@ public abstract class TableStore implements Store {
     @Override
     public Table<PriceAlert> alerts() {
         return alerts;
+    }
+
+    @Override
+    public Table<io.ichiba.ledger.audit.OperatorAction> actions() {
+        return actions;
     }
 }
