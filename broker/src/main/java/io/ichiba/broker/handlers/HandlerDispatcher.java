@@ -70,7 +70,8 @@ public final class HandlerDispatcher implements AutoCloseable {
 
     /**
      * Starts dispatching while {@code owner} says this member runs the loop; {@code attempts} is told the outcome
-     * of each attempt ({@code ok}, {@code failed}, {@code skipped}).
+     * of each attempt ({@code ok}, {@code failed}, {@code refused}, {@code skipped}); webhooks go only where
+     * {@code targets} allow.
      */
     public HandlerDispatcher(Vertx vertx, Handlers handlers, WorkerExecutor worker, BooleanSupplier owner,
                              java.util.function.Consumer<String> attempts, WebhookTargets targets) {
