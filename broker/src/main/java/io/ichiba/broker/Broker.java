@@ -182,6 +182,8 @@ public final class Broker {
         options.getEventBusOptions().setHost(config.hzHost()).setClusterPublicHost(config.hzHost());
         Vertx vertx = joinVertx(() -> Vertx.builder().with(options).withClusterManager(new HazelcastClusterManager(hz))
                 .withMetrics(new MicrometerMetricsFactory(registry)).buildClustered(), JOIN_ATTEMPTS);
+        // every message the members send each other on the event bus is signed under the cluster's name
+        io.ichiba.broker.engine.SignedCodec.register(vertx, config.clusterName());
 
         if (java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() <= 1) {
             LOG.warn("the JDK's common pool has one thread: Hazelcast starts a thread for every asynchronous "

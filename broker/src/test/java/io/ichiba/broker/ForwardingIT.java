@@ -88,8 +88,8 @@ class ForwardingIT {
         Broker there = cluster.brokers().stream().filter(b -> other.base().endsWith(":" + b.httpPort())).findFirst()
                 .orElseThrow();
         java.util.Set<String> heard = java.util.concurrent.ConcurrentHashMap.newKeySet();
-        there.vertx().eventBus().<io.vertx.core.json.JsonArray>consumer(
-                io.ichiba.broker.admission.ChangeFeed.ADDRESS, m -> m.body().forEach(k -> heard.add((String) k)))
+        there.vertx().eventBus().<List<String>>consumer(
+                io.ichiba.broker.admission.ChangeFeed.ADDRESS, m -> heard.addAll(m.body()))
                 .completion().toCompletionStage().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
 
         java.util.concurrent.CompletableFuture<Http.Answer> poll = java.util.concurrent.CompletableFuture

@@ -410,6 +410,21 @@ class SecurityIT {
         assertThat((Object) s.toObject(s.toData(p))).isEqualTo(p);
     }
 
+    @Test
+    void anUnsignedRevocationOnTheEventBusRevokesNothing() throws Exception {
+        String id = World.name("t");
+        Http t = world.tenant(id, 1024, 1024);
+        assertThat(t.get("/v1/tenants/" + id).status()).isEqualTo(200);
+        String address = io.ichiba.broker.http.TokenRevocations.PREFIX
+                + broker.hazelcast().getCluster().getLocalMember().getUuid();
+        // what a stranger on the event-bus port can send: a frame of a codec of its choosing, not signed
+        var answer = broker.vertx().eventBus().request(address, new io.vertx.core.json.JsonArray()
+                .add(io.ichiba.broker.Tokens.hash(t.token()))).toCompletionStage().toCompletableFuture();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> answer.get(10, java.util.concurrent.TimeUnit.SECONDS))
+                .hasMessageContaining("not a signed revocation");
+        assertThat(t.get("/v1/tenants/" + id).status()).isEqualTo(200);
+    }
+
     // ------------------------------------------------------------------ tokens rotate
 
     @Test

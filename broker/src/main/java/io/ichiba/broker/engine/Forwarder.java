@@ -7,15 +7,12 @@ import io.ichiba.ledger.engine.EngineStore;
 import io.ichiba.ledger.engine.EngineUnavailableException;
 import io.ichiba.ledger.engine.NotEngineException;
 import io.ichiba.ledger.hazelcast.HazelcastJournal;
-import io.ichiba.ledger.hazelcast.KryoSerializer;
 import io.ichiba.ledger.store.Operation;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.MessageCodec;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
@@ -43,8 +40,8 @@ import java.util.UUID;
 public final class Forwarder {
     /** The address prefix; the engine's member is reached at the prefix and its member id. */
     public static final String PREFIX = "ichiba.engine.ops.";
-    /** The codec of both directions (Kryo, as the members' maps). */
-    public static final String CODEC = "ichiba-kryo";
+    /** The codec of both directions (Kryo, signed: {@link SignedCodec}). */
+    public static final String CODEC = SignedCodec.NAME;
     private static final long TIMEOUT_MILLIS = 30_000;
 
     private final Vertx vertx;
@@ -70,7 +67,10 @@ public final class Forwarder {
         this.unknown = counter(registry, "unknown");
         DeliveryOptions reply = new DeliveryOptions().setCodecName(CODEC);
         this.consumer = vertx.eventBus().consumer(PREFIX + hz.getCluster().getLocalMember().getUuid(), msg -> {
-            Forward f = (Forward) msg.body();
+            if (!(msg.body() instanceof Forward f)) {
+                msg.fail(400, "not a signed operation"); // a frame sent with another codec: not a member's
+                return;
+            }
             io.vertx.core.Context here = vertx.getOrCreateContext();
             store.serveLocal(f.id(), f.op()).whenComplete((value, error) -> {
                 Throwable cause = error instanceof java.util.concurrent.CompletionException c && c.getCause() != null
@@ -90,7 +90,6 @@ public final class Forwarder {
     /** Starts the consumer of this member (every member has one) once its address is known to the cluster. */
     public static Future<Forwarder> start(Vertx vertx, HazelcastInstance hz, EngineStore store,
                                           MeterRegistry registry) {
-        vertx.eventBus().registerCodec(new KryoCodec(hz.getConfig().getClusterName()));
         Forwarder f = new Forwarder(vertx, hz, store, registry);
         return f.consumer.completion().map(v -> f);
     }
@@ -125,73 +124,5 @@ public final class Forwarder {
             }
             return a.error() != null ? Future.failedFuture(a.error()) : Future.succeededFuture((T) a.value());
         });
-    }
-
-    /**
-     * Both directions' bodies, written by Kryo as the members' maps are ({@link KryoSerializer#toBytes}: what Kryo
-     * cannot write, by Java serialization, marked so), followed by their HMAC-SHA256 under the cluster's name (the
-     * members' secret). The event bus's port takes frames from whoever reaches it: a body whose HMAC does not match
-     * is refused before a byte of it is read, so only a member can have the engine run an operation.
-     */
-    static final class KryoCodec implements MessageCodec<Object, Object> {
-        private static final int MAC_BYTES = 32;
-        private final javax.crypto.spec.SecretKeySpec key;
-        private final ThreadLocal<javax.crypto.Mac> macs;
-
-        KryoCodec(String secret) {
-            this.key = new javax.crypto.spec.SecretKeySpec(
-                    ("ichiba-event-bus\n" + secret).getBytes(java.nio.charset.StandardCharsets.UTF_8), "HmacSHA256");
-            this.macs = ThreadLocal.withInitial(() -> {
-                try {
-                    javax.crypto.Mac m = javax.crypto.Mac.getInstance("HmacSHA256");
-                    m.init(key);
-                    return m;
-                } catch (java.security.GeneralSecurityException e) {
-                    throw new IllegalStateException("HmacSHA256 is missing from the JVM", e);
-                }
-            });
-        }
-
-        private byte[] mac(byte[] bytes) {
-            javax.crypto.Mac m = macs.get();
-            m.reset();
-            return m.doFinal(bytes);
-        }
-
-        @Override
-        public void encodeToWire(Buffer buffer, Object o) {
-            byte[] bytes = KryoSerializer.toBytes(o);
-            buffer.appendInt(bytes.length).appendBytes(bytes).appendBytes(mac(bytes));
-        }
-
-        @Override
-        public Object decodeFromWire(int pos, Buffer buffer) {
-            int n = buffer.getInt(pos);
-            if (n < 0 || (long) pos + 4 + n + MAC_BYTES > buffer.length()) {
-                throw new SecurityException("an event-bus message to the engine of a wrong length: refused");
-            }
-            byte[] bytes = buffer.getBytes(pos + 4, pos + 4 + n);
-            byte[] mac = buffer.getBytes(pos + 4 + n, pos + 4 + n + MAC_BYTES);
-            if (!java.security.MessageDigest.isEqual(mac(bytes), mac)) {
-                throw new SecurityException("an event-bus message to the engine without the cluster's signature: "
-                        + "refused");
-            }
-            return KryoSerializer.fromBytes(bytes);
-        }
-
-        @Override
-        public Object transform(Object o) {
-            return o;
-        }
-
-        @Override
-        public String name() {
-            return CODEC;
-        }
-
-        @Override
-        public byte systemCodecID() {
-            return -1;
-        }
     }
 }

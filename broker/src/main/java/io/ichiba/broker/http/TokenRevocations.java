@@ -6,7 +6,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.json.JsonArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,7 +17,7 @@ import java.util.List;
  * Tells every member's {@link Authenticator} that tokens were revoked, and waits for each to say it forgot them: a
  * rotation answers once the old token is refused everywhere. A member that does not answer within
  * {@link #TIMEOUT_MILLIS} (paused, cut off) is logged and forgets the token when its cache entry expires
- * ({@link Authenticator#CACHE_SECONDS}). A stranger who sends this message only makes members look tokens up again.
+ * ({@link Authenticator#CACHE_SECONDS}). The message is signed ({@link io.ichiba.broker.engine.SignedCodec}).
  */
 public final class TokenRevocations {
     private static final Logger LOG = LoggerFactory.getLogger(TokenRevocations.class);
@@ -29,14 +28,18 @@ public final class TokenRevocations {
 
     private final Vertx vertx;
     private final HazelcastInstance hz;
-    private final MessageConsumer<JsonArray> consumer;
+    private final MessageConsumer<Object> consumer;
 
     private TokenRevocations(Vertx vertx, HazelcastInstance hz, Authenticator auth) {
         this.vertx = vertx;
         this.hz = hz;
         this.consumer = vertx.eventBus().consumer(PREFIX + hz.getCluster().getLocalMember().getUuid(), m -> {
+            if (!(m.body() instanceof List<?> revoked)) { // a frame sent with another codec: not a member's
+                m.fail(400, "not a signed revocation");
+                return;
+            }
             List<String> hashes = new ArrayList<>();
-            m.body().forEach(h -> hashes.add(String.valueOf(h)));
+            revoked.forEach(h -> hashes.add(String.valueOf(h)));
             auth.revoke(hashes);
             m.reply(hashes.size());
         });
@@ -53,11 +56,12 @@ public final class TokenRevocations {
         if (hashes.isEmpty()) {
             return Future.succeededFuture();
         }
-        JsonArray body = new JsonArray(new ArrayList<>(hashes));
+        List<String> body = new ArrayList<>(hashes);
         List<Future<?>> told = new ArrayList<>();
         for (Member m : hz.getCluster().getMembers()) {
             told.add(vertx.eventBus().request(PREFIX + m.getUuid(), body,
-                    new DeliveryOptions().setSendTimeout(TIMEOUT_MILLIS)).onFailure(e -> LOG.warn("member {} was not "
+                    new DeliveryOptions().setCodecName(io.ichiba.broker.engine.SignedCodec.NAME)
+                            .setSendTimeout(TIMEOUT_MILLIS)).onFailure(e -> LOG.warn("member {} was not "
                     + "told of a token revoked ({}): it forgets it within {} s", m.getAddress(), e.getMessage(),
                     Authenticator.CACHE_SECONDS)));
         }

@@ -8,9 +8,9 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** The engine's event-bus messages are read only if signed under the cluster's secret. */
-class ForwarderCodecTest {
-    private final Forwarder.KryoCodec members = new Forwarder.KryoCodec("the-cluster-secret-name");
+/** The members' event-bus messages are read only if signed under the cluster's secret. */
+class SignedCodecTest {
+    private final SignedCodec members = new SignedCodec("the-cluster-secret-name");
 
     @Test
     void aMemberReadsWhatAMemberWrote() {
@@ -22,7 +22,7 @@ class ForwarderCodecTest {
     @Test
     void aMessageSignedUnderAnotherSecretOrChangedOrCutIsRefused() {
         Buffer stranger = Buffer.buffer();
-        new Forwarder.KryoCodec("a-guess-at-the-secret").encodeToWire(stranger, new Forwarder.Answer("x", null));
+        new SignedCodec("a-guess-at-the-secret").encodeToWire(stranger, new Forwarder.Answer("x", null));
         assertThatThrownBy(() -> members.decodeFromWire(0, stranger)).isInstanceOf(SecurityException.class);
 
         Buffer b = Buffer.buffer();
