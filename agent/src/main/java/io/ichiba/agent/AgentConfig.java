@@ -35,6 +35,7 @@ import java.util.regex.Pattern;
  *   --ca-cert PATH          ICHIBA_CA_CERT                    (the JDK's authorities)
  *   --run-as USER           ICHIBA_RUN_AS                     (the agent's own user)
  *   --run-as-map PATH       ICHIBA_RUN_AS_MAP                 (none)
+ *   --memory-limit MODE     ICHIBA_MEMORY_LIMIT               auto (cgroup v2, else prlimit; or cgroup, prlimit, off)
  * </pre>
  *
  * @param broker         the broker's base URL
@@ -52,10 +53,11 @@ import java.util.regex.Pattern;
  *                       or {@code null} for the JDK's authorities
  * @param users          which user runs each tenant's jobs: {@code --run-as}, and {@code --run-as-map}'s
  *                       {@code tenant = user} lines over it
+ * @param memoryLimit    how a job is held to its bundle's memory ({@link JobLimits})
  */
 public record AgentConfig(URI broker, String node, String token, List<Path> mounts, Duration interval,
                           long reserveMib, long diskReserveMib, Path meminfo, boolean runner, Path workDir,
-                          Duration killGrace, Path caCert, JobUsers users) {
+                          Duration killGrace, Path caCert, JobUsers users, JobLimits.Mode memoryLimit) {
     /** What a node name must look like: the contract's {@code Name}. */
     public static final Pattern NAME = Pattern.compile("^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$");
 
@@ -74,6 +76,7 @@ public record AgentConfig(URI broker, String node, String token, List<Path> moun
             Map.entry("--ca-cert", "ICHIBA_CA_CERT"),
             Map.entry("--run-as", "ICHIBA_RUN_AS"),
             Map.entry("--run-as-map", "ICHIBA_RUN_AS_MAP"),
+            Map.entry("--memory-limit", "ICHIBA_MEMORY_LIMIT"),
             Map.entry("--kill-grace-seconds", "ICHIBA_KILL_GRACE_SECONDS"));
 
     /** Checks the settings. */
@@ -140,6 +143,12 @@ public record AgentConfig(URI broker, String node, String token, List<Path> moun
         } catch (java.io.IOException | IllegalArgumentException e) {
             errors.add(describe("--run-as") + " / " + describe("--run-as-map") + ": " + e.getMessage());
         }
+        JobLimits.Mode memoryLimit = JobLimits.Mode.AUTO;
+        try {
+            memoryLimit = JobLimits.Mode.of(o.memoryLimit == null ? "auto" : o.memoryLimit);
+        } catch (IllegalArgumentException e) {
+            errors.add(describe("--memory-limit") + " must be auto, cgroup, prlimit or off, was '" + o.memoryLimit + "'");
+        }
         if (users.switches() && !runner) {
             errors.add(describe("--run-as") + " and " + describe("--run-as-map") + " are for the runner: add --runner");
         }
@@ -150,7 +159,7 @@ public record AgentConfig(URI broker, String node, String token, List<Path> moun
             throw new CommandLine.ParameterException(parsed, String.join("\n", errors));
         }
         return new AgentConfig(broker, node, token, mounts, Duration.ofSeconds(interval), reserve, diskReserve, meminfo,
-                runner, workDir, Duration.ofSeconds(grace), caCert, users);
+                runner, workDir, Duration.ofSeconds(grace), caCert, users, memoryLimit);
     }
 
     /** The settings for logs: the token is masked. */
@@ -159,7 +168,8 @@ public record AgentConfig(URI broker, String node, String token, List<Path> moun
         return "AgentConfig[broker=" + broker + ", node=" + node + ", token=***, mounts=" + mounts + ", interval="
                 + interval.toSeconds() + "s, reserveMib=" + reserveMib + ", diskReserveMib=" + diskReserveMib
                 + ", meminfo=" + meminfo + ", runner=" + runner + ", workDir=" + workDir + ", killGrace="
-                + killGrace.toSeconds() + "s, caCert=" + caCert + ", users=" + users + "]";
+                + killGrace.toSeconds() + "s, caCert=" + caCert + ", users=" + users + ", memoryLimit=" + memoryLimit
+                + "]";
     }
 
     private static String fromEnv(ArgSpec spec, Map<String, String> env) {
@@ -338,6 +348,12 @@ public record AgentConfig(URI broker, String node, String token, List<Path> moun
                 description = "A file of 'tenant = user' lines: each tenant's jobs as its user, so that no two "
                         + "tenants' jobs share one (env ICHIBA_RUN_AS_MAP); --run-as for the others.")
         String runAsMap;
+
+        @Option(names = "--memory-limit", paramLabel = "MODE", defaultValue = "auto",
+                description = "How a job is held to its bundle's memory: auto (cgroup v2 memory.max where the agent "
+                        + "may write its cgroup, else prlimit's address-space limit), cgroup, prlimit, or off "
+                        + "(env ICHIBA_MEMORY_LIMIT). Default: ${DEFAULT-VALUE}.")
+        String memoryLimit;
 
         @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
         boolean help;

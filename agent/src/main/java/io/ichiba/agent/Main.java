@@ -88,7 +88,8 @@ public final class Main {
         Reporter reporter = new Reporter(config.node(), broker, probes, config.interval(), Backoff.DEFAULT,
                 Sleeper.SYSTEM);
         Runner runner = config.runner() ? new Runner(config.node(), broker,
-                RunnerSettings.defaults(config.workDir()).withKillGrace(config.killGrace()).withUsers(config.users()),
+                RunnerSettings.defaults(config.workDir()).withKillGrace(config.killGrace()).withUsers(config.users())
+                        .withLimits(config.memoryLimit()),
                 Backoff.DEFAULT, Sleeper.SYSTEM) : null;
         LOG.info("agent started node={} broker={} interval={}s memoryReserve={}MiB diskReserve={}MiB meminfo={} "
                         + "mounts={} runner={}", config.node(), config.broker(), config.interval().toSeconds(),

@@ -99,6 +99,9 @@ public final class Runner implements Runnable {
     private final Backoff backoff;
     private final Sleeper sleeper;
     private final JobRecords records;
+    private final JobLimits limits;
+    /** The limit each started job runs under (its cgroup removed when the job is done). */
+    private final Map<String, JobLimits.Applied> applied = new ConcurrentHashMap<>();
     private final Map<String, JobProcess> jobs = new ConcurrentHashMap<>();
     private final Set<String> finished = Collections.synchronizedSet(Collections.newSetFromMap(
             new LinkedHashMap<>() {
@@ -131,6 +134,7 @@ public final class Runner implements Runnable {
         this.backoff = Objects.requireNonNull(backoff, "backoff");
         this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
         this.records = new JobRecords(settings.workDir(), settings.users().switches());
+        this.limits = JobLimits.of(settings.limits());
         this.timers = new ScheduledThreadPoolExecutor(4, daemons("ichiba-runner-" + node));
         this.timers.setRemoveOnCancelPolicy(true);
     }
@@ -151,8 +155,8 @@ public final class Runner implements Runnable {
             ran = true;
         }
         loop = Thread.currentThread();
-        LOG.info("runner started node={} workDir={} killGrace={}", node, settings.workDir(),
-                seconds(settings.killGrace()));
+        LOG.info("runner started node={} workDir={} killGrace={} memoryLimit={}", node, settings.workDir(),
+                seconds(settings.killGrace()), limits.describe());
         try {
             recover();
             int failures = 0;
@@ -301,8 +305,16 @@ public final class Runner implements Runnable {
         } catch (IOException | RuntimeException e) {
             unrecorded = e instanceof IOException io ? io : new IOException(e);
         }
+        JobLimits.Applied limit = null;
+        String unlimited = null;
         try {
-            broker.startJob(j.id());
+            Map<String, Long> asked = j.bundle() == null ? null : j.bundle().amounts();
+            limit = limits.apply(j.id(), asked == null ? null : asked.get("memory"));
+        } catch (IOException | RuntimeException e) {
+            unlimited = e.getMessage();
+        }
+        try {
+            broker.startJob(j.id(), limit == null ? "none: " + unlimited : limit.said());
         } catch (IchibaException e) {
             if (e instanceof IchibaIoException io && io.interrupted()) {
                 throw e;
@@ -314,6 +326,14 @@ public final class Runner implements Runnable {
             }
             LOG.warn("start failed job={} node={}, will ask again: {}", j.id(), node, e.getMessage());
             return false;
+        }
+        if (limit != null) {
+            applied.put(j.id(), limit);
+        }
+        if (unlimited != null) {
+            LOG.error("job cannot be held to its memory job={} node={}: {}", j.id(), node, unlimited);
+            finish(p, new Model.JobFinish(null, "cannot hold the job to its memory: " + unlimited));
+            return true;
         }
         if (unrecorded != null) {
             LOG.error("job cannot be recorded job={} node={}: {}", j.id(), node, unrecorded.toString());
@@ -333,6 +353,7 @@ public final class Runner implements Runnable {
             Path dir = records.createDir(j.id());
             List<String> command = j.command();
             Map<String, String> env = environment(System.getenv(), j);
+            JobLimits.Applied limit = applied.get(j.id());
             if (user != null) { // its own directory, its user's alone; its home and temporary files there
                 String group = JobUsers.primaryGroup(user);
                 dir = records.createWorkDir(j.id(), user, group);
@@ -343,6 +364,13 @@ public final class Runner implements Runnable {
                 if (j.env() == null || !j.env().containsKey("TMPDIR")) {
                     env.put("TMPDIR", dir.toString());
                 }
+            }
+            if (limit != null) { // outside the user's wrapper: the cgroup's is written as the runner's user
+                command = limit.wrap(command);
+            }
+            if (command.size() != j.command().size() && !runnable(j.command().get(0), env.get("PATH"), dir)) {
+                // started through a wrapper, a missing program would be the wrapper's exit code: said as before
+                throw new IOException("Cannot run program \"" + j.command().get(0) + "\": no such program here");
             }
             ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(records.log(j.id()).toFile()))
@@ -535,6 +563,22 @@ public final class Runner implements Runnable {
 
     // ---------------------------------------------------------------- the end
 
+    /**
+     * Whether {@code program} names an executable file: a path (against {@code dir} if relative), or a name found on
+     * {@code path}, as the shell would look for it.
+     */
+    static boolean runnable(String program, String path, Path dir) {
+        if (program.contains("/")) {
+            return java.nio.file.Files.isExecutable(dir.resolve(program));
+        }
+        for (String d : (path == null ? "" : path).split(":")) {
+            if (!d.isEmpty() && java.nio.file.Files.isExecutable(Path.of(d, program))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Records the job's result and sends it to the broker until it is taken (once per job). */
     private void finish(JobProcess p, Model.JobFinish result) {
         if (!p.end()) {
@@ -587,6 +631,7 @@ public final class Runner implements Runnable {
     private void done(JobProcess p) {
         finished.add(p.id());
         jobs.remove(p.id(), p);
+        released(p.id());
         try {
             records.delete(p.id());
         } catch (IOException e) {
@@ -594,9 +639,18 @@ public final class Runner implements Runnable {
         }
     }
 
+    /** Removes the job's cgroup, if it had one. */
+    private void released(String job) {
+        JobLimits.Applied a = applied.remove(job);
+        if (a != null) {
+            JobLimits.release(a.cgroup());
+        }
+    }
+
     private void forget(JobProcess p) {
         p.end();
         jobs.remove(p.id(), p);
+        released(p.id());
         try {
             records.deleteAll(p.id());
         } catch (IOException e) {

@@ -16,9 +16,10 @@ import java.util.Objects;
  * @param busyPause the pause before polling again when the broker answered at once only because of news the
  *                  runner is already acting on (a job being stopped after a cancel), so it does not spin
  * @param users     which user runs each tenant's jobs ({@link JobUsers#SAME}: the runner's own)
+ * @param limits    how a job is held to its bundle's memory ({@link JobLimits})
  */
 public record RunnerSettings(Path workDir, Duration pollWait, Duration killGrace, Duration minRenew,
-                             Duration busyPause, JobUsers users) {
+                             Duration busyPause, JobUsers users, JobLimits.Mode limits) {
     /** The default long-poll wait. */
     public static final Duration POLL_WAIT = Duration.ofSeconds(20);
     /** The default grace between SIGTERM and SIGKILL. */
@@ -46,36 +47,43 @@ public record RunnerSettings(Path workDir, Duration pollWait, Duration killGrace
             throw new IllegalArgumentException("busyPause must be 0 or more, was " + busyPause);
         }
         Objects.requireNonNull(users, "users");
+        Objects.requireNonNull(limits, "limits");
     }
 
     /** The defaults, with jobs kept under {@code workDir}. */
     public static RunnerSettings defaults(Path workDir) {
-        return new RunnerSettings(workDir, POLL_WAIT, KILL_GRACE, MIN_RENEW, BUSY_PAUSE, JobUsers.SAME);
+        return new RunnerSettings(workDir, POLL_WAIT, KILL_GRACE, MIN_RENEW, BUSY_PAUSE, JobUsers.SAME,
+                JobLimits.Mode.AUTO);
     }
 
     /** The same settings with another long-poll wait. */
     public RunnerSettings withPollWait(Duration wait) {
-        return new RunnerSettings(workDir, wait, killGrace, minRenew, busyPause, users);
+        return new RunnerSettings(workDir, wait, killGrace, minRenew, busyPause, users, limits);
     }
 
     /** The same settings with another grace between SIGTERM and SIGKILL. */
     public RunnerSettings withKillGrace(Duration grace) {
-        return new RunnerSettings(workDir, pollWait, grace, minRenew, busyPause, users);
+        return new RunnerSettings(workDir, pollWait, grace, minRenew, busyPause, users, limits);
     }
 
     /** The same settings with another shortest renewal period. */
     public RunnerSettings withMinRenew(Duration min) {
-        return new RunnerSettings(workDir, pollWait, killGrace, min, busyPause, users);
+        return new RunnerSettings(workDir, pollWait, killGrace, min, busyPause, users, limits);
     }
 
     /** The same settings with another pause after an answer that brought nothing new. */
     public RunnerSettings withBusyPause(Duration pause) {
-        return new RunnerSettings(workDir, pollWait, killGrace, minRenew, pause, users);
+        return new RunnerSettings(workDir, pollWait, killGrace, minRenew, pause, users, limits);
     }
 
     /** The same settings with jobs run as {@code users} say. */
     public RunnerSettings withUsers(JobUsers users) {
-        return new RunnerSettings(workDir, pollWait, killGrace, minRenew, busyPause, users);
+        return new RunnerSettings(workDir, pollWait, killGrace, minRenew, busyPause, users, limits);
+    }
+
+    /** The same settings with jobs held to their memory by {@code mode}. */
+    public RunnerSettings withLimits(JobLimits.Mode mode) {
+        return new RunnerSettings(workDir, pollWait, killGrace, minRenew, busyPause, users, mode);
     }
 
     /** How often a job with a lease of {@code leaseSeconds} is renewed: a third of the lease, at least {@link #minRenew}. */

@@ -157,6 +157,41 @@ class RunnerTest {
         assertThat(broker.finishes("x1").get(0).get("error").asText()).contains("no user no-such-user-here");
     }
 
+    /** Issue 14: the bundle's memory bounds the job's address space where prlimit is the means, and the start says so. */
+    @Test
+    void aJobIsHeldToItsBundlesMemoryAndItsStartSaysHow() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/prlimit")), "needs prlimit");
+        broker.starting("m1", 3, Map.of(), "sh", "-c", "grep 'Max address space' /proc/self/limits");
+        runner(GRACE, JobUsers.SAME, JobLimits.Mode.PRLIMIT);
+        await().atMost(BOUND).until(() -> !broker.finishes("m1").isEmpty());
+        assertThat(Files.readString(work.resolve("m1").resolve("output.log")))
+                .containsPattern("Max address space\\s+104857600\\s+104857600");
+        assertThat(broker.requests("POST", "/v1/jobs/m1/start").get(0).body().get("limits").asText())
+                .isEqualTo("memory 100 MiB: address space (prlimit --as)");
+    }
+
+    @Test
+    void aMissingProgramStartedThroughAWrapperStillFailsToStartWithItsName() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/prlimit")), "needs prlimit");
+        broker.starting("m3", 3, Map.of(), "/no/such/program-xyz", "--help");
+        runner(GRACE, JobUsers.SAME, JobLimits.Mode.PRLIMIT);
+        await().atMost(BOUND).until(() -> !broker.finishes("m3").isEmpty());
+        assertThat(broker.finishes("m3").get(0).get("error").asText()).contains("cannot start /no/such/program-xyz");
+        assertThat(Runner.runnable("sh", "/nowhere:/bin:/usr/bin", work)).isTrue();
+        assertThat(Runner.runnable("no-such-program-xyz", "/bin:/usr/bin", work)).isFalse();
+        assertThat(Runner.runnable("./here", null, work)).isFalse();
+    }
+
+    @Test
+    void withTheLimitOffAJobIsNotHeldAndItsStartSaysSo() throws Exception {
+        broker.starting("m2", 3, Map.of(), "sh", "-c", "grep 'Max address space' /proc/self/limits");
+        runner(GRACE, JobUsers.SAME, JobLimits.Mode.OFF);
+        await().atMost(BOUND).until(() -> !broker.finishes("m2").isEmpty());
+        assertThat(Files.readString(work.resolve("m2").resolve("output.log"))).contains("unlimited");
+        assertThat(broker.requests("POST", "/v1/jobs/m2/start").get(0).body().get("limits").asText())
+                .isEqualTo("none: --memory-limit off");
+    }
+
     @Test
     void theRunAsMapNamesAUserPerTenantOverTheDefault(@TempDir Path dir) throws Exception {
         Path map = Files.writeString(dir.resolve("users"), "# tenant = user\nteam-a = alice\n team-b=bob # b\n\n");
@@ -450,10 +485,14 @@ class RunnerTest {
     }
 
     private Runner runner(Duration grace, JobUsers users) {
+        return runner(grace, users, JobLimits.Mode.OFF);
+    }
+
+    private Runner runner(Duration grace, JobUsers users, JobLimits.Mode limits) {
         IchibaClient client = IchibaClient.builder(broker.url()).token("agent-token")
                 .connectTimeout(Duration.ofSeconds(2)).requestTimeout(Duration.ofSeconds(5)).build();
         RunnerSettings settings = RunnerSettings.defaults(work).withPollWait(Duration.ofSeconds(1))
-                .withKillGrace(grace).withBusyPause(Duration.ofMillis(50)).withUsers(users);
+                .withKillGrace(grace).withBusyPause(Duration.ofMillis(50)).withUsers(users).withLimits(limits);
         Runner r = new Runner("node-1", client, settings, new Backoff(Duration.ofMillis(50), Duration.ofMillis(400),
                 () -> 0.5), Sleeper.SYSTEM);
         Thread t = new Thread(r, "runner-under-test");

@@ -262,7 +262,18 @@ public final class Model {
     /** A job: a command run on the node where its claim (same id) is granted. */
     public record Job(String id, String tenant, String state, String reason, String node, List<String> command,
                       Map<String, String> env, Bundle bundle, int priority, long leaseSeconds, boolean cancelRequested,
-                      Integer exitCode, Instant createdAt, Instant startedAt, Instant endedAt) {
+                      Integer exitCode, Instant createdAt, Instant startedAt, Instant endedAt, String limits) {
+        /** A job whose runner has said nothing of limits. */
+        public Job(String id, String tenant, String state, String reason, String node, List<String> command,
+                   Map<String, String> env, Bundle bundle, int priority, long leaseSeconds, boolean cancelRequested,
+                   Integer exitCode, Instant createdAt, Instant startedAt, Instant endedAt) {
+            this(id, tenant, state, reason, node, command, env, bundle, priority, leaseSeconds, cancelRequested,
+                    exitCode, createdAt, startedAt, endedAt, null);
+        }
+    }
+
+    /** {@code POST /v1/jobs/{id}/start}: what its runner holds the job's process to. */
+    public record JobStart(String limits) {
     }
 
     /** {@code POST /v1/jobs/{id}/finish}: how the job's process ended. */

@@ -69,7 +69,13 @@ class JobsIT {
 
             // the released tokens let the second job in
             assertThat(t.get("/v1/jobs/" + second.text("id") + "?waitSeconds=10").text("state")).isEqualTo("STARTING");
-            assertThat(agent.post("/v1/jobs/" + second.text("id") + "/start", null).text("state")).isEqualTo("RUNNING");
+            Http.Answer started = agent.post("/v1/jobs/" + second.text("id") + "/start",
+                    Map.of("limits", "memory 100 MiB: address space (prlimit --as)"));
+            assertThat(started.text("state")).isEqualTo("RUNNING");
+            assertThat(t.get("/v1/jobs/" + second.text("id")).text("limits"))
+                    .as("what the runner said it holds the process to").isEqualTo("memory 100 MiB: address space (prlimit --as)");
+            assertThat(agent.post("/v1/jobs/" + second.text("id") + "/start", Map.of("limits", "x".repeat(201)))
+                    .status()).as("over 200 characters").isEqualTo(400);
             Http.Answer failed = agent.post("/v1/jobs/" + second.text("id") + "/finish", Map.of("exitCode", 3));
             assertThat(failed.text("state")).isEqualTo("FAILED");
             assertThat(failed.body().get("exitCode").asInt()).isEqualTo(3);

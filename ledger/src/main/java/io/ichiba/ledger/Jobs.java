@@ -130,7 +130,12 @@ public final class Jobs {
 
     /** The runner of {@code node} starts the job: refused (with the job) if it was cancelled or is not its. */
     public Result<Job> start(String id, String node) {
-        JobCommands.Step s = store.jobs().execute(id, new JobCommands.Start(node, ledger.clock().millis()));
+        return start(id, node, null);
+    }
+
+    /** As {@link #start(String, String)}, recording what the runner holds the process to ({@code null}: nothing said). */
+    public Result<Job> start(String id, String node, String limits) {
+        JobCommands.Step s = store.jobs().execute(id, new JobCommands.Start(node, ledger.clock().millis(), limits));
         if (s.ok()) {
             LOG.debug("job started job={} node={}", id, node);
         }

@@ -489,8 +489,14 @@ public final class IchibaClient implements AutoCloseable {
      * {@link IchibaException} with status 409 means the job must not start (cancelled, ended, not on this node).
      * Starting a job that already runs on this node answers it again.
      */
+    public Model.Job startJob(String id, String limits) {
+        return send("POST", "/v1/jobs/" + segment(id, "id") + "/start", limits == null ? null
+                : new Model.JobStart(limits), null, requestTimeout, JOB);
+    }
+
+    /** As {@link #startJob(String, String)}, saying nothing of limits. */
     public Model.Job startJob(String id) {
-        return send("POST", "/v1/jobs/" + segment(id, "id") + "/start", null, null, requestTimeout, JOB);
+        return startJob(id, null);
     }
 
     /**

@@ -159,7 +159,9 @@ final class JobsApi {
     }
 
     private Future<Reply> start(Call call) {
-        return runnerOnly(call, j -> ctx.jobs().start(j.id(), j.node()));
+        JsonObject body = call.body();
+        String limits = body == null ? null : body.getString("limits");
+        return runnerOnly(call, j -> ctx.jobs().start(j.id(), j.node(), limits));
     }
 
     private Future<Reply> renew(Call call) {

@@ -65,7 +65,8 @@ final class Views {
     static Model.Job job(Job j) {
         return new Model.Job(j.id(), j.tenant(), j.state().name(), j.reason(), j.node(), j.command(), j.env(),
                 Model.Bundle.of(j.bundle().amounts(), j.bundle().locks()), j.priority(), j.leaseSeconds(),
-                j.cancelRequested(), j.exitCode(), time(j.createdAt()), time(j.startedAt()), time(j.endedAt()));
+                j.cancelRequested(), j.exitCode(), time(j.createdAt()), time(j.startedAt()), time(j.endedAt()),
+                j.limits());
     }
 
     static Model.Pool pool(PoolView p) {

@@ -34,11 +34,12 @@ import java.util.TreeMap;
  * @param endedAt         epoch millis it ended, 0 before
  * @param outbox          events of its changes not yet in the event log ({@code job.started}, {@code job.finished},
  *                        {@code job.failed}, {@code job.cancelled}, {@code job.lost})
+ * @param limits          what its runner holds the process to, as it said when it started it ({@code null} before)
  */
 public record Job(String id, String tenant, List<String> command, SortedMap<String, String> env, Bundle bundle,
                   int priority, long leaseSeconds, String requestedNode, JobState state, String node, String reason,
                   boolean cancelRequested, Integer exitCode, long createdAt, long startedAt, long endedAt,
-                  Outbox outbox) implements Emits<Job> {
+                  Outbox outbox, String limits) implements Emits<Job> {
 
     /** Normalises the collections. */
     public Job {
@@ -54,7 +55,7 @@ public record Job(String id, String tenant, List<String> command, SortedMap<Stri
     public static Job queued(String id, String tenant, List<String> command, Map<String, String> env, Bundle bundle,
                              int priority, long leaseSeconds, String requestedNode, long now) {
         return new Job(id, tenant, command, new TreeMap<>(env == null ? Map.of() : env), bundle, priority,
-                leaseSeconds, requestedNode, JobState.QUEUED, null, null, false, null, now, 0, 0, Outbox.empty());
+                leaseSeconds, requestedNode, JobState.QUEUED, null, null, false, null, now, 0, 0, Outbox.empty(), null);
     }
 
     /**
@@ -72,7 +73,7 @@ public record Job(String id, String tenant, List<String> command, SortedMap<Stri
             }
         }
         return new Job(id, tenant, command, env, bundle, priority, leaseSeconds, requestedNode, next, onNode, why,
-                cancel, exit, createdAt, started, ended, events);
+                cancel, exit, createdAt, started, ended, events, limits);
     }
 
     /** The event type of a job's end: {@code job.finished} (SUCCEEDED), {@code job.failed}, {@code job.cancelled}, {@code job.lost}. */
@@ -90,7 +91,13 @@ public record Job(String id, String tenant, List<String> command, SortedMap<Stri
     @Override
     public Job withOutbox(Outbox o) {
         return new Job(id, tenant, command, env, bundle, priority, leaseSeconds, requestedNode, state, node, reason,
-                cancelRequested, exitCode, createdAt, startedAt, endedAt, o);
+                cancelRequested, exitCode, createdAt, startedAt, endedAt, o, limits);
+    }
+
+    /** Returns this job with what its runner said it holds the process to. */
+    public Job withLimits(String said) {
+        return new Job(id, tenant, command, env, bundle, priority, leaseSeconds, requestedNode, state, node, reason,
+                cancelRequested, exitCode, createdAt, startedAt, endedAt, outbox, said);
     }
 
     /**

@@ -72,7 +72,7 @@ public final class JobCommands {
     }
 
     /** The runner of {@code node} is about to start the process; refused once cancelled or ended. */
-    public record Start(String node, long now) implements Command<Job, Step> {
+    public record Start(String node, long now, String limits) implements Command<Job, Step> {
         @Override
         public Outcome<Job, Step> apply(Job j) {
             if (j == null) {
@@ -87,7 +87,8 @@ public final class JobCommands {
                         + (Assign.AWAITING_HANDLERS.equals(j.reason()) ? " (awaiting its handlers)" : "")
                         + " on " + j.node() + ": it must not start on " + node);
             }
-            return to(j.to(JobState.RUNNING, node, null, false, null, now, 0));
+            Job running = j.to(JobState.RUNNING, node, null, false, null, now, 0);
+            return to(limits == null ? running : running.withLimits(limits));
         }
     }
 
