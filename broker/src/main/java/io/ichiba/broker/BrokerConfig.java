@@ -287,6 +287,7 @@ public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzP
             throw new IllegalArgumentException("set both tls.cert and tls.key (ICHIBA_TLS_CERT, ICHIBA_TLS_KEY), or "
                     + "neither");
         }
+        io.ichiba.broker.handlers.WebhookTargets.allowing(s.webhookAllow()); // a malformed entry: said at start
         for (String file : new String[] {s.tlsCert(), s.tlsKey()}) {
             if (!file.isEmpty() && !Files.isReadable(Path.of(file))) {
                 throw new IllegalArgumentException("tls.cert / tls.key: cannot read " + file);

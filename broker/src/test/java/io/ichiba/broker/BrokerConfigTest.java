@@ -50,6 +50,26 @@ class BrokerConfigTest {
     }
 
     @Test
+    void securitySettingsComeFromTheEnvironmentAndBadOnesAreSaidAtStart() throws Exception {
+        BrokerConfig.Security s = BrokerConfig.load(new String[0], Map.of("ICHIBA_WEBHOOK_ALLOW", "10.0.0.0/8, ::1",
+                "ICHIBA_HTTP_RATE_LIMIT", "50", "ICHIBA_PUBLIC_METRICS", "false")).security();
+        assertThat(s.webhookAllow()).containsExactly("10.0.0.0/8", "::1");
+        assertThat(s.rateLimit()).isEqualTo(50);
+        assertThat(s.rateBurst()).isEqualTo(100);
+        assertThat(s.publicMetrics()).isFalse();
+        assertThat(BrokerConfig.load(new String[0], Map.of()).security()).isEqualTo(BrokerConfig.Security.defaults());
+        assertThat(BrokerConfig.load(new String[0], Map.of()).httpHost()).isEqualTo("127.0.0.1");
+        assertThatThrownBy(() -> BrokerConfig.load(new String[0], Map.of("ICHIBA_WEBHOOK_ALLOW", "intranet")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ICHIBA_WEBHOOK_ALLOW");
+        assertThatThrownBy(() -> BrokerConfig.load(new String[0], Map.of("ICHIBA_PUBLIC_METRICS", "nope")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("true or false");
+        assertThatThrownBy(() -> BrokerConfig.load(new String[0], Map.of("ICHIBA_TLS_CERT", "/etc/hostname")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("both");
+        assertThatThrownBy(() -> BrokerConfig.load(new String[0], Map.of("ICHIBA_HTTP_RATE_LIMIT", "-1")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0 or more");
+    }
+
+    @Test
     void anOperatorTokenShorterThan32CharactersIsRefusedAtStart() throws Exception {
         assertThatThrownBy(() -> BrokerConfig.load(new String[0], Map.of("ICHIBA_OPERATOR_TOKEN", "secret")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("32 characters");
