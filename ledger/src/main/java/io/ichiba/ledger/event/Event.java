@@ -20,15 +20,12 @@ import java.util.TreeMap;
 public record Event(String id, String type, long time, String tenant, String subject, SortedMap<String, String> payload)
         implements Serializable {
 
-    /** The class of an unmodifiable sorted map: a payload already of it is kept as it is, not copied. */
-    private static final Class<?> UNMODIFIABLE = Collections.unmodifiableSortedMap(new TreeMap<>()).getClass();
-
     /**
      * Normalises the payload: an unmodifiable copy in key order, unless it is one already (the maker of the event
      * passes its own map unmodifiable and keeps no other reference to it: one copy fewer for each event).
      */
     public Event {
-        if (payload == null || payload.getClass() != UNMODIFIABLE || payload.comparator() != null) {
+        if (!io.ichiba.ledger.store.OwnedMaps.isOwnedSortedView(payload)) {
             payload = Collections.unmodifiableSortedMap(new TreeMap<>(payload == null ? Collections.emptyMap()
                     : payload));
         }

@@ -17,9 +17,6 @@ public final class Amounts {
     private Amounts() {
     }
 
-    /** The class of the maps {@link #of} and {@link #copyOf} answer: a read-only view of a map nobody else holds. */
-    private static final Class<?> OURS = Collections.unmodifiableSortedMap(new TreeMap<>()).getClass();
-
     /**
      * Whether {@code amounts} is already what {@link #of} ({@code zeros}: {@link #copyOf}) would answer: an
      * unmodifiable sorted map in the natural order (in the ledger, only these methods and the decoders make one, over
@@ -27,7 +24,7 @@ public final class Amounts {
      * claim's bundle, and the holds it places on its tenant and its node, share one map.
      */
     private static boolean already(Map<String, Long> amounts, boolean zeros) {
-        if (amounts == null || amounts.getClass() != OURS || ((SortedMap<String, Long>) amounts).comparator() != null) {
+        if (!io.ichiba.ledger.store.OwnedMaps.isOwnedSortedView(amounts)) {
             return false;
         }
         for (Long v : amounts.values()) {
