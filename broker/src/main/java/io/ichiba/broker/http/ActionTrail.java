@@ -2,6 +2,7 @@ package io.ichiba.broker.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.ichiba.api.Model;
 import io.ichiba.api.Wire;
 import io.ichiba.ledger.audit.OperatorAction;
 import io.micrometer.core.instrument.Counter;
@@ -11,6 +12,9 @@ import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -104,6 +108,25 @@ final class ActionTrail {
         return n;
     }
 
+    /** {@code GET /v1/audit/actions}: a page of the trail, oldest first, for the operator. */
+    Future<Reply> list(Call call) {
+        if (!call.caller().operator()) {
+            return Future.succeededFuture(Problems.forbidden("only the operator reads the audit trail"));
+        }
+        String after = call.query("after");
+        int limit = (int) call.queryLong("limit", 100);
+        return ctx.blocking(() -> {
+            List<OperatorAction> page = ctx.ledger().actions(after, limit);
+            List<Model.OperatorAction> items = new ArrayList<>();
+            for (OperatorAction a : page) {
+                items.add(new Model.OperatorAction(a.id(), Instant.ofEpochMilli(a.at()), a.actor(), a.operation(),
+                        a.target(), a.before() == null ? null : parse(a.before()), parse(a.after())));
+            }
+            return Reply.ok(new Model.ActionPage(items, page.size() < limit ? null : page.get(page.size() - 1).id()));
+        });
+    }
+
+    /** A text as JSON: as it is, or as a JSON string if it is not JSON (an answer, or one cut at 8 KiB). */
     private static JsonNode parse(String s) {
         try {
             return Wire.JSON.readTree(s);
