@@ -146,10 +146,10 @@ final class JobRecords {
             Files.createDirectory(work);
         }
         java.nio.file.attribute.UserPrincipalLookupService users = work.getFileSystem().getUserPrincipalLookupService();
-        Files.getFileAttributeView(work, java.nio.file.attribute.PosixFileAttributeView.class)
-                .setOwner(users.lookupPrincipalByName(user));
-        Files.getFileAttributeView(work, java.nio.file.attribute.PosixFileAttributeView.class)
-                .setGroup(users.lookupPrincipalByGroupName(group));
+        java.nio.file.attribute.PosixFileAttributeView view = Files.getFileAttributeView(work,
+                java.nio.file.attribute.PosixFileAttributeView.class);
+        view.setOwner(users.lookupPrincipalByName(user));
+        view.setGroup(users.lookupPrincipalByGroupName(group));
         Files.setPosixFilePermissions(work, PRIVATE);
         Path log = log(job);
         if (!Files.exists(log)) {

@@ -102,6 +102,8 @@ public final class Runner implements Runnable {
     private final JobLimits limits;
     /** The limit each started job runs under (its cgroup removed when the job is done). */
     private final Map<String, JobLimits.Applied> applied = new ConcurrentHashMap<>();
+    /** Each job user's primary group, as looked up the first time. */
+    private final Map<String, String> groups = new ConcurrentHashMap<>();
     private final Map<String, JobProcess> jobs = new ConcurrentHashMap<>();
     private final Set<String> finished = Collections.synchronizedSet(Collections.newSetFromMap(
             new LinkedHashMap<>() {
@@ -355,20 +357,20 @@ public final class Runner implements Runnable {
             Map<String, String> env = environment(System.getenv(), j);
             JobLimits.Applied limit = applied.get(j.id());
             if (user != null) { // its own directory, its user's alone; its home and temporary files there
-                String group = JobUsers.primaryGroup(user);
+                String group = groupOf(user);
                 dir = records.createWorkDir(j.id(), user, group);
                 command = JobUsers.as(user, group, command);
-                if (j.env() == null || !j.env().containsKey("HOME")) {
-                    env.put("HOME", dir.toString());
-                }
-                if (j.env() == null || !j.env().containsKey("TMPDIR")) {
-                    env.put("TMPDIR", dir.toString());
+                for (String name : List.of("HOME", "TMPDIR")) {
+                    if (j.env() == null || !j.env().containsKey(name)) { // the job's own wins
+                        env.put(name, dir.toString());
+                    }
                 }
             }
             if (limit != null) { // outside the user's wrapper: the cgroup's is written as the runner's user
                 command = limit.wrap(command);
             }
-            if (command.size() != j.command().size() && !runnable(j.command().get(0), env.get("PATH"), dir)) {
+            boolean wrapped = user != null || (limit != null && !limit.prefix().isEmpty());
+            if (wrapped && !runnable(j.command().get(0), env.get("PATH"), dir)) {
                 // started through a wrapper, a missing program would be the wrapper's exit code: said as before
                 throw new IOException("Cannot run program \"" + j.command().get(0) + "\": no such program here");
             }
@@ -562,6 +564,16 @@ public final class Runner implements Runnable {
     }
 
     // ---------------------------------------------------------------- the end
+
+    /** The primary group of {@code user}, looked up once per user ({@code id -gn} is a process of its own). */
+    private String groupOf(String user) throws IOException {
+        String g = groups.get(user);
+        if (g == null) {
+            g = JobUsers.primaryGroup(user);
+            groups.put(user, g);
+        }
+        return g;
+    }
 
     /**
      * Whether {@code program} names an executable file: a path (against {@code dir} if relative), or a name found on
