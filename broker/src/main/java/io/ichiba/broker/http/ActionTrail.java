@@ -23,7 +23,7 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * Records the operator's and agents' changes of what the ledger grants from in the audit trail
  * ({@code GET /v1/audit/actions}): who, which operation, on what, when, and the target as the API shows it before
- * (read by the operation's own GET, before the change runs) and after (the answer, tokens left out). A node's report
+ * (read by the target's own GET before the change runs, or handed over by an operation that reads it anyway) and after (the answer, tokens left out). A node's report
  * is recorded only when it changes the node's capacity (agents report every few seconds). A tenant's own actions
  * are not recorded here (they are in its statement and the event log).
  *
@@ -34,10 +34,15 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 final class ActionTrail {
     private static final Logger LOG = LoggerFactory.getLogger(ActionTrail.class);
-    /** The operations recorded, each with the operation that reads its target before (or none: it makes it). */
+    /**
+     * The operations recorded, each with the operation that reads its target before (or none: it makes it, or, as
+     * {@code reportNode}, it reads its target itself and hands the view over under {@link #BEFORE}).
+     */
     static final Map<String, String> AUDITED = Map.of("createTenant", "", "updateTenant", "getAccount",
             "mintCredits", "getAccount", "rotateTenantToken", "", "createAgent", "", "rotateAgentToken", "",
-            "defineKind", "", "createLock", "", "reportNode", "getNode");
+            "defineKind", "", "createLock", "", "reportNode", "");
+    /** The routing-context key under which an operation that read its target before hands that view over. */
+    static final String BEFORE = "ichiba.audit.before";
     private static final Set<String> SECRETS = Set.of("token", "secret");
 
     private final ApiContext ctx;
@@ -75,7 +80,9 @@ final class ActionTrail {
         if (reply.status() / 100 != 2) {
             return Future.succeededFuture(reply);
         }
-        JsonNode was = before == null || before.status() != 200 ? null : shown(before.body());
+        Object handed = call.rc().get(BEFORE);
+        JsonNode was = handed != null ? shown(handed)
+                : before == null || before.status() != 200 ? null : shown(before.body());
         if (id.equals("reportNode") && was != null && sameCapacity(was, call.body())) {
             return Future.succeededFuture(reply);
         }

@@ -47,6 +47,9 @@ final class PoolsApi {
             }
             logOvercommit(before, r.value());
             logWithheld(before, r.value());
+            if (before != null) {
+                call.rc().put(ActionTrail.BEFORE, Views.node(before)); // for the audit trail: read once, here
+            }
             List<Model.Pool> pools = PoolView.of(r.value()).stream().map(Views::pool).toList();
             return Reply.ok(new Model.Items<>(pools));
         });
