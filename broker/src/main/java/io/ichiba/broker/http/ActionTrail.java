@@ -23,9 +23,10 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * Records the operator's and agents' changes of what the ledger grants from in the audit trail
  * ({@code GET /v1/audit/actions}): who, which operation, on what, when, and the target as the API shows it before
- * (read by the target's own GET before the change runs, or handed over by an operation that reads it anyway) and after (the answer, tokens left out). A node's report
- * is recorded only when it changes the node's capacity (agents report every few seconds). A tenant's own actions
- * are not recorded here (they are in its statement and the event log).
+ * (read by the target's own GET before the change runs, or handed over by an operation that reads it anyway) and
+ * after (the answer, tokens left out). A node's report is recorded only when it changes the node's capacity (agents
+ * report every few seconds). A tenant's own actions are not recorded here (they are in its statement and the event
+ * log).
  *
  * <p>The action is written once the change has answered, in its own command of the engine; if that write fails
  * the change still stands and is answered: the failure is logged and counted
