@@ -469,6 +469,64 @@ class SecurityIT {
         }
     }
 
+    /**
+     * Under load: four clients use a tenant's token on both members of two while it is rotated. The history of
+     * requests (when each was sent, what it got) must show no 200 for the old token from a request sent after the
+     * rotation answered, and every request before it answered 200 (the token was good until then).
+     */
+    @Test
+    void whileClientsUseATokenOnTwoMembersItsRotationRefusesItEverywhereFromTheAnswerOn() throws Exception {
+        try (TestBrokers two = new TestBrokers()) {
+            // no per-token rate limit: the clients send as fast as they can, which is the point
+            Http op1 = TestBrokers.operator(two.start(c -> c.withSecurity(c.security().withLimits(0, 0, 0, 0))));
+            Http op2 = TestBrokers.operator(two.start(c -> c.withSecurity(c.security().withLimits(0, 0, 0, 0))));
+            String id = World.name("t");
+            String old = op1.post("/v1/tenants", Map.of("id", id, "quota", Map.of("memory", 1024))).text("token");
+            record Sent(long at, int status) {
+            }
+            List<List<Sent>> histories = new ArrayList<>();
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.atomic.AtomicLong answeredAt = new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE);
+            java.util.concurrent.ExecutorService clients = java.util.concurrent.Executors.newFixedThreadPool(4);
+            List<java.util.concurrent.Future<?>> running = new ArrayList<>();
+            for (int c = 0; c < 4; c++) {
+                Http member = (c % 2 == 0 ? op1 : op2).as(old);
+                List<Sent> history = new java.util.concurrent.CopyOnWriteArrayList<>();
+                histories.add(history);
+                running.add(clients.submit(() -> {
+                    while (!stop.get()) {
+                        long at = System.nanoTime();
+                        history.add(new Sent(at, member.get("/v1/tenants/" + id).status()));
+                    }
+                }));
+            }
+            try {
+                org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                        .until(() -> histories.stream().allMatch(h -> h.size() >= 5));
+                Http.Answer rotated = op2.as(old).post("/v1/tenants/" + id + "/rotate-token", null);
+                answeredAt.set(System.nanoTime());
+                assertThat(rotated.status()).as(rotated.toString()).isEqualTo(200);
+                // every client sends a few more after the answer
+                org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> histories.stream().allMatch(h ->
+                        h.stream().filter(x -> x.at() > answeredAt.get()).count() >= 5));
+            } finally {
+                stop.set(true);
+                for (java.util.concurrent.Future<?> f : running) {
+                    f.get(30, java.util.concurrent.TimeUnit.SECONDS);
+                }
+                clients.shutdownNow();
+            }
+            long answered = answeredAt.get();
+            for (List<Sent> h : histories) {
+                assertThat(h).filteredOn(x -> x.at() > answered).as("sent after the rotation answered")
+                        .isNotEmpty().allSatisfy(x -> assertThat(x.status()).isEqualTo(401));
+                assertThat(h).filteredOn(x -> x.at() < answered).allSatisfy(x ->
+                        assertThat(x.status()).isIn(200, 401)); // those in flight may see either
+                assertThat(h.get(0).status()).as("the token was good before").isEqualTo(200);
+            }
+        }
+    }
+
     @Test
     void aKeyedRetryOfARotationAnswersWithoutTheTokenAndDoesNotRotateAgain() {
         String id = World.name("t");
