@@ -71,12 +71,13 @@ class ClusterIT {
         // clients keep claiming on the spare node through the survivors while the member dies
         AtomicBoolean running = new AtomicBoolean(true);
         List<String> violations = new CopyOnWriteArrayList<>();
+        List<String> trail = new CopyOnWriteArrayList<>();
         AtomicInteger cycles = new AtomicInteger();
         ExecutorService load = Executors.newFixedThreadPool(4);
         List<Future<?>> workers = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
             Http client = tenant.at(TestBrokers.operator(survivors.get(i % 2)).base());
-            workers.add(load.submit(() -> churn(client, spare, running, cycles, violations)));
+            workers.add(load.submit(() -> churn(client, spare, running, cycles, violations, trail)));
         }
         await().atMost(Duration.ofSeconds(20)).until(() -> cycles.get() >= 8);
 
@@ -137,7 +138,7 @@ class ClusterIT {
         assertThat(other.post("/v1/claims/" + queued.text("id") + "/release", null).text("state")).isEqualTo("RELEASED");
 
         for (JsonNode p : world.pools()) {
-            assertThat(p.get("granted").asLong()).as(p.toString()).isZero();
+            assertThat(p.get("granted").asLong()).as(() -> p + "\n" + stillHeld(tenant, trail)).isZero();
         }
         world.assertAuditClean();
         new World(TestBrokers.operator(survivors.get(1))).assertAuditClean();
@@ -372,18 +373,40 @@ class ClusterIT {
         }
     }
 
-    /** Claims and releases on {@code node} until stopped; records any over-grant it sees. */
+    /** The tenant's claims granted and not ended, from its events, with what the churning clients saw of them. */
+    private static String stillHeld(Http tenant, List<String> trail) {
+        Map<String, String> last = new java.util.LinkedHashMap<>();
+        long after = -1;
+        for (JsonNode page; (page = tenant.get("/v1/events?limit=1000&after=" + after).body()).get("items").size() > 0; ) {
+            page.get("items").forEach(e -> last.put(e.get("subject").asText(), e.get("type").asText()));
+            after = page.get("next").asLong();
+        }
+        StringBuilder out = new StringBuilder("claims whose last event is claim.granted:");
+        last.forEach((claim, type) -> {
+            if (type.equals("claim.granted")) {
+                out.append("\n  ").append(tenant.get("/v1/claims/" + claim));
+                trail.stream().filter(line -> line.contains(claim)).forEach(line -> out.append("\n    ").append(line));
+            }
+        });
+        out.append("\nthe trail's last lines:");
+        trail.subList(Math.max(0, trail.size() - 40), trail.size()).forEach(line -> out.append("\n  ").append(line));
+        return out.toString();
+    }
+
+    /** Claims and releases on {@code node} until stopped; records any over-grant it sees, and each answer in the trail. */
     private static Void churn(Http client, String node, AtomicBoolean running, AtomicInteger cycles,
-                              List<String> violations) {
+                              List<String> violations, List<String> trail) {
         while (running.get()) {
             // a request in flight when the member died may be answered 503 whether or not it was applied: retried
             // with its key, as the contract says, it is applied once
             Map<String, String> key = Map.of("Idempotency-Key", java.util.UUID.randomUUID().toString());
             Http.Answer a = client.post("/v1/claims", World.claim(3000, 1000, List.of(), 1, 30, node), key);
+            trail.add(client.base() + " POST " + key.values() + " " + a);
             // and a retry while the first attempt still runs (on a member that may be dying) is told so: 409
             // IDEMPOTENCY_IN_PROGRESS, to be retried later, not given up (the first attempt may yet create the claim)
             while (a.status() >= 500 || "IDEMPOTENCY_IN_PROGRESS".equals(a.text("code"))) {
                 a = client.post("/v1/claims", World.claim(3000, 1000, List.of(), 1, 30, node), key);
+                trail.add(client.base() + " POST again " + key.values() + " " + a);
             }
             if (a.status() != 201) {
                 continue;
@@ -399,8 +422,10 @@ class ClusterIT {
                 violations.add("over-grant " + pool);
             }
             Http.Answer end = client.delete("/v1/claims/" + id);
+            trail.add(client.base() + " DELETE " + id + " " + end);
             while (end.status() >= 500) {
                 end = client.delete("/v1/claims/" + id);
+                trail.add(client.base() + " DELETE again " + id + " " + end);
             }
             cycles.incrementAndGet();
         }

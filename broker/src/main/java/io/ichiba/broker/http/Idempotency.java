@@ -46,7 +46,8 @@ public final class Idempotency {
     }
 
     /** Runs {@code op} once per key: a retry with the key answers the first answer. */
-    public Future<Reply> run(Call call, Supplier<Future<Reply>> op) {
+    public Future<Reply> run(Call call, Supplier<Future<Reply>> change) {
+        Supplier<Future<Reply>> op = () -> checkedOnTheEngine(change);
         String key = call.header(HEADER);
         if (key == null) {
             return op.get();
@@ -70,6 +71,26 @@ public final class Idempotency {
             case PROCEED -> op.get().compose(reply -> store(id, fingerprint, reply),
                     err -> worker.executeBlocking(() -> store.idempotency().execute(id,
                             new IdempotencyRecord.Abandon(fingerprint)), false).transform(x -> Future.failedFuture(err)));
+        });
+    }
+
+    /**
+     * Runs {@code change}; fails it as unconfirmed (503) if it answered what a lagging view may have decided — no such
+     * record (404), not yours (403), not in that state (409) — while this member answered reads from its last view
+     * ({@link Store#laggingReads}): a change checks its record by reading it first, and on a member cut off from the
+     * majority that read may miss a record created a moment ago (a DELETE of a claim just granted answered 404 while
+     * the claim kept its tokens). A retry, once a majority answers, reads the engine's state.
+     */
+    private Future<Reply> checkedOnTheEngine(Supplier<Future<Reply>> change) {
+        long lagging = store.laggingReads();
+        return change.get().compose(reply -> {
+            int s = reply.status();
+            if ((s == 403 || s == 404 || s == 409) && store.laggingReads() != lagging) {
+                return Future.failedFuture(new io.ichiba.ledger.engine.EngineUnavailableException("this member "
+                        + "answered from its last view of the ledger while the change ran: its " + s
+                        + " cannot be confirmed", null));
+            }
+            return Future.succeededFuture(reply);
         });
     }
 

@@ -56,6 +56,7 @@ public final class EngineStore extends TableStore {
      */
     static final Duration CUT_OFF_PATIENCE = Duration.ofSeconds(3);
 
+    private final java.util.concurrent.atomic.LongAdder laggingReads = new java.util.concurrent.atomic.LongAdder();
     private final Registry registry;
     private final Engine engine;
     private final EngineListener listener;
@@ -206,6 +207,11 @@ public final class EngineStore extends TableStore {
     }
 
     @Override
+    public long laggingReads() {
+        return laggingReads.sum();
+    }
+
+    @Override
     public void bind(Object context) {
         this.context = context;
     }
@@ -245,6 +251,7 @@ public final class EngineStore extends TableStore {
             } else if (remote != null && !remote.quorum()) {
                 if (System.nanoTime() - start > CUT_OFF_PATIENCE.toNanos()) {
                     if (cutOff != null) {
+                        laggingReads.increment();
                         return cutOff.get(); // cut off: the last state this member saw
                     }
                     throw new EngineUnavailableException("this member is cut off from a majority of the cluster: "

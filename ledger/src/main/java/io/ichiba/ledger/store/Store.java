@@ -137,6 +137,16 @@ public interface Store extends AutoCloseable {
      */
     Timer every(String name, java.time.Duration period, Runnable body);
 
+    /**
+     * How many reads this member has answered from its last view instead of the engine's state since it started: a
+     * member cut off from a majority answers reads from the state written behind, which may miss the newest records.
+     * A change whose check read such a view cannot tell "there is no such record" from "this member has not seen it",
+     * so the HTTP edge answers it 503 when this count moved while it ran. Always 0 where every read is the engine's.
+     */
+    default long laggingReads() {
+        return 0;
+    }
+
     /** Registers the context that operations sent to this member run against (the ledger over this store). */
     default void bind(Object context) {
     }
