@@ -165,6 +165,9 @@ public final class Http {
             }
             headers.forEach(b::header);
             HttpResponse<String> r = CLIENT.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            // every answer a test gets is also checked against the contract, as a validating proxy would
+            Conformance.check(method, r.uri().getRawPath(), r.statusCode(),
+                    r.headers().firstValue("Content-Type").orElse(null), r.body());
             JsonNode json;
             try {
                 json = r.body() == null || r.body().isEmpty() ? NullNode.getInstance() : Wire.JSON.readTree(r.body());

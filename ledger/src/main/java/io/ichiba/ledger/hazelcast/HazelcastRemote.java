@@ -69,10 +69,15 @@ public final class HazelcastRemote implements Remote {
             throw new EngineUnavailableException("interrupted waiting for the engine", e);
         } catch (TimeoutException e) {
             throw new EngineUnavailableException("the engine's member did not answer in time", e);
+        } catch (com.hazelcast.core.IndeterminateOperationStateException e) {
+            throw indeterminate(task, e);
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof NotEngineException n) {
                 throw n;
+            }
+            if (cause instanceof com.hazelcast.core.IndeterminateOperationStateException i) {
+                throw indeterminate(task, i);
             }
             if (cause instanceof com.hazelcast.core.MemberLeftException
                     || cause instanceof com.hazelcast.spi.exception.TargetNotMemberException
@@ -84,6 +89,19 @@ public final class HazelcastRemote implements Remote {
             }
             throw new EngineUnavailableException("the engine's member failed: " + cause, cause);
         }
+    }
+
+    /**
+     * The engine's member left while it ran {@code task} (Hazelcast cannot tell whether it ran): a read, or an
+     * operation (run once under its id), may be sent again to the engine wherever it is now; a table call that writes
+     * may have been applied, so its outcome is unknown (503 at the HTTP edge, not a 500).
+     */
+    private static RuntimeException indeterminate(OnEngine<?> task, RuntimeException e) {
+        if (task instanceof Operate<?> || (task instanceof Forward<?> fw && !fw.call.writes())) {
+            return new NotEngineException("the engine's member left while running it: " + e);
+        }
+        return new EngineUnavailableException("the engine's member left while running a change: its outcome is "
+                + "unknown", e);
     }
 
     @Override
