@@ -83,7 +83,7 @@ public final class MemoryProbe {
 
     private void run(Path out) throws Exception {
         BrokerConfig config = BrokerConfig.from(Map.of("http.host", "127.0.0.1", "audit.interval.seconds", "0")::get)
-                .withPorts(0, freePort(), List.of())
+                .withPorts(0, freePort(), List.of()).withDurability(BrokerConfig.Durability.none())
                 .withCluster("ichiba-memory-probe-" + UUID.randomUUID(), "memory-probe-operator-token-0123456789")
                 .withLedger(LedgerSettings.defaults().withNodeGraceMillis(0)
                         .withLimits(io.ichiba.ledger.tenant.TenantLimits.NONE)); // what is measured, not what a tenant may have

@@ -164,6 +164,25 @@ public final class Broker {
         }
     }
 
+    /**
+     * The journal's database: PostgreSQL at {@code db.url}, else the embedded one in {@code data.dir}, else none (the
+     * state lives in the members' memory, said once).
+     */
+    private static io.ichiba.ledger.jdbc.DurableStore durableStore(BrokerConfig.Durability d, Clock clock) {
+        if (d.remote()) {
+            LOG.info("the journal is kept in PostgreSQL at {}", d.dbUrl());
+            return io.ichiba.ledger.jdbc.DurableStore.remote(d.dbUrl(), d.dbUser(), d.dbPassword(), clock);
+        }
+        if (d.embedded()) {
+            java.nio.file.Path dir = java.nio.file.Path.of(d.dataDir()).toAbsolutePath();
+            LOG.info("the journal is kept in {} (ICHIBA_DATA_DIR): state survives a restart", dir);
+            return io.ichiba.ledger.jdbc.DurableStore.embedded(dir, clock);
+        }
+        LOG.warn("the journal is kept in the members' memory only (no ICHIBA_DB_URL{}): when every member stops, the "
+                + "state is gone", d.dataDir().equals("none") ? ", ICHIBA_DATA_DIR=none" : " in a cluster");
+        return null;
+    }
+
     private static boolean indeterminate(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof com.hazelcast.core.IndeterminateOperationStateException) {
@@ -191,7 +210,11 @@ public final class Broker {
         }
         Clock clock = Clock.systemUTC();
         EngineMeters engineMeters = new EngineMeters(registry);
-        EngineStore store = HazelcastEngine.store(hz, engineMeters);
+        io.ichiba.ledger.jdbc.DurableStore durable = durableStore(config.durability(), clock);
+        EngineStore store = HazelcastEngine.store(hz, engineMeters, durable == null ? j -> j
+                : j -> new io.ichiba.ledger.jdbc.DurableJournal(j, durable, config.durability().snapshotBatches(),
+                config.durability().snapshotSeconds() * 1000, new io.ichiba.broker.engine.JournalMeters(registry,
+                config.durability().remote() ? "postgresql" : "embedded"), System::nanoTime));
         engineMeters.bind(store.engine());
         Ledger ledger = new Ledger(store, clock, config.ledger(), config.market(), config.reservations());
         try {

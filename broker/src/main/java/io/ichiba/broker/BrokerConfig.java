@@ -44,13 +44,14 @@ import java.util.Properties;
  * @param clusterMinSize       how many members must be reachable for the engine to write ({@code cluster.min.size};
  *                             0: a majority of {@code hz.members}, 1 when alone)
  * @param security             what the broker lets out and in: webhook destinations ({@link Security})
+ * @param durability           where the journal is kept on disk ({@link Durability})
  */
 public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzPort, List<String> hzMembers,
                            String clusterName, String operatorToken, boolean operatorTokenGiven,
                            long grantWaitMillis, long reaperIntervalMillis, long auditIntervalSeconds,
                            int workerThreads, LedgerSettings ledger, MarketSettings market,
                            ReservationSettings reservations, String handlersFile, int clusterMinSize,
-                           Security security) {
+                           Security security, Durability durability) {
 
     /** Loads the configuration from the command line, the environment and the file they name. */
     public static BrokerConfig load(String[] args, Map<String, String> env) throws IOException {
@@ -121,7 +122,7 @@ public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzP
                         v.num("reservations.window.max.seconds", r.maxWindowSeconds()),
                         v.num("reservations.cancel.fee.percent", r.cancelFeePercent()), r.searchLimit()),
                 v.str("handlers.file", ""), (int) v.num("cluster.min.size", 0),
-                security(v));
+                security(v), durability(v, memberList));
     }
 
     /** The shortest operator token a broker starts with: it stands for every right there is. */
@@ -155,49 +156,49 @@ public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzP
     public BrokerConfig withPorts(int http, int hz, List<String> members) {
         return new BrokerConfig(httpHost, http, hzHost, hz, members, clusterName, operatorToken, operatorTokenGiven,
                 grantWaitMillis, reaperIntervalMillis, auditIntervalSeconds, workerThreads, ledger, market,
-                reservations, handlersFile, clusterMinSize, security);
+                reservations, handlersFile, clusterMinSize, security, durability);
     }
 
     /** Returns a copy with another cluster name and operator token. */
     public BrokerConfig withCluster(String name, String token) {
         return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, name, token, true, grantWaitMillis,
                 reaperIntervalMillis, auditIntervalSeconds, workerThreads, ledger, market,
-                reservations, handlersFile, clusterMinSize, security);
+                reservations, handlersFile, clusterMinSize, security, durability);
     }
 
     /** Returns a copy with other ledger rules. */
     public BrokerConfig withLedger(LedgerSettings settings) {
         return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, clusterName, operatorToken,
                 operatorTokenGiven, grantWaitMillis, reaperIntervalMillis, auditIntervalSeconds, workerThreads,
-                settings, market, reservations, handlersFile, clusterMinSize, security);
+                settings, market, reservations, handlersFile, clusterMinSize, security, durability);
     }
 
     /** Returns a copy with other market rules. */
     public BrokerConfig withMarket(MarketSettings settings) {
         return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, clusterName, operatorToken,
                 operatorTokenGiven, grantWaitMillis, reaperIntervalMillis, auditIntervalSeconds, workerThreads,
-                ledger, settings, reservations, handlersFile, clusterMinSize, security);
+                ledger, settings, reservations, handlersFile, clusterMinSize, security, durability);
     }
 
     /** Returns a copy with other reservation rules. */
     public BrokerConfig withReservations(ReservationSettings settings) {
         return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, clusterName, operatorToken,
                 operatorTokenGiven, grantWaitMillis, reaperIntervalMillis, auditIntervalSeconds, workerThreads,
-                ledger, market, settings, handlersFile, clusterMinSize, security);
+                ledger, market, settings, handlersFile, clusterMinSize, security, durability);
     }
 
     /** Returns a copy whose auditor runs every {@code seconds} (0: only on demand). */
     public BrokerConfig withAuditIntervalSeconds(long seconds) {
         return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, clusterName, operatorToken,
                 operatorTokenGiven, grantWaitMillis, reaperIntervalMillis, seconds, workerThreads,
-                ledger, market, reservations, handlersFile, clusterMinSize, security);
+                ledger, market, reservations, handlersFile, clusterMinSize, security, durability);
     }
 
     /** Returns a copy that needs {@code size} members to write (0: a majority of the members listed). */
     public BrokerConfig withClusterMinSize(int size) {
         return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, clusterName, operatorToken,
                 operatorTokenGiven, grantWaitMillis, reaperIntervalMillis, auditIntervalSeconds, workerThreads,
-                ledger, market, reservations, handlersFile, size, security);
+                ledger, market, reservations, handlersFile, size, security, durability);
     }
 
     /** How many members must be reachable for the engine to write: as configured, else a majority of the list. */
@@ -209,7 +210,7 @@ public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzP
     public BrokerConfig withSecurity(Security settings) {
         return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, clusterName, operatorToken,
                 operatorTokenGiven, grantWaitMillis, reaperIntervalMillis, auditIntervalSeconds, workerThreads,
-                ledger, market, reservations, handlersFile, clusterMinSize, settings);
+                ledger, market, reservations, handlersFile, clusterMinSize, settings, durability);
     }
 
     /**
@@ -267,11 +268,80 @@ public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzP
         }
     }
 
+    /** Returns a copy with the journal kept as {@code settings} says. */
+    public BrokerConfig withDurability(Durability settings) {
+        return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, clusterName, operatorToken,
+                operatorTokenGiven, grantWaitMillis, reaperIntervalMillis, auditIntervalSeconds, workerThreads,
+                ledger, market, reservations, handlersFile, clusterMinSize, security, settings);
+    }
+
+    /**
+     * Where the journal's durable step writes (issue 15): PostgreSQL when {@code dbUrl} is set, else an embedded SQLite
+     * file in {@code dataDir}, else nowhere (the state lives in the members' memory only).
+     *
+     * @param dataDir         the embedded database's directory ({@code data.dir}; default {@code ichiba-data}, relative
+     *                        to where the broker starts; {@code none}: no embedded database). Used only when alone:
+     *                        members each with a file of their own would each hold part of the history
+     * @param dbUrl           a PostgreSQL JDBC URL ({@code db.url}), shared by every member; empty: none
+     * @param dbUser          its user ({@code db.user})
+     * @param dbPassword      its password ({@code db.password})
+     * @param snapshotBatches a snapshot of the whole state every this many batches ({@code snapshot.batches})
+     * @param snapshotSeconds or this often, whichever comes first ({@code snapshot.seconds})
+     */
+    public record Durability(String dataDir, String dbUrl, String dbUser, String dbPassword, long snapshotBatches,
+                             long snapshotSeconds) {
+        /** The default directory of the embedded database. */
+        public static final String DEFAULT_DIR = "ichiba-data";
+
+        /** Nothing on disk: the state lives in the members' memory (tests, benchmarks). */
+        public static Durability none() {
+            return new Durability("none", "", "", "", 50_000, 300);
+        }
+
+        /** The embedded database in {@code dir}. */
+        public static Durability embedded(Path dir) {
+            return new Durability(dir.toString(), "", "", "", 50_000, 300);
+        }
+
+        /** A copy that takes a snapshot every {@code batches} batches or {@code seconds}. */
+        public Durability withSnapshots(long batches, long seconds) {
+            return new Durability(dataDir, dbUrl, dbUser, dbPassword, batches, seconds);
+        }
+
+        /** Whether the journal goes to PostgreSQL. */
+        public boolean remote() {
+            return !dbUrl.isEmpty();
+        }
+
+        /** Whether the journal goes to the embedded database. */
+        public boolean embedded() {
+            return !remote() && !dataDir.isEmpty() && !dataDir.equals("none");
+        }
+    }
+
+    private static Durability durability(Values v, List<String> members) {
+        Durability d = new Durability(v.str("data.dir", Durability.DEFAULT_DIR), v.str("db.url", ""),
+                v.str("db.user", ""), v.str("db.password", ""), v.num("snapshot.batches", 50_000),
+                v.num("snapshot.seconds", 300));
+        if (d.remote() && !d.dbUrl().startsWith("jdbc:postgresql:")) {
+            throw new IllegalArgumentException("db.url (ICHIBA_DB_URL) must be a PostgreSQL JDBC URL "
+                    + "(jdbc:postgresql://host:5432/ichiba), was " + d.dbUrl());
+        }
+        if (d.snapshotBatches() < 1 || d.snapshotSeconds() < 1) {
+            throw new IllegalArgumentException("snapshot.batches and snapshot.seconds must be 1 or more");
+        }
+        if (!members.isEmpty() && !d.remote()) {
+            // one file per member would hold only the batches that member journaled: no embedded database in a cluster
+            return new Durability("none", "", "", "", d.snapshotBatches(), d.snapshotSeconds());
+        }
+        return d;
+    }
+
     /** Returns a copy that loads handler bindings from {@code file}. */
     public BrokerConfig withHandlersFile(String file) {
         return new BrokerConfig(httpHost, httpPort, hzHost, hzPort, hzMembers, clusterName, operatorToken,
                 operatorTokenGiven, grantWaitMillis, reaperIntervalMillis, auditIntervalSeconds, workerThreads,
-                ledger, market, reservations, file, clusterMinSize, security);
+                ledger, market, reservations, file, clusterMinSize, security, durability);
     }
 
     private static Security security(Values v) {

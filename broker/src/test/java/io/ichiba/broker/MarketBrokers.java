@@ -69,7 +69,8 @@ final class MarketBrokers implements AutoCloseable {
         join.add("127.0.0.1:" + hzPort);
         BrokerConfig config = BrokerConfig.from(keys::get).withPorts(0, hzPort, join)
                 .withCluster(cluster, TestBrokers.OPERATOR)
-                .withLedger(LedgerSettings.defaults().withNodeGraceMillis(0));
+                .withLedger(LedgerSettings.defaults().withNodeGraceMillis(0))
+                .withDurability(BrokerConfig.Durability.none());
         Broker b = Broker.start(config);
         brokers.add(b);
         members.add("127.0.0.1:" + hzPort);

@@ -43,7 +43,8 @@ public final class TestBrokers implements AutoCloseable {
         // webhooks may reach the tests' receivers on 127.0.0.1 (only there: 127.0.0.2 is still refused)
         BrokerConfig config = BrokerConfig.from(Map.of("http.host", "127.0.0.1", "audit.interval.seconds", "0",
                         "reaper.interval.millis", "100", "cluster.min.size", "1", "webhook.allow", "127.0.0.1")::get)
-                .withPorts(0, hzPort, join).withCluster(cluster, OPERATOR).withLedger(settings);
+                .withPorts(0, hzPort, join).withCluster(cluster, OPERATOR).withLedger(settings)
+                .withDurability(BrokerConfig.Durability.none()); // a test that keeps its state on disk says where
         Broker b = Broker.start(change.apply(config));
         brokers.add(b);
         members.add("127.0.0.1:" + hzPort);

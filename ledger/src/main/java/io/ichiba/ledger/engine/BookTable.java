@@ -328,6 +328,15 @@ final class BookTable implements Table<Book>, Layered {
     }
 
     @Override
+    public void snapshot(Map<String, Map<String, Object>> out) {
+        committed.forEach((table, kinds) -> {
+            Map<String, Object> all = new HashMap<>();
+            kinds.values().forEach(all::putAll);
+            out.put(table, all);
+        });
+    }
+
+    @Override
     public Object committed(String table, String key) {
         Map<String, Object> ofKind = committed.get(table).get(Book.kindOf(key));
         return ofKind == null ? null : ofKind.get(key);

@@ -472,6 +472,9 @@ public final class Engine implements AutoCloseable {
         }
         tables.commitBatch();
         writeBehind.offer(b);
+        if (journal.snapshotDue(seq)) {
+            journal.snapshot(epoch, seq, b.time(), tables.snapshot());
+        }
         notifier.execute(() -> tables.tell(changes));
         listener.journaled(commands, changes.size(), appendNanos);
         if (!b.events().isEmpty()) {
@@ -502,6 +505,9 @@ public final class Engine implements AutoCloseable {
         writeBehind.restart(t, tables::committed); // a patched record is written behind as it is now
         timers.forEach(timer -> timer.nextAt = -1); // each runs a period after the takeover
         active = true;
+        if (journal.snapshotDue(seq)) {
+            journal.snapshot(epoch, seq, clock.millis(), tables.snapshot()); // a journal that lacks the state keeps it now
+        }
         LOG.info("engine took over epoch={} seq={} replayed={} batch(es) journaled time={} engine time={}", epoch, seq,
                 t.batches().size(), t.lastTime(), clock.millis());
         listener.tookOver(epoch);
@@ -530,5 +536,6 @@ public final class Engine implements AutoCloseable {
         active = false;
         notifier.shutdownNow();
         writeBehind.close();
+        journal.close(); // after the engine's thread: nothing is appended any more (a durable journal's database)
     }
 }

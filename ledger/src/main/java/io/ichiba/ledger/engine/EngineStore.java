@@ -138,6 +138,11 @@ public final class EngineStore extends TableStore {
         return registry.listeningBehind();
     }
 
+    /** Every committed record, by journal table and key (engine thread only: run it as a command): for tests. */
+    Map<String, Map<String, Object>> committedState() {
+        return registry.snapshot();
+    }
+
     /** The engine. */
     public Engine engine() {
         return engine;
@@ -521,6 +526,13 @@ public final class EngineStore extends TableStore {
                 return;
             }
             t.load(table, key, value);
+        }
+
+        /** Every committed record, by journal table and key (maps copied, records shared): for a snapshot. */
+        Map<String, Map<String, Object>> snapshot() {
+            Map<String, Map<String, Object>> out = new java.util.HashMap<>();
+            distinct.forEach(t -> t.snapshot(out));
+            return out;
         }
 
         /** The committed record {@code key} of journal table {@code table}, or {@code null}. */

@@ -733,6 +733,11 @@ final class EngineTable<V> implements Table<V>, Layered {
         return committed.get(key);
     }
 
+    @Override
+    public void snapshot(java.util.Map<String, java.util.Map<String, Object>> out) {
+        out.put(name, new HashMap<>(committed));
+    }
+
     /** Sets a committed record (takeover's load and replay), or applies a patch to it. */
     @SuppressWarnings("unchecked")
     void load(String key, Object value) {

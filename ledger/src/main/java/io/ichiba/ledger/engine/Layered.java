@@ -46,6 +46,12 @@ interface Layered {
     /** The committed record {@code key} of journal table {@code table}, or {@code null}. */
     Object committed(String table, String key);
 
+    /**
+     * Adds each committed record to {@code out}, by journal table name and key: a copy of the maps, not of the records
+     * (they are immutable), for a snapshot. Engine thread only.
+     */
+    void snapshot(java.util.Map<String, java.util.Map<String, Object>> out);
+
     /** Tells the listeners of a journaled record (on the engine's notifier thread). */
     void tell(Object value);
 

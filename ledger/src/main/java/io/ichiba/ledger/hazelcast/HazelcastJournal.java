@@ -255,6 +255,57 @@ public final class HazelcastJournal implements Journal {
         return head.executeOnKey(ENGINE_KEY, new Trim(epoch, seq));
     }
 
+    /**
+     * Writes a state kept elsewhere into the empty state maps (each record as written by batch {@code seq}, a thousand a
+     * call, each call with its synchronous backups), then sets the head to continue after {@code seq}.
+     */
+    @Override
+    public void restore(long seq, long time, Map<String, Map<String, Object>> tables) {
+        Head h = head();
+        if (h.lastSeq() != 0 || !h.pending().isEmpty() || heldWithoutHead() != null) {
+            throw new IllegalStateException("the journal is not empty: it is at batch " + h.lastSeq());
+        }
+        tables.forEach((table, records) -> {
+            IMap<String, Versioned> m = hz.getMap(STATE_PREFIX + table);
+            Map<String, Versioned> chunk = new HashMap<>();
+            for (Map.Entry<String, Object> e : records.entrySet()) {
+                chunk.put(e.getKey(), new Versioned(seq, e.getValue()));
+                if (chunk.size() == 1000) {
+                    m.putAll(chunk);
+                    chunk.clear();
+                }
+            }
+            if (!chunk.isEmpty()) {
+                m.putAll(chunk);
+            }
+        });
+        if (!head.executeOnKey(ENGINE_KEY, new Restore(seq, time))) {
+            throw new IllegalStateException("the journal's head took a batch while it was being restored");
+        }
+    }
+
+    /** Sets an empty head to continue after a restored state's last batch. */
+    static final class Restore implements EntryProcessor<String, Head, Boolean> {
+        private static final long serialVersionUID = 1L;
+        private final long seq;
+        private final long time;
+
+        Restore(long seq, long time) {
+            this.seq = seq;
+            this.time = time;
+        }
+
+        @Override
+        public Boolean process(Map.Entry<String, Head> entry) {
+            Head h = entry.getValue() == null ? Head.EMPTY : entry.getValue();
+            if (h.lastSeq() != 0 || !h.pending().isEmpty()) {
+                return false;
+            }
+            entry.setValue(new Head(h.epoch(), seq, seq, List.of(), Math.max(h.lastTime(), time)));
+            return true;
+        }
+    }
+
     /** Returns the head as it is (for tests and for {@code GET /ready}). */
     public Head head() {
         Head h = head.get(ENGINE_KEY);

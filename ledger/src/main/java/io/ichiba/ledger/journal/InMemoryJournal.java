@@ -68,6 +68,16 @@ public final class InMemoryJournal implements Journal {
         return true;
     }
 
+    @Override
+    public synchronized void restore(long seq, long time, Map<String, Map<String, Object>> state) {
+        if (lastSeq != 0 || !pending.isEmpty() || tables.values().stream().anyMatch(t -> !t.isEmpty())) {
+            throw new IllegalStateException("the journal is not empty: it is at batch " + lastSeq);
+        }
+        state.forEach((t, m) -> tables.put(t, new HashMap<>(m)));
+        lastSeq = seq;
+        lastTime = time;
+    }
+
     /** Returns the current epoch. */
     public synchronized long epoch() {
         return epoch;

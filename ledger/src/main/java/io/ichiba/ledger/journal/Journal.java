@@ -40,6 +40,35 @@ public interface Journal extends AutoCloseable {
     boolean writeBehind(long epoch, long seq, Map<String, Map<String, Object>> changes);
 
     /**
+     * Starts an empty journal from a state kept elsewhere (a durable copy, after every member stopped): the state tables
+     * take {@code tables}, each record as written by batch {@code seq}, and the next append must be {@code seq + 1}.
+     *
+     * @param seq  the last batch the state holds
+     * @param time the engine's time of that batch: the next engine's clock resumes from it
+     * @throws IllegalStateException the journal is not empty
+     */
+    default void restore(long seq, long time, Map<String, Map<String, Object>> tables) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot be restored");
+    }
+
+    /**
+     * Whether the journal would keep a copy of the whole state after batch {@code seq} now (a durable journal takes
+     * one every so many batches or seconds): the engine then hands it to {@link #snapshot}.
+     */
+    default boolean snapshotDue(long seq) {
+        return false;
+    }
+
+    /**
+     * Keeps a copy of the whole state after batch {@code seq}: each table's committed records, copied by the engine
+     * (the records themselves are immutable). The journal writes it on its own thread; the engine goes on.
+     *
+     * @param time the engine's time of batch {@code seq}
+     */
+    default void snapshot(long epoch, long seq, long time, Map<String, Map<String, Object>> tables) {
+    }
+
+    /**
      * What of the journal was found lost (its records gone with more members than it has copies), or {@code null}:
      * while it is set no engine takes the journal over.
      */

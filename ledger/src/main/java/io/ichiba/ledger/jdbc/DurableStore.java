@@ -1,0 +1,256 @@
+package io.ichiba.ledger.jdbc;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.ichiba.ledger.hazelcast.KryoSerializer;
+import io.ichiba.ledger.journal.Batch;
+import io.ichiba.ledger.journal.Change;
+import io.ichiba.ledger.store.Incremental;
+import org.flywaydb.core.Flyway;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The journal's durable copy in a database: every batch the engine journals (one transaction each, before any of its
+ * callers is answered), and now and then a snapshot of the engine's whole state. The state is the newest snapshot and
+ * the batches after it; a snapshot lets the batches it covers go.
+ *
+ * <pre>
+ *   ichiba_batch(seq, epoch, written_at, body)           a batch, written by Kryo as members send it
+ *   ichiba_snapshot(seq, epoch, engine_time, taken_at, body)   every table's records after batch seq
+ * </pre>
+ *
+ * <p>A batch is written once per sequence ({@code ON CONFLICT DO NOTHING}): an engine that takes over writes again the
+ * batches the replicated journal holds and the database may not, and a stale engine's late write of a batch finds the
+ * same batch there. SQLite in a data directory is the default (WAL, {@code synchronous=FULL}: each commit is on disk
+ * when it returns); PostgreSQL by URL. The schema is Flyway's migrations under {@code db/ichiba}, the same for both.
+ */
+public final class DurableStore implements AutoCloseable {
+    /** The file of the embedded database in its data directory. */
+    public static final String FILE = "ichiba.db";
+    /** How many snapshots are kept (the newest, and the one before it in case the newest cannot be read). */
+    static final int SNAPSHOTS_KEPT = 2;
+
+    private final HikariDataSource pool;
+    private final String url;
+    private final java.time.Clock clock;
+
+    private DurableStore(HikariDataSource pool, String url, java.time.Clock clock) {
+        this.pool = pool;
+        this.url = url;
+        this.clock = clock;
+    }
+
+    /**
+     * The embedded database under {@code dataDir} (made if missing), migrated; {@code clock} stamps when each batch
+     * and snapshot was written.
+     */
+    public static DurableStore embedded(Path dataDir, java.time.Clock clock) {
+        try {
+            Files.createDirectories(dataDir);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot make the data directory " + dataDir, e);
+        }
+        HikariConfig c = new HikariConfig();
+        c.setJdbcUrl("jdbc:sqlite:" + dataDir.resolve(FILE).toAbsolutePath());
+        // a commit returns once it is on disk (an fsync of the write-ahead log); a second writer waits for the first
+        c.addDataSourceProperty("journal_mode", "WAL");
+        c.addDataSourceProperty("synchronous", "FULL");
+        c.addDataSourceProperty("busy_timeout", "30000");
+        c.setMaximumPoolSize(2);
+        return open(c, clock);
+    }
+
+    /** The database at {@code url} (PostgreSQL), migrated. */
+    public static DurableStore remote(String url, String user, String password, java.time.Clock clock) {
+        HikariConfig c = new HikariConfig();
+        c.setJdbcUrl(url);
+        c.setUsername(user);
+        c.setPassword(password);
+        c.setMaximumPoolSize(4);
+        return open(c, clock);
+    }
+
+    private static DurableStore open(HikariConfig c, java.time.Clock clock) {
+        c.setPoolName("ichiba-journal");
+        c.setAutoCommit(false);
+        c.setConnectionTimeout(10_000);
+        c.setInitializationFailTimeout(-1); // a database that is down at start is waited for by the engine, not fatal
+        HikariDataSource pool = new HikariDataSource(c);
+        try {
+            Flyway.configure().dataSource(pool).locations("classpath:db/ichiba").load().migrate();
+        } catch (RuntimeException e) {
+            pool.close();
+            throw e;
+        }
+        return new DurableStore(pool, c.getJdbcUrl(), clock);
+    }
+
+    /** Where the database is (without credentials). */
+    public String url() {
+        return url;
+    }
+
+    /** The last batch the database holds, in a snapshot or on its own; 0 when none. */
+    public long lastSeq() {
+        try (Connection c = pool.getConnection();
+             Statement s = c.createStatement();
+             ResultSet r = s.executeQuery("SELECT (SELECT COALESCE(MAX(seq), 0) FROM ichiba_batch), "
+                     + "(SELECT COALESCE(MAX(seq), 0) FROM ichiba_snapshot)")) {
+            r.next();
+            long last = Math.max(r.getLong(1), r.getLong(2));
+            c.commit();
+            return last;
+        } catch (SQLException e) {
+            throw failed("read the last batch", e);
+        }
+    }
+
+    /** Writes {@code batch} in one transaction (nothing if its sequence is there already). */
+    public void write(Batch batch) {
+        byte[] body = KryoSerializer.toBytes(batch);
+        try (Connection c = pool.getConnection();
+             PreparedStatement p = c.prepareStatement("INSERT INTO ichiba_batch (seq, epoch, written_at, body) "
+                     + "VALUES (?, ?, ?, ?) ON CONFLICT (seq) DO NOTHING")) {
+            p.setLong(1, batch.seq());
+            p.setLong(2, batch.epoch());
+            p.setLong(3, clock.millis());
+            p.setBytes(4, body);
+            p.executeUpdate();
+            c.commit();
+        } catch (SQLException e) {
+            throw failed("write batch " + batch.seq(), e);
+        }
+    }
+
+    /**
+     * Keeps {@code tables} as the state after batch {@code seq}, then drops the batches it covers and all but the
+     * newest {@link #SNAPSHOTS_KEPT} snapshots, in one transaction; answers the snapshot's size in bytes.
+     */
+    public int snapshot(long epoch, long seq, long engineTime, Map<String, Map<String, Object>> tables) {
+        byte[] body = KryoSerializer.toBytes(new HashMap<>(tables));
+        try (Connection c = pool.getConnection()) {
+            try (PreparedStatement p = c.prepareStatement("INSERT INTO ichiba_snapshot (seq, epoch, engine_time, "
+                    + "taken_at, body) VALUES (?, ?, ?, ?, ?) ON CONFLICT (seq) DO NOTHING")) {
+                p.setLong(1, seq);
+                p.setLong(2, epoch);
+                p.setLong(3, engineTime);
+                p.setLong(4, clock.millis());
+                p.setBytes(5, body);
+                p.executeUpdate();
+            }
+            try (PreparedStatement p = c.prepareStatement("DELETE FROM ichiba_batch WHERE seq <= ?")) {
+                p.setLong(1, seq);
+                p.executeUpdate();
+            }
+            try (PreparedStatement p = c.prepareStatement("DELETE FROM ichiba_snapshot WHERE seq < (SELECT MIN(seq) "
+                    + "FROM (SELECT seq FROM ichiba_snapshot ORDER BY seq DESC LIMIT " + SNAPSHOTS_KEPT + ") newest)")) {
+                p.executeUpdate();
+            }
+            c.commit();
+            return body.length;
+        } catch (SQLException e) {
+            throw failed("write the snapshot of batch " + seq, e);
+        }
+    }
+
+    /**
+     * What the database holds.
+     *
+     * @param seq         the last batch applied
+     * @param time        the engine's time of the last batch (the next engine's clock resumes from it)
+     * @param tables      every table's records
+     * @param snapshotSeq the batch of the snapshot it started from (0: none)
+     * @param batches     how many batches were applied after the snapshot
+     */
+    public record Recovered(long seq, long time, Map<String, Map<String, Object>> tables, long snapshotSeq,
+                            int batches) {
+    }
+
+    /**
+     * Reads the state back: the newest snapshot, then every batch after it in order.
+     *
+     * @return the state, or {@code null} when the database holds nothing
+     * @throws IllegalStateException a batch after the snapshot is missing: the state cannot be told
+     */
+    @SuppressWarnings("unchecked")
+    public Recovered recover() {
+        try (Connection c = pool.getConnection()) {
+            Map<String, Map<String, Object>> tables = new HashMap<>();
+            long from = 0;
+            long time = 0;
+            try (Statement s = c.createStatement();
+                 ResultSet r = s.executeQuery("SELECT seq, engine_time, body FROM ichiba_snapshot ORDER BY seq DESC "
+                         + "LIMIT 1")) {
+                if (r.next()) {
+                    from = r.getLong(1);
+                    time = r.getLong(2);
+                    ((Map<String, Map<String, Object>>) KryoSerializer.fromBytes(r.getBytes(3)))
+                            .forEach((t, records) -> tables.put(t, new HashMap<>(records)));
+                }
+            }
+            long seq = from;
+            int applied = 0;
+            try (PreparedStatement p = c.prepareStatement("SELECT seq, body FROM ichiba_batch WHERE seq > ? "
+                    + "ORDER BY seq")) {
+                p.setLong(1, from);
+                try (ResultSet r = p.executeQuery()) {
+                    while (r.next()) {
+                        long next = r.getLong(1);
+                        if (next != seq + 1) {
+                            throw new IllegalStateException("the database misses batch " + (seq + 1) + " (it holds "
+                                    + next + " next): the state after batch " + seq + " cannot be told");
+                        }
+                        Batch b = (Batch) KryoSerializer.fromBytes(r.getBytes(2));
+                        apply(tables, b);
+                        seq = next;
+                        time = Math.max(time, b.time());
+                        applied++;
+                    }
+                }
+            }
+            c.commit();
+            return seq == 0 ? null : new Recovered(seq, time, tables, from, applied);
+        } catch (SQLException e) {
+            throw failed("read the state back", e);
+        }
+    }
+
+    private static void apply(Map<String, Map<String, Object>> tables, Batch b) {
+        for (Change ch : b.changes()) {
+            Map<String, Object> t = tables.computeIfAbsent(ch.table(), k -> new HashMap<>());
+            Object v = ch.value();
+            if (v instanceof Incremental.Patched p) {
+                Object before = t.get(ch.key());
+                if (before == null) {
+                    throw new IllegalStateException("batch " + b.seq() + " patches record " + ch.key() + " of "
+                            + ch.table() + ", which the state before it does not hold");
+                }
+                v = p.applyTo(before);
+            }
+            if (v == null) {
+                t.remove(ch.key());
+            } else {
+                t.put(ch.key(), v);
+            }
+        }
+    }
+
+    private static io.ichiba.ledger.journal.JournalUnavailableException failed(String what, SQLException e) {
+        return new io.ichiba.ledger.journal.JournalUnavailableException("the database could not " + what + ": " + e,
+                e);
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+}
