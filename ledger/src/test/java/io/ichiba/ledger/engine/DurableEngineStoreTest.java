@@ -30,14 +30,24 @@ class DurableEngineStoreTest extends StoreContractTest {
     private DurableJournal journal;
     private EngineStore engineStore;
 
+    /** The database under test, opened again (its content stays). */
+    DurableStore open() {
+        return DurableStore.embedded(data, java.time.Clock.systemUTC());
+    }
+
     private DurableJournal durable() {
-        return new DurableJournal(new InMemoryJournal(), DurableStore.embedded(data, java.time.Clock.systemUTC()), SNAPSHOT_BATCHES, 60_000,
-                DurableJournal.Listener.NONE, System::nanoTime);
+        return new DurableJournal(new InMemoryJournal(), open(), SNAPSHOT_BATCHES, 60_000, DurableJournal.Listener.NONE,
+                System::nanoTime);
+    }
+
+    /** Empties the database before a scenario (a temporary directory is new for each already). */
+    void fresh() {
     }
 
     @Override
     protected Store createStore() {
         Engines.closeAll();
+        fresh();
         journal = durable();
         engineStore = Engines.started(journal);
         return engineStore;
@@ -60,7 +70,7 @@ class DurableEngineStoreTest extends StoreContractTest {
      */
     @AfterEach
     void theDatabaseAloneGivesEveryRecordTheEngineHolds() {
-        try (DurableStore reader = DurableStore.embedded(data, java.time.Clock.systemUTC())) {
+        try (DurableStore reader = open()) {
             for (int attempt = 1; ; attempt++) {
                 Map<String, Map<String, Object>> held = state(engineStore);
                 DurableStore.Recovered r = reader.recover();

@@ -20,17 +20,34 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-/** The journal's durable step over SQLite in a temporary directory: what it writes, when, and what it reads back. */
+/**
+ * The journal's durable step over SQLite in a temporary directory (and, in {@code DurableJournalPostgresTest}, over
+ * PostgreSQL): what it writes, when, and what it reads back.
+ */
 class DurableJournalTest {
     @TempDir
     Path data;
+
+    /** The database under test, opened again (its content stays). */
+    DurableStore open() {
+        return DurableStore.embedded(data, java.time.Clock.systemUTC());
+    }
+
+    /** A plain connection to the database under test, to break it. */
+    Connection raw() throws java.sql.SQLException {
+        Connection c = DriverManager.getConnection("jdbc:sqlite:" + data.resolve(DurableStore.FILE));
+        try (Statement s = c.createStatement()) {
+            s.execute("PRAGMA busy_timeout=30000");
+        }
+        return c;
+    }
 
     private static Batch batch(long epoch, long seq, String key, String value) {
         return new Batch(epoch, seq, List.of(new Change("claims", key, value)), 1000 + seq);
     }
 
     private DurableJournal journal(InMemoryJournal replicated, long snapshotBatches) {
-        return new DurableJournal(replicated, DurableStore.embedded(data, java.time.Clock.systemUTC()), snapshotBatches, 3_600_000,
+        return new DurableJournal(replicated, open(), snapshotBatches, 3_600_000,
                 DurableJournal.Listener.NONE, System::nanoTime);
     }
 
@@ -57,7 +74,7 @@ class DurableJournalTest {
         assertThat(emptied.peek().tables().get("claims")).as("written into the replicated state").hasSize(4);
         second.append(batch(again.epoch(), 7, "c7", "v7")); // the sequence goes on
         second.close();
-        try (DurableStore store = DurableStore.embedded(data, java.time.Clock.systemUTC())) {
+        try (DurableStore store = open()) {
             DurableStore.Recovered r = store.recover();
             assertThat(r.snapshotSeq()).isEqualTo(3);
             assertThat(r.batches()).as("the batches the snapshot covers are gone").isEqualTo(4);
@@ -71,9 +88,7 @@ class DurableJournalTest {
         DurableJournal durable = journal(replicated, 1000);
         Takeover t = durable.takeOver();
         durable.append(batch(t.epoch(), 1, "c1", "v1"));
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + data.resolve(DurableStore.FILE));
-             Statement s = c.createStatement()) {
-            s.execute("PRAGMA busy_timeout=30000");
+        try (Connection c = raw(); Statement s = c.createStatement()) {
             s.execute("ALTER TABLE ichiba_batch RENAME TO ichiba_batch_away"); // the database refuses the next write
             assertThatThrownBy(() -> durable.append(batch(t.epoch(), 2, "c2", "v2")))
                     .isInstanceOf(JournalUnavailableException.class).hasMessageContaining("replicated");
@@ -84,7 +99,7 @@ class DurableJournalTest {
         Takeover next = durable.takeOver();
         assertThat(next.lastSeq()).isEqualTo(2);
         durable.close();
-        try (DurableStore store = DurableStore.embedded(data, java.time.Clock.systemUTC())) {
+        try (DurableStore store = open()) {
             assertThat(store.recover().tables().get("claims")).as("batch 2, replicated, is in the database now")
                     .isEqualTo(Map.of("c1", "v1", "c2", "v2"));
         }
@@ -92,7 +107,7 @@ class DurableJournalTest {
 
     @Test
     void aStaleEnginesLateWriteOfABatchChangesNothing() {
-        try (DurableStore store = DurableStore.embedded(data, java.time.Clock.systemUTC())) {
+        try (DurableStore store = open()) {
             store.write(batch(2, 1, "c1", "new"));
             store.write(batch(1, 1, "c1", "old"));
             assertThat(store.recover().tables().get("claims")).isEqualTo(Map.of("c1", "new"));
@@ -101,7 +116,7 @@ class DurableJournalTest {
 
     @Test
     void aDatabaseMissingABatchAfterItsSnapshotIsNotReadAsAState() {
-        try (DurableStore store = DurableStore.embedded(data, java.time.Clock.systemUTC())) {
+        try (DurableStore store = open()) {
             store.write(batch(1, 1, "c1", "v1"));
             store.write(batch(1, 3, "c3", "v3"));
             assertThatThrownBy(store::recover).isInstanceOf(IllegalStateException.class)
