@@ -64,6 +64,41 @@ class RestartIT {
         assertThat(data.resolve("ichiba.db")).exists();
     }
 
+    /**
+     * A backup taken while the broker runs (SQLite's {@code VACUUM INTO}, as docs/durability.md shows; the sqlite3
+     * shell's {@code .backup} does the same) is a data directory a broker starts from, with a clean audit.
+     */
+    @Test
+    void aBackupTakenWhileTheBrokerRunsStartsABrokerWithACleanAudit(@TempDir Path backup) throws Exception {
+        String tenantId = World.name("t");
+        String node = World.name("n");
+        String tenantToken;
+        String claim;
+        try (TestBrokers first = new TestBrokers()) {
+            Broker a = first.start(this::durable);
+            World world = new World(TestBrokers.operator(a));
+            world.node(node, 8192, 8192);
+            Http tenant = world.tenant(tenantId, 65536, 65536);
+            tenantToken = tenant.token();
+            world.mint(tenantId, 700, null);
+            claim = tenant.post("/v1/claims", World.claim(1000, 10, List.of(), 0, 600, node)).text("id");
+            try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + data.resolve("ichiba.db"));
+                 java.sql.Statement s = c.createStatement()) {
+                s.execute("VACUUM INTO '" + backup.resolve("ichiba.db") + "'");
+            }
+            tenant.post("/v1/claims", World.claim(1000, 10, List.of(), 0, 600, node)); // after the backup: not in it
+        }
+        try (TestBrokers restored = new TestBrokers()) {
+            Broker b = restored.start(c -> c.withDurability(BrokerConfig.Durability.embedded(backup)));
+            Http operator = TestBrokers.operator(b);
+            Http tenant = operator.as(tenantToken);
+            assertThat(tenant.get("/v1/claims/" + claim).text("state")).isEqualTo("GRANTED");
+            assertThat(new World(operator).pool("memory@" + node).get("granted").asLong()).isEqualTo(1000);
+            assertThat(new World(operator).account(tenantId).get("balance").asLong()).isEqualTo(700);
+            new World(operator).assertAuditClean();
+        }
+    }
+
     @Test
     void aBrokerStartedAgainOnPostgreSqlHoldsWhatItAcknowledged() throws Exception {
         postgresUrl();
