@@ -9,7 +9,10 @@
 # a low fixed rate); logs in OUT_DIR/logs. About 10 minutes. Knobs (environment): WRK_SECONDS (8),
 # WRK_WARMUP (45: the broker's JIT takes about a minute of load to settle on 2 cores), WRK_CONNECTIONS ("16 64"), OPEN_SECONDS (5), OPEN_WARMUP (2), RATE_PERCENTS ("25 50 75"),
 # LOW_RATE (20), NODES (4), PORT_BASE (18080: broker; +1..+4 the arms), REDIS_PORT (16379: the Lua arm),
-# HZ_PORT (15701; +20 for ichiba-before's), BEFORE_JAR (a broker jar built at another commit: measured as the arm ichiba-before, port +5).
+# HZ_PORT (15701; +20 for ichiba-before's, +40 for ichiba-durable's), BEFORE_JAR (a broker jar built at another commit: measured as the arm ichiba-before, port +5),
+# DURABLE (1: also the arm ichiba-durable, port +6: the same broker writing each batch to its embedded SQLite in a
+# temporary data directory, an fsync per batch; the arm ichiba keeps its state in memory only, ICHIBA_DATA_DIR=none),
+# ARMS_ONLY (e.g. "ichiba ichiba-durable": measure only these arms).
 set -euo pipefail
 OUT=${1:?usage: $0 OUT_DIR}
 source "$(dirname "$0")/common.sh"
@@ -37,6 +40,14 @@ if [ -n "$BEFORE_JAR" ]; then
   ARMS=(ichiba ichiba-before redis openapi hello)
   BROKERS=(ichiba ichiba-before)
 fi
+if [ "${DURABLE:-1}" = 1 ]; then
+  PORT[ichiba-durable]=$((PORT_BASE + 6))
+  ARMS=(ichiba ichiba-durable "${ARMS[@]:1}")
+  BROKERS+=(ichiba-durable)
+fi
+if [ -n "${ARMS_ONLY:-}" ]; then
+  read -r -a ARMS <<<"$ARMS_ONLY"
+fi
 B=http://127.0.0.1:${PORT[ichiba]}
 
 log "redis-server :$REDIS_PORT, broker $B"
@@ -50,6 +61,13 @@ if [ -n "$BEFORE_JAR" ]; then
     -jar "$BEFORE_JAR"
   SERVER_PID[ichiba-before]=$LAST_PID
   wait_ready "http://127.0.0.1:${PORT[ichiba-before]}" 1
+fi
+if [ -n "${PORT[ichiba-durable]:-}" ]; then
+  DURABLE_DIR=$(mktemp -d -t ichiba-bench-data-XXXXXX)
+  ICHIBA_DATA_DIR=$DURABLE_DIR start_broker "${PORT[ichiba-durable]}" "$((HZ_PORT + 40))" "" "bench-http-durable-$$" \
+    "$LOGS/broker-durable.log"
+  SERVER_PID[ichiba-durable]=$LAST_PID
+  wait_ready "http://127.0.0.1:${PORT[ichiba-durable]}" 1
 fi
 wait_ready "$B" 1
 declare -A TOKENS

@@ -109,7 +109,24 @@ final class BrokerProcesses implements AutoCloseable {
         return members;
     }
 
+    /**
+     * Starts one broker alone (no members listed: its own cluster), {@code env} added to its environment (e.g. its data
+     * directory), and waits (bounded) until it runs the engine. Start it again the same way after a kill.
+     */
+    Member startAlone(Map<String, String> env) throws IOException {
+        Member m = launch(members.size(), TestBrokers.freePort(), List.of(), env);
+        members.add(m);
+        await("the broker started").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250))
+                .until(m::engine);
+        return m;
+    }
+
     private Member launch(int index, int hzPort) throws IOException {
+        return launch(index, hzPort, hzAddresses, Map.of());
+    }
+
+    private Member launch(int index, int hzPort, List<String> memberList, Map<String, String> extra)
+            throws IOException {
         File jar = Path.of("target", "ichiba-broker.jar").toFile();
         assertThat(jar).as("the shaded jar (mvn package)").exists();
         int http = TestBrokers.freePort();
@@ -120,11 +137,13 @@ final class BrokerProcesses implements AutoCloseable {
         env.put("ICHIBA_HTTP_PORT", Integer.toString(http));
         env.put("ICHIBA_HTTP_HOST", "127.0.0.1");
         env.put("ICHIBA_HZ_PORT", Integer.toString(hzPort));
-        env.put("ICHIBA_HZ_MEMBERS", String.join(",", hzAddresses));
+        env.put("ICHIBA_HZ_MEMBERS", String.join(",", memberList));
         env.put("ICHIBA_HZ_CLUSTER", cluster);
         env.put("ICHIBA_OPERATOR_TOKEN", TestBrokers.OPERATOR);
         env.put("ICHIBA_NODE_GRACE_MILLIS", "0");
         env.put("ICHIBA_AUDIT_INTERVAL_SECONDS", "0");
+        env.put("ICHIBA_DATA_DIR", "none"); // members of a cluster keep no file; a test that wants one says where
+        env.putAll(extra);
         Process p = pb.start();
         Member m = new Member(index, http, p);
         Thread reader = new Thread(() -> {

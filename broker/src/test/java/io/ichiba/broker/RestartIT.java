@@ -106,6 +106,62 @@ class RestartIT {
         startedAgainHoldsWhatItAcknowledged(RestartIT::postgres);
     }
 
+    /**
+     * Every member of three stopped, then three started again, all on one PostgreSQL: the first engine starts from
+     * the database, the members that join find the state replicated, and every record is there.
+     */
+    @Test
+    void everyMemberOfThreeStoppedAndStartedAgainOnPostgreSqlHoldsWhatTheyAcknowledged() throws Exception {
+        postgresUrl();
+        emptyPostgres();
+        String node = World.name("n");
+        String tenantId = World.name("t");
+        String tenantToken;
+        List<String> granted = new ArrayList<>();
+        JsonNode accountBefore;
+        try (TestBrokers first = new TestBrokers()) {
+            List<Broker> three = List.of(first.start(RestartIT::postgres), first.start(RestartIT::postgres),
+                    first.start(RestartIT::postgres));
+            World world = new World(TestBrokers.operator(three.get(0)));
+            world.node(node, 100_000, 100_000);
+            Http tenant = world.tenant(tenantId, 1_000_000, 1_000_000);
+            tenantToken = tenant.token();
+            world.mint(tenantId, 900, null);
+            for (Broker b : three) {
+                for (int i = 0; i < 5; i++) {
+                    Http.Answer c = tenant.at(TestBrokers.operator(b).base())
+                            .post("/v1/claims", World.claim(100, 1, List.of(), 0, 600, node));
+                    assertThat(c.text("state")).isEqualTo("GRANTED");
+                    granted.add(c.text("id"));
+                }
+            }
+            accountBefore = world.account(tenantId);
+        }
+        try (TestBrokers second = new TestBrokers()) {
+            List<Broker> three = List.of(second.start(RestartIT::postgres), second.start(RestartIT::postgres),
+                    second.start(RestartIT::postgres));
+            for (Broker b : three) {
+                Http tenant = TestBrokers.operator(b).as(tenantToken);
+                for (String id : granted) {
+                    assertThat(tenant.get("/v1/claims/" + id).text("state")).as(id).isEqualTo("GRANTED");
+                }
+            }
+            World world = new World(TestBrokers.operator(three.get(2)));
+            assertThat(world.account(tenantId)).isEqualTo(accountBefore);
+            assertThat(world.pool("memory@" + node).get("granted").asLong()).isEqualTo(100L * granted.size());
+            world.assertAuditClean();
+        }
+    }
+
+    /** The sequence of the newest event {@code reader} sees (-1: none). */
+    private static long lastSeq(Http reader) {
+        long after = -1;
+        for (JsonNode page; (page = reader.get("/v1/events?limit=1000&after=" + after).body()).get("items").size() > 0; ) {
+            after = page.get("next").asLong();
+        }
+        return after;
+    }
+
     private void startedAgainHoldsWhatItAcknowledged(java.util.function.UnaryOperator<BrokerConfig> durability)
             throws Exception {
         String node = World.name("n");
@@ -118,6 +174,7 @@ class RestartIT {
         Http.Answer keyed;
         JsonNode heldBefore;
         JsonNode accountBefore;
+        long seenBefore;
         try (TestBrokers first = new TestBrokers()) {
             Broker a = first.start(durability);
             World world = new World(TestBrokers.operator(a));
@@ -137,6 +194,8 @@ class RestartIT {
             assertThat(heldBefore.get("state").asText()).isEqualTo("GRANTED");
             assertThat(tenant.get("/v1/claims/" + queued).text("state")).isEqualTo("QUEUED");
             accountBefore = world.account(tenantId);
+            seenBefore = lastSeq(tenant);
+            assertThat(seenBefore).isPositive();
         }
 
         try (TestBrokers second = new TestBrokers()) {
@@ -159,6 +218,12 @@ class RestartIT {
             // the queue moves on
             assertThat(tenant.post("/v1/claims/" + held + "/release", null).text("state")).isEqualTo("RELEASED");
             assertThat(tenant.get("/v1/claims/" + queued + "?waitSeconds=20").text("state")).isEqualTo("GRANTED");
+            // the event log started empty, and its numbering went on: a reader resuming after the last sequence it
+            // saw before the restart gets the events since
+            JsonNode since = tenant.get("/v1/events?after=" + seenBefore).body().get("items");
+            assertThat(since).isNotEmpty();
+            assertThat(since.get(0).get("seq").asLong()).isGreaterThan(seenBefore);
+            assertThat(since.findValuesAsText("subject")).contains(held, queued);
             world.assertAuditClean();
             world.assertCreditsClean();
         }

@@ -55,6 +55,8 @@ public final class Engine implements AutoCloseable {
     private volatile boolean running = true;
     private volatile long epoch;
     private long seq;
+    /** The sequence of the newest event this engine published (engine thread). */
+    private long lastEvent = -1;
     /** The timers ({@link #every}); each runs, when due, as a command of the next batch. */
     private final List<EngineTimer> timers = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** Put in the inbox by a timer's wake, to end the wait for commands; never run. */
@@ -447,7 +449,7 @@ public final class Engine implements AutoCloseable {
      * run again for them: a retry, with its idempotency key, is the caller's).
      */
     private RuntimeException journal(List<Change> changes, int commands) {
-        Batch b = new Batch(epoch, seq + 1, changes, clock.millis(), tables.events());
+        Batch b = new Batch(epoch, seq + 1, changes, clock.millis(), tables.events(), lastEvent);
         long t0 = System.nanoTime();
         try {
             journal.append(b);
@@ -470,10 +472,11 @@ public final class Engine implements AutoCloseable {
             return new EngineUnavailableException("the batch's events could not be published; the engine stopped "
                     + "here", e);
         }
+        lastEvent += b.events().size(); // the engine alone appends to the log
         tables.commitBatch();
         writeBehind.offer(b);
         if (journal.snapshotDue(seq)) {
-            journal.snapshot(epoch, seq, b.time(), tables.snapshot());
+            journal.snapshot(epoch, seq, b.time(), lastEvent, tables.snapshot());
         }
         notifier.execute(() -> tables.tell(changes));
         listener.journaled(commands, changes.size(), appendNanos);
@@ -495,10 +498,14 @@ public final class Engine implements AutoCloseable {
                 tables.load(c.table(), c.key(), c.value());
             }
         }
+        if (t.lastEvent() >= 0) {
+            tables.continueEventsAfter(t.lastEvent()); // a state from the database: the log starts empty
+        }
         // the events of the batches still in the head may not all be in the log: published again (same ids)
         for (Batch b : t.batches()) {
             tables.publish(b.events());
         }
+        lastEvent = tables.newestEvent();
         epoch = t.epoch();
         seq = t.lastSeq();
         clock.resume(Math.max(t.lastTime(), t.batches().stream().mapToLong(Batch::time).max().orElse(0)));
@@ -506,7 +513,8 @@ public final class Engine implements AutoCloseable {
         timers.forEach(timer -> timer.nextAt = -1); // each runs a period after the takeover
         active = true;
         if (journal.snapshotDue(seq)) {
-            journal.snapshot(epoch, seq, clock.millis(), tables.snapshot()); // a journal that lacks the state keeps it now
+            // a journal that lacks the state keeps it now
+            journal.snapshot(epoch, seq, clock.millis(), lastEvent, tables.snapshot());
         }
         LOG.info("engine took over epoch={} seq={} replayed={} batch(es) journaled time={} engine time={}", epoch, seq,
                 t.batches().size(), t.lastTime(), clock.millis());

@@ -487,6 +487,16 @@ public final class EngineStore extends TableStore {
             store.events().appendAll(out);
         }
 
+        /** The sequence of the newest event in the log (-1: none). */
+        long newestEvent() {
+            return store.events().newest();
+        }
+
+        /** Numbers the next event of an empty log above {@code seq} ({@link EventLog#continueAfter}). */
+        void continueEventsAfter(long seq) {
+            store.events().continueAfter(seq);
+        }
+
         void rollbackCommand() {
             inCommand.forEach(Layered::rollbackCommand);
             inCommand.clear();

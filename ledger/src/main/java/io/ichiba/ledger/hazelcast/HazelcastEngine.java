@@ -134,7 +134,7 @@ public final class HazelcastEngine {
         io.ichiba.ledger.journal.Journal journal = wrap.apply(new HazelcastJournal(hz));
         HazelcastRemote remote = new HazelcastRemote(hz);
         EngineStore store = new EngineStore(journal, new RingbufferEventLog(hz.getRingbuffer(
-                PREFIX + "events")), remote, listener, PATIENCE);
+                PREFIX + "events"), hz.getMap(RingbufferEventLog.BASE_MAP)), remote, listener, PATIENCE);
         hz.getUserContext().put(EngineStore.CONTEXT_KEY, store);
         EngineRole role = new EngineRole(hz, store.engine(), remote).start(ROLE_TICK_MILLIS);
         store.closeAlso(role);

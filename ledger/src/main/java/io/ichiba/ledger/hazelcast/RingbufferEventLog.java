@@ -14,15 +14,55 @@ import java.util.concurrent.ExecutionException;
  * drops the oldest past its capacity or time to live; its sequence numbers are the log's.
  */
 final class RingbufferEventLog implements EventLog {
-    private final Ringbuffer<Event> ring;
+    /** The map of the number added to the ring buffer's sequences ({@link #continueAfter}), under one key. */
+    static final String BASE_MAP = HazelcastEngine.PREFIX + "events.base";
+    private static final String BASE = "base";
 
-    RingbufferEventLog(Ringbuffer<Event> ring) {
+    private final Ringbuffer<Event> ring;
+    private final com.hazelcast.map.IMap<String, Long> baseMap;
+    /**
+     * What is added to the ring buffer's sequences: 0 until a state restored from the database made the empty log go
+     * on after the sequences of before. Every member reads it from the map, and hears when it is set.
+     */
+    private volatile long base;
+
+    RingbufferEventLog(Ringbuffer<Event> ring, com.hazelcast.map.IMap<String, Long> baseMap) {
         this.ring = ring;
+        this.baseMap = baseMap;
+        baseMap.addEntryListener(new BaseListener(this), true);
+        Long b = baseMap.get(BASE);
+        if (b != null) {
+            base = Math.max(base, b);
+        }
+    }
+
+    /** Hears the base set (on whichever member restored the state). */
+    private record BaseListener(RingbufferEventLog log)
+            implements com.hazelcast.map.listener.EntryAddedListener<String, Long>,
+            com.hazelcast.map.listener.EntryUpdatedListener<String, Long> {
+        @Override
+        public void entryAdded(com.hazelcast.core.EntryEvent<String, Long> e) {
+            log.base = Math.max(log.base, e.getValue());
+        }
+
+        @Override
+        public void entryUpdated(com.hazelcast.core.EntryEvent<String, Long> e) {
+            log.base = Math.max(log.base, e.getValue());
+        }
+    }
+
+    @Override
+    public void continueAfter(long seq) {
+        if (ring.tailSequence() >= 0 || seq + 1 <= base) {
+            return; // the log holds events (numbered already), or numbers above seq already
+        }
+        baseMap.put(BASE, seq + 1);
+        base = seq + 1;
     }
 
     @Override
     public long append(Event e) {
-        return ring.add(e);
+        return ring.add(e) + base;
     }
 
     /** Appends in calls of up to 1 000 events (the ring buffer's most per call), each waited for, in order. */
@@ -41,20 +81,21 @@ final class RingbufferEventLog implements EventLog {
                 throw new IllegalStateException("cannot append to the event log: " + e, e);
             }
         }
-        return last;
+        return last < 0 ? newest() : last + base;
     }
 
     @Override
     public List<Event.Logged> read(long after, int max) {
         List<Event.Logged> out = new ArrayList<>();
-        long start = Math.max(after + 1, ring.headSequence());
+        long b = base;
+        long start = Math.max(after - b + 1, ring.headSequence());
         if (start > ring.tailSequence()) {
             return out;
         }
         try {
             ReadResultSet<Event> rs = ring.readManyAsync(start, 0, Math.min(max, 1000), null).toCompletableFuture().get();
             for (int i = 0; i < rs.size(); i++) {
-                out.add(new Event.Logged(rs.getSequence(i), rs.get(i)));
+                out.add(new Event.Logged(rs.getSequence(i) + b, rs.get(i)));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -62,7 +103,7 @@ final class RingbufferEventLog implements EventLog {
         } catch (ExecutionException e) {
             // the head moved past start while reading (old events expired): read again from the new head
             if (e.getCause() instanceof com.hazelcast.ringbuffer.StaleSequenceException) {
-                return read(ring.headSequence() - 1, max);
+                return read(ring.headSequence() - 1 + b, max);
             }
             throw new IllegalStateException("cannot read the event log", e.getCause());
         }
@@ -71,11 +112,11 @@ final class RingbufferEventLog implements EventLog {
 
     @Override
     public long oldest() {
-        return ring.size() == 0 ? ring.tailSequence() : ring.headSequence();
+        return (ring.size() == 0 ? ring.tailSequence() : ring.headSequence()) + base;
     }
 
     @Override
     public long newest() {
-        return ring.tailSequence();
+        return ring.tailSequence() + base;
     }
 }

@@ -102,7 +102,7 @@ public final class DurableJournal implements Journal {
                                 + "after it), {} record(s), written into the replicated maps in {} ms", store.url(),
                         r.seq(), r.snapshotSeq(), r.batches(), r.tables().values().stream().mapToInt(Map::size).sum(),
                         (ticker.getAsLong() - start) / 1_000_000);
-                return new Takeover(t.epoch(), r.seq(), r.tables(), List.of(), r.time());
+                return new Takeover(t.epoch(), r.seq(), r.tables(), List.of(), r.time(), r.lastEvent());
             }
             long durable = store.lastSeq();
             long caughtUp = 0;
@@ -165,13 +165,13 @@ public final class DurableJournal implements Journal {
     }
 
     @Override
-    public void snapshot(long epoch, long seq, long time, Map<String, Map<String, Object>> tables) {
+    public void snapshot(long epoch, long seq, long time, long lastEvent, Map<String, Map<String, Object>> tables) {
         snapshotting = true;
         snapshotNow = false;
         snapshotter.execute(() -> {
             long start = ticker.getAsLong();
             try {
-                int bytes = store.snapshot(epoch, seq, time, tables);
+                int bytes = store.snapshot(epoch, seq, time, lastEvent, tables);
                 snapshotSeq = seq;
                 listener.snapshotted(seq, bytes, ticker.getAsLong() - start);
                 LOG.debug("snapshot of batch {} written: {} bytes in {} ms", seq, bytes,

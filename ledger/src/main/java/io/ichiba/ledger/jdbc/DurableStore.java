@@ -135,16 +135,18 @@ public final class DurableStore implements AutoCloseable {
      * Keeps {@code tables} as the state after batch {@code seq}, then drops the batches it covers and all but the
      * newest {@link #SNAPSHOTS_KEPT} snapshots, in one transaction; answers the snapshot's size in bytes.
      */
-    public int snapshot(long epoch, long seq, long engineTime, Map<String, Map<String, Object>> tables) {
+    public int snapshot(long epoch, long seq, long engineTime, long lastEvent,
+                        Map<String, Map<String, Object>> tables) {
         byte[] body = KryoSerializer.toBytes(new HashMap<>(tables));
         try (Connection c = pool.getConnection()) {
             try (PreparedStatement p = c.prepareStatement("INSERT INTO ichiba_snapshot (seq, epoch, engine_time, "
-                    + "taken_at, body) VALUES (?, ?, ?, ?, ?) ON CONFLICT (seq) DO NOTHING")) {
+                    + "taken_at, body, events_newest) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (seq) DO NOTHING")) {
                 p.setLong(1, seq);
                 p.setLong(2, epoch);
                 p.setLong(3, engineTime);
                 p.setLong(4, clock.millis());
                 p.setBytes(5, body);
+                p.setLong(6, lastEvent);
                 p.executeUpdate();
             }
             try (PreparedStatement p = c.prepareStatement("DELETE FROM ichiba_batch WHERE seq <= ?")) {
@@ -170,9 +172,10 @@ public final class DurableStore implements AutoCloseable {
      * @param tables      every table's records
      * @param snapshotSeq the batch of the snapshot it started from (0: none)
      * @param batches     how many batches were applied after the snapshot
+     * @param lastEvent   at least the sequence of the newest event handed out up to {@code seq} (-1: none known)
      */
     public record Recovered(long seq, long time, Map<String, Map<String, Object>> tables, long snapshotSeq,
-                            int batches) {
+                            int batches, long lastEvent) {
     }
 
     /**
@@ -187,12 +190,14 @@ public final class DurableStore implements AutoCloseable {
             Map<String, Map<String, Object>> tables = new HashMap<>();
             long from = 0;
             long time = 0;
+            long lastEvent = -1;
             try (Statement s = c.createStatement();
-                 ResultSet r = s.executeQuery("SELECT seq, engine_time, body FROM ichiba_snapshot ORDER BY seq DESC "
-                         + "LIMIT 1")) {
+                 ResultSet r = s.executeQuery("SELECT seq, engine_time, body, events_newest FROM ichiba_snapshot "
+                         + "ORDER BY seq DESC LIMIT 1")) {
                 if (r.next()) {
                     from = r.getLong(1);
                     time = r.getLong(2);
+                    lastEvent = r.getLong(4);
                     ((Map<String, Map<String, Object>>) KryoSerializer.fromBytes(r.getBytes(3)))
                             .forEach((t, records) -> tables.put(t, new HashMap<>(records)));
                 }
@@ -213,12 +218,15 @@ public final class DurableStore implements AutoCloseable {
                         apply(tables, b);
                         seq = next;
                         time = Math.max(time, b.time());
+                        if (b.eventsBefore() >= 0) {
+                            lastEvent = Math.max(lastEvent, b.eventsBefore() + b.events().size());
+                        }
                         applied++;
                     }
                 }
             }
             c.commit();
-            return seq == 0 ? null : new Recovered(seq, time, tables, from, applied);
+            return seq == 0 ? null : new Recovered(seq, time, tables, from, applied, lastEvent);
         } catch (SQLException e) {
             throw failed("read the state back", e);
         }

@@ -16,9 +16,17 @@ import java.util.List;
  * @param time    the engine's time when it ran ({@link io.ichiba.ledger.engine.EngineClock}; 0: not told)
  * @param events  the events its commands emitted, in order: published to the event log once the batch is journaled
  *                (and again by an engine that takes over while the batch is still in the journal's head)
+ * @param eventsBefore the sequence of the newest event in the log when the batch was made (-1: not told): with the
+ *                number of its events, a bound on every sequence handed out up to it, for numbering to go on from
+ *                after every member stopped
  */
-public record Batch(long epoch, long seq, List<Change> changes, long time, List<Object> events)
+public record Batch(long epoch, long seq, List<Change> changes, long time, List<Object> events, long eventsBefore)
         implements Serializable {
+
+    /** A batch that does not tell the log's sequence. */
+    public Batch(long epoch, long seq, List<Change> changes, long time, List<Object> events) {
+        this(epoch, seq, changes, time, events, -1);
+    }
 
     /** A batch that carries no time and no events. */
     public Batch(long epoch, long seq, List<Change> changes) {

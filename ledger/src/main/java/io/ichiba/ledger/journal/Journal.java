@@ -63,9 +63,10 @@ public interface Journal extends AutoCloseable {
      * Keeps a copy of the whole state after batch {@code seq}: each table's committed records, copied by the engine
      * (the records themselves are immutable). The journal writes it on its own thread; the engine goes on.
      *
-     * @param time the engine's time of batch {@code seq}
+     * @param time      the engine's time of batch {@code seq}
+     * @param lastEvent the sequence of the newest event the engine published up to it
      */
-    default void snapshot(long epoch, long seq, long time, Map<String, Map<String, Object>> tables) {
+    default void snapshot(long epoch, long seq, long time, long lastEvent, Map<String, Map<String, Object>> tables) {
     }
 
     /**

@@ -33,4 +33,12 @@ public interface EventLog {
 
     /** Returns the sequence of the newest event, or -1 if none was ever appended. */
     long newest();
+
+    /**
+     * Makes the next event appended to an empty log numbered above {@code seq}: after every member stopped, the log
+     * starts empty while readers still hold the sequences of before (they resume after them), so numbering goes on
+     * from what the database says was handed out. Does nothing to a log that holds events.
+     */
+    default void continueAfter(long seq) {
+    }
 }

@@ -51,4 +51,11 @@ public final class InMemoryEventLog implements EventLog {
     public synchronized long newest() {
         return next - 1;
     }
+
+    @Override
+    public synchronized void continueAfter(long seq) {
+        if (events.isEmpty() && next <= seq) {
+            next = seq + 1;
+        }
+    }
 }

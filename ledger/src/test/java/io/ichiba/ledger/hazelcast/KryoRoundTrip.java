@@ -54,7 +54,8 @@ public final class KryoRoundTrip implements Journal {
     public synchronized void append(Batch batch) {
         // as another member gets it: a record that changed little as its patch
         Batch written = new Batch(batch.epoch(), batch.seq(), batch.changes().stream()
-                .map(io.ichiba.ledger.journal.Change::written).toList(), batch.time(), batch.events());
+                .map(io.ichiba.ledger.journal.Change::written).toList(), batch.time(), batch.events(),
+                batch.eventsBefore());
         Batch back = copy(kryo, batch);
         assertEqualFieldByField(back, written);
         HazelcastJournal.Versioned v = new HazelcastJournal.Versioned(batch.seq(), batch);

@@ -60,7 +60,7 @@ class DurableJournalTest {
             first.append(batch(t.epoch(), s, "c" + s, "v" + s));
         }
         assertThat(first.snapshotDue(3)).isTrue();
-        first.snapshot(t.epoch(), 3, 1003, Map.of("claims", Map.of("c1", "v1", "c2", "v2", "c3", "v3")));
+        first.snapshot(t.epoch(), 3, 1003, -1, Map.of("claims", Map.of("c1", "v1", "c2", "v2", "c3", "v3")));
         await().atMost(Duration.ofSeconds(10)).until(() -> first.snapshotSeq() == 3);
         first.append(batch(t.epoch(), 6, "c1", null)); // a removal after the snapshot
         first.close();
