@@ -42,7 +42,8 @@ public final class Holdings implements Serializable {
     private transient Holdings from;
     private final transient String changed;
     private final transient String changedBooking;
-    private final transient int depth;
+    /** How many changes back {@link #from} reaches (0 when it reaches none): at most {@link #REMEMBERED}. */
+    private transient int depth;
 
     /** How many changes back holdings remember what changed. */
     static final int REMEMBERED = 64;
@@ -90,6 +91,7 @@ public final class Holdings implements Serializable {
      */
     public void forgetPast() {
         from = null;
+        depth = 0; // the next change is told against these: a chain of REMEMBERED changes from here, not fewer
     }
 
     /** How many holders and bookings there are. */

@@ -42,7 +42,8 @@ public final class Tallied<V extends Tallied.Tally> extends AbstractMap<String, 
     /** The map this one was made from by changing {@link #changed}, while fewer than {@link #REMEMBERED} back. */
     private transient Tallied<V> from;
     private final transient String changed;
-    private final transient int depth;
+    /** How many changes back {@link #from} reaches (0 when it reaches none). */
+    private transient int depth;
 
     private Tallied(TreePMap<String, V> entries, Map<String, Long> totals) {
         this(entries, totals, null, null, 0);
@@ -99,6 +100,7 @@ public final class Tallied<V extends Tallied.Tally> extends AbstractMap<String, 
     /** Forgets the map this one was made from, as {@link Holdings#forgetPast}. Engine thread only. */
     public void forgetPast() {
         from = null;
+        depth = 0; // a chain of REMEMBERED changes from here, as Holdings#forgetPast
     }
 
     /**
