@@ -93,6 +93,9 @@ public abstract class StoreContractTest {
 
     @AfterEach
     void lawsHoldAfterEveryScenario() {
+        if (store == null) {
+            return; // the store could not be made (a database this run does not have): the scenario was skipped
+        }
         assertThat(store.allFired()).as("every interception of the scenario fired").isTrue();
         checkInvariants();
         assertAuditOk();

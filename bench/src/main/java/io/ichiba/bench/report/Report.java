@@ -165,7 +165,7 @@ public final class Report {
         }
         StringBuilder b = new StringBuilder(plain(c));
         b.append("\n| connections | ichiba ÷ hello | openapi ÷ hello | redis ÷ hello | ichiba ÷ redis "
-                + "|\n|---:|---:|---:|---:|---:|\n");
+                + "| ichiba-durable ÷ ichiba |\n|---:|---:|---:|---:|---:|---:|\n");
         for (String conns : c.rows().stream().map(r -> r.get("connections")).distinct().toList()) {
             Csv at = c.where("connections", conns);
             double hello = claims(at, "hello");
@@ -174,7 +174,8 @@ public final class Report {
             double ichiba = claims(at, "ichiba");
             b.append("| ").append(conns).append(" | ").append(ratio(ichiba, hello)).append(" | ")
                     .append(ratio(openapi, hello)).append(" | ").append(ratio(redis, hello)).append(" | ")
-                    .append(ratio(ichiba, redis)).append(" |\n");
+                    .append(ratio(ichiba, redis)).append(" | ").append(ratio(claims(at, "ichiba-durable"), ichiba))
+                    .append(" |\n");
         }
         return b.toString();
     }

@@ -47,6 +47,7 @@ class DurableEngineStoreTest extends StoreContractTest {
     @Override
     protected Store createStore() {
         Engines.closeAll();
+        engineStore = null;
         fresh();
         journal = durable();
         engineStore = Engines.started(journal);
@@ -70,6 +71,9 @@ class DurableEngineStoreTest extends StoreContractTest {
      */
     @AfterEach
     void theDatabaseAloneGivesEveryRecordTheEngineHolds() {
+        if (engineStore == null) {
+            return; // skipped: no database
+        }
         try (DurableStore reader = open()) {
             for (int attempt = 1; ; attempt++) {
                 Map<String, Map<String, Object>> held = state(engineStore);
