@@ -265,23 +265,44 @@ public final class HazelcastJournal implements Journal {
         if (h.lastSeq() != 0 || !h.pending().isEmpty() || heldWithoutHead() != null) {
             throw new IllegalStateException("the journal is not empty: it is at batch " + h.lastSeq());
         }
+        // chunks of records written a few at once (a million records one call after the other took 10 s)
+        java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(RESTORE_IN_FLIGHT);
+        List<CompletableFuture<Void>> writes = new ArrayList<>();
         tables.forEach((table, records) -> {
             IMap<String, Versioned> m = hz.getMap(STATE_PREFIX + table);
             Map<String, Versioned> chunk = new HashMap<>();
             for (Map.Entry<String, Object> e : records.entrySet()) {
                 chunk.put(e.getKey(), new Versioned(seq, e.getValue()));
-                if (chunk.size() == 1000) {
-                    m.putAll(chunk);
-                    chunk.clear();
+                if (chunk.size() == RESTORE_CHUNK) {
+                    writes.add(putAll(m, chunk, inFlight));
+                    chunk = new HashMap<>();
                 }
             }
             if (!chunk.isEmpty()) {
-                m.putAll(chunk);
+                writes.add(putAll(m, chunk, inFlight));
             }
         });
+        try {
+            CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).get(10, TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new JournalUnavailableException("interrupted restoring the state maps", e);
+        } catch (Exception e) {
+            throw new JournalUnavailableException("cannot restore the state maps: " + e, e);
+        }
         if (!head.executeOnKey(ENGINE_KEY, new Restore(seq, time))) {
             throw new IllegalStateException("the journal's head took a batch while it was being restored");
         }
+    }
+
+    /** Records a restore writes in one call, and calls under way at once. */
+    private static final int RESTORE_CHUNK = 5_000;
+    private static final int RESTORE_IN_FLIGHT = 8;
+
+    private static CompletableFuture<Void> putAll(IMap<String, Versioned> m, Map<String, Versioned> chunk,
+                                                  java.util.concurrent.Semaphore inFlight) {
+        inFlight.acquireUninterruptibly();
+        return m.putAllAsync(chunk).toCompletableFuture().whenComplete((v, e) -> inFlight.release());
     }
 
     /** Sets an empty head to continue after a restored state's last batch. */
