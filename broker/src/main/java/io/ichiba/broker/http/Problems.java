@@ -87,6 +87,13 @@ public final class Problems {
             return of(400, "INVALID_REQUEST", ve.getMessage());
         }
         for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof io.ichiba.ledger.journal.DatabaseUnavailableException) {
+                return of(503, "DATABASE_UNAVAILABLE", "the journal's database cannot be written: nothing is "
+                        + "acknowledged until it answers again (the broker resumes by itself then); a change may not "
+                        + "have been applied: retry it with the same Idempotency-Key, which applies it once");
+            }
+        }
+        for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof io.ichiba.ledger.engine.EngineUnavailableException
                     || t instanceof io.ichiba.ledger.engine.NotEngineException) {
                 return of(503, "ENGINE_UNAVAILABLE", "no engine could confirm the request in time (it is moving "

@@ -55,6 +55,8 @@ public final class Engine implements AutoCloseable {
     private volatile boolean running = true;
     private volatile long epoch;
     private long seq;
+    /** Why the last takeover failed on the database ({@link #databaseDown}). */
+    private volatile io.ichiba.ledger.journal.DatabaseUnavailableException databaseDown;
     /** The sequence of the newest event this engine published (engine thread). */
     private long lastEvent = -1;
     /** The timers ({@link #every}); each runs, when due, as a command of the next batch. */
@@ -255,9 +257,23 @@ public final class Engine implements AutoCloseable {
     /** Takes the journal over and starts applying commands; completes when the state is loaded. */
     public CompletableFuture<Void> activate() {
         return submit(() -> {
-            takeOver();
+            try {
+                takeOver();
+                databaseDown = null;
+            } catch (io.ichiba.ledger.journal.DatabaseUnavailableException e) {
+                databaseDown = e;
+                throw e;
+            }
             return null;
         }, true);
+    }
+
+    /**
+     * Why the last takeover on this member failed, when it failed on the journal's database (and none succeeded
+     * since); else {@code null}. Callers are then told at once that nothing can be journaled, not after waiting.
+     */
+    public io.ichiba.ledger.journal.DatabaseUnavailableException databaseDown() {
+        return databaseDown;
     }
 
     /** Stops applying commands and forgets the state (the engine moved to another member). */
@@ -459,6 +475,9 @@ public final class Engine implements AutoCloseable {
             return new NotEngineException("the engine stopped here: its batch was refused by the journal");
         } catch (RuntimeException e) {
             tables.rollbackBatch();
+            if (e instanceof io.ichiba.ledger.journal.DatabaseUnavailableException d) {
+                databaseDown = d;
+            }
             stop("the journal could not be written: " + e);
             return new EngineUnavailableException("the batch's outcome is unknown; the engine stopped here", e);
         }

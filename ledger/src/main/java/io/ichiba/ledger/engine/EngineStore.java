@@ -165,6 +165,7 @@ public final class EngineStore extends TableStore {
         }
         long deadline = System.nanoTime() + patience.toNanos();
         while (true) {
+            failIfDatabaseDown();
             if (engine.active()) {
                 try {
                     return engine.call(work);
@@ -247,6 +248,7 @@ public final class EngineStore extends TableStore {
         long start = System.nanoTime();
         long deadline = start + patience.toNanos();
         while (true) {
+            failIfDatabaseDown();
             if (engine.active()) {
                 try {
                     return here.get();
@@ -306,6 +308,11 @@ public final class EngineStore extends TableStore {
      */
     public <R> java.util.concurrent.CompletableFuture<R> serveLocal(String id, Operation<Object, R> op) {
         Object here = context;
+        try {
+            failIfDatabaseDown();
+        } catch (EngineUnavailableException down) {
+            return java.util.concurrent.CompletableFuture.failedFuture(down);
+        }
         if (!engine.active() || here == null) {
             return java.util.concurrent.CompletableFuture.failedFuture(
                     new NotEngineException("the engine does not run on this member"));
@@ -340,7 +347,21 @@ public final class EngineStore extends TableStore {
         return r;
     }
 
+    /**
+     * Fails at once while this member's engine cannot start because the journal's database is away: nothing can be
+     * journaled until it answers, so waiting for the patience would only hold the caller (the HTTP edge answers 503
+     * {@code DATABASE_UNAVAILABLE} at once, and the engine starts again by itself once the database answers).
+     */
+    private void failIfDatabaseDown() {
+        io.ichiba.ledger.journal.DatabaseUnavailableException down = engine.databaseDown();
+        if (down != null && !engine.active()) {
+            throw new EngineUnavailableException("the journal's database is unavailable: nothing can be journaled "
+                    + "until it answers", down);
+        }
+    }
+
     private void awaitActive() {
+        failIfDatabaseDown();
         long deadline = System.nanoTime() + Math.min(patience.toNanos(), Duration.ofSeconds(2).toNanos());
         while (!engine.active()) {
             if (System.nanoTime() > deadline) {

@@ -124,10 +124,15 @@ public final class DurableJournal implements Journal {
                 LOG.info("took over: {} batch(es) the replicated journal held were written to the database", caughtUp);
             }
             return t;
+        } catch (io.ichiba.ledger.journal.DatabaseUnavailableException e) {
+            listener.failed("takeover");
+            throw e;
+        } catch (JournalUnavailableException e) {
+            throw e; // the replicated journal's own: not the database
         } catch (RuntimeException e) {
             listener.failed("takeover");
-            throw e instanceof JournalUnavailableException j ? j
-                    : new JournalUnavailableException("the database could not be read at takeover: " + e, e);
+            throw new io.ichiba.ledger.journal.DatabaseUnavailableException("the database could not be read at "
+                    + "takeover: " + e, e);
         }
     }
 
@@ -139,8 +144,8 @@ public final class DurableJournal implements Journal {
             store.write(batch);
         } catch (RuntimeException e) {
             listener.failed("write");
-            throw new JournalUnavailableException("batch " + batch.seq() + " is replicated but the database did not "
-                    + "take it: " + e.getMessage(), e);
+            throw new io.ichiba.ledger.journal.DatabaseUnavailableException("batch " + batch.seq() + " is replicated "
+                    + "but the database did not take it: " + e.getMessage(), e);
         }
         listener.written(batch.changes().size(), ticker.getAsLong() - start);
     }

@@ -82,7 +82,7 @@ public final class DurableStore implements AutoCloseable {
     private static DurableStore open(HikariConfig c, java.time.Clock clock) {
         c.setPoolName("ichiba-journal");
         c.setAutoCommit(false);
-        c.setConnectionTimeout(10_000);
+        c.setConnectionTimeout(5_000); // the engine's thread waits this long for a database that went away
         c.setInitializationFailTimeout(-1); // a database that is down at start is waited for by the engine, not fatal
         HikariDataSource pool = new HikariDataSource(c);
         try {
@@ -252,8 +252,8 @@ public final class DurableStore implements AutoCloseable {
         }
     }
 
-    private static io.ichiba.ledger.journal.JournalUnavailableException failed(String what, SQLException e) {
-        return new io.ichiba.ledger.journal.JournalUnavailableException("the database could not " + what + ": " + e,
+    private static io.ichiba.ledger.journal.DatabaseUnavailableException failed(String what, SQLException e) {
+        return new io.ichiba.ledger.journal.DatabaseUnavailableException("the database could not " + what + ": " + e,
                 e);
     }
 
