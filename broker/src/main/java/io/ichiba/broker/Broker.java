@@ -170,7 +170,7 @@ public final class Broker {
      */
     private static io.ichiba.ledger.jdbc.DurableStore durableStore(BrokerConfig.Durability d, Clock clock) {
         if (d.remote()) {
-            LOG.info("the journal is kept in PostgreSQL at {}", d.dbUrl());
+            LOG.info("the journal is kept in PostgreSQL at {}", d.dbUrl().replaceAll("\\?.*", "")); // no credentials
             return io.ichiba.ledger.jdbc.DurableStore.remote(d.dbUrl(), d.dbUser(), d.dbPassword(), clock);
         }
         if (d.embedded()) {

@@ -57,6 +57,7 @@ public final class Engine implements AutoCloseable {
     private long seq;
     /** Why the last takeover failed on the database ({@link #databaseDown}). */
     private volatile io.ichiba.ledger.journal.DatabaseUnavailableException databaseDown;
+    private volatile long databaseDownAt;
     /** The sequence of the newest event this engine published (engine thread). */
     private long lastEvent = -1;
     /** The timers ({@link #every}); each runs, when due, as a command of the next batch. */
@@ -261,7 +262,7 @@ public final class Engine implements AutoCloseable {
                 takeOver();
                 databaseDown = null;
             } catch (io.ichiba.ledger.journal.DatabaseUnavailableException e) {
-                databaseDown = e;
+                databaseDown(e);
                 throw e;
             }
             return null;
@@ -269,17 +270,29 @@ public final class Engine implements AutoCloseable {
     }
 
     /**
-     * Why the last takeover on this member failed, when it failed on the journal's database (and none succeeded
-     * since); else {@code null}. Callers are then told at once that nothing can be journaled, not after waiting.
+     * Why the last takeover (or batch) on this member failed, when it failed on the journal's database within the last
+     * {@link #DATABASE_DOWN_NANOS} and no takeover succeeded since; else {@code null}. Callers are then told at once
+     * that nothing can be journaled, not after waiting. The member that owns the engine's partition tries again every
+     * 100 ms, each failure told again; a member that no longer owns it stops trying, and this expires.
      */
     public io.ichiba.ledger.journal.DatabaseUnavailableException databaseDown() {
-        return databaseDown;
+        io.ichiba.ledger.journal.DatabaseUnavailableException d = databaseDown;
+        return d != null && System.nanoTime() - databaseDownAt < DATABASE_DOWN_NANOS ? d : null;
     }
+
+    private void databaseDown(io.ichiba.ledger.journal.DatabaseUnavailableException e) {
+        databaseDownAt = System.nanoTime();
+        databaseDown = e;
+    }
+
+    /** How long a failure of the database is told to callers without another one. */
+    static final long DATABASE_DOWN_NANOS = 5_000_000_000L;
 
     /** Stops applying commands and forgets the state (the engine moved to another member). */
     public CompletableFuture<Void> deactivate() {
         return submit(() -> {
             stop("asked to stop");
+            databaseDown = null; // the engine runs elsewhere now: this member has nothing of its database to tell
             return null;
         }, true);
     }
@@ -476,7 +489,7 @@ public final class Engine implements AutoCloseable {
         } catch (RuntimeException e) {
             tables.rollbackBatch();
             if (e instanceof io.ichiba.ledger.journal.DatabaseUnavailableException d) {
-                databaseDown = d;
+                databaseDown(d);
             }
             stop("the journal could not be written: " + e);
             return new EngineUnavailableException("the batch's outcome is unknown; the engine stopped here", e);

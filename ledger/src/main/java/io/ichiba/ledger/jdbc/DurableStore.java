@@ -55,7 +55,16 @@ public final class DurableStore implements AutoCloseable {
      */
     public static DurableStore embedded(Path dataDir, java.time.Clock clock) {
         try {
-            Files.createDirectories(dataDir);
+            if (!Files.isDirectory(dataDir)) {
+                // the state holds token hashes and webhook secrets: the broker's user alone reads it (0700)
+                Files.createDirectories(dataDir);
+                try {
+                    Files.setPosixFilePermissions(dataDir, java.nio.file.attribute.PosixFilePermissions.fromString(
+                            "rwx------"));
+                } catch (UnsupportedOperationException notPosix) {
+                    // a file system without POSIX permissions: as the operator set it up
+                }
+            }
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException("cannot make the data directory " + dataDir, e);
         }
@@ -94,9 +103,10 @@ public final class DurableStore implements AutoCloseable {
         return new DurableStore(pool, c.getJdbcUrl(), clock);
     }
 
-    /** Where the database is (without credentials). */
+    /** Where the database is (without its parameters, which may hold credentials). */
     public String url() {
-        return url;
+        int q = url.indexOf('?');
+        return q < 0 ? url : url.substring(0, q);
     }
 
     /** The last batch the database holds, in a snapshot or on its own; 0 when none. */
