@@ -54,7 +54,8 @@ class RestartIT {
         try (java.sql.Connection c = java.sql.DriverManager.getConnection(postgresUrl(),
                 System.getenv("ICHIBA_TEST_DB_USER"), System.getenv("ICHIBA_TEST_DB_PASSWORD"));
              java.sql.Statement s = c.createStatement()) {
-            s.execute("DROP TABLE IF EXISTS ichiba_batch, ichiba_snapshot, flyway_schema_history");
+            s.execute("DROP SCHEMA public CASCADE"); // whatever the migrations made, and the history of them
+            s.execute("CREATE SCHEMA public");
         }
     }
 

@@ -13,16 +13,18 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
- * The journal with its durable step (DESIGN.md §3.3): a batch is appended to the replicated journal, then written to
- * the database in one transaction, and only then is the engine told it is journaled (and its callers answered). A
- * batch is a group already: the commands that arrived while the one before was being written.
+ * The journal with its durable step (DESIGN.md §3.3): a batch is appended to the replicated journal and written to the
+ * database in one transaction, both at once, and only once both did is the engine told it is journaled (and its
+ * callers answered). A batch is a group already: the commands that arrived while the one before was being written.
  *
  * <ul>
- *   <li><b>Order.</b> Replicated first: a batch the replicated journal refuses (a stale engine, fenced) never reaches the
- *   database. A batch replicated but not written (the database failed) has an unknown outcome: the engine stops, and
- *   whoever takes over writes it from the replicated journal's head before it starts ({@link #takeOver}), so no
- *   engine runs while the database lacks a batch it acknowledged. While the database is away, takeovers fail and the
- *   members answer 503; when it is back, the next takeover writes what it missed and the engine resumes.</li>
+ *   <li><b>Fencing.</b> A takeover raises the database's fence to its epoch and drops the batches past the replicated
+ *   journal's last (one a stale engine wrote while its replicated append failed); a write is refused to an engine
+ *   whose epoch is below the fence. A batch replicated but not written (the database failed) has an unknown outcome:
+ *   the engine stops, and whoever takes over writes it from the replicated journal's head before it starts
+ *   ({@link #takeOver}), so no engine runs while the database lacks a batch it acknowledged. While the database is
+ *   away, takeovers fail and the members answer 503; when it is back, the next takeover writes what it missed and the
+ *   engine resumes.</li>
  *   <li><b>Every member stopped.</b> A takeover that finds the replicated journal empty (no head, no state) and the
  *   database not empty starts from the database: its newest snapshot and the batches after it, written into the
  *   state maps ({@link Journal#restore}) before the engine starts.</li>
@@ -59,6 +61,8 @@ public final class DurableJournal implements Journal {
     private final long snapshotNanos;
     private final Listener listener;
     private final ExecutorService snapshotter;
+    /** Writes each batch to the database while the engine's thread appends it to the replicated journal. */
+    private final ExecutorService writer;
     private volatile boolean snapshotting;
     private volatile long snapshotSeq;
     private final java.util.function.LongSupplier ticker;
@@ -84,6 +88,11 @@ public final class DurableJournal implements Journal {
             t.setDaemon(true);
             return t;
         });
+        this.writer = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "ichiba-journal-db");
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     @Override
@@ -96,6 +105,7 @@ public final class DurableJournal implements Journal {
                     return t;
                 }
                 long start = ticker.getAsLong();
+                store.fence(t.epoch(), Long.MAX_VALUE); // the database is the state: nothing of it is dropped
                 replicated.restore(r.seq(), r.time(), r.tables());
                 snapshotSeq = r.snapshotSeq();
                 LOG.info("state restored from the database {}: batch {} (a snapshot at batch {} and {} batch(es) "
@@ -104,11 +114,12 @@ public final class DurableJournal implements Journal {
                         (ticker.getAsLong() - start) / 1_000_000);
                 return new Takeover(t.epoch(), r.seq(), r.tables(), List.of(), r.time(), r.lastEvent());
             }
+            store.fence(t.epoch(), t.lastSeq());
             long durable = store.lastSeq();
             long caughtUp = 0;
             for (Batch b : t.batches()) {
                 if (b.seq() > durable) {
-                    store.write(b);
+                    store.write(b, t.epoch()); // written by this takeover, whichever engine made it
                     caughtUp++;
                 }
             }
@@ -136,16 +147,39 @@ public final class DurableJournal implements Journal {
         }
     }
 
+    /**
+     * Appends to the replicated journal and writes to the database at once (the database on its own thread, the
+     * replicated append on the engine's), and returns once both did. A batch the replicated journal refused may be in
+     * the database meanwhile: the next takeover fences the database and drops it (it is past the replicated journal's
+     * last), and a stale engine's later write is refused by the fence.
+     */
     @Override
     public void append(Batch batch) {
-        replicated.append(batch);
         long start = ticker.getAsLong();
+        java.util.concurrent.Future<Boolean> written = writer.submit(() -> store.write(batch, batch.epoch()));
         try {
-            store.write(batch);
+            replicated.append(batch);
         } catch (RuntimeException e) {
+            written.cancel(false); // not yet begun: never written; under way: dropped by the next takeover
+            throw e;
+        }
+        boolean notFenced;
+        try {
+            notFenced = written.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new io.ichiba.ledger.journal.DatabaseUnavailableException("interrupted writing batch " + batch.seq(),
+                    e);
+        } catch (java.util.concurrent.ExecutionException e) {
             listener.failed("write");
+            Throwable cause = e.getCause();
             throw new io.ichiba.ledger.journal.DatabaseUnavailableException("batch " + batch.seq() + " is replicated "
-                    + "but the database did not take it: " + e.getMessage(), e);
+                    + "but the database did not take it: " + cause.getMessage(), cause);
+        }
+        if (!notFenced) {
+            // a later takeover raised the fence: this engine is stale, though its append was taken
+            throw new JournalUnavailableException("batch " + batch.seq() + " is replicated but the database's fence "
+                    + "is past epoch " + batch.epoch() + ": the outcome is unknown", null);
         }
         listener.written(batch.changes().size(), ticker.getAsLong() - start);
     }
@@ -203,6 +237,7 @@ public final class DurableJournal implements Journal {
 
     @Override
     public void close() {
+        writer.shutdown();
         snapshotter.shutdown();
         try {
             snapshotter.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);

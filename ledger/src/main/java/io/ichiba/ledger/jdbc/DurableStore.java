@@ -42,11 +42,13 @@ public final class DurableStore implements AutoCloseable {
     private final HikariDataSource pool;
     private final String url;
     private final java.time.Clock clock;
+    private final boolean sqlite;
 
     private DurableStore(HikariDataSource pool, String url, java.time.Clock clock) {
         this.pool = pool;
         this.url = url;
         this.clock = clock;
+        this.sqlite = url.startsWith("jdbc:sqlite:");
     }
 
     /**
@@ -124,20 +126,73 @@ public final class DurableStore implements AutoCloseable {
         }
     }
 
-    /** Writes {@code batch} in one transaction (nothing if its sequence is there already). */
+    /** Writes {@code batch} in one transaction, as an engine of its own epoch ({@link #write(Batch, long)}). */
     public void write(Batch batch) {
+        write(batch, batch.epoch());
+    }
+
+    /**
+     * Writes {@code batch} in one transaction for the engine of epoch {@code writer}, unless a takeover of a later
+     * epoch fenced it ({@link #fence}); nothing if its sequence is there already.
+     *
+     * @return whether the writer was not fenced (the batch is there, now or from before)
+     */
+    public boolean write(Batch batch, long writer) {
         byte[] body = KryoSerializer.toBytes(batch);
+        // PostgreSQL: the fence's row is read under a share lock, so a takeover's raise waits for this write to end
+        // (and then drops it if it is past the replicated journal); SQLite has one writer at a time
+        String fence = sqlite ? "SELECT epoch FROM ichiba_fence WHERE id = 1"
+                : "SELECT epoch FROM ichiba_fence WHERE id = 1 FOR SHARE";
         try (Connection c = pool.getConnection();
              PreparedStatement p = c.prepareStatement("INSERT INTO ichiba_batch (seq, epoch, written_at, body) "
-                     + "VALUES (?, ?, ?, ?) ON CONFLICT (seq) DO NOTHING")) {
+                     + "SELECT ?, ?, ?, ? WHERE ? >= (" + fence + ") ON CONFLICT (seq) DO NOTHING")) {
             p.setLong(1, batch.seq());
             p.setLong(2, batch.epoch());
             p.setLong(3, clock.millis());
             p.setBytes(4, body);
-            p.executeUpdate();
+            p.setLong(5, writer);
+            int rows = p.executeUpdate();
+            boolean fenced = rows == 0 && !has(c, batch.seq());
             c.commit();
+            return !fenced;
         } catch (SQLException e) {
             throw failed("write batch " + batch.seq(), e);
+        }
+    }
+
+    private static boolean has(Connection c, long seq) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM ichiba_batch WHERE seq = ?")) {
+            p.setLong(1, seq);
+            try (ResultSet r = p.executeQuery()) {
+                return r.next();
+            }
+        }
+    }
+
+    /**
+     * A takeover of epoch {@code epoch} whose replicated journal ends at batch {@code lastSeq}: from now on only an
+     * engine of this epoch or later writes, and the batches past {@code lastSeq} (written by an engine whose replicated
+     * append then failed) are dropped, in one transaction.
+     */
+    public void fence(long epoch, long lastSeq) {
+        try (Connection c = pool.getConnection()) {
+            try (PreparedStatement p = c.prepareStatement("UPDATE ichiba_fence SET epoch = ? WHERE id = 1 AND epoch < ?")) {
+                p.setLong(1, epoch);
+                p.setLong(2, epoch);
+                p.executeUpdate();
+            }
+            try (PreparedStatement p = c.prepareStatement("DELETE FROM ichiba_batch WHERE seq > ?")) {
+                p.setLong(1, lastSeq);
+                int dropped = p.executeUpdate();
+                if (dropped > 0) {
+                    org.slf4j.LoggerFactory.getLogger(DurableStore.class).info("takeover of epoch {}: {} batch(es) "
+                            + "past the replicated journal's last, {}, dropped (their engine's append failed)", epoch,
+                            dropped, lastSeq);
+                }
+            }
+            c.commit();
+        } catch (SQLException e) {
+            throw failed("fence epoch " + epoch, e);
         }
     }
 

@@ -123,4 +123,34 @@ class DurableJournalTest {
                     .hasMessageContaining("misses batch 2");
         }
     }
+
+    /**
+     * The database write runs while the replicated append does: a batch a stale engine wrote whose replicated append
+     * failed is dropped by the next takeover (it is past the replicated journal's last), and the stale engine's later
+     * writes are refused by the fence.
+     */
+    @Test
+    void aStaleEnginesBatchIsDroppedByTheNextTakeoverAndItsLaterWritesRefused() {
+        InMemoryJournal replicated = new InMemoryJournal();
+        DurableJournal stale = journal(replicated, 1000);
+        Takeover first = stale.takeOver();
+        stale.append(batch(first.epoch(), 1, "c1", "v1"));
+        try (DurableStore store = open()) {
+            store.write(batch(first.epoch(), 2, "c2", "phantom"), first.epoch()); // its replicated append then failed
+        }
+        DurableJournal next = journal(replicated, 1000);
+        Takeover second = next.takeOver();
+        assertThat(second.lastSeq()).isEqualTo(1);
+        assertThatThrownBy(() -> stale.append(batch(first.epoch(), 2, "c2", "late")))
+                .as("refused by the replicated journal").isInstanceOf(io.ichiba.ledger.journal.FencedException.class);
+        try (DurableStore store = open()) {
+            assertThat(store.write(batch(first.epoch(), 3, "c3", "late"), first.epoch())).as("fenced").isFalse();
+        }
+        next.append(batch(second.epoch(), 2, "c2", "v2"));
+        stale.close();
+        next.close();
+        try (DurableStore store = open()) {
+            assertThat(store.recover().tables().get("claims")).isEqualTo(Map.of("c1", "v1", "c2", "v2"));
+        }
+    }
 }

@@ -48,7 +48,8 @@ public final class TestPostgres {
     /** Drops what the journal and its migrations made, so that the next store starts empty. */
     public static void empty() {
         try (Connection c = connect(); Statement s = c.createStatement()) {
-            s.execute("DROP TABLE IF EXISTS ichiba_batch, ichiba_batch_away, ichiba_snapshot, flyway_schema_history");
+            s.execute("DROP SCHEMA public CASCADE"); // whatever the migrations made, and the history of them
+            s.execute("CREATE SCHEMA public");
         } catch (SQLException e) {
             throw new IllegalStateException("cannot empty the test database: " + e, e);
         }
