@@ -63,6 +63,8 @@ public final class DurableJournal implements Journal {
     private final ExecutorService snapshotter;
     /** Writes each batch to the database while the engine's thread appends it to the replicated journal. */
     private final ExecutorService writer;
+    /** The connection and statement the writer's thread keeps. */
+    private final DurableStore.Writer batchWriter;
     private volatile boolean snapshotting;
     private volatile long snapshotSeq;
     private final java.util.function.LongSupplier ticker;
@@ -88,6 +90,7 @@ public final class DurableJournal implements Journal {
             t.setDaemon(true);
             return t;
         });
+        this.batchWriter = store.writer();
         this.writer = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "ichiba-journal-db");
             t.setDaemon(true);
@@ -156,7 +159,7 @@ public final class DurableJournal implements Journal {
     @Override
     public void append(Batch batch) {
         long start = ticker.getAsLong();
-        java.util.concurrent.Future<Boolean> written = writer.submit(() -> store.write(batch, batch.epoch()));
+        java.util.concurrent.Future<Boolean> written = writer.submit(() -> batchWriter.write(batch, batch.epoch()));
         try {
             replicated.append(batch);
         } catch (RuntimeException e) {
@@ -237,9 +240,13 @@ public final class DurableJournal implements Journal {
 
     @Override
     public void close() {
+        if (!writer.isShutdown()) {
+            writer.execute(batchWriter::close); // on its own thread, which alone uses it
+        }
         writer.shutdown();
         snapshotter.shutdown();
         try {
+            writer.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
             snapshotter.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -138,26 +138,83 @@ public final class DurableStore implements AutoCloseable {
      * @return whether the writer was not fenced (the batch is there, now or from before)
      */
     public boolean write(Batch batch, long writer) {
-        byte[] body = KryoSerializer.toBytes(batch);
+        try (Connection c = pool.getConnection(); PreparedStatement p = c.prepareStatement(insertSql())) {
+            return insert(c, p, batch, writer);
+        } catch (SQLException e) {
+            throw failed("write batch " + batch.seq(), e);
+        }
+    }
+
+    /** The insert of a batch, unless the writer is fenced. */
+    private String insertSql() {
         // PostgreSQL: the fence's row is read under a share lock, so a takeover's raise waits for this write to end
         // (and then drops it if it is past the replicated journal); SQLite has one writer at a time
         String fence = sqlite ? "SELECT epoch FROM ichiba_fence WHERE id = 1"
                 : "SELECT epoch FROM ichiba_fence WHERE id = 1 FOR SHARE";
-        try (Connection c = pool.getConnection();
-             PreparedStatement p = c.prepareStatement("INSERT INTO ichiba_batch (seq, epoch, written_at, body) "
-                     + "SELECT ?, ?, ?, ? WHERE ? >= (" + fence + ") ON CONFLICT (seq) DO NOTHING")) {
-            p.setLong(1, batch.seq());
-            p.setLong(2, batch.epoch());
-            p.setLong(3, clock.millis());
-            p.setBytes(4, body);
-            p.setLong(5, writer);
+        return "INSERT INTO ichiba_batch (seq, epoch, written_at, body) SELECT ?, ?, ?, ? WHERE ? >= (" + fence
+                + ") ON CONFLICT (seq) DO NOTHING";
+    }
+
+    private boolean insert(Connection c, PreparedStatement p, Batch batch, long writer) throws SQLException {
+        p.setLong(1, batch.seq());
+        p.setLong(2, batch.epoch());
+        p.setLong(3, clock.millis());
+        p.setBytes(4, KryoSerializer.toBytes(batch));
+        p.setLong(5, writer);
+        boolean fenced;
+        try {
             int rows = p.executeUpdate();
-            boolean fenced = rows == 0 && !has(c, batch.seq());
+            fenced = rows == 0 && !has(c, batch.seq());
             c.commit();
-            return !fenced;
         } catch (SQLException e) {
-            throw failed("write batch " + batch.seq(), e);
+            c.rollback();
+            throw e;
         }
+        return !fenced;
+    }
+
+    /**
+     * A writer of batches for one thread: its connection and statement kept from one batch to the next (prepared once,
+     * not for every batch), made again after a failure. Not thread-safe.
+     */
+    public final class Writer implements AutoCloseable {
+        private Connection connection;
+        private PreparedStatement statement;
+
+        private Writer() {
+        }
+
+        /** As {@link DurableStore#write(Batch, long)}. */
+        public boolean write(Batch batch, long writer) {
+            try {
+                if (connection == null) {
+                    connection = pool.getConnection();
+                    statement = connection.prepareStatement(insertSql());
+                }
+                return insert(connection, statement, batch, writer);
+            } catch (SQLException e) {
+                close();
+                throw failed("write batch " + batch.seq(), e);
+            }
+        }
+
+        @Override
+        public void close() {
+            try {
+                if (connection != null) {
+                    connection.close(); // back to the pool, its statement with it
+                }
+            } catch (SQLException e) {
+                // going anyway
+            }
+            connection = null;
+            statement = null;
+        }
+    }
+
+    /** A writer of batches for one thread ({@link Writer}). */
+    public Writer writer() {
+        return new Writer();
     }
 
     private static boolean has(Connection c, long seq) throws SQLException {
