@@ -317,6 +317,14 @@ public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzP
         public boolean embedded() {
             return !remote() && !dataDir.isEmpty() && !dataDir.equals("none");
         }
+
+        /** Without the password, and the URL without its parameters (which may hold one too). */
+        @Override
+        public String toString() {
+            return "Durability[dataDir=" + dataDir + ", dbUrl=" + dbUrl.replaceAll("\\?.*", "") + ", dbUser=" + dbUser
+                    + ", dbPassword=" + (dbPassword.isEmpty() ? "" : "***") + ", snapshotBatches=" + snapshotBatches
+                    + ", snapshotSeconds=" + snapshotSeconds + "]";
+        }
     }
 
     private static Durability durability(Values v, List<String> members) {
@@ -325,7 +333,7 @@ public record BrokerConfig(String httpHost, int httpPort, String hzHost, int hzP
                 v.num("snapshot.seconds", 300));
         if (d.remote() && !d.dbUrl().startsWith("jdbc:postgresql:")) {
             throw new IllegalArgumentException("db.url (ICHIBA_DB_URL) must be a PostgreSQL JDBC URL "
-                    + "(jdbc:postgresql://host:5432/ichiba), was " + d.dbUrl());
+                    + "(jdbc:postgresql://host:5432/ichiba), was " + d.dbUrl().replaceAll("\\?.*", ""));
         }
         if (d.snapshotBatches() < 1 || d.snapshotSeconds() < 1) {
             throw new IllegalArgumentException("snapshot.batches and snapshot.seconds must be 1 or more");

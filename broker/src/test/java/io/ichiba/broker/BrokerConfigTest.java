@@ -127,4 +127,28 @@ class BrokerConfigTest {
         assertThatThrownBy(() -> BrokerConfig.load(new String[0], Map.of("ICHIBA_TENANT_LIMIT_OPEN_JOBS", "-1")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tenant.limit.open.jobs");
     }
+
+    @Test
+    void theJournalIsKeptInTheDataDirectoryAloneInPostgreSqlByUrlAndNowhereInAClusterWithoutOne() throws Exception {
+        BrokerConfig alone = BrokerConfig.load(new String[0], Map.of());
+        assertThat(alone.durability().embedded()).isTrue();
+        assertThat(alone.durability().dataDir()).isEqualTo("ichiba-data");
+        assertThat(BrokerConfig.load(new String[0], Map.of("ICHIBA_DATA_DIR", "none")).durability().embedded())
+                .isFalse();
+        BrokerConfig cluster = BrokerConfig.load(new String[0], Map.of("ICHIBA_HZ_MEMBERS", "127.0.0.1:5701",
+                "ICHIBA_HZ_CLUSTER", "a-secret-of-sixteen-characters"));
+        assertThat(cluster.durability().embedded()).as("one file per member would hold part of the history").isFalse();
+        assertThat(cluster.durability().remote()).isFalse();
+        BrokerConfig pg = BrokerConfig.load(new String[0], Map.of("ICHIBA_DB_URL",
+                "jdbc:postgresql://db:5432/ichiba?password=hunter2", "ICHIBA_DB_USER", "ichiba", "ICHIBA_DB_PASSWORD",
+                "s3cret", "ICHIBA_SNAPSHOT_BATCHES", "1000"));
+        assertThat(pg.durability().remote()).isTrue();
+        assertThat(pg.durability().snapshotBatches()).isEqualTo(1000);
+        assertThat(pg.durability().toString()).doesNotContain("s3cret").doesNotContain("hunter2");
+        assertThatThrownBy(() -> BrokerConfig.load(new String[0], Map.of("ICHIBA_DB_URL",
+                "jdbc:mysql://db/ichiba?password=hunter2"))).hasMessageContaining("PostgreSQL")
+                .hasMessageNotContaining("hunter2");
+        assertThatThrownBy(() -> BrokerConfig.load(new String[0], Map.of("ICHIBA_SNAPSHOT_SECONDS", "0")))
+                .hasMessageContaining("snapshot");
+    }
 }
