@@ -10,8 +10,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -45,25 +43,12 @@ class DatabaseOutageIT {
         }
     }
 
-    /** Every claim a client was answered is in that state, or released if a release of it went unanswered. */
-    private static void checkAnswers(Http tenant, Map<String, String> answered, Map<String, Boolean> releaseUnanswered) {
-        for (Map.Entry<String, String> e : answered.entrySet()) {
-            String state = tenant.get("/v1/claims/" + e.getKey()).text("state");
-            if (releaseUnanswered.containsKey(e.getKey())) {
-                assertThat(state).as(e.getKey()).isIn(e.getValue(), "RELEASED");
-            } else {
-                assertThat(state).as(e.getKey()).isEqualTo(e.getValue());
-            }
-        }
-    }
-
     @Test
     void aDatabaseAwayStopsAcknowledgingAtOnceLosesNothingAndTheBrokerResumes() throws Exception {
         String node = World.name("n");
         String tenantId = World.name("t");
         String tenantToken;
-        Map<String, String> answered = new ConcurrentHashMap<>(); // claim -> the last state a client was answered
-        Map<String, Boolean> releaseUnanswered = new ConcurrentHashMap<>(); // a release answered 503: it may be done
+        AnsweredClaims answered = new AnsweredClaims();
         String before;
         try (TestBrokers cluster = new TestBrokers()) {
             Broker b = cluster.start(this::durable);
@@ -80,17 +65,9 @@ class DatabaseOutageIT {
             for (int i = 0; i < 2; i++) {
                 clients.add(load.submit(() -> {
                     while (running.get()) {
-                        Http.Answer c = tenant.post("/v1/claims", World.claim(10, 1, List.of(), 0, 600, node));
-                        if (c.status() == 201) {
-                            answered.put(c.text("id"), c.text("state"));
-                            Http.Answer r = tenant.post("/v1/claims/" + c.text("id") + "/release", null);
-                            if (r.status() == 200) {
-                                answered.put(c.text("id"), r.text("state"));
-                            } else {
-                                releaseUnanswered.put(c.text("id"), true);
-                            }
-                        } else {
-                            assertThat(c.status()).as(c.toString()).isEqualTo(503);
+                        Http.Answer a = answered.claimAndRelease(tenant, World.claim(10, 1, List.of(), 0, 600, node));
+                        if (a.status() != 201) {
+                            assertThat(a.status()).as(a.toString()).isEqualTo(503); // the claim's, or its release's
                             unavailable.incrementAndGet();
                         }
                     }
@@ -124,7 +101,7 @@ class DatabaseOutageIT {
             assertThat(TestBrokers.operator(b).metric("ichiba_journal_database_errors_total", "step", "write"))
                     .isPositive();
 
-            checkAnswers(tenant, answered, releaseUnanswered);
+            answered.assertAsAnswered(tenant, "the outage");
             assertThat(tenant.get("/v1/claims/" + before).text("state")).isEqualTo("GRANTED");
             world.assertAuditClean();
         }
@@ -132,7 +109,7 @@ class DatabaseOutageIT {
         // and the database holds every answer: a broker started on it after every member stopped
         try (TestBrokers again = new TestBrokers()) {
             Http tenant = TestBrokers.operator(again.start(this::durable)).as(tenantToken);
-            checkAnswers(tenant, answered, releaseUnanswered);
+            answered.assertAsAnswered(tenant, "the restart");
             assertThat(tenant.get("/v1/claims/" + before).text("state")).isEqualTo("GRANTED");
         }
     }

@@ -50,8 +50,7 @@ class DurabilityFaultIT {
             Http borrower = world.tenant(borrowerId, 1_000, 0);
             world.mint(borrowerId, 100_000_000, null);
 
-            Map<String, String> claims = new ConcurrentHashMap<>(); // id -> last state answered
-            Map<String, Boolean> releaseSent = new ConcurrentHashMap<>();
+            AnsweredClaims claims = new AnsweredClaims();
             Map<String, Long> mints = new ConcurrentHashMap<>(); // key -> amount answered 201
             AtomicLong mintsSent = new AtomicLong();
             ConcurrentLinkedQueue<String> filledBids = new ConcurrentLinkedQueue<>();
@@ -61,16 +60,7 @@ class DurabilityFaultIT {
             for (int i = 0; i < CLAIMERS; i++) {
                 work.add(load.submit(() -> {
                     while (running.get()) {
-                        Http.Answer c = claimer.post("/v1/claims", World.claim(10, 1, List.of(), 0, 3600, node));
-                        if (c.status() != 201) {
-                            continue;
-                        }
-                        claims.put(c.text("id"), c.text("state"));
-                        releaseSent.put(c.text("id"), true);
-                        Http.Answer r = claimer.post("/v1/claims/" + c.text("id") + "/release", null);
-                        if (r.status() == 200) {
-                            claims.put(c.text("id"), r.text("state"));
-                        }
+                        claims.claimAndRelease(claimer, World.claim(10, 1, List.of(), 0, 3600, node));
                     }
                     return null;
                 }));
@@ -117,17 +107,7 @@ class DurabilityFaultIT {
             BrokerProcesses.Member again = processes.startAlone(env);
             Http op = again.operator;
             Http claimerAgain = claimer.at(again.base());
-            for (Map.Entry<String, String> c : claims.entrySet()) {
-                Http.Answer a = claimerAgain.get("/v1/claims/" + c.getKey());
-                assertThat(a.status()).as("claim %s answered %s before the kill", c.getKey(), c.getValue())
-                        .isEqualTo(200);
-                if (c.getValue().equals("RELEASED")) {
-                    assertThat(a.text("state")).as(c.getKey()).isEqualTo("RELEASED");
-                } else {
-                    assertThat(a.text("state")).as(c.getKey()).isIn(releaseSent.containsKey(c.getKey())
-                            ? List.of("GRANTED", "RELEASED") : List.of("GRANTED"));
-                }
-            }
+            claims.assertAsAnswered(claimerAgain, "the kill");
             for (String bid : filledBids) {
                 Http.Answer b = borrower.at(again.base()).get("/v1/market/bids/" + bid);
                 assertThat(b.text("state")).as("bid %s", bid).isEqualTo("FILLED");

@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -240,7 +239,7 @@ class RestartIT {
         String node = World.name("n");
         String tenantId = World.name("t");
         String tenantToken;
-        Map<String, String> told = new ConcurrentHashMap<>(); // claim id -> the last state a client was answered
+        AnsweredClaims told = new AnsweredClaims();
         try (TestBrokers first = new TestBrokers()) {
             Broker a = first.start(this::durable);
             World world = new World(TestBrokers.operator(a));
@@ -253,16 +252,9 @@ class RestartIT {
             for (int i = 0; i < 4; i++) {
                 clients.add(load.submit(() -> {
                     while (running.get()) {
-                        Http.Answer c = tenant.post("/v1/claims", World.claim(10, 1, List.of(), 0, 600, node));
-                        if (c.status() != 201) {
+                        if (told.claimAndRelease(tenant, World.claim(10, 1, List.of(), 0, 600, node)).status() != 201) {
                             return null; // the broker is going: an answer it did not give is not a promise
                         }
-                        told.put(c.text("id"), c.text("state"));
-                        Http.Answer r = tenant.post("/v1/claims/" + c.text("id") + "/release", null);
-                        if (r.status() != 200) {
-                            return null;
-                        }
-                        told.put(c.text("id"), r.text("state"));
                     }
                     return null;
                 }));
@@ -279,26 +271,13 @@ class RestartIT {
             }
             load.shutdownNow();
         }
-        assertThat(told).hasSizeGreaterThanOrEqualTo(60);
+        assertThat(told.size()).isGreaterThanOrEqualTo(60);
 
         try (TestBrokers second = new TestBrokers()) {
             Broker b = second.start(this::durable);
             Http operator = TestBrokers.operator(b);
             Http tenant = operator.as(tenantToken);
-            long held = 0;
-            for (Map.Entry<String, String> e : told.entrySet()) {
-                Http.Answer c = tenant.get("/v1/claims/" + e.getKey());
-                assertThat(c.status()).as("claim %s, answered %s before the crash", e.getKey(), e.getValue())
-                        .isEqualTo(200);
-                if (e.getValue().equals("RELEASED")) {
-                    assertThat(c.text("state")).as(e.getKey()).isEqualTo("RELEASED");
-                } else {
-                    assertThat(c.text("state")).as(e.getKey()).isIn("GRANTED", "RELEASED");
-                }
-                if (c.text("state").equals("GRANTED")) {
-                    held += 10;
-                }
-            }
+            long held = 10L * told.assertAsAnswered(tenant, "the crash");
             World world = new World(operator);
             assertThat(world.pool("memory@" + node).get("granted").asLong()).isGreaterThanOrEqualTo(held);
             world.assertAuditClean();
